@@ -1,0 +1,19 @@
+// Subcommands of the `matnn` executable. Each add_*_command registers its options and a callback
+// on the application; errors are thrown as matnn::Error and turned into exit codes by main().
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace matnn::cli {
+
+void add_convert_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+
+/// File formats the command line reads and writes, chosen by extension unless given.
+enum class FileFormat { extxyz, hdf5 };
+/// "extxyz" | "hdf5" | "" (guess from the extension: .xyz/.extxyz, .h5/.hdf5).
+FileFormat resolve_format(const std::string& path, const std::string& explicit_format);
+
+}  // namespace matnn::cli

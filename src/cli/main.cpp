@@ -1,0 +1,37 @@
+// The `matnn` command line. Exit codes are the matnn_status numbers of include/matnn/status.h
+// (0 success, 1 bad arguments, 2 I/O, 3 malformed input, ...), so scripts can tell failures apart.
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "matnn/error.hpp"
+#include "matnn/version.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"matnn: neural-network surrogates for materials science"};
+  app.set_version_flag("--version", std::string("matnn ") + MATNN_VERSION_STRING);
+  app.require_subcommand(1);
+  matnn::cli::add_convert_command(app);
+  matnn::cli::add_info_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version arrive here too, with exit code 0.
+    const int rc = app.exit(e);
+    return rc == 0 ? MATNN_SUCCESS : MATNN_ERROR_INVALID_ARGUMENT;
+  } catch (const matnn::Error& e) {
+    fmt::print(stderr, "matnn: error: {}\n", e.what());
+    return e.status();
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "matnn: error: out of memory\n");
+    return MATNN_ERROR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "matnn: internal error: {}\n", e.what());
+    return MATNN_ERROR_INTERNAL;
+  }
+  return MATNN_SUCCESS;
+}
