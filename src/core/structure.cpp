@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <Eigen/Dense>
+
 #include "matnn/elements.hpp"
 #include "matnn/error.hpp"
 

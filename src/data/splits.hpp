@@ -1,0 +1,52 @@
+// Train / validation / test splits that keep related structures together, so that held-out
+// metrics measure generalisation instead of memory:
+//   random       structures shuffled individually (the optimistic baseline)
+//   composition  all structures of one reduced formula fall in the same subset
+//   prototype    all structures of one structure prototype (a tag) fall in the same subset
+//   time         the oldest structures train, the newest test (no shuffling): "train on the
+//                past, predict the future", as a screening campaign would
+// Every split is a deterministic function of the keys, the fractions and the seed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace matnn::data {
+
+enum class SplitKind { random, composition, prototype, time };
+
+/// "random" | "composition" | "prototype" | "time"; throws MATNN_ERROR_INVALID_ARGUMENT otherwise.
+SplitKind split_kind_from_name(const std::string& name);
+const char* split_kind_name(SplitKind kind) noexcept;
+
+struct SplitOptions {
+  SplitKind kind = SplitKind::random;
+  double validation_fraction = 0.1;
+  double test_fraction = 0.1;
+  std::uint64_t seed = 0;
+};
+
+/// What each structure is grouped or ordered by. `group` is the reduced formula for composition
+/// splits and the prototype tag for prototype splits (empty: the structure is its own group);
+/// `timestamp` is needed for time splits.
+struct SplitKey {
+  std::string group;
+  std::optional<std::int64_t> timestamp;
+};
+
+struct Split {
+  std::vector<std::size_t> train, validation, test;  ///< indices, each sorted ascending
+};
+
+/// Splits structures 0..keys.size()-1. Fractions are of structures (group splits get as close as
+/// whole groups allow, filling test first, then validation). Throws MATNN_ERROR_INVALID_ARGUMENT
+/// for fractions outside [0, 1) or summing to >= 1, and for a time split with a missing timestamp.
+Split make_split(const std::vector<SplitKey>& keys, const SplitOptions& options);
+
+/// Groups that occur in more than one subset: empty for composition and prototype splits by
+/// construction; the leakage audit of any other split (e.g. a random one) in terms of `group`.
+std::vector<std::string> leaked_groups(const std::vector<SplitKey>& keys, const Split& split);
+
+}  // namespace matnn::data

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the `matnn` executable, one case per CTest test.
+
+Usage: cli_cases.py MATNN_EXECUTABLE CASE
+
+Run with Debian's /usr/bin/python3 (ASE, h5py, numpy). Each case works in a fresh temporary
+directory and checks the exit code (the matnn_status numbers of include/matnn/status.h), that
+the message names the file (and the line or structure where it applies), and that no output or
+temporary file is left behind after a failure.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EXAMPLE = os.path.join(ROOT, "examples", "data", "emt_alloys.extxyz")
+
+SUCCESS, INVALID_ARGUMENT, IO, FORMAT, UNKNOWN_ELEMENT, NON_FINITE, SINGULAR_CELL = 0, 1, 2, 3, 4, 5, 6
+
+GOOD_FRAME = """2
+Lattice="3.0 0.0 0.0 0.0 3.0 0.0 0.0 0.0 3.0" Properties=species:S:1:pos:R:3 energy=-1.5 pbc="T T T"
+Cu 0.0 0.0 0.0
+Cu 1.5 1.5 0.0
+"""
+
+
+class Case:
+    def __init__(self, matnn):
+        self.matnn = matnn
+        self.dir = tempfile.mkdtemp(prefix="matnn_cli_")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
+    def run(self, *args):
+        return subprocess.run([self.matnn, *args], capture_output=True, text=True)
+
+    def expect_failure(self, args, status, *fragments, output=None):
+        result = self.run(*args)
+        check(result.returncode == status,
+              f"matnn {' '.join(args)}: exit {result.returncode}, expected {status}\n{result.stderr}")
+        for fragment in fragments:
+            check(fragment in result.stderr, f"message lacks {fragment!r}: {result.stderr!r}")
+        if output is not None:
+            check(not os.path.exists(output), f"{output} left behind after a failure")
+        leftovers = [f for f in os.listdir(self.dir) if ".tmp." in f]
+        check(not leftovers, f"temporary files left behind: {leftovers}")
+        return result
+
+    def expect_success(self, *args):
+        result = self.run(*args)
+        check(result.returncode == 0, f"matnn {' '.join(args)}: exit {result.returncode}\n{result.stderr}")
+        return result
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+def case_help(c):
+    for args in (["--help"], ["convert", "--help"], ["info", "--help"], ["--version"]):
+        result = c.expect_success(*args)
+        check(result.stdout.strip(), f"{args}: empty output")
+    c.expect_failure([], INVALID_ARGUMENT)
+    c.expect_failure(["frobnicate"], INVALID_ARGUMENT)
+    c.expect_failure(["convert", "only-one-arg.xyz"], INVALID_ARGUMENT)
+
+
+def case_example_info(c):
+    out = c.path("example.h5")
+    c.expect_success("convert", EXAMPLE, out, "--unit", "formation_energy=eV/atom")
+    info = c.expect_success("info", out).stdout
+    check("structures   240" in info, info)
+    check("5280" in info, info)
+    for label in ("energy", "forces", "stress", "formation_energy", "is_stable"):
+        check(label in info, f"info lacks {label}:\n{info}")
+    check("eV/atom" in info, info)
+
+
+def case_malformed_line(c):
+    bad = c.write("bad.xyz", GOOD_FRAME + GOOD_FRAME.replace("Cu 1.5 1.5 0.0", "Cu 1.5 oops 0.0"))
+    c.expect_failure(["convert", bad, c.path("out.h5")], FORMAT, "bad.xyz:7", output=c.path("out.h5"))
+
+
+def case_truncated_extxyz(c):
+    bad = c.write("short.xyz", GOOD_FRAME.replace("2\n", "3\n", 1))
+    c.expect_failure(["convert", bad, c.path("out.h5")], FORMAT, "short.xyz", output=c.path("out.h5"))
+
+
+def case_unknown_element(c):
+    bad = c.write("xx.xyz", GOOD_FRAME + GOOD_FRAME.replace("Cu 0.0", "Xx 0.0"))
+    c.expect_failure(["convert", bad, c.path("out.h5")], UNKNOWN_ELEMENT, "xx.xyz:6", "Xx", output=c.path("out.h5"))
+
+
+def case_non_finite_position(c):
+    bad = c.write("nan.xyz", GOOD_FRAME.replace("Cu 1.5 1.5 0.0", "Cu 1.5 nan 0.0"))
+    c.expect_failure(["convert", bad, c.path("out.h5")], NON_FINITE, "nan.xyz", output=c.path("out.h5"))
+    bad = c.write("inf.xyz", GOOD_FRAME.replace("Cu 1.5 1.5 0.0", "Cu inf 1.5 0.0"))
+    c.expect_failure(["convert", bad, c.path("out.h5")], NON_FINITE, "inf.xyz", output=c.path("out.h5"))
+
+
+def case_singular_cell(c):
+    bad = c.write("flat.xyz", GOOD_FRAME.replace('0.0 0.0 3.0"', '0.0 0.0 0.0"'))
+    c.expect_failure(["convert", bad, c.path("out.h5")], SINGULAR_CELL, "flat.xyz", output=c.path("out.h5"))
+
+
+def case_missing_input(c):
+    c.expect_failure(["convert", c.path("nowhere.xyz"), c.path("out.h5")], IO, "nowhere.xyz",
+                     output=c.path("out.h5"))
+    c.expect_failure(["info", c.path("nowhere.h5")], IO, "nowhere.h5")
+
+
+def case_unwritable_output(c):
+    good = c.write("good.xyz", GOOD_FRAME)
+    c.expect_failure(["convert", good, c.path("no/such/dir/out.h5")], IO, "out.h5")
+
+
+def case_corrupt_hdf5(c):
+    good = c.path("good.h5")
+    c.expect_success("convert", EXAMPLE, good)
+    data = open(good, "rb").read()
+    truncated = c.path("truncated.h5")
+    with open(truncated, "wb") as f:
+        f.write(data[: len(data) // 2])
+    c.expect_failure(["info", truncated], FORMAT, "truncated.h5")
+    c.expect_failure(["convert", truncated, c.path("out.xyz")], FORMAT, "truncated.h5", output=c.path("out.xyz"))
+    garbage = c.write("garbage.h5", "this is not an HDF5 file\n")
+    c.expect_failure(["info", garbage], FORMAT, "garbage.h5")
+
+
+def case_inconsistent_arrays(c):
+    good = c.path("good.h5")
+    c.expect_success("convert", EXAMPLE, good)
+    with h5py.File(good, "r+") as f:
+        positions = f["atoms/positions"][...]
+        del f["atoms/positions"]
+        f.create_dataset("atoms/positions", data=positions[:-5])
+    c.expect_failure(["info", good], FORMAT, "good.h5", "positions")
+    c.expect_failure(["convert", good, c.path("out.xyz")], FORMAT, "positions", output=c.path("out.xyz"))
+
+
+def case_unknown_format(c):
+    good = c.write("good.xyz", GOOD_FRAME)
+    c.expect_failure(["convert", good, c.path("out.csv")], INVALID_ARGUMENT, "out.csv", output=c.path("out.csv"))
+    c.expect_failure(["convert", good, c.path("out.h5"), "--unit", "broken"], INVALID_ARGUMENT, "NAME=UNIT",
+                     output=c.path("out.h5"))
+
+
+def case_failed_convert_keeps_old_output(c):
+    """A failing conversion must leave a previous output untouched."""
+    out = c.path("out.h5")
+    c.expect_success("convert", c.write("good.xyz", GOOD_FRAME), out)
+    before = open(out, "rb").read()
+    bad = c.write("bad.xyz", GOOD_FRAME.replace("Cu 1.5 1.5 0.0", "Cu 1.5 1.5"))
+    c.expect_failure(["convert", bad, out], FORMAT, "bad.xyz:4")
+    check(open(out, "rb").read() == before, "failed conversion modified the existing output")
+
+
+def case_append(c):
+    out = c.path("out.h5")
+    good = c.write("good.xyz", GOOD_FRAME)
+    c.expect_success("convert", good, out)
+    c.expect_success("convert", EXAMPLE, out, "--append")
+    with h5py.File(out, "r") as f:
+        check(f["structures/n_atoms"].shape[0] == 241, "append did not add 240 structures")
+        present = f["properties/formation_energy/present"][...]
+        check(present[0] == 0 and present[1:].all(), "formation_energy mask wrong after append")
+
+
+CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
+        print(f"usage: {sys.argv[0]} MATNN CASE  (CASE one of {', '.join(sorted(CASES))})", file=sys.stderr)
+        return 2
+    case = Case(sys.argv[1])
+    try:
+        CASES[sys.argv[2]](case)
+    finally:
+        case.close()
+    print(f"{sys.argv[2]}: passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

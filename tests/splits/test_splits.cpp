@@ -1,0 +1,104 @@
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "data/splits.hpp"
+#include "matnn/error.hpp"
+
+namespace matnn::data {
+namespace {
+
+std::vector<SplitKey> keys_with_groups(std::size_t n, std::size_t n_groups) {
+  std::vector<SplitKey> keys(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i].group = "G" + std::to_string(i % n_groups);
+    keys[i].timestamp = static_cast<std::int64_t>(1000 + (i * 7919) % n);  // a permutation of times
+  }
+  return keys;
+}
+
+void expect_partition(const Split& s, std::size_t n) {
+  std::vector<std::size_t> all;
+  for (const auto* subset : {&s.train, &s.validation, &s.test}) {
+    EXPECT_TRUE(std::is_sorted(subset->begin(), subset->end()));
+    all.insert(all.end(), subset->begin(), subset->end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<std::size_t> expected(n);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(all, expected);
+}
+
+TEST(Splits, RandomSplitHasTheRequestedSizesAndIsReproducible) {
+  const auto keys = keys_with_groups(1000, 1000);
+  const SplitOptions options{SplitKind::random, 0.1, 0.2, 42};
+  const Split a = make_split(keys, options);
+  expect_partition(a, 1000);
+  EXPECT_EQ(a.test.size(), 200u);
+  EXPECT_EQ(a.validation.size(), 100u);
+  const Split b = make_split(keys, options);
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.validation, b.validation);
+  const Split c = make_split(keys, {SplitKind::random, 0.1, 0.2, 43});
+  EXPECT_NE(a.test, c.test);
+}
+
+TEST(Splits, GroupSplitsNeverShareAGroup) {
+  const auto keys = keys_with_groups(600, 37);
+  for (SplitKind kind : {SplitKind::composition, SplitKind::prototype}) {
+    const Split s = make_split(keys, {kind, 0.15, 0.15, 7});
+    expect_partition(s, 600);
+    EXPECT_TRUE(leaked_groups(keys, s).empty());
+    EXPECT_NEAR(static_cast<double>(s.test.size()) / 600, 0.15, 0.05);
+    EXPECT_NEAR(static_cast<double>(s.validation.size()) / 600, 0.15, 0.05);
+  }
+  // A random split of the same data leaks almost every group: the audit finds it.
+  const Split random = make_split(keys, {SplitKind::random, 0.15, 0.15, 7});
+  EXPECT_GT(leaked_groups(keys, random).size(), 30u);
+}
+
+TEST(Splits, TimeSplitTrainsOnThePast) {
+  const auto keys = keys_with_groups(500, 5);
+  const Split s = make_split(keys, {SplitKind::time, 0.1, 0.2, 0});
+  expect_partition(s, 500);
+  std::int64_t newest_train = 0, oldest_validation = INT64_MAX, newest_validation = 0, oldest_test = INT64_MAX;
+  for (auto i : s.train) newest_train = std::max(newest_train, *keys[i].timestamp);
+  for (auto i : s.validation) {
+    oldest_validation = std::min(oldest_validation, *keys[i].timestamp);
+    newest_validation = std::max(newest_validation, *keys[i].timestamp);
+  }
+  for (auto i : s.test) oldest_test = std::min(oldest_test, *keys[i].timestamp);
+  EXPECT_LT(newest_train, oldest_validation);
+  EXPECT_LT(newest_validation, oldest_test);
+  EXPECT_EQ(s.test.size(), 100u);
+}
+
+TEST(Splits, StructuresWithoutGroupAreTheirOwnGroup) {
+  std::vector<SplitKey> keys(100);
+  const Split s = make_split(keys, {SplitKind::prototype, 0.2, 0.2, 1});
+  expect_partition(s, 100);
+  EXPECT_EQ(s.test.size(), 20u);
+}
+
+TEST(Splits, BadOptionsAreRejected) {
+  const auto keys = keys_with_groups(10, 2);
+  auto status = [&](SplitOptions o) {
+    try {
+      make_split(keys, o);
+    } catch (const Error& e) {
+      return e.status();
+    }
+    return MATNN_SUCCESS;
+  };
+  EXPECT_EQ(status({SplitKind::random, 0.6, 0.5, 0}), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status({SplitKind::random, -0.1, 0.1, 0}), MATNN_ERROR_INVALID_ARGUMENT);
+  std::vector<SplitKey> no_time(3);
+  EXPECT_THROW(make_split(no_time, {SplitKind::time, 0.1, 0.1, 0}), Error);
+  EXPECT_THROW(split_kind_from_name("scaffold"), Error);
+  EXPECT_EQ(split_kind_from_name("time"), SplitKind::time);
+}
+
+}  // namespace
+}  // namespace matnn::data
