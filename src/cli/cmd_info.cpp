@@ -31,7 +31,8 @@ struct StructureTally {
     const Structure& s = r.structure;
     min_atoms = std::min(min_atoms, s.size());
     max_atoms = std::max(max_atoms, s.size());
-    for (const auto& [z, count] : s.composition().amounts()) {
+    const Composition composition = s.composition();  // named: a temporary would die before the loop
+    for (const auto& [z, count] : composition.amounts()) {
       atoms_per_element[z] += static_cast<std::size_t>(count);
       structures_per_element[z] += 1;
     }
@@ -71,9 +72,11 @@ void run_info(const std::string& path) {
   if (n == 0) return;
   fmt::print("atoms        {} (per structure: min {}, mean {:.1f}, max {})\n", reader.total_atoms(), tally.min_atoms,
              static_cast<double>(reader.total_atoms()) / static_cast<double>(n), tally.max_atoms);
-  fmt::print("periodicity ");
-  for (const auto& [kind, count] : tally.by_periodicity) fmt::print(" {} {};", count, kind);
-  fmt::print("\n");
+  std::string periodicity;
+  for (const auto& [kind, count] : tally.by_periodicity) {
+    periodicity += fmt::format("{}{} {}", periodicity.empty() ? "" : ", ", count, kind);
+  }
+  fmt::print("periodicity  {}\n", periodicity);
 
   fmt::print("elements     {}\n", tally.atoms_per_element.size());
   for (const auto& [z, atoms] : tally.atoms_per_element) {

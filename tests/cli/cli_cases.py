@@ -96,7 +96,7 @@ def case_example_info(c):
 
 def case_malformed_line(c):
     bad = c.write("bad.xyz", GOOD_FRAME + GOOD_FRAME.replace("Cu 1.5 1.5 0.0", "Cu 1.5 oops 0.0"))
-    c.expect_failure(["convert", bad, c.path("out.h5")], FORMAT, "bad.xyz:7", output=c.path("out.h5"))
+    c.expect_failure(["convert", bad, c.path("out.h5")], FORMAT, "bad.xyz:8", output=c.path("out.h5"))
 
 
 def case_truncated_extxyz(c):
@@ -106,7 +106,7 @@ def case_truncated_extxyz(c):
 
 def case_unknown_element(c):
     bad = c.write("xx.xyz", GOOD_FRAME + GOOD_FRAME.replace("Cu 0.0", "Xx 0.0"))
-    c.expect_failure(["convert", bad, c.path("out.h5")], UNKNOWN_ELEMENT, "xx.xyz:6", "Xx", output=c.path("out.h5"))
+    c.expect_failure(["convert", bad, c.path("out.h5")], UNKNOWN_ELEMENT, "xx.xyz:7", "Xx", output=c.path("out.h5"))
 
 
 def case_non_finite_position(c):
@@ -182,6 +182,113 @@ def case_append(c):
         check(f["structures/n_atoms"].shape[0] == 241, "append did not add 240 structures")
         present = f["properties/formation_energy/present"][...]
         check(present[0] == 0 and present[1:].all(), "formation_energy mask wrong after append")
+
+
+def _h5_frame(f, s):
+    """Structure s of a matnn HDF5 dataset, read with h5py alone (docs/dataset-format.md)."""
+    begin, end = f["structures/atom_offset"][s], f["structures/atom_offset"][s + 1]
+    frame = {"numbers": f["atoms/numbers"][begin:end], "positions": f["atoms/positions"][begin:end],
+             "cell": f["structures/cell"][s], "pbc": f["structures/pbc"][s].astype(bool),
+             "properties": {}, "atom_properties": {}, "tags": {}, "timestamp": None}
+    for name, group in f["properties"].items():
+        if group["present"][s]:
+            frame["properties"][name] = np.atleast_1d(group["values"][s])
+    for name, group in f["atom_properties"].items():
+        if group["present"][s]:
+            values = group["values"][begin:end]
+            frame["atom_properties"][name] = values.reshape(end - begin, -1)
+    if "tags" in f:
+        for name, values in f["tags"].items():
+            text = values[s].decode() if isinstance(values[s], bytes) else values[s]
+            if text:
+                frame["tags"][name] = text
+    if f["structures/timestamp_present"][s]:
+        frame["timestamp"] = int(f["structures/timestamp"][s])
+    return frame
+
+
+def _compare_with_ase(h5_path, extxyz_path, renamed=None):
+    """Every value ASE reads from extxyz_path must be in the HDF5 file, and nothing else."""
+    from ase.io import read
+    sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
+    from dump_extxyz_with_ase import to_seconds
+    renamed = renamed or {}
+    frames = read(extxyz_path, index=":", format="extxyz")
+    close = lambda a, b: np.allclose(np.asarray(a, float).ravel(), np.asarray(b, float).ravel(),
+                                     rtol=1e-12, atol=0)
+    with h5py.File(h5_path, "r") as f:
+        check(f.attrs["format"] in ("matnn-dataset", b"matnn-dataset"), "format attribute")
+        check(len(f["structures/n_atoms"]) == len(frames), "structure count")
+        for s, atoms in enumerate(frames):
+            h = _h5_frame(f, s)
+            where = f"structure {s}"
+            check((h["numbers"] == atoms.numbers).all(), f"{where}: numbers")
+            check(close(h["positions"], atoms.positions), f"{where}: positions")
+            check(close(h["cell"], np.asarray(atoms.cell)), f"{where}: cell")
+            check((h["pbc"] == atoms.pbc).all(), f"{where}: pbc")
+            expected = {}
+            if atoms.calc is not None:
+                for key, value in atoms.calc.results.items():
+                    expected[key] = np.asarray(value, float)
+            for key, value in atoms.info.items():
+                if key in expected:
+                    continue  # ASE 3.22 copies calculator results (stress as 3x3) into info too
+                if key == "timestamp":
+                    check(h["timestamp"] == to_seconds(value), f"{where}: timestamp")
+                elif key in renamed:
+                    value = np.asarray(value, float).ravel()
+                    if renamed[key] == "stress" and value.size == 9:
+                        m = value.reshape(3, 3)
+                        value = np.array([m[0, 0], m[1, 1], m[2, 2], m[1, 2], m[0, 2], m[0, 1]])
+                    expected[renamed[key]] = value
+                elif isinstance(value, str):
+                    check(h["tags"].get(key) == value, f"{where}: tag {key}: {h['tags'].get(key)!r} != {value!r}")
+                else:
+                    expected[key] = np.asarray(value, float)
+            for name, arr in atoms.arrays.items():
+                if name in ("numbers", "positions") or arr.dtype.kind not in "biuf":
+                    continue
+                expected[renamed.get(name, name)] = np.asarray(arr, float)
+            got = dict(h["properties"])
+            got.update(h["atom_properties"])
+            for key, value in expected.items():
+                check(key in got, f"{where}: {key} missing from the HDF5 file (has {sorted(got)})")
+                check(close(got[key], value), f"{where}: {key}: {got[key]} != {value}")
+            check(not (set(got) - set(expected)), f"{where}: unexpected labels {set(got) - set(expected)}")
+
+
+def case_ase_roundtrip(c):
+    """ASE writes varied extxyz; matnn converts it; h5py finds every value; ASE reads it back."""
+    scripts = os.path.join(ROOT, "tests", "python")
+    varied, renamed = c.path("varied.extxyz"), c.path("renamed.extxyz")
+    subprocess.run([sys.executable, os.path.join(scripts, "make_varied_extxyz.py"), varied, renamed], check=True)
+
+    h5 = c.path("varied.h5")
+    c.expect_success("convert", varied, h5)
+    _compare_with_ase(h5, varied)
+    back = c.path("back.extxyz")
+    c.expect_success("convert", h5, back)
+    subprocess.run([sys.executable, os.path.join(scripts, "compare_extxyz_with_ase.py"), varied, back], check=True)
+
+    h5_ref = c.path("renamed.h5")
+    keys = ["--energy-key", "REF_energy", "--forces-key", "REF_forces", "--stress-key", "REF_stress"]
+    c.expect_success("convert", renamed, h5_ref, *keys)
+    _compare_with_ase_renamed(c, renamed, h5_ref)
+
+
+def _compare_with_ase_renamed(c, renamed, h5_ref):
+    # With REF_ keys, a calculator's plain "energy" in the same file is not a label: strip the
+    # calculator results, then compare as usual with the REF_ names mapped.
+    from ase.io import read, write
+    frames = read(renamed, index=":")
+    for atoms in frames:
+        atoms.calc = None
+        for key in ("energy", "free_energy", "stress"):
+            atoms.info.pop(key, None)  # ASE's copy of the calculator results
+    stripped = c.path("renamed_stripped.extxyz")
+    write(stripped, frames, format="extxyz")
+    _compare_with_ase(h5_ref, stripped,
+                      renamed={"REF_energy": "energy", "REF_forces": "forces", "REF_stress": "stress"})
 
 
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
