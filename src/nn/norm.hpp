@@ -1,0 +1,63 @@
+// Normalisation layers: LayerNorm (per sample, over features) and BatchNorm1d (per feature,
+// over the batch, with running statistics for evaluation).
+//
+// Affine parameters are named "gamma" (scale, starts at 1) and "beta" (shift, starts at 0)
+// rather than "weight"/"bias": by the library's convention only tensors whose name ends in
+// "weight" receive weight decay or the L2 penalty (see losses.hpp), and decaying a
+// normalisation scale towards 0 would fight the normalisation itself.
+#pragma once
+
+#include <cstdint>
+
+#include "nn/module.hpp"
+
+namespace matnn::nn {
+
+/// y = (x - mean) / sqrt(var + eps) * gamma + beta, with mean and (biased) variance taken over
+/// the last axis of x (..., features) for each sample separately; identical in training and
+/// evaluation. Parameters (when affine): "gamma" (features), "beta" (features).
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(int64_t features, double eps = 1e-5, bool affine = true, ad::DType dtype = ad::DType::f32);
+
+  ad::Tensor forward(const ad::Tensor& x) override;
+  std::string type_name() const override { return "LayerNorm"; }
+  int64_t features() const noexcept { return features_; }
+
+ private:
+  int64_t features_;
+  double eps_;
+  ad::Tensor gamma_;
+  ad::Tensor beta_;
+};
+
+/// Batch normalisation of x (n, features), per feature:
+///  - training: y = (x - mean_b) / sqrt(var_b + eps) with the batch mean and biased batch
+///    variance (gradients flow through both statistics); then
+///    running = (1 - momentum) * running + momentum * batch_statistic, using the unbiased
+///    variance n / (n - 1) var_b for running_var. Needs n >= 2.
+///  - evaluation: y = (x - running_mean) / sqrt(running_var + eps), a fixed affine map.
+/// Then * gamma + beta when affine. Buffers: "running_mean" (features, starts at 0),
+/// "running_var" (features, starts at 1). Parameters (when affine): "gamma", "beta".
+class BatchNorm1d : public Module {
+ public:
+  explicit BatchNorm1d(int64_t features, double momentum = 0.1, double eps = 1e-5, bool affine = true,
+                       ad::DType dtype = ad::DType::f32);
+
+  ad::Tensor forward(const ad::Tensor& x) override;
+  std::string type_name() const override { return "BatchNorm1d"; }
+  int64_t features() const noexcept { return features_; }
+  const ad::Tensor& running_mean() const noexcept { return running_mean_; }
+  const ad::Tensor& running_var() const noexcept { return running_var_; }
+
+ private:
+  int64_t features_;
+  double momentum_;
+  double eps_;
+  ad::Tensor gamma_;
+  ad::Tensor beta_;
+  ad::Tensor running_mean_;
+  ad::Tensor running_var_;
+};
+
+}  // namespace matnn::nn
