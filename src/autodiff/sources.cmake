@@ -1,0 +1,11 @@
+# Sources of the autodiff engine (paths relative to src/autodiff).
+set(MATNN_AUTODIFF_SOURCES
+  tensor.cpp
+  graph.cpp
+  gemm.cpp
+  ops_elementwise.cpp
+  ops_binary.cpp
+  ops_reduce.cpp
+  ops_index.cpp
+  ops_shape.cpp
+  ops_linalg.cpp)

@@ -1,0 +1,214 @@
+// Graph recording, grad()/backward() semantics, factories and error reporting.
+#include <gtest/gtest.h>
+
+#include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
+
+namespace {
+
+using namespace matnn::ad;
+
+Tensor leaf(const std::vector<double>& v, const Shape& s) { return from_vector(v, s).set_requires_grad(true); }
+
+void expect_near(const std::vector<double>& a, const std::vector<double>& b, double tol = 1e-12) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], tol) << "element " << i;
+}
+
+// Runs f and returns the status of the matnn::Error it throws (MATNN_SUCCESS if none).
+template <typename F>
+matnn_status status_of(F f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const matnn::Error& e) {
+    if (message) *message = e.what();
+    return e.status();
+  }
+  return MATNN_SUCCESS;
+}
+
+TEST(Graph, NoGradGuardRecordsNothing) {
+  const Tensor x = leaf({1, 2, 3}, {3});
+  EXPECT_TRUE(grad_mode_enabled());
+  {
+    NoGradGuard no_grad;
+    EXPECT_FALSE(grad_mode_enabled());
+    const Tensor y = tanh(mul(x, x));
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_EQ(y.grad_fn(), nullptr);
+    {
+      NoGradGuard nested;
+      EXPECT_FALSE(grad_mode_enabled());
+    }
+    EXPECT_FALSE(grad_mode_enabled());
+    {
+      GradModeGuard enable(true);
+      EXPECT_TRUE(mul(x, x).requires_grad());
+    }
+  }
+  EXPECT_TRUE(grad_mode_enabled());
+  const Tensor y = mul(x, x);
+  EXPECT_TRUE(y.requires_grad());
+  ASSERT_NE(y.grad_fn(), nullptr);
+  EXPECT_STREQ(y.grad_fn()->name, "mul");
+  // Constants do not record either.
+  EXPECT_FALSE(mul(x.detach(), 2.0).requires_grad());
+}
+
+TEST(Graph, TensorUsedSeveralTimesAccumulates) {
+  const Tensor x = leaf({0.5, -1.0, 2.0}, {3});
+  // y = x*x + x + 3x*x (x enters four times): dy/dx = 8x + 1
+  const Tensor y = sum(add(add(mul(x, x), x), mul(mul(x, 3.0), x)));
+  expect_near(grad({y}, {x})[0].to_vector(), {5.0, -7.0, 17.0});
+  // Diamond: a = exp(x); b = a * a; c = a + b (a used twice downstream).
+  const Tensor a = exp(x);
+  const Tensor c = sum(add(a, mul(a, a)));
+  const std::vector<double> xv = x.to_vector();
+  std::vector<double> expected;
+  for (double v : xv) expected.push_back(std::exp(v) + 2 * std::exp(2 * v));
+  expect_near(grad({c}, {x})[0].to_vector(), expected, 1e-10);
+}
+
+TEST(Graph, BackwardAccumulatesIntoLeavesAndZeroGradClears) {
+  std::mt19937_64 rng(7);
+  const Tensor x = randn({4, 3}, rng, DType::f64);
+  Tensor w = randn({3, 2}, rng, DType::f64).set_requires_grad(true);
+  Tensor b = zeros({2}, DType::f64).set_requires_grad(true);
+  const Tensor loss = sum(square(linear(x, w, b)));
+  EXPECT_FALSE(w.grad().defined());
+  backward(loss);
+  ASSERT_TRUE(w.grad().defined());
+  ASSERT_TRUE(b.grad().defined());
+  EXPECT_FALSE(w.grad().requires_grad());
+  const std::vector<Tensor> g = grad({loss}, {w, b});
+  expect_near(w.grad().to_vector(), g[0].to_vector());
+  expect_near(b.grad().to_vector(), g[1].to_vector());
+  backward(loss);  // the graph is kept: a second pass adds
+  std::vector<double> twice = g[0].to_vector();
+  for (double& v : twice) v *= 2;
+  expect_near(w.grad().to_vector(), twice);
+  zero_grad({w, b});
+  EXPECT_FALSE(w.grad().defined());
+  EXPECT_FALSE(b.grad().defined());
+  // x does not require grad: it never gets a .grad().
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Graph, GradOptions) {
+  const Tensor x = leaf({1, 2}, {2});
+  const Tensor unused = leaf({3}, {1});
+  const Tensor y = sum(square(x));
+  EXPECT_EQ(status_of([&] { grad({y}, {x, unused}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  const std::vector<Tensor> g = grad({y}, {x, unused}, {}, false, true);
+  expect_near(g[1].to_vector(), {0.0});
+  EXPECT_FALSE(g[0].requires_grad());
+  // create_graph: the gradient is differentiable.
+  const Tensor gx = grad({y}, {x}, {}, true)[0];
+  EXPECT_TRUE(gx.requires_grad());
+  expect_near(grad({sum(gx)}, {x})[0].to_vector(), {2.0, 2.0});
+  // Gradient w.r.t. an intermediate tensor, and explicit grad_outputs on a non-scalar output.
+  const Tensor h = mul(x, 3.0);
+  const Tensor z = square(h);
+  expect_near(grad({z}, {h}, {from_vector(std::vector<double>{1.0, 0.5}, {2})})[0].to_vector(), {6.0, 6.0});
+  // Several outputs: gradients add.
+  expect_near(grad({sum(x), sum(mul(x, 2.0))}, {x})[0].to_vector(), {3.0, 3.0});
+  // An input that does not require grad is an error.
+  EXPECT_EQ(status_of([&] { grad({y}, {x.detach()}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  // Non-leaves cannot change requires_grad.
+  EXPECT_EQ(status_of([&] { Tensor t = y; t.set_requires_grad(false); }), MATNN_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(Graph, FactoriesAndAccessors) {
+  std::mt19937_64 r1(3), r2(3);
+  EXPECT_EQ(randn({5}, r1, DType::f64).to_vector(), randn({5}, r2, DType::f64).to_vector());
+  const Tensor u = rand({1000}, r1, DType::f32, -1.0, 2.0);
+  for (double v : u.to_vector()) {
+    EXPECT_GE(v, -1.0);
+    EXPECT_LT(v, 2.0);
+  }
+  const Tensor f = full({2, 3}, 1.5, DType::f32);
+  EXPECT_EQ(f.numel(), 6);
+  EXPECT_EQ(f.dim(-1), 3);
+  EXPECT_EQ(f.rank(), 2);
+  EXPECT_EQ(f.data<float>()[5], 1.5f);
+  EXPECT_EQ(scalar(2.0, DType::f64).item(), 2.0);
+  EXPECT_EQ(sum(ones({3, 4}, DType::f32)).item(), 12.0);
+  EXPECT_EQ(status_of([&] { f.data<double>(); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { f.item(); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { zeros({1, 1, 1, 1, 1}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { from_vector(std::vector<float>{1, 2}, {3}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  // detach shares storage but not the graph.
+  const Tensor x = leaf({1, 2}, {2});
+  const Tensor d = x.detach();
+  EXPECT_FALSE(d.requires_grad());
+  EXPECT_EQ(d.raw_data(), x.raw_data());
+  EXPECT_FALSE(Tensor().defined());
+}
+
+TEST(Graph, ShapeAndDtypeErrorsNameTheOp) {
+  const Tensor a = zeros({3, 4}, DType::f64), b = zeros({5}, DType::f64), c = zeros({3, 4}, DType::f32);
+  std::string msg;
+  EXPECT_EQ(status_of([&] { add(a, b); }, &msg), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(msg.find("add"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(3, 4)"), std::string::npos) << msg;
+  EXPECT_EQ(status_of([&] { mul(a, c); }, &msg), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(msg.find("float32"), std::string::npos) << msg;
+  EXPECT_EQ(status_of([&] { matmul(a, a); }, &msg), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(msg.find("matmul"), std::string::npos) << msg;
+  EXPECT_EQ(status_of([&] { matmul(a, to(a, DType::f32), false, true); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { matmul(b, a); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { linear(a, zeros({4, 2}, DType::f64), zeros({3}, DType::f64)); }),
+            MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { linear(a, zeros({4, 2}, DType::f32)); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { gather_rows(a, make_index({0, 3})); }, &msg), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(msg.find("index[1] = 3"), std::string::npos) << msg;
+  EXPECT_EQ(status_of([&] { gather_rows(a, make_index({-1})); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { scatter_add_rows(a, make_index({0, 1}), 4); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { scatter_add_rows(a, make_index({0, 1, 9}), 4); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { concat({a, zeros({2, 3}, DType::f64)}, 0); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { concat({a, c}, 0); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { slice(a, 1, 2, 5); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { slice(a, 2, 0, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { reshape(a, {5, -1}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { reshape(a, {2, 2}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { transpose(b); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { sum(a, 2); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { broadcast_to(a, {4, 4}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { sum_to(a, {2, 4}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { norm(scalar(1.0)); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { exp(Tensor()); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { backward(zeros({2}, DType::f64).set_requires_grad(true)); }),
+            MATNN_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(Graph, DeepChainsAndSharedIndices) {
+  // The topological sort is iterative: a long chain of ops must not exhaust the stack.
+  const Tensor x = leaf({0.5}, {1});
+  Tensor y = x;
+  for (int i = 0; i < 3000; ++i) y = add(mul(y, 1.0), 0.001);
+  EXPECT_NEAR(y.item(), 3.5, 1e-9);
+  EXPECT_NEAR(grad({sum(y)}, {x})[0].item(), 1.0, 1e-12);
+  // Index lists are shared by the forward op and its backward, never copied.
+  const Index idx = make_index({0, 1, 1});
+  const Tensor g = gather_rows(leaf({1, 2}, {2}), idx);
+  EXPECT_GE(idx.use_count(), 2);
+}
+
+TEST(Graph, LargeTensorsTakeTheParallelPaths) {
+  // Sizes above the OpenMP threshold, checked against closed forms.
+  const int64_t n = 1 << 17;
+  const Tensor x = full({n / 64, 64}, 0.5, DType::f32).set_requires_grad(true);
+  const Tensor y = add(mul(x, x), from_vector(std::vector<float>(64, 1.0f), {64}));
+  EXPECT_NEAR(sum(y).item(), 1.25 * n, 1e-6 * n);
+  const std::vector<double> col = sum(y, 0).to_vector();
+  EXPECT_NEAR(col[7], 1.25 * (n / 64), 1e-3);
+  const Tensor g = grad({sum(tanh(y))}, {x})[0];
+  const double expected = (1 - std::tanh(1.25) * std::tanh(1.25)) * 1.0;
+  EXPECT_NEAR(g.to_vector()[12345], expected, 1e-6);
+  std::vector<int32_t> idx(static_cast<std::size_t>(n / 64));
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int32_t>(i % 10);
+  const Tensor s = scatter_add_rows(x, make_index(idx), 10);
+  EXPECT_NEAR(s.to_vector()[3 * 64 + 5], 0.5 * 205, 1e-4);  // row 3 receives 205 rows of 0.5
+}
+
+}  // namespace
