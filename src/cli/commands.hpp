@@ -2,6 +2,7 @@
 // on the application; errors are thrown as matnn::Error and turned into exit codes by main().
 #pragma once
 
+#include <map>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,12 @@ namespace matnn::cli {
 
 void add_convert_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+
+/// Prints metrics one per line (confusion-matrix entries cm_i_j are left to the caller).
+void print_metric_table(const std::map<std::string, double>& metrics);
 
 /// File formats the command line reads and writes, chosen by extension unless given.
 enum class FileFormat { extxyz, hdf5 };

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   matnn::cli::add_convert_command(app);
   matnn::cli::add_info_command(app);
+  matnn::cli::add_train_command(app);
+  matnn::cli::add_predict_command(app);
+  matnn::cli::add_eval_command(app);
 
   try {
     app.parse(argc, argv);

@@ -86,6 +86,7 @@ std::string take_error_stack();
 template <typename T>
 hid_t native_type();
 template <> inline hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
+template <> inline hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
 template <> inline hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
 template <> inline hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
 template <> inline hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
@@ -94,6 +95,7 @@ template <> inline hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; 
 template <typename T>
 hid_t file_type();
 template <> inline hid_t file_type<double>() { return H5T_IEEE_F64LE; }
+template <> inline hid_t file_type<float>() { return H5T_IEEE_F32LE; }
 template <> inline hid_t file_type<std::int64_t>() { return H5T_STD_I64LE; }
 template <> inline hid_t file_type<std::int32_t>() { return H5T_STD_I32LE; }
 template <> inline hid_t file_type<std::uint8_t>() { return H5T_STD_U8LE; }

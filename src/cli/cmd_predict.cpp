@@ -1,0 +1,35 @@
+// matnn predict MODEL DATASET -o OUT.csv: predictions with uncertainty for every structure.
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "models/composition_model.hpp"
+#include "workflows/composition_job.hpp"
+
+namespace matnn::cli {
+namespace {
+
+struct PredictOptions {
+  std::string model, dataset, output;
+  int mc_samples = 0;
+};
+
+void run_predict(const PredictOptions& o) {
+  const models::CompositionModel model = models::CompositionModel::load(o.model);
+  workflows::write_composition_predictions(model, o.dataset, o.output, o.mc_samples);
+  fmt::print("wrote predictions of \"{}\" to {}\n", model.config().target, o.output);
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app) {
+  auto options = std::make_shared<PredictOptions>();
+  CLI::App* cmd = app.add_subcommand("predict", "Predict a property for every structure of a dataset (CSV)");
+  cmd->add_option("model", options->model, "Model file written by matnn train")->required();
+  cmd->add_option("dataset", options->dataset, "matnn HDF5 dataset")->required();
+  cmd->add_option("-o,--output", options->output, "CSV file to write (atomically)")->required();
+  cmd->add_option("--mc-samples", options->mc_samples, "Monte-Carlo dropout passes per ensemble member (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([options] { run_predict(*options); });
+}
+
+}  // namespace matnn::cli

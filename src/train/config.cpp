@@ -1,0 +1,155 @@
+#include "train/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "matnn/error.hpp"
+
+namespace matnn::train {
+namespace {
+
+// YAML scalars carry no type; take what a YAML 1.2 reader would: booleans, integers, floats,
+// null, else a string. Quoted scalars stay strings.
+Json scalar_to_json(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (text == "null" || text == "~" || text.empty()) return nullptr;
+  try {
+    std::size_t used = 0;
+    const long long i = std::stoll(text, &used);
+    if (used == text.size()) return i;
+  } catch (const std::exception&) {
+  }
+  try {
+    std::size_t used = 0;
+    const double d = std::stod(text, &used);
+    if (used == text.size()) return d;
+  } catch (const std::exception&) {
+  }
+  return text;
+}
+
+Json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      Json out = Json::object();
+      for (const auto& item : node) out[item.first.as<std::string>()] = yaml_to_json(item.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      Json out = Json::array();
+      for (const auto& item : node) out.push_back(yaml_to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar: return scalar_to_json(node);
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+Json load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(MATNN_ERROR_IO, "{}: cannot open the config file", path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const bool is_json = path.ends_with(".json");
+  Json config;
+  try {
+    config = is_json ? Json::parse(buffer.str()) : yaml_to_json(YAML::Load(buffer.str()));
+  } catch (const Json::exception& e) {
+    fail(MATNN_ERROR_FORMAT, "{}: not valid JSON: {}", path, e.what());
+  } catch (const YAML::Exception& e) {
+    fail(MATNN_ERROR_FORMAT, "{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg);
+  }
+  if (!config.is_object()) fail(MATNN_ERROR_FORMAT, "{}: the config must be a mapping of keys to values", path);
+  return config;
+}
+
+ConfigSection::ConfigSection(const Json& json, std::string path) : json_(json), path_(std::move(path)) {
+  if (!json_.is_null() && !json_.is_object()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be a mapping", path_);
+}
+
+std::string ConfigSection::key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+const Json* ConfigSection::value(const std::string& key) const {
+  read_.push_back(key);
+  if (!json_.is_object()) return nullptr;
+  const auto it = json_.find(key);
+  return it == json_.end() || it->is_null() ? nullptr : &*it;
+}
+
+bool ConfigSection::has(const std::string& key) const { return value(key) != nullptr; }
+
+std::string ConfigSection::string(const std::string& key, const std::string& fallback) const {
+  const Json* v = value(key);
+  if (!v) return fallback;
+  if (!v->is_string()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be a string, got {}", key_path(key), v->dump());
+  return v->get<std::string>();
+}
+
+std::string ConfigSection::required_string(const std::string& key) const {
+  if (!has(key)) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} is required", key_path(key));
+  return string(key, "");
+}
+
+double ConfigSection::number(const std::string& key, double fallback) const {
+  const Json* v = value(key);
+  if (!v) return fallback;
+  if (!v->is_number()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be a number, got {}", key_path(key), v->dump());
+  return v->get<double>();
+}
+
+double ConfigSection::positive(const std::string& key, double fallback, bool allow_zero) const {
+  const double x = number(key, fallback);
+  if (!(allow_zero ? x >= 0 : x > 0)) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be a {} number, got {}", key_path(key),
+         allow_zero ? "non-negative" : "positive", x);
+  }
+  return x;
+}
+
+std::int64_t ConfigSection::integer(const std::string& key, std::int64_t fallback, std::int64_t min_value) const {
+  const Json* v = value(key);
+  if (!v) return fallback;
+  if (!v->is_number_integer()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be an integer, got {}", key_path(key), v->dump());
+  const auto x = v->get<std::int64_t>();
+  if (x < min_value) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be >= {}, got {}", key_path(key), min_value, x);
+  return x;
+}
+
+bool ConfigSection::boolean(const std::string& key, bool fallback) const {
+  const Json* v = value(key);
+  if (!v) return fallback;
+  if (!v->is_boolean()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be true or false, got {}", key_path(key), v->dump());
+  return v->get<bool>();
+}
+
+std::vector<std::int64_t> ConfigSection::integers(const std::string& key, const std::vector<std::int64_t>& fallback) const {
+  const Json* v = value(key);
+  if (!v) return fallback;
+  const bool ok = v->is_array() && std::all_of(v->begin(), v->end(), [](const Json& x) { return x.is_number_integer(); });
+  if (!ok) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be a list of integers, got {}", key_path(key), v->dump());
+  return v->get<std::vector<std::int64_t>>();
+}
+
+ConfigSection ConfigSection::section(const std::string& key) const {
+  const Json* v = value(key);
+  return ConfigSection(v ? *v : Json::object(), key_path(key));
+}
+
+void ConfigSection::finish() const {
+  if (!json_.is_object()) return;
+  for (const auto& item : json_.items()) {
+    if (std::find(read_.begin(), read_.end(), item.key()) == read_.end()) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown config key {}", key_path(item.key()));
+    }
+  }
+}
+
+}  // namespace matnn::train

@@ -1,0 +1,232 @@
+#include "train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "autodiff/graph.hpp"
+#include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
+#include "nn/dropout.hpp"
+#include "nn/losses.hpp"
+#include "nn/optim.hpp"
+#include "train/optimizer_factory.hpp"
+#include "train/training_log.hpp"
+
+namespace matnn::train {
+namespace {
+
+// Groups of the checkpoint that the trainer owns; a caller's extra state must use other names.
+constexpr const char* group_model = "trainer.model";
+constexpr const char* group_best = "trainer.best";
+constexpr const char* group_optimizer = "trainer.optimizer";
+constexpr const char* group_schedule = "trainer.schedule";
+constexpr const char* group_ema = "trainer.ema";
+constexpr const char* group_progress = "trainer.progress";
+
+std::uint64_t mix(std::uint64_t seed, std::uint64_t value) {
+  // splitmix64 finaliser: nearby (seed, epoch) pairs give unrelated streams.
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (value + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Every dropout layer gets a mask stream that depends on (seed, epoch, layer) only.
+void reseed_dropout(nn::Module& module, std::uint64_t seed, int epoch, std::uint64_t& counter) {
+  if (auto* dropout = dynamic_cast<nn::Dropout*>(&module)) dropout->reseed(mix(mix(seed, static_cast<std::uint64_t>(epoch)), counter++));
+  for (auto& [name, child] : module.children()) reseed_dropout(*child, seed, epoch, counter);
+}
+
+nn::TrainingState group_state(const models::StateFile& file, const std::string& group) {
+  nn::TrainingState state;
+  if (auto it = file.tensors.find(group); it != file.tensors.end()) state.tensors = it->second;
+  if (auto it = file.scalars.find(group); it != file.scalars.end()) state.scalars = it->second;
+  return state;
+}
+
+void put_group(models::StateFile& file, const std::string& group, const nn::TrainingState& state) {
+  if (!state.tensors.empty()) file.tensors[group] = state.tensors;
+  if (!state.scalars.empty()) file.scalars[group] = state.scalars;
+}
+
+Json options_signature(const TrainerOptions& o) {
+  // What must match for a checkpoint to belong to this run. Epoch count and paths may change.
+  return {{"batch_size", o.batch_size}, {"clip_norm", o.clip_norm}, {"ema_decay", o.ema_decay},
+          {"l2", o.l2},                 {"seed", o.seed},           {"optimizer", o.optimizer},
+          {"schedule", o.schedule}};
+}
+
+}  // namespace
+
+std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, int epoch) {
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::mt19937_64 rng(mix(seed, static_cast<std::uint64_t>(epoch)));
+  for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(rng() % i)]);
+  return order;
+}
+
+TrainerOptions TrainerOptions::from_config(const ConfigSection& training, const Json& optimizer, const Json& schedule) {
+  TrainerOptions o;
+  o.epochs = static_cast<int>(training.integer("epochs", o.epochs, 1));
+  o.batch_size = static_cast<std::size_t>(training.integer("batch_size", static_cast<std::int64_t>(o.batch_size), 1));
+  o.early_stopping = static_cast<int>(training.integer("early_stopping", o.early_stopping, 0));
+  o.clip_norm = training.positive("clip_norm", o.clip_norm, true);
+  o.ema_decay = training.number("ema_decay", o.ema_decay);
+  if (o.ema_decay < 0 || o.ema_decay >= 1) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}.ema_decay must be in [0, 1), got {}", training.path(), o.ema_decay);
+  }
+  o.l2 = training.positive("l2", o.l2, true);
+  o.optimizer = optimizer.is_null() ? Json::object() : optimizer;
+  o.schedule = schedule.is_null() ? Json::object() : schedule;
+  return o;
+}
+
+Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {
+  if (options_.epochs < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "training needs at least one epoch");
+  if (options_.batch_size < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "batch_size must be at least 1");
+}
+
+TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& on_epoch,
+                         const models::StateFile& checkpoint_extra) {
+  nn::Module& module = task.module();
+  const nn::NamedTensors params = module.named_parameters();
+  const std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(options_.optimizer, params);
+  const std::unique_ptr<nn::LrSchedule> schedule =
+      make_schedule(options_.schedule, optimizer->learning_rate(), options_.epochs);
+  optimizer->set_learning_rate(schedule->initial_rate());
+  std::unique_ptr<nn::WeightEma> ema;
+  if (options_.ema_decay > 0) ema = std::make_unique<nn::WeightEma>(params, options_.ema_decay, true);
+
+  TrainResult result;
+  result.best_loss = std::numeric_limits<double>::infinity();
+  std::map<std::string, ad::Tensor> best_state;
+  int first_epoch = 0, bad_epochs = 0;
+  resumed_ = {};
+
+  if (resume && !options_.checkpoint_path.empty() && std::filesystem::exists(options_.checkpoint_path)) {
+    models::StateFile cp = models::read_state_file(options_.checkpoint_path, models::checkpoint_format, "training");
+    if (cp.config.value("options", Json()) != options_signature(options_)) {
+      fail(MATNN_ERROR_MODEL, "{}: checkpoint belongs to a run with other training options ({} here, {} there)",
+           options_.checkpoint_path, options_signature(options_).dump(), cp.config.value("options", Json()).dump());
+    }
+    module.load_state(cp.tensors.at(group_model));
+    best_state = cp.tensors.at(group_best);
+    optimizer->load_state(group_state(cp, group_optimizer));
+    schedule->load_state(group_state(cp, group_schedule));
+    optimizer->set_learning_rate(schedule->learning_rate());
+    if (ema) ema->load_state(group_state(cp, group_ema));
+    const auto& progress = cp.scalars.at(group_progress);
+    first_epoch = static_cast<int>(progress.at("next_epoch"));
+    bad_epochs = static_cast<int>(progress.at("bad_epochs"));
+    result.best_epoch = static_cast<int>(progress.at("best_epoch"));
+    result.best_loss = progress.at("best_loss");
+    result.history = history_from_json(cp.config.at("history"));
+    resumed_ = std::move(cp);
+    if (options_.print_progress) {
+      fmt::print("{}resumed from {} at epoch {}\n", options_.label.empty() ? "" : options_.label + "  ",
+                 options_.checkpoint_path, first_epoch + 1);
+    }
+  }
+
+  double seconds_total = 0.0;
+  int epochs_timed = 0;
+  for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    module.train();
+    std::uint64_t dropout_counter = 0;
+    reseed_dropout(module, options_.seed, epoch, dropout_counter);
+
+    const std::vector<std::size_t> order = epoch_order(task.train_size(), options_.seed, epoch);
+    double loss_sum = 0.0;
+    for (std::size_t begin = 0; begin < order.size(); begin += options_.batch_size) {
+      const std::size_t end = std::min(order.size(), begin + options_.batch_size);
+      const std::span<const std::size_t> batch(order.data() + begin, end - begin);
+      optimizer->zero_grad();
+      ad::Tensor loss = task.batch_loss(batch);
+      loss_sum += loss.item() * static_cast<double>(batch.size());
+      if (options_.l2 > 0) loss = ad::add(loss, ad::mul(nn::l2_penalty(params), options_.l2));
+      ad::backward(loss);
+      if (options_.clip_norm > 0) nn::clip_grad_norm(params, options_.clip_norm);
+      optimizer->step();
+      if (ema) ema->update();
+    }
+
+    EpochRecord record;
+    record.epoch = epoch;
+    record.train_loss = order.empty() ? 0.0 : loss_sum / static_cast<double>(order.size());
+    module.eval();
+    double validation_loss = record.train_loss;
+    {
+      std::unique_ptr<nn::WeightEma::Scope> averaged;
+      if (ema) averaged = std::make_unique<nn::WeightEma::Scope>(*ema);
+      ad::NoGradGuard no_grad;
+      record.validation = task.validate();
+      if (auto it = record.validation.find("loss"); it != record.validation.end()) validation_loss = it->second;
+      if (validation_loss < result.best_loss || result.best_epoch < 0) {
+        result.best_loss = validation_loss;
+        result.best_epoch = epoch;
+        best_state = module.state();
+        bad_epochs = 0;
+      } else {
+        ++bad_epochs;
+      }
+    }
+    record.learning_rate = optimizer->learning_rate();
+    optimizer->set_learning_rate(schedule->on_epoch_end(epoch, validation_loss));
+    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    seconds_total += record.seconds;
+    ++epochs_timed;
+    result.history.push_back(record);
+
+    if (options_.print_progress) {
+      fmt::print("{}\n", progress_line(record, options_.epochs, seconds_total / epochs_timed, options_.label));
+      std::fflush(stdout);
+    }
+    if (!options_.log_path.empty()) write_csv_log(options_.log_path, result.history);
+    if (!options_.checkpoint_path.empty()) {
+      models::StateFile cp = checkpoint_extra;
+      cp.format = models::checkpoint_format;
+      cp.kind = "training";
+      cp.config["options"] = options_signature(options_);
+      cp.config["history"] = history_to_json(result.history);
+      for (const char* group : {group_model, group_best, group_optimizer, group_schedule, group_ema, group_progress}) {
+        if (cp.tensors.count(group) || cp.scalars.count(group)) {
+          fail(MATNN_ERROR_INTERNAL, "checkpoint extra state uses the trainer's group name {}", group);
+        }
+      }
+      cp.tensors[group_model] = module.state();
+      cp.tensors[group_best] = best_state;
+      put_group(cp, group_optimizer, optimizer->state());
+      put_group(cp, group_schedule, schedule->state());
+      if (ema) put_group(cp, group_ema, ema->state());
+      cp.scalars[group_progress] = {{"next_epoch", epoch + 1},
+                                    {"bad_epochs", bad_epochs},
+                                    {"best_epoch", result.best_epoch},
+                                    {"best_loss", result.best_loss}};
+      models::write_state_file(options_.checkpoint_path, cp);
+    }
+    if (on_epoch && !on_epoch(record)) {
+      fail(MATNN_ERROR_CANCELLED, "training cancelled after epoch {}", epoch + 1);
+    }
+    if (options_.early_stopping > 0 && bad_epochs >= options_.early_stopping) {
+      result.stopped_early = true;
+      if (options_.print_progress) {
+        fmt::print("{}early stop: no validation improvement for {} epochs (best epoch {})\n",
+                   options_.label.empty() ? "" : options_.label + "  ", bad_epochs, result.best_epoch + 1);
+      }
+      break;
+    }
+  }
+  if (!best_state.empty()) module.load_state(best_state);
+  module.eval();
+  return result;
+}
+
+}  // namespace matnn::train

@@ -1,0 +1,104 @@
+// The training loop every model family shares: mini-batch gradient descent with an optimiser,
+// a learning-rate schedule, optional gradient clipping, weight averaging and L2 penalty, early
+// stopping on the validation loss, a checkpoint written atomically after every epoch, terminal
+// progress with an estimate of the time left, and a CSV log.
+//
+// A model family plugs in through TrainingTask: it computes the loss of a mini-batch and
+// validates; the trainer owns everything about the optimisation. Runs are deterministic: the
+// mini-batch order of epoch e and every dropout mask stream are functions of (seed, e) only, so
+// a run resumed from the checkpoint of epoch e continues exactly as the uninterrupted run would.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+#include "models/state_file.hpp"
+#include "nn/module.hpp"
+#include "train/config.hpp"
+
+namespace matnn::train {
+
+class TrainingTask {
+ public:
+  virtual ~TrainingTask() = default;
+  /// Number of training samples; mini-batches are index lists into 0..train_size()-1.
+  virtual std::size_t train_size() const = 0;
+  /// Loss of one mini-batch with the graph recorded (the module is in training mode).
+  virtual ad::Tensor batch_loss(std::span<const std::size_t> batch) = 0;
+  /// Validation metrics (the module is in evaluation mode, nothing recorded). Must contain
+  /// "loss", the quantity early stopping and ReduceOnPlateau watch. Empty: no validation set.
+  virtual std::map<std::string, double> validate() = 0;
+  /// The trained module.
+  virtual nn::Module& module() = 0;
+};
+
+/// Settings of a run; from_config() reads them from the "training", "optimizer" and "schedule"
+/// sections of a config (see docs/training-config.md).
+struct TrainerOptions {
+  int epochs = 100;
+  std::size_t batch_size = 32;
+  int early_stopping = 0;      ///< stop after this many epochs without validation improvement; 0: never
+  double clip_norm = 0.0;      ///< clip the gradient norm to this; 0: no clipping
+  double ema_decay = 0.0;      ///< exponential moving average of weights; 0: none
+  double l2 = 0.0;             ///< lambda of L = L_data + lambda ||W||^2 (weights only)
+  std::uint64_t seed = 0;
+  Json optimizer = Json::object();  ///< {"name": "adamw", "lr": 1e-3, "weight_decay": 1e-4, ...}
+  Json schedule = Json::object();   ///< {"name": "plateau", "factor": 0.5, "patience": 10, ...}
+  std::string checkpoint_path;      ///< written after every epoch; empty: no checkpoints
+  std::string log_path;             ///< CSV log; empty: none
+  bool print_progress = true;
+  std::string label;                ///< prefix of progress lines, e.g. "member 2/5"
+
+  static TrainerOptions from_config(const ConfigSection& training, const Json& optimizer, const Json& schedule);
+};
+
+struct EpochRecord {
+  int epoch = 0;
+  double train_loss = 0.0;
+  std::map<std::string, double> validation;
+  double learning_rate = 0.0;
+  double seconds = 0.0;
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;
+  int best_epoch = -1;       ///< epoch whose weights the module holds at the end (-1: last)
+  double best_loss = 0.0;
+  bool stopped_early = false;
+};
+
+/// Called after every epoch; return false to stop (the host's cancel button). The checkpoint of
+/// that epoch is already written when it is called.
+using EpochCallback = std::function<bool(const EpochRecord&)>;
+
+class Trainer {
+ public:
+  explicit Trainer(TrainerOptions options);
+
+  /// Trains `task`. With `resume` the run continues from options.checkpoint_path when that
+  /// file exists (MATNN_ERROR_MODEL if it belongs to another run). Extra state a caller wants
+  /// in every checkpoint (e.g. finished ensemble members) goes in `checkpoint_extra`, and comes
+  /// back from resumed_extra(). At the end the module holds the weights of the best
+  /// validation epoch (the weight average if EMA is on). Throws MATNN_ERROR_CANCELLED when the
+  /// callback stopped the run.
+  TrainResult run(TrainingTask& task, bool resume = false, const EpochCallback& on_epoch = {},
+                  const models::StateFile& checkpoint_extra = {});
+
+  /// The checkpoint content read at resume (empty when the run started fresh).
+  const models::StateFile& resumed_extra() const noexcept { return resumed_; }
+
+ private:
+  TrainerOptions options_;
+  models::StateFile resumed_;
+};
+
+/// Deterministic permutation of 0..n-1 for (seed, epoch).
+std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, int epoch);
+
+}  // namespace matnn::train

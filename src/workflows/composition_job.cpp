@@ -1,0 +1,405 @@
+#include "workflows/composition_job.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "autodiff/graph.hpp"
+#include "autodiff/ops.hpp"
+#include "matnn/atomic_file.hpp"
+#include "matnn/dataset.hpp"
+#include "matnn/elements.hpp"
+#include "matnn/error.hpp"
+#include "metrics/metrics.hpp"
+#include "nn/losses.hpp"
+
+namespace matnn::workflows {
+namespace {
+
+using train::ConfigSection;
+using train::Json;
+
+enum class LossKind { mse, mae, huber };
+
+LossKind loss_from_name(const std::string& name) {
+  if (name == "mse") return LossKind::mse;
+  if (name == "mae") return LossKind::mae;
+  if (name == "huber") return LossKind::huber;
+  fail(MATNN_ERROR_INVALID_ARGUMENT, "training.loss \"{}\" is unknown (use mse, mae or huber)", name);
+}
+
+ad::Index rows_of(const std::vector<std::size_t>& rows) {
+  std::vector<int32_t> values(rows.begin(), rows.end());
+  return ad::make_index(std::move(values));
+}
+
+// One ensemble member's view of the data for the shared trainer.
+class MemberTask : public train::TrainingTask {
+ public:
+  MemberTask(models::CompositionModel& model, std::size_t member, const ad::Tensor& x, const ad::Tensor& y,
+             const std::vector<int64_t>& labels, const data::Split& split, LossKind loss, double huber_delta)
+      : model_(model), mlp_(model.member(member)), x_(x), y_(y), labels_(labels), split_(split), loss_(loss),
+        huber_delta_(huber_delta), validation_rows_(rows_of(split.validation)) {}
+
+  std::size_t train_size() const override { return split_.train.size(); }
+  nn::Module& module() override { return mlp_; }
+
+  ad::Tensor batch_loss(std::span<const std::size_t> batch) override {
+    std::vector<std::size_t> rows;
+    rows.reserve(batch.size());
+    for (std::size_t b : batch) rows.push_back(split_.train[b]);
+    return loss_on(rows_of(rows), rows);
+  }
+
+  std::map<std::string, double> validate() override {
+    if (split_.validation.empty()) return {};
+    std::map<std::string, double> out{{"loss", loss_on(validation_rows_, split_.validation).item()}};
+    const ad::Tensor output = mlp_.forward(ad::gather_rows(x_, validation_rows_));
+    const std::vector<double> values = output.to_vector();
+    if (model_.config().task == models::TaskKind::regression) {
+      // Report in the target's unit: undo the standardisation through the model's own numbers.
+      const std::vector<double> targets = ad::gather_rows(y_, validation_rows_).to_vector();
+      double abs_sum = 0.0;
+      for (std::size_t i = 0; i < values.size(); ++i) abs_sum += std::abs(values[i] - targets[i]);
+      out["mae_std_units"] = abs_sum / static_cast<double>(values.size());
+    } else {
+      const auto c = static_cast<std::size_t>(model_.output_size());
+      std::size_t correct = 0;
+      for (std::size_t i = 0; i < split_.validation.size(); ++i) {
+        const auto row = values.begin() + static_cast<std::ptrdiff_t>(i * c);
+        const auto predicted = std::max_element(row, row + static_cast<std::ptrdiff_t>(c)) - row;
+        correct += predicted == labels_[split_.validation[i]];
+      }
+      out["accuracy"] = static_cast<double>(correct) / static_cast<double>(split_.validation.size());
+    }
+    return out;
+  }
+
+ private:
+  ad::Tensor loss_on(const ad::Index& index, const std::vector<std::size_t>& rows) {
+    const ad::Tensor output = mlp_.forward(ad::gather_rows(x_, index));
+    if (model_.config().task == models::TaskKind::classification) {
+      std::vector<int64_t> labels;
+      labels.reserve(rows.size());
+      for (std::size_t r : rows) labels.push_back(labels_[r]);
+      return nn::softmax_cross_entropy(output, labels);
+    }
+    const ad::Tensor target = ad::gather_rows(y_, index);
+    switch (loss_) {
+      case LossKind::mae: return nn::mae_loss(output, target);
+      case LossKind::huber: return nn::huber_loss(output, target, huber_delta_);
+      case LossKind::mse: break;
+    }
+    return nn::mse_loss(output, target);
+  }
+
+  models::CompositionModel& model_;
+  nn::Mlp& mlp_;
+  ad::Tensor x_, y_;
+  const std::vector<int64_t>& labels_;
+  const data::Split& split_;
+  LossKind loss_;
+  double huber_delta_;
+  ad::Index validation_rows_;
+};
+
+Eigen::MatrixXd rows_of(const Eigen::MatrixXd& m, const std::vector<std::size_t>& rows) {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), m.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = m.row(static_cast<Eigen::Index>(rows[i]));
+  return out;
+}
+
+template <typename T>
+std::vector<T> pick(const std::vector<T>& v, const std::vector<std::size_t>& rows) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (std::size_t r : rows) out.push_back(v[r]);
+  return out;
+}
+
+Eigen::VectorXd pick(const Eigen::VectorXd& v, const std::vector<std::size_t>& rows) {
+  Eigen::VectorXd out(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) out[static_cast<Eigen::Index>(i)] = v[static_cast<Eigen::Index>(rows[i])];
+  return out;
+}
+
+std::string unit_of(const std::string& dataset_path, const std::string& target) {
+  const std::string unit = DatasetReader(dataset_path).unit(target);
+  return unit;
+}
+
+data::SplitOptions split_options_from(const ConfigSection& split, std::uint64_t seed) {
+  data::SplitOptions o;
+  o.kind = data::split_kind_from_name(split.string("kind", "random"));
+  o.validation_fraction = split.number("validation", 0.1);
+  o.test_fraction = split.number("test", 0.1);
+  o.seed = static_cast<std::uint64_t>(split.integer("seed", static_cast<std::int64_t>(seed), 0));
+  split.finish();
+  return o;
+}
+
+Json split_to_json(const data::SplitOptions& o) {
+  return {{"kind", data::split_kind_name(o.kind)}, {"validation", o.validation_fraction}, {"test", o.test_fraction},
+          {"seed", o.seed}};
+}
+
+}  // namespace
+
+CompositionData composition_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
+                                 data::SplitKind split_kind) {
+  CompositionData out;
+  std::vector<double> values;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const Record& r = records[i];
+    const auto it = r.properties.find(target);
+    if (it == r.properties.end()) continue;
+    if (it->second.size() != 1) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "target \"{}\" has {} values per structure; a composition model predicts one",
+           target, it->second.size());
+    }
+    const double y = it->second.front();
+    if (task == models::TaskKind::classification && (y < 0 || y != std::floor(y))) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "structure {}: class label {} of \"{}\" is not an integer >= 0", i, y, target);
+    }
+    out.index.push_back(i);
+    out.compositions.push_back(r.structure.composition());
+    values.push_back(y);
+    data::SplitKey key;
+    if (split_kind == data::SplitKind::composition) key.group = out.compositions.back().reduced_formula();
+    if (split_kind == data::SplitKind::prototype) {
+      const auto tag = r.tags.find("prototype");
+      if (tag != r.tags.end()) key.group = tag->second;
+    }
+    key.timestamp = r.timestamp;
+    out.keys.push_back(std::move(key));
+  }
+  out.target = Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
+  return out;
+}
+
+std::map<std::string, double> composition_metrics(const models::CompositionModel& model,
+                                                  const models::CompositionPrediction& p,
+                                                  const Eigen::VectorXd& target) {
+  std::map<std::string, double> out;
+  const std::span<const double> y(target.data(), static_cast<std::size_t>(target.size()));
+  const std::span<const double> value(p.value.data(), static_cast<std::size_t>(p.value.size()));
+  out["n"] = static_cast<double>(target.size());
+  out["ood_fraction"] =
+      static_cast<double>(std::count(p.ood.begin(), p.ood.end(), true)) / static_cast<double>(std::max<Eigen::Index>(1, target.size()));
+  out["mean_sigma"] = p.sigma.size() > 0 ? p.sigma.mean() : 0.0;
+  if (model.config().task == models::TaskKind::regression) {
+    out["mae"] = metrics::mae(value, y);
+    out["rmse"] = metrics::rmse(value, y);
+    out["r2"] = metrics::r2(value, y);
+    const std::size_t k = std::max<std::size_t>(1, y.size() / 10);
+    out["top_k_recall"] = metrics::top_k_recall(value, y, k);
+    out["top_k"] = static_cast<double>(k);
+    return out;
+  }
+  std::vector<int> predicted(value.begin(), value.end()), truth(y.begin(), y.end());
+  const int classes = model.config().n_classes;
+  for (int& t : truth) {
+    if (t >= classes) fail(MATNN_ERROR_INVALID_ARGUMENT, "class {} is outside the model's 0..{}", t, classes - 1);
+  }
+  out["accuracy"] = metrics::accuracy(predicted, truth);
+  out["f1"] = metrics::f1_score(predicted, truth, classes);
+  if (classes == 2) {
+    std::vector<double> score(static_cast<std::size_t>(p.probabilities.rows()));
+    for (std::size_t i = 0; i < score.size(); ++i) score[i] = p.probabilities(static_cast<Eigen::Index>(i), 1);
+    out["roc_auc"] = metrics::roc_auc(score, truth);
+  }
+  const auto cm = metrics::confusion_matrix(predicted, truth, classes);
+  for (int i = 0; i < classes; ++i) {
+    for (int j = 0; j < classes; ++j) out[fmt::format("cm_{}_{}", i, j)] = static_cast<double>(cm[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]);
+  }
+  return out;
+}
+
+TrainJobResult train_composition_model(const Json& config, const TrainJobOptions& job) {
+  const ConfigSection root(config, "");
+  const std::uint64_t seed = static_cast<std::uint64_t>(root.integer("seed", 0, 0));
+  const std::string dataset_path = root.required_string("dataset");
+
+  const ConfigSection m = root.section("model");
+  const std::string kind = m.string("kind", models::CompositionModel::kind);
+  if (kind != models::CompositionModel::kind) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "model.kind \"{}\" is not a composition model", kind);
+  }
+  models::CompositionModelConfig mc;
+  mc.task = models::task_from_name(m.string("task", "regression"));
+  mc.target = m.required_string("target");
+  const auto hidden = m.integers("hidden", mc.hidden);
+  mc.hidden.assign(hidden.begin(), hidden.end());
+  mc.activation = m.string("activation", mc.activation);
+  mc.dropout = m.positive("dropout", mc.dropout, true);
+  mc.norm = m.string("norm", mc.norm);
+  mc.ensemble = static_cast<int>(m.integer("ensemble", mc.ensemble, 1));
+  mc.ood_threshold = m.positive("ood_threshold", mc.ood_threshold);
+  mc.seed = seed;
+  m.finish();
+
+  const data::SplitOptions split_options = split_options_from(root.section("split"), seed);
+  const ConfigSection training = root.section("training");
+  train::TrainerOptions trainer_options =
+      train::TrainerOptions::from_config(training, config.value("optimizer", Json::object()), config.value("schedule", Json::object()));
+  root.has("optimizer");
+  root.has("schedule");
+  const LossKind loss = loss_from_name(training.string("loss", "mse"));
+  const double huber_delta = training.positive("huber_delta", 1.0);
+  training.finish();
+
+  const ConfigSection output = root.section("output");
+  const std::string model_path = output.required_string("model");
+  const std::string checkpoint_path = output.string("checkpoint", model_path + ".checkpoint.h5");
+  const std::string log_path = output.string("log", model_path + ".log.csv");
+  output.finish();
+  root.finish();
+
+  // Data, split, normalisation.
+  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
+  const CompositionData data = composition_data(records, mc.target, mc.task, split_options.kind);
+  if (data.compositions.size() < 2) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} structures have the label \"{}\"; training needs at least 2", dataset_path,
+         data.compositions.size(), mc.target);
+  }
+  const data::Split split = data::make_split(data.keys, split_options);
+  if (split.train.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "the split leaves no training data");
+  if (mc.task == models::TaskKind::classification) mc.n_classes = std::max(2, static_cast<int>(data.target.maxCoeff()) + 1);
+  mc.target_unit = unit_of(dataset_path, mc.target);
+  std::set<int> elements;
+  for (std::size_t r : split.train) {
+    for (const auto& entry : data.compositions[r].amounts()) elements.insert(entry.first);
+  }
+  mc.elements.assign(elements.begin(), elements.end());
+
+  models::CompositionModel model(mc);
+  const Eigen::MatrixXd features = model.featurizer().featurize(data.compositions);
+  model.fit_normalization(rows_of(features, split.train), pick(data.target, split.train));
+  const ad::Tensor x = model.standardize(features);
+  const ad::Tensor y = model.standardize_targets(data.target);
+  std::vector<int64_t> labels(static_cast<std::size_t>(data.target.size()));
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(data.target[static_cast<Eigen::Index>(i)]);
+
+  if (job.print_progress) {
+    fmt::print("{} {} of \"{}\" on {} ({} train, {} validation, {} test; {} split), {} member(s)\n",
+               models::task_name(mc.task), kind, mc.target, dataset_path, split.train.size(), split.validation.size(),
+               split.test.size(), data::split_kind_name(split_options.kind), mc.ensemble);
+  }
+
+  // Members are trained one after another. The checkpoint carries the finished members, so a
+  // resumed job skips them and continues the member that was interrupted.
+  std::size_t first_member = 0;
+  models::StateFile extra;
+  if (job.resume && std::filesystem::exists(checkpoint_path)) {
+    const models::StateFile cp = models::read_state_file(checkpoint_path, models::checkpoint_format, "training");
+    first_member = static_cast<std::size_t>(cp.scalars.at("ensemble").at("current"));
+    for (std::size_t k = 0; k < first_member; ++k) {
+      const std::string group = "done.member." + std::to_string(k);
+      model.member(k).load_state(cp.tensors.at(group));
+      extra.tensors[group] = cp.tensors.at(group);
+    }
+  }
+  for (std::size_t k = first_member; k < model.ensemble_size(); ++k) {
+    train::TrainerOptions o = trainer_options;
+    o.seed = seed + k;
+    o.checkpoint_path = checkpoint_path;
+    o.log_path = model.ensemble_size() == 1 ? log_path : fmt::format("{}.member{}.csv", log_path, k);
+    o.print_progress = job.print_progress;
+    o.label = model.ensemble_size() == 1 ? "" : fmt::format("member {}/{}", k + 1, model.ensemble_size());
+    extra.scalars["ensemble"] = {{"current", static_cast<double>(k)}};
+    MemberTask task(model, k, x, y, labels, split, loss, huber_delta);
+    train::Trainer trainer(o);
+    trainer.run(task, job.resume && k == first_member, job.on_epoch, extra);
+    extra.tensors["done.member." + std::to_string(k)] = model.member(k).state();
+  }
+
+  model.provenance() = {{"dataset", std::filesystem::absolute(dataset_path).string()},
+                        {"n_structures", records.size()},
+                        {"split", split_to_json(split_options)},
+                        {"loss", training.string("loss", "mse")}};
+  model.save(model_path);
+  std::filesystem::remove(checkpoint_path);  // the model file now holds everything
+
+  TrainJobResult result;
+  result.model_path = model_path;
+  result.n_train = split.train.size();
+  result.n_validation = split.validation.size();
+  result.n_test = split.test.size();
+  if (!split.test.empty()) {
+    const auto prediction = model.predict(pick(data.compositions, split.test));
+    result.test_metrics = composition_metrics(model, prediction, pick(data.target, split.test));
+  }
+  return result;
+}
+
+std::map<std::string, double> evaluate_composition_model(const models::CompositionModel& model,
+                                                         const std::string& dataset_path, const std::string& subset) {
+  const DatasetReader reader(dataset_path);
+  const std::vector<Record> records = reader.read_all();
+  data::SplitOptions split_options;
+  if (subset != "all") {
+    const Json& provenance = model.provenance();
+    if (!provenance.contains("split")) fail(MATNN_ERROR_MODEL, "the model records no training split; use --subset all");
+    if (provenance.value("n_structures", std::size_t{0}) != records.size()) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "{} has {} structures, the model was trained on a dataset of {}: --subset {} needs that dataset",
+           dataset_path, records.size(), provenance.value("n_structures", std::size_t{0}), subset);
+    }
+    split_options = split_options_from(ConfigSection(provenance.at("split"), "split"), 0);
+  }
+  const CompositionData data = composition_data(records, model.config().target, model.config().task, split_options.kind);
+  std::vector<std::size_t> rows;
+  if (subset == "all") {
+    for (std::size_t i = 0; i < data.compositions.size(); ++i) rows.push_back(i);
+  } else {
+    const data::Split split = data::make_split(data.keys, split_options);
+    if (subset == "train") rows = split.train;
+    else if (subset == "validation") rows = split.validation;
+    else if (subset == "test") rows = split.test;
+    else fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown subset \"{}\" (use all, train, validation or test)", subset);
+  }
+  if (rows.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset {}", dataset_path, model.config().target, subset);
+  const auto prediction = model.predict(pick(data.compositions, rows));
+  return composition_metrics(model, prediction, pick(data.target, rows));
+}
+
+void write_composition_predictions(const models::CompositionModel& model, const std::string& dataset_path,
+                                   const std::string& csv_path, int mc_samples) {
+  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
+  std::vector<Composition> compositions;
+  for (const Record& r : records) compositions.push_back(r.structure.composition());
+  const auto p = model.predict(compositions, mc_samples);
+  const bool classifier = model.config().task == models::TaskKind::classification;
+  const std::string& target = model.config().target;
+
+  AtomicFile file(csv_path);
+  {
+    std::ofstream out(file.temp_path());
+    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", csv_path);
+    out << "index,id,formula," << target << "_predicted," << target << "_sigma,ood,ood_score," << target;
+    if (classifier) {
+      for (int c = 0; c < model.config().n_classes; ++c) out << ",probability_" << c;
+    }
+    out << '\n';
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const auto id = records[i].tags.find("id");
+      const auto label = records[i].properties.find(target);
+      const auto row = static_cast<Eigen::Index>(i);
+      out << fmt::format("{},{},{},{:.10g},{:.6g},{},{:.4g},", i, id == records[i].tags.end() ? "" : id->second,
+                         compositions[i].formula(), p.value[row], p.sigma[row], p.ood[i] ? 1 : 0, p.ood_score[row]);
+      if (label != records[i].properties.end()) out << fmt::format("{:.10g}", label->second.front());
+      if (classifier) {
+        for (int c = 0; c < model.config().n_classes; ++c) out << fmt::format(",{:.6f}", p.probabilities(row, c));
+      }
+      out << '\n';
+    }
+    out.flush();
+    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", csv_path);
+  }
+  file.commit();
+}
+
+}  // namespace matnn::workflows

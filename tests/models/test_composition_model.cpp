@@ -1,0 +1,139 @@
+#include <cmath>
+#include <cstdio>
+
+#include <gtest/gtest.h>
+
+#include "models/composition_model.hpp"
+#include "synthetic_data.hpp"
+#include "test_helpers.hpp"
+#include "workflows/composition_job.hpp"
+
+namespace matnn::workflows {
+namespace {
+
+using matnn::testing::status_of;
+using matnn::testing::TempDir;
+
+const std::vector<int> pool{3, 11, 12, 13, 14, 20, 26, 28, 29, 30, 8, 16};
+
+train::Json regression_config(const TempDir& dir, int epochs = 120) {
+  return {{"dataset", dir / "data.h5"},
+          {"seed", 5},
+          {"model", {{"task", "regression"}, {"target", "energy_per_atom"}, {"hidden", {64, 64}}}},
+          {"split", {{"kind", "random"}, {"validation", 0.1}, {"test", 0.15}}},
+          {"training", {{"epochs", epochs}, {"batch_size", 32}, {"early_stopping", 30}}},
+          {"optimizer", {{"name", "adam"}, {"lr", 3e-3}}},
+          {"schedule", {{"name", "plateau"}, {"factor", 0.5}, {"patience", 10}}},
+          {"output", {{"model", dir / "model.h5"}}}};
+}
+
+TEST(CompositionMlp, LearnsAKnownNonlinearFunctionOfComposition) {
+  TempDir dir;
+  matnn::testing::write_composition_dataset(dir / "data.h5", 1500, 1, pool, "energy_per_atom",
+                                            matnn::testing::synthetic_energy);
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+  const TrainJobResult result = train_composition_model(regression_config(dir), quiet);
+
+  // The target's spread over the test set, for the acceptance threshold.
+  const auto model = models::CompositionModel::load(result.model_path);
+  const auto all = evaluate_composition_model(model, dir / "data.h5", "test");
+  EXPECT_EQ(all.at("mae"), result.test_metrics.at("mae"));  // eval rebuilds the same split
+  std::vector<double> y;
+  for (const Record& r : DatasetReader(dir / "data.h5").read_all()) y.push_back(r.properties.at("energy_per_atom")[0]);
+  double mean = 0, var = 0;
+  for (double v : y) mean += v / static_cast<double>(y.size());
+  for (double v : y) var += (v - mean) * (v - mean) / static_cast<double>(y.size());
+  const double std = std::sqrt(var);
+  std::printf("synthetic regression: test MAE %.4f = %.2f%% of the target std %.4f, R^2 %.4f\n",
+              result.test_metrics.at("mae"), 100 * result.test_metrics.at("mae") / std, std, result.test_metrics.at("r2"));
+  EXPECT_LT(result.test_metrics.at("mae"), 0.05 * std) << "test MAE " << result.test_metrics.at("mae") << ", std " << std;
+  EXPECT_GT(result.test_metrics.at("r2"), 0.98);
+}
+
+TEST(CompositionMlp, ClassifiesAKnownRule) {
+  TempDir dir;
+  // Class 1 when oxygen or sulfur make up more than a third of the atoms.
+  matnn::testing::write_composition_dataset(dir / "data.h5", 1200, 2, pool, "is_chalcogenide",
+                                            [](const std::map<int, double>& f) {
+                                              const double x = (f.count(8) ? f.at(8) : 0.0) + (f.count(16) ? f.at(16) : 0.0);
+                                              return x > 1.0 / 3.0 ? 1.0 : 0.0;
+                                            });
+  train::Json config = regression_config(dir, 80);
+  config["model"] = {{"task", "classification"}, {"target", "is_chalcogenide"}, {"hidden", {32, 32}}};
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+  const TrainJobResult result = train_composition_model(config, quiet);
+  std::printf("synthetic classification: test accuracy %.4f, ROC-AUC %.4f\n", result.test_metrics.at("accuracy"),
+              result.test_metrics.at("roc_auc"));
+  EXPECT_GT(result.test_metrics.at("accuracy"), 0.95);
+  EXPECT_GT(result.test_metrics.at("roc_auc"), 0.95);
+}
+
+TEST(CompositionMlp, SaveLoadPredictIsBitIdenticalAndSeedsReproduce) {
+  TempDir dir;
+  matnn::testing::write_composition_dataset(dir / "data.h5", 200, 3, pool, "energy_per_atom",
+                                            matnn::testing::synthetic_energy);
+  train::Json config = regression_config(dir, 8);
+  config["model"]["ensemble"] = 2;
+  config["model"]["dropout"] = 0.1;
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+  train_composition_model(config, quiet);
+  config["output"]["model"] = dir / "again.h5";
+  train_composition_model(config, quiet);
+
+  const auto a = models::CompositionModel::load(dir / "model.h5");
+  const auto b = models::CompositionModel::load(dir / "again.h5");
+  std::vector<Composition> c{Composition::from_formula("Fe2O3"), Composition::from_formula("NiAl"),
+                             Composition::from_formula("Cu")};
+  const auto pa = a.predict(c), pb = b.predict(c);
+  EXPECT_EQ(pa.value, pb.value);  // same seed, same model, bit for bit
+  EXPECT_EQ(pa.sigma, pb.sigma);
+
+  a.save(dir / "resaved.h5");
+  const auto pc = models::CompositionModel::load(dir / "resaved.h5").predict(c);
+  EXPECT_EQ(pa.value, pc.value);
+  EXPECT_GT(pa.sigma.minCoeff(), 0.0);  // two members disagree somewhere
+
+  // Monte-Carlo dropout adds spread; a model without dropout refuses it.
+  const auto mc = a.predict(c, 8);
+  EXPECT_GT(mc.sigma.minCoeff(), 0.0);
+
+  // Out of distribution: an element never seen in training.
+  const auto ood = a.predict({Composition::from_formula("PuO2"), Composition::from_formula("FeO")});
+  EXPECT_TRUE(ood.ood[0]);
+}
+
+TEST(CompositionMlp, RejectsWrongModelFilesAndBadConfigs) {
+  TempDir dir;
+  matnn::testing::write_composition_dataset(dir / "data.h5", 60, 4, pool, "energy_per_atom",
+                                            matnn::testing::synthetic_energy);
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+
+  // A dataset is not a model.
+  EXPECT_EQ(status_of([&] { models::CompositionModel::load(dir / "data.h5"); }), MATNN_ERROR_MODEL);
+  // A model file of another kind.
+  models::StateFile other;
+  other.kind = "nequip";
+  models::write_state_file(dir / "other.h5", other);
+  EXPECT_EQ(status_of([&] { models::CompositionModel::load(dir / "other.h5"); }), MATNN_ERROR_MODEL);
+
+  train::Json config = regression_config(dir, 2);
+  config["model"]["target"] = "band_gap";  // not in the dataset
+  EXPECT_EQ(status_of([&] { train_composition_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  config = regression_config(dir, 2);
+  config["training"]["epochz"] = 3;  // misspelt
+  EXPECT_EQ(status_of([&] { train_composition_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  config = regression_config(dir, 2);
+  config["optimizer"]["lr"] = -1;
+  EXPECT_EQ(status_of([&] { train_composition_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  config = regression_config(dir, 2);
+  config["model"]["task"] = "classification";  // real-valued labels are not classes
+  EXPECT_EQ(status_of([&] { train_composition_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.h5"));
+}
+
+}  // namespace
+}  // namespace matnn::workflows

@@ -1,0 +1,52 @@
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "test_helpers.hpp"
+#include "train/config.hpp"
+
+namespace matnn::train {
+namespace {
+
+using matnn::testing::status_of;
+using matnn::testing::TempDir;
+
+TEST(Config, YamlAndJsonGiveTheSameDocument) {
+  TempDir dir;
+  std::ofstream(dir / "c.yaml") << "dataset: data.h5\nmodel:\n  hidden: [64, 32]\n  dropout: 0.1\n  name: '42'\n"
+                                   "training:\n  epochs: 10\n  verbose: true\n";
+  std::ofstream(dir / "c.json") << R"({"dataset": "data.h5", "model": {"hidden": [64, 32], "dropout": 0.1, "name": "42"},
+                                     "training": {"epochs": 10, "verbose": true}})";
+  EXPECT_EQ(load_config_file(dir / "c.yaml"), load_config_file(dir / "c.json"));
+}
+
+TEST(Config, SectionsCheckTypesAndUnknownKeys) {
+  const Json j = {{"epochs", 10}, {"lr", -1.0}, {"hidden", {64, "x"}}, {"name", 3}, {"typo", 1}};
+  const ConfigSection c(j, "training");
+  EXPECT_EQ(c.integer("epochs", 1, 1), 10);
+  EXPECT_EQ(c.integer("missing", 7, 0), 7);
+  EXPECT_EQ(status_of([&] { c.positive("lr", 1.0); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { c.integers("hidden", {}); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { c.string("name", ""); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { c.integer("epochs", 1, 20); }), MATNN_ERROR_INVALID_ARGUMENT);
+  try {
+    c.finish();
+    FAIL() << "unknown key accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("training.typo"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, BadFilesAreReported) {
+  TempDir dir;
+  EXPECT_EQ(status_of([&] { load_config_file(dir / "missing.yaml"); }), MATNN_ERROR_IO);
+  std::ofstream(dir / "bad.yaml") << "model:\n  hidden: [64, 32\n";
+  EXPECT_EQ(status_of([&] { load_config_file(dir / "bad.yaml"); }), MATNN_ERROR_FORMAT);
+  std::ofstream(dir / "bad.json") << "{\"a\": }";
+  EXPECT_EQ(status_of([&] { load_config_file(dir / "bad.json"); }), MATNN_ERROR_FORMAT);
+  std::ofstream(dir / "list.yaml") << "- 1\n- 2\n";
+  EXPECT_EQ(status_of([&] { load_config_file(dir / "list.yaml"); }), MATNN_ERROR_FORMAT);
+}
+
+}  // namespace
+}  // namespace matnn::train

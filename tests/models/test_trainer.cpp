@@ -1,0 +1,105 @@
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "models/composition_model.hpp"
+#include "synthetic_data.hpp"
+#include "test_helpers.hpp"
+#include "train/trainer.hpp"
+#include "workflows/composition_job.hpp"
+
+namespace matnn::workflows {
+namespace {
+
+using matnn::testing::status_of;
+using matnn::testing::TempDir;
+
+train::Json config_for(const TempDir& dir, const std::string& model) {
+  return {{"dataset", dir / "data.h5"},
+          {"seed", 9},
+          {"model", {{"target", "y"}, {"hidden", {16, 16}}, {"ensemble", 2}, {"dropout", 0.1}}},
+          {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.2}}},
+          {"training", {{"epochs", 6}, {"batch_size", 16}, {"ema_decay", 0.9}, {"clip_norm", 5.0}, {"l2", 1e-4}}},
+          {"optimizer", {{"name", "adamw"}, {"lr", 1e-2}}},
+          {"schedule", {{"name", "cosine"}, {"warmup", 2}}},
+          {"output", {{"model", dir / model}, {"checkpoint", dir / "run.checkpoint.h5"}, {"log", dir / (model + ".csv")}}}};
+}
+
+void write_data(const TempDir& dir) {
+  matnn::testing::write_composition_dataset(dir / "data.h5", 150, 8, {3, 8, 13, 26, 29}, "y",
+                                            matnn::testing::synthetic_energy);
+}
+
+TEST(Trainer, KilledRunResumesToTheSameModel) {
+  TempDir dir;
+  write_data(dir);
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+  train_composition_model(config_for(dir, "straight.h5"), quiet);
+
+  // Stop during the second member's fourth epoch, as a kill after that epoch's checkpoint would.
+  TrainJobOptions interrupted = quiet;
+  int epochs_seen = 0;
+  interrupted.on_epoch = [&](const train::EpochRecord&) { return ++epochs_seen < 6 + 4; };
+  EXPECT_EQ(status_of([&] { train_composition_model(config_for(dir, "resumed.h5"), interrupted); }), MATNN_ERROR_CANCELLED);
+  EXPECT_TRUE(std::filesystem::exists(dir / "run.checkpoint.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "resumed.h5"));
+
+  // A checkpoint is only resumed by the run it belongs to.
+  train::Json other = config_for(dir, "resumed.h5");
+  other["optimizer"]["lr"] = 5e-3;
+  TrainJobOptions resume = quiet;
+  resume.resume = true;
+  EXPECT_EQ(status_of([&] { train_composition_model(other, resume); }), MATNN_ERROR_MODEL);
+
+  train_composition_model(config_for(dir, "resumed.h5"), resume);
+  EXPECT_FALSE(std::filesystem::exists(dir / "run.checkpoint.h5"));  // folded into the model file
+
+  auto a = models::CompositionModel::load(dir / "straight.h5");
+  auto b = models::CompositionModel::load(dir / "resumed.h5");
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto sa = a.member(k).state(), sb = b.member(k).state();
+    for (const auto& [name, t] : sa) EXPECT_EQ(t.to_vector(), sb.at(name).to_vector()) << "member " << k << " " << name;
+  }
+
+  // The log of the resumed member has one row per epoch, the same as the straight run.
+  auto count_lines = [](const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count_lines(dir / "resumed.h5.csv.member1.csv"), 1 + 6);
+  EXPECT_EQ(count_lines(dir / "straight.h5.csv.member1.csv"), 1 + 6);
+}
+
+TEST(Trainer, EarlyStoppingKeepsTheBestEpoch) {
+  TempDir dir;
+  write_data(dir);
+  train::Json config = config_for(dir, "m.h5");
+  config["model"]["ensemble"] = 1;
+  config["training"] = {{"epochs", 200}, {"batch_size", 8}, {"early_stopping", 3}};
+  config["optimizer"] = {{"name", "sgd"}, {"lr", 0.5}, {"momentum", 0.9}};  // unstable on purpose
+  config.erase("schedule");
+  TrainJobOptions job;
+  job.print_progress = false;
+  int epochs = 0;
+  job.on_epoch = [&](const train::EpochRecord&) { return ++epochs, true; };
+  train_composition_model(config, job);
+  EXPECT_LT(epochs, 200);
+}
+
+TEST(Trainer, EpochOrderIsAPermutationFixedBySeedAndEpoch) {
+  const auto a = train::epoch_order(100, 1, 0);
+  EXPECT_EQ(a, train::epoch_order(100, 1, 0));
+  EXPECT_NE(a, train::epoch_order(100, 1, 1));
+  EXPECT_NE(a, train::epoch_order(100, 2, 0));
+  auto sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ(sorted[i], i);
+}
+
+}  // namespace
+}  // namespace matnn::workflows
