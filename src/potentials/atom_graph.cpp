@@ -1,0 +1,105 @@
+#include "potentials/atom_graph.hpp"
+
+#include <array>
+
+#include "autodiff/ops.hpp"
+#include "matnn/elements.hpp"
+#include "matnn/error.hpp"
+#include "matnn/neighbor_list.hpp"
+
+namespace matnn::potentials {
+namespace {
+
+// Closer than this, two atoms are the same point: no potential is defined there.
+constexpr double overlap_distance = 1e-6;
+
+template <typename T>
+ad::Tensor tensor_from(const std::vector<double>& values, const ad::Shape& shape) {
+  return ad::from_vector(std::vector<T>(values.begin(), values.end()), shape);
+}
+
+ad::Tensor make_tensor(const std::vector<double>& values, const ad::Shape& shape, ad::DType dtype) {
+  return dtype == ad::DType::f32 ? tensor_from<float>(values, shape) : tensor_from<double>(values, shape);
+}
+
+}  // namespace
+
+AtomGraph build_graph(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
+                      ad::DType dtype) {
+  std::array<int, max_atomic_number + 1> species_of{};
+  species_of.fill(-1);
+  for (std::size_t k = 0; k < species_z.size(); ++k) species_of.at(static_cast<std::size_t>(species_z[k])) = static_cast<int>(k);
+
+  AtomGraph g;
+  g.dtype = dtype;
+  g.cutoff = cutoff;
+  g.n_structures = static_cast<std::int64_t>(structures.size());
+  g.atom_offsets.push_back(0);
+  std::vector<int32_t> atom_structure, centers, neighbors, edge_structure;
+  std::vector<double> positions, shifts;
+  for (std::size_t s = 0; s < structures.size(); ++s) {
+    const Structure& st = *structures[s];
+    st.validate();
+    const auto offset = static_cast<int32_t>(g.atom_offsets.back());
+    for (std::size_t a = 0; a < st.size(); ++a) {
+      const int z = st.numbers[a];
+      if (species_of[static_cast<std::size_t>(z)] < 0) {
+        fail(MATNN_ERROR_UNKNOWN_ELEMENT, "structure {}, atom {}: the model has no parameters for {}", s, a,
+             element(z).symbol);
+      }
+      g.species.push_back(species_of[static_cast<std::size_t>(z)]);
+      atom_structure.push_back(static_cast<int32_t>(s));
+      for (int k = 0; k < 3; ++k) positions.push_back(st.positions(static_cast<Eigen::Index>(a), k));
+    }
+    const NeighborList list = build_neighbor_list(st, cutoff, NeighborListKind::full);
+    const PairVectors vectors = pair_vectors(st, list);
+    for (std::size_t e = 0; e < list.size(); ++e) {
+      const auto row = static_cast<Eigen::Index>(e);
+      if (vectors.row(row).norm() < overlap_distance) {
+        fail(MATNN_ERROR_GEOMETRY, "structure {}: atoms {} and {} overlap (distance {:.3g} Angstrom)", s, list.first[e],
+             list.second[e], vectors.row(row).norm());
+      }
+      centers.push_back(offset + list.first[e]);
+      neighbors.push_back(offset + list.second[e]);
+      edge_structure.push_back(static_cast<int32_t>(s));
+      const Eigen::RowVector3d shift =
+          list.shifts[e][0] * st.cell.row(0) + list.shifts[e][1] * st.cell.row(1) + list.shifts[e][2] * st.cell.row(2);
+      for (int k = 0; k < 3; ++k) shifts.push_back(shift[k]);
+    }
+    g.volumes.push_back(st.fully_periodic() ? st.volume() : 0.0);
+    g.atom_offsets.push_back(g.atom_offsets.back() + static_cast<std::int64_t>(st.size()));
+  }
+  g.n_atoms = g.atom_offsets.back();
+  g.n_edges = static_cast<std::int64_t>(centers.size());
+
+  // Edges are sorted by center: each structure's full list is, and structures follow each other.
+  g.center_offsets.assign(static_cast<std::size_t>(g.n_atoms) + 1, 0);
+  for (int32_t c : centers) ++g.center_offsets[static_cast<std::size_t>(c) + 1];
+  for (std::size_t i = 1; i < g.center_offsets.size(); ++i) g.center_offsets[i] += g.center_offsets[i - 1];
+
+  g.species_index = ad::make_index(g.species);
+  g.atom_structure = ad::make_index(std::move(atom_structure));
+  g.edge_center = ad::make_index(std::move(centers));
+  g.edge_neighbor = ad::make_index(std::move(neighbors));
+  g.edge_structure = ad::make_index(std::move(edge_structure));
+
+  g.positions = make_tensor(positions, {g.n_atoms, 3}, dtype);
+  g.positions.set_requires_grad(true);
+  g.strain = ad::zeros({g.n_structures, 3, 3}, dtype);
+  g.strain.set_requires_grad(true);
+
+  // d0 = r_j - r_i + S.cell, then d = d0 (I + strain): d_b = d0_b + sum_a d0_a strain_ab.
+  const ad::Tensor d0 = ad::add(ad::sub(ad::gather_rows(g.positions, g.edge_neighbor), ad::gather_rows(g.positions, g.edge_center)),
+                                make_tensor(shifts, {g.n_edges, 3}, dtype));
+  const ad::Tensor strain_of_edge =
+      ad::reshape(ad::gather_rows(ad::reshape(g.strain, {g.n_structures, 9}), g.edge_structure), {g.n_edges, 3, 3});
+  g.edge_vectors = ad::add(d0, ad::sum(ad::mul(ad::reshape(d0, {g.n_edges, 3, 1}), strain_of_edge), 1));
+  return g;
+}
+
+AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype) {
+  const Structure* one = &structure;
+  return build_graph(std::span<const Structure* const>(&one, 1), species_z, cutoff, dtype);
+}
+
+}  // namespace matnn::potentials

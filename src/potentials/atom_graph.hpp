@@ -1,0 +1,59 @@
+// Several structures as one graph: the input of every interatomic potential.
+//
+// Edges come from a full neighbour list (both directions), sorted by center atom: edge e links
+// the center atom edge_center[e] to its neighbour edge_neighbor[e], and its vector is
+//
+//     edge_vectors[e] = (r_j - r_i + S . cell) (I + strain[s])          (row vectors, Angstrom)
+//
+// where s is the structure of the edge. `positions` (n_atoms x 3) and `strain` (n_structures x
+// 3 x 3, zero) are leaves that require grad, so a model that reads positions only through
+// edge_vectors is translation invariant by construction, and
+//     forces = -dE/d(positions),   stress = (1/V) dE/d(strain)   (ASE's sign convention)
+// come out of one reverse pass. The strain enters every periodic image consistently because
+// the shift S . cell is strained with the positions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+#include "matnn/structure.hpp"
+
+namespace matnn::potentials {
+
+struct AtomGraph {
+  std::int64_t n_atoms = 0;
+  std::int64_t n_structures = 0;
+  std::int64_t n_edges = 0;
+  ad::DType dtype = ad::DType::f32;
+  double cutoff = 0.0;
+
+  std::vector<std::int32_t> species;   ///< per atom: index into the model's species list
+  ad::Index species_index;             ///< the same, shareable by gather ops
+  ad::Index atom_structure;            ///< per atom: its structure
+  std::vector<std::int64_t> atom_offsets;  ///< n_structures + 1: atoms of structure s are [off[s], off[s+1])
+
+  ad::Index edge_center;               ///< per edge: i (sorted ascending)
+  ad::Index edge_neighbor;             ///< per edge: j
+  ad::Index edge_structure;            ///< per edge: its structure
+  std::vector<std::int64_t> center_offsets;  ///< n_atoms + 1: edges of center i are [off[i], off[i+1])
+
+  ad::Tensor positions;                ///< n_atoms x 3, requires grad
+  ad::Tensor strain;                   ///< n_structures x 3 x 3 zeros, requires grad
+  ad::Tensor edge_vectors;             ///< n_edges x 3, differentiable in positions and strain
+  std::vector<double> volumes;         ///< per structure, Angstrom^3 (0 when not fully periodic)
+};
+
+/// Builds the graph of `structures` for a model with atomic numbers `species_z` (the model's
+/// species list, in the model's order) and the given cutoff. Throws matnn::Error:
+/// MATNN_ERROR_UNKNOWN_ELEMENT for an atom whose element the model does not know (naming
+/// structure, atom and element), MATNN_ERROR_GEOMETRY for two atoms closer than 1e-6 Angstrom,
+/// and whatever Structure::validate() and the neighbour list throw.
+AtomGraph build_graph(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
+                      ad::DType dtype);
+
+/// Convenience for one structure.
+AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype);
+
+}  // namespace matnn::potentials
