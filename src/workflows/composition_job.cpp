@@ -16,6 +16,7 @@
 #include "matnn/error.hpp"
 #include "metrics/metrics.hpp"
 #include "nn/losses.hpp"
+#include "train/ensemble.hpp"
 
 namespace matnn::workflows {
 namespace {
@@ -290,32 +291,18 @@ TrainJobResult train_composition_model(const Json& config, const TrainJobOptions
                split.test.size(), data::split_kind_name(split_options.kind), mc.ensemble);
   }
 
-  // Members are trained one after another. The checkpoint carries the finished members, so a
-  // resumed job skips them and continues the member that was interrupted.
-  std::size_t first_member = 0;
-  models::StateFile extra;
-  if (job.resume && std::filesystem::exists(checkpoint_path)) {
-    const models::StateFile cp = models::read_state_file(checkpoint_path, models::checkpoint_format, "training");
-    first_member = static_cast<std::size_t>(cp.scalars.at("ensemble").at("current"));
-    for (std::size_t k = 0; k < first_member; ++k) {
-      const std::string group = "done.member." + std::to_string(k);
-      model.member(k).load_state(cp.tensors.at(group));
-      extra.tensors[group] = cp.tensors.at(group);
-    }
-  }
-  for (std::size_t k = first_member; k < model.ensemble_size(); ++k) {
-    train::TrainerOptions o = trainer_options;
-    o.seed = seed + k;
-    o.checkpoint_path = checkpoint_path;
-    o.log_path = model.ensemble_size() == 1 ? log_path : fmt::format("{}.member{}.csv", log_path, k);
-    o.print_progress = job.print_progress;
-    o.label = model.ensemble_size() == 1 ? "" : fmt::format("member {}/{}", k + 1, model.ensemble_size());
-    extra.scalars["ensemble"] = {{"current", static_cast<double>(k)}};
-    MemberTask task(model, k, x, y, labels, split, loss, huber_delta);
-    train::Trainer trainer(o);
-    trainer.run(task, job.resume && k == first_member, job.on_epoch, extra);
-    extra.tensors["done.member." + std::to_string(k)] = model.member(k).state();
-  }
+  train::EnsembleOptions ensemble;
+  ensemble.trainer = trainer_options;
+  ensemble.trainer.seed = seed;
+  ensemble.checkpoint_path = checkpoint_path;
+  ensemble.log_path = log_path;
+  ensemble.resume = job.resume;
+  ensemble.print_progress = job.print_progress;
+  ensemble.on_epoch = job.on_epoch;
+  train::train_ensemble(
+      model.ensemble_size(),
+      [&](std::size_t k) { return std::make_unique<MemberTask>(model, k, x, y, labels, split, loss, huber_delta); },
+      ensemble);
 
   model.provenance() = {{"dataset", std::filesystem::absolute(dataset_path).string()},
                         {"n_structures", records.size()},
