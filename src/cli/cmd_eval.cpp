@@ -3,7 +3,9 @@
 
 #include "cli/commands.hpp"
 #include "models/composition_model.hpp"
+#include "models/state_file.hpp"
 #include "workflows/composition_job.hpp"
+#include "workflows/potential_job.hpp"
 
 namespace matnn::cli {
 namespace {
@@ -13,6 +15,12 @@ struct EvalOptions {
 };
 
 void run_eval(const EvalOptions& o) {
+  if (models::read_model_kind(o.model) == potentials::Potential::file_kind) {
+    const auto metrics = workflows::evaluate_potential(o.model, o.dataset, o.subset);
+    fmt::print("potential {} on {} ({} subset):\n", o.model, o.dataset, o.subset);
+    print_metric_table(metrics);
+    return;
+  }
   const models::CompositionModel model = models::CompositionModel::load(o.model);
   const auto metrics = workflows::evaluate_composition_model(model, o.dataset, o.subset);
   fmt::print("{} of \"{}\" on {} ({} subset):\n", model.kind, model.config().target, o.dataset, o.subset);

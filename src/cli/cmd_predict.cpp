@@ -3,7 +3,9 @@
 
 #include "cli/commands.hpp"
 #include "models/composition_model.hpp"
+#include "models/state_file.hpp"
 #include "workflows/composition_job.hpp"
+#include "workflows/potential_job.hpp"
 
 namespace matnn::cli {
 namespace {
@@ -14,6 +16,11 @@ struct PredictOptions {
 };
 
 void run_predict(const PredictOptions& o) {
+  if (models::read_model_kind(o.model) == potentials::Potential::file_kind) {
+    workflows::write_potential_predictions(o.model, o.dataset, o.output);
+    fmt::print("wrote energies and model deviations to {}\n", o.output);
+    return;
+  }
   const models::CompositionModel model = models::CompositionModel::load(o.model);
   workflows::write_composition_predictions(model, o.dataset, o.output, o.mc_samples);
   fmt::print("wrote predictions of \"{}\" to {}\n", model.config().target, o.output);

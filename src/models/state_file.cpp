@@ -125,14 +125,15 @@ void write_state_file(const std::string& path, const StateFile& state) {
   output.commit();
 }
 
-StateFile read_state_file(const std::string& path, const std::string& expected_format,
-                          const std::string& expected_kind) {
+namespace {
+
+// Opens a state file and checks its format, version and kind attributes; fills format and kind.
+h5::File open_checked(const h5::Hdf5Context& ctx, const std::string& expected_format, const std::string& expected_kind,
+                      StateFile& state) {
+  const std::string& path = ctx.path();
   if (!std::filesystem::is_regular_file(path)) fail(MATNN_ERROR_IO, "{}: no such file", path);
-  h5::Hdf5ErrorSilencer silence;
-  const h5::Hdf5Context ctx(path, MATNN_ERROR_MODEL);
   h5::File file = ctx.open_file(false);
   const hid_t root = file.get();
-  StateFile state;
   if (!ctx.has_attribute(root, "format")) {
     ctx.raise_plain(MATNN_ERROR_MODEL, fmt::format("not a matnn {} file (no format attribute)", expected_format));
   }
@@ -150,6 +151,26 @@ StateFile read_state_file(const std::string& path, const std::string& expected_f
   if (!expected_kind.empty() && state.kind != expected_kind) {
     ctx.raise_plain(MATNN_ERROR_MODEL, fmt::format("holds a \"{}\" model, expected \"{}\"", state.kind, expected_kind));
   }
+  return file;
+}
+
+}  // namespace
+
+std::string read_model_kind(const std::string& path) {
+  h5::Hdf5ErrorSilencer silence;
+  const h5::Hdf5Context ctx(path, MATNN_ERROR_MODEL);
+  StateFile state;
+  open_checked(ctx, model_format, "", state);
+  return state.kind;
+}
+
+StateFile read_state_file(const std::string& path, const std::string& expected_format,
+                          const std::string& expected_kind) {
+  h5::Hdf5ErrorSilencer silence;
+  const h5::Hdf5Context ctx(path, MATNN_ERROR_MODEL);
+  StateFile state;
+  h5::File file = open_checked(ctx, expected_format, expected_kind, state);
+  const hid_t root = file.get();
   try {
     state.config = nlohmann::json::parse(ctx.read_string_attribute(root, "/", "config"));
   } catch (const nlohmann::json::exception& e) {

@@ -47,4 +47,8 @@ void write_state_file(const std::string& path, const StateFile& state);
 StateFile read_state_file(const std::string& path, const std::string& expected_format,
                           const std::string& expected_kind = "");
 
+/// The kind of a model file ("composition_mlp", "potential") without reading its tensors; the
+/// same errors as read_state_file() for files that are not matnn model files.
+std::string read_model_kind(const std::string& path);
+
 }  // namespace matnn::models

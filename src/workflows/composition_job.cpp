@@ -1,5 +1,7 @@
 #include "workflows/composition_job.hpp"
 
+#include "workflows/job_common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -114,38 +116,9 @@ Eigen::MatrixXd rows_of(const Eigen::MatrixXd& m, const std::vector<std::size_t>
   return out;
 }
 
-template <typename T>
-std::vector<T> pick(const std::vector<T>& v, const std::vector<std::size_t>& rows) {
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (std::size_t r : rows) out.push_back(v[r]);
-  return out;
-}
-
-Eigen::VectorXd pick(const Eigen::VectorXd& v, const std::vector<std::size_t>& rows) {
-  Eigen::VectorXd out(static_cast<Eigen::Index>(rows.size()));
-  for (std::size_t i = 0; i < rows.size(); ++i) out[static_cast<Eigen::Index>(i)] = v[static_cast<Eigen::Index>(rows[i])];
-  return out;
-}
-
 std::string unit_of(const std::string& dataset_path, const std::string& target) {
   const std::string unit = DatasetReader(dataset_path).unit(target);
   return unit;
-}
-
-data::SplitOptions split_options_from(const ConfigSection& split, std::uint64_t seed) {
-  data::SplitOptions o;
-  o.kind = data::split_kind_from_name(split.string("kind", "random"));
-  o.validation_fraction = split.number("validation", 0.1);
-  o.test_fraction = split.number("test", 0.1);
-  o.seed = static_cast<std::uint64_t>(split.integer("seed", static_cast<std::int64_t>(seed), 0));
-  split.finish();
-  return o;
-}
-
-Json split_to_json(const data::SplitOptions& o) {
-  return {{"kind", data::split_kind_name(o.kind)}, {"validation", o.validation_fraction}, {"test", o.test_fraction},
-          {"seed", o.seed}};
 }
 
 }  // namespace
@@ -169,14 +142,7 @@ CompositionData composition_data(const std::vector<Record>& records, const std::
     out.index.push_back(i);
     out.compositions.push_back(r.structure.composition());
     values.push_back(y);
-    data::SplitKey key;
-    if (split_kind == data::SplitKind::composition) key.group = out.compositions.back().reduced_formula();
-    if (split_kind == data::SplitKind::prototype) {
-      const auto tag = r.tags.find("prototype");
-      if (tag != r.tags.end()) key.group = tag->second;
-    }
-    key.timestamp = r.timestamp;
-    out.keys.push_back(std::move(key));
+    out.keys.push_back(split_key(r, split_kind));
   }
   out.target = Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
   return out;
@@ -327,22 +293,17 @@ std::map<std::string, double> evaluate_composition_model(const models::Compositi
                                                          const std::string& dataset_path, const std::string& subset) {
   const DatasetReader reader(dataset_path);
   const std::vector<Record> records = reader.read_all();
-  data::SplitOptions split_options;
-  if (subset != "all") {
-    const Json& provenance = model.provenance();
-    if (!provenance.contains("split")) fail(MATNN_ERROR_MODEL, "the model records no training split; use --subset all");
-    if (provenance.value("n_structures", std::size_t{0}) != records.size()) {
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "{} has {} structures, the model was trained on a dataset of {}: --subset {} needs that dataset",
-           dataset_path, records.size(), provenance.value("n_structures", std::size_t{0}), subset);
-    }
-    split_options = split_options_from(ConfigSection(provenance.at("split"), "split"), 0);
-  }
-  const CompositionData data = composition_data(records, model.config().target, model.config().task, split_options.kind);
+  const Json& provenance = model.provenance();
+  const data::SplitKind kind = subset == "all" || !provenance.contains("split")
+                                   ? data::SplitKind::random
+                                   : data::split_kind_from_name(provenance["split"].value("kind", "random"));
+  const CompositionData data = composition_data(records, model.config().target, model.config().task, kind);
   std::vector<std::size_t> rows;
   if (subset == "all") {
     for (std::size_t i = 0; i < data.compositions.size(); ++i) rows.push_back(i);
   } else {
-    const data::Split split = data::make_split(data.keys, split_options);
+    // The split was made over the labelled structures only, as at training time.
+    const data::Split split = recorded_split(provenance, data.keys, records.size(), dataset_path);
     if (subset == "train") rows = split.train;
     else if (subset == "validation") rows = split.validation;
     else if (subset == "test") rows = split.test;

@@ -1,0 +1,155 @@
+#include "potentials/potential.hpp"
+
+#include <cmath>
+
+#include "autodiff/graph.hpp"
+#include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
+#include "models/state_file.hpp"
+
+namespace matnn::potentials {
+namespace {
+
+ad::Tensor constant_vector(const std::vector<double>& values, ad::DType dtype) {
+  const ad::Shape shape{static_cast<std::int64_t>(values.size())};
+  if (dtype == ad::DType::f64) return ad::from_vector(values, shape);
+  return ad::from_vector(std::vector<float>(values.begin(), values.end()), shape);
+}
+
+struct MemberResult {
+  double energy = 0.0;
+  Eigen::VectorXd energies;
+  Positions forces;
+  Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();  // dE/d(strain)
+};
+
+}  // namespace
+
+Potential::Potential(std::string architecture, const nlohmann::json& model_config, std::vector<int> species,
+                     int ensemble, std::uint64_t seed)
+    : architecture_(std::move(architecture)), species_(std::move(species)), seed_(seed) {
+  if (ensemble < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "ensemble size must be >= 1, got {}", ensemble);
+  if (species_.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "a potential needs at least one species");
+  for (int k = 0; k < ensemble; ++k) {
+    members_.push_back(make_potential_model(architecture_, model_config, species_, seed + static_cast<std::uint64_t>(k)));
+  }
+  model_config_ = members_.front()->config();  // with every default filled in
+  shift_.assign(species_.size(), 0.0);
+}
+
+double Potential::cutoff() const { return members_.front()->cutoff(); }
+
+void Potential::to(ad::DType dtype) {
+  for (auto& m : members_) m->to(dtype);
+  dtype_ = dtype;
+}
+
+void Potential::set_energy_scaling(std::vector<double> shift, double scale) {
+  if (shift.size() != species_.size()) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{} reference energies for {} species", shift.size(), species_.size());
+  }
+  if (!(scale > 0) || !std::isfinite(scale)) fail(MATNN_ERROR_INVALID_ARGUMENT, "energy scale must be positive, got {}", scale);
+  shift_ = std::move(shift);
+  scale_ = scale;
+}
+
+ad::Tensor Potential::atomic_energies(std::size_t k, const AtomGraph& graph) {
+  const ad::Tensor outputs = members_.at(k)->atomic_outputs(graph);
+  const ad::Tensor shift = ad::gather_rows(constant_vector(shift_, graph.dtype), graph.species_index);
+  return ad::add(ad::mul(outputs, scale_), shift);
+}
+
+ad::Tensor Potential::structure_energies(std::size_t k, const AtomGraph& graph) {
+  return ad::scatter_add_rows(atomic_energies(k, graph), graph.atom_structure, graph.n_structures);
+}
+
+PotentialResult Potential::compute(const Structure& structure, const ComputeRequest& request) const {
+  const AtomGraph graph = build_graph(structure, species_, cutoff(), dtype_);
+  const auto n = static_cast<Eigen::Index>(structure.size());
+  const bool want_stress = request.stress && structure.fully_periodic();
+  std::vector<MemberResult> members;
+  for (std::size_t k = 0; k < members_.size(); ++k) {
+    ad::GradModeGuard record(request.forces || want_stress);
+    // compute() is logically const: members are only read. The engine's forward is non-const
+    // because modules hand out parameter handles; nothing is written.
+    const ad::Tensor atomic = const_cast<Potential*>(this)->atomic_energies(k, graph);
+    const ad::Tensor energy = ad::sum(atomic);
+    MemberResult r;
+    r.energy = energy.item();
+    const std::vector<double> e = atomic.to_vector();
+    r.energies = Eigen::Map<const Eigen::VectorXd>(e.data(), n);
+    if (request.forces || want_stress) {
+      std::vector<ad::Tensor> inputs{graph.positions};
+      if (want_stress) inputs.push_back(graph.strain);
+      const std::vector<ad::Tensor> grads = ad::grad({energy}, inputs, {}, false, true);
+      const std::vector<double> g = grads[0].to_vector();
+      r.forces = -Eigen::Map<const Positions>(g.data(), n, 3);
+      if (want_stress) {
+        const std::vector<double> v = grads[1].to_vector();
+        r.virial = Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>>(v.data());
+      }
+    }
+    members.push_back(std::move(r));
+  }
+
+  PotentialResult out;
+  const double count = static_cast<double>(members.size());
+  out.energies = Eigen::VectorXd::Zero(n);
+  out.forces = Positions::Zero(n, 3);
+  Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();
+  for (const auto& m : members) {
+    out.energy += m.energy / count;
+    out.energies += m.energies / count;
+    if (request.forces) out.forces += m.forces / count;
+    virial += m.virial / count;
+  }
+  if (want_stress) {
+    // ASE: stress = (1/V) dE/d(strain), symmetrised (the energy is rotation invariant, so the
+    // antisymmetric part is round-off).
+    const Eigen::Matrix3d sigma = 0.5 * (virial + virial.transpose()) / structure.volume();
+    out.stress = {sigma(0, 0), sigma(1, 1), sigma(2, 2), sigma(1, 2), sigma(0, 2), sigma(0, 1)};
+    out.has_stress = true;
+  }
+  out.force_deviation = Eigen::VectorXd::Zero(n);
+  if (members.size() > 1) {
+    double variance = 0.0;
+    for (const auto& m : members) variance += (m.energy - out.energy) * (m.energy - out.energy) / count;
+    out.energy_sigma = std::sqrt(variance);
+    if (request.forces) {
+      for (const auto& m : members) out.force_deviation += (m.forces - out.forces).rowwise().squaredNorm() / count;
+      out.force_deviation = out.force_deviation.cwiseSqrt();
+      out.max_force_deviation = n > 0 ? out.force_deviation.maxCoeff() : 0.0;
+    }
+  }
+  return out;
+}
+
+void Potential::save(const std::string& path, const nlohmann::json& provenance) const {
+  models::StateFile file;
+  file.kind = file_kind;
+  file.config = {{"architecture", architecture_}, {"model", model_config_}, {"species", species_},
+                 {"ensemble", members_.size()},  {"seed", seed_},           {"shift", shift_},
+                 {"scale", scale_},              {"provenance", provenance}};
+  for (std::size_t k = 0; k < members_.size(); ++k) file.tensors["member." + std::to_string(k)] = members_[k]->state();
+  models::write_state_file(path, file);
+}
+
+Potential Potential::load(const std::string& path) {
+  const models::StateFile file = models::read_state_file(path, models::model_format, file_kind);
+  try {
+    const auto& c = file.config;
+    Potential p(c.at("architecture").get<std::string>(), c.at("model"), c.at("species").get<std::vector<int>>(),
+                c.at("ensemble").get<int>(), c.at("seed").get<std::uint64_t>());
+    p.set_energy_scaling(c.at("shift").get<std::vector<double>>(), c.at("scale").get<double>());
+    for (std::size_t k = 0; k < p.members_.size(); ++k) p.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    fail(MATNN_ERROR_MODEL, "{}: potential config is incomplete: {}", path, e.what());
+  } catch (const std::out_of_range&) {
+    fail(MATNN_ERROR_MODEL, "{}: a member's parameters are missing", path);
+  } catch (const Error& e) {
+    fail(MATNN_ERROR_MODEL, "{}: {}", path, e.what());
+  }
+}
+
+}  // namespace matnn::potentials

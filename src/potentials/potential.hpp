@@ -1,0 +1,92 @@
+// A trained interatomic potential as a host code uses it: an ensemble of PotentialModel members
+// with a per-species energy shift and a common scale,
+//
+//     E_i = scale * output_i + shift[species_i],     E = sum_i E_i,
+//
+// and energy, forces, stress and per-atom energies of a structure, with the ensemble's spread as
+// the uncertainty. Units are ASE's: eV, Angstrom, eV/Angstrom, eV/Angstrom^3 (stress with ASE's
+// sign, Voigt order xx yy zz yz xz xy).
+//
+// Thread safety: compute() only reads the model; each call builds its own graph, so several
+// threads may call it at once on one Potential (the C ABI relies on this).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include "potentials/potential_model.hpp"
+
+namespace matnn::potentials {
+
+struct PotentialResult {
+  double energy = 0.0;           ///< eV, ensemble mean
+  Eigen::VectorXd energies;      ///< per atom, eV (mean)
+  Positions forces;              ///< natoms x 3, eV/Angstrom (mean)
+  std::array<double, 6> stress{};  ///< eV/Angstrom^3, Voigt, ASE sign (mean); zeros unless has_stress
+  bool has_stress = false;       ///< stress needs a fully periodic structure
+  // Uncertainty (zero for a single model):
+  double energy_sigma = 0.0;     ///< std over members of the total energy, eV
+  Eigen::VectorXd force_deviation;  ///< per atom: sqrt(mean_k |F_ik - <F_i>|^2), eV/Angstrom
+  double max_force_deviation = 0.0; ///< max over atoms: DeePMD's model deviation
+};
+
+struct ComputeRequest {
+  bool forces = true;
+  bool stress = true;   ///< ignored (has_stress = false) when the structure is not fully periodic
+};
+
+class Potential {
+ public:
+  static constexpr const char* file_kind = "potential";
+
+  /// `architecture` and `model_config` go to make_potential_model(); members get seeds seed + k.
+  Potential(std::string architecture, const nlohmann::json& model_config, std::vector<int> species, int ensemble,
+            std::uint64_t seed);
+
+  const std::string& architecture() const noexcept { return architecture_; }
+  const std::vector<int>& species() const noexcept { return species_; }
+  double cutoff() const;
+  std::size_t ensemble_size() const noexcept { return members_.size(); }
+  PotentialModel& member(std::size_t k) { return *members_.at(k); }
+  ad::DType dtype() const noexcept { return dtype_; }
+  /// Converts every member (float64 for finite-difference checks and exact host agreement).
+  void to(ad::DType dtype);
+
+  const std::vector<double>& shift() const noexcept { return shift_; }
+  double scale() const noexcept { return scale_; }
+  /// Per-species reference energies (eV, in species() order) and the output scale (eV).
+  void set_energy_scaling(std::vector<double> shift, double scale);
+
+  /// Per-atom energies E_i of member k on a graph, differentiable (n_atoms).
+  ad::Tensor atomic_energies(std::size_t k, const AtomGraph& graph);
+  /// Total energy per structure of member k, differentiable (n_structures).
+  ad::Tensor structure_energies(std::size_t k, const AtomGraph& graph);
+
+  /// Energy, forces, stress and per-atom energies of one structure, averaged over the ensemble.
+  PotentialResult compute(const Structure& structure, const ComputeRequest& request = {}) const;
+
+  /// Atomic write of a model file (kind "potential"); see docs/training-config.md.
+  void save(const std::string& path, const nlohmann::json& provenance = nlohmann::json::object()) const;
+  /// Throws MATNN_ERROR_MODEL for another kind, a newer format, or inconsistent content.
+  static Potential load(const std::string& path);
+
+ private:
+  std::string architecture_;
+  nlohmann::json model_config_;
+  std::vector<int> species_;
+  std::vector<std::unique_ptr<PotentialModel>> members_;
+  std::vector<double> shift_;
+  double scale_ = 1.0;
+  std::uint64_t seed_ = 0;
+  ad::DType dtype_ = ad::DType::f32;
+};
+
+/// eV/Angstrom^3 in GPa.
+inline constexpr double ev_per_a3_in_gpa = 160.21766208;
+
+}  // namespace matnn::potentials

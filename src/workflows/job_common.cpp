@@ -1,0 +1,51 @@
+#include "workflows/job_common.hpp"
+
+#include "matnn/error.hpp"
+
+namespace matnn::workflows {
+
+data::SplitOptions split_options_from(const train::ConfigSection& split, std::uint64_t seed) {
+  data::SplitOptions o;
+  o.kind = data::split_kind_from_name(split.string("kind", "random"));
+  o.validation_fraction = split.number("validation", 0.1);
+  o.test_fraction = split.number("test", 0.1);
+  o.seed = static_cast<std::uint64_t>(split.integer("seed", static_cast<std::int64_t>(seed), 0));
+  split.finish();
+  return o;
+}
+
+train::Json split_to_json(const data::SplitOptions& o) {
+  return {{"kind", data::split_kind_name(o.kind)}, {"validation", o.validation_fraction}, {"test", o.test_fraction},
+          {"seed", o.seed}};
+}
+
+data::SplitKey split_key(const Record& record, data::SplitKind kind) {
+  data::SplitKey key;
+  if (kind == data::SplitKind::composition) key.group = record.structure.composition().reduced_formula();
+  if (kind == data::SplitKind::prototype) {
+    const auto tag = record.tags.find("prototype");
+    if (tag != record.tags.end()) key.group = tag->second;
+  }
+  key.timestamp = record.timestamp;
+  return key;
+}
+
+data::Split recorded_split(const train::Json& provenance, const std::vector<data::SplitKey>& keys,
+                           std::size_t n_records, const std::string& dataset_path) {
+  if (!provenance.contains("split")) fail(MATNN_ERROR_MODEL, "the model records no training split; use --subset all");
+  const auto trained_on = provenance.value("n_structures", std::size_t{0});
+  if (trained_on != n_records) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT,
+         "{} has {} structures, the model was trained on a dataset of {}: a train/validation/test subset needs that dataset",
+         dataset_path, n_records, trained_on);
+  }
+  return data::make_split(keys, split_options_from(train::ConfigSection(provenance.at("split"), "split"), 0));
+}
+
+Eigen::VectorXd pick(const Eigen::VectorXd& values, const std::vector<std::size_t>& rows) {
+  Eigen::VectorXd out(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) out[static_cast<Eigen::Index>(i)] = values[static_cast<Eigen::Index>(rows[i])];
+  return out;
+}
+
+}  // namespace matnn::workflows

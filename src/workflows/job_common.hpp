@@ -1,0 +1,38 @@
+// Pieces every training job shares: reading the split section of a config, the split keys of
+// dataset records, and picking rows.
+#pragma once
+
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "data/splits.hpp"
+#include "matnn/record.hpp"
+#include "train/config.hpp"
+
+namespace matnn::workflows {
+
+/// split: {kind, validation, test, seed (default: `seed`)}; rejects unknown keys.
+data::SplitOptions split_options_from(const train::ConfigSection& split, std::uint64_t seed);
+train::Json split_to_json(const data::SplitOptions& options);
+
+/// The key a split of `kind` groups or orders this record by: the reduced formula
+/// (composition), the "prototype" tag (prototype), and always the timestamp.
+data::SplitKey split_key(const Record& record, data::SplitKind kind);
+
+/// The split recorded in a model's provenance, rebuilt for `records` (which must be the training
+/// dataset: the structure count is checked). `keys_for` maps records to their split keys.
+data::Split recorded_split(const train::Json& provenance, const std::vector<data::SplitKey>& keys,
+                           std::size_t n_records, const std::string& dataset_path);
+
+template <typename T>
+std::vector<T> pick(const std::vector<T>& values, const std::vector<std::size_t>& rows) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (std::size_t r : rows) out.push_back(values[r]);
+  return out;
+}
+
+Eigen::VectorXd pick(const Eigen::VectorXd& values, const std::vector<std::size_t>& rows);
+
+}  // namespace matnn::workflows

@@ -1,0 +1,3 @@
+set(MATNN_POTENTIAL_TEST_SOURCES
+  test_atom_graph.cpp
+)
