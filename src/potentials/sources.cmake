@@ -4,4 +4,14 @@ set(MATNN_POTENTIAL_SOURCES
   model_factory.cpp
   potential.cpp
   md.cpp
+  symmetry_functions.cpp
+  behler_parrinello.cpp
+  nequip/irreps.cpp
+  nequip/spherical_harmonics.cpp
+  nequip/clebsch_gordan.cpp
+  nequip/radial_basis.cpp
+  nequip/tensor_product.cpp
+  nequip/gate.cpp
+  nequip/interaction.cpp
+  nequip/nequip_model.cpp
 )

@@ -1,0 +1,176 @@
+#include "potentials/behler_parrinello.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autodiff/ops.hpp"
+#include "matnn/elements.hpp"
+#include "matnn/error.hpp"
+#include "train/config.hpp"
+
+namespace matnn::potentials {
+namespace {
+
+constexpr const char* kConfigPath = "behler_parrinello";
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+BehlerParrinello::Options BehlerParrinello::parse(const nlohmann::json& config) {
+  const train::ConfigSection root(config, kConfigPath);
+  Options o;
+  o.functions = SymmetryFunctionConfig::read(root, config);
+  o.hidden = root.integers("hidden", {24, 24});
+  for (std::int64_t h : o.hidden)
+    if (h < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}.hidden must hold positive widths, got {}", kConfigPath, h);
+  const std::string activation = root.string("activation", "tanh");
+  try {
+    o.activation = nn::activation_from_name(activation);
+  } catch (const Error& e) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}.activation: {}", kConfigPath, e.what());
+  }
+  if (o.activation == nn::ActivationKind::relu)
+    fail(MATNN_ERROR_INVALID_ARGUMENT,
+         "{}.activation must be smooth (relu's kink makes forces discontinuous); use tanh, silu, softplus, ...",
+         kConfigPath);
+  root.finish();
+  return o;
+}
+
+BehlerParrinello::BehlerParrinello(const nlohmann::json& config, const std::vector<int>& species, std::uint64_t seed)
+    : BehlerParrinello(parse(config), species, seed) {}
+
+BehlerParrinello::BehlerParrinello(Options options, const std::vector<int>& species, std::uint64_t seed)
+    : species_(species),
+      functions_(std::move(options.functions), static_cast<std::int64_t>(species.size())),
+      hidden_(std::move(options.hidden)),
+      activation_(options.activation) {
+  for (std::size_t a = 0; a < species_.size(); ++a) {
+    if (!is_known_atomic_number(species_[a]))
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "behler_parrinello: unknown atomic number {} in the species list", species_[a]);
+    for (std::size_t b = 0; b < a; ++b)
+      if (species_[a] == species_[b])
+        fail(MATNN_ERROR_INVALID_ARGUMENT, "behler_parrinello: element {} appears twice in the species list",
+             element(species_[a]).symbol);
+  }
+  const auto n_species = static_cast<std::int64_t>(species_.size());
+  const std::int64_t n_features = functions_.n_features();
+  input_mean_ = ad::zeros({n_species, n_features});
+  input_std_ = ad::ones({n_species, n_features});
+  register_buffer("input_mean", &input_mean_);
+  register_buffer("input_std", &input_std_);
+  for (int z : species_) {
+    nn::MlpConfig mlp;
+    mlp.input = n_features;
+    mlp.hidden = hidden_;
+    mlp.output = 1;
+    mlp.activation = activation_;
+    mlp.seed = splitmix64(seed ^ splitmix64(static_cast<std::uint64_t>(z)));
+    networks_.push_back(nn::make_mlp(mlp));
+    network_dict_.add(element(z).symbol, networks_.back());
+  }
+  register_module("network", &network_dict_);
+}
+
+nlohmann::json BehlerParrinello::config() const {
+  nlohmann::json out = nlohmann::json::object();
+  functions_.config().write(out);
+  out["hidden"] = hidden_;
+  out["activation"] = nn::activation_name(activation_);
+  return out;
+}
+
+void BehlerParrinello::check_graph(const AtomGraph& graph) const {
+  if (graph.dtype != input_mean_.dtype())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "behler_parrinello: the graph is {} but the model is {} (call to())",
+         ad::dtype_name(graph.dtype), ad::dtype_name(input_mean_.dtype()));
+  if (static_cast<std::int64_t>(graph.species.size()) != graph.n_atoms)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "behler_parrinello: the graph has {} species entries for {} atoms",
+         graph.species.size(), graph.n_atoms);
+}
+
+ad::Tensor BehlerParrinello::symmetry_function_values(const AtomGraph& graph) const {
+  check_graph(graph);
+  return functions_.compute(graph);
+}
+
+ad::Tensor BehlerParrinello::standardized_inputs(const AtomGraph& graph) const {
+  const ad::Tensor x = symmetry_function_values(graph);
+  return (x - ad::gather_rows(input_mean_, graph.species_index)) / ad::gather_rows(input_std_, graph.species_index);
+}
+
+ad::Tensor BehlerParrinello::atomic_outputs(const AtomGraph& graph) {
+  const ad::Tensor x = symmetry_function_values(graph);
+  const std::int64_t n_atoms = graph.n_atoms;
+  if (n_atoms == 0) return ad::zeros({0}, graph.dtype);
+  // Atoms grouped by element; each group goes through its own network.
+  std::vector<std::vector<std::int32_t>> groups(species_.size());
+  for (std::int64_t i = 0; i < n_atoms; ++i)
+    groups[static_cast<std::size_t>(graph.species[static_cast<std::size_t>(i)])].push_back(static_cast<std::int32_t>(i));
+  std::vector<ad::Tensor> outputs;
+  std::vector<std::int32_t> order;
+  order.reserve(static_cast<std::size_t>(n_atoms));
+  for (std::size_t e = 0; e < groups.size(); ++e) {
+    if (groups[e].empty()) continue;
+    const auto row = static_cast<std::int64_t>(e);
+    const bool all = groups[e].size() == static_cast<std::size_t>(n_atoms);
+    const ad::Tensor xe = all ? x : ad::gather_rows(x, ad::make_index(groups[e]));
+    const ad::Tensor standardized =
+        (xe - ad::slice(input_mean_, 0, row, row + 1)) / ad::slice(input_std_, 0, row, row + 1);
+    const ad::Tensor out = networks_[e]->forward(standardized);  // (n_e, 1)
+    if (all) return ad::reshape(out, {n_atoms});
+    outputs.push_back(out);
+    order.insert(order.end(), groups[e].begin(), groups[e].end());
+  }
+  const ad::Tensor joined = ad::concat(outputs, 0);
+  return ad::reshape(ad::scatter_add_rows(joined, ad::make_index(std::move(order)), n_atoms), {n_atoms});
+}
+
+void BehlerParrinello::fit_input_statistics(const AtomGraph& graph) {
+  std::vector<double> values;
+  {
+    ad::NoGradGuard no_grad;
+    values = symmetry_function_values(graph).to_vector();
+  }
+  const std::size_t S = species_.size();
+  const auto F = static_cast<std::size_t>(n_features());
+  std::vector<double> mean(S * F, 0.0), var(S * F, 0.0), stdev(S * F, 1.0);
+  std::vector<std::int64_t> count(S, 0);
+  const auto n_atoms = static_cast<std::size_t>(graph.n_atoms);
+  for (std::size_t i = 0; i < n_atoms; ++i) {
+    const auto s = static_cast<std::size_t>(graph.species[i]);
+    ++count[s];
+    for (std::size_t f = 0; f < F; ++f) mean[s * F + f] += values[i * F + f];
+  }
+  for (std::size_t s = 0; s < S; ++s)
+    for (std::size_t f = 0; f < F; ++f)
+      if (count[s] > 0) mean[s * F + f] /= static_cast<double>(count[s]);
+  for (std::size_t i = 0; i < n_atoms; ++i) {
+    const auto s = static_cast<std::size_t>(graph.species[i]);
+    for (std::size_t f = 0; f < F; ++f) {
+      const double d = values[i * F + f] - mean[s * F + f];
+      var[s * F + f] += d * d;
+    }
+  }
+  for (std::size_t s = 0; s < S; ++s) {
+    if (count[s] == 0) continue;
+    for (std::size_t f = 0; f < F; ++f) {
+      const std::size_t k = s * F + f;
+      const double sd = std::sqrt(var[k] / static_cast<double>(count[s]));
+      const double floor = 1e-6 * std::abs(mean[k]);
+      stdev[k] = (sd < 1e-12 && std::abs(mean[k]) < 1e-12) ? 1.0 : std::max(sd, floor);
+    }
+  }
+  const auto rows = static_cast<std::int64_t>(S);
+  const auto cols = static_cast<std::int64_t>(F);
+  nn::copy_values(input_mean_, ad::from_vector(mean, {rows, cols}));
+  nn::copy_values(input_std_, ad::from_vector(stdev, {rows, cols}));
+}
+
+}  // namespace matnn::potentials

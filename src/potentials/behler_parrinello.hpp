@@ -1,0 +1,100 @@
+// The Behler-Parrinello high-dimensional neural-network potential (as in n2p2 and RuNNer):
+// element-resolved atom-centred symmetry functions (symmetry_functions.hpp), standardised per
+// element, fed to one feed-forward network per element whose scalar output is the atom's
+// (unscaled) contribution to the energy.
+//
+// Config keys (all optional; unknown keys fail with MATNN_ERROR_INVALID_ARGUMENT naming them):
+//   cutoff           5.0            rc in Angstrom
+//   cutoff_function  "polynomial"   or "cosine" (see symmetry_functions.hpp; the polynomial one
+//                                    has zero value, slope and curvature at rc, so energy,
+//                                    forces and force constants are continuous)
+//   radial           {count: 8, r_min: 0.5}
+//                                   G2 per neighbour element, centres spread over [r_min, rc],
+//                                    eta = 1 / (2 spacing^2) ("shifted" grid)
+//   angular          {type: "narrow", eta: [0, 1/rc^2, 4/rc^2], zeta: [1, 2, 4, 16], lambda: [1, -1]}
+//                                   type "narrow" (G4, with r_jk) or "wide" (G5); eta in 1/A^2;
+//                                    an empty eta or zeta list disables the angular functions
+//   hidden           [24, 24]       hidden layer widths of every element network
+//   activation       "tanh"         any smooth activation of nn/activation.hpp; "relu" is
+//                                    rejected (its kink makes forces discontinuous)
+//
+// Tensors: buffers "input_mean" and "input_std", (n_species, n_features), set by
+// fit_input_statistics() (mean 0, std 1 until then); the networks are children of "network",
+// named by element symbol: "network.Cu.layers.0.weight", ...
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/mlp.hpp"
+#include "potentials/potential_model.hpp"
+#include "potentials/symmetry_functions.hpp"
+
+namespace matnn::potentials {
+
+/// A module that only holds named children (the per-element networks).
+class ModuleDict : public nn::Module {
+ public:
+  void add(const std::string& name, std::shared_ptr<nn::Module> child) {
+    modules_.push_back(child);
+    register_module(name, child.get());
+  }
+  std::string type_name() const override { return "ModuleDict"; }
+
+ private:
+  std::vector<std::shared_ptr<nn::Module>> modules_;
+};
+
+class BehlerParrinello : public PotentialModel {
+ public:
+  /// `species`: the atomic numbers graph.species indexes (distinct, non-empty). Network weights
+  /// of an element depend on `seed` and its atomic number only.
+  BehlerParrinello(const nlohmann::json& config, const std::vector<int>& species, std::uint64_t seed);
+
+  std::string kind() const override { return "behler_parrinello"; }
+  std::string type_name() const override { return "BehlerParrinello"; }
+  double cutoff() const override { return functions_.config().cutoff; }
+  const std::vector<int>& species() const override { return species_; }
+  nlohmann::json config() const override;
+  ad::Tensor atomic_outputs(const AtomGraph& graph) override;
+  /// Per element: mean and (population) standard deviation of every symmetry function over
+  /// the graph's atoms of that element. A std below 1e-6 |mean| is raised to it, and a function
+  /// that is (almost) zero on every such atom (std and |mean| below 1e-12) gets std 1; an
+  /// element without atoms in the graph gets mean 0, std 1.
+  void fit_input_statistics(const AtomGraph& graph) override;
+
+  const SymmetryFunctions& symmetry_functions() const noexcept { return functions_; }
+  std::int64_t n_features() const noexcept { return functions_.n_features(); }
+  /// Raw symmetry functions, (n_atoms, n_features).
+  ad::Tensor symmetry_function_values(const AtomGraph& graph) const;
+  /// (G - mean[species]) / std[species], (n_atoms, n_features): what the networks see.
+  ad::Tensor standardized_inputs(const AtomGraph& graph) const;
+  nn::Mlp& network(std::size_t species_index) { return *networks_[species_index]; }
+  const ad::Tensor& input_mean() const noexcept { return input_mean_; }
+  const ad::Tensor& input_std() const noexcept { return input_std_; }
+
+ private:
+  struct Options {
+    SymmetryFunctionConfig functions;
+    std::vector<std::int64_t> hidden;
+    nn::ActivationKind activation;
+  };
+  static Options parse(const nlohmann::json& config);
+  BehlerParrinello(Options options, const std::vector<int>& species, std::uint64_t seed);
+  void check_graph(const AtomGraph& graph) const;
+
+  std::vector<int> species_;
+  SymmetryFunctions functions_;
+  std::vector<std::int64_t> hidden_;
+  nn::ActivationKind activation_;
+  ad::Tensor input_mean_;
+  ad::Tensor input_std_;
+  ModuleDict network_dict_;
+  std::vector<std::shared_ptr<nn::Mlp>> networks_;
+};
+
+}  // namespace matnn::potentials

@@ -1,0 +1,110 @@
+#include "potentials/nequip/interaction.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
+#include "potentials/nequip/gate.hpp"
+
+namespace matnn::potentials::nequip {
+
+RadialMlp::RadialMlp(int64_t in, int64_t hidden, int64_t layers, int64_t out, std::mt19937_64& rng) {
+  int64_t width = in;
+  for (int64_t k = 0; k < layers; ++k) {
+    layers_.push_back(std::make_unique<nn::Linear>(width, hidden, rng, false, nn::Init::kaiming_uniform));
+    width = hidden;
+  }
+  layers_.push_back(std::make_unique<nn::Linear>(width, out, rng, false, nn::Init::xavier_uniform));
+  for (std::size_t k = 0; k < layers_.size(); ++k) register_module(std::to_string(k), layers_[k].get());
+}
+
+ad::Tensor RadialMlp::forward(const ad::Tensor& x) {
+  ad::Tensor h = x;
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    h = layers_[k]->forward(h);
+    if (k + 1 < layers_.size()) h = ad::silu(h);
+  }
+  return h;
+}
+
+ad::Tensor RadialMlp::forward_transposed(const ad::Tensor& x) {
+  ad::Tensor h = x;
+  for (std::size_t k = 0; k + 1 < layers_.size(); ++k) h = ad::silu(layers_[k]->forward(h));
+  return ad::matmul(layers_.back()->weight(), h, true, true);
+}
+
+Interaction::Interaction(const std::vector<Irrep>& in_irreps, bool last, const InteractionOptions& options,
+                         std::mt19937_64& rng)
+    : options_(options), last_(last) {
+  const int64_t c = options.channels;
+  const Irrep even = scalar_irrep(options.parity);
+  const std::vector<Irrep> candidates = last ? std::vector<Irrep>{even} : all_irreps(options.l_max, options.parity);
+  tp_ = std::make_unique<TensorProduct>(in_irreps, options.l_max, candidates, options.parity,
+                                        1.0 / options.avg_num_neighbors);
+  for (const auto& [o, count] : tp_->output_counts()) out_irreps_.push_back(o);
+  if (std::find(out_irreps_.begin(), out_irreps_.end(), even) == out_irreps_.end())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: no path produces the {} scalars", even.name());
+
+  std::map<Irrep, std::pair<int64_t, int64_t>> sizes_1, sizes_2, sizes_sc;
+  for (const TensorProductPath& p : tp_->paths()) sizes_1[p.in] = {c, c};
+  const int64_t gated = last ? 0 : num_gated(out_irreps_);
+  for (const auto& [o, count] : tp_->output_counts()) {
+    const int64_t c_out = o == even ? c * (1 + gated) : c;
+    sizes_2[o] = {c * count, c_out};
+    if (std::find(in_irreps.begin(), in_irreps.end(), o) != in_irreps.end()) sizes_sc[o] = {c * options.n_species, c_out};
+  }
+  linear_1_ = std::make_unique<IrrepsLinear>(sizes_1, rng);
+  radial_ = std::make_unique<RadialMlp>(options.num_basis, options.radial_hidden, options.radial_layers,
+                                        c * tp_->num_paths(), rng);
+  linear_2_ = std::make_unique<IrrepsLinear>(sizes_2, rng);
+  self_connection_ = std::make_unique<IrrepsLinear>(sizes_sc, rng, std::sqrt(static_cast<double>(options.n_species)));
+  register_module("linear_1", linear_1_.get());
+  register_module("radial", radial_.get());
+  register_module("linear_2", linear_2_.get());
+  register_module("self_connection", self_connection_.get());
+}
+
+Features Interaction::forward_features(const Features& x, const EdgeInputs& edges, const ad::Tensor& onehot) const {
+  const int64_t c = options_.channels, n = edges.n_atoms, ns = options_.n_species;
+  const Irrep even = scalar_irrep(options_.parity);
+  Features y;
+  if (edges.n_edges > 0) {
+    const Features h = linear_1_->forward_features(x);
+    Features hj;
+    for (const auto& [ir, t] : h) hj[ir] = ad::gather_rows(t, edges.neighbor);
+    // Radial weights, edge-last: (paths, c, E).
+    const ad::Tensor w_t = ad::reshape(radial_->forward_transposed(edges.basis), {tp_->num_paths(), c, edges.n_edges});
+    std::vector<ad::Tensor> groups = tp_->forward(hj, edges.sh_t, w_t);
+    for (ad::Tensor& g : groups) {
+      const int64_t width = g.dim(1);
+      g = ad::reshape(ad::scatter_add_rows(ad::reshape(g, {edges.n_edges, width * c}), edges.center, n), {n, width, c});
+    }
+    y = linear_2_->forward_features(tp_->collect(groups));
+  } else {
+    // No neighbours anywhere: every message is zero.
+    for (const auto& [ir, wt] : linear_2_->weights()) y[ir] = ad::zeros({n, ir.dim(), wt.dim(1)}, onehot.dtype());
+  }
+  Features xs;
+  for (const auto& [ir, t] : x) {
+    if (self_connection_->weights().count(ir) == 0) continue;
+    // x (x) onehot: (n, d, 1, c) * (n, 1, ns, 1) -> (n, d, ns c), channel index s c + k.
+    xs[ir] = ad::reshape(ad::mul(ad::reshape(t, {n, ir.dim(), 1, c}), ad::reshape(onehot, {n, 1, ns, 1})), {n, ir.dim(), ns * c});
+  }
+  for (const auto& [ir, t] : self_connection_->forward_features(xs)) y[ir] = ad::add(y.at(ir), t);
+
+  Features out;
+  if (last_) {
+    out[even] = ad::silu(y.at(even));
+  } else {
+    out = gate(y, c, options_.parity);
+  }
+  if (options_.resnet)
+    for (auto& [ir, t] : out) {
+      const auto it = x.find(ir);
+      if (it != x.end() && it->second.dim(2) == t.dim(2)) t = ad::add(t, it->second);
+    }
+  return out;
+}
+
+}  // namespace matnn::potentials::nequip

@@ -1,0 +1,83 @@
+// One interaction block (convolution layer) of the NequIP-style model.
+//
+//     h     = linear_1(x)                              per irrep, channels -> channels
+//     w     = radial(basis(r_e))                       (n_paths, channels, E): per path, channel, edge
+//     m_i   = sum_{e: center i} TP_w(h_{neighbor(e)}, Y(r_e)) / avg_num_neighbors
+//     y     = linear_2(m) + self_connection(x (x) onehot(species))
+//     x_out = gate(y)     (silu of the scalars only in the last block)  [+ x when resnet]
+//
+// The radial MLP has no biases and silu activations (silu(0) = 0), so zero basis (an edge at
+// the cutoff) gives zero weights and a vanishing message. The self-connection is
+// species-dependent (a linear map per species, as NequIP's tensor product with the one-hot
+// species), the conv and self-connection outputs are summed before the gate.
+// Output irreps: all irreps with l <= l_max (both parities with parity on) that some path
+// reaches, except in the last block, which produces only the even scalars the readout needs.
+#pragma once
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "nn/linear.hpp"
+#include "potentials/nequip/irreps.hpp"
+#include "potentials/nequip/tensor_product.hpp"
+
+namespace matnn::potentials::nequip {
+
+/// Per-edge inputs shared by every block.
+struct EdgeInputs {
+  ad::Tensor sh_t;   ///< ((l_max + 1)^2, E): harmonics, edge-last
+  ad::Tensor basis;  ///< (E, num_basis)
+  ad::Index center;
+  ad::Index neighbor;
+  int64_t n_edges = 0;
+  int64_t n_atoms = 0;
+};
+
+struct InteractionOptions {
+  int64_t channels = 16;
+  int l_max = 2;
+  int64_t num_basis = 8;
+  int64_t radial_hidden = 32;
+  int64_t radial_layers = 2;
+  double avg_num_neighbors = 12.0;
+  bool parity = true;
+  bool resnet = false;
+  int64_t n_species = 1;
+};
+
+/// Bias-free MLP num_basis -> hidden (silu) x layers -> out; children "0", "1", ... (Linear).
+class RadialMlp : public nn::Module {
+ public:
+  RadialMlp(int64_t in, int64_t hidden, int64_t layers, int64_t out, std::mt19937_64& rng);
+  ad::Tensor forward(const ad::Tensor& x) override;
+  /// forward(x) transposed, (out, n), from a transposed last GEMM (no transpose op).
+  ad::Tensor forward_transposed(const ad::Tensor& x);
+  std::string type_name() const override { return "RadialMlp"; }
+
+ private:
+  std::vector<std::unique_ptr<nn::Linear>> layers_;
+};
+
+class Interaction : public nn::Module {
+ public:
+  Interaction(const std::vector<Irrep>& in_irreps, bool last, const InteractionOptions& options, std::mt19937_64& rng);
+
+  const std::vector<Irrep>& out_irreps() const noexcept { return out_irreps_; }
+  const TensorProduct& tensor_product() const noexcept { return *tp_; }
+  /// x: (n, 2l+1, channels) per input irrep; onehot: (n, n_species) of x's dtype.
+  Features forward_features(const Features& x, const EdgeInputs& edges, const ad::Tensor& onehot) const;
+  std::string type_name() const override { return "Interaction"; }
+
+ private:
+  InteractionOptions options_;
+  bool last_;
+  std::vector<Irrep> out_irreps_;
+  std::unique_ptr<TensorProduct> tp_;
+  std::unique_ptr<IrrepsLinear> linear_1_;
+  std::unique_ptr<RadialMlp> radial_;
+  std::unique_ptr<IrrepsLinear> linear_2_;
+  std::unique_ptr<IrrepsLinear> self_connection_;
+};
+
+}  // namespace matnn::potentials::nequip

@@ -1,0 +1,123 @@
+#include "potentials/nequip/nequip_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
+#include "potentials/nequip/radial_basis.hpp"
+#include "train/config.hpp"
+
+namespace matnn::potentials {
+
+using nequip::Features;
+using nequip::Irrep;
+
+NequipOptions NequipOptions::from_json(const nlohmann::json& config) {
+  const train::ConfigSection s(config, "model");
+  NequipOptions o;
+  o.channels = s.integer("channels", o.channels, 1);
+  o.l_max = static_cast<int>(s.integer("l_max", o.l_max, 0));
+  if (o.l_max > 6) fail(MATNN_ERROR_INVALID_ARGUMENT, "model.l_max must be <= 6, got {}", o.l_max);
+  o.num_layers = s.integer("num_layers", o.num_layers, 1);
+  o.num_basis = s.integer("num_basis", o.num_basis, 1);
+  o.cutoff = s.positive("cutoff", o.cutoff);
+  o.envelope_p = static_cast<int>(s.integer("envelope_p", o.envelope_p, 1));
+  if (o.envelope_p > 32) fail(MATNN_ERROR_INVALID_ARGUMENT, "model.envelope_p must be <= 32, got {}", o.envelope_p);
+  o.radial_hidden = s.integer("radial_hidden", o.radial_hidden, 1);
+  o.radial_layers = s.integer("radial_layers", o.radial_layers, 0);
+  o.avg_num_neighbors = s.positive("avg_num_neighbors", o.avg_num_neighbors);
+  o.parity = s.boolean("parity", o.parity);
+  o.resnet = s.boolean("resnet", o.resnet);
+  s.finish();
+  return o;
+}
+
+nlohmann::json NequipOptions::to_json() const {
+  return nlohmann::json{{"channels", channels},
+                        {"l_max", l_max},
+                        {"num_layers", num_layers},
+                        {"num_basis", num_basis},
+                        {"cutoff", cutoff},
+                        {"envelope_p", envelope_p},
+                        {"radial_hidden", radial_hidden},
+                        {"radial_layers", radial_layers},
+                        {"avg_num_neighbors", avg_num_neighbors},
+                        {"parity", parity},
+                        {"resnet", resnet}};
+}
+
+NequipModel::NequipModel(const nlohmann::json& config, const std::vector<int>& species, std::uint64_t seed)
+    : options_(NequipOptions::from_json(config)), species_(species), sh_(options_.l_max) {
+  if (species_.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: the species list is empty");
+  if (std::set<int>(species_.begin(), species_.end()).size() != species_.size())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: the species list has repeated elements");
+  std::mt19937_64 rng(seed);
+  const int64_t c = options_.channels, ns = static_cast<int64_t>(species_.size());
+  // One-hot -> linear is a row lookup; N(0, 1) rows give unit-variance scalars.
+  embedding_ = ad::randn({ns, c}, rng);
+  register_parameter("embedding", &embedding_);
+  nequip::InteractionOptions io;
+  io.channels = c;
+  io.l_max = options_.l_max;
+  io.num_basis = options_.num_basis;
+  io.radial_hidden = options_.radial_hidden;
+  io.radial_layers = options_.radial_layers;
+  io.avg_num_neighbors = options_.avg_num_neighbors;
+  io.parity = options_.parity;
+  io.resnet = options_.resnet;
+  io.n_species = ns;
+  std::vector<Irrep> irreps{nequip::scalar_irrep(options_.parity)};
+  for (int64_t k = 0; k < options_.num_layers; ++k) {
+    layers_.push_back(std::make_unique<nequip::Interaction>(irreps, k + 1 == options_.num_layers, io, rng));
+    irreps = layers_.back()->out_irreps();
+  }
+  readout_ = ad::randn({c, 1}, rng, ad::DType::f32, 0.0, 1.0 / std::sqrt(static_cast<double>(c)));
+  register_parameter("readout", &readout_);
+  for (std::size_t k = 0; k < layers_.size(); ++k) register_module("interaction_" + std::to_string(k), layers_[k].get());
+}
+
+std::vector<std::vector<Irrep>> NequipModel::layer_irreps() const {
+  std::vector<std::vector<Irrep>> out;
+  for (const auto& layer : layers_) out.push_back(layer->out_irreps());
+  return out;
+}
+
+ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
+  const ad::DType dtype = graph.dtype;
+  if (embedding_.dtype() != dtype)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: the graph is {} but the model is {} (call to())", ad::dtype_name(dtype),
+         ad::dtype_name(embedding_.dtype()));
+  const int64_t n = graph.n_atoms, ns = static_cast<int64_t>(species_.size()), c = options_.channels;
+  if (static_cast<int64_t>(graph.species.size()) != n)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: the graph has {} species for {} atoms", graph.species.size(), n);
+  std::vector<double> onehot(static_cast<std::size_t>(n * ns), 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t s = graph.species[static_cast<std::size_t>(i)];
+    if (s < 0 || s >= ns) fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: atom {} has species index {} of {}", i, s, ns);
+    onehot[static_cast<std::size_t>(i * ns + s)] = 1.0;
+  }
+  ad::Tensor onehot_t = ad::from_vector(onehot, {n, ns});
+  if (dtype != ad::DType::f64) onehot_t = ad::to(onehot_t, dtype);
+
+  nequip::EdgeInputs edges;
+  edges.n_edges = graph.n_edges;
+  edges.n_atoms = n;
+  edges.center = graph.edge_center;
+  edges.neighbor = graph.edge_neighbor;
+  if (graph.n_edges > 0) {
+    const ad::Tensor r = ad::norm(graph.edge_vectors, -1, true);  // (E, 1); no self-pairs, so r > 0
+    edges.sh_t = sh_.transposed(ad::div(graph.edge_vectors, r));
+    edges.basis = nequip::bessel_basis(r, static_cast<int>(options_.num_basis), options_.cutoff, options_.envelope_p);
+  }
+
+  Features x;
+  x[nequip::scalar_irrep(options_.parity)] = ad::reshape(ad::gather_rows(embedding_, graph.species_index), {n, 1, c});
+  for (const auto& layer : layers_) x = layer->forward_features(x, edges, onehot_t);
+  const ad::Tensor s = ad::reshape(x.at(nequip::scalar_irrep(options_.parity)), {n, c});
+  return ad::reshape(ad::matmul(s, readout_), {n});
+}
+
+}  // namespace matnn::potentials

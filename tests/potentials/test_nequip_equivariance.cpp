@@ -1,0 +1,354 @@
+// Spherical harmonics, Clebsch-Gordan coefficients and the tensor product of the NequIP model:
+// normalisation, known values, selection rules and equivariance under random rotations, with
+// Wigner matrices obtained numerically from the harmonics themselves.
+#include <cmath>
+#include <numbers>
+#include <random>
+
+#include <Eigen/Dense>
+#include <gtest/gtest.h>
+
+#include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
+#include "potentials/nequip/clebsch_gordan.hpp"
+#include "potentials/nequip/radial_basis.hpp"
+#include "potentials/nequip/spherical_harmonics.hpp"
+#include "potentials/nequip/tensor_product.hpp"
+
+namespace matnn::potentials::nequip {
+namespace {
+
+using Eigen::MatrixXd;
+using Eigen::Matrix3d;
+using Eigen::Vector3d;
+
+Matrix3d random_rotation(std::mt19937_64& rng) {
+  std::normal_distribution<double> n(0.0, 1.0);
+  Eigen::Quaterniond q(n(rng), n(rng), n(rng), n(rng));
+  q.normalize();
+  return q.toRotationMatrix();
+}
+
+Vector3d random_unit(std::mt19937_64& rng) {
+  std::normal_distribution<double> n(0.0, 1.0);
+  Vector3d v(n(rng), n(rng), n(rng));
+  return v.normalized();
+}
+
+// Block l of the harmonics at v.
+Eigen::VectorXd harmonics_l(const SphericalHarmonics& sh, const Vector3d& v, int l) {
+  const std::vector<double> y = sh.values(v.x(), v.y(), v.z());
+  Eigen::VectorXd out(2 * l + 1);
+  for (int m = 0; m < 2 * l + 1; ++m) out(m) = y[static_cast<std::size_t>(l * l + m)];
+  return out;
+}
+
+// D^l(R) by least squares of Y(R r) = D Y(r) over random points.
+MatrixXd wigner(const SphericalHarmonics& sh, const Matrix3d& rot, int l, std::mt19937_64& rng) {
+  const int d = 2 * l + 1, n = 10 * d + 20;
+  MatrixXd a(n, d), b(n, d);
+  for (int k = 0; k < n; ++k) {
+    const Vector3d r = random_unit(rng);
+    a.row(k) = harmonics_l(sh, r, l).transpose();
+    b.row(k) = harmonics_l(sh, rot * r, l).transpose();
+  }
+  // b = a D^T
+  const MatrixXd dt = a.colPivHouseholderQr().solve(b);
+  return dt.transpose();
+}
+
+// Gauss-Legendre nodes and weights on [-1, 1].
+void gauss_legendre(int n, std::vector<double>& x, std::vector<double>& w) {
+  x.resize(static_cast<std::size_t>(n));
+  w.resize(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    double z = std::cos(std::numbers::pi * (i + 0.75) / (n + 0.5)), dp = 0.0;
+    for (int it = 0; it < 100; ++it) {
+      double p0 = 1.0, p1 = z;
+      for (int k = 2; k <= n; ++k) {
+        const double p2 = ((2.0 * k - 1.0) * z * p1 - (k - 1.0) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      dp = n * (z * p1 - p0) / (z * z - 1.0);
+      const double dz = p1 / dp;
+      z -= dz;
+      if (std::abs(dz) < 1e-16) break;
+    }
+    x[static_cast<std::size_t>(i)] = z;
+    w[static_cast<std::size_t>(i)] = 2.0 / ((1.0 - z * z) * dp * dp);
+  }
+}
+
+TEST(SphericalHarmonics, ComponentNormalisedAndOrthogonalByQuadrature) {
+  const int l_max = 3;
+  const SphericalHarmonics sh(l_max);
+  const int d = sh.dim();
+  std::vector<double> zs, ws;
+  gauss_legendre(12, zs, ws);  // exact for polynomials of degree 23 in z
+  const int n_phi = 16;        // exact for trigonometric polynomials of degree < 16
+  MatrixXd gram = MatrixXd::Zero(d, d);
+  for (std::size_t a = 0; a < zs.size(); ++a)
+    for (int b = 0; b < n_phi; ++b) {
+      const double phi = 2 * std::numbers::pi * b / n_phi, s = std::sqrt(1 - zs[a] * zs[a]);
+      const std::vector<double> y = sh.values(s * std::cos(phi), s * std::sin(phi), zs[a]);
+      const Eigen::Map<const Eigen::VectorXd> v(y.data(), d);
+      gram += (ws[a] * 2 * std::numbers::pi / n_phi) * v * v.transpose();
+    }
+  gram /= 4 * std::numbers::pi;  // mean over the sphere
+  EXPECT_LT((gram - MatrixXd::Identity(d, d)).cwiseAbs().maxCoeff(), 1e-12) << gram;
+}
+
+TEST(SphericalHarmonics, KnownValuesAndOrder) {
+  const SphericalHarmonics sh(3);
+  const double s3 = std::sqrt(3.0), s5 = std::sqrt(5.0), s15 = std::sqrt(15.0);
+  std::vector<double> y = sh.values(0, 0, 2.5);  // along z; only m = 0 survives
+  EXPECT_NEAR(y[0], 1.0, 1e-14);
+  EXPECT_NEAR(y[1], 0.0, 1e-14);
+  EXPECT_NEAR(y[2], s3, 1e-14);
+  EXPECT_NEAR(y[3], 0.0, 1e-14);
+  EXPECT_NEAR(y[6], s5, 1e-14);            // Y_2^0 = sqrt5 (3z^2 - 1) / 2
+  EXPECT_NEAR(y[12], std::sqrt(7.0), 1e-13);  // Y_3^0(z = 1) = sqrt7
+  y = sh.values(0.3, -0.7, 0.2);            // l = 1 is sqrt3 (y, z, x)
+  const double r = std::sqrt(0.09 + 0.49 + 0.04);
+  EXPECT_NEAR(y[1], s3 * -0.7 / r, 1e-14);
+  EXPECT_NEAR(y[2], s3 * 0.2 / r, 1e-14);
+  EXPECT_NEAR(y[3], s3 * 0.3 / r, 1e-14);
+  y = sh.values(1, 1, 0);                   // Y_2^-2 = sqrt15 x y, Y_2^2 = sqrt15 (x^2 - y^2) / 2
+  EXPECT_NEAR(y[4], s15 / 2, 1e-14);
+  EXPECT_NEAR(y[8], 0.0, 1e-14);
+  y = sh.values(1, 0, 0);
+  EXPECT_NEAR(y[8], s15 / 2, 1e-14);
+  EXPECT_NEAR(y[6], -s5 / 2, 1e-14);
+}
+
+TEST(SphericalHarmonics, TensorEvaluationMatchesValuesInBothDtypes) {
+  std::mt19937_64 rng(3);
+  const SphericalHarmonics sh(3);
+  std::vector<double> u;
+  for (int k = 0; k < 7; ++k) {
+    const Vector3d v = random_unit(rng);
+    u.insert(u.end(), {v.x(), v.y(), v.z()});
+  }
+  const ad::Tensor u64 = ad::from_vector(u, {7, 3});
+  const std::vector<double> y64 = sh(u64).to_vector(), y32 = sh(ad::to(u64, ad::DType::f32)).to_vector();
+  EXPECT_EQ(ad::transpose(sh.transposed(u64)).to_vector(), y64);
+  ASSERT_EQ(y64.size(), 7u * 16u);
+  for (int k = 0; k < 7; ++k) {
+    const auto y = sh.values(u[3 * k], u[3 * k + 1], u[3 * k + 2]);
+    for (int j = 0; j < 16; ++j) {
+      EXPECT_NEAR(y64[static_cast<std::size_t>(16 * k + j)], y[static_cast<std::size_t>(j)], 1e-13);
+      EXPECT_NEAR(y32[static_cast<std::size_t>(16 * k + j)], y[static_cast<std::size_t>(j)], 1e-5);
+    }
+  }
+}
+
+TEST(SphericalHarmonics, EquivariantWithOrthogonalWignerMatrices) {
+  std::mt19937_64 rng(5);
+  const SphericalHarmonics sh(4);
+  for (int trial = 0; trial < 3; ++trial) {
+    const Matrix3d rot = random_rotation(rng);
+    for (int l = 0; l <= 4; ++l) {
+      const MatrixXd d = wigner(sh, rot, l, rng);
+      EXPECT_LT((d * d.transpose() - MatrixXd::Identity(2 * l + 1, 2 * l + 1)).cwiseAbs().maxCoeff(), 1e-11);
+      for (int k = 0; k < 5; ++k) {
+        const Vector3d r = random_unit(rng);
+        EXPECT_LT((harmonics_l(sh, rot * r, l) - d * harmonics_l(sh, r, l)).cwiseAbs().maxCoeff(), 1e-11);
+      }
+      // Parity: Y^l(-r) = (-1)^l Y^l(r).
+      const Vector3d r = random_unit(rng);
+      EXPECT_LT((harmonics_l(sh, -r, l) - (l % 2 ? -1.0 : 1.0) * harmonics_l(sh, r, l)).cwiseAbs().maxCoeff(), 1e-13);
+    }
+    // l = 1 in the order (y, z, x): D^1 is R with rows and columns permuted.
+    const MatrixXd d1 = wigner(sh, rot, 1, rng);
+    const int perm[3] = {1, 2, 0};
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) EXPECT_NEAR(d1(i, j), rot(perm[i], perm[j]), 1e-11);
+  }
+}
+
+TEST(ClebschGordan, ComplexKnownValues) {
+  EXPECT_NEAR(complex_clebsch_gordan(1, 0, 1, 0, 0, 0), -1.0 / std::sqrt(3.0), 1e-14);
+  EXPECT_NEAR(complex_clebsch_gordan(1, 1, 1, -1, 0, 0), 1.0 / std::sqrt(3.0), 1e-14);
+  EXPECT_NEAR(complex_clebsch_gordan(1, 1, 1, 0, 1, 1), 1.0 / std::sqrt(2.0), 1e-14);
+  EXPECT_NEAR(complex_clebsch_gordan(1, 1, 1, 1, 2, 2), 1.0, 1e-14);
+  EXPECT_NEAR(complex_clebsch_gordan(2, 0, 1, 0, 1, 0), -std::sqrt(2.0 / 5.0), 1e-14);
+  EXPECT_EQ(complex_clebsch_gordan(1, 1, 1, 0, 1, 0), 0.0);  // m1 + m2 != m3
+  EXPECT_EQ(complex_clebsch_gordan(1, 0, 1, 0, 3, 0), 0.0);  // triangle
+}
+
+TEST(ClebschGordan, SelectionRulesAndOrthonormalColumns) {
+  EXPECT_THROW(real_clebsch_gordan(1, 1, 3), Error);
+  EXPECT_THROW(real_clebsch_gordan(3, 1, 1), Error);
+  EXPECT_THROW(real_clebsch_gordan(0, 2, 1), Error);
+  for (int l1 = 0; l1 <= 3; ++l1)
+    for (int l2 = 0; l2 <= 3; ++l2)
+      for (int l3 = std::abs(l1 - l2); l3 <= l1 + l2; ++l3) {
+        const std::vector<double>& c = real_clebsch_gordan(l1, l2, l3);
+        const int d1 = 2 * l1 + 1, d2 = 2 * l2 + 1, d3 = 2 * l3 + 1;
+        const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> m(c.data(), d1 * d2, d3);
+        EXPECT_LT((m.transpose() * m - MatrixXd::Identity(d3, d3)).cwiseAbs().maxCoeff(), 1e-12) << l1 << l2 << l3;
+      }
+  // 1 x 1 -> 0 is the dot product: C[i, j] = +-delta_ij / sqrt3.
+  const std::vector<double>& dot = real_clebsch_gordan(1, 1, 0);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) EXPECT_NEAR(std::abs(dot[static_cast<std::size_t>(3 * i + j)]), i == j ? 1 / std::sqrt(3.0) : 0.0, 1e-14);
+  // 1 x 1 -> 1 is the cross product: antisymmetric in (i, j).
+  const std::vector<double>& cross = real_clebsch_gordan(1, 1, 1);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 3; ++k)
+        EXPECT_NEAR(cross[static_cast<std::size_t>((3 * i + j) * 3 + k)], -cross[static_cast<std::size_t>((3 * j + i) * 3 + k)], 1e-14);
+}
+
+TEST(ClebschGordan, EquivariantUnderRandomRotations) {
+  std::mt19937_64 rng(7);
+  const SphericalHarmonics sh(4);
+  std::normal_distribution<double> n(0.0, 1.0);
+  for (int trial = 0; trial < 2; ++trial) {
+    const Matrix3d rot = random_rotation(rng);
+    std::vector<MatrixXd> d;
+    for (int l = 0; l <= 4; ++l) d.push_back(wigner(sh, rot, l, rng));
+    for (int l1 = 0; l1 <= 2; ++l1)
+      for (int l2 = 0; l2 <= 2; ++l2)
+        for (int l3 = std::abs(l1 - l2); l3 <= l1 + l2; ++l3) {
+          const std::vector<double>& c = real_clebsch_gordan(l1, l2, l3);
+          const int d1 = 2 * l1 + 1, d2 = 2 * l2 + 1, d3 = 2 * l3 + 1;
+          auto couple = [&](const Eigen::VectorXd& x, const Eigen::VectorXd& y) {
+            Eigen::VectorXd z = Eigen::VectorXd::Zero(d3);
+            for (int i = 0; i < d1; ++i)
+              for (int j = 0; j < d2; ++j)
+                for (int k = 0; k < d3; ++k) z(k) += c[static_cast<std::size_t>((i * d2 + j) * d3 + k)] * x(i) * y(j);
+            return z;
+          };
+          Eigen::VectorXd x(d1), y(d2);
+          for (int i = 0; i < d1; ++i) x(i) = n(rng);
+          for (int j = 0; j < d2; ++j) y(j) = n(rng);
+          const Eigen::VectorXd lhs = couple(d[static_cast<std::size_t>(l1)] * x, d[static_cast<std::size_t>(l2)] * y);
+          const Eigen::VectorXd rhs = d[static_cast<std::size_t>(l3)] * couple(x, y);
+          EXPECT_LT((lhs - rhs).cwiseAbs().maxCoeff(), 1e-10) << l1 << " x " << l2 << " -> " << l3;
+        }
+  }
+}
+
+// (a, b, c) row-major values -> (a, c, b): swaps the last two axes.
+std::vector<double> swap_last(const std::vector<double>& v, int64_t a, int64_t b, int64_t c) {
+  std::vector<double> out(v.size());
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < b; ++j)
+      for (int64_t k = 0; k < c; ++k) out[static_cast<std::size_t>((i * c + k) * b + j)] = v[static_cast<std::size_t>((i * b + j) * c + k)];
+  return out;
+}
+
+TEST(ClebschGordan, BatchedTensorProductIsEquivariantWithParity) {
+  std::mt19937_64 rng(11);
+  const int l_max = 2;
+  const SphericalHarmonics sh(l_max);
+  const std::vector<Irrep> ins = all_irreps(l_max, true);
+  const TensorProduct tp(ins, l_max, all_irreps(l_max, true), true, 0.5);
+  // 6 inputs, each l1 = 0: 3 paths, l1 = 1: 6, l1 = 2: 6 per parity.
+  EXPECT_EQ(tp.num_paths(), 30);
+  for (const TensorProductPath& p : tp.paths()) {
+    EXPECT_EQ(p.out.p, p.in.p * (p.l_sh % 2 ? -1 : 1));
+    EXPECT_TRUE(p.out.l >= std::abs(p.in.l - p.l_sh) && p.out.l <= std::min(p.in.l + p.l_sh, l_max));
+  }
+  const TensorProduct first({Irrep{0, 1}}, l_max, all_irreps(l_max, true), true);
+  ASSERT_EQ(first.num_paths(), 3);
+  EXPECT_EQ(first.paths()[1].out, (Irrep{1, -1}));
+  EXPECT_EQ(first.paths()[2].out, (Irrep{2, 1}));
+
+  const int64_t e = 5, c = 3;
+  const Matrix3d rot = random_rotation(rng);
+  std::vector<MatrixXd> d;
+  for (int l = 0; l <= l_max; ++l) d.push_back(wigner(sh, rot, l, rng));
+  // Inputs, harmonics of random directions, weights; and their rotated / inverted versions.
+  for (int mode = 0; mode < 2; ++mode) {  // 0: rotation, 1: inversion
+    Features x, xr;
+    for (const Irrep& ir : ins) {
+      const ad::Tensor t = ad::randn({e, c, ir.dim()}, rng, ad::DType::f64);
+      std::vector<double> v = t.to_vector(), w(v.size());
+      for (int64_t k = 0; k < e * c; ++k) {
+        const Eigen::Map<const Eigen::VectorXd> a(v.data() + k * ir.dim(), ir.dim());
+        Eigen::Map<Eigen::VectorXd> b(w.data() + k * ir.dim(), ir.dim());
+        b = mode == 0 ? Eigen::VectorXd(d[static_cast<std::size_t>(ir.l)] * a) : Eigen::VectorXd(ir.p * a);
+      }
+      // The tensor product takes (E, d, c).
+      x[ir] = ad::from_vector(swap_last(v, e, c, ir.dim()), {e, ir.dim(), c});
+      xr[ir] = ad::from_vector(swap_last(w, e, c, ir.dim()), {e, ir.dim(), c});
+    }
+    std::vector<double> u, ur;
+    for (int64_t k = 0; k < e; ++k) {
+      const Vector3d v = random_unit(rng), vr = mode == 0 ? Vector3d(rot * v) : Vector3d(-v);
+      u.insert(u.end(), {v.x(), v.y(), v.z()});
+      ur.insert(ur.end(), {vr.x(), vr.y(), vr.z()});
+    }
+    const ad::Tensor y = sh(ad::from_vector(u, {e, 3})), yr = sh(ad::from_vector(ur, {e, 3}));
+    const ad::Tensor w = ad::randn({tp.num_paths(), c, e}, rng, ad::DType::f64);
+    const Features out = tp.collect(tp.forward(x, ad::transpose(y), w)), outr = tp.collect(tp.forward(xr, ad::transpose(yr), w));
+    ASSERT_EQ(out.size(), 6u);
+    for (const auto& [ir, t] : out) {
+      ASSERT_EQ(t.dim(1), ir.dim());
+      EXPECT_EQ(t.dim(2), c * tp.output_counts().at(ir));
+      const std::vector<double> a = swap_last(t.to_vector(), e, t.dim(1), t.dim(2)),
+                                b = swap_last(outr.at(ir).to_vector(), e, t.dim(1), t.dim(2));
+      double worst = 0.0;
+      for (int64_t k = 0; k < t.dim(0) * t.dim(2); ++k) {
+        const Eigen::Map<const Eigen::VectorXd> va(a.data() + k * ir.dim(), ir.dim()), vb(b.data() + k * ir.dim(), ir.dim());
+        const Eigen::VectorXd expect = mode == 0 ? Eigen::VectorXd(d[static_cast<std::size_t>(ir.l)] * va) : Eigen::VectorXd(ir.p * va);
+        worst = std::max(worst, (vb - expect).cwiseAbs().maxCoeff());
+      }
+      EXPECT_LT(worst, 1e-10) << ir.name() << (mode == 0 ? " rotation" : " inversion");
+    }
+  }
+}
+
+TEST(ClebschGordan, BatchedTensorProductMatchesDirectSum) {
+  // One path computed by hand: out[e, k, c] = w[e, 0, c] * scale * sum_ij C[i, j, k] x[e, i, c] Y[e, j].
+  std::mt19937_64 rng(13);
+  const SphericalHarmonics sh(2);
+  const TensorProduct tp({Irrep{1, -1}}, 2, {Irrep{1, 1}}, true, 0.25);  // only 1o x Y1 -> 1e
+  ASSERT_EQ(tp.num_paths(), 1);
+  const int64_t e = 4, c = 2;
+  const ad::Tensor x = ad::randn({e, 3, c}, rng, ad::DType::f64), w = ad::randn({1, c, e}, rng, ad::DType::f64);
+  const ad::Tensor u = ad::randn({e, 3}, rng, ad::DType::f64);
+  const ad::Tensor y = sh(ad::div(u, ad::norm(u, -1, true)));
+  const std::vector<double> got = tp.collect(tp.forward(Features{{Irrep{1, -1}, x}}, ad::transpose(y), w)).at(Irrep{1, 1}).to_vector();
+  const std::vector<double> xv = x.to_vector(), wv = w.to_vector(), yv = y.to_vector(), cg = real_clebsch_gordan(1, 1, 1);
+  for (int64_t a = 0; a < e; ++a)
+    for (int64_t b = 0; b < c; ++b)
+      for (int k = 0; k < 3; ++k) {
+        double s = 0.0;
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j)
+            s += cg[static_cast<std::size_t>((i * 3 + j) * 3 + k)] * xv[static_cast<std::size_t>((a * 3 + i) * c + b)] *
+                 yv[static_cast<std::size_t>(a * 9 + 1 + j)];
+        EXPECT_NEAR(got[static_cast<std::size_t>((a * 3 + k) * c + b)], 0.25 * wv[static_cast<std::size_t>(b * e + a)] * s, 1e-13);
+      }
+}
+
+TEST(SphericalHarmonics, RadialBasisVanishesSmoothlyAtTheCutoff) {
+  const double rc = 4.0;
+  auto at = [&](double r) { return bessel_basis(ad::full({1, 1}, r, ad::DType::f64), 8, rc, 6).to_vector(); };
+  for (double v : at(rc)) EXPECT_EQ(v, 0.0);
+  for (double v : at(rc + 0.5)) EXPECT_EQ(v, 0.0);
+  // The envelope has a third-order zero and sin(n pi r / rc) a simple one: b(rc - h) = O(h^4).
+  const auto a = at(rc - 1e-2), b = at(rc - 2e-2);
+  for (std::size_t n = 0; n < a.size(); ++n) {
+    EXPECT_LT(std::abs(a[n]), 1e-4);
+    if (std::abs(b[n]) > 1e-12) {
+      EXPECT_NEAR(a[n] / b[n], 1.0 / 16.0, 0.01);
+    }
+  }
+  // Envelope values and derivatives at the cutoff vanish; u(0) = 1.
+  const ad::Tensor r = ad::full({1}, rc - 1e-7, ad::DType::f64).set_requires_grad(true);
+  const ad::Tensor u = polynomial_envelope(r, rc, 6);
+  const ad::Tensor du = ad::grad({u}, {r}, {}, true)[0];
+  const ad::Tensor d2u = ad::grad({du}, {r})[0];
+  EXPECT_NEAR(u.item(), 0.0, 1e-15);
+  EXPECT_NEAR(du.item(), 0.0, 1e-10);
+  EXPECT_NEAR(d2u.item(), 0.0, 1e-4);
+  EXPECT_NEAR(polynomial_envelope(ad::full({1}, 0.0, ad::DType::f64), rc, 6).item(), 1.0, 1e-15);
+}
+
+}  // namespace
+}  // namespace matnn::potentials::nequip

@@ -1,0 +1,148 @@
+// Physics of the Potential wrapper for every architecture: forces and stress are derivatives of
+// the energy, the energy is extensive and invariant, and uncertainty and files behave.
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "matnn/error.hpp"
+#include "potential_fixtures.hpp"
+
+namespace matnn::potentials {
+namespace {
+
+using matnn::testing::random_rotation;
+using matnn::testing::rattled_fcc;
+using matnn::testing::small_potential;
+
+class PotentialPhysics : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PotentialPhysics, ForcesAndStressAreDerivativesOfTheEnergy) {
+  const Potential p = small_potential(GetParam());
+  const Structure s = rattled_fcc(1);
+  const PotentialResult r = p.compute(s);
+  ASSERT_TRUE(r.has_stress);
+  EXPECT_NEAR(r.energies.sum(), r.energy, 1e-10 * std::abs(r.energy));
+  const double h = 1e-5;
+  for (Eigen::Index a = 0; a < 4; ++a) {
+    for (int k = 0; k < 3; ++k) {
+      Structure plus = s, minus = s;
+      plus.positions(a, k) += h;
+      minus.positions(a, k) -= h;
+      const double fd = -(p.compute(plus, {false, false}).energy - p.compute(minus, {false, false}).energy) / (2 * h);
+      EXPECT_NEAR(r.forces(a, k), fd, 1e-6 + 1e-6 * std::abs(fd)) << "atom " << a << " axis " << k;
+    }
+  }
+  // ASE's stress: (1/V) dE/d(strain) under a symmetric strain of cell and positions.
+  const int voigt[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {0, 2}, {0, 1}};
+  for (int v = 0; v < 6; ++v) {
+    auto strained = [&](double t) {
+      Eigen::Matrix3d eps = Eigen::Matrix3d::Zero();
+      eps(voigt[v][0], voigt[v][1]) += 0.5 * t;
+      eps(voigt[v][1], voigt[v][0]) += 0.5 * t;
+      const Eigen::Matrix3d f = Eigen::Matrix3d::Identity() + eps;
+      Structure d = s;
+      d.positions = s.positions * f;
+      d.cell = s.cell * f;
+      return p.compute(d, {false, false}).energy;
+    };
+    const double fd = (strained(h) - strained(-h)) / (2 * h) / s.volume();
+    EXPECT_NEAR(r.stress[static_cast<std::size_t>(v)], fd, 1e-7 + 1e-6 * std::abs(fd)) << "Voigt " << v;
+  }
+}
+
+TEST_P(PotentialPhysics, RotationsRotateForcesAndStress) {
+  const Potential p = small_potential(GetParam());
+  const Structure s = rattled_fcc(2);
+  const Eigen::Matrix3d R = random_rotation(7);
+  Structure turned = s;
+  turned.positions = s.positions * R.transpose();
+  turned.cell = s.cell * R.transpose();
+  const PotentialResult a = p.compute(s), b = p.compute(turned);
+  EXPECT_NEAR(a.energy, b.energy, 1e-10 * std::abs(a.energy));
+  EXPECT_LT((a.forces * R.transpose() - b.forces).cwiseAbs().maxCoeff(), 1e-9);
+  auto full = [](const std::array<double, 6>& v) {
+    Eigen::Matrix3d m;
+    m << v[0], v[5], v[4], v[5], v[1], v[3], v[4], v[3], v[2];
+    return m;
+  };
+  EXPECT_LT((R * full(a.stress) * R.transpose() - full(b.stress)).cwiseAbs().maxCoeff(), 1e-9);
+}
+
+TEST_P(PotentialPhysics, SupercellIsExtensive) {
+  const Potential p = small_potential(GetParam());
+  const Structure s = rattled_fcc(3);
+  const Structure big = make_supercell(s, {2, 2, 2});
+  const PotentialResult a = p.compute(s), b = p.compute(big);
+  EXPECT_NEAR(b.energy, 8 * a.energy, 1e-9 * std::abs(b.energy));
+  for (Eigen::Index i = 0; i < big.positions.rows(); ++i) {
+    EXPECT_LT((b.forces.row(i) - a.forces.row(i % 4)).cwiseAbs().maxCoeff(), 1e-9);
+  }
+  for (std::size_t v = 0; v < 6; ++v) EXPECT_NEAR(b.stress[v], a.stress[v], 1e-10);
+}
+
+TEST_P(PotentialPhysics, SlabsAndMoleculesHaveNoStress) {
+  const Potential p = small_potential(GetParam());
+  Structure slab = rattled_fcc(4);
+  slab.pbc = {true, true, false};
+  const PotentialResult r = p.compute(slab);
+  EXPECT_FALSE(r.has_stress);
+  EXPECT_LT(r.forces.colwise().sum().norm(), 1e-9);  // no external field: momentum is conserved
+  Structure molecule = rattled_fcc(5);
+  molecule.pbc = {false, false, false};
+  molecule.cell.setZero();
+  EXPECT_TRUE(std::isfinite(p.compute(molecule).energy));
+}
+
+TEST_P(PotentialPhysics, EnergyIsContinuousAtTheCutoff) {
+  const Potential p = small_potential(GetParam());
+  const double rc = p.cutoff();
+  auto dimer = [&](double r) {
+    Structure s;
+    s.numbers = {29, 79};
+    s.positions.resize(2, 3);
+    s.positions << 0, 0, 0, r, 0, 0;
+    return p.compute(s);
+  };
+  const PotentialResult inside = dimer(rc - 1e-7), outside = dimer(rc + 1e-7);
+  EXPECT_NEAR(inside.energy, outside.energy, 1e-8);
+  EXPECT_LT(inside.forces.cwiseAbs().maxCoeff(), 1e-6);
+  EXPECT_EQ(outside.forces.cwiseAbs().maxCoeff(), 0.0);
+}
+
+TEST_P(PotentialPhysics, EnsembleSpreadAndFileRoundTrip) {
+  const Potential p = small_potential(GetParam(), 3);
+  const Structure s = rattled_fcc(6);
+  const PotentialResult r = p.compute(s);
+  EXPECT_GT(r.energy_sigma, 0.0);
+  EXPECT_GT(r.max_force_deviation, 0.0);
+  EXPECT_EQ(r.max_force_deviation, r.force_deviation.maxCoeff());
+
+  const std::string path = ::testing::TempDir() + "/potential_" + GetParam() + ".h5";
+  p.save(path);
+  Potential loaded = Potential::load(path);
+  loaded.to(ad::DType::f64);
+  const PotentialResult q = loaded.compute(s);
+  EXPECT_EQ(q.energy, r.energy);
+  EXPECT_EQ(q.forces, r.forces);
+  EXPECT_EQ(loaded.shift(), p.shift());
+  std::remove(path.c_str());
+}
+
+TEST_P(PotentialPhysics, UnknownSpeciesIsReported) {
+  const Potential p = small_potential(GetParam());
+  Structure s = rattled_fcc(7);
+  s.numbers[0] = 14;
+  try {
+    p.compute(s);
+    FAIL() << "silicon accepted by a Cu/Au model";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), MATNN_ERROR_UNKNOWN_ELEMENT);
+    EXPECT_NE(std::string(e.what()).find("Si"), std::string::npos) << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Architectures, PotentialPhysics, ::testing::Values("behler_parrinello", "nequip"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace matnn::potentials
