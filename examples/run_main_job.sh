@@ -4,7 +4,9 @@
 #   2. convert the extended XYZ file into the matnn HDF5 dataset and summarise it;
 #   3. train the composition-MLP baseline for the formation energy (an ensemble of 3, split by
 #      composition) and evaluate it on its held-out test set, with predictions written to CSV;
-#   4. train the composition classifier for is_stable and evaluate it the same way.
+#   4. train the composition classifier for is_stable and evaluate it the same way;
+#   5. train a small Behler-Parrinello potential on EMT copper MD data (energies and forces) and
+#      print its held-out energy and force errors.
 # Everything it writes goes to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +28,8 @@ $matnn predict out/formation_energy.model.h5 out/emt_alloys.h5 -o out/formation_
 echo "== composition MLP: stability classifier"
 $matnn train --quiet examples/configs/stability.yaml
 $matnn eval out/stability.model.h5 out/emt_alloys.h5 --subset test
+
+echo "== interatomic potential: Behler-Parrinello for EMT copper"
+$matnn convert examples/data/cu_emt_md.extxyz out/cu_emt_md.h5
+$matnn train --quiet examples/configs/main_job_potential.yaml
+$matnn eval out/cu_potential.model.h5 out/cu_emt_md.h5 --subset test

@@ -54,7 +54,15 @@ void onednn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
          m, n, k, lda, ldb, ldc, static_cast<int>(status));
 }
 
+std::atomic<std::uint64_t> g_flops{0};
+
+void count_flops(int64_t m, int64_t n, int64_t k) noexcept {
+  g_flops.fetch_add(static_cast<std::uint64_t>(2 * m * n * k), std::memory_order_relaxed);
+}
+
 }  // namespace
+
+std::uint64_t gemm_flop_count() noexcept { return g_flops.load(std::memory_order_relaxed); }
 
 void set_gemm_backend(GemmBackend backend) noexcept { g_backend.store(backend); }
 GemmBackend gemm_backend() noexcept { return g_backend.load(); }
@@ -65,6 +73,7 @@ const char* gemm_backend_name(GemmBackend backend) noexcept {
 void gemm_with(GemmBackend backend, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+  count_flops(m, n, k);
   if (backend == GemmBackend::onednn) onednn_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   else eigen_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
@@ -77,6 +86,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
           const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+  count_flops(m, n, k);
   eigen_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 

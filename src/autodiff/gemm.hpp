@@ -23,6 +23,11 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
           int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc);
 
+/// Floating-point operations (2 m n k per product) of every GEMM since process start, summed over
+/// threads: benchmarks divide it by atoms to report the dense work per atom. Relaxed atomics, so
+/// counting costs nothing measurable next to a product.
+std::uint64_t gemm_flop_count() noexcept;
+
 /// The same product with an explicit backend (benchmarks and tests compare the two).
 void gemm_with(GemmBackend backend, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);

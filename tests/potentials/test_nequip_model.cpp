@@ -1,6 +1,5 @@
 // The NequIP-style model end to end in float64: invariance of the energy, equivariance and
 // correctness of the forces, smoothness at the cutoff, extensivity and configuration handling.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -319,42 +318,4 @@ TEST(Nequip, BadConfigsAreRejected) {
 }  // namespace matnn::potentials
 
 namespace matnn::potentials {
-namespace {
-
-// Cost of one energy + forces evaluation in float32 (not run by default):
-//   test_potentials --gtest_also_run_disabled_tests --gtest_filter='*NequipTiming*'
-TEST(NequipTiming, DISABLED_EnergyAndForces64Atoms) {
-  for (const bool parity : {true, false}) {
-    NequipModel model(nlohmann::json{{"parity", parity}}, {14}, 1);
-    Structure si;  // diamond silicon, conventional cell, 2 x 2 x 2 = 64 atoms
-    si.cell = Cell::Identity() * 5.43;
-    si.pbc = {true, true, true};
-    const double frac[8][3] = {{0, 0, 0}, {0, .5, .5}, {.5, 0, .5}, {.5, .5, 0},
-                               {.25, .25, .25}, {.25, .75, .75}, {.75, .25, .75}, {.75, .75, .25}};
-    si.positions.resize(8, 3);
-    for (int a = 0; a < 8; ++a) si.positions.row(a) = RowVector3d(frac[a][0], frac[a][1], frac[a][2]) * 5.43;
-    si.numbers.assign(8, 14);
-    Structure s = make_supercell(si, {2, 2, 2});
-    std::mt19937_64 rng(1);
-    std::normal_distribution<double> n(0.0, 0.1);
-    for (Eigen::Index i = 0; i < s.positions.rows(); ++i) s.positions.row(i) += RowVector3d(n(rng), n(rng), n(rng));
-    for (const double cutoff : {4.0, 5.0}) {
-      double best = 1e30;
-      int64_t edges = 0;
-      for (int rep = 0; rep < 8; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        const AtomGraph g = build_graph(s, {14}, cutoff, ad::DType::f32);
-        const ad::Tensor e = ad::sum(model.atomic_outputs(g));
-        const ad::Tensor f = ad::grad({e}, {g.positions})[0];
-        const auto t1 = std::chrono::steady_clock::now();
-        best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());
-        edges = g.n_edges;
-      }
-      std::printf("nequip defaults, parity %d, 64 Si atoms, graph cutoff %.1f (%lld edges): %.2f ms per energy+forces\n",
-                  parity ? 1 : 0, cutoff, static_cast<long long>(edges), best);
-    }
-  }
-}
-
-}  // namespace
 }  // namespace matnn::potentials

@@ -1,0 +1,2 @@
+add_executable(bench_potentials ${CMAKE_CURRENT_SOURCE_DIR}/bench_potentials.cpp)
+target_link_libraries(bench_potentials PRIVATE matnn_potentials benchmark::benchmark OpenMP::OpenMP_CXX matnn_compile_options)

@@ -1,0 +1,225 @@
+// Energy, forces and stress through the C interface: input checks, unit conversion, and the
+// domain-decomposed variant whose forces are those of a partial energy sum.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include <fmt/ranges.h>
+
+#include "autodiff/graph.hpp"
+#include "autodiff/ops.hpp"
+#include "internal.hpp"
+#include "potentials/atom_graph.hpp"
+
+namespace {
+
+using matnn::fail;
+using matnn::capi::guarded;
+using matnn::capi::require;
+using matnn::capi::require_model;
+using matnn::capi::UnitFactors;
+using matnn::potentials::Potential;
+using matnn::potentials::PotentialResult;
+
+constexpr std::size_t abi1_results_size =
+    offsetof(matnn_potential_results, max_force_deviation) + sizeof(double*);
+
+const Potential& require_potential(const matnn_model& model) {
+  if (model.kind != MATNN_MODEL_POTENTIAL) {
+    fail(MATNN_ERROR_MODEL, "the model is a property model, not a potential (wrong kind for this call)");
+  }
+  return *model.potential;
+}
+
+void check_results(const matnn_potential_results* results) {
+  require(results, "results");
+  if (results->struct_size < abi1_results_size) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT,
+         "results->struct_size = {} is smaller than ABI 1's {} (call matnn_potential_results_init)",
+         results->struct_size, abi1_results_size);
+  }
+}
+
+void check_finite(const double* values, std::size_t count, const char* name) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(values[i])) {
+      fail(MATNN_ERROR_NON_FINITE, "{}[{}] (row {}, column {}) is {}", name, i, i / 3, i % 3, values[i]);
+    }
+  }
+}
+
+void check_species(const Potential& potential, const int* atomic_numbers, std::size_t natoms) {
+  const std::vector<int>& species = potential.species();
+  for (std::size_t i = 0; i < natoms; ++i) {
+    if (std::find(species.begin(), species.end(), atomic_numbers[i]) == species.end()) {
+      fail(MATNN_ERROR_UNKNOWN_ELEMENT, "atom {} has atomic number {}, which the potential was not trained on (its species: {})",
+           i, atomic_numbers[i], fmt::join(species, " "));
+    }
+  }
+}
+
+// The structure in the engine's units (Angstrom).
+matnn::Structure make_structure(std::size_t natoms, const int* atomic_numbers, const double* positions,
+                                const double* cell, const int* pbc, double length) {
+  matnn::Structure s;
+  s.numbers.assign(atomic_numbers, atomic_numbers + natoms);
+  s.positions = Eigen::Map<const matnn::Positions>(positions, static_cast<Eigen::Index>(natoms), 3) * length;
+  if (cell != nullptr) s.cell = Eigen::Map<const matnn::Cell>(cell) * length;
+  if (pbc != nullptr) {
+    for (int a = 0; a < 3; ++a) s.pbc[static_cast<std::size_t>(a)] = pbc[a] != 0;
+  }
+  return s;
+}
+
+// Writes the wanted outputs, converted to the host's units. Called only after success, so a
+// failed call leaves every output untouched.
+void write_results(const PotentialResult& r, const UnitFactors& u, matnn_potential_results* out) {
+  const auto n = static_cast<std::size_t>(r.energies.size());
+  if (out->energy) *out->energy = r.energy / u.energy;
+  if (out->energy_sigma) *out->energy_sigma = r.energy_sigma / u.energy;
+  if (out->energies) {
+    for (std::size_t i = 0; i < n; ++i) out->energies[i] = r.energies[static_cast<Eigen::Index>(i)] / u.energy;
+  }
+  if (out->forces) {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (int a = 0; a < 3; ++a) out->forces[3 * i + static_cast<std::size_t>(a)] = r.forces(static_cast<Eigen::Index>(i), a) / u.force();
+    }
+  }
+  if (out->stress) {
+    for (std::size_t k = 0; k < 6; ++k) out->stress[k] = r.stress[k] / u.stress();
+  }
+  if (out->force_deviation) {
+    for (std::size_t i = 0; i < n; ++i) out->force_deviation[i] = r.force_deviation[static_cast<Eigen::Index>(i)] / u.force();
+  }
+  if (out->max_force_deviation) *out->max_force_deviation = r.max_force_deviation / u.force();
+}
+
+bool wants_forces(const matnn_potential_results* r) {
+  return r->forces != nullptr || r->force_deviation != nullptr || r->max_force_deviation != nullptr;
+}
+
+// E = sum of the counted atoms' energies and its forces on every atom, averaged over members.
+// Potential::compute() differentiates the total energy; here the ghosts' own energies (wrong,
+// their environments are cut off) must not enter, so the sum is masked before differentiating.
+PotentialResult compute_masked(const Potential& potential, const matnn::Structure& s, const std::vector<double>& mask,
+                               bool forces) {
+  namespace ad = matnn::ad;
+  using matnn::Positions;
+  const matnn::potentials::AtomGraph graph = matnn::potentials::build_graph(s, potential.species(), potential.cutoff(), potential.dtype());
+  const auto n = static_cast<Eigen::Index>(s.size());
+  const ad::Shape shape{static_cast<std::int64_t>(mask.size())};
+  const ad::Tensor weights = potential.dtype() == ad::DType::f64
+                                 ? ad::from_vector(mask, shape)
+                                 : ad::from_vector(std::vector<float>(mask.begin(), mask.end()), shape);
+  const auto members = potential.ensemble_size();
+  const double count = static_cast<double>(members);
+  std::vector<double> energy(members);
+  std::vector<Positions> member_forces(members);
+  PotentialResult out;
+  out.energies = Eigen::VectorXd::Zero(n);
+  out.forces = Positions::Zero(n, 3);
+  out.force_deviation = Eigen::VectorXd::Zero(n);
+  for (std::size_t k = 0; k < members; ++k) {
+    ad::GradModeGuard record(forces);
+    // Only reads the members, as Potential::compute() does (the forward pass is non-const).
+    const ad::Tensor atomic = const_cast<Potential&>(potential).atomic_energies(k, graph);
+    const ad::Tensor e = ad::sum(ad::mul(atomic, weights));
+    energy[k] = e.item();
+    const std::vector<double> ei = atomic.to_vector();
+    out.energies += Eigen::Map<const Eigen::VectorXd>(ei.data(), n) / count;
+    if (forces) {
+      const std::vector<ad::Tensor> grads = ad::grad({e}, {graph.positions}, {}, false, true);
+      const std::vector<double> g = grads[0].to_vector();
+      member_forces[k] = -Eigen::Map<const Positions>(g.data(), n, 3);
+      out.forces += member_forces[k] / count;
+    }
+    out.energy += energy[k] / count;
+  }
+  if (members > 1) {
+    double variance = 0.0;
+    for (double e : energy) variance += (e - out.energy) * (e - out.energy) / count;
+    out.energy_sigma = std::sqrt(variance);
+    if (forces) {
+      for (const auto& f : member_forces) out.force_deviation += (f - out.forces).rowwise().squaredNorm() / count;
+      out.force_deviation = out.force_deviation.cwiseSqrt();
+      out.max_force_deviation = out.force_deviation.maxCoeff();
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+MATNN_API matnn_status matnn_potential_results_init(matnn_potential_results* results) {
+  return guarded(__func__, nullptr, [&] {
+    require(results, "results");
+    *results = matnn_potential_results{};
+    results->struct_size = sizeof(matnn_potential_results);
+  });
+}
+
+MATNN_API matnn_status matnn_potential_compute(const matnn_model* model, int natoms, const int* atomic_numbers,
+                                               const double* positions, const double* cell, const int* pbc,
+                                               matnn_potential_results* results) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(atomic_numbers, "atomic_numbers");
+    require(positions, "positions");
+    check_results(results);
+    if (natoms <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms must be > 0, got {}", natoms);
+    const bool any_periodic = pbc != nullptr && (pbc[0] != 0 || pbc[1] != 0 || pbc[2] != 0);
+    if (any_periodic && cell == nullptr) fail(MATNN_ERROR_INVALID_ARGUMENT, "pbc has a periodic axis but cell is NULL");
+    const Potential& potential = require_potential(m);
+    const auto n = static_cast<std::size_t>(natoms);
+    check_finite(positions, 3 * n, "positions");
+    if (cell != nullptr) check_finite(cell, 9, "cell");
+    check_species(potential, atomic_numbers, n);
+
+    const UnitFactors u = matnn::capi::unit_factors(m.units);
+    const matnn::Structure s = make_structure(n, atomic_numbers, positions, cell, pbc, u.length);
+    s.validate();  // singular periodic cells
+    if (results->stress != nullptr && !s.fully_periodic()) {
+      fail(MATNN_ERROR_UNSUPPORTED, "stress needs a fully periodic structure (pbc = 1 1 1); pass results->stress = NULL");
+    }
+    const PotentialResult r = potential.compute(s, {.forces = wants_forces(results), .stress = results->stress != nullptr});
+    write_results(r, u, results);
+  });
+}
+
+MATNN_API matnn_status matnn_potential_compute_local(const matnn_model* model, int natoms_local, int natoms_ghost,
+                                                     const int* atomic_numbers, const double* positions,
+                                                     const int* energy_counts, matnn_potential_results* results) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(atomic_numbers, "atomic_numbers");
+    require(positions, "positions");
+    check_results(results);
+    if (natoms_local < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_local must be >= 0, got {}", natoms_local);
+    if (natoms_ghost < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_ghost must be >= 0, got {}", natoms_ghost);
+    const long long total = static_cast<long long>(natoms_local) + natoms_ghost;
+    if (total <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_local + natoms_ghost must be > 0");
+    const Potential& potential = require_potential(m);
+    const auto n = static_cast<std::size_t>(total);
+    check_finite(positions, 3 * n, "positions");
+    check_species(potential, atomic_numbers, n);
+    if (results->stress != nullptr) {
+      fail(MATNN_ERROR_UNSUPPORTED, "stress is not available from matnn_potential_compute_local; pass results->stress = NULL");
+    }
+
+    std::vector<double> mask(n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      mask[i] = energy_counts != nullptr ? (energy_counts[i] != 0 ? 1.0 : 0.0) : (i < static_cast<std::size_t>(natoms_local) ? 1.0 : 0.0);
+    }
+    const UnitFactors u = matnn::capi::unit_factors(m.units);
+    const matnn::Structure s = make_structure(n, atomic_numbers, positions, nullptr, nullptr, u.length);
+    const bool all_counted = std::all_of(mask.begin(), mask.end(), [](double w) { return w != 0.0; });
+    const PotentialResult r = all_counted ? potential.compute(s, {.forces = wants_forces(results), .stress = false})
+                                          : compute_masked(potential, s, mask, wants_forces(results));
+    write_results(r, u, results);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,169 @@
+// Property-model predictions through the C interface: compositions given as a fraction table
+// (an FEM code's material points) or as the atoms of structures.
+#include <cmath>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "internal.hpp"
+#include "matnn/elements.hpp"
+
+namespace {
+
+using matnn::Composition;
+using matnn::fail;
+using matnn::capi::guarded;
+using matnn::capi::require;
+using matnn::capi::require_model;
+using matnn::models::CompositionModel;
+using matnn::models::TaskKind;
+
+const CompositionModel& require_property(const matnn_model& model) {
+  if (model.kind != MATNN_MODEL_PROPERTY) {
+    fail(MATNN_ERROR_MODEL, "the model is a potential, not a property model (wrong kind for this call)");
+  }
+  return *model.property;
+}
+
+void check_atomic_number(int z, const char* where, std::size_t index) {
+  if (!matnn::is_known_atomic_number(z)) {
+    fail(MATNN_ERROR_UNKNOWN_ELEMENT, "{}[{}] = {} is not an atomic number (1..{})", where, index, z,
+         matnn::max_atomic_number);
+  }
+}
+
+// Checks shared by both calls, before any work.
+void check_outputs(const CompositionModel& model, int mc_samples, const double* values, const double* probabilities) {
+  require(values, "values");
+  if (mc_samples < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "mc_samples must be >= 0, got {}", mc_samples);
+  if (probabilities != nullptr && model.config().task != TaskKind::classification) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "probabilities must be NULL for a regression model");
+  }
+  if (mc_samples > 0 && model.config().dropout <= 0) {
+    fail(MATNN_ERROR_UNSUPPORTED, "mc_samples = {} needs a model trained with dropout > 0", mc_samples);
+  }
+}
+
+void predict(const matnn_model& m, const std::vector<Composition>& compositions, int mc_samples, double* values,
+             double* sigmas, int* ood, double* probabilities) {
+  const CompositionModel& model = *m.property;
+  matnn::models::CompositionPrediction p;
+  {
+    const std::lock_guard lock(m.predict_mutex);
+    p = model.predict(compositions, mc_samples);
+  }
+  const auto n = static_cast<Eigen::Index>(compositions.size());
+  for (Eigen::Index i = 0; i < n; ++i) {
+    values[i] = p.value[i];
+    if (sigmas) sigmas[i] = p.sigma[i];
+    if (ood) ood[i] = p.ood[static_cast<std::size_t>(i)] ? 1 : 0;
+    if (probabilities) {
+      const Eigen::Index c = p.probabilities.cols();
+      for (Eigen::Index k = 0; k < c; ++k) probabilities[i * c + k] = p.probabilities(i, k);
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+MATNN_API matnn_status matnn_property_name(const matnn_model* model, const char** name) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(name, "name");
+    *name = require_property(m).config().target.c_str();
+  });
+}
+
+MATNN_API matnn_status matnn_property_unit(const matnn_model* model, const char** unit) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(unit, "unit");
+    *unit = require_property(m).config().target_unit.c_str();
+  });
+}
+
+MATNN_API matnn_status matnn_property_task(const matnn_model* model, matnn_task* task) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(task, "task");
+    *task = require_property(m).config().task == TaskKind::classification ? MATNN_TASK_CLASSIFICATION
+                                                                          : MATNN_TASK_REGRESSION;
+  });
+}
+
+MATNN_API matnn_status matnn_property_num_classes(const matnn_model* model, int* n_classes) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(n_classes, "n_classes");
+    const auto& c = require_property(m).config();
+    *n_classes = c.task == TaskKind::classification ? c.n_classes : 0;
+  });
+}
+
+MATNN_API matnn_status matnn_property_predict_compositions(const matnn_model* model, int n, int n_elements,
+                                                           const int* atomic_numbers, const double* fractions,
+                                                           int mc_samples, double* values, double* sigmas, int* ood,
+                                                           double* probabilities) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(atomic_numbers, "atomic_numbers");
+    require(fractions, "fractions");
+    if (n <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "n must be > 0, got {}", n);
+    if (n_elements <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "n_elements must be > 0, got {}", n_elements);
+    check_outputs(require_property(m), mc_samples, values, probabilities);
+    const auto columns = static_cast<std::size_t>(n_elements);
+    std::set<int> seen;
+    for (std::size_t j = 0; j < columns; ++j) {
+      check_atomic_number(atomic_numbers[j], "atomic_numbers", j);
+      if (!seen.insert(atomic_numbers[j]).second) {
+        fail(MATNN_ERROR_INVALID_ARGUMENT, "atomic_numbers[{}] = {} repeats an earlier column", j, atomic_numbers[j]);
+      }
+    }
+    std::vector<Composition> compositions;
+    compositions.reserve(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+      std::map<int, double> amounts;
+      double total = 0.0;
+      for (std::size_t j = 0; j < columns; ++j) {
+        const double f = fractions[i * columns + j];
+        if (!std::isfinite(f)) fail(MATNN_ERROR_NON_FINITE, "fractions[{}][{}] is {}", i, j, f);
+        if (f < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "fractions[{}][{}] = {} is negative", i, j, f);
+        if (f > 0) amounts[atomic_numbers[j]] = f;
+        total += f;
+      }
+      if (!(total > 0)) fail(MATNN_ERROR_INVALID_ARGUMENT, "row {} of fractions sums to 0", i);
+      compositions.emplace_back(std::move(amounts));
+    }
+    predict(m, compositions, mc_samples, values, sigmas, ood, probabilities);
+  });
+}
+
+MATNN_API matnn_status matnn_property_predict_structures(const matnn_model* model, int n_structures,
+                                                         const int* natoms, const int* atomic_numbers, int mc_samples,
+                                                         double* values, double* sigmas, int* ood,
+                                                         double* probabilities) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(natoms, "natoms");
+    require(atomic_numbers, "atomic_numbers");
+    if (n_structures <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "n_structures must be > 0, got {}", n_structures);
+    check_outputs(require_property(m), mc_samples, values, probabilities);
+    std::vector<Composition> compositions;
+    compositions.reserve(static_cast<std::size_t>(n_structures));
+    std::size_t atom = 0;
+    for (std::size_t s = 0; s < static_cast<std::size_t>(n_structures); ++s) {
+      if (natoms[s] <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms[{}] must be > 0, got {}", s, natoms[s]);
+      std::map<int, double> amounts;
+      for (int k = 0; k < natoms[s]; ++k, ++atom) {
+        check_atomic_number(atomic_numbers[atom], "atomic_numbers", atom);
+        amounts[atomic_numbers[atom]] += 1.0;
+      }
+      compositions.emplace_back(std::move(amounts));
+    }
+    predict(m, compositions, mc_samples, values, sigmas, ood, probabilities);
+  });
+}
+
+}  // extern "C"

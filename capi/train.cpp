@@ -1,0 +1,66 @@
+// Retraining from a host: a config file in, a model file out, progress through a C callback.
+#include <cmath>
+#include <limits>
+
+#include "internal.hpp"
+#include "train/config.hpp"
+#include "train/trainer.hpp"
+#include "workflows/composition_job.hpp"
+#include "workflows/potential_job.hpp"
+
+namespace {
+
+using matnn::fail;
+using matnn::train::Json;
+
+int configured_epochs(const Json& config) {
+  const auto training = config.find("training");
+  if (training != config.end() && training->is_object()) {
+    const auto epochs = training->find("epochs");
+    if (epochs != training->end() && epochs->is_number_integer()) return epochs->get<int>();
+  }
+  return matnn::train::TrainerOptions{}.epochs;
+}
+
+}  // namespace
+
+extern "C" {
+
+MATNN_API matnn_status matnn_train(const char* config_path, const char* output_model_path,
+                                   matnn_progress_callback callback, void* user_data) {
+  return matnn::capi::guarded(__func__, nullptr, [&] {
+    matnn::capi::require(config_path, "config_path");
+    Json config = matnn::train::load_config_file(config_path);
+    if (!config.is_object()) fail(MATNN_ERROR_FORMAT, "{}: a training config must be a mapping", config_path);
+    if (output_model_path != nullptr) {
+      if (!config.contains("output") || !config["output"].is_object()) config["output"] = Json::object();
+      config["output"]["model"] = output_model_path;
+    }
+    matnn::workflows::TrainJobOptions job;
+    job.print_progress = false;
+    if (callback != nullptr) {
+      const int epochs = configured_epochs(config);
+      job.on_epoch = [=](const matnn::train::EpochRecord& record) {
+        const auto loss = record.validation.find("loss");
+        const double validation_loss =
+            loss != record.validation.end() ? loss->second : std::numeric_limits<double>::quiet_NaN();
+        return callback(record.epoch + 1, epochs, record.train_loss, validation_loss, user_data) == 0;
+      };
+    }
+    // The same dispatch as `matnn train`: composition models unless model.kind names a potential.
+    std::string kind = matnn::models::CompositionModel::kind;
+    if (const auto model = config.find("model"); model != config.end() && model->is_object()) {
+      if (const auto k = model->find("kind"); k != model->end()) {
+        if (!k->is_string()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: model.kind must be a string", config_path);
+        kind = k->get<std::string>();
+      }
+    }
+    if (kind == matnn::models::CompositionModel::kind) {
+      matnn::workflows::train_composition_model(config, job);
+    } else {
+      matnn::workflows::train_potential(config, job);
+    }
+  });
+}
+
+}  // extern "C"

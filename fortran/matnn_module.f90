@@ -1,0 +1,958 @@
+!> matnn: the Fortran 2003 interface to matnn's C ABI (include/matnn/matnn.h, libmatnn.so).
+!>
+!> Two layers in one module:
+!>
+!> 1. `bind(C)` interfaces with the C names (matnn_model_load, matnn_potential_compute, ...),
+!>    the C constants (MATNN_SUCCESS, MATNN_UNITS_METAL, MATNN_OUTPUT_FORCES, ...) and the two
+!>    C structs (matnn_load_options, matnn_potential_results). Array arguments are type(c_ptr)
+!>    so that NULL ("not wanted") can be passed; pass c_loc(x) of a `target` array.
+!>
+!> 2. Derived types that own a model handle, for everyday use:
+!>      type(matnn_potential)      : energy, forces, stress, uncertainties of structures
+!>      type(matnn_property_model) : a property predicted from compositions or structures
+!>    Each holds a private type(c_ptr) that is c_null_ptr until load(); destroy() releases it
+!>    and a final procedure releases it when the object goes out of scope. Copying a loaded
+!>    object (a = b) stops the program: two objects would own one handle.
+!>
+!> Errors: every procedure takes an optional `status` (integer, intent(out)). When present it
+!> receives a MATNN_* code (MATNN_SUCCESS = 0) and the program continues; matnn_error_message()
+!> returns the text. When absent, a failure prints the message on error_unit and ends the program
+!> with `error stop`.
+!>
+!> Layout: Fortran is column-major and C row-major, so a Fortran array declared (3, natoms) is the
+!> same memory as C's natoms x 3 positions and forces: x, y, z of atom i are positions(1:3, i).
+!> The cell is cell(3, 3) whose COLUMNS are the lattice vectors (cell(:, 1) = a, cell(:, 2) = b,
+!> cell(:, 3) = c), which is the same memory as C's rows (and as ASE's atoms.cell rows).
+!> Arrays are passed to C without copies when they are contiguous.
+!>
+!> Units are those chosen at load (MATNN_UNITS_METAL: eV and Angstrom, the default), see the
+!> table in matnn.h. Strings (paths) are trimmed of trailing blanks and NUL-terminated here.
+module matnn
+  use, intrinsic :: iso_c_binding
+  use, intrinsic :: iso_fortran_env, only: error_unit
+  implicit none
+  private
+
+  ! ---- status codes (include/matnn/status.h; fixed numbers) ----------------------------------
+  integer(c_int), parameter, public :: MATNN_SUCCESS = 0
+  integer(c_int), parameter, public :: MATNN_ERROR_INVALID_ARGUMENT = 1
+  integer(c_int), parameter, public :: MATNN_ERROR_IO = 2
+  integer(c_int), parameter, public :: MATNN_ERROR_FORMAT = 3
+  integer(c_int), parameter, public :: MATNN_ERROR_UNKNOWN_ELEMENT = 4
+  integer(c_int), parameter, public :: MATNN_ERROR_NON_FINITE = 5
+  integer(c_int), parameter, public :: MATNN_ERROR_SINGULAR_CELL = 6
+  integer(c_int), parameter, public :: MATNN_ERROR_GEOMETRY = 7
+  integer(c_int), parameter, public :: MATNN_ERROR_MODEL = 8
+  integer(c_int), parameter, public :: MATNN_ERROR_UNSUPPORTED = 9
+  integer(c_int), parameter, public :: MATNN_ERROR_CANCELLED = 10
+  integer(c_int), parameter, public :: MATNN_ERROR_MPI = 11
+  integer(c_int), parameter, public :: MATNN_ERROR_OUT_OF_MEMORY = 12
+  integer(c_int), parameter, public :: MATNN_ERROR_INTERNAL = 99
+
+  ! ---- enums of matnn.h ----------------------------------------------------------------------
+  integer(c_int), parameter, public :: MATNN_UNITS_METAL = 0, MATNN_UNITS_ATOMIC = 1, MATNN_UNITS_REAL = 2
+  integer(c_int), parameter, public :: MATNN_PRECISION_FLOAT32 = 0, MATNN_PRECISION_FLOAT64 = 1
+  integer(c_int), parameter, public :: MATNN_MODEL_POTENTIAL = 1, MATNN_MODEL_PROPERTY = 2
+  integer(c_int), parameter, public :: MATNN_TASK_REGRESSION = 0, MATNN_TASK_CLASSIFICATION = 1
+  ! Output flags of matnn_model_outputs() (an unsigned int in C; the same bits here).
+  integer(c_int), parameter, public :: MATNN_OUTPUT_ENERGY = int(z'0001', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_ENERGIES = int(z'0002', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_FORCES = int(z'0004', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_STRESS = int(z'0008', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_ENERGY_SIGMA = int(z'0010', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_FORCE_DEVIATION = int(z'0020', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_PROPERTY_VALUE = int(z'0100', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_PROPERTY_SIGMA = int(z'0200', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_PROPERTY_PROBABILITIES = int(z'0400', c_int)
+  integer(c_int), parameter, public :: MATNN_OUTPUT_PROPERTY_OOD = int(z'0800', c_int)
+
+  ! ---- the C structs (fill them with the *_init functions) ----------------------------------
+  type, bind(C), public :: matnn_load_options
+    integer(c_size_t) :: struct_size
+    integer(c_int) :: units
+    integer(c_int) :: precision
+  end type matnn_load_options
+
+  !> Output pointers: c_loc(x) of a target, or c_null_ptr for "not wanted".
+  type, bind(C), public :: matnn_potential_results
+    integer(c_size_t) :: struct_size
+    type(c_ptr) :: energy, energies, forces, stress, energy_sigma, force_deviation, max_force_deviation
+  end type matnn_potential_results
+
+  ! ---- layer 1: the C functions ---------------------------------------------------------------
+  public :: matnn_version, matnn_abi_version, matnn_status_string, matnn_last_error
+  public :: matnn_load_options_init, matnn_model_load, matnn_model_destroy, matnn_model_last_error
+  public :: matnn_model_kind_of, matnn_model_units, matnn_model_precision, matnn_model_num_species
+  public :: matnn_model_species, matnn_model_cutoff, matnn_model_interaction_range
+  public :: matnn_model_ensemble_size, matnn_model_outputs
+  public :: matnn_potential_results_init, matnn_potential_compute, matnn_potential_compute_local
+  public :: matnn_property_name, matnn_property_unit, matnn_property_task, matnn_property_num_classes
+  public :: matnn_property_predict_compositions, matnn_property_predict_structures, matnn_train
+  public :: matnn_progress_callback
+
+  interface
+    function matnn_version() bind(C, name="matnn_version") result(version)
+      import :: c_ptr
+      type(c_ptr) :: version
+    end function matnn_version
+
+    function matnn_abi_version() bind(C, name="matnn_abi_version") result(abi)
+      import :: c_int
+      integer(c_int) :: abi
+    end function matnn_abi_version
+
+    function matnn_status_string(status) bind(C, name="matnn_status_string") result(name)
+      import :: c_int, c_ptr
+      integer(c_int), value :: status
+      type(c_ptr) :: name
+    end function matnn_status_string
+
+    function matnn_last_error() bind(C, name="matnn_last_error") result(message)
+      import :: c_ptr
+      type(c_ptr) :: message
+    end function matnn_last_error
+
+    function matnn_load_options_init(options) bind(C, name="matnn_load_options_init") result(status)
+      import :: c_int, matnn_load_options
+      type(matnn_load_options), intent(out) :: options
+      integer(c_int) :: status
+    end function matnn_load_options_init
+
+    !> path: NUL-terminated (use trim(path)//c_null_char); options: pass c_loc(opts) or c_null_ptr.
+    function matnn_model_load(path, options, model) bind(C, name="matnn_model_load") result(status)
+      import :: c_int, c_char, c_ptr
+      character(kind=c_char), intent(in) :: path(*)
+      type(c_ptr), value :: options
+      type(c_ptr), intent(out) :: model
+      integer(c_int) :: status
+    end function matnn_model_load
+
+    subroutine matnn_model_destroy(model) bind(C, name="matnn_model_destroy")
+      import :: c_ptr
+      type(c_ptr), value :: model
+    end subroutine matnn_model_destroy
+
+    function matnn_model_last_error(model) bind(C, name="matnn_model_last_error") result(message)
+      import :: c_ptr
+      type(c_ptr), value :: model
+      type(c_ptr) :: message
+    end function matnn_model_last_error
+
+    function matnn_model_kind_of(model, model_kind) bind(C, name="matnn_model_kind_of") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: model_kind
+      integer(c_int) :: status
+    end function matnn_model_kind_of
+
+    function matnn_model_units(model, units) bind(C, name="matnn_model_units") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: units
+      integer(c_int) :: status
+    end function matnn_model_units
+
+    function matnn_model_precision(model, precision) bind(C, name="matnn_model_precision") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: precision
+      integer(c_int) :: status
+    end function matnn_model_precision
+
+    function matnn_model_num_species(model, n) bind(C, name="matnn_model_num_species") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: n
+      integer(c_int) :: status
+    end function matnn_model_num_species
+
+    function matnn_model_species(model, atomic_numbers) bind(C, name="matnn_model_species") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: atomic_numbers(*)
+      integer(c_int) :: status
+    end function matnn_model_species
+
+    function matnn_model_cutoff(model, cutoff) bind(C, name="matnn_model_cutoff") result(status)
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value :: model
+      real(c_double), intent(out) :: cutoff
+      integer(c_int) :: status
+    end function matnn_model_cutoff
+
+    function matnn_model_interaction_range(model, interaction_range) &
+        bind(C, name="matnn_model_interaction_range") result(status)
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value :: model
+      real(c_double), intent(out) :: interaction_range
+      integer(c_int) :: status
+    end function matnn_model_interaction_range
+
+    function matnn_model_ensemble_size(model, n) bind(C, name="matnn_model_ensemble_size") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: n
+      integer(c_int) :: status
+    end function matnn_model_ensemble_size
+
+    !> flags: C's unsigned int, received in an integer(c_int) of the same bits.
+    function matnn_model_outputs(model, flags) bind(C, name="matnn_model_outputs") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: flags
+      integer(c_int) :: status
+    end function matnn_model_outputs
+
+    function matnn_potential_results_init(results) bind(C, name="matnn_potential_results_init") result(status)
+      import :: c_int, matnn_potential_results
+      type(matnn_potential_results), intent(out) :: results
+      integer(c_int) :: status
+    end function matnn_potential_results_init
+
+    !> atomic_numbers: int[natoms]; positions: double(3, natoms); cell: double(3, 3) with the lattice
+    !> vectors as columns, or c_null_ptr; pbc: int[3] or c_null_ptr.
+    function matnn_potential_compute(model, natoms, atomic_numbers, positions, cell, pbc, results) &
+        bind(C, name="matnn_potential_compute") result(status)
+      import :: c_int, c_ptr, matnn_potential_results
+      type(c_ptr), value :: model
+      integer(c_int), value :: natoms
+      type(c_ptr), value :: atomic_numbers, positions, cell, pbc
+      type(matnn_potential_results), intent(inout) :: results
+      integer(c_int) :: status
+    end function matnn_potential_compute
+
+    function matnn_potential_compute_local(model, natoms_local, natoms_ghost, atomic_numbers, positions, &
+        energy_counts, results) bind(C, name="matnn_potential_compute_local") result(status)
+      import :: c_int, c_ptr, matnn_potential_results
+      type(c_ptr), value :: model
+      integer(c_int), value :: natoms_local, natoms_ghost
+      type(c_ptr), value :: atomic_numbers, positions, energy_counts
+      type(matnn_potential_results), intent(inout) :: results
+      integer(c_int) :: status
+    end function matnn_potential_compute_local
+
+    function matnn_property_name(model, name) bind(C, name="matnn_property_name") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      type(c_ptr), intent(out) :: name
+      integer(c_int) :: status
+    end function matnn_property_name
+
+    function matnn_property_unit(model, unit) bind(C, name="matnn_property_unit") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      type(c_ptr), intent(out) :: unit
+      integer(c_int) :: status
+    end function matnn_property_unit
+
+    function matnn_property_task(model, task) bind(C, name="matnn_property_task") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: task
+      integer(c_int) :: status
+    end function matnn_property_task
+
+    function matnn_property_num_classes(model, n_classes) bind(C, name="matnn_property_num_classes") &
+        result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: n_classes
+      integer(c_int) :: status
+    end function matnn_property_num_classes
+
+    !> fractions: double(n_elements, n); probabilities: double(n_classes, n) or c_null_ptr.
+    function matnn_property_predict_compositions(model, n, n_elements, atomic_numbers, fractions, &
+        mc_samples, values, sigmas, ood, probabilities) &
+        bind(C, name="matnn_property_predict_compositions") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), value :: n, n_elements
+      type(c_ptr), value :: atomic_numbers, fractions
+      integer(c_int), value :: mc_samples
+      type(c_ptr), value :: values, sigmas, ood, probabilities
+      integer(c_int) :: status
+    end function matnn_property_predict_compositions
+
+    function matnn_property_predict_structures(model, n_structures, natoms, atomic_numbers, mc_samples, &
+        values, sigmas, ood, probabilities) bind(C, name="matnn_property_predict_structures") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), value :: n_structures
+      type(c_ptr), value :: natoms, atomic_numbers
+      integer(c_int), value :: mc_samples
+      type(c_ptr), value :: values, sigmas, ood, probabilities
+      integer(c_int) :: status
+    end function matnn_property_predict_structures
+
+    !> config_path: NUL-terminated; output_model_path: c_loc of a NUL-terminated string or
+    !> c_null_ptr; callback: c_funloc of a matnn_progress_callback or c_null_funptr.
+    function matnn_train(config_path, output_model_path, callback, user_data) bind(C, name="matnn_train") &
+        result(status)
+      import :: c_int, c_char, c_ptr, c_funptr
+      character(kind=c_char), intent(in) :: config_path(*)
+      type(c_ptr), value :: output_model_path
+      type(c_funptr), value :: callback
+      type(c_ptr), value :: user_data
+      integer(c_int) :: status
+    end function matnn_train
+
+    !> strlen(3), to read the C strings matnn returns.
+    function c_strlen(s) bind(C, name="strlen") result(n)
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: s
+      integer(c_size_t) :: n
+    end function c_strlen
+  end interface
+
+  !> The progress callback of matnn_train(): return 0 to continue, non-zero to cancel.
+  !> validation_loss is NaN when there is no validation set.
+  abstract interface
+    function matnn_progress_callback(epoch, epochs, train_loss, validation_loss, user_data) bind(C) &
+        result(stop_training)
+      import :: c_int, c_double, c_ptr
+      integer(c_int), value :: epoch, epochs
+      real(c_double), value :: train_loss, validation_loss
+      type(c_ptr), value :: user_data
+      integer(c_int) :: stop_training
+    end function matnn_progress_callback
+  end interface
+
+  ! ---- layer 2: module procedures and the handle types ----------------------------------------
+  public :: matnn_version_string, matnn_status_name, matnn_error_message, matnn_train_model
+
+  !> What both model types share: the owned handle and the queries every model answers.
+  type, public :: matnn_model_handle
+    private
+    type(c_ptr) :: handle = c_null_ptr
+  contains
+    procedure :: destroy => handle_destroy
+    procedure :: is_loaded => handle_is_loaded
+    procedure :: c_handle => handle_c_handle
+    procedure :: kind => handle_kind
+    procedure :: units => handle_units
+    procedure :: precision => handle_precision
+    procedure :: num_species => handle_num_species
+    procedure :: species => handle_species
+    procedure :: ensemble_size => handle_ensemble_size
+    procedure :: outputs => handle_outputs
+    procedure, private :: assign_handle
+    generic :: assignment(=) => assign_handle
+    final :: handle_finalize
+  end type matnn_model_handle
+
+  !> An interatomic potential.
+  type, extends(matnn_model_handle), public :: matnn_potential
+  contains
+    procedure :: load => potential_load
+    procedure :: compute => potential_compute
+    procedure :: compute_local => potential_compute_local
+    procedure :: cutoff => potential_cutoff
+    procedure :: interaction_range => potential_interaction_range
+  end type matnn_potential
+
+  !> A property model (composition model).
+  type, extends(matnn_model_handle), public :: matnn_property_model
+  contains
+    procedure :: load => property_load
+    procedure :: name => property_name
+    procedure :: unit => property_unit
+    procedure :: task => property_task
+    procedure :: num_classes => property_num_classes
+    procedure :: predict_compositions => property_predict_compositions
+    procedure :: predict_structures => property_predict_structures
+  end type matnn_property_model
+
+  !> Message of the last failure this module saw on this thread (C's matnn_last_error(), or the
+  !> module's own argument checks).
+  character(len=:), allocatable, save :: last_message
+  !$omp threadprivate(last_message)
+
+contains
+
+  ! ==== strings and errors ========================================================================
+
+  !> Copies a NUL-terminated C string into a Fortran string ("" for c_null_ptr).
+  function from_c_string(s) result(text)
+    type(c_ptr), intent(in) :: s
+    character(len=:), allocatable :: text
+    character(kind=c_char), pointer :: chars(:)
+    integer :: i, n
+    if (.not. c_associated(s)) then
+      text = ""
+      return
+    end if
+    n = int(c_strlen(s))
+    call c_f_pointer(s, chars, [n])
+    allocate (character(len=n) :: text)
+    do i = 1, n
+      text(i:i) = chars(i)
+    end do
+  end function from_c_string
+
+  !> A Fortran string as a NUL-terminated C string (trailing blanks removed).
+  pure function to_c_string(s) result(c)
+    character(len=*), intent(in) :: s
+    character(kind=c_char, len=len_trim(s) + 1) :: c
+    c = trim(s)//c_null_char
+  end function to_c_string
+
+  !> The library version, e.g. "0.1.0".
+  function matnn_version_string() result(version)
+    character(len=:), allocatable :: version
+    version = from_c_string(matnn_version())
+  end function matnn_version_string
+
+  !> The symbolic name of a status code, e.g. "MATNN_ERROR_NON_FINITE".
+  function matnn_status_name(status) result(name)
+    integer, intent(in) :: status
+    character(len=:), allocatable :: name
+    name = from_c_string(matnn_status_string(int(status, c_int)))
+  end function matnn_status_name
+
+  !> The message of the last failure reported to this thread through a `status` argument.
+  function matnn_error_message() result(message)
+    character(len=:), allocatable :: message
+    if (allocated(last_message)) then
+      message = last_message
+    else
+      message = ""
+    end if
+  end function matnn_error_message
+
+  !> Reports `code` with `message`: into `status` when present, else on error_unit and stop.
+  subroutine report(code, message, status)
+    integer(c_int), intent(in) :: code
+    character(len=*), intent(in) :: message
+    integer, intent(out), optional :: status
+    if (code /= MATNN_SUCCESS) last_message = message
+    if (present(status)) then
+      status = int(code)
+    else if (code /= MATNN_SUCCESS) then
+      write (error_unit, '(a)') "matnn: "//message//" ("//matnn_status_name(int(code))//")"
+      error stop
+    end if
+  end subroutine report
+
+  !> Reports the status of a C call; the message comes from matnn_last_error().
+  subroutine check(code, status)
+    integer(c_int), intent(in) :: code
+    integer, intent(out), optional :: status
+    if (code == MATNN_SUCCESS) then
+      call report(code, "", status)
+    else
+      call report(code, from_c_string(matnn_last_error()), status)
+    end if
+  end subroutine check
+
+  !> An INVALID_ARGUMENT found by this module before calling C.
+  subroutine invalid(where, message, status)
+    character(len=*), intent(in) :: where, message
+    integer, intent(out), optional :: status
+    call report(MATNN_ERROR_INVALID_ARGUMENT, where//": "//message, status)
+  end subroutine invalid
+
+  !> Trains a model from a YAML/JSON config (docs/training-config.md); see matnn_train() in
+  !> matnn.h. output_model overrides the config's output.model; callback is called after each
+  !> epoch with user_data (return non-zero from it to cancel: status MATNN_ERROR_CANCELLED).
+  subroutine matnn_train_model(config, output_model, callback, user_data, status)
+    character(len=*), intent(in) :: config
+    character(len=*), intent(in), optional :: output_model
+    procedure(matnn_progress_callback), optional :: callback
+    type(c_ptr), intent(in), optional :: user_data
+    integer, intent(out), optional :: status
+    character(kind=c_char, len=:), allocatable, target :: output_c
+    type(c_ptr) :: output_ptr, data_ptr
+    type(c_funptr) :: callback_ptr
+    output_ptr = c_null_ptr
+    if (present(output_model)) then
+      output_c = to_c_string(output_model)
+      output_ptr = c_loc(output_c)
+    end if
+    callback_ptr = c_null_funptr
+    if (present(callback)) callback_ptr = c_funloc(callback)
+    data_ptr = c_null_ptr
+    if (present(user_data)) data_ptr = user_data
+    call check(matnn_train(to_c_string(config), output_ptr, callback_ptr, data_ptr), status)
+  end subroutine matnn_train_model
+
+  ! ==== the shared handle ==========================================================================
+
+  !> Loads `path` into `self` (releasing what it held) and checks that it is of `kind`.
+  subroutine load_kind(self, path, units, precision, expected_kind, status)
+    class(matnn_model_handle), intent(inout) :: self
+    character(len=*), intent(in) :: path
+    integer, intent(in), optional :: units, precision
+    integer(c_int), intent(in) :: expected_kind
+    integer, intent(out), optional :: status
+    type(matnn_load_options), target :: options
+    integer(c_int) :: code, actual
+    call self%destroy()
+    code = matnn_load_options_init(options)
+    if (present(units)) options%units = int(units, c_int)
+    if (present(precision)) options%precision = int(precision, c_int)
+    code = matnn_model_load(to_c_string(path), c_loc(options), self%handle)
+    if (code /= MATNN_SUCCESS) then
+      self%handle = c_null_ptr
+      call check(code, status)
+      return
+    end if
+    code = matnn_model_kind_of(self%handle, actual)
+    if (code == MATNN_SUCCESS .and. actual /= expected_kind) then
+      call self%destroy()
+      if (expected_kind == MATNN_MODEL_POTENTIAL) then
+        call report(MATNN_ERROR_MODEL, trim(path)//" holds a property model, not a potential "// &
+                    "(load it into a matnn_property_model)", status)
+      else
+        call report(MATNN_ERROR_MODEL, trim(path)//" holds a potential, not a property model "// &
+                    "(load it into a matnn_potential)", status)
+      end if
+      return
+    end if
+    call check(code, status)
+  end subroutine load_kind
+
+  !> Releases the model; the object can be loaded again. Does nothing when nothing is loaded.
+  subroutine handle_destroy(self)
+    class(matnn_model_handle), intent(inout) :: self
+    call matnn_model_destroy(self%handle)
+    self%handle = c_null_ptr
+  end subroutine handle_destroy
+
+  subroutine handle_finalize(self)
+    type(matnn_model_handle), intent(inout) :: self
+    call matnn_model_destroy(self%handle)
+    self%handle = c_null_ptr
+  end subroutine handle_finalize
+
+  !> a = b: allowed only from an object that holds no model (it then releases a's model).
+  subroutine assign_handle(lhs, rhs)
+    class(matnn_model_handle), intent(inout) :: lhs
+    class(matnn_model_handle), intent(in) :: rhs
+    if (c_associated(rhs%handle)) then
+      write (error_unit, '(a)') "matnn: a loaded model object cannot be copied (both copies would own "// &
+        "one handle); pass it by reference instead"
+      error stop
+    end if
+    call lhs%destroy()
+  end subroutine assign_handle
+
+  logical function handle_is_loaded(self)
+    class(matnn_model_handle), intent(in) :: self
+    handle_is_loaded = c_associated(self%handle)
+  end function handle_is_loaded
+
+  !> The C handle (matnn_model*), for calling the layer-1 functions directly. Still owned by self.
+  function handle_c_handle(self) result(handle)
+    class(matnn_model_handle), intent(in) :: self
+    type(c_ptr) :: handle
+    handle = self%handle
+  end function handle_c_handle
+
+  !> An int-valued query; MATNN_ERROR_INVALID_ARGUMENT from C when nothing is loaded.
+  function int_query(self, which, status) result(value)
+    class(matnn_model_handle), intent(in) :: self
+    integer, intent(in) :: which
+    integer, intent(out), optional :: status
+    integer :: value
+    integer(c_int) :: c_value, code
+    c_value = 0
+    select case (which)
+    case (1)
+      code = matnn_model_kind_of(self%handle, c_value)
+    case (2)
+      code = matnn_model_units(self%handle, c_value)
+    case (3)
+      code = matnn_model_precision(self%handle, c_value)
+    case (4)
+      code = matnn_model_num_species(self%handle, c_value)
+    case (5)
+      code = matnn_model_ensemble_size(self%handle, c_value)
+    case (6)
+      code = matnn_model_outputs(self%handle, c_value)
+    case (7)
+      code = matnn_property_task(self%handle, c_value)
+    case default
+      code = matnn_property_num_classes(self%handle, c_value)
+    end select
+    value = int(c_value)
+    call check(code, status)
+  end function int_query
+
+  !> MATNN_MODEL_POTENTIAL or MATNN_MODEL_PROPERTY.
+  integer function handle_kind(self, status)
+    class(matnn_model_handle), intent(in) :: self
+    integer, intent(out), optional :: status
+    handle_kind = int_query(self, 1, status)
+  end function handle_kind
+
+  !> The MATNN_UNITS_* the model was loaded with.
+  integer function handle_units(self, status)
+    class(matnn_model_handle), intent(in) :: self
+    integer, intent(out), optional :: status
+    handle_units = int_query(self, 2, status)
+  end function handle_units
+
+  !> The MATNN_PRECISION_* the model was loaded with.
+  integer function handle_precision(self, status)
+    class(matnn_model_handle), intent(in) :: self
+    integer, intent(out), optional :: status
+    handle_precision = int_query(self, 3, status)
+  end function handle_precision
+
+  integer function handle_num_species(self, status)
+    class(matnn_model_handle), intent(in) :: self
+    integer, intent(out), optional :: status
+    handle_num_species = int_query(self, 4, status)
+  end function handle_num_species
+
+  !> Atomic numbers of the model's species, in the model's order (empty on failure).
+  function handle_species(self, status) result(atomic_numbers)
+    class(matnn_model_handle), intent(in) :: self
+    integer, intent(out), optional :: status
+    integer(c_int), allocatable :: atomic_numbers(:)
+    integer(c_int) :: n, code
+    code = matnn_model_num_species(self%handle, n)
+    if (code /= MATNN_SUCCESS) then
+      allocate (atomic_numbers(0))
+      call check(code, status)
+      return
+    end if
+    allocate (atomic_numbers(n))
+    call check(matnn_model_species(self%handle, atomic_numbers), status)
+  end function handle_species
+
+  !> Number of ensemble members (1: no ensemble, uncertainties are 0).
+  integer function handle_ensemble_size(self, status)
+    class(matnn_model_handle), intent(in) :: self
+    integer, intent(out), optional :: status
+    handle_ensemble_size = int_query(self, 5, status)
+  end function handle_ensemble_size
+
+  !> OR of MATNN_OUTPUT_* flags; test with iand(model%outputs(), MATNN_OUTPUT_STRESS) /= 0.
+  integer function handle_outputs(self, status)
+    class(matnn_model_handle), intent(in) :: self
+    integer, intent(out), optional :: status
+    handle_outputs = int_query(self, 6, status)
+  end function handle_outputs
+
+  ! ==== potentials =================================================================================
+
+  !> Loads a potential model file. units: MATNN_UNITS_* (default METAL: eV, Angstrom);
+  !> precision: MATNN_PRECISION_* (default FLOAT32). A property model file is MATNN_ERROR_MODEL.
+  subroutine potential_load(self, path, units, precision, status)
+    class(matnn_potential), intent(inout) :: self
+    character(len=*), intent(in) :: path
+    integer, intent(in), optional :: units, precision
+    integer, intent(out), optional :: status
+    call load_kind(self, path, units, precision, MATNN_MODEL_POTENTIAL, status)
+  end subroutine potential_load
+
+  !> .true., after reporting MATNN_ERROR_INVALID_ARGUMENT, when an array's shape is not `wanted`.
+  !> (Outputs are bound with c_loc in the callers: passing absent optional arrays on to a helper
+  !> is legal but trips gfortran's sanitizers.)
+  logical function wrong_shape(where, name, got, wanted, status)
+    character(len=*), intent(in) :: where, name
+    integer, intent(in) :: got(:), wanted(:)
+    integer, intent(out), optional :: status
+    character(len=64) :: text
+    wrong_shape = size(got) /= size(wanted)
+    if (.not. wrong_shape) wrong_shape = any(got /= wanted)
+    if (wrong_shape) then
+      write (text, '(a,*(i0,:,","))') "(", wanted
+      call invalid(where, name//" must have shape "//trim(text)//")", status)
+    end if
+  end function wrong_shape
+
+  !> Energy, forces, stress and uncertainties of one structure; every output is optional
+  !> (absent = not computed).
+  !>
+  !>   atomic_numbers(natoms)    in   integer(c_int)
+  !>   positions(3, natoms)      in   real(c_double), length unit; positions(:, i) is atom i
+  !>   cell(3, 3)                in   optional; cell(:, k) is lattice vector k (the COLUMNS)
+  !>   pbc(3)                    in   optional logical; default: all .true. when cell is given,
+  !>                                  all .false. without a cell (C's NULL means all 0)
+  !>   energy                    out  total energy (energy unit)
+  !>   forces(3, natoms)         out  -dE/dr (force unit)
+  !>   stress(6)                 out  Voigt xx yy zz yz xz xy, ASE sign, energy/length^3;
+  !>                                  needs a fully periodic cell (else MATNN_ERROR_UNSUPPORTED)
+  !>   energies(natoms)          out  per-atom energies
+  !>   energy_sigma              out  ensemble std of the energy
+  !>   force_deviation(natoms)   out  per-atom ensemble force deviation
+  !>   max_force_deviation       out  its maximum over atoms
+  subroutine potential_compute(self, atomic_numbers, positions, cell, pbc, energy, forces, stress, energies, &
+                               energy_sigma, force_deviation, max_force_deviation, status)
+    class(matnn_potential), intent(in) :: self
+    integer(c_int), intent(in), target, contiguous :: atomic_numbers(:)
+    real(c_double), intent(in), target, contiguous :: positions(:, :)
+    real(c_double), intent(in), target, optional :: cell(3, 3)
+    logical, intent(in), optional :: pbc(3)
+    real(c_double), intent(out), target, optional :: energy, energy_sigma, max_force_deviation
+    real(c_double), intent(out), target, optional, contiguous :: forces(:, :), stress(:), energies(:), &
+      force_deviation(:)
+    integer, intent(out), optional :: status
+    character(len=*), parameter :: where = "matnn_potential%compute"
+    type(matnn_potential_results) :: results
+    integer(c_int), target :: pbc_c(3)
+    type(c_ptr) :: cell_ptr, pbc_ptr
+    integer :: natoms
+    integer(c_int) :: code
+    natoms = size(atomic_numbers)
+    if (natoms == 0) then
+      call invalid(where, "no atoms", status)
+      return
+    end if
+    if (size(positions, 1) /= 3 .or. size(positions, 2) /= natoms) then
+      call invalid(where, "positions must be declared (3, natoms) with natoms = size(atomic_numbers)", status)
+      return
+    end if
+    code = matnn_potential_results_init(results)
+    if (present(forces)) then
+      if (wrong_shape(where, "forces", shape(forces), [3, natoms], status)) return
+      results%forces = c_loc(forces)
+    end if
+    if (present(stress)) then
+      if (wrong_shape(where, "stress", shape(stress), [6], status)) return
+      results%stress = c_loc(stress)
+    end if
+    if (present(energies)) then
+      if (wrong_shape(where, "energies", shape(energies), [natoms], status)) return
+      results%energies = c_loc(energies)
+    end if
+    if (present(force_deviation)) then
+      if (wrong_shape(where, "force_deviation", shape(force_deviation), [natoms], status)) return
+      results%force_deviation = c_loc(force_deviation)
+    end if
+    if (present(energy)) results%energy = c_loc(energy)
+    if (present(energy_sigma)) results%energy_sigma = c_loc(energy_sigma)
+    if (present(max_force_deviation)) results%max_force_deviation = c_loc(max_force_deviation)
+    cell_ptr = c_null_ptr
+    pbc_ptr = c_null_ptr
+    pbc_c = 0
+    if (present(cell)) then
+      cell_ptr = c_loc(cell)
+      pbc_c = 1
+    end if
+    if (present(pbc)) pbc_c = merge(1_c_int, 0_c_int, pbc)
+    if (any(pbc_c /= 0)) pbc_ptr = c_loc(pbc_c)
+    call check(matnn_potential_compute(self%handle, int(natoms, c_int), c_loc(atomic_numbers), &
+                                       c_loc(positions), cell_ptr, pbc_ptr, results), status)
+  end subroutine potential_compute
+
+  !> One rank's part of a domain-decomposed run: natoms_local owned atoms followed by ghosts,
+  !> explicit positions, no periodicity (see matnn_potential_compute_local() in matnn.h).
+  !> energy_counts(natoms): 1 where the atom's energy belongs to this rank (default: the local
+  !> atoms). forces(3, natoms) includes the ghosts' forces, which the host adds to their owners.
+  !> Stress is not available here.
+  subroutine potential_compute_local(self, natoms_local, atomic_numbers, positions, energy_counts, energy, &
+                                     forces, energies, energy_sigma, force_deviation, max_force_deviation, &
+                                     status)
+    class(matnn_potential), intent(in) :: self
+    integer, intent(in) :: natoms_local
+    integer(c_int), intent(in), target, contiguous :: atomic_numbers(:)
+    real(c_double), intent(in), target, contiguous :: positions(:, :)
+    integer(c_int), intent(in), target, optional, contiguous :: energy_counts(:)
+    real(c_double), intent(out), target, optional :: energy, energy_sigma, max_force_deviation
+    real(c_double), intent(out), target, optional, contiguous :: forces(:, :), energies(:), force_deviation(:)
+    integer, intent(out), optional :: status
+    character(len=*), parameter :: where = "matnn_potential%compute_local"
+    type(matnn_potential_results) :: results
+    type(c_ptr) :: counts_ptr
+    integer :: natoms
+    integer(c_int) :: code
+    natoms = size(atomic_numbers)
+    if (natoms == 0 .or. natoms_local < 0 .or. natoms_local > natoms) then
+      call invalid(where, "need 0 <= natoms_local <= size(atomic_numbers) and at least one atom", status)
+      return
+    end if
+    if (size(positions, 1) /= 3 .or. size(positions, 2) /= natoms) then
+      call invalid(where, "positions must be declared (3, natoms) with natoms = size(atomic_numbers)", status)
+      return
+    end if
+    counts_ptr = c_null_ptr
+    if (present(energy_counts)) then
+      if (size(energy_counts) /= natoms) then
+        call invalid(where, "energy_counts must have natoms elements", status)
+        return
+      end if
+      counts_ptr = c_loc(energy_counts)
+    end if
+    code = matnn_potential_results_init(results)
+    if (present(forces)) then
+      if (wrong_shape(where, "forces", shape(forces), [3, natoms], status)) return
+      results%forces = c_loc(forces)
+    end if
+    if (present(energies)) then
+      if (wrong_shape(where, "energies", shape(energies), [natoms], status)) return
+      results%energies = c_loc(energies)
+    end if
+    if (present(force_deviation)) then
+      if (wrong_shape(where, "force_deviation", shape(force_deviation), [natoms], status)) return
+      results%force_deviation = c_loc(force_deviation)
+    end if
+    if (present(energy)) results%energy = c_loc(energy)
+    if (present(energy_sigma)) results%energy_sigma = c_loc(energy_sigma)
+    if (present(max_force_deviation)) results%max_force_deviation = c_loc(max_force_deviation)
+    call check(matnn_potential_compute_local(self%handle, int(natoms_local, c_int), &
+                                             int(natoms - natoms_local, c_int), c_loc(atomic_numbers), &
+                                             c_loc(positions), counts_ptr, results), status)
+  end subroutine potential_compute_local
+
+  !> Cutoff radius (length unit).
+  function potential_cutoff(self, status) result(cutoff)
+    class(matnn_potential), intent(in) :: self
+    integer, intent(out), optional :: status
+    real(c_double) :: cutoff
+    cutoff = 0
+    call check(matnn_model_cutoff(self%handle, cutoff), status)
+  end function potential_cutoff
+
+  !> Interaction range (length unit): the ghost shell compute_local needs.
+  function potential_interaction_range(self, status) result(interaction_range)
+    class(matnn_potential), intent(in) :: self
+    integer, intent(out), optional :: status
+    real(c_double) :: interaction_range
+    interaction_range = 0
+    call check(matnn_model_interaction_range(self%handle, interaction_range), status)
+  end function potential_interaction_range
+
+  ! ==== property models ============================================================================
+
+  !> Loads a property model file (units do not apply; precision must be FLOAT32).
+  !> A potential file is MATNN_ERROR_MODEL.
+  subroutine property_load(self, path, status)
+    class(matnn_property_model), intent(inout) :: self
+    character(len=*), intent(in) :: path
+    integer, intent(out), optional :: status
+    call load_kind(self, path, expected_kind=MATNN_MODEL_PROPERTY, status=status)
+  end subroutine property_load
+
+  !> Name of the predicted property, e.g. "formation_energy".
+  function property_name(self, status) result(name)
+    class(matnn_property_model), intent(in) :: self
+    integer, intent(out), optional :: status
+    character(len=:), allocatable :: name
+    type(c_ptr) :: s
+    s = c_null_ptr
+    call check(matnn_property_name(self%handle, s), status)
+    name = from_c_string(s)
+  end function property_name
+
+  !> Unit of the predicted value, e.g. "eV/atom" ("" when unitless).
+  function property_unit(self, status) result(unit)
+    class(matnn_property_model), intent(in) :: self
+    integer, intent(out), optional :: status
+    character(len=:), allocatable :: unit
+    type(c_ptr) :: s
+    s = c_null_ptr
+    call check(matnn_property_unit(self%handle, s), status)
+    unit = from_c_string(s)
+  end function property_unit
+
+  !> MATNN_TASK_REGRESSION or MATNN_TASK_CLASSIFICATION.
+  integer function property_task(self, status)
+    class(matnn_property_model), intent(in) :: self
+    integer, intent(out), optional :: status
+    property_task = int_query(self, 7, status)
+  end function property_task
+
+  integer function property_num_classes(self, status)
+    class(matnn_property_model), intent(in) :: self
+    integer, intent(out), optional :: status
+    property_num_classes = int_query(self, 8, status)
+  end function property_num_classes
+
+  !> Predictions for n compositions.
+  !>   atomic_numbers(n_elements)   element of each row of `fractions`
+  !>   fractions(n_elements, n)     amounts; column j is composition j (C's row j)
+  !>   values(n)                    out: value, or the most probable class index
+  !>   sigmas(n), ood(n)            out, optional: uncertainty; 1 = out of distribution
+  !>   probabilities(n_classes, n)  out, optional (classifiers only)
+  !>   mc_samples                   Monte-Carlo dropout passes (default 0)
+  subroutine property_predict_compositions(self, atomic_numbers, fractions, values, sigmas, ood, &
+                                           probabilities, mc_samples, status)
+    class(matnn_property_model), intent(in) :: self
+    integer(c_int), intent(in), target, contiguous :: atomic_numbers(:)
+    real(c_double), intent(in), target, contiguous :: fractions(:, :)
+    real(c_double), intent(out), target, contiguous :: values(:)
+    real(c_double), intent(out), target, optional, contiguous :: sigmas(:), probabilities(:, :)
+    integer(c_int), intent(out), target, optional, contiguous :: ood(:)
+    integer, intent(in), optional :: mc_samples
+    integer, intent(out), optional :: status
+    character(len=*), parameter :: where = "matnn_property_model%predict_compositions"
+    type(c_ptr) :: sigmas_ptr, ood_ptr, probabilities_ptr
+    integer :: n, samples
+    n = size(fractions, 2)
+    if (n == 0 .or. size(atomic_numbers) == 0 .or. size(fractions, 1) /= size(atomic_numbers) &
+        .or. size(values) /= n) then
+      call invalid(where, "need fractions(n_elements, n), n_elements = size(atomic_numbers), "// &
+                   "size(values) = n, and n, n_elements > 0", status)
+      return
+    end if
+    sigmas_ptr = c_null_ptr
+    ood_ptr = c_null_ptr
+    probabilities_ptr = c_null_ptr
+    if (present(sigmas)) then
+      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
+      sigmas_ptr = c_loc(sigmas)
+    end if
+    if (present(ood)) then
+      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
+      ood_ptr = c_loc(ood)
+    end if
+    if (present(probabilities)) then
+      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
+      probabilities_ptr = c_loc(probabilities)
+    end if
+    samples = 0
+    if (present(mc_samples)) samples = mc_samples
+    call check(matnn_property_predict_compositions(self%handle, int(n, c_int), int(size(atomic_numbers), c_int), &
+                                                   c_loc(atomic_numbers), c_loc(fractions), int(samples, c_int), &
+                                                   c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr), status)
+  end subroutine property_predict_compositions
+
+  !> Predictions for structures given by their atoms: natoms(s) atoms each, atomic_numbers the
+  !> structures' atoms concatenated. Outputs as predict_compositions, one per structure.
+  subroutine property_predict_structures(self, natoms, atomic_numbers, values, sigmas, ood, probabilities, &
+                                         mc_samples, status)
+    class(matnn_property_model), intent(in) :: self
+    integer(c_int), intent(in), target, contiguous :: natoms(:), atomic_numbers(:)
+    real(c_double), intent(out), target, contiguous :: values(:)
+    real(c_double), intent(out), target, optional, contiguous :: sigmas(:), probabilities(:, :)
+    integer(c_int), intent(out), target, optional, contiguous :: ood(:)
+    integer, intent(in), optional :: mc_samples
+    integer, intent(out), optional :: status
+    character(len=*), parameter :: where = "matnn_property_model%predict_structures"
+    type(c_ptr) :: sigmas_ptr, ood_ptr, probabilities_ptr
+    integer :: n, samples
+    n = size(natoms)
+    if (n == 0 .or. size(values) /= n) then
+      call invalid(where, "need at least one structure and size(values) = size(natoms)", status)
+      return
+    end if
+    if (any(natoms <= 0) .or. sum(int(natoms, c_long_long)) /= size(atomic_numbers, kind=c_long_long)) then
+      call invalid(where, "natoms must be positive and sum to size(atomic_numbers)", status)
+      return
+    end if
+    sigmas_ptr = c_null_ptr
+    ood_ptr = c_null_ptr
+    probabilities_ptr = c_null_ptr
+    if (present(sigmas)) then
+      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
+      sigmas_ptr = c_loc(sigmas)
+    end if
+    if (present(ood)) then
+      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
+      ood_ptr = c_loc(ood)
+    end if
+    if (present(probabilities)) then
+      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
+      probabilities_ptr = c_loc(probabilities)
+    end if
+    samples = 0
+    if (present(mc_samples)) samples = mc_samples
+    call check(matnn_property_predict_structures(self%handle, int(n, c_int), c_loc(natoms), &
+                                                 c_loc(atomic_numbers), int(samples, c_int), c_loc(values), &
+                                                 sigmas_ptr, ood_ptr, probabilities_ptr), status)
+  end subroutine property_predict_structures
+
+end module matnn

@@ -1,0 +1,158 @@
+"""ctypes binding of libmatnn.so: every function of include/matnn/matnn.h with its types.
+
+The library is looked for, in order:
+
+1. next to this file (an installed layout puts libmatnn.so in the package folder),
+2. the path in the environment variable MATNN_LIBRARY,
+3. ``ctypes.util.find_library("matnn")`` (the system's library path),
+4. the build trees of a source checkout (``<repo>/build*/**/libmatnn.so``).
+
+Arrays cross as ``numpy.ctypeslib.ndpointer`` types: numpy checks dtype, dimensions and
+C-contiguity when a function is called, and passes the array's own memory (no copy). Arguments
+that C allows to be NULL accept ``None``.
+"""
+import ctypes
+import ctypes.util
+import glob
+import os
+
+import numpy as np
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+c_double_p = ctypes.POINTER(ctypes.c_double)
+
+
+def _ndpointer(dtype, ndim, nullable=False):
+    base = np.ctypeslib.ndpointer(dtype=dtype, ndim=ndim, flags="C_CONTIGUOUS")
+    if not nullable:
+        return base
+
+    def from_param(cls, obj):
+        if obj is None:
+            return None
+        return base.from_param(obj)
+
+    return type(base.__name__ + "_or_null", (base,), {"from_param": classmethod(from_param)})
+
+
+f64_1d = _ndpointer(np.float64, 1)
+f64_2d = _ndpointer(np.float64, 2)
+f64_1d_or_null = _ndpointer(np.float64, 1, nullable=True)
+f64_2d_or_null = _ndpointer(np.float64, 2, nullable=True)
+i32_1d = _ndpointer(np.intc, 1)
+i32_1d_or_null = _ndpointer(np.intc, 1, nullable=True)
+
+
+class LoadOptions(ctypes.Structure):
+    """matnn_load_options."""
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("units", ctypes.c_int),
+                ("precision", ctypes.c_int)]
+
+
+class PotentialResults(ctypes.Structure):
+    """matnn_potential_results: output pointers, NULL = not wanted."""
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("energy", c_double_p),
+                ("energies", c_double_p),
+                ("forces", c_double_p),
+                ("stress", c_double_p),
+                ("energy_sigma", c_double_p),
+                ("force_deviation", c_double_p),
+                ("max_force_deviation", c_double_p)]
+
+
+# int (*)(int epoch, int epochs, double train_loss, double validation_loss, void* user_data)
+PROGRESS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_double,
+                                     ctypes.c_double, ctypes.c_void_p)
+
+_c_int_p = ctypes.POINTER(ctypes.c_int)
+_c_uint_p = ctypes.POINTER(ctypes.c_uint)
+_model_p = ctypes.c_void_p  # matnn_model* (opaque)
+_status = ctypes.c_int      # matnn_status
+_enum = ctypes.c_int        # C enums are int-sized
+
+# name: (restype, argtypes), in the order of matnn.h.
+_PROTOTYPES = {
+    "matnn_version": (ctypes.c_char_p, []),
+    "matnn_abi_version": (ctypes.c_int, []),
+    "matnn_status_string": (ctypes.c_char_p, [_status]),
+    "matnn_last_error": (ctypes.c_char_p, []),
+    "matnn_load_options_init": (_status, [ctypes.POINTER(LoadOptions)]),
+    "matnn_model_load": (_status, [ctypes.c_char_p, ctypes.POINTER(LoadOptions),
+                                   ctypes.POINTER(_model_p)]),
+    "matnn_model_destroy": (None, [_model_p]),
+    "matnn_model_last_error": (ctypes.c_char_p, [_model_p]),
+    "matnn_model_kind_of": (_status, [_model_p, _c_int_p]),
+    "matnn_model_units": (_status, [_model_p, _c_int_p]),
+    "matnn_model_precision": (_status, [_model_p, _c_int_p]),
+    "matnn_model_num_species": (_status, [_model_p, _c_int_p]),
+    "matnn_model_species": (_status, [_model_p, i32_1d]),
+    "matnn_model_cutoff": (_status, [_model_p, c_double_p]),
+    "matnn_model_interaction_range": (_status, [_model_p, c_double_p]),
+    "matnn_model_ensemble_size": (_status, [_model_p, _c_int_p]),
+    "matnn_model_outputs": (_status, [_model_p, _c_uint_p]),
+    "matnn_potential_results_init": (_status, [ctypes.POINTER(PotentialResults)]),
+    # model, natoms, atomic_numbers[natoms], positions[natoms x 3], cell[3 x 3] or NULL,
+    # pbc[3] or NULL, results
+    "matnn_potential_compute": (_status, [_model_p, ctypes.c_int, i32_1d, f64_2d, f64_2d_or_null,
+                                          i32_1d_or_null, ctypes.POINTER(PotentialResults)]),
+    # model, natoms_local, natoms_ghost, atomic_numbers, positions, energy_counts or NULL, results
+    "matnn_potential_compute_local": (_status, [_model_p, ctypes.c_int, ctypes.c_int, i32_1d, f64_2d,
+                                                i32_1d_or_null, ctypes.POINTER(PotentialResults)]),
+    "matnn_property_name": (_status, [_model_p, ctypes.POINTER(ctypes.c_char_p)]),
+    "matnn_property_unit": (_status, [_model_p, ctypes.POINTER(ctypes.c_char_p)]),
+    "matnn_property_task": (_status, [_model_p, _c_int_p]),
+    "matnn_property_num_classes": (_status, [_model_p, _c_int_p]),
+    # model, n, n_elements, atomic_numbers[n_elements], fractions[n x n_elements], mc_samples,
+    # values[n], sigmas[n] or NULL, ood[n] or NULL, probabilities[n x n_classes] or NULL
+    "matnn_property_predict_compositions": (_status, [_model_p, ctypes.c_int, ctypes.c_int, i32_1d, f64_2d,
+                                                      ctypes.c_int, f64_1d, f64_1d_or_null, i32_1d_or_null,
+                                                      f64_2d_or_null]),
+    # model, n_structures, natoms[n], atomic_numbers[sum natoms], mc_samples, values, sigmas, ood,
+    # probabilities
+    "matnn_property_predict_structures": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, ctypes.c_int,
+                                                    f64_1d, f64_1d_or_null, i32_1d_or_null, f64_2d_or_null]),
+    "matnn_train": (_status, [ctypes.c_char_p, ctypes.c_char_p, PROGRESS_CALLBACK, ctypes.c_void_p]),
+}
+
+
+def _candidates():
+    here = sorted(glob.glob(os.path.join(_HERE, "libmatnn.so*")))
+    yield from here
+    env = os.environ.get("MATNN_LIBRARY")
+    if env:
+        yield env
+    found = ctypes.util.find_library("matnn")
+    if found:
+        yield found
+    repo = os.path.dirname(os.path.dirname(_HERE))
+    yield from sorted(glob.glob(os.path.join(repo, "build*", "**", "libmatnn.so"), recursive=True))
+
+
+def _load():
+    errors = []
+    for path in _candidates():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as e:
+            errors.append(f"{path}: {e}")
+            continue
+        for name, (restype, argtypes) in _PROTOTYPES.items():
+            function = getattr(lib, name)
+            function.restype = restype
+            function.argtypes = argtypes
+        lib.path = path
+        return lib
+    tried = "\n  ".join(errors) if errors else "no candidate found"
+    raise ImportError("matnn: cannot load libmatnn.so (looked in the package folder, $MATNN_LIBRARY, "
+                      f"the system library path and the build trees):\n  {tried}")
+
+
+lib = _load()
+
+
+def decode(raw):
+    """A C string returned by matnn as str ("" for NULL)."""
+    return raw.decode("utf-8", errors="replace") if raw else ""

@@ -1,0 +1,349 @@
+"""Pythonic wrappers of the C handle: Potential, PropertyModel and train().
+
+Inputs are checked here (shapes, sizes, dtypes convertible to the C types) before C sees them,
+so that a bad argument raises InvalidArgumentError instead of reading past a buffer; the
+checks of values (finite positions, known elements, overlapping atoms) are the library's.
+"""
+import ctypes
+import os
+
+import numpy as np
+
+from . import _lib
+from .errors import Status, error_for, invalid_argument
+
+_L = _lib.lib
+
+UNITS = {"metal": 0, "atomic": 1, "real": 2}
+PRECISIONS = {"float32": 0, "float64": 1}
+POTENTIAL, PROPERTY = 1, 2
+
+
+def check(status):
+    """Raises the MatnnError subclass of a non-zero status with matnn_last_error()."""
+    if status != Status.SUCCESS:
+        raise error_for(status, _lib.decode(_L.matnn_last_error()))
+
+
+def version():
+    """The library's version, e.g. "0.1.0"."""
+    return _lib.decode(_L.matnn_version())
+
+
+def abi_version():
+    return int(_L.matnn_abi_version())
+
+
+def _as_path(path, what):
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise invalid_argument(f"{what} must be a path, got {type(path).__name__}")
+    return os.fsencode(path)
+
+
+def _as_array(value, dtype, shape, what):
+    """`value` as a C-contiguous array of `dtype` and `shape` (-1: any length); no copy when it
+    already is one."""
+    try:
+        array = np.ascontiguousarray(value, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise invalid_argument(f"{what}: cannot convert to {np.dtype(dtype).name}: {e}") from None
+    if array.ndim != len(shape) or any(s not in (-1, n) for s, n in zip(shape, array.shape)):
+        wanted = "(" + ", ".join("n" if s == -1 else str(s) for s in shape) + ")"
+        raise invalid_argument(f"{what} must have shape {wanted}, got {array.shape}")
+    return array
+
+
+def _as_int_array(value, shape, what):
+    array = np.asarray(value)
+    if array.dtype.kind == "f" and array.size and not np.all(np.isfinite(array) & (array == np.round(array))):
+        raise invalid_argument(f"{what} must hold integers")
+    if array.dtype.kind not in "iuf" and array.size:
+        raise invalid_argument(f"{what} must hold integers, got dtype {array.dtype}")
+    if array.size and (np.max(array) > np.iinfo(np.intc).max or np.min(array) < np.iinfo(np.intc).min):
+        raise invalid_argument(f"{what} holds values outside the C int range")
+    return _as_array(array, np.intc, shape, what)
+
+
+def _as_pbc(pbc):
+    """One boolean for all three axes, or three booleans (or 0/1), as C's int[3]."""
+    array = np.asarray(pbc)
+    if array.dtype.kind not in "bui" or array.shape not in ((), (3,)) or np.any((array != 0) & (array != 1)):
+        raise invalid_argument(f"pbc must be a boolean or three booleans, got {pbc!r}")
+    return np.ascontiguousarray(np.broadcast_to(array.astype(bool), (3,)), dtype=np.intc)
+
+
+class _Model:
+    """Owns one matnn_model*; released by close(), a with-block or garbage collection."""
+
+    _kind = None
+
+    def __init__(self, path, units="metal", precision="float32"):
+        if units not in UNITS:
+            raise invalid_argument(f"units must be one of {sorted(UNITS)}, got {units!r}")
+        if precision not in PRECISIONS:
+            raise invalid_argument(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+        self._handle = None
+        self.path = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
+        options = _lib.LoadOptions()
+        check(_L.matnn_load_options_init(ctypes.byref(options)))
+        options.units = UNITS[units]
+        options.precision = PRECISIONS[precision]
+        handle = ctypes.c_void_p()
+        check(_L.matnn_model_load(_as_path(path, "path"), ctypes.byref(options), ctypes.byref(handle)))
+        self._handle = handle
+        kind = self._int_query(_L.matnn_model_kind_of)
+        if kind != self._kind:
+            self.close()
+            wanted, other = ("a potential", "PropertyModel") if self._kind == POTENTIAL else \
+                ("a property model", "Potential")
+            raise error_for(Status.MODEL, f"{os.fsdecode(path)} is not {wanted} (load it with matnn.{other})")
+
+    # -- lifetime --
+    def close(self):
+        """Releases the model (idempotent)."""
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle is not None and _L is not None:
+            _L.matnn_model_destroy(handle)
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _h(self):
+        if self._handle is None:
+            raise invalid_argument("the model has been closed")
+        return self._handle
+
+    # -- queries --
+    def _int_query(self, function):
+        value = ctypes.c_int()
+        check(function(self._h(), ctypes.byref(value)))
+        return value.value
+
+    @property
+    def units(self):
+        return {v: k for k, v in UNITS.items()}[self._int_query(_L.matnn_model_units)]
+
+    @property
+    def precision(self):
+        return {v: k for k, v in PRECISIONS.items()}[self._int_query(_L.matnn_model_precision)]
+
+    @property
+    def species(self):
+        """Atomic numbers of the model's species (numpy int array, model order)."""
+        n = self._int_query(_L.matnn_model_num_species)
+        out = np.zeros(n, dtype=np.intc)
+        if n:
+            check(_L.matnn_model_species(self._h(), out))
+        return out
+
+    @property
+    def ensemble_size(self):
+        return self._int_query(_L.matnn_model_ensemble_size)
+
+    @property
+    def outputs(self):
+        """OR of the MATNN_OUTPUT_* flags."""
+        value = ctypes.c_uint()
+        check(_L.matnn_model_outputs(self._h(), ctypes.byref(value)))
+        return value.value
+
+
+class Potential(_Model):
+    """An interatomic potential (matnn model file of kind "potential").
+
+    ``Potential(path, units="metal", precision="float32")``; units "metal" (eV, Angstrom),
+    "atomic" (Hartree, Bohr) or "real" (kcal/mol, Angstrom); precision "float32" or "float64".
+    """
+
+    _kind = POTENTIAL
+
+    def _double_query(self, function):
+        value = ctypes.c_double()
+        check(function(self._h(), ctypes.byref(value)))
+        return value.value
+
+    @property
+    def cutoff(self):
+        return self._double_query(_L.matnn_model_cutoff)
+
+    @property
+    def interaction_range(self):
+        return self._double_query(_L.matnn_model_interaction_range)
+
+    def compute(self, numbers, positions, cell=None, pbc=None, forces=True, stress=False,
+                energies=False, uncertainty=False):
+        """Energy (and what is asked for) of one structure, as a dict.
+
+        numbers (natoms,) atomic numbers; positions (natoms, 3); cell (3, 3) with the lattice
+        vectors as rows or None; pbc three booleans (default: all False; a periodic axis needs a
+        cell). Keys: "energy" always; "forces" (natoms, 3); "stress" (6,) Voigt xx yy zz yz xz xy,
+        ASE sign (needs a fully periodic cell); "energies" (natoms,); with uncertainty=True
+        "energy_sigma", "force_deviation" (natoms,) and "max_force_deviation".
+        """
+        numbers = _as_int_array(numbers, (-1,), "numbers")
+        natoms = numbers.shape[0]
+        if natoms == 0:
+            raise invalid_argument("a structure needs at least one atom")
+        positions = _as_array(positions, np.float64, (natoms, 3), "positions")
+        pbc_array = None
+        if pbc is not None:
+            pbc_array = _as_pbc(pbc)
+            if not pbc_array.any():
+                pbc_array = None
+        cell_array = None
+        if cell is not None:
+            cell_array = _as_array(cell, np.float64, (3, 3), "cell")
+        elif pbc_array is not None:
+            raise invalid_argument("a periodic axis needs a cell")
+
+        results = _lib.PotentialResults()
+        check(_L.matnn_potential_results_init(ctypes.byref(results)))
+        out = {"energy": np.zeros(1)}
+        if forces:
+            out["forces"] = np.zeros((natoms, 3))
+        if stress:
+            out["stress"] = np.zeros(6)
+        if energies:
+            out["energies"] = np.zeros(natoms)
+        if uncertainty:
+            out["energy_sigma"] = np.zeros(1)
+            out["force_deviation"] = np.zeros(natoms)
+            out["max_force_deviation"] = np.zeros(1)
+        for key, array in out.items():
+            setattr(results, key, array.ctypes.data_as(_lib.c_double_p))
+        check(_L.matnn_potential_compute(self._h(), natoms, numbers, positions, cell_array, pbc_array,
+                                         ctypes.byref(results)))
+        for key in ("energy", "energy_sigma", "max_force_deviation"):
+            if key in out:
+                out[key] = float(out[key][0])
+        return out
+
+    def compute_local(self, natoms_local, numbers, positions, energy_counts=None, forces=True,
+                      energies=False, uncertainty=False):
+        """One rank's part of a domain-decomposed run: the first natoms_local atoms are owned, the
+        rest are ghosts (explicit positions, no periodicity). See matnn_potential_compute_local."""
+        numbers = _as_int_array(numbers, (-1,), "numbers")
+        natoms = numbers.shape[0]
+        if not isinstance(natoms_local, (int, np.integer)) or not 0 <= natoms_local <= natoms or natoms == 0:
+            raise invalid_argument("need 0 <= natoms_local <= len(numbers) and at least one atom")
+        positions = _as_array(positions, np.float64, (natoms, 3), "positions")
+        counts = None if energy_counts is None else _as_int_array(energy_counts, (natoms,), "energy_counts")
+        results = _lib.PotentialResults()
+        check(_L.matnn_potential_results_init(ctypes.byref(results)))
+        out = {"energy": np.zeros(1)}
+        if forces:
+            out["forces"] = np.zeros((natoms, 3))
+        if energies:
+            out["energies"] = np.zeros(natoms)
+        if uncertainty:
+            out["energy_sigma"] = np.zeros(1)
+            out["force_deviation"] = np.zeros(natoms)
+            out["max_force_deviation"] = np.zeros(1)
+        for key, array in out.items():
+            setattr(results, key, array.ctypes.data_as(_lib.c_double_p))
+        check(_L.matnn_potential_compute_local(self._h(), int(natoms_local), natoms - int(natoms_local), numbers,
+                                               positions, counts, ctypes.byref(results)))
+        for key in ("energy", "energy_sigma", "max_force_deviation"):
+            if key in out:
+                out[key] = float(out[key][0])
+        return out
+
+
+class PropertyModel(_Model):
+    """A property model (composition model): ``PropertyModel(path)``."""
+
+    _kind = PROPERTY
+
+    def __init__(self, path):
+        super().__init__(path)
+
+    def _string_query(self, function):
+        value = ctypes.c_char_p()
+        check(function(self._h(), ctypes.byref(value)))
+        return _lib.decode(value.value)
+
+    @property
+    def name(self):
+        return self._string_query(_L.matnn_property_name)
+
+    @property
+    def unit(self):
+        return self._string_query(_L.matnn_property_unit)
+
+    @property
+    def task(self):
+        return ("regression", "classification")[self._int_query(_L.matnn_property_task)]
+
+    @property
+    def num_classes(self):
+        return self._int_query(_L.matnn_property_num_classes)
+
+    def _outputs(self, n, sigmas, ood, probabilities):
+        out = {"values": np.zeros(n)}
+        out["sigmas"] = np.zeros(n) if sigmas else None
+        out["ood"] = np.zeros(n, dtype=np.intc) if ood else None
+        out["probabilities"] = np.zeros((n, self.num_classes)) if probabilities else None
+        return out
+
+    def predict_compositions(self, atomic_numbers, fractions, mc_samples=0, sigmas=True, ood=True,
+                             probabilities=False):
+        """Predictions for compositions: fractions (n, n_elements), one column per entry of
+        atomic_numbers. Returns a dict of arrays: values, sigmas, ood (bool), probabilities."""
+        atomic_numbers = _as_int_array(atomic_numbers, (-1,), "atomic_numbers")
+        fractions = _as_array(np.atleast_2d(fractions), np.float64, (-1, atomic_numbers.shape[0]), "fractions")
+        n = fractions.shape[0]
+        if n == 0 or atomic_numbers.shape[0] == 0:
+            raise invalid_argument("need at least one composition and one element")
+        out = self._outputs(n, sigmas, ood, probabilities)
+        check(_L.matnn_property_predict_compositions(self._h(), n, atomic_numbers.shape[0], atomic_numbers,
+                                                     fractions, int(mc_samples), out["values"], out["sigmas"],
+                                                     out["ood"], out["probabilities"]))
+        return self._finish(out)
+
+    def predict_structures(self, structures, mc_samples=0, sigmas=True, ood=True, probabilities=False):
+        """Predictions for structures given as sequences of atomic numbers (or ase.Atoms)."""
+        numbers = [np.asarray(s.numbers if hasattr(s, "numbers") else s) for s in structures]
+        if not numbers or any(a.ndim != 1 or a.size == 0 for a in numbers):
+            raise invalid_argument("need at least one structure, each a non-empty sequence of atomic numbers")
+        natoms = np.array([a.size for a in numbers], dtype=np.intc)
+        flat = _as_int_array(np.concatenate(numbers), (-1,), "atomic numbers")
+        out = self._outputs(len(numbers), sigmas, ood, probabilities)
+        check(_L.matnn_property_predict_structures(self._h(), len(numbers), natoms, flat, int(mc_samples),
+                                                   out["values"], out["sigmas"], out["ood"], out["probabilities"]))
+        return self._finish(out)
+
+    @staticmethod
+    def _finish(out):
+        if out["ood"] is not None:
+            out["ood"] = out["ood"].astype(bool)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def train(config, output_model=None, progress=None):
+    """Trains a model from a YAML/JSON config (docs/training-config.md) with matnn_train.
+
+    progress(epoch, epochs, train_loss, validation_loss) is called after every epoch; return
+    True (or anything truthy) from it to cancel (CancelledError). An exception raised in it
+    cancels training and is re-raised here.
+    """
+    raised = []
+
+    def trampoline(epoch, epochs, train_loss, validation_loss, _user_data):
+        try:
+            return 1 if progress(epoch, epochs, train_loss, validation_loss) else 0
+        except BaseException as e:  # noqa: B902 - must not unwind through C
+            raised.append(e)
+            return 1
+
+    callback = _lib.PROGRESS_CALLBACK(trampoline) if progress is not None else _lib.PROGRESS_CALLBACK()
+    output = None if output_model is None else _as_path(output_model, "output_model")
+    status = _L.matnn_train(_as_path(config, "config"), output, callback, None)
+    if raised:
+        raise raised[0]
+    check(status)

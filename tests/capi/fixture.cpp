@@ -1,0 +1,193 @@
+// Test setup for the C interface, on the C++ side (it links the engine, not libmatnn.so):
+//
+//   capi_fixture data DIR       writes DIR/data.h5 (Cu-Ni structures labelled by a Lennard-Jones
+//                               pair potential, and a composition property "formation_energy")
+//                               and the training configs DIR/potential.json, DIR/property.json
+//   capi_fixture reference DIR  loads DIR/potential.h5 in float64 and writes DIR/reference.txt:
+//                               the engine's own results for a few structures, which the C tests
+//                               must reproduce through libmatnn.so
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "matnn/dataset.hpp"
+#include "matnn/error.hpp"
+#include "potentials/potential.hpp"
+
+namespace {
+
+using matnn::Positions;
+using matnn::Record;
+using matnn::Structure;
+
+constexpr double lj_cutoff = 4.0;
+
+double lj_sigma(int zi, int zj) { return zi == 28 && zj == 28 ? 2.25 : (zi == 29 && zj == 29 ? 2.30 : 2.28); }
+
+// Energy and forces of a truncated, shifted Lennard-Jones potential, summing periodic images by
+// brute force (cells are small, so several images lie within the cutoff).
+void lennard_jones(const Structure& s, double& energy, Positions& forces) {
+  const auto n = static_cast<Eigen::Index>(s.size());
+  energy = 0.0;
+  forces = Positions::Zero(n, 3);
+  const int images = s.any_periodic() ? 2 : 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      for (int a = -images; a <= images; ++a) {
+        for (int b = -images; b <= images; ++b) {
+          for (int c = -images; c <= images; ++c) {
+            if ((a != 0 && !s.pbc[0]) || (b != 0 && !s.pbc[1]) || (c != 0 && !s.pbc[2])) continue;
+            if (i == j && a == 0 && b == 0 && c == 0) continue;
+            const Eigen::Vector3d shift = a * s.cell.row(0) + b * s.cell.row(1) + c * s.cell.row(2);
+            const Eigen::Vector3d d = s.positions.row(j).transpose() + shift - s.positions.row(i).transpose();
+            const double r = d.norm();
+            if (r >= lj_cutoff) continue;
+            const double sg = lj_sigma(s.numbers[static_cast<std::size_t>(i)], s.numbers[static_cast<std::size_t>(j)]);
+            const double eps = 0.2;
+            const double sr6 = std::pow(sg / r, 6), sc6 = std::pow(sg / lj_cutoff, 6);
+            energy += 0.5 * 4 * eps * ((sr6 * sr6 - sr6) - (sc6 * sc6 - sc6));
+            const double dvdr = 4 * eps * (-12 * sr6 * sr6 + 6 * sr6) / r;
+            forces.row(i) += (dvdr * d / r).transpose();  // -dE/dr_i for the pair, both halves
+          }
+        }
+      }
+    }
+  }
+}
+
+// Structures: fcc-like 4-atom cells (periodic) and small clusters, Cu/Ni, randomly displaced.
+std::vector<Structure> structures(int count, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> jitter(0.0, 0.08);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double basis[4][3] = {{0, 0, 0}, {0.5, 0.5, 0}, {0.5, 0, 0.5}, {0, 0.5, 0.5}};
+  std::vector<Structure> out;
+  for (int k = 0; k < count; ++k) {
+    Structure s;
+    const bool periodic = k % 4 != 3;
+    const double a = 3.55 + 0.1 * unit(rng);
+    const int reps = periodic ? 1 : 2;  // clusters: 2 x 1 x 1 blocks of the cell
+    for (int r = 0; r < reps; ++r) {
+      for (const auto& p : basis) {
+        s.numbers.push_back(unit(rng) < 0.5 ? 29 : 28);
+        const Eigen::Index row = s.positions.rows();
+        s.positions.conservativeResize(row + 1, 3);
+        for (int d = 0; d < 3; ++d) s.positions(row, d) = a * (p[d] + (d == 0 ? r : 0)) + jitter(rng);
+      }
+    }
+    if (periodic) {
+      s.cell = matnn::Cell::Identity() * a;
+      s.cell(0, 1) = 0.15 * unit(rng);  // slightly triclinic
+      s.pbc = {true, true, true};
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void write_data(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::vector<Record> records;
+  for (const Structure& s : structures(24, 1)) {
+    Record r;
+    r.structure = s;
+    double e = 0;
+    Positions f;
+    lennard_jones(s, e, f);
+    r.properties["energy"] = {e};
+    r.atom_properties["forces"] = f;
+    double ni = 0;
+    for (int z : s.numbers) ni += z == 28 ? 1.0 : 0.0;
+    const double x = ni / static_cast<double>(s.size());
+    r.properties["formation_energy"] = {-0.1 * x * (1 - x)};
+    records.push_back(std::move(r));
+  }
+  matnn::DatasetWriteOptions options;
+  options.units["formation_energy"] = "eV/atom";
+  matnn::write_dataset(dir + "/data.h5", records, options);
+
+  const nlohmann::json potential = {
+      {"dataset", dir + "/data.h5"},
+      {"seed", 3},
+      {"model",
+       {{"kind", "behler_parrinello"}, {"cutoff", 3.5}, {"hidden", {8}}, {"ensemble", 2},
+        {"radial", {{"count", 4}}}}},
+      {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.1}}},
+      {"training", {{"epochs", 2}, {"batch_size", 8}}},
+      {"optimizer", {{"name", "adam"}, {"lr", 3e-3}}},
+      {"output", {{"model", dir + "/unused.h5"}}}};
+  const nlohmann::json property = {
+      {"dataset", dir + "/data.h5"},
+      {"seed", 3},
+      {"model",
+       {{"kind", "composition_mlp"}, {"target", "formation_energy"}, {"hidden", {8}}, {"dropout", 0.1},
+        {"ensemble", 2}}},
+      {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.1}}},
+      {"training", {{"epochs", 3}, {"batch_size", 8}}},
+      {"output", {{"model", dir + "/property.h5"}}}};
+  std::ofstream(dir + "/potential.json") << potential.dump(2);
+  std::ofstream(dir + "/property.json") << property.dump(2);
+}
+
+// One structure per line group, every number with 17 significant digits:
+//   natoms periodic
+//   cell (9), numbers (natoms), positions (natoms x 3)
+//   energy energy_sigma max_force_deviation, energies, forces, stress (6; zeros when not periodic),
+//   force_deviation
+void write_reference(const std::string& dir) {
+  matnn::potentials::Potential potential = matnn::potentials::Potential::load(dir + "/potential.h5");
+  potential.to(matnn::ad::DType::f64);
+  std::string text;
+  const std::vector<Structure> cases = structures(4, 99);
+  text += fmt::format("{}\n", cases.size());
+  for (const Structure& s : cases) {
+    const auto r = potential.compute(s);
+    text += fmt::format("{} {}\n", s.size(), s.fully_periodic() ? 1 : 0);
+    for (int i = 0; i < 9; ++i) text += fmt::format("{:.17g} ", s.cell(i / 3, i % 3));
+    text += "\n";
+    for (int z : s.numbers) text += fmt::format("{} ", z);
+    text += "\n";
+    for (Eigen::Index i = 0; i < s.positions.size(); ++i) text += fmt::format("{:.17g} ", s.positions(i / 3, i % 3));
+    text += fmt::format("\n{:.17g} {:.17g} {:.17g}\n", r.energy, r.energy_sigma, r.max_force_deviation);
+    for (Eigen::Index i = 0; i < r.energies.size(); ++i) text += fmt::format("{:.17g} ", r.energies[i]);
+    text += "\n";
+    for (Eigen::Index i = 0; i < r.forces.size(); ++i) text += fmt::format("{:.17g} ", r.forces(i / 3, i % 3));
+    text += "\n";
+    for (double v : r.stress) text += fmt::format("{:.17g} ", v);
+    text += "\n";
+    for (Eigen::Index i = 0; i < r.force_deviation.size(); ++i) text += fmt::format("{:.17g} ", r.force_deviation[i]);
+    text += "\n";
+  }
+  std::ofstream(dir + "/reference.txt") << text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: capi_fixture data|reference DIR\n");
+    return 2;
+  }
+  try {
+    const std::string mode = argv[1];
+    if (mode == "data") {
+      write_data(argv[2]);
+    } else if (mode == "reference") {
+      write_reference(argv[2]);
+    } else {
+      std::fprintf(stderr, "unknown mode %s\n", argv[1]);
+      return 2;
+    }
+  } catch (const matnn::Error& e) {
+    std::fprintf(stderr, "capi_fixture: %s\n", e.what());
+    return e.status();
+  }
+  return 0;
+}

@@ -1,0 +1,205 @@
+/* Mistakes on purpose: every bad input the C interface documents, each with its status and a
+   message (matnn_last_error, matnn_model_last_error) naming the problem; failed calls leave
+   their outputs untouched; nothing crashes or throws.
+   Usage: test_capi_errors DIR (with potential.h5 and property.h5 from test_capi_train) */
+#include <stdlib.h>
+
+#include "check.h"
+
+#define SENTINEL 12345.0
+
+static matnn_model* load(const char* dir, const char* name) {
+  char path[4096];
+  matnn_model* model = NULL;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  CHECK_OK(matnn_model_load(path, NULL, &model));
+  return model;
+}
+
+static void load_errors(const char* dir) {
+  char path[4096];
+  matnn_load_options options;
+  matnn_model* model = (matnn_model*)&options; /* must be reset to NULL on failure */
+  FILE* f;
+
+  CHECK_FAILS(matnn_model_load(NULL, NULL, &model), MATNN_ERROR_INVALID_ARGUMENT, "path is NULL");
+  CHECK(model == NULL);
+  snprintf(path, sizeof path, "%s/potential.h5", dir);
+  CHECK_FAILS(matnn_model_load(path, NULL, NULL), MATNN_ERROR_INVALID_ARGUMENT, "model is NULL");
+  snprintf(path, sizeof path, "%s/no-such-model.h5", dir);
+  CHECK_FAILS(matnn_model_load(path, NULL, &model), MATNN_ERROR_IO, "no-such-model.h5");
+  /* A corrupt model file. */
+  snprintf(path, sizeof path, "%s/corrupt.h5", dir);
+  f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("this is not an HDF5 file", f);
+    fclose(f);
+  }
+  CHECK_FAILS(matnn_model_load(path, NULL, &model), MATNN_ERROR_MODEL, "corrupt.h5");
+  /* Options. */
+  snprintf(path, sizeof path, "%s/potential.h5", dir);
+  CHECK_FAILS(matnn_load_options_init(NULL), MATNN_ERROR_INVALID_ARGUMENT, "options");
+  CHECK_OK(matnn_load_options_init(&options));
+  options.units = (matnn_units)7;
+  CHECK_FAILS(matnn_model_load(path, &options, &model), MATNN_ERROR_INVALID_ARGUMENT, "units");
+  CHECK_OK(matnn_load_options_init(&options));
+  options.precision = (matnn_precision)-1;
+  CHECK_FAILS(matnn_model_load(path, &options, &model), MATNN_ERROR_INVALID_ARGUMENT, "precision");
+  CHECK_OK(matnn_load_options_init(&options));
+  options.struct_size = 0;
+  CHECK_FAILS(matnn_model_load(path, &options, &model), MATNN_ERROR_INVALID_ARGUMENT, "struct_size");
+  CHECK_OK(matnn_load_options_init(&options));
+  options.precision = MATNN_PRECISION_FLOAT64;
+  snprintf(path, sizeof path, "%s/property.h5", dir);
+  CHECK_FAILS(matnn_model_load(path, &options, &model), MATNN_ERROR_UNSUPPORTED, "float32");
+  CHECK(model == NULL);
+}
+
+static void compute_errors(const matnn_model* potential, const matnn_model* property) {
+  /* A Cu-Ni dimer, and a one-atom periodic cell much smaller than the cutoff (allowed). */
+  int z[2] = {29, 28};
+  double x[6] = {0, 0, 0, 2.4, 0, 0};
+  double cell[9] = {5, 0, 0, 0, 5, 0, 0, 0, 5};
+  const double small_cell[9] = {1.6, 0, 0, 0, 1.6, 0, 0, 0, 1.6};
+  const int periodic[3] = {1, 1, 1};
+  double e = SENTINEL, s[6], forces[6];
+  matnn_potential_results r;
+
+  CHECK_FAILS(matnn_potential_results_init(NULL), MATNN_ERROR_INVALID_ARGUMENT, "results");
+  CHECK_OK(matnn_potential_results_init(&r));
+  r.energy = &e;
+  CHECK_FAILS(matnn_potential_compute(NULL, 2, z, x, NULL, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "model is NULL");
+  CHECK_FAILS(matnn_potential_compute(potential, 2, NULL, x, NULL, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "atomic_numbers");
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, NULL, NULL, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "positions");
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, NULL, NULL, NULL), MATNN_ERROR_INVALID_ARGUMENT, "results");
+  CHECK_FAILS(matnn_potential_compute(potential, 0, z, x, NULL, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "natoms");
+  CHECK_FAILS(matnn_potential_compute(potential, -3, z, x, NULL, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "natoms");
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, NULL, periodic, &r), MATNN_ERROR_INVALID_ARGUMENT, "cell is NULL");
+  r.struct_size = 4;
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, NULL, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "struct_size");
+  r.struct_size = sizeof r;
+  CHECK_FAILS(matnn_potential_compute(property, 2, z, x, NULL, NULL, &r), MATNN_ERROR_MODEL, "not a potential");
+
+  x[4] = NAN;
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, NULL, NULL, &r), MATNN_ERROR_NON_FINITE, "positions[4]");
+  x[4] = 0;
+  cell[8] = INFINITY;
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, cell, periodic, &r), MATNN_ERROR_NON_FINITE, "cell[8]");
+  cell[8] = 5;
+  z[1] = 79;
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, NULL, NULL, &r), MATNN_ERROR_UNKNOWN_ELEMENT, "79");
+  z[1] = 28;
+  cell[3] = 5; /* b = a: a singular cell */
+  cell[4] = 0;
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, cell, periodic, &r), MATNN_ERROR_SINGULAR_CELL, "cell");
+  cell[3] = 0;
+  cell[4] = 5;
+  x[3] = 0;
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, NULL, NULL, &r), MATNN_ERROR_GEOMETRY, "overlap");
+  x[3] = 2.4;
+  r.stress = s;
+  CHECK_FAILS(matnn_potential_compute(potential, 2, z, x, NULL, NULL, &r), MATNN_ERROR_UNSUPPORTED, "stress");
+  CHECK(e == SENTINEL); /* no failed call wrote an output */
+  CHECK(strstr(matnn_model_last_error(potential), "stress") != NULL);
+  CHECK(strstr(matnn_model_last_error(property), "not a potential") != NULL);
+
+  /* A periodic cell smaller than the cutoff is fine: the neighbour list sums the images. */
+  r.forces = forces;
+  CHECK_OK(matnn_potential_compute(potential, 1, z, x, small_cell, periodic, &r));
+  CHECK(isfinite(e) && isfinite(s[0]) && fabs(forces[0]) < 1e-4);
+  CHECK_OK(matnn_potential_compute(potential, 2, z, x, cell, periodic, &r));
+  CHECK(isfinite(e));
+
+  /* compute_local. */
+  r.stress = NULL;
+  CHECK_FAILS(matnn_potential_compute_local(potential, -1, 2, z, x, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "natoms_local");
+  CHECK_FAILS(matnn_potential_compute_local(potential, 1, -1, z, x, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "natoms_ghost");
+  CHECK_FAILS(matnn_potential_compute_local(potential, 0, 0, z, x, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "> 0");
+  CHECK_FAILS(matnn_potential_compute_local(property, 1, 1, z, x, NULL, &r), MATNN_ERROR_MODEL, "not a potential");
+  r.stress = s;
+  CHECK_FAILS(matnn_potential_compute_local(potential, 1, 1, z, x, NULL, &r), MATNN_ERROR_UNSUPPORTED, "stress");
+  r.stress = NULL;
+  CHECK_OK(matnn_potential_compute_local(potential, 1, 1, z, x, NULL, &r));
+}
+
+static void query_errors(const matnn_model* potential, const matnn_model* property) {
+  double cutoff;
+  const char* name;
+  int n;
+  unsigned flags;
+  matnn_model_kind kind;
+  CHECK_FAILS(matnn_model_kind_of(NULL, &kind), MATNN_ERROR_INVALID_ARGUMENT, "model is NULL");
+  CHECK_FAILS(matnn_model_kind_of(potential, NULL), MATNN_ERROR_INVALID_ARGUMENT, "kind is NULL");
+  CHECK_FAILS(matnn_model_num_species(potential, NULL), MATNN_ERROR_INVALID_ARGUMENT, "n is NULL");
+  CHECK_FAILS(matnn_model_species(potential, NULL), MATNN_ERROR_INVALID_ARGUMENT, "atomic_numbers");
+  CHECK_FAILS(matnn_model_outputs(NULL, &flags), MATNN_ERROR_INVALID_ARGUMENT, "model");
+  CHECK_FAILS(matnn_model_cutoff(property, &cutoff), MATNN_ERROR_MODEL, "not a potential");
+  CHECK_FAILS(matnn_model_interaction_range(property, &cutoff), MATNN_ERROR_MODEL, "not a potential");
+  CHECK_FAILS(matnn_property_name(potential, &name), MATNN_ERROR_MODEL, "not a property model");
+  CHECK_FAILS(matnn_property_num_classes(potential, &n), MATNN_ERROR_MODEL, "not a property model");
+  CHECK(matnn_model_last_error(NULL) == NULL);
+}
+
+static void property_errors(const matnn_model* potential, const matnn_model* property) {
+  int z[2] = {29, 28};
+  double fractions[4] = {0.5, 0.5, 1.0, 0.0};
+  double values[2] = {SENTINEL, SENTINEL}, probabilities[4];
+  const int natoms[2] = {1, 1};
+  CHECK_FAILS(matnn_property_predict_compositions(potential, 2, 2, z, fractions, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_MODEL, "not a property model");
+  CHECK_FAILS(matnn_property_predict_compositions(property, 0, 2, z, fractions, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "n must be > 0");
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, -2, z, fractions, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "n_elements");
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, 2, z, fractions, 0, NULL, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "values");
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, 2, z, fractions, -1, values, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "mc_samples");
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, 2, z, fractions, 0, values, NULL, NULL, probabilities),
+              MATNN_ERROR_INVALID_ARGUMENT, "probabilities");
+  fractions[1] = -0.5;
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, 2, z, fractions, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "negative");
+  fractions[1] = NAN;
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, 2, z, fractions, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_NON_FINITE, "fractions[0][1]");
+  fractions[1] = 0;
+  fractions[0] = 0;
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, 2, z, fractions, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "sums to 0");
+  fractions[0] = 0.5;
+  z[1] = 29;
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, 2, z, fractions, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "repeats");
+  z[1] = 0;
+  CHECK_FAILS(matnn_property_predict_compositions(property, 2, 2, z, fractions, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_UNKNOWN_ELEMENT, "atomic_numbers[1]");
+  z[1] = 200;
+  CHECK_FAILS(matnn_property_predict_structures(property, 2, natoms, z, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_UNKNOWN_ELEMENT, "200");
+  CHECK_FAILS(matnn_property_predict_structures(property, 2, NULL, z, 0, values, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "natoms");
+  CHECK(values[0] == SENTINEL && values[1] == SENTINEL);
+}
+
+int main(int argc, char** argv) {
+  matnn_model *potential, *property;
+  if (argc != 2) return 2;
+  CHECK(strcmp(matnn_last_error(), "") == 0); /* nothing failed yet on this thread */
+  matnn_model_destroy(NULL);                  /* accepted, does nothing */
+  CHECK(strcmp(matnn_status_string(MATNN_ERROR_NON_FINITE), "MATNN_ERROR_NON_FINITE") == 0);
+  CHECK(strcmp(matnn_status_string(MATNN_SUCCESS), "MATNN_SUCCESS") == 0);
+  CHECK(strcmp(matnn_status_string((matnn_status)1234), "MATNN_ERROR_UNKNOWN_STATUS") == 0);
+
+  load_errors(argv[1]);
+  potential = load(argv[1], "potential.h5");
+  property = load(argv[1], "property.h5");
+  compute_errors(potential, property);
+  query_errors(potential, property);
+  property_errors(potential, property);
+  matnn_model_destroy(potential);
+  matnn_model_destroy(property);
+  printf("%d failures\n", check_failures);
+  return check_failures;
+}
