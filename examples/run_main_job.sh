@@ -6,13 +6,15 @@
 #      composition) and evaluate it on its held-out test set, with predictions written to CSV;
 #   4. train the composition classifier for is_stable and evaluate it the same way;
 #   5. train a small Behler-Parrinello potential on EMT copper MD data (energies and forces) and
-#      print its held-out energy and force errors.
+#      print its held-out energy and force errors;
+#   6. run that potential as a drop-in calculator: a short NVE MD through the ASE calculator
+#      (Python ctypes), then the Fortran example host on the same cell.
 # Everything it writes goes to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > build-configure.log 2>&1 || { cat build-configure.log; exit 1; }
-cmake --build build -j"$(nproc)" --target matnn_cli
+cmake --build build -j"$(nproc)" --target matnn_cli matnn matnn_md_example
 matnn=./build/bin/matnn
 mkdir -p out
 
@@ -33,3 +35,8 @@ echo "== interatomic potential: Behler-Parrinello for EMT copper"
 $matnn convert examples/data/cu_emt_md.extxyz out/cu_emt_md.h5
 $matnn train --quiet examples/configs/main_job_potential.yaml
 $matnn eval out/cu_potential.model.h5 out/cu_emt_md.h5 --subset test
+
+echo "== the potential as a calculator: ASE (Python ctypes) and a Fortran host"
+PYTHONPATH=python MATNN_LIBRARY=build/capi/libmatnn.so OPENBLAS_CORETYPE=SkylakeX \
+  /usr/bin/python3 examples/ase_md.py out/cu_potential.model.h5 out/cu_start.txt 200
+./build/fortran/examples/md_example out/cu_potential.model.h5 out/cu_start.txt 5 1.0 | grep -E "^(energy|step)"

@@ -316,6 +316,3 @@ TEST(Nequip, BadConfigsAreRejected) {
 
 }  // namespace
 }  // namespace matnn::potentials
-
-namespace matnn::potentials {
-}  // namespace matnn::potentials
