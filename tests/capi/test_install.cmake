@@ -11,7 +11,7 @@ function(run)
   message(STATUS "${out}")
 endfunction()
 
-# Only the C interface is installed: the component-less install of the whole project.
+# The C and Fortran interfaces are installed: the component-less install of the whole project.
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 
 # The layout hosts rely on.
@@ -35,4 +35,6 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/install -B ${WORK_DIR}/build
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer_cmake)
 run(${WORK_DIR}/build/consumer_pkgconfig)
+run(${WORK_DIR}/build/consumer_fortran_cmake)
+run(${WORK_DIR}/build/consumer_fortran_pkgconfig)
 file(REMOVE_RECURSE ${WORK_DIR})
