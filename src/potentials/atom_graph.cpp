@@ -12,6 +12,10 @@ namespace {
 
 // Closer than this, two atoms are the same point: no potential is defined there.
 constexpr double overlap_distance = 1e-6;
+// No physical structure puts this many atoms within a potential's cutoff (the densest solids have
+// about 0.2 atoms/A^3: ~200 neighbours within 6 A). A cell much smaller than the cutoff does, and
+// models with triplets would need memory growing as its square.
+constexpr std::size_t max_neighbors_per_atom = 4096;
 
 template <typename T>
 ad::Tensor tensor_from(const std::vector<double>& values, const ad::Shape& shape) {
@@ -52,6 +56,12 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
       for (int k = 0; k < 3; ++k) positions.push_back(st.positions(static_cast<Eigen::Index>(a), k));
     }
     const NeighborList list = build_neighbor_list(st, cutoff, NeighborListKind::full);
+    if (list.size() > max_neighbors_per_atom * std::max<std::size_t>(st.size(), 1)) {
+      fail(MATNN_ERROR_GEOMETRY,
+           "structure {}: {} neighbours per atom within the {} Angstrom cutoff (at most {}): the cell is far smaller "
+           "than the cutoff or the atoms are packed unphysically densely",
+           s, list.size() / std::max<std::size_t>(st.size(), 1), cutoff, max_neighbors_per_atom);
+    }
     const PairVectors vectors = pair_vectors(st, list);
     for (std::size_t e = 0; e < list.size(); ++e) {
       const auto row = static_cast<Eigen::Index>(e);

@@ -48,7 +48,8 @@ struct AtomGraph {
 /// Builds the graph of `structures` for a model with atomic numbers `species_z` (the model's
 /// species list, in the model's order) and the given cutoff. Throws matnn::Error:
 /// MATNN_ERROR_UNKNOWN_ELEMENT for an atom whose element the model does not know (naming
-/// structure, atom and element), MATNN_ERROR_GEOMETRY for two atoms closer than 1e-6 Angstrom,
+/// structure, atom and element), MATNN_ERROR_GEOMETRY for two atoms closer than 1e-6 Angstrom
+/// or more than 4096 neighbours per atom (a periodic cell far smaller than the cutoff),
 /// and whatever Structure::validate() and the neighbour list throw.
 AtomGraph build_graph(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
                       ad::DType dtype);

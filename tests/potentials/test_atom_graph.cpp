@@ -119,6 +119,15 @@ TEST(AtomGraph, RejectsUnknownSpeciesAndOverlaps) {
   s = skewed_alloy(5);
   s.positions(2, 1) = std::nan("");
   EXPECT_EQ(status({29, 79}), MATNN_ERROR_NON_FINITE);
+  // A 0.3 Angstrom periodic cell sees ~6000 images of its atom within the cutoff: refused with a
+  // status instead of exhausting memory further down (triplets grow as neighbours squared).
+  Structure tiny;
+  tiny.numbers = {29};
+  tiny.positions = Positions::Zero(1, 3);
+  tiny.cell = Cell::Identity() * 0.3;
+  tiny.pbc = {true, true, true};
+  s = tiny;
+  EXPECT_EQ(status({29, 79}), MATNN_ERROR_GEOMETRY);
 }
 
 }  // namespace
