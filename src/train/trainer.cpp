@@ -108,7 +108,6 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
   result.best_loss = std::numeric_limits<double>::infinity();
   std::map<std::string, ad::Tensor> best_state;
   int first_epoch = 0, bad_epochs = 0;
-  resumed_ = {};
 
   if (resume && !options_.checkpoint_path.empty() && std::filesystem::exists(options_.checkpoint_path)) {
     models::StateFile cp = models::read_state_file(options_.checkpoint_path, models::checkpoint_format, "training");
@@ -128,7 +127,6 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     result.best_epoch = static_cast<int>(progress.at("best_epoch"));
     result.best_loss = progress.at("best_loss");
     result.history = history_from_json(cp.config.at("history"));
-    resumed_ = std::move(cp);
     if (options_.print_progress) {
       fmt::print("{}resumed from {} at epoch {}\n", options_.label.empty() ? "" : options_.label + "  ",
                  options_.checkpoint_path, first_epoch + 1);

@@ -83,19 +83,15 @@ class Trainer {
 
   /// Trains `task`. With `resume` the run continues from options.checkpoint_path when that
   /// file exists (MATNN_ERROR_MODEL if it belongs to another run). Extra state a caller wants
-  /// in every checkpoint (e.g. finished ensemble members) goes in `checkpoint_extra`, and comes
-  /// back from resumed_extra(). At the end the module holds the weights of the best
+  /// in every checkpoint (e.g. finished ensemble members) goes in `checkpoint_extra` (the caller
+  /// reads it back from the checkpoint file, as train_ensemble does). At the end the module holds the weights of the best
   /// validation epoch (the weight average if EMA is on). Throws MATNN_ERROR_CANCELLED when the
   /// callback stopped the run.
   TrainResult run(TrainingTask& task, bool resume = false, const EpochCallback& on_epoch = {},
                   const models::StateFile& checkpoint_extra = {});
 
-  /// The checkpoint content read at resume (empty when the run started fresh).
-  const models::StateFile& resumed_extra() const noexcept { return resumed_; }
-
  private:
   TrainerOptions options_;
-  models::StateFile resumed_;
 };
 
 /// Deterministic permutation of 0..n-1 for (seed, epoch).

@@ -211,19 +211,12 @@ TrainJobResult train_composition_model(const Json& config, const TrainJobOptions
 
   const data::SplitOptions split_options = split_options_from(root.section("split"), seed);
   const ConfigSection training = root.section("training");
-  train::TrainerOptions trainer_options =
-      train::TrainerOptions::from_config(training, config.value("optimizer", Json::object()), config.value("schedule", Json::object()));
-  root.has("optimizer");
-  root.has("schedule");
+  const train::TrainerOptions trainer_options = trainer_options_from(root, training, config);
   const LossKind loss = loss_from_name(training.string("loss", "mse"));
   const double huber_delta = training.positive("huber_delta", 1.0);
   training.finish();
 
-  const ConfigSection output = root.section("output");
-  const std::string model_path = output.required_string("model");
-  const std::string checkpoint_path = output.string("checkpoint", model_path + ".checkpoint.h5");
-  const std::string log_path = output.string("log", model_path + ".log.csv");
-  output.finish();
+  const JobOutputs outputs = job_outputs(root.section("output"));
   root.finish();
 
   // Data, split, normalisation.
@@ -257,14 +250,8 @@ TrainJobResult train_composition_model(const Json& config, const TrainJobOptions
                split.test.size(), data::split_kind_name(split_options.kind), mc.ensemble);
   }
 
-  train::EnsembleOptions ensemble;
-  ensemble.trainer = trainer_options;
-  ensemble.trainer.seed = seed;
-  ensemble.checkpoint_path = checkpoint_path;
-  ensemble.log_path = log_path;
-  ensemble.resume = job.resume;
-  ensemble.print_progress = job.print_progress;
-  ensemble.on_epoch = job.on_epoch;
+  const train::EnsembleOptions ensemble =
+      ensemble_options(trainer_options, seed, outputs, job.resume, job.print_progress, job.on_epoch);
   train::train_ensemble(
       model.ensemble_size(),
       [&](std::size_t k) { return std::make_unique<MemberTask>(model, k, x, y, labels, split, loss, huber_delta); },
@@ -274,11 +261,11 @@ TrainJobResult train_composition_model(const Json& config, const TrainJobOptions
                         {"n_structures", records.size()},
                         {"split", split_to_json(split_options)},
                         {"loss", training.string("loss", "mse")}};
-  model.save(model_path);
-  std::filesystem::remove(checkpoint_path);  // the model file now holds everything
+  model.save(outputs.model);
+  std::filesystem::remove(outputs.checkpoint);  // the model file now holds everything
 
   TrainJobResult result;
-  result.model_path = model_path;
+  result.model_path = outputs.model;
   result.n_train = split.train.size();
   result.n_validation = split.validation.size();
   result.n_test = split.test.size();

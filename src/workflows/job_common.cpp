@@ -4,6 +4,36 @@
 
 namespace matnn::workflows {
 
+train::TrainerOptions trainer_options_from(const train::ConfigSection& root, const train::ConfigSection& training,
+                                           const train::Json& config) {
+  root.has("optimizer");
+  root.has("schedule");
+  return train::TrainerOptions::from_config(training, config.value("optimizer", train::Json::object()),
+                                            config.value("schedule", train::Json::object()));
+}
+
+JobOutputs job_outputs(const train::ConfigSection& output) {
+  JobOutputs o;
+  o.model = output.required_string("model");
+  o.checkpoint = output.string("checkpoint", o.model + ".checkpoint.h5");
+  o.log = output.string("log", o.model + ".log.csv");
+  output.finish();
+  return o;
+}
+
+train::EnsembleOptions ensemble_options(const train::TrainerOptions& trainer, std::uint64_t seed, const JobOutputs& outputs,
+                                        bool resume, bool print_progress, const train::EpochCallback& on_epoch) {
+  train::EnsembleOptions e;
+  e.trainer = trainer;
+  e.trainer.seed = seed;
+  e.checkpoint_path = outputs.checkpoint;
+  e.log_path = outputs.log;
+  e.resume = resume;
+  e.print_progress = print_progress;
+  e.on_epoch = on_epoch;
+  return e;
+}
+
 data::SplitOptions split_options_from(const train::ConfigSection& split, std::uint64_t seed) {
   data::SplitOptions o;
   o.kind = data::split_kind_from_name(split.string("kind", "random"));

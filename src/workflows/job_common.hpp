@@ -9,8 +9,24 @@
 #include "data/splits.hpp"
 #include "matnn/record.hpp"
 #include "train/config.hpp"
+#include "train/ensemble.hpp"
 
 namespace matnn::workflows {
+
+/// The training, optimizer and schedule sections of a job config as trainer options (the two
+/// latter are checked by the optimiser and schedule factories, so they are only marked as read).
+train::TrainerOptions trainer_options_from(const train::ConfigSection& root, const train::ConfigSection& training,
+                                           const train::Json& config);
+
+/// output: {model (required), checkpoint (default <model>.checkpoint.h5), log (default <model>.log.csv)}.
+struct JobOutputs {
+  std::string model, checkpoint, log;
+};
+JobOutputs job_outputs(const train::ConfigSection& output);
+
+/// How a job trains its ensemble: the trainer options with the job's seed, paths and host hooks.
+train::EnsembleOptions ensemble_options(const train::TrainerOptions& trainer, std::uint64_t seed, const JobOutputs& outputs,
+                                        bool resume, bool print_progress, const train::EpochCallback& on_epoch);
 
 /// split: {kind, validation, test, seed (default: `seed`)}; rejects unknown keys.
 data::SplitOptions split_options_from(const train::ConfigSection& split, std::uint64_t seed);

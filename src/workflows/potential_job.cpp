@@ -321,10 +321,7 @@ TrainJobResult train_potential(const Json& config, const TrainJobOptions& job) {
 
   const data::SplitOptions split_options = split_options_from(root.section("split"), seed);
   const ConfigSection training = root.section("training");
-  train::TrainerOptions trainer_options = train::TrainerOptions::from_config(
-      training, config.value("optimizer", Json::object()), config.value("schedule", Json::object()));
-  root.has("optimizer");
-  root.has("schedule");
+  const train::TrainerOptions trainer_options = trainer_options_from(root, training, config);
   LossWeights weights;
   weights.energy = training.positive("energy_weight", weights.energy, true);
   weights.forces = training.positive("forces_weight", weights.forces, true);
@@ -334,11 +331,7 @@ TrainJobResult train_potential(const Json& config, const TrainJobOptions& job) {
   weights.huber = loss == "huber";
   weights.huber_delta = training.positive("huber_delta", weights.huber_delta);
   training.finish();
-  const ConfigSection output = root.section("output");
-  const std::string model_path = output.required_string("model");
-  const std::string checkpoint_path = output.string("checkpoint", model_path + ".checkpoint.h5");
-  const std::string log_path = output.string("log", model_path + ".log.csv");
-  output.finish();
+  const JobOutputs outputs = job_outputs(root.section("output"));
   root.finish();
 
   const auto start = std::chrono::steady_clock::now();
@@ -382,14 +375,8 @@ TrainJobResult train_potential(const Json& config, const TrainJobOptions& job) {
                potential.scale(), ensemble_size);
   }
 
-  train::EnsembleOptions ensemble;
-  ensemble.trainer = trainer_options;
-  ensemble.trainer.seed = seed;
-  ensemble.checkpoint_path = checkpoint_path;
-  ensemble.log_path = log_path;
-  ensemble.resume = job.resume;
-  ensemble.print_progress = job.print_progress;
-  ensemble.on_epoch = job.on_epoch;
+  const train::EnsembleOptions ensemble =
+      ensemble_options(trainer_options, seed, outputs, job.resume, job.print_progress, job.on_epoch);
   train::train_ensemble(
       potential.ensemble_size(),
       [&](std::size_t k) {
@@ -399,14 +386,14 @@ TrainJobResult train_potential(const Json& config, const TrainJobOptions& job) {
       ensemble);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  potential.save(model_path, {{"dataset", std::filesystem::absolute(dataset_path).string()},
+  potential.save(outputs.model, {{"dataset", std::filesystem::absolute(dataset_path).string()},
                               {"n_structures", records.size()},
                               {"split", split_to_json(split_options)},
                               {"training_seconds", seconds}});
-  std::filesystem::remove(checkpoint_path);
+  std::filesystem::remove(outputs.checkpoint);
 
   TrainJobResult result;
-  result.model_path = model_path;
+  result.model_path = outputs.model;
   result.n_train = split.train.size();
   result.n_validation = split.validation.size();
   result.n_test = split.test.size();
