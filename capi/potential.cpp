@@ -99,56 +99,6 @@ bool wants_forces(const matnn_potential_results* r) {
   return r->forces != nullptr || r->force_deviation != nullptr || r->max_force_deviation != nullptr;
 }
 
-// E = sum of the counted atoms' energies and its forces on every atom, averaged over members.
-// Potential::compute() differentiates the total energy; here the ghosts' own energies (wrong,
-// their environments are cut off) must not enter, so the sum is masked before differentiating.
-PotentialResult compute_masked(const Potential& potential, const matnn::Structure& s, const std::vector<double>& mask,
-                               bool forces) {
-  namespace ad = matnn::ad;
-  using matnn::Positions;
-  const matnn::potentials::AtomGraph graph = matnn::potentials::build_graph(s, potential.species(), potential.cutoff(), potential.dtype());
-  const auto n = static_cast<Eigen::Index>(s.size());
-  const ad::Shape shape{static_cast<std::int64_t>(mask.size())};
-  const ad::Tensor weights = potential.dtype() == ad::DType::f64
-                                 ? ad::from_vector(mask, shape)
-                                 : ad::from_vector(std::vector<float>(mask.begin(), mask.end()), shape);
-  const auto members = potential.ensemble_size();
-  const double count = static_cast<double>(members);
-  std::vector<double> energy(members);
-  std::vector<Positions> member_forces(members);
-  PotentialResult out;
-  out.energies = Eigen::VectorXd::Zero(n);
-  out.forces = Positions::Zero(n, 3);
-  out.force_deviation = Eigen::VectorXd::Zero(n);
-  for (std::size_t k = 0; k < members; ++k) {
-    ad::GradModeGuard record(forces);
-    // Only reads the members, as Potential::compute() does (the forward pass is non-const).
-    const ad::Tensor atomic = const_cast<Potential&>(potential).atomic_energies(k, graph);
-    const ad::Tensor e = ad::sum(ad::mul(atomic, weights));
-    energy[k] = e.item();
-    const std::vector<double> ei = atomic.to_vector();
-    out.energies += Eigen::Map<const Eigen::VectorXd>(ei.data(), n) / count;
-    if (forces) {
-      const std::vector<ad::Tensor> grads = ad::grad({e}, {graph.positions}, {}, false, true);
-      const std::vector<double> g = grads[0].to_vector();
-      member_forces[k] = -Eigen::Map<const Positions>(g.data(), n, 3);
-      out.forces += member_forces[k] / count;
-    }
-    out.energy += energy[k] / count;
-  }
-  if (members > 1) {
-    double variance = 0.0;
-    for (double e : energy) variance += (e - out.energy) * (e - out.energy) / count;
-    out.energy_sigma = std::sqrt(variance);
-    if (forces) {
-      for (const auto& f : member_forces) out.force_deviation += (f - out.forces).rowwise().squaredNorm() / count;
-      out.force_deviation = out.force_deviation.cwiseSqrt();
-      out.max_force_deviation = out.force_deviation.maxCoeff();
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 extern "C" {
@@ -215,9 +165,9 @@ MATNN_API matnn_status matnn_potential_compute_local(const matnn_model* model, i
     }
     const UnitFactors u = matnn::capi::unit_factors(m.units);
     const matnn::Structure s = make_structure(n, atomic_numbers, positions, nullptr, nullptr, u.length);
-    const bool all_counted = std::all_of(mask.begin(), mask.end(), [](double w) { return w != 0.0; });
-    const PotentialResult r = all_counted ? potential.compute(s, {.forces = wants_forces(results), .stress = false})
-                                          : compute_masked(potential, s, mask, wants_forces(results));
+    // The ghosts' own energies are wrong (their environments are cut off): they carry weight 0.
+    const PotentialResult r =
+        potential.compute(s, {.forces = wants_forces(results), .stress = false, .energy_weights = mask});
     write_results(r, u, results);
   });
 }

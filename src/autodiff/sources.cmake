@@ -1,5 +1,6 @@
 # Sources of the autodiff engine (paths relative to src/autodiff).
 set(MATNN_AUTODIFF_SOURCES
+  buffer_pool.cpp
   tensor.cpp
   graph.cpp
   gemm.cpp

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "autodiff/buffer_pool.hpp"
 #include "autodiff/graph.hpp"
 #include "autodiff/kernels.hpp"
 
@@ -187,11 +188,12 @@ Tensor empty(const Shape& shape, DType dtype) {
   impl->shape = shape;
   impl->numel = shape_numel(shape);
   impl->dtype = dtype;
-  std::size_t bytes = static_cast<std::size_t>(impl->numel) * dtype_size(dtype);
-  bytes = std::max<std::size_t>(64, (bytes + 63) / 64 * 64);
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) fail(MATNN_ERROR_OUT_OF_MEMORY, "tensor: cannot allocate {} bytes for shape {}", bytes, shape_str(shape));
-  impl->storage = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  const std::size_t bytes = static_cast<std::size_t>(impl->numel) * dtype_size(dtype);
+  try {
+    impl->storage = allocate_buffer(bytes);
+  } catch (const Error&) {
+    fail(MATNN_ERROR_OUT_OF_MEMORY, "tensor: cannot allocate {} bytes for shape {}", bytes, shape_str(shape));
+  }
   return Tensor(std::move(impl));
 }
 

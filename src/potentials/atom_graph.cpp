@@ -112,4 +112,25 @@ AtomGraph build_graph(const Structure& structure, const std::vector<int>& specie
   return build_graph(std::span<const Structure* const>(&one, 1), species_z, cutoff, dtype);
 }
 
+EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<const double> edge_gradient) {
+  if (edge_gradient.size() != static_cast<std::size_t>(3 * graph.n_edges))
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{} edge-gradient values for {} edges", edge_gradient.size(), graph.n_edges);
+  EdgeGradientResult out;
+  out.forces = Positions::Zero(graph.n_atoms, 3);
+  out.virials.assign(static_cast<std::size_t>(graph.n_structures), Eigen::Matrix3d::Zero());
+  const std::vector<double> vectors = graph.edge_vectors.to_vector();
+  const auto& centers = *graph.edge_center;
+  const auto& neighbors = *graph.edge_neighbor;
+  const auto& structures = *graph.edge_structure;
+  for (std::int64_t e = 0; e < graph.n_edges; ++e) {
+    const auto k = static_cast<std::size_t>(e);
+    const Eigen::Map<const Eigen::RowVector3d> g(&edge_gradient[3 * k]);
+    const Eigen::Map<const Eigen::RowVector3d> d(&vectors[3 * k]);
+    out.forces.row(centers[k]) += g;
+    out.forces.row(neighbors[k]) -= g;
+    out.virials[static_cast<std::size_t>(structures[k])] += d.transpose() * g;
+  }
+  return out;
+}
+
 }  // namespace matnn::potentials

@@ -17,6 +17,8 @@
 #include <span>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "autodiff/tensor.hpp"
 #include "matnn/structure.hpp"
 
@@ -53,6 +55,16 @@ struct AtomGraph {
 /// and whatever Structure::validate() and the neighbour list throw.
 AtomGraph build_graph(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
                       ad::DType dtype);
+
+/// Forces and virials from the gradient of an energy with respect to the edge vectors,
+/// dE/d(edge_vectors) (n_edges x 3, row-major), by the chain rule through the definition above:
+///     forces_i = sum_{e: center i} g_e - sum_{e: neighbour i} g_e,
+///     virial[s]_ab = dE/d(strain[s])_ab = sum_{e in s} d_e,a g_e,b.
+struct EdgeGradientResult {
+  Positions forces;                      ///< n_atoms x 3, eV/Angstrom
+  std::vector<Eigen::Matrix3d> virials;  ///< per structure, eV
+};
+EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<const double> edge_gradient);
 
 /// Convenience for one structure.
 AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype);

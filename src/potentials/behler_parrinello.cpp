@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/elements.hpp"
 #include "matnn/error.hpp"
@@ -106,7 +107,28 @@ ad::Tensor BehlerParrinello::standardized_inputs(const AtomGraph& graph) const {
 }
 
 ad::Tensor BehlerParrinello::atomic_outputs(const AtomGraph& graph) {
-  const ad::Tensor x = symmetry_function_values(graph);
+  return outputs_from_features(symmetry_function_values(graph), graph);
+}
+
+AtomicEvaluation BehlerParrinello::evaluate(const AtomGraph& graph, std::span<const double> weights, bool gradient) {
+  check_graph(graph);
+  // The symmetry functions and their derivatives (the bulk of the work) bypass the engine; the
+  // networks, a few GEMMs on the (n_atoms, n_features) batch, still go through it.
+  const std::vector<double> features = functions_.values(graph);
+  ad::GradModeGuard record(gradient);
+  ad::Tensor x = ad::to(ad::from_vector(features, {graph.n_atoms, n_features()}), graph.dtype);
+  if (gradient) x.set_requires_grad(true);
+  const ad::Tensor outputs = outputs_from_features(x, graph);
+  AtomicEvaluation out;
+  out.outputs = outputs.to_vector();
+  if (gradient) {
+    const ad::Tensor feature_gradient = ad::grad({weighted_sum(outputs, weights)}, {x}, {}, false, true)[0];
+    out.edge_gradient = functions_.edge_gradient(graph, feature_gradient.to_vector());
+  }
+  return out;
+}
+
+ad::Tensor BehlerParrinello::outputs_from_features(const ad::Tensor& x, const AtomGraph& graph) {
   const std::int64_t n_atoms = graph.n_atoms;
   if (n_atoms == 0) return ad::zeros({0}, graph.dtype);
   // Atoms grouped by element; each group goes through its own network.

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
 #include "models/state_file.hpp"
@@ -67,27 +66,31 @@ PotentialResult Potential::compute(const Structure& structure, const ComputeRequ
   const AtomGraph graph = build_graph(structure, species_, cutoff(), dtype_);
   const auto n = static_cast<Eigen::Index>(structure.size());
   const bool want_stress = request.stress && structure.fully_periodic();
+  std::vector<double> weights(static_cast<std::size_t>(n), 1.0);
+  if (!request.energy_weights.empty()) {
+    if (request.energy_weights.size() != weights.size())
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "{} energy weights for {} atoms", request.energy_weights.size(), n);
+    weights.assign(request.energy_weights.begin(), request.energy_weights.end());
+  }
+  // The models see outputs; E_i = scale * output_i + shift, so the outputs' weights carry the scale.
+  std::vector<double> output_weights(weights);
+  for (double& w : output_weights) w *= scale_;
+  const bool gradient = request.forces || want_stress;
   std::vector<MemberResult> members;
-  for (std::size_t k = 0; k < members_.size(); ++k) {
-    ad::GradModeGuard record(request.forces || want_stress);
+  for (const auto& model : members_) {
     // compute() is logically const: members are only read. The engine's forward is non-const
     // because modules hand out parameter handles; nothing is written.
-    const ad::Tensor atomic = const_cast<Potential*>(this)->atomic_energies(k, graph);
-    const ad::Tensor energy = ad::sum(atomic);
+    const AtomicEvaluation evaluation = const_cast<PotentialModel&>(*model).evaluate(graph, output_weights, gradient);
     MemberResult r;
-    r.energy = energy.item();
-    const std::vector<double> e = atomic.to_vector();
-    r.energies = Eigen::Map<const Eigen::VectorXd>(e.data(), n);
-    if (request.forces || want_stress) {
-      std::vector<ad::Tensor> inputs{graph.positions};
-      if (want_stress) inputs.push_back(graph.strain);
-      const std::vector<ad::Tensor> grads = ad::grad({energy}, inputs, {}, false, true);
-      const std::vector<double> g = grads[0].to_vector();
-      r.forces = -Eigen::Map<const Positions>(g.data(), n, 3);
-      if (want_stress) {
-        const std::vector<double> v = grads[1].to_vector();
-        r.virial = Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>>(v.data());
-      }
+    r.energies.resize(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      r.energies[i] = scale_ * evaluation.outputs[static_cast<std::size_t>(i)] + shift_[static_cast<std::size_t>(graph.species[static_cast<std::size_t>(i)])];
+      r.energy += weights[static_cast<std::size_t>(i)] * r.energies[i];
+    }
+    if (gradient) {
+      EdgeGradientResult derivatives = forces_from_edge_gradient(graph, evaluation.edge_gradient);
+      r.forces = std::move(derivatives.forces);
+      r.virial = derivatives.virials.front();
     }
     members.push_back(std::move(r));
   }

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ struct PotentialResult {
 struct ComputeRequest {
   bool forces = true;
   bool stress = true;   ///< ignored (has_stress = false) when the structure is not fully periodic
+  /// Empty: E = sum of all atoms' energies. Otherwise one weight per atom, E = sum_i w_i E_i,
+  /// and forces and stress are those of that E: a domain-decomposed host passes 1 for its own
+  /// atoms and 0 for ghosts, whose energies are wrong (their environments are cut off).
+  /// Per-atom energies are reported for every atom either way.
+  std::span<const double> energy_weights{};
 };
 
 class Potential {

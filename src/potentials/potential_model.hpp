@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@
 #include "potentials/atom_graph.hpp"
 
 namespace matnn::potentials {
+
+/// What PotentialModel::evaluate() returns.
+struct AtomicEvaluation {
+  std::vector<double> outputs;        ///< one per atom
+  std::vector<double> edge_gradient;  ///< (n_edges, 3) row-major: d(sum_i w_i output_i) / d(edge_vectors); empty unless asked
+};
 
 class PotentialModel : public nn::Module {
  public:
@@ -33,10 +40,20 @@ class PotentialModel : public nn::Module {
   virtual nlohmann::json config() const = 0;
   /// One output per atom, shape (n_atoms), in the graph's dtype.
   virtual ad::Tensor atomic_outputs(const AtomGraph& graph) = 0;
+  /// Inference: the outputs and, when `gradient` is set, the gradient of sum_i weights_i output_i
+  /// with respect to every edge vector (forces and stress follow from it, atom_graph.hpp). The
+  /// default differentiates atomic_outputs() with the engine; an architecture may override it
+  /// with a hand-written pass that gives the same numbers faster (Behler-Parrinello does).
+  /// `weights` has one entry per atom.
+  virtual AtomicEvaluation evaluate(const AtomGraph& graph, std::span<const double> weights, bool gradient);
   /// Called once before training with a graph of (a sample of) the training structures, for
   /// models that standardise their inputs (Behler-Parrinello symmetry functions); the statistics
   /// must be kept as buffers so that model files carry them. Default: nothing to fit.
   virtual void fit_input_statistics(const AtomGraph& graph) { (void)graph; }
+
+ protected:
+  /// sum_i weights_i outputs_i, differentiable; fails unless there is one weight per output.
+  static ad::Tensor weighted_sum(const ad::Tensor& outputs, std::span<const double> weights);
 };
 
 /// Builds a model of `kind` from its config (as config() returns it, or as a user writes it in a

@@ -2,9 +2,11 @@
 set(MATNN_POTENTIAL_SOURCES
   atom_graph.cpp
   model_factory.cpp
+  potential_model.cpp
   potential.cpp
   md.cpp
   symmetry_functions.cpp
+  symmetry_functions_direct.cpp
   behler_parrinello.cpp
   nequip/irreps.cpp
   nequip/spherical_harmonics.cpp

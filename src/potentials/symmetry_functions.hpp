@@ -101,7 +101,20 @@ class SymmetryFunctions {
   /// cutoff (longer edges are dropped). Triplets are built once per call.
   ad::Tensor compute(const AtomGraph& graph) const;
 
+  /// The same functions evaluated directly in double precision, outside the autodiff engine
+  /// (symmetry_functions_direct.cpp): row-major (n_atoms, n_features). For inference.
+  std::vector<double> values(const AtomGraph& graph) const;
+  /// dE/d(edge_vectors), row-major (n_edges, 3), of an E whose gradient with respect to the
+  /// functions is `feature_gradient` (row-major (n_atoms, n_features)): the backward pass of
+  /// values(), contracted on the fly.
+  std::vector<double> edge_gradient(const AtomGraph& graph, const std::vector<double>& feature_gradient) const;
+
  private:
+  void cutoff_with_derivative(double r, double& fc, double& dfc) const noexcept;
+  /// Forward (features += G) or backward (edge_gradient = dG . dG/dv) over every center.
+  template <bool Backward>
+  void direct_pass(const AtomGraph& graph, const double* edge_vectors, double* features,
+                   const double* feature_gradient, double* edge_gradient) const;
   ad::Tensor cutoff_function(const ad::Tensor& r) const;
   ad::Tensor angular_terms(const ad::Tensor& vectors, const ad::Tensor& r, const ad::Tensor& fc,
                            const Triplets& triplets, std::int64_t n_atoms) const;

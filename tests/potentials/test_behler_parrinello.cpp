@@ -200,6 +200,95 @@ TEST(BehlerParrinelloFunctions, LongerGraphCutoffGivesTheSameFunctions) {
 
 // ---- (b) invariances -----------------------------------------------------------------------------
 
+// ---- (a') the direct inference path against the engine's -----------------------------------------
+
+// evaluate() (symmetry functions and their gradients by hand) must give the engine's numbers:
+// outputs and d(sum_i w_i out_i)/d(edge vectors), for any weights.
+void expect_direct_matches_engine(const json& config, const std::vector<const Structure*>& structures) {
+  auto model = fitted_model(config);
+  const AtomGraph g = build_graph(std::span<const Structure* const>(structures.data(), structures.size()), kCuAu,
+                                  model->cutoff(), f64);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-1.0, 2.0);
+  std::vector<double> weights(static_cast<std::size_t>(g.n_atoms));
+  for (double& w : weights) w = u(rng);
+
+  const std::vector<double> values = model->symmetry_functions().values(g);
+  const std::vector<double> engine_values = model->symmetry_function_values(g).to_vector();
+  ASSERT_EQ(values.size(), engine_values.size());
+  for (std::size_t k = 0; k < values.size(); ++k)
+    EXPECT_NEAR(values[k], engine_values[k], 1e-12 * (1 + std::abs(engine_values[k]))) << "feature " << k;
+
+  const AtomicEvaluation direct = model->evaluate(g, weights, true);
+  const AtomicEvaluation engine = model->PotentialModel::evaluate(g, weights, true);
+  ASSERT_EQ(direct.outputs.size(), engine.outputs.size());
+  for (std::size_t i = 0; i < direct.outputs.size(); ++i)
+    EXPECT_NEAR(direct.outputs[i], engine.outputs[i], 1e-10 * (1 + std::abs(engine.outputs[i]))) << "atom " << i;
+  ASSERT_EQ(direct.edge_gradient.size(), static_cast<std::size_t>(3 * g.n_edges));
+  ASSERT_EQ(engine.edge_gradient.size(), direct.edge_gradient.size());
+  double largest = 0;
+  for (double x : engine.edge_gradient) largest = std::max(largest, std::abs(x));
+  EXPECT_GT(largest, 1e-3);  // the comparison is not between zeros
+  for (std::size_t k = 0; k < direct.edge_gradient.size(); ++k)
+    EXPECT_NEAR(direct.edge_gradient[k], engine.edge_gradient[k], 1e-10 * (1 + largest)) << "edge entry " << k;
+
+  // Without a gradient: the same outputs, no gradient.
+  const AtomicEvaluation no_gradient = model->evaluate(g, weights, false);
+  EXPECT_EQ(no_gradient.outputs, direct.outputs);
+  EXPECT_TRUE(no_gradient.edge_gradient.empty());
+}
+
+// A straight, non-periodic Cu-Au-Cu chain: cos(theta) = -1 exactly, where (1 + lambda cos) vanishes.
+Structure linear_trimer() {
+  Structure s;
+  s.numbers = {29, 79, 29};
+  s.positions.resize(3, 3);
+  s.positions << 0.0, 0.0, 0.0, 2.4, 0.0, 0.0, 4.8, 0.0, 0.0;
+  return s;
+}
+
+TEST(BehlerParrinelloDirect, MatchesTheEngineNarrowPolynomial) {
+  const Structure a = alloy(40), b = alloy(41, 0.3), m = molecule(), l = slab(), t = linear_trimer();
+  expect_direct_matches_engine(small_config(), {&a, &b, &m, &l, &t});
+}
+
+TEST(BehlerParrinelloDirect, MatchesTheEngineWideCosineOddZeta) {
+  json config = small_config();
+  config["cutoff_function"] = "cosine";
+  config["angular"] = {{"type", "wide"}, {"zeta", {1, 3, 16}}, {"lambda", {-1}}, {"eta", {0.0, 0.3}}};
+  const Structure a = alloy(42), m = molecule(), t = linear_trimer();
+  expect_direct_matches_engine(config, {&a, &m, &t});
+}
+
+TEST(BehlerParrinelloDirect, MatchesTheEngineWithoutAngularFunctionsAndWithALongerGraphCutoff) {
+  json config = small_config();
+  config["angular"] = {{"zeta", json::array()}};
+  const Structure a = alloy(43);
+  expect_direct_matches_engine(config, {&a});
+  // A graph built with a longer cutoff than the model's: its extra edges get zero gradient.
+  auto model = fitted_model(small_config());
+  const AtomGraph g = build_graph(a, kCuAu, model->cutoff() + 1.5, f64);
+  const std::vector<double> weights(4, 1.0);
+  const AtomicEvaluation direct = model->evaluate(g, weights, true);
+  const AtomicEvaluation engine = model->PotentialModel::evaluate(g, weights, true);
+  for (std::size_t k = 0; k < direct.edge_gradient.size(); ++k)
+    EXPECT_NEAR(direct.edge_gradient[k], engine.edge_gradient[k], 1e-10) << k;
+}
+
+TEST(BehlerParrinelloDirect, AtomsWithoutNeighboursAndBadWeights) {
+  auto model = fitted_model(small_config());
+  Structure s;
+  s.numbers = {29, 79};
+  s.positions.resize(2, 3);
+  s.positions << 0.0, 0.0, 0.0, 20.0, 0.0, 0.0;
+  const AtomGraph g = build_graph(s, kCuAu, model->cutoff(), f64);
+  const AtomicEvaluation out = model->evaluate(g, std::vector<double>{1.0, 1.0}, true);
+  ASSERT_EQ(out.outputs.size(), 2u);
+  for (double o : out.outputs) EXPECT_TRUE(std::isfinite(o));
+  EXPECT_TRUE(out.edge_gradient.empty());
+  EXPECT_THROW(model->evaluate(g, std::vector<double>{1.0}, true), Error);
+}
+
 TEST(BehlerParrinello, EnergyIsInvariantUnderRotationTranslationPermutationAndImages) {
   auto model = fitted_model(small_config());
   const Structure s = alloy(4);

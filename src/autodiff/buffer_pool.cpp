@@ -1,0 +1,106 @@
+#include "autodiff/buffer_pool.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "matnn/error.hpp"
+
+namespace matnn::ad {
+namespace {
+
+constexpr std::size_t alignment = 64;
+
+// Rounds up to the next of 2^k, 1.25 2^k, 1.5 2^k, 1.75 2^k (multiples of the alignment).
+std::size_t size_class(std::size_t bytes) {
+  const std::size_t power = std::bit_floor(bytes);
+  const std::size_t quarter = power >= 4 * alignment ? power / 4 : alignment;
+  return (bytes + quarter - 1) / quarter * quarter;
+}
+
+std::size_t limit_from_environment() {
+  constexpr std::size_t default_mb = 2048;
+  const char* text = std::getenv("MATNN_TENSOR_CACHE_MB");
+  if (text == nullptr || *text == '\0') return default_mb << 20;
+  char* end = nullptr;
+  const unsigned long long mb = std::strtoull(text, &end, 10);
+  if (*end != '\0') return default_mb << 20;  // not a number: keep the default
+  return static_cast<std::size_t>(mb) << 20;
+}
+
+class Pool {
+ public:
+  void* take(std::size_t cls) {
+    std::lock_guard lock(mutex_);
+    auto it = idle_.find(cls);
+    if (it == idle_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    idle_bytes_ -= cls;
+    return p;
+  }
+
+  void give(void* p, std::size_t cls) {
+    {
+      std::lock_guard lock(mutex_);
+      if (idle_bytes_ + cls <= limit_) {
+        idle_[cls].push_back(p);
+        idle_bytes_ += cls;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+  void clear() noexcept {
+    std::lock_guard lock(mutex_);
+    for (auto& [cls, buffers] : idle_)
+      for (void* p : buffers) std::free(p);
+    idle_.clear();
+    idle_bytes_ = 0;
+  }
+
+  std::size_t idle_bytes() noexcept {
+    std::lock_guard lock(mutex_);
+    return idle_bytes_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::size_t, std::vector<void*>> idle_;
+  std::size_t idle_bytes_ = 0;
+  const std::size_t limit_ = limit_from_environment();
+};
+
+// Never destroyed: tensors held by other static objects may die after any static pool would.
+Pool& pool() {
+  static Pool* instance = new Pool;
+  return *instance;
+}
+
+void* allocate_aligned(std::size_t bytes) {
+  void* p = std::aligned_alloc(alignment, bytes);
+  if (p == nullptr) fail(MATNN_ERROR_OUT_OF_MEMORY, "tensor: cannot allocate {} bytes", bytes);
+  return p;
+}
+
+}  // namespace
+
+std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
+  bytes = std::max(alignment, (bytes + alignment - 1) / alignment * alignment);
+  if (bytes < min_pooled_bytes) return std::shared_ptr<void>(allocate_aligned(bytes), [](void* p) { std::free(p); });
+  const std::size_t cls = size_class(bytes);
+  void* p = pool().take(cls);
+  if (p == nullptr) p = allocate_aligned(cls);
+  return std::shared_ptr<void>(p, [cls](void* q) { pool().give(q, cls); });
+}
+
+void release_cached_buffers() noexcept { pool().clear(); }
+
+std::size_t cached_buffer_bytes() noexcept { return pool().idle_bytes(); }
+
+}  // namespace matnn::ad
