@@ -39,7 +39,7 @@ TEST(PotentialMd, NveWithATrainedPotentialConservesEnergy) {
   Structure s = records[0].structure;  // a 300 K snapshot of 32 copper atoms
   Positions v = maxwell_boltzmann_velocities(s, 300.0, 11);
   const double dt = 1.0;   // fs
-  const int steps = 1000;  // 1 ps
+  const int steps = 3000;  // 3 ps
   const auto samples = run_nve(potential, s, v, dt, steps, 20);
 
   // Drift: a straight-line fit of the total energy over time; fluctuation: its spread.
@@ -60,7 +60,7 @@ TEST(PotentialMd, NveWithATrainedPotentialConservesEnergy) {
               "T from %.0f K to %.0f K\n", steps, dt, s.size(), 1e3 * drift_per_atom, 1e3 * spread / n,
               samples.front().temperature, samples.back().temperature);
   // Velocity Verlet at 1 fs for metals: total-energy noise of order 0.1 meV/atom, no systematic drift.
-  EXPECT_LT(drift_per_atom, 1e-3);   // eV/atom over 1 ps
+  EXPECT_LT(drift_per_atom, 1e-3);   // eV/atom over 3 ps
   EXPECT_LT(spread / n, 5e-3);       // eV/atom
   std::filesystem::remove_all(dir);
 }
