@@ -1,7 +1,8 @@
 // Energy + forces of a periodic fcc copper solid with each potential architecture at its default
 // size (float32), for 64 and 4096 atoms on 1 and 2 threads. Reports the time per atom and the
 // dense (GEMM) floating-point work per atom, to set against the machine's sgemm peak measured by
-// bench_linear. Weights are untrained: the cost does not depend on their values.
+// bench_linear, and the neighbours and triplets per atom (the work of the Behler-Parrinello symmetry
+// functions, which are not GEMMs). Weights are untrained: the cost does not depend on their values.
 #include <omp.h>
 
 #include <benchmark/benchmark.h>
@@ -30,6 +31,25 @@ Structure fcc_copper(int nx, int ny, int nz) {
   return s;
 }
 
+// Edges (neighbours within the cutoff) and G4 triplets (pairs of neighbours j, k of one center
+// with r_jk < rc too) per atom: the work of the symmetry functions, which run outside the GEMMs.
+void count_neighbourhoods(benchmark::State& state, const Potential& potential, const Structure& s) {
+  const auto graph = matnn::potentials::build_graph(s, potential.species(), potential.cutoff(), matnn::ad::DType::f64);
+  const std::vector<double> v = graph.edge_vectors.to_vector();
+  const double rc2 = potential.cutoff() * potential.cutoff();
+  double triplets = 0;
+  for (std::int64_t i = 0; i < graph.n_atoms; ++i)
+    for (std::int64_t a = graph.center_offsets[i]; a < graph.center_offsets[i + 1]; ++a)
+      for (std::int64_t b = a + 1; b < graph.center_offsets[i + 1]; ++b) {
+        double d2 = 0;
+        for (int c = 0; c < 3; ++c) d2 += (v[3 * b + c] - v[3 * a + c]) * (v[3 * b + c] - v[3 * a + c]);
+        triplets += d2 < rc2 ? 1 : 0;
+      }
+  const auto n = static_cast<double>(graph.n_atoms);
+  state.counters["edges_per_atom"] = static_cast<double>(graph.n_edges) / n;
+  state.counters["triplets_per_atom"] = triplets / n;
+}
+
 void energy_and_forces(benchmark::State& state, const char* architecture) {
   const int atoms = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
@@ -49,6 +69,7 @@ void energy_and_forces(benchmark::State& state, const char* architecture) {
                                                      benchmark::Counter::OneK::kIs1000);
   state.counters["gemm_flop_per_atom"] = flops / static_cast<double>(state.iterations()) / n;
   state.counters["gemm_GFLOPs"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+  count_neighbourhoods(state, potential, s);
   state.SetLabel(std::string(architecture) + ", " + std::to_string(s.size()) + " atoms, " + std::to_string(threads) +
                  " thread(s)");
   omp_set_num_threads(2);

@@ -23,6 +23,10 @@ std::size_t size_class(std::size_t bytes) {
 }
 
 std::size_t limit_from_environment() {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer must see every free to report a use after free: nothing is recycled.
+  return 0;
+#endif
   constexpr std::size_t default_mb = 2048;
   const char* text = std::getenv("MATNN_TENSOR_CACHE_MB");
   if (text == nullptr || *text == '\0') return default_mb << 20;

@@ -9,7 +9,8 @@
 //
 // The pool holds at most a bounded number of idle bytes, 2 GiB by default or
 // MATNN_TENSOR_CACHE_MB from the environment (0 turns recycling off); a buffer that would exceed
-// it is freed. The pool is shared by all threads and guarded by a mutex.
+// it is freed. The pool is shared by all threads and guarded by a mutex. Builds with
+// AddressSanitizer recycle nothing, so that a use after free is still reported.
 #pragma once
 
 #include <cstddef>
