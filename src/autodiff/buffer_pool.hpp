@@ -7,9 +7,11 @@
 // therefore kept when their tensor dies and handed to the next request of the same size class
 // (size classes are powers of two split in four, so at most 25% of a buffer is slack).
 //
-// The pool holds at most a bounded number of idle bytes, 2 GiB by default or
-// MATNN_TENSOR_CACHE_MB from the environment (0 turns recycling off); a buffer that would exceed
-// it is freed. The pool is shared by all threads and guarded by a mutex. Builds with
+// The pool holds at most a bounded number of idle bytes, a quarter of the physical memory by
+// default or MATNN_TENSOR_CACHE_MB from the environment (0 turns recycling off); a buffer that
+// would exceed it is freed. Peak memory does not grow with the bound (a call reuses idle buffers
+// before it allocates); what grows is the memory held between calls, up to the working set of
+// the largest call. The pool is shared by all threads and guarded by a mutex. Builds with
 // AddressSanitizer recycle nothing, so that a use after free is still reported.
 #pragma once
 
