@@ -17,7 +17,7 @@ program fortran_misuse
   real(c_double) :: energy, energy_local, sigma, max_dev, deviation(4), values(2), sigmas(2)
   real(c_double), target :: positions_t(3, 4), energy_t
   integer(c_int), target :: numbers_t(4)
-  integer(c_int) :: ood(2)
+  integer(c_int) :: ood(2) = -1
   type(matnn_potential_results) :: results
   integer :: ierr, failures
 
@@ -103,6 +103,13 @@ program fortran_misuse
   call prop%predict_compositions([29_c_int, 28_c_int], reshape([1.0_c_double, 0.0_c_double, 0.5_c_double, &
                                  0.5_c_double], [2, 2]), values, sigmas=sigmas, ood=ood, status=ierr)
   call expect("predict two compositions", ierr, MATNN_SUCCESS)
+  if (any(sigmas < 0.0_c_double) .or. any(sigmas /= sigmas) .or. any(ood /= 0 .and. ood /= 1)) &
+    call failed("predict_compositions did not fill sigmas and ood")
+  call prop%predict_compositions([29_c_int, 28_c_int], reshape([1.0_c_double, 0.0_c_double, 0.5_c_double, &
+                                 0.5_c_double], [2, 2]), values, sigmas=sigmas(1:1), status=ierr)
+  call expect("sigmas of the wrong shape", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+  call prop%predict_structures([1_c_int, 1_c_int], [29_c_int, 28_c_int], values, ood=ood(1:1), status=ierr)
+  call expect("ood of the wrong shape", ierr, MATNN_ERROR_INVALID_ARGUMENT)
   if (len(prop%name()) == 0) call failed("the property model has no name")
   call prop%predict_compositions([29_c_int], reshape([-1.0_c_double, 1.0_c_double], [1, 2]), values, status=ierr)
   call expect("a negative fraction", ierr, MATNN_ERROR_INVALID_ARGUMENT)
