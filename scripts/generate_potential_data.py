@@ -40,19 +40,60 @@ Runs are reproducible: every random choice derives from --seed.
 Run with Debian's interpreter (it has ASE 3.22 and the LAMMPS Python module):
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py cu examples/data/cu_emt_md.extxyz
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py si examples/data/si_tersoff_md.extxyz
+
+Train/test/out-of-distribution sets (the two modes below write three files each into a folder):
+
+  cu-eam      copper with Mishin et al.'s EAM (Y. Mishin, M. J. Mehl, D. A. Papaconstantopoulos,
+              A. F. Voter and J. D. Kress, Phys. Rev. B 63, 224106 (2001)), LAMMPS's
+              Cu_mishin1.eam.alloy with pair_style eam/alloy. Why this one of the copper
+              potentials Debian ships: it was fitted to ab initio energies of many structures
+              *and* to the experimental lattice constant, cohesive energy, elastic constants,
+              phonon frequencies, vacancy formation and migration energies and stacking-fault
+              energies, so its bulk, defect and surface physics are realistic; it is the most
+              widely used reference EAM for Cu; and it is a plain setfl table (cutoff 5.507 A)
+              that LAMMPS evaluates exactly and quickly. (Cu_u3.eam, Foiles 1986, was fitted to
+              far fewer properties; Cu_zhou.eam.alloy is a generic alloy parametrisation;
+              Cu.meam, the SNAP/ACE/AGNI files are other model families.)
+  si-tersoff  silicon with the same Si.tersoff ("Si(B)") as the `si` mode, a richer set.
+
+  Each writes <dir>/<sys>_train.extxyz, <sys>_test.extxyz and <sys>_ood.extxyz (sys = cu_eam,
+  si_tersoff); --splits picks a subset. Cu: cubic fcc 2x2x2 cells (32 atoms); Si: diamond 2x2x2
+  (64 atoms), both at the potential's own equilibrium lattice constant (found by a scan here).
+  train: isolated_atom (one atom in a 20 A non-periodic box: the potential's isolated-atom
+         energy, E0), bulk_md (Langevin MD at 4 temperatures: Cu 300/600/900/1200 K, Si
+         300/600/900/1300 K), bulk_strained (random symmetric strain: isotropic part +-1.3 %
+         (volume +-4 %), diagonal +-2 %, off-diagonal +-1 %, rattle 0.01-0.05 A), bulk_sheared
+         (off-diagonal strain components +-6 %, diagonal +-1 %, rattle 0.03 A: non-orthogonal
+         cells), bulk_eos (isotropic linear strain on an even grid from -3 % to +3 %, rattle
+         0.01 A), vacancy_md (one vacancy, MD at 3 temperatures), slab_md (Cu (100) and (111),
+         Si (100) slabs, pbc T T F, vacuum along z, MD at 2 temperatures).
+  test:  the same kinds (no isolated atom) from independent seeds, plus bulk MD at a
+         temperature between the training ones (Cu 750 K, Si 1100 K); bulk_eos strains drawn
+         at random from the same range instead of the grid.
+  ood:   liquid (MD well above melting in a fixed cell, after melting at a higher temperature
+         first: Cu 2500 K in the equilibrium cell expanded by 5 % (volume +15.8 %; in the
+         crystal's own cell it stays solid), Si 3000 K in the equilibrium cell) and surface_ood
+         (a slab orientation not in training: Cu (110), Si (111)).
+  MD: 2 fs steps (1 fs for liquid Si), friction 0.02/fs, 1 ps of equilibration, snapshots every
+  200 fs (400 fs for liquid Cu). `temperature_K` on every MD snapshot; ids <prefix>-<split>-NNNN.
+
+  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py cu-eam examples/data/potentials
+  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py si-tersoff examples/data/potentials
 """
 import argparse
+import os
 import time
 
 import numpy as np
 from ase import Atoms, units
-from ase.build import bulk, fcc100, fcc111
+from ase.build import bulk, diamond100, diamond111, fcc100, fcc110, fcc111
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 
 SI_TERSOFF_FILE = "/usr/share/lammps/potentials/Si.tersoff"
+CU_EAM_FILE = "/usr/share/lammps/potentials/Cu_mishin1.eam.alloy"
 SI_LATTICE = 5.431  # Angstrom; Si.tersoff's stress there is -0.012 GPa, i.e. about its minimum
 
 # Tolerances of the consistency checks.
@@ -80,6 +121,14 @@ def tersoff_calculator():
     from ase.calculators.lammpslib import LAMMPSlib
     return LAMMPSlib(lmpcmds=["pair_style tersoff", f"pair_coeff * * {SI_TERSOFF_FILE} Si"],
                      atom_types={"Si": 1}, keep_alive=True, log_file=None)
+
+
+def eam_cu_calculator():
+    """LAMMPS's eam/alloy with Mishin et al.'s Cu_mishin1.eam.alloy, through LAMMPSlib (same
+    settings and reasons as tersoff_calculator)."""
+    from ase.calculators.lammpslib import LAMMPSlib
+    return LAMMPSlib(lmpcmds=["pair_style eam/alloy", f"pair_coeff * * {CU_EAM_FILE} Cu"],
+                     atom_types={"Cu": 1}, keep_alive=True, log_file=None)
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -212,6 +261,245 @@ def make_si(args, rng_for):
     return frames, tersoff_calculator
 
 
+# --------------------------------------------------------------------------- train/test/ood sets
+
+def equilibrium_lattice_constant(symbol, structure, calc_factory, guess):
+    """The potential's cubic lattice constant: a scan of +-3 % around `guess`, then a parabola
+    through 21 points 0.001 A apart around the scan's minimum (error well below 1e-4 A)."""
+    def energy(a):
+        atoms = bulk(symbol, structure, a=a, cubic=True)
+        atoms.calc = calc_factory()
+        return atoms.get_potential_energy()
+    coarse = np.linspace(0.97 * guess, 1.03 * guess, 31)
+    a1 = coarse[int(np.argmin([energy(a) for a in coarse]))]
+    fine = a1 + 0.001 * np.arange(-10, 11)
+    c = np.polyfit(fine, [energy(a) for a in fine], 2)
+    return -c[1] / (2 * c[0])
+
+
+def strained_cell(atoms, rng, iso, diag, off, rattle):
+    """The cell deformed by (1 + eps): eps = e I + diag(d) + symmetric off-diagonal parts, with
+    e uniform in +-iso (or exactly iso when it is a 1-tuple), d_i uniform in +-diag, off-diagonal
+    components uniform in +-off; then a Gaussian rattle of `rattle` A (a number, or a (lo, hi)
+    range to draw it from)."""
+    e = iso[0] if isinstance(iso, tuple) else rng.uniform(-iso, iso)
+    eps = np.diag(e + rng.uniform(-diag, diag, size=3))
+    for i, j in ((1, 2), (0, 2), (0, 1)):
+        eps[i, j] = eps[j, i] = rng.uniform(-off, off)
+    if isinstance(rattle, tuple):
+        rattle = rng.uniform(*rattle)
+    out = atoms.copy()
+    out.set_cell(out.cell @ (np.eye(3) + eps), scale_atoms=True)
+    out.rattle(stdev=rattle, seed=int(rng.integers(1 << 31)))
+    return out
+
+
+def liquid_snapshots(atoms, calc_factory, rng, temperature, premelt_temperature, n_premelt,
+                     n_snapshots, dt_fs, interval, n_equil):
+    """Langevin MD of a liquid in a fixed cell: `n_premelt` steps at `premelt_temperature` melt
+    the crystal (no superheating question), then `n_equil` steps at `temperature` and snapshots
+    every `interval` steps. Returns the snapshots and the mean-squared displacement (A^2) over
+    the production part, which shows that the sample stayed liquid (it diffuses)."""
+    atoms = bare(atoms)
+    atoms.calc = calc_factory()
+    MaxwellBoltzmannDistribution(atoms, temperature_K=premelt_temperature, rng=rng)
+    Stationary(atoms)
+    Langevin(atoms, dt_fs * units.fs, temperature_K=premelt_temperature,
+             friction=0.02 / units.fs, rng=rng, logfile=None).run(n_premelt)
+    dyn = Langevin(atoms, dt_fs * units.fs, temperature_K=temperature, friction=0.02 / units.fs,
+                   rng=rng, logfile=None)
+    dyn.run(n_equil)
+    start = atoms.get_positions()  # MD does not wrap, so these are unwrapped trajectories
+    frames = []
+    for _ in range(n_snapshots):
+        dyn.run(interval)
+        frame = labelled(atoms, calc_factory, True)
+        frame.info["temperature_K"] = float(temperature)
+        frames.append(frame)
+    msd = float(np.mean(np.sum((atoms.get_positions() - start) ** 2, axis=1)))
+    return frames, msd
+
+
+def spread(total, parts):
+    """`total` split into `parts` counts that differ by at most one (the first ones larger)."""
+    return [total // parts + (1 if k < total % parts else 0) for k in range(parts)]
+
+
+# The two systems of the train/test/ood sets. Counts are per split; md: bulk MD snapshots per
+# temperature; extra: (temperature, snapshots) of the test set's in-between temperature.
+SETS = {
+    "cu-eam": dict(
+        symbol="Cu", structure="fcc", guess=3.615, calc=eam_cu_calculator, stem="cu_eam",
+        prefix="cu-eam", index=2, dt=2.0, interval=100, n_equil=500,
+        md_temperatures=(300, 600, 900, 1200), extra_temperature=750,
+        vacancy_temperatures=(300, 600, 900), slab_temperatures=(300, 700),
+        slabs=lambda a: [("100", fcc100("Cu", size=(3, 3, 5), a=a, vacuum=7.0)),   # 45 atoms
+                         ("111", fcc111("Cu", size=(3, 3, 5), a=a, vacuum=7.0))],  # 45 atoms
+        ood_slabs=lambda a: [("110", fcc110("Cu", size=(2, 3, 7), a=a, vacuum=7.0))],  # 42
+        ood_slab_temperatures=(300, 700),
+        # In the crystal's own cell the 2500 K sample stays (or becomes again) solid: under
+        # 14 GPa of thermal pressure the melting point is higher. Liquid copper is ~15-20 %
+        # less dense than the 0 K crystal, so the cell is expanded by 5 % (volume +15.8 %).
+        liquid=dict(temperature=2500, premelt_temperature=4000, n_premelt=1000, dt=2.0,
+                    interval=200, n_equil=500, cell_scale=1.05),
+        counts={"train": dict(md=52, strained=70, sheared=50, eos=41, vacancy=60, slab=96),
+                "test": dict(md=10, extra=15, strained=16, sheared=12, eos=12, vacancy=24,
+                             slab=32),
+                "ood": dict(liquid=30, surface=24)}),
+    "si-tersoff": dict(
+        symbol="Si", structure="diamond", guess=5.431, calc=tersoff_calculator,
+        stem="si_tersoff", prefix="si-tersoff", index=3, dt=2.0, interval=100, n_equil=500,
+        md_temperatures=(300, 600, 900, 1300), extra_temperature=1100,
+        vacancy_temperatures=(600, 900, 1300), slab_temperatures=(300, 900),
+        slabs=lambda a: [("100", diamond100("Si", size=(4, 4, 6), a=a, vacuum=6.0))],  # 96
+        ood_slabs=lambda a: [("111", diamond111("Si", size=(4, 4, 6), a=a, vacuum=6.0))],  # 96
+        ood_slab_temperatures=(300, 900),
+        liquid=dict(temperature=3000, premelt_temperature=5000, n_premelt=2000, dt=1.0,
+                    interval=200, n_equil=1000, cell_scale=1.0),  # liquid Si is denser
+        counts={"train": dict(md=52, strained=70, sheared=50, eos=41, vacancy=60, slab=72),
+                "test": dict(md=10, extra=15, strained=16, sheared=12, eos=12, vacancy=24,
+                             slab=32),
+                "ood": dict(liquid=30, surface=24)}),
+}
+SPLITS = ("train", "test", "ood")
+
+
+def make_split(spec, split, a0, rng_for, scale=1.0, log=print):
+    """The labelled structures of one split of one system (see the module docstring)."""
+    calc = spec["calc"]
+    n = {k: max(1, int(round(v * scale))) for k, v in spec["counts"][split].items()}
+    cell = bulk(spec["symbol"], spec["structure"], a=a0, cubic=True).repeat(2)
+    dt, interval, n_equil = spec["dt"], spec["interval"], spec["n_equil"]
+    frames = []
+
+    def add(new, kind):
+        for f in new:
+            f.info["config_type"] = kind
+            frames.append(f)
+
+    def md(atoms, part, temperatures, total, kind, with_stress=True, k0=0):
+        for k, (temperature, count) in enumerate(zip(temperatures,
+                                                     spread(total, len(temperatures)))):
+            add(md_snapshots(atoms, calc, rng_for(part, k0 + k), temperature, count, dt,
+                             interval, n_equil, with_stress), kind)
+
+    if split == "ood":
+        liq = spec["liquid"]
+        liquid_cell = cell.copy()
+        liquid_cell.set_cell(cell.cell * liq["cell_scale"], scale_atoms=True)
+        snaps, msd = liquid_snapshots(liquid_cell, calc, rng_for("liquid", 0), liq["temperature"],
+                                      liq["premelt_temperature"], liq["n_premelt"], n["liquid"],
+                                      liq["dt"], liq["interval"], liq["n_equil"])
+        span_ps = n["liquid"] * liq["interval"] * liq["dt"] / 1000
+        log(f"{spec['stem']}: liquid at {liq['temperature']} K: mean-squared displacement "
+            f"{msd:.1f} A^2 over the {span_ps:g} ps of snapshots")
+        add(snaps, "liquid")
+        runs = [(slab, t) for _, slab in spec["ood_slabs"](a0)
+                for t in spec["ood_slab_temperatures"]]
+        for k, ((slab, t), count) in enumerate(zip(runs, spread(n["surface"], len(runs)))):
+            add(md_snapshots(slab, calc, rng_for("slab", k), t, count, dt, interval, n_equil,
+                             with_stress=False), "surface_ood")
+        return frames
+
+    if split == "train":
+        atom = Atoms(spec["symbol"], positions=[[10.0, 10.0, 10.0]], cell=[20.0, 20.0, 20.0],
+                     pbc=False)
+        add([labelled(atom, calc, with_stress=False)], "isolated_atom")
+    md(cell, "md", spec["md_temperatures"], n["md"] * len(spec["md_temperatures"]), "bulk_md")
+    if split == "test":
+        md(cell, "md", (spec["extra_temperature"],), n["extra"], "bulk_md",
+           k0=len(spec["md_temperatures"]))
+    rng = rng_for("strained", 0)
+    add([labelled(strained_cell(cell, rng, 0.013, 0.02, 0.01, (0.01, 0.05)), calc)
+         for _ in range(n["strained"])], "bulk_strained")
+    rng = rng_for("sheared", 0)
+    add([labelled(strained_cell(cell, rng, 0.0, 0.01, 0.06, 0.03), calc)
+         for _ in range(n["sheared"])], "bulk_sheared")
+    rng = rng_for("eos", 0)
+    if split == "train":
+        eos_strains = np.linspace(-0.03, 0.03, n["eos"])
+    else:
+        eos_strains = rng.uniform(-0.03, 0.03, size=n["eos"])
+    add([labelled(strained_cell(cell, rng, (float(e),), 0.0, 0.0, 0.01), calc)
+         for e in eos_strains], "bulk_eos")
+    vacancy = cell.copy()
+    del vacancy[0]
+    md(vacancy, "vacancy", spec["vacancy_temperatures"], n["vacancy"], "vacancy_md")
+    runs = [(slab, t) for _, slab in spec["slabs"](a0) for t in spec["slab_temperatures"]]
+    for k, ((slab, t), count) in enumerate(zip(runs, spread(n["slab"], len(runs)))):
+        add(md_snapshots(slab, calc, rng_for("slab", k), t, count, dt, interval, n_equil,
+                         with_stress=False), "slab_md")
+    return frames
+
+
+def summary(name, frames):
+    n_atoms = np.array([len(f) for f in frames])
+    energies = np.array([f.calc.results["energy"] for f in frames])
+    forces = np.concatenate([f.calc.results["forces"] for f in frames])
+    per_atom = energies / n_atoms
+    counts = {}
+    for f in frames:
+        counts[f.info["config_type"]] = counts.get(f.info["config_type"], 0) + 1
+    return (f"{name}: {len(frames)} structures "
+            f"({', '.join(f'{k} {v}' for k, v in counts.items())}), {n_atoms.sum()} atoms, "
+            f"E {energies.min():.3f}..{energies.max():.3f} eV "
+            f"({per_atom.min():.4f}..{per_atom.max():.4f} eV/atom), "
+            f"force RMS {np.sqrt(np.mean(forces ** 2)):.3f} eV/A, "
+            f"max |F| component {np.abs(forces).max():.2f} eV/A")
+
+
+def main_sets(args):
+    """Writes the train/test/ood files of args.system into the folder args.output."""
+    spec = SETS[args.system]
+    splits = [s.strip() for s in args.splits.split(",") if s.strip()]
+    for s in splits:
+        if s not in SPLITS:
+            raise SystemExit(f"unknown split {s!r} (choose from {', '.join(SPLITS)})")
+    os.makedirs(args.output, exist_ok=True)
+    tags = {"md": 1, "strained": 2, "vacancy": 3, "slab": 4, "check": 5, "sheared": 6,
+            "eos": 7, "liquid": 8}
+    start = time.time()
+    a0 = equilibrium_lattice_constant(spec["symbol"], spec["structure"], spec["calc"],
+                                      spec["guess"])
+    print(f"{args.system}: equilibrium lattice constant {a0:.5f} A")
+    n_check = 4 if args.check is None else args.check
+    for split in splits:
+        t0 = time.time()
+
+        def rng_for(part, k, _split=SPLITS.index(split)):
+            # Independent streams per system, split and part: test and ood never share a
+            # trajectory or a random strain with train.
+            return np.random.default_rng([args.seed, spec["index"], _split, tags[part], k])
+
+        frames = make_split(spec, split, a0, rng_for, args.scale)
+        for i, f in enumerate(frames):
+            info = {"id": f"{spec['prefix']}-{split}-{i:04d}",
+                    "config_type": f.info["config_type"]}
+            if "temperature_K" in f.info:
+                info["temperature_K"] = f.info["temperature_K"]
+            f.info.clear()
+            f.info.update(info)
+        generated = time.time() - t0
+        name = f"{spec['stem']}_{split}"
+        failures = run_checks(name, frames, spec["calc"], n_check, rng_for("check", 0),
+                              md_kinds=("bulk_md", "liquid"),
+                              kinds=("bulk_sheared", "slab_md", "surface_ood", "isolated_atom",
+                                     "bulk_strained"),
+                              rotate_kind="bulk_sheared")
+        if failures:
+            raise SystemExit(f"{name}: consistency check failed for {', '.join(failures)}")
+        path = os.path.join(args.output, f"{name}.extxyz")
+        write(path, frames, format="extxyz")
+        worst = file_check(path, frames)
+        print(f"{name}: file read back, max deviation from memory {worst:.1e}")
+        if worst > FILE_TOLERANCE:
+            raise SystemExit(f"{name}: written file differs from the labels in memory")
+        print(summary(name, frames) + f", generation {generated:.1f} s, "
+              f"total {time.time() - t0:.1f} s, {os.path.getsize(path)} bytes -> {path}",
+              flush=True)
+    print(f"{args.system}: all done in {time.time() - start:.1f} s")
+
+
 # --------------------------------------------------------------------------- checks
 
 def finite_difference_forces(atoms, calc_factory, h=1e-4):
@@ -262,16 +550,18 @@ def rotation_check(frame, calc_factory, rng):
     return de, df, ds
 
 
-def run_checks(name, frames, calc_factory, n_check, rng):
+def run_checks(name, frames, calc_factory, n_check, rng, md_kinds=("bulk_md",),
+               kinds=("bulk_strained", "slab_md"), rotate_kind="bulk_strained"):
     """Checks `n_check` structures: one of each of the most demanding kinds first (the hottest
-    MD snapshot, a strained non-orthogonal cell, a slab), then random ones."""
+    MD snapshot of `md_kinds`, then the first of each of `kinds`: a strained non-orthogonal cell,
+    a slab, ...), then random ones; and a rotated copy of the first `rotate_kind` cell."""
     failures = []
     picks = []
-    hottest = max((i for i, f in enumerate(frames) if f.info["config_type"] == "bulk_md"),
-                  key=lambda i: frames[i].info["temperature_K"])
-    picks.append(hottest)
+    hot = [i for i, f in enumerate(frames) if f.info["config_type"] in md_kinds]
+    if hot:
+        picks.append(max(hot, key=lambda i: frames[i].info["temperature_K"]))
     picks += [next(i for i, f in enumerate(frames) if f.info["config_type"] == kind)
-              for kind in ("bulk_strained", "slab_md")
+              for kind in kinds
               if any(f.info["config_type"] == kind for f in frames)]
     picks += [int(i) for i in rng.permutation(len(frames)) if int(i) not in picks]
     for i in picks[:n_check]:
@@ -283,7 +573,7 @@ def run_checks(name, frames, calc_factory, n_check, rng):
         print(text)
         if df > FORCE_TOLERANCE or (ds is not None and ds > STRESS_TOLERANCE):
             failures.append(frames[i].info["id"])
-    strained = next((f for f in frames if f.info["config_type"] == "bulk_strained"), None)
+    strained = next((f for f in frames if f.info["config_type"] == rotate_kind), None)
     if n_check > 0 and strained is not None:
         de, df, ds = rotation_check(strained, calc_factory, rng)
         print(f"{name}: rotated strained cell: |dE| = {de:.2e} eV, max |dF| = {df:.2e} eV/A, "
@@ -312,8 +602,11 @@ def file_check(path, frames):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("system", choices=["cu", "si"], help="cu: Cu with EMT; si: Si with Tersoff")
-    parser.add_argument("output", help="extended XYZ file to write")
+    parser.add_argument("system", choices=["cu", "si", *SETS],
+                        help="cu: Cu with EMT; si: Si with Tersoff (one file each); cu-eam: Cu "
+                             "with Mishin's EAM, si-tersoff: Si with Tersoff (train/test/ood)")
+    parser.add_argument("output", help="cu, si: extended XYZ file to write; cu-eam, si-tersoff: "
+                                       "folder for the three files")
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--md-per-temperature", type=int, default=None,
                         help="bulk MD snapshots per temperature (default 32)")
@@ -323,9 +616,19 @@ def main():
     parser.add_argument("--slab", type=int, default=None, help="cu only: slab snapshots (default 48)")
     parser.add_argument("--interval", type=int, default=None,
                         help="MD steps between snapshots (default cu 15 steps of 5 fs, si 50 of 2 fs)")
-    parser.add_argument("--check", type=int, default=2,
-                        help="structures to check against finite differences (0: none)")
+    parser.add_argument("--check", type=int, default=None,
+                        help="structures to check against finite differences (0: none; "
+                             "default 2 for cu and si, 4 per file for the train/test/ood sets)")
+    parser.add_argument("--splits", default="train,test,ood",
+                        help="cu-eam, si-tersoff: which files to write (default all three)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="cu-eam, si-tersoff: multiply every count (for quick trial runs)")
     args = parser.parse_args()
+    if args.system in SETS:
+        main_sets(args)
+        return
+    if args.check is None:
+        args.check = 2
 
     start = time.time()
     tags = {"md": 1, "strained": 2, "vacancy": 3, "slab": 4, "check": 5}
