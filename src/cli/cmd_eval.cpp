@@ -10,15 +10,37 @@
 namespace matnn::cli {
 namespace {
 
+// One row per config_type: structures, energy MAE/RMSE, force MAE/RMSE, stress MAE.
+void print_config_type_table(const std::map<std::string, std::map<std::string, double>>& by_type) {
+  if (by_type.empty()) return;
+  fmt::print("  by config_type:\n  {:<18} {:>5} {:>11} {:>12} {:>10} {:>11} {:>11}\n", "config_type", "n", "E MAE",
+             "E RMSE", "F MAE", "F RMSE", "S MAE");
+  fmt::print("  {:<18} {:>5} {:>11} {:>12} {:>10} {:>11} {:>11}\n", "", "", "meV/atom", "meV/atom", "meV/A", "meV/A", "GPa");
+  for (const auto& [type, m] : by_type) {
+    auto cell = [&](const char* key, int width) {
+      const auto it = m.find(key);
+      return it == m.end() ? fmt::format("{:>{}}", "-", width) : fmt::format("{:>{}.4g}", it->second, width);
+    };
+    fmt::print("  {:<18} {:>5} {} {} {} {} {}\n", type, m.at("n"), cell("energy_mae_meV_atom", 11),
+               cell("energy_rmse_meV_atom", 12), cell("force_mae_meV_A", 10), cell("force_rmse_meV_A", 11),
+               cell("stress_mae_GPa", 11));
+  }
+}
+
 struct EvalOptions {
   std::string model, dataset, subset = "all";
 };
 
 void run_eval(const EvalOptions& o) {
   if (models::read_model_kind(o.model) == potentials::Potential::file_kind) {
-    const auto metrics = workflows::evaluate_potential(o.model, o.dataset, o.subset);
+    const workflows::PotentialEvaluation evaluation = workflows::evaluate_potential(o.model, o.dataset, o.subset);
     fmt::print("potential {} on {} ({} subset):\n", o.model, o.dataset, o.subset);
-    print_metric_table(metrics);
+    print_metric_table(evaluation.overall);
+    print_config_type_table(evaluation.by_config_type);
+    if (!evaluation.uncertainty.empty()) {
+      fmt::print("  ensemble uncertainty against the error (Spearman rank correlation per structure):\n");
+      print_metric_table(evaluation.uncertainty);
+    }
     return;
   }
   const models::CompositionModel model = models::CompositionModel::load(o.model);

@@ -1,6 +1,7 @@
 #include "train/config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -101,8 +102,24 @@ std::string ConfigSection::required_string(const std::string& key) const {
 double ConfigSection::number(const std::string& key, double fallback) const {
   const Json* v = value(key);
   if (!v) return fallback;
-  if (!v->is_number()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be a number, got {}", key_path(key), v->dump());
+  if (!v->is_number() || !std::isfinite(v->get<double>())) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be a finite number, got {}", key_path(key), v->dump());
+  }
   return v->get<double>();
+}
+
+std::map<std::string, double> ConfigSection::number_map(const std::string& key) const {
+  const Json* v = value(key);
+  if (!v) return {};
+  if (!v->is_object()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{} must be a mapping of names to numbers, got {}", key_path(key), v->dump());
+  std::map<std::string, double> out;
+  for (const auto& [name, x] : v->items()) {
+    if (!x.is_number() || !std::isfinite(x.get<double>())) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "{}.{} must be a finite number, got {}", key_path(key), name, x.dump());
+    }
+    out[name] = x.get<double>();
+  }
+  return out;
 }
 
 double ConfigSection::positive(const std::string& key, double fallback, bool allow_zero) const {

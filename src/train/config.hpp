@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ class ConfigSection {
   std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t min_value) const;
   bool boolean(const std::string& key, bool fallback) const;
   std::vector<std::int64_t> integers(const std::string& key, const std::vector<std::int64_t>& fallback) const;
+  /// A mapping of names to finite numbers ({} when absent), e.g. per-config_type weights.
+  std::map<std::string, double> number_map(const std::string& key) const;
+  /// The value of a key that may take several shapes (nullptr when absent); the caller checks it.
+  const Json* raw(const std::string& key) const { return value(key); }
   /// A sub-section ({} when absent).
   ConfigSection section(const std::string& key) const;
   /// Throws MATNN_ERROR_INVALID_ARGUMENT naming any key of this section that was never read.

@@ -59,7 +59,28 @@ Json options_signature(const TrainerOptions& o) {
   // What must match for a checkpoint to belong to this run. Epoch count and paths may change.
   return {{"batch_size", o.batch_size}, {"clip_norm", o.clip_norm}, {"ema_decay", o.ema_decay},
           {"l2", o.l2},                 {"seed", o.seed},           {"optimizer", o.optimizer},
-          {"schedule", o.schedule}};
+          {"schedule", o.schedule},     {"frozen", o.frozen}};
+}
+
+nn::NamedTensors trained_parameters(const nn::NamedTensors& all, const std::vector<std::string>& frozen) {
+  if (frozen.empty()) return all;
+  nn::NamedTensors out;
+  std::vector<bool> used(frozen.size(), false);
+  for (const auto& [name, tensor] : all) {
+    bool keep = true;
+    for (std::size_t k = 0; k < frozen.size(); ++k) {
+      if (name.starts_with(frozen[k])) {
+        keep = false;
+        used[k] = true;
+      }
+    }
+    if (keep) out.emplace_back(name, tensor);
+  }
+  for (std::size_t k = 0; k < frozen.size(); ++k) {
+    if (!used[k]) fail(MATNN_ERROR_INVALID_ARGUMENT, "frozen prefix \"{}\" matches no parameter of the model", frozen[k]);
+  }
+  if (out.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "every parameter is frozen: nothing to train");
+  return out;
 }
 
 }  // namespace
@@ -96,7 +117,7 @@ Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {
 TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& on_epoch,
                          const models::StateFile& checkpoint_extra) {
   nn::Module& module = task.module();
-  const nn::NamedTensors params = module.named_parameters();
+  const nn::NamedTensors params = trained_parameters(module.named_parameters(), options_.frozen);
   const std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(options_.optimizer, params);
   const std::unique_ptr<nn::LrSchedule> schedule =
       make_schedule(options_.schedule, optimizer->learning_rate(), options_.epochs);
@@ -137,6 +158,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
   int epochs_timed = 0;
   for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    task.begin_epoch(epoch);
     module.train();
     std::uint64_t dropout_counter = 0;
     reseed_dropout(module, options_.seed, epoch, dropout_counter);

@@ -36,6 +36,9 @@ class TrainingTask {
   virtual std::map<std::string, double> validate() = 0;
   /// The trained module.
   virtual nn::Module& module() = 0;
+  /// Called before every epoch, also after a resume, so a task whose loss changes during the
+  /// run (loss weights raised late, as in MACE's second stage) is a function of the epoch only.
+  virtual void begin_epoch(int /*epoch*/) {}
 };
 
 /// Settings of a run; from_config() reads them from the "training", "optimizer" and "schedule"
@@ -54,6 +57,9 @@ struct TrainerOptions {
   std::string log_path;             ///< CSV log; empty: none
   bool print_progress = true;
   std::string label;                ///< prefix of progress lines, e.g. "member 2/5"
+  /// Parameters whose dotted name starts with one of these are not trained (fine-tuning with
+  /// frozen parts). A prefix that matches no parameter is an error.
+  std::vector<std::string> frozen;
 
   static TrainerOptions from_config(const ConfigSection& training, const Json& optimizer, const Json& schedule);
 };

@@ -1,0 +1,168 @@
+#include "workflows/potential_errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "workflows/reference_energies.hpp"
+
+namespace matnn::workflows {
+namespace {
+
+std::vector<double> ranks(const std::vector<double>& x) {
+  std::vector<std::size_t> order(x.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+  std::vector<double> r(x.size());
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) ++j;
+    const double average = 0.5 * static_cast<double>(i + j);
+    for (std::size_t k = i; k <= j; ++k) r[order[k]] = average;
+    i = j + 1;
+  }
+  return r;
+}
+
+}  // namespace
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.size() < 3) return 0.0;
+  const std::vector<double> ra = ranks(a), rb = ranks(b);
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / n, mb = std::accumulate(rb.begin(), rb.end(), 0.0) / n;
+  double cov = 0, va = 0, vb = 0;
+  for (std::size_t i = 0; i < ra.size(); ++i) {
+    cov += (ra[i] - ma) * (rb[i] - mb);
+    va += (ra[i] - ma) * (ra[i] - ma);
+    vb += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return va > 0 && vb > 0 ? cov / std::sqrt(va * vb) : 0.0;
+}
+
+void PotentialErrors::add_energy(double predicted, double reference, std::size_t n_atoms) {
+  const double d = (predicted - reference) / static_cast<double>(n_atoms);
+  energy_abs_ += std::abs(d);
+  energy_sq_ += d * d;
+  ++energies_;
+}
+
+void PotentialErrors::add_forces(const Positions& predicted, const AtomValues& reference) {
+  const Eigen::MatrixXd d = predicted - reference;
+  force_abs_ += d.cwiseAbs().sum();
+  force_sq_ += d.squaredNorm();
+  force_components_ += static_cast<std::size_t>(d.size());
+}
+
+void PotentialErrors::add_stress(const std::array<double, 6>& predicted, const std::vector<double>& reference) {
+  for (std::size_t k = 0; k < 6; ++k) {
+    const double d = predicted[k] - reference[k];
+    stress_abs_ += std::abs(d);
+    stress_sq_ += d * d;
+  }
+  stress_components_ += 6;
+}
+
+void PotentialErrors::add_batch(const std::vector<const Record*>& records, const ad::Tensor& energies,
+                                const ad::Tensor& forces, const ad::Tensor& stress,
+                                const std::vector<std::int64_t>& atom_offsets) {
+  const std::vector<double> e = energies.to_vector(), f = forces.to_vector(), s = stress.to_vector();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const Record& r = *records[i];
+    if (const auto energy = r.energy()) add_energy(e[i], *energy, r.structure.size());
+    if (const AtomValues* reference = r.forces()) {
+      const auto first = static_cast<std::size_t>(atom_offsets[i]);
+      add_forces(Eigen::Map<const Positions>(f.data() + 3 * first, reference->rows(), 3), *reference);
+    }
+    if (const std::vector<double>* reference = r.stress(); reference && r.structure.fully_periodic()) {
+      std::array<double, 6> predicted{};
+      for (std::size_t k = 0; k < 6; ++k) predicted[k] = s[6 * i + k];
+      add_stress(predicted, *reference);
+    }
+  }
+}
+
+std::map<std::string, double> PotentialErrors::metrics() const {
+  std::map<std::string, double> out;
+  if (energies_ > 0) {
+    out["energy_mae_meV_atom"] = 1000.0 * energy_abs_ / static_cast<double>(energies_);
+    out["energy_rmse_meV_atom"] = 1000.0 * std::sqrt(energy_sq_ / static_cast<double>(energies_));
+  }
+  if (force_components_ > 0) {
+    out["force_mae_meV_A"] = 1000.0 * force_abs_ / static_cast<double>(force_components_);
+    out["force_rmse_meV_A"] = 1000.0 * std::sqrt(force_sq_ / static_cast<double>(force_components_));
+  }
+  if (stress_components_ > 0) {
+    const double n = static_cast<double>(stress_components_);
+    out["stress_mae_GPa"] = potentials::ev_per_a3_in_gpa * stress_abs_ / n;
+    out["stress_rmse_GPa"] = potentials::ev_per_a3_in_gpa * std::sqrt(stress_sq_ / n);
+  }
+  return out;
+}
+
+PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, std::span<const Record> records,
+                                          const std::vector<std::size_t>& rows) {
+  PotentialErrors all;
+  std::map<std::string, PotentialErrors> by_type;
+  std::map<std::string, std::size_t> count_by_type;
+  bool any_type = false;
+  std::vector<double> energy_error, energy_sigma, force_mae, force_deviation;
+  std::size_t n = 0;
+  auto add = [&](const Record& r) {
+    if (is_isolated_atom(r)) return;
+    ++n;
+    const auto result = potential.compute(r.structure, {.forces = r.forces() != nullptr, .stress = r.stress() != nullptr});
+    const auto tag = r.tags.find("config_type");
+    any_type = any_type || tag != r.tags.end();
+    const std::string type = tag == r.tags.end() ? "-" : tag->second;
+    PotentialErrors& group = by_type[type];
+    ++count_by_type[type];
+    const auto atoms = static_cast<double>(r.structure.size());
+    if (const auto e = r.energy()) {
+      all.add_energy(result.energy, *e, r.structure.size());
+      group.add_energy(result.energy, *e, r.structure.size());
+      energy_error.push_back(std::abs(result.energy - *e) / atoms);
+      energy_sigma.push_back(result.energy_sigma / atoms);
+    }
+    if (const AtomValues* f = r.forces()) {
+      all.add_forces(result.forces, *f);
+      group.add_forces(result.forces, *f);
+      force_mae.push_back((result.forces - *f).cwiseAbs().mean());
+      force_deviation.push_back(result.force_deviation.size() > 0 ? result.force_deviation.mean() : 0.0);
+    }
+    if (const auto* s = r.stress(); s && result.has_stress) {
+      all.add_stress(result.stress, *s);
+      group.add_stress(result.stress, *s);
+    }
+  };
+  if (rows.empty()) {
+    for (const Record& r : records) add(r);
+  } else {
+    for (std::size_t i : rows) add(records[i]);
+  }
+  PotentialEvaluation out;
+  out.overall = all.metrics();
+  out.overall["n"] = static_cast<double>(n);
+  if (any_type) {
+    for (const auto& [type, errors] : by_type) {
+      out.by_config_type[type] = errors.metrics();
+      out.by_config_type[type]["n"] = static_cast<double>(count_by_type[type]);
+    }
+  }
+  if (potential.ensemble_size() > 1) {
+    auto mean = [](const std::vector<double>& v) {
+      return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    };
+    if (!energy_error.empty()) {
+      out.uncertainty["energy_sigma_spearman"] = spearman(energy_sigma, energy_error);
+      out.uncertainty["energy_sigma_mean_meV_atom"] = 1000.0 * mean(energy_sigma);
+    }
+    if (!force_mae.empty()) {
+      out.uncertainty["force_deviation_spearman"] = spearman(force_deviation, force_mae);
+      out.uncertainty["force_deviation_mean_meV_A"] = 1000.0 * mean(force_deviation);
+    }
+  }
+  return out;
+}
+
+}  // namespace matnn::workflows

@@ -1,0 +1,54 @@
+// Errors of a potential against reference labels: overall, per config_type, and, for an
+// ensemble, how well its uncertainty tracks the error.
+#pragma once
+
+#include <array>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+#include "matnn/record.hpp"
+#include "potentials/potential.hpp"
+
+namespace matnn::workflows {
+
+/// Error sums; metrics() reports energy MAE/RMSE in meV/atom, force MAE/RMSE in meV/Angstrom
+/// (per component) and stress MAE/RMSE in GPa, each over the structures that carry that label.
+class PotentialErrors {
+ public:
+  void add_energy(double predicted, double reference, std::size_t n_atoms);
+  void add_forces(const Positions& predicted, const AtomValues& reference);
+  void add_stress(const std::array<double, 6>& predicted, const std::vector<double>& reference);
+  /// The errors of a training batch: energies (S), forces (N, 3) and stress (S, 6) as tensors.
+  void add_batch(const std::vector<const Record*>& records, const ad::Tensor& energies, const ad::Tensor& forces,
+                 const ad::Tensor& stress, const std::vector<std::int64_t>& atom_offsets);
+  std::map<std::string, double> metrics() const;
+
+ private:
+  double energy_abs_ = 0, energy_sq_ = 0, force_abs_ = 0, force_sq_ = 0, stress_abs_ = 0, stress_sq_ = 0;
+  std::size_t energies_ = 0, force_components_ = 0, stress_components_ = 0;
+};
+
+struct PotentialEvaluation {
+  std::map<std::string, double> overall;  ///< metrics() of every structure, plus "n"
+  /// The same per config_type tag (structures without one under "-"); empty when no structure
+  /// has a config_type.
+  std::map<std::string, std::map<std::string, double>> by_config_type;
+  /// Ensembles only: Spearman rank correlation of the energy sigma with |energy error| per atom
+  /// and of the mean force deviation with the force MAE per structure ("energy_sigma_spearman",
+  /// "force_deviation_spearman"), mean sigma and deviation.
+  std::map<std::string, double> uncertainty;
+};
+
+/// Errors of the ensemble mean (Potential::compute, the path hosts call) on `records` (all when
+/// `rows` is empty). Isolated-atom frames (reference_energies.hpp) are skipped.
+PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, std::span<const Record> records,
+                                          const std::vector<std::size_t>& rows = {});
+
+/// Spearman's rank correlation of two equally long samples (average ranks for ties; 0 when
+/// either is constant or shorter than 3).
+double spearman(const std::vector<double>& a, const std::vector<double>& b);
+
+}  // namespace matnn::workflows

@@ -1,0 +1,156 @@
+#include "workflows/potential_task.hpp"
+
+#include "autodiff/graph.hpp"
+#include "autodiff/ops.hpp"
+#include "nn/losses.hpp"
+#include "workflows/potential_errors.hpp"
+
+namespace matnn::workflows {
+namespace {
+
+ad::Tensor tensor(const std::vector<double>& v, const ad::Shape& shape, ad::DType dtype) {
+  if (dtype == ad::DType::f64) return ad::from_vector(v, shape);
+  return ad::from_vector(std::vector<float>(v.begin(), v.end()), shape);
+}
+
+}  // namespace
+
+// Reference labels of a batch as tensors. A weight is c_s where the label exists and 0 where it
+// is missing; the mask sums count the labelled entries, so that config_type weights scale a
+// structure's share of the loss instead of cancelling in a weighted mean.
+struct PotentialTask::Targets {
+  ad::Tensor energy_per_atom, energy_weight, atoms_per_structure;  // (S)
+  ad::Tensor forces, forces_weight;                                // (N, 3), (N, 1)
+  ad::Tensor stress, stress_weight;                                // (S, 6), (S, 1)
+  double energy_mask = 0, forces_mask = 0, stress_mask = 0;
+
+  Targets(const std::vector<const Record*>& records, const PotentialRecipe& recipe, ad::DType dtype) {
+    std::vector<double> e, ew, n, f, fw, s, sw;
+    for (const Record* r : records) {
+      const double c = recipe.structure_weight(*r);
+      const auto atoms = static_cast<double>(r->structure.size());
+      const auto energy = r->energy();
+      e.push_back(energy ? *energy / atoms : 0.0);
+      ew.push_back(energy ? c : 0.0);
+      energy_mask += energy ? 1.0 : 0.0;
+      n.push_back(atoms);
+      const AtomValues* reference_forces = r->forces();
+      for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(r->structure.size()); ++i) {
+        for (int k = 0; k < 3; ++k) f.push_back(reference_forces ? (*reference_forces)(i, k) : 0.0);
+        fw.push_back(reference_forces ? c : 0.0);
+        forces_mask += reference_forces ? 3.0 : 0.0;
+      }
+      const std::vector<double>* reference_stress = r->stress();
+      const bool use_stress = reference_stress && r->structure.fully_periodic();
+      for (std::size_t k = 0; k < 6; ++k) s.push_back(use_stress ? (*reference_stress)[k] : 0.0);
+      sw.push_back(use_stress ? c : 0.0);
+      stress_mask += use_stress ? 6.0 : 0.0;
+    }
+    const auto ns = static_cast<std::int64_t>(records.size());
+    const auto na = static_cast<std::int64_t>(fw.size());
+    energy_per_atom = tensor(e, {ns}, dtype);
+    energy_weight = tensor(ew, {ns}, dtype);
+    atoms_per_structure = tensor(n, {ns}, dtype);
+    forces = tensor(f, {na, 3}, dtype);
+    forces_weight = tensor(fw, {na, 1}, dtype);
+    stress = tensor(s, {ns, 6}, dtype);
+    stress_weight = tensor(sw, {ns, 1}, dtype);
+  }
+};
+
+ad::Tensor voigt_stress(const ad::Tensor& virial, const std::vector<double>& volumes, ad::DType dtype) {
+  std::vector<double> inverse_volume;
+  for (double v : volumes) inverse_volume.push_back(v > 0 ? 1.0 / v : 0.0);
+  const auto ns = static_cast<std::int64_t>(volumes.size());
+  const ad::Tensor flat = ad::reshape(virial, {ns, 9});
+  auto column = [&](int a, int b) {
+    return ad::mul(ad::add(ad::slice(flat, 1, 3 * a + b, 3 * a + b + 1), ad::slice(flat, 1, 3 * b + a, 3 * b + a + 1)), 0.5);
+  };
+  const ad::Tensor voigt = ad::concat({column(0, 0), column(1, 1), column(2, 2), column(1, 2), column(0, 2), column(0, 1)}, 1);
+  return ad::mul(voigt, tensor(inverse_volume, {ns, 1}, dtype));
+}
+
+PotentialTask::PotentialTask(potentials::Potential& potential, std::size_t member, const std::vector<Record>& records,
+                             const data::Split& split, std::size_t batch_size, const PotentialRecipe& recipe,
+                             double stress_scale)
+    : potential_(potential),
+      member_(member),
+      records_(records),
+      split_(split),
+      batch_size_(batch_size),
+      recipe_(recipe),
+      weights_(recipe.weights),
+      stress_scale_(stress_scale) {}
+
+ad::Tensor PotentialTask::batch_loss(std::span<const std::size_t> batch) {
+  std::vector<std::size_t> rows;
+  for (std::size_t b : batch) rows.push_back(split_.train[b]);
+  return loss(rows, weights_, true, nullptr);
+}
+
+std::map<std::string, double> PotentialTask::validate() {
+  if (split_.validation.empty()) return {};
+  ad::GradModeGuard record(true);  // forces need the forward graph even when not training
+  PotentialErrors errors;
+  double loss_sum = 0.0;
+  for (std::size_t begin = 0; begin < split_.validation.size(); begin += batch_size_) {
+    const std::size_t end = std::min(split_.validation.size(), begin + batch_size_);
+    const std::vector<std::size_t> rows(split_.validation.begin() + static_cast<std::ptrdiff_t>(begin),
+                                        split_.validation.begin() + static_cast<std::ptrdiff_t>(end));
+    loss_sum += loss(rows, recipe_.final_weights(), false, &errors).item() * static_cast<double>(rows.size());
+  }
+  std::map<std::string, double> out = errors.metrics();
+  out["loss"] = loss_sum / static_cast<double>(split_.validation.size());
+  return out;
+}
+
+ad::Tensor PotentialTask::loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
+                               PotentialErrors* errors) {
+  std::vector<const Structure*> structures;
+  std::vector<const Record*> records;
+  for (std::size_t r : rows) {
+    structures.push_back(&records_[r].structure);
+    records.push_back(&records_[r]);
+  }
+  const ad::DType dtype = potential_.dtype();
+  const potentials::AtomGraph g = potentials::build_graph(structures, potential_.species(), potential_.cutoff(), dtype);
+  const Targets t(records, recipe_, dtype);
+  const ad::Tensor energies = potential_.structure_energies(member_, g);
+  const double scale = potential_.scale();
+
+  const ad::Tensor per_atom = ad::div(energies, t.atoms_per_structure);
+  ad::Tensor total = ad::mul(term(per_atom, t.energy_per_atom, t.energy_weight, t.energy_mask, scale), weights.energy);
+  const bool want_forces = weights.forces > 0 && t.forces_mask > 0;
+  const bool want_stress = weights.stress > 0 && t.stress_mask > 0;
+  if (want_forces || want_stress || errors) {
+    std::vector<ad::Tensor> inputs{g.positions, g.strain};
+    const auto grads = ad::grad({ad::sum(energies)}, inputs, {}, create_graph, true);
+    const ad::Tensor forces = ad::neg(grads[0]);
+    const ad::Tensor stress = voigt_stress(grads[1], g.volumes, dtype);
+    if (want_forces) {
+      total = ad::add(total, ad::mul(term(forces, t.forces, t.forces_weight, t.forces_mask, scale), weights.forces));
+    }
+    if (want_stress) {
+      total = ad::add(total, ad::mul(term(stress, t.stress, t.stress_weight, t.stress_mask, scale * stress_scale_),
+                                     weights.stress));
+    }
+    if (errors) errors->add_batch(records, energies, forces, stress, g.atom_offsets);
+  }
+  return total;
+}
+
+ad::Tensor PotentialTask::term(const ad::Tensor& predicted, const ad::Tensor& target, const ad::Tensor& weight,
+                               double mask_sum, double unit) const {
+  const ad::Tensor p = ad::div(predicted, unit), y = ad::div(target, unit);
+  const ad::Tensor w = ad::broadcast_to(weight, predicted.shape());
+  const ad::Tensor mean = recipe_.huber ? nn::huber_loss(p, y, recipe_.huber_delta, w) : nn::mse_loss(p, y, w);
+  // The losses divide by sum(w); rescale so that the mean is over the labelled entries instead.
+  const std::vector<double> wv = weight.to_vector();
+  double weight_sum = 0.0;
+  for (double x : wv) weight_sum += x;
+  weight_sum *= static_cast<double>(predicted.numel()) / static_cast<double>(std::max<std::size_t>(wv.size(), 1));
+  if (mask_sum <= 0 || weight_sum <= 0) return mean;
+  return ad::mul(mean, weight_sum / mask_sum);
+}
+
+}  // namespace matnn::workflows

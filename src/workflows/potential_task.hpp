@@ -1,0 +1,51 @@
+// One ensemble member of a potential as a training task for the shared Trainer: mini-batch
+// losses of energies, forces and stresses (the recipe of potential_recipe.hpp), and validation
+// errors measured with the recipe's final loss weights.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "data/splits.hpp"
+#include "matnn/record.hpp"
+#include "potentials/potential.hpp"
+#include "train/trainer.hpp"
+#include "workflows/potential_recipe.hpp"
+
+namespace matnn::workflows {
+
+class PotentialTask : public train::TrainingTask {
+ public:
+  /// `stress_scale` is the inverse volume per atom of the training data: stress is compared in
+  /// units of scale / (volume per atom), so the stress weight is dimensionless.
+  PotentialTask(potentials::Potential& potential, std::size_t member, const std::vector<Record>& records,
+                const data::Split& split, std::size_t batch_size, const PotentialRecipe& recipe, double stress_scale);
+
+  std::size_t train_size() const override { return split_.train.size(); }
+  nn::Module& module() override { return potential_.member(member_); }
+  void begin_epoch(int epoch) override { weights_ = recipe_.weights_at(epoch); }
+  ad::Tensor batch_loss(std::span<const std::size_t> batch) override;
+  std::map<std::string, double> validate() override;
+
+ private:
+  struct Targets;
+  ad::Tensor loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
+                  class PotentialErrors* errors);
+  ad::Tensor term(const ad::Tensor& predicted, const ad::Tensor& target, const ad::Tensor& weight,
+                  double mask_sum, double unit) const;
+
+  potentials::Potential& potential_;
+  std::size_t member_;
+  const std::vector<Record>& records_;
+  const data::Split& split_;
+  std::size_t batch_size_;
+  const PotentialRecipe& recipe_;
+  LossWeights weights_;
+  double stress_scale_;
+};
+
+/// Stress (S, 6) in Voigt order from dE/d(strain) (S, 3, 3) and the volumes: (1/V) times the
+/// symmetric part, ASE's sign.
+ad::Tensor voigt_stress(const ad::Tensor& virial, const std::vector<double>& volumes, ad::DType dtype);
+
+}  // namespace matnn::workflows

@@ -1,0 +1,270 @@
+// The potential training recipe (src/workflows/potential_*.cpp): loss terms and their weights,
+// config_type weights, the second stage, reference energies, separate validation and test
+// files, fine-tuning with frozen parameters, evaluation by config_type and extended-XYZ
+// predictions. Small Behler-Parrinello models on the shipped EMT copper data, a few epochs each.
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "matnn/dataset.hpp"
+#include "matnn/error.hpp"
+#include "matnn/extxyz.hpp"
+#include "workflows/potential_job.hpp"
+#include "workflows/potential_task.hpp"
+#include "workflows/reference_energies.hpp"
+
+namespace matnn::workflows {
+namespace {
+
+using nlohmann::json;
+
+// The shipped copper data: bulk MD (periodic, with stress) first, slabs (no stress) at the end.
+std::vector<Record> copper(std::size_t n) {
+  std::vector<Record> records = read_extxyz(std::string(MATNN_EXAMPLES_DATA_DIR) + "/cu_emt_md.extxyz");
+  records.resize(n);
+  return records;
+}
+
+std::vector<Record> copper_slabs(std::size_t n) {
+  std::vector<Record> all = read_extxyz(std::string(MATNN_EXAMPLES_DATA_DIR) + "/cu_emt_md.extxyz");
+  std::vector<Record> out;
+  for (const Record& r : all) {
+    if (!r.structure.fully_periodic() && out.size() < n) out.push_back(r);
+  }
+  return out;
+}
+
+class PotentialTraining : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/matnn_potential_training_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string dataset(const std::string& name, const std::vector<Record>& records) const {
+    write_dataset(path(name), records);
+    return path(name);
+  }
+  static json small_model() {
+    return {{"kind", "behler_parrinello"},
+            {"cutoff", 4.0},
+            {"radial", {{"count", 4}}},
+            {"angular", {{"zeta", {1, 4}}}},
+            {"hidden", {8}}};
+  }
+  json config(const std::string& data, json training = json::object()) const {
+    training["epochs"] = training.value("epochs", 2);
+    return {{"dataset", data},
+            {"seed", 3},
+            {"model", small_model()},
+            {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.2}}},
+            {"training", training},
+            {"output", {{"model", path("model.h5")}}}};
+  }
+  static TrainJobResult train(const json& c) {
+    TrainJobOptions quiet;
+    quiet.print_progress = false;
+    return train_potential(c, quiet);
+  }
+  static void expect_error(const json& c, matnn_status status, const std::string& fragment) {
+    try {
+      train(c);
+      FAIL() << "expected an error containing \"" << fragment << "\"";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), status) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  }
+  std::string dir_;
+};
+
+TEST_F(PotentialTraining, LossTermsWithoutDataAreErrors) {
+  const std::string slabs = dataset("slabs.h5", copper_slabs(10));
+  expect_error(config(slabs, {{"stress_weight", 1.0}}), MATNN_ERROR_INVALID_ARGUMENT, "training.stress_weight");
+  expect_error(config(slabs, {{"config_type_weights", {{"bulk_mdd", 2.0}}}}), MATNN_ERROR_INVALID_ARGUMENT,
+               "training.config_type_weights.bulk_mdd");
+  expect_error(config(slabs, {{"stage_two", {{"start", 1.5}}}}), MATNN_ERROR_INVALID_ARGUMENT, "training.stage_two.start");
+  expect_error(config(slabs, {{"huber_delta", 0.1}}), MATNN_ERROR_INVALID_ARGUMENT, "huber_delta");
+  json c = config(slabs);
+  c["model"]["reference_energies"] = "isolated_atoms";
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "no isolated-atom frame of Cu");
+  c["model"]["reference_energies"] = {{"Au", 1.0}};
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "reference_energies.Au");
+  c = config(slabs);
+  c["model"]["freeze"] = {"networks"};
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "model.freeze needs model.init_from");
+  c = config(slabs);
+  c["validation_dataset"] = slabs;
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "split.validation");
+}
+
+TEST_F(PotentialTraining, ReferenceEnergiesFromIsolatedAtomsAndGiven) {
+  std::vector<Record> records = copper(12);
+  Record atom;
+  atom.structure.numbers = {29};
+  atom.structure.positions = Positions::Zero(1, 3);
+  atom.structure.cell = Cell::Identity() * 20.0;
+  atom.structure.pbc = {false, false, false};
+  atom.properties["energy"] = {-0.25};
+  atom.tags["config_type"] = "isolated_atom";
+  records.push_back(atom);
+  const std::vector<std::size_t> rows{0, 1, 2, 3};
+  const json isolated = "isolated_atoms";
+  const ReferenceEnergies from_atoms = reference_energies(&isolated, records, rows, {29}, "d");
+  EXPECT_EQ(from_atoms.source, "isolated_atoms");
+  EXPECT_DOUBLE_EQ(from_atoms.e0[0], -0.25);
+  const json given = {{"Cu", -3.5}};
+  EXPECT_DOUBLE_EQ(reference_energies(&given, records, rows, {29}, "d").e0[0], -3.5);
+  // Fit with one element: least squares of E_s = n_s E0 gives E0 = sum n_s E_s / sum n_s^2.
+  double sum_ne = 0, sum_nn = 0;
+  for (std::size_t r : rows) {
+    const auto n = static_cast<double>(records[r].structure.size());
+    sum_ne += n * *records[r].energy();
+    sum_nn += n * n;
+  }
+  const ReferenceEnergies fit = reference_energies(nullptr, records, rows, {29}, "d");
+  EXPECT_EQ(fit.source, "fit");
+  EXPECT_NEAR(fit.e0[0], sum_ne / sum_nn, 1e-9);
+
+  // Trained with isolated_atoms: the model stores that E0 and the isolated atom is not split.
+  const std::string data = dataset("with_atom.h5", records);
+  json c = config(data, {{"epochs", 1}});
+  c["model"]["reference_energies"] = "isolated_atoms";
+  const TrainJobResult result = train(c);
+  EXPECT_EQ(result.n_train + result.n_validation + result.n_test, 12u);
+  EXPECT_DOUBLE_EQ(potentials::Potential::load(result.model_path).shift()[0], -0.25);
+}
+
+// The loss of one batch under a recipe, through the training task itself.
+double batch_loss(const std::vector<Record>& records, const PotentialRecipe& recipe, int epoch = 0) {
+  potentials::Potential potential("behler_parrinello", {{"cutoff", 4.0}, {"radial", {{"count", 4}}}, {"hidden", {8}}},
+                                  {29}, 1, 5);
+  potential.to(ad::DType::f64);
+  potential.set_energy_scaling({0.1}, 0.7);
+  data::Split split;
+  for (std::size_t i = 0; i < records.size(); ++i) split.train.push_back(i);
+  PotentialTask task(potential, 0, records, split, records.size(), recipe, 0.1);
+  task.begin_epoch(epoch);
+  std::vector<std::size_t> batch(records.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = i;
+  return task.batch_loss(batch).item();
+}
+
+TEST_F(PotentialTraining, ConfigTypeWeightsScaleAStructuresShare) {
+  std::vector<Record> records = copper(4);
+  records[0].tags["config_type"] = "a";
+  records[1].tags["config_type"] = "a";
+  records[2].tags["config_type"] = "b";
+  records[3].tags["config_type"] = "b";
+  PotentialRecipe recipe;
+  recipe.weights = {1.0, 1.0, 1.0};
+  const double plain = batch_loss(records, recipe);
+  // Weighting every structure by 2 doubles the loss (a weighted mean would leave it unchanged).
+  recipe.config_type_weights = {{"a", 2.0}, {"b", 2.0}};
+  EXPECT_NEAR(batch_loss(records, recipe), 2 * plain, 1e-9 * plain);
+  // Weight 0 for "b": the loss is what "a" alone contributes, over the labelled entries of all four.
+  recipe.config_type_weights = {{"b", 0.0}};
+  const double only_a = batch_loss(records, recipe);
+  recipe.config_type_weights = {{"a", 0.0}};
+  const double only_b = batch_loss(records, recipe);
+  EXPECT_NEAR(only_a + only_b, plain, 1e-9 * plain);
+  EXPECT_GT(only_a, 0);
+  EXPECT_GT(only_b, 0);
+}
+
+TEST_F(PotentialTraining, StageTwoSwitchesTheLossWeightsAtItsEpoch) {
+  const std::vector<Record> records = copper(3);
+  PotentialRecipe energy_only;
+  energy_only.weights = {1.0, 0.0, 0.0};
+  const double energy = batch_loss(records, energy_only);
+  PotentialRecipe forces_only;
+  forces_only.weights = {0.0, 1.0, 0.0};
+  const double forces = batch_loss(records, forces_only);
+
+  PotentialRecipe staged;
+  staged.weights = {0.0, 1.0, 0.0};
+  staged.stage_two = LossWeights{3.0, 0.5, 0.0};
+  staged.stage_two_epoch = 4;
+  EXPECT_NEAR(batch_loss(records, staged, 3), forces, 1e-9 * forces);
+  EXPECT_NEAR(batch_loss(records, staged, 4), 3 * energy + 0.5 * forces, 1e-9 * forces);
+  EXPECT_NEAR(batch_loss(records, staged, 9), 3 * energy + 0.5 * forces, 1e-9 * forces);
+}
+
+TEST_F(PotentialTraining, SeparateFilesEvalByConfigTypeAndExtxyzPredictions) {
+  std::vector<Record> all = copper(40);
+  const std::string train_file = dataset("train.h5", {all.begin(), all.begin() + 24});
+  const std::string validation_file = dataset("validation.h5", {all.begin() + 24, all.begin() + 32});
+  const std::string test_file = dataset("test.h5", {all.begin() + 32, all.end()});
+  json c = config(train_file);
+  c.erase("split");
+  c["validation_dataset"] = validation_file;
+  c["test_dataset"] = test_file;
+  c["model"]["ensemble"] = 2;
+  const TrainJobResult result = train(c);
+  EXPECT_EQ(result.n_train, 24u);
+  EXPECT_EQ(result.n_validation, 8u);
+  EXPECT_EQ(result.n_test, 8u);
+  EXPECT_TRUE(result.test_metrics.count("energy_sigma_spearman"));
+
+  const PotentialEvaluation evaluation = evaluate_potential(result.model_path, test_file, "all");
+  EXPECT_NEAR(evaluation.overall.at("energy_mae_meV_atom"), result.test_metrics.at("energy_mae_meV_atom"), 1e-9);
+  double n = 0;
+  for (const auto& [type, metrics] : evaluation.by_config_type) n += metrics.at("n");
+  EXPECT_EQ(n, 8);
+  try {
+    evaluate_potential(result.model_path, train_file, "test");
+    FAIL() << "a test subset that came from its own file must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("own file"), std::string::npos) << e.what();
+  }
+
+  write_potential_predictions(result.model_path, test_file, path("predictions.extxyz"));
+  const std::vector<Record> predicted = read_extxyz(path("predictions.extxyz"));
+  ASSERT_EQ(predicted.size(), 8u);
+  const potentials::Potential potential = potentials::Potential::load(result.model_path);
+  const auto direct = potential.compute(all[32].structure);
+  EXPECT_NEAR(*predicted[0].energy(), direct.energy, 1e-6 * std::abs(direct.energy) + 1e-8);
+  EXPECT_NEAR((*predicted[0].forces() - direct.forces).cwiseAbs().maxCoeff(), 0.0, 1e-6);
+  EXPECT_DOUBLE_EQ(predicted[0].properties.at("REF_energy")[0], *all[32].energy());
+  EXPECT_NEAR(predicted[0].properties.at("energy_sigma")[0], direct.energy_sigma, 1e-6);
+  EXPECT_EQ(predicted[0].atom_properties.at("force_deviation").rows(), static_cast<Eigen::Index>(all[32].structure.size()));
+}
+
+TEST_F(PotentialTraining, FineTuningKeepsFrozenParametersAndScaling) {
+  const std::string data = dataset("data.h5", copper(30));
+  const TrainJobResult first = train(config(data));
+  const potentials::Potential base = potentials::Potential::load(first.model_path);
+
+  json c = config(data);
+  c["model"]["init_from"] = first.model_path;
+  c["model"]["freeze"] = {"network.Cu.layers.0"};
+  c["output"]["model"] = path("tuned.h5");
+  const TrainJobResult tuned_result = train(c);
+  potentials::Potential tuned = potentials::Potential::load(tuned_result.model_path);
+  EXPECT_EQ(tuned.shift(), base.shift());
+  EXPECT_EQ(tuned.scale(), base.scale());
+  const auto before = const_cast<potentials::Potential&>(base).member(0).state();
+  const auto after = tuned.member(0).state();
+  std::size_t frozen = 0, changed = 0;
+  for (const auto& [name, tensor] : after) {
+    const bool same = tensor.to_vector() == before.at(name).to_vector();
+    if (name.starts_with("network.Cu.layers.0")) {
+      EXPECT_TRUE(same) << name << " is frozen but changed";
+      ++frozen;
+    } else if (!same) {
+      ++changed;
+    }
+  }
+  EXPECT_GT(frozen, 0u);
+  EXPECT_GT(changed, 0u);
+
+  c["model"]["freeze"] = {"no_such_layer"};
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "no_such_layer");
+}
+
+}  // namespace
+}  // namespace matnn::workflows
