@@ -65,7 +65,7 @@ TOLERANCES = {
 }
 
 
-class UsageError(Exception):
+class UsageError(ValueError):
     """Bad usage: an unknown reference kind, a missing file, an impossible option (exit 2)."""
 
 
@@ -166,10 +166,17 @@ def model_calculator(model, element):
     if os.path.exists(model):
         from .calculator import MatnnCalculator
         from .errors import MatnnError
+        from .errors import UnknownElementError
         try:
-            return MatnnCalculator(model, precision="float64")
+            calc = MatnnCalculator(model, precision="float64")
         except MatnnError as e:
             raise UsageError(f"cannot load model {model}: {e}")
+        probe = bulk(element, "fcc", a=4.0, cubic=True)  # any structure: does it know the element?
+        try:
+            calc.potential.compute(probe.numbers, probe.positions, probe.cell.array, pbc=True)
+        except UnknownElementError as e:
+            raise UsageError(f"model {model} does not know {element}: {e}")
+        return calc
     if model == "emt" or model.partition(":")[0] in SPEC_KINDS:
         return reference_calculator(model, element)
     raise UsageError(f"model file not found: {model}")
@@ -420,7 +427,8 @@ def compare(model_calc, reference_calc, element, lattice, a0=None, settings=None
     Returns a dict: element, lattice, settings, model and reference ({name: value}),
     timings ({"model"|"reference": {property: seconds}}), errors (the exceptions of properties
     that could not be computed, by calculator), rows (one per compared number: property, key,
-    name, unit, model, reference, error, error_kind, tolerance, passed) and passed.
+    name, unit, model, reference, error, error_kind, tolerance, passed) and passed. Raises
+    UsageError (a ValueError) for an unknown lattice, element or property to skip.
     """
     log = log or (lambda *a, **k: None)
     if lattice not in LATTICES:
@@ -582,6 +590,8 @@ def main(argv=None):
                 raise UsageError(f"--{name.replace('_', '-')} {value} is too small")
         if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
             raise UsageError(f"folder of --json {args.json} does not exist")
+        if args.element not in atomic_numbers:
+            raise UsageError(f"unknown element {args.element!r}")
         reference = reference_calculator(args.reference, args.element)
         model = model_calculator(args.model, args.element)
         print(f"validate {args.model} against {args.reference}: {args.lattice} {args.element}")
