@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include <fmt/ranges.h>
@@ -131,8 +132,10 @@ MATNN_API matnn_status matnn_potential_compute(const matnn_model* model, int nat
     const UnitFactors u = matnn::capi::unit_factors(m.units);
     const matnn::Structure s = make_structure(n, atomic_numbers, positions, cell, pbc, u.length);
     s.validate();  // singular periodic cells
-    if (results->stress != nullptr && !s.fully_periodic()) {
-      fail(MATNN_ERROR_UNSUPPORTED, "stress needs a fully periodic structure (pbc = 1 1 1); pass results->stress = NULL");
+    if (results->stress != nullptr) {
+      // Fully periodic cells and slabs (two periodic directions) have stress; see potential.hpp.
+      const std::string why = matnn::potentials::stress_unavailable_reason(s);
+      if (!why.empty()) fail(MATNN_ERROR_UNSUPPORTED, "{}; pass results->stress = NULL", why);
     }
     const PotentialResult r = potential.compute(s, {.forces = wants_forces(results), .stress = results->stress != nullptr});
     write_results(r, u, results);

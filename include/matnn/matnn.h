@@ -14,7 +14,7 @@
  *   negative or zero count are MATNN_ERROR_INVALID_ARGUMENT.
  * - A model of the wrong kind for the call (a property model given to a potential call, or the
  *   reverse) is MATNN_ERROR_MODEL; MATNN_ERROR_UNSUPPORTED means the right kind of model
- *   cannot give what was asked (stress of a non-periodic structure, MC dropout without dropout).
+ *   cannot give what was asked (stress of a molecule or a wire, MC dropout without dropout).
  * - Arrays are caller-allocated, C order (row-major). "natoms x 3" is the same memory as
  *   ASE's positions array and as a Fortran array declared (3, natoms).
  * - An output pointer documented "NULL = not wanted" may be NULL; the work it needs is skipped.
@@ -185,7 +185,7 @@ MATNN_API const char* matnn_model_last_error(const matnn_model* model);
 #define MATNN_OUTPUT_ENERGY 0x0001u              /* potential: total energy */
 #define MATNN_OUTPUT_ENERGIES 0x0002u            /* potential: per-atom energies */
 #define MATNN_OUTPUT_FORCES 0x0004u              /* potential: forces */
-#define MATNN_OUTPUT_STRESS 0x0008u              /* potential: stress (fully periodic cells) */
+#define MATNN_OUTPUT_STRESS 0x0008u              /* potential: stress (periodic cells, slabs) */
 #define MATNN_OUTPUT_ENERGY_SIGMA 0x0010u        /* potential: ensemble spread of the energy */
 #define MATNN_OUTPUT_FORCE_DEVIATION 0x0020u     /* potential: per-atom force deviation */
 #define MATNN_OUTPUT_PROPERTY_VALUE 0x0100u      /* property: value (or class index) */
@@ -246,9 +246,20 @@ typedef struct matnn_potential_results {
   double* energy;              /* [1]          total energy (ensemble mean)                   */
   double* energies;            /* [natoms]     per-atom energies; their sum is *energy         */
   double* forces;              /* [natoms x 3] forces, -dE/dr, row-major                        */
-  double* stress;              /* [6]          stress, Voigt xx yy zz yz xz xy, ASE sign
-                                                 (positive = tensile, -1/V dE/d(strain)),
-                                                 energy/length^3; needs a fully periodic cell  */
+  double* stress;              /* [6]          stress, Voigt xx yy zz yz xz xy, ASE sign:
+                                                 (1/V) dE/d(strain) of cell and positions,
+                                                 symmetrised, V = |det(cell)| (all three
+                                                 vectors), energy/length^3. Needs a fully
+                                                 periodic cell or a slab: two periodic
+                                                 directions, a nonzero third vector, and the
+                                                 periodic vectors perpendicular to the
+                                                 Cartesian axis k of the non-periodic vector k
+                                                 (pbc 1 1 0: a, b in the xy plane). A slab's
+                                                 components along axis k are 0 (pbc 1 1 0:
+                                                 zz, yz, xz = 0; xx, yy, xy set), as masked
+                                                 cell filters (ASE mask 1 1 0 0 0 1) expect.
+                                                 Fewer than two periodic directions (wire,
+                                                 molecule): MATNN_ERROR_UNSUPPORTED           */
   double* energy_sigma;        /* [1]          std of the total energy over ensemble members   */
   double* force_deviation;     /* [natoms]     sqrt(mean_k |F_ik - <F_i>|^2) over members,
                                                  force unit                                     */
@@ -284,7 +295,8 @@ MATNN_API matnn_status matnn_potential_results_init(matnn_potential_results* res
  *                                 array element)
  *   MATNN_ERROR_UNKNOWN_ELEMENT   an atomic number the potential was not trained on
  *   MATNN_ERROR_SINGULAR_CELL     periodic lattice vectors that are zero or linearly dependent
- *   MATNN_ERROR_UNSUPPORTED       stress requested for a structure that is not fully periodic
+ *   MATNN_ERROR_UNSUPPORTED       stress requested for a structure that is neither fully
+ *                                 periodic nor a slab meeting the conditions of results->stress
  *   MATNN_ERROR_GEOMETRY          two atoms (or an atom and a periodic image) closer than
  *                                 1e-6 Angstrom (found while building the neighbour graph); or
  *                                 a cell so thin that over 10^8 images per atom would be needed

@@ -1,6 +1,7 @@
 #include "potentials/potential.hpp"
 
 #include <cmath>
+#include <string>
 
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
@@ -23,6 +24,35 @@ struct MemberResult {
 };
 
 }  // namespace
+
+std::string stress_unavailable_reason(const Structure& s) {
+  static constexpr const char* axis = "xyz";
+  static constexpr const char* vector = "abc";
+  const int n_periodic = static_cast<int>(s.pbc[0]) + static_cast<int>(s.pbc[1]) + static_cast<int>(s.pbc[2]);
+  if (n_periodic == 3) return {};
+  if (n_periodic < 2) {
+    return fmt::format("stress needs a fully periodic cell or a slab (two periodic directions); this structure has {} "
+                       "periodic direction{}", n_periodic, n_periodic == 1 ? "" : "s");
+  }
+  int k = 0;  // the non-periodic lattice vector, paired with Cartesian axis k
+  while (s.pbc[static_cast<std::size_t>(k)]) ++k;
+  const double lengths = s.cell.row(0).norm() * s.cell.row(1).norm() * s.cell.row(2).norm();
+  if (!(s.volume() > 1e-10 * lengths) || lengths == 0.0) {
+    return fmt::format("stress of a slab needs a nonzero non-periodic cell vector {} (the stress is divided by the "
+                       "volume of the whole cell, vacuum included)", vector[k]);
+  }
+  for (int j = 0; j < 3; ++j) {
+    if (j == k) continue;
+    const double length = s.cell.row(j).norm();
+    if (std::abs(s.cell(j, k)) > 1e-8 * length) {
+      return fmt::format("stress of a slab needs its periodic cell vectors perpendicular to the Cartesian axis {} of its "
+                         "non-periodic vector {}, but vector {} has {} component {:.6g} (rotate the slab so that its "
+                         "periodic plane is the plane of the other two axes)", axis[k], vector[k], vector[j], axis[k],
+                         s.cell(j, k));
+    }
+  }
+  return {};
+}
 
 Potential::Potential(std::string architecture, const nlohmann::json& model_config, std::vector<int> species,
                      int ensemble, std::uint64_t seed)
@@ -65,7 +95,7 @@ ad::Tensor Potential::structure_energies(std::size_t k, const AtomGraph& graph) 
 PotentialResult Potential::compute(const Structure& structure, const ComputeRequest& request) const {
   const AtomGraph graph = build_graph(structure, species_, cutoff(), dtype_);
   const auto n = static_cast<Eigen::Index>(structure.size());
-  const bool want_stress = request.stress && structure.fully_periodic();
+  const bool want_stress = request.stress && stress_unavailable_reason(structure).empty();
   std::vector<double> weights(static_cast<std::size_t>(n), 1.0);
   if (!request.energy_weights.empty()) {
     if (request.energy_weights.size() != weights.size())
@@ -108,8 +138,15 @@ PotentialResult Potential::compute(const Structure& structure, const ComputeRequ
   }
   if (want_stress) {
     // ASE: stress = (1/V) dE/d(strain), symmetrised (the energy is rotation invariant, so the
-    // antisymmetric part is round-off).
-    const Eigen::Matrix3d sigma = 0.5 * (virial + virial.transpose()) / structure.volume();
+    // antisymmetric part is round-off). V is the whole cell's volume, a slab's vacuum included.
+    // For a slab the components along its non-periodic axis are 0 by convention (potential.hpp):
+    // straining a direction without images only moves atoms apart, it is no stress of a lattice.
+    Eigen::Matrix3d sigma = 0.5 * (virial + virial.transpose()) / structure.volume();
+    for (int a = 0; a < 3; ++a) {
+      for (int b = 0; b < 3; ++b) {
+        if (!structure.pbc[static_cast<std::size_t>(a)] || !structure.pbc[static_cast<std::size_t>(b)]) sigma(a, b) = 0.0;
+      }
+    }
     out.stress = {sigma(0, 0), sigma(1, 1), sigma(2, 2), sigma(1, 2), sigma(0, 2), sigma(0, 1)};
     out.has_stress = true;
   }

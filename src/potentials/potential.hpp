@@ -7,6 +7,18 @@
 // the uncertainty. Units are ASE's: eV, Angstrom, eV/Angstrom, eV/Angstrom^3 (stress with ASE's
 // sign, Voigt order xx yy zz yz xz xy).
 //
+// Stress convention: stress = (1/V) dE/d(strain), symmetrised, with V = |det(cell)| the volume
+// of the whole cell (every lattice vector, the vacuum vector of a slab included) and the strain
+// acting on cell and positions together. A fully periodic cell gets all six components. A slab
+// (exactly two periodic directions, e.g. pbc = T T F) gets the components within its periodic
+// plane and 0 for every component that involves the non-periodic Cartesian axis (for pbc = T T F:
+// zz, yz and xz are 0; xx, yy and xy are set), as ASE's cell filters with a mask such as
+// [1, 1, 0, 0, 0, 1] expect. The non-periodic lattice vector k pairs with Cartesian axis k, so a
+// slab needs: a nonzero third vector (V > 0) and periodic lattice vectors with no component
+// along axis k (for T T F: a and b in the xy plane, as ASE's surface builders make them). A
+// structure with fewer than two periodic directions (a wire, a molecule) gets no stress.
+// stress_unavailable_reason() says why a structure gets none.
+//
 // Thread safety: compute() only reads the model; each call builds its own graph, so several
 // threads may call it at once on one Potential (the C ABI relies on this).
 #pragma once
@@ -29,7 +41,7 @@ struct PotentialResult {
   Eigen::VectorXd energies;      ///< per atom, eV (mean)
   Positions forces;              ///< natoms x 3, eV/Angstrom (mean)
   std::array<double, 6> stress{};  ///< eV/Angstrom^3, Voigt, ASE sign (mean); zeros unless has_stress
-  bool has_stress = false;       ///< stress needs a fully periodic structure
+  bool has_stress = false;       ///< see stress_unavailable_reason(); slab: out-of-plane components 0
   // Uncertainty (zero for a single model):
   double energy_sigma = 0.0;     ///< std over members of the total energy, eV
   Eigen::VectorXd force_deviation;  ///< per atom: sqrt(mean_k |F_ik - <F_i>|^2), eV/Angstrom
@@ -38,7 +50,7 @@ struct PotentialResult {
 
 struct ComputeRequest {
   bool forces = true;
-  bool stress = true;   ///< ignored (has_stress = false) when the structure is not fully periodic
+  bool stress = true;   ///< ignored (has_stress = false) when stress_unavailable_reason() is not empty
   /// Empty: E = sum of all atoms' energies. Otherwise one weight per atom, E = sum_i w_i E_i,
   /// and forces and stress are those of that E: a domain-decomposed host passes 1 for its own
   /// atoms and 0 for ghosts, whose energies are wrong (their environments are cut off).
@@ -91,6 +103,12 @@ class Potential {
   std::uint64_t seed_ = 0;
   ad::DType dtype_ = ad::DType::f32;
 };
+
+/// Empty when Potential::compute() gives stress for `s` (a fully periodic cell, or a slab that
+/// meets the conditions of the stress convention at the top of this file); otherwise a sentence
+/// saying why not (fewer than two periodic directions, a zero vacuum vector, a periodic lattice
+/// vector with a component along the non-periodic axis).
+std::string stress_unavailable_reason(const Structure& s);
 
 /// eV/Angstrom^3 in GPa.
 inline constexpr double ev_per_a3_in_gpa = 160.21766208;

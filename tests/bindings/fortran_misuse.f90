@@ -80,8 +80,12 @@ program fortran_misuse
   call expect("forces of the wrong shape", ierr, MATNN_ERROR_INVALID_ARGUMENT)
   call pot%compute(numbers, positions(:, 1:3), cell, energy=energy, status=ierr)
   call expect("fewer positions than atoms", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+  ! A slab (pbc T T F) has in-plane stress (xx, yy, xy) and 0 for zz, yz, xz; a wire has none.
   call pot%compute(numbers, positions, cell, pbc=[.true., .true., .false.], stress=stress, status=ierr)
-  call expect("stress of a slab", ierr, MATNN_ERROR_UNSUPPORTED)
+  call expect("stress of a slab", ierr, MATNN_SUCCESS)
+  if (any(stress(3:5) /= 0) .or. all(stress([1, 2, 6]) == 0)) call failed("a slab's stress is not in-plane only")
+  call pot%compute(numbers, positions, cell, pbc=[.true., .false., .false.], stress=stress, status=ierr)
+  call expect("stress of a wire", ierr, MATNN_ERROR_UNSUPPORTED)
 
   ! The whole free cluster as one rank's local atoms equals compute() without a cell.
   call pot%compute(numbers, positions, energy=energy, status=ierr)

@@ -80,17 +80,87 @@ TEST_P(PotentialPhysics, SupercellIsExtensive) {
   for (std::size_t v = 0; v < 6; ++v) EXPECT_NEAR(b.stress[v], a.stress[v], 1e-10);
 }
 
-TEST_P(PotentialPhysics, SlabsAndMoleculesHaveNoStress) {
+// A slab (pbc T T F) gets stress = (1/V) dE/d(strain) for the in-plane components, V the volume
+// of the whole cell (vacuum vector included), and 0 for the components along its free axis.
+TEST_P(PotentialPhysics, SlabStressIsTheInPlaneStrainDerivative) {
   const Potential p = small_potential(GetParam());
   Structure slab = rattled_fcc(4);
   slab.pbc = {true, true, false};
+  slab.cell.row(2) *= 3.0;  // vacuum above the atoms; a and b lie in the xy plane
+  ASSERT_EQ(stress_unavailable_reason(slab), "");
   const PotentialResult r = p.compute(slab);
-  EXPECT_FALSE(r.has_stress);
+  ASSERT_TRUE(r.has_stress);
   EXPECT_LT(r.forces.colwise().sum().norm(), 1e-9);  // no external field: momentum is conserved
+  auto strained_energy = [&](const Structure& s, int i, int j, double t) {
+    Eigen::Matrix3d eps = Eigen::Matrix3d::Zero();
+    eps(i, j) += 0.5 * t;
+    eps(j, i) += 0.5 * t;
+    const Eigen::Matrix3d f = Eigen::Matrix3d::Identity() + eps;
+    Structure d = s;
+    d.positions = s.positions * f;
+    d.cell = s.cell * f;
+    return p.compute(d, {false, false}).energy;
+  };
+  const double h = 1e-5;
+  auto fd_stress = [&](const Structure& s, int i, int j) {
+    return (strained_energy(s, i, j, h) - strained_energy(s, i, j, -h)) / (2 * h) / s.volume();
+  };
+  const int in_plane[3][3] = {{0, 0, 0}, {1, 1, 1}, {5, 0, 1}};  // Voigt index, axes
+  for (const auto& c : in_plane) {
+    const double fd = fd_stress(slab, c[1], c[2]);
+    EXPECT_GT(std::abs(fd), 1e-5) << "Voigt " << c[0] << ": the strain changes nothing, the test proves little";
+    EXPECT_NEAR(r.stress[static_cast<std::size_t>(c[0])], fd, 1e-7 + 1e-6 * std::abs(fd)) << "Voigt " << c[0];
+  }
+  // zz, yz, xz are 0 by convention, although straining along z does change the energy.
+  EXPECT_EQ(r.stress[2], 0.0);
+  EXPECT_EQ(r.stress[3], 0.0);
+  EXPECT_EQ(r.stress[4], 0.0);
+  EXPECT_GT(std::abs(fd_stress(slab, 2, 2)), 1e-5);
+
+  // The same slab with its free axis along x (pbc F T T): a proper rotation (a cyclic permutation
+  // of the axes, new axis i = old axis perm[i]) gives the permuted stress.
+  const int perm[3] = {2, 0, 1};
+  Structure turned = slab;
+  turned.pbc = {false, true, true};
+  for (int i = 0; i < 3; ++i) {
+    turned.positions.col(i) = slab.positions.col(perm[i]);
+    for (int v = 0; v < 3; ++v) turned.cell(v, i) = slab.cell(perm[v], perm[i]);
+  }
+  const PotentialResult t = p.compute(turned);
+  ASSERT_TRUE(t.has_stress) << stress_unavailable_reason(turned);
+  EXPECT_NEAR(t.energy, r.energy, 1e-10 * std::abs(r.energy));
+  EXPECT_NEAR(t.stress[1], r.stress[0], 1e-10);  // yy = old xx
+  EXPECT_NEAR(t.stress[2], r.stress[1], 1e-10);  // zz = old yy
+  EXPECT_NEAR(t.stress[3], r.stress[5], 1e-10);  // yz = old xy
+  EXPECT_EQ(t.stress[0], 0.0);
+  EXPECT_EQ(t.stress[4], 0.0);
+  EXPECT_EQ(t.stress[5], 0.0);
+}
+
+TEST_P(PotentialPhysics, WiresMoleculesAndUnsuitableSlabsHaveNoStress) {
+  const Potential p = small_potential(GetParam());
+  EXPECT_EQ(stress_unavailable_reason(rattled_fcc(5)), "");
+  auto expect_none = [&](const Structure& s, const std::string& why) {
+    const PotentialResult r = p.compute(s);
+    EXPECT_FALSE(r.has_stress) << why;
+    EXPECT_TRUE(std::isfinite(r.energy)) << why;
+    const std::string reason = stress_unavailable_reason(s);
+    EXPECT_NE(reason.find(why), std::string::npos) << reason;
+  };
+  Structure wire = rattled_fcc(5);
+  wire.pbc = {false, false, true};
+  expect_none(wire, "1 periodic direction");
   Structure molecule = rattled_fcc(5);
   molecule.pbc = {false, false, false};
   molecule.cell.setZero();
-  EXPECT_TRUE(std::isfinite(p.compute(molecule).energy));
+  expect_none(molecule, "0 periodic directions");
+  Structure flat = rattled_fcc(5);
+  flat.pbc = {true, true, false};
+  flat.cell.row(2).setZero();
+  expect_none(flat, "nonzero non-periodic cell vector c");
+  Structure tilted = rattled_fcc(5);
+  tilted.pbc = {true, false, true};  // b is free, but c has a y component
+  expect_none(tilted, "vector c has y component");
 }
 
 TEST_P(PotentialPhysics, EnergyIsContinuousAtTheCutoff) {
