@@ -183,7 +183,9 @@ class Potential(_Model):
         numbers (natoms,) atomic numbers; positions (natoms, 3); cell (3, 3) with the lattice
         vectors as rows or None; pbc three booleans (default: all False; a periodic axis needs a
         cell). Keys: "energy" always; "forces" (natoms, 3); "stress" (6,) Voigt xx yy zz yz xz xy,
-        ASE sign (needs a fully periodic cell); "energies" (natoms,); with uncertainty=True
+        ASE sign (a fully periodic cell, or a slab: then the components along its free axis are
+        0; see include/matnn/matnn.h; UnsupportedError for wires and molecules); "energies"
+        (natoms,); with uncertainty=True
         "energy_sigma", "force_deviation" (natoms,) and "max_force_deviation".
         """
         numbers = _as_int_array(numbers, (-1,), "numbers")

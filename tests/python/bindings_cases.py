@@ -8,7 +8,12 @@ Debian's /usr/bin/python3 (ASE 3.22, numpy), PYTHONPATH=<repo>/python and
 MATNN_LIBRARY=<libmatnn.so>. Cases:
 
   forces  ASE's calculate_numerical_forces (d = 1e-4) agrees with the forces (float64)
-  stress  ASE's calculate_numerical_stress agrees with the stress; no stress without full pbc
+  stress  ASE's calculate_numerical_stress agrees with the stress; none for wires and molecules
+  slab_stress  a slab (pbc T T F): xx, yy, xy are finite differences of the energy under in-plane
+          strain / V, zz, yz, xz are 0; unsuitable slabs are refused with the reason; a masked
+          UnitCellFilter relaxation of the in-plane lattice lowers the in-plane stress
+  kwargs  unknown keyword arguments are refused; precision reaches the library's load options
+  copy    copy.copy, copy.deepcopy and pickle reopen the model; copies outlive the original
   nve     VelocityVerlet NVE, 300 steps of 1 fs from 600 K: total energy conserved
   bfgs    BFGS on the positions of a rattled cell reaches fmax 0.01 eV/A
   errors  bad input raises MatnnError subclasses with the right status, and nothing crashes
@@ -98,15 +103,112 @@ def case_stress(c):
     full = atoms.get_stress(voigt=False)
     check(np.allclose(full, full.T) and np.isclose(full[1, 2], stress[3]) and np.isclose(full[0, 1], stress[5]),
           "Voigt order is not xx yy zz yz xz xy")
-    for pbc in ([True, True, False], [False, False, False]):
-        slab = c.atoms()
-        slab.pbc = pbc
-        slab.get_forces()
+    # Slabs have stress (case slab_stress); wires and molecules have none.
+    for pbc in ([True, False, False], [False, False, False]):
+        other = c.atoms()
+        other.pbc = pbc
+        other.get_forces()
         try:
-            slab.get_stress()
-        except PropertyNotImplementedError:
+            other.get_stress()
+        except PropertyNotImplementedError as e:
+            check("periodic direction" in str(e), f"pbc={pbc}: the refusal does not say why: {e}")
             continue
         raise AssertionError(f"stress of a cell with pbc={pbc} did not raise PropertyNotImplementedError")
+
+
+def strained_energy(atoms, i, j, t):
+    """Energy after a symmetric strain t in component (i, j) of cell and positions together."""
+    strained = atoms.copy()
+    strained.calc = atoms.calc
+    eps = np.zeros((3, 3))
+    eps[i, j] += 0.5 * t
+    eps[j, i] += 0.5 * t
+    strained.set_cell(atoms.cell.array @ (np.eye(3) + eps), scale_atoms=True)
+    return strained.get_potential_energy()
+
+
+def slab_from_fixture(c, vacuum_factor=2.0):
+    """The fixture's rattled, sheared cell as a slab: pbc T T F and a longer third vector, so
+    that there is vacuum above the atoms (a and b lie in the xy plane)."""
+    slab = c.atoms()
+    slab.pbc = [True, True, False]
+    cell = slab.cell.array.copy()
+    cell[2] *= vacuum_factor
+    slab.set_cell(cell, scale_atoms=False)
+    return slab
+
+
+def case_slab_stress(c):
+    from ase.build import fcc111
+    from ase.constraints import UnitCellFilter
+    from ase.optimize import BFGS
+
+    slab = slab_from_fixture(c)
+    stress = slab.get_stress()
+    volume = slab.get_volume()
+    check(abs(volume - abs(np.linalg.det(slab.cell.array))) < 1e-9 * volume, "volume is not |det(cell)|")
+    d = 1e-5
+    print(f"slab stress {np.array2string(stress, precision=7)} eV/A^3, V = {volume:.3f} A^3")
+    for voigt, (i, j) in ((0, (0, 0)), (1, (1, 1)), (5, (0, 1))):
+        numerical = (strained_energy(slab, i, j, d) - strained_energy(slab, i, j, -d)) / (2 * d) / volume
+        error = abs(stress[voigt] - numerical)
+        print(f"  Voigt {voigt}: {stress[voigt]:+.9f}, finite difference {numerical:+.9f}, |difference| {error:.2e}")
+        check(abs(numerical) > 1e-5, f"Voigt {voigt}: the strain hardly changes the energy, the test proves little")
+        check(error < 1e-7, f"slab stress component {voigt} disagrees with finite differences by {error:.3e}")
+    # zz, yz, xz are 0 by convention, although straining along z does change the energy.
+    check(np.all(stress[2:5] == 0.0), f"slab stress has out-of-plane components {stress[2:5]}")
+    zz = (strained_energy(slab, 2, 2, d) - strained_energy(slab, 2, 2, -d)) / (2 * d) / volume
+    check(abs(zz) > 1e-5, "straining the slab along z changes nothing: the zero zz proves little")
+    full = slab.get_stress(voigt=False)
+    check(np.allclose(full, full.T) and full[0, 1] == stress[5], "3x3 stress of the slab is inconsistent")
+    # get_forces() brought the stress along: get_stress() afterwards must not recompute.
+    fresh = slab_from_fixture(c)
+    fresh.get_forces()
+    check("stress" in fresh.calc.results, "stress of a slab did not come with the forces")
+
+    # Refused, with the reason: a wire, a molecule, a slab without a third vector, a tilted slab.
+    wire = slab_from_fixture(c)
+    wire.pbc = [True, False, False]
+    flat = slab_from_fixture(c)
+    flat.cell[2] = 0.0
+    tilted = slab_from_fixture(c)
+    tilted.rotate(10, "x", rotate_cell=True)  # a and b leave the xy plane
+    for name, atoms, reason in (("wire", wire, "1 periodic direction"), ("flat slab", flat, "nonzero"),
+                                ("tilted slab", tilted, "perpendicular")):
+        energy = atoms.get_potential_energy()  # energy and forces still work
+        try:
+            atoms.get_stress()
+            raise AssertionError(f"{name}: stress did not raise PropertyNotImplementedError")
+        except PropertyNotImplementedError as e:
+            print(f"ok  {name}: {e}")
+            check(reason in str(e), f"{name}: the message does not say why: {e}")
+        check(np.isfinite(energy), f"{name}: no energy")
+    check(abs(tilted.get_potential_energy() - slab.get_potential_energy()) < 1e-9 * abs(slab.get_potential_energy()),
+          "rotating the slab changed its energy")
+
+    # A compressed Cu(111) slab relaxed in-plane with a masked cell filter (xx, yy, xy free).
+    surface = fcc111("Cu", size=(2, 2, 4), a=3.50, vacuum=6.0, periodic=False)
+    surface.pbc = [True, True, False]
+    surface.calc = MatnnCalculator(c.model, precision="float64")
+    mask = [1, 1, 0, 0, 0, 1]
+    start_stress = surface.get_stress()
+    start_energy = surface.get_potential_energy()
+    third = surface.cell.array[2].copy()
+    in_plane = lambda s: np.linalg.norm(np.asarray(s)[[0, 1, 5]])  # noqa: E731
+    filtered = UnitCellFilter(surface, mask=mask)
+    opt = BFGS(filtered, logfile=None)
+    converged = opt.run(fmax=0.01, steps=200)
+    end_stress = surface.get_stress()
+    print(f"masked relaxation: {opt.nsteps} steps, converged {converged}; in-plane stress "
+          f"{in_plane(start_stress):.3e} -> {in_plane(end_stress):.3e} eV/A^3, energy "
+          f"{start_energy:.4f} -> {surface.get_potential_energy():.4f} eV, in-plane lattice "
+          f"{np.linalg.norm(surface.cell.array[0]):.4f} A")
+    check(in_plane(start_stress) > 1e-3, "the compressed slab has no in-plane stress: the test proves little")
+    check(converged, "the masked relaxation did not converge in 200 steps")
+    check(in_plane(end_stress) < 0.05 * in_plane(start_stress), "the relaxation did not lower the in-plane stress")
+    check(surface.get_potential_energy() < start_energy, "the relaxation did not lower the energy")
+    check(np.allclose(surface.cell.array[2], third) and np.all(surface.cell.array[:2, 2] == 0),
+          "the masked relaxation moved the vacuum vector or tilted the plane")
 
 
 def case_nve(c):
@@ -157,6 +259,102 @@ def case_bfgs(c):
           f"energy {start_energy:.4f} -> {atoms.get_potential_energy():.4f} eV")
     check(converged and fmax < 0.01, f"BFGS did not reach fmax 0.01 in 300 steps (fmax {fmax:.4f})")
     check(atoms.get_potential_energy() < start_energy, "relaxation did not lower the energy")
+
+
+def case_kwargs(c):
+    # Unknown keywords are refused, naming the argument and the accepted ones.
+    for kwargs in ({"device": "cuda"}, {"default_dtype": "float64"}, {"device": "cpu", "restart": "x"}):
+        try:
+            MatnnCalculator(c.model, **kwargs)
+            raise AssertionError(f"MatnnCalculator accepted {kwargs}")
+        except TypeError as e:
+            print(f"ok  {kwargs}: {e}")
+            for name in kwargs:
+                check(repr(name) in str(e), f"the error does not name {name!r}: {e}")
+            check("precision" in str(e) and "label" in str(e), f"the error does not list the accepted arguments: {e}")
+    calc = MatnnCalculator(c.model)
+    try:
+        calc.set(device="cuda")
+        raise AssertionError("calc.set(device=...) was accepted")
+    except TypeError as e:
+        print(f"ok  set(device=...): {e}")
+    check(not calc.parameters, f"parameters were stored: {calc.parameters}")
+
+    # precision reaches the library: the model reports it, and the numbers differ slightly.
+    check(calc.precision == "float32" and calc.potential.precision == "float32", "default precision is not float32")
+    results = {}
+    for precision in ("float32", "float64"):
+        atoms = c.atoms(precision=precision)
+        check(atoms.calc.potential.precision == precision and atoms.calc.precision == precision,
+              f"asked for {precision}, the library loaded {atoms.calc.potential.precision}")
+        results[precision] = (atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress())
+    (e32, f32, s32), (e64, f64, s64) = results["float32"], results["float64"]
+    # EMT-like energies are near 0 eV in total, so the energy is compared per atom, not relatively.
+    de, df, ds = abs(e32 - e64) / len(f64), np.abs(f32 - f64).max(), np.abs(s32 - s64).max()
+    print(f"float32 vs float64: energy {e32:.10f} vs {e64:.10f} eV ({de:.1e} eV/atom), forces {df:.1e} eV/A, "
+          f"stress {ds:.1e} eV/A^3")
+    check(e32 != e64 and df > 0, "float32 and float64 give identical numbers: precision did not reach the library")
+    check(de < 1e-5 and df < 1e-3 and ds < 1e-4, "float32 and float64 disagree by more than round-off")
+    for bad in ("float16", "double", 64):
+        expect_error(f"precision={bad!r}", matnn.InvalidArgumentError, matnn.Status.INVALID_ARGUMENT,
+                     lambda: MatnnCalculator(c.model, precision=bad))
+    pot = matnn.Potential(c.model, precision="float32")
+    check(MatnnCalculator(pot).precision == "float32" and MatnnCalculator(pot, precision="float32").potential is pot,
+          "a Potential's own precision was not accepted")
+    err = expect_error("precision other than the Potential's", matnn.InvalidArgumentError,
+                       matnn.Status.INVALID_ARGUMENT, lambda: MatnnCalculator(pot, precision="float64"))
+    check(isinstance(err, ValueError), "a bad precision is not a ValueError")
+
+
+def case_copy(c):
+    import copy
+    import gc
+    import pickle
+
+    base = c.atoms()
+    rattled = base.copy()
+    rattled.rattle(stdev=0.02, seed=8)
+    makers = {"copy.copy": copy.copy, "copy.deepcopy": copy.deepcopy,
+              "pickle": lambda calc: pickle.loads(pickle.dumps(calc))}
+    for source in ("path", "Potential"):
+        pot = matnn.Potential(c.model, precision="float64")
+        original = MatnnCalculator(c.model if source == "path" else pot, precision="float64")
+        base.calc = original
+        energy = base.get_potential_energy()
+        expected = original.get_potential_energy(rattled)
+        expected_forces = original.get_forces(rattled)
+        copies = {name: make(original) for name, make in makers.items()}
+        for name, calc in copies.items():
+            check(calc is not original and calc.potential is not original.potential, f"{name}: shares the Potential")
+            check(calc.potential._handle.value != original.potential._handle.value, f"{name}: shares the C handle")
+            check(calc.potential.precision == "float64" and calc.precision == "float64",
+                  f"{name}: the copy lost the precision")
+            check(calc.results is not original.results, f"{name}: the copy shares the results dict")
+        original.close()
+        pot.close()
+        del original, pot
+        base.calc = None
+        gc.collect()
+        for name, calc in copies.items():
+            atoms = rattled.copy()
+            atoms.calc = calc
+            e = atoms.get_potential_energy()
+            print(f"{source:9s} {name:13s}: energy {e:.12f} (original {expected:.12f})")
+            check(abs(e - expected) <= 1e-12 * abs(expected), f"{name}: the copy computes {e}, the original {expected}")
+            check(np.abs(atoms.get_forces() - expected_forces).max() < 1e-12, f"{name}: the copy's forces differ")
+            fresh = base.copy()
+            fresh.calc = calc
+            check(abs(fresh.get_potential_energy() - energy) <= 1e-12 * abs(energy), f"{name}: energy changed")
+    # A copy of a copy, and a calculator whose model file has gone: the copy says so.
+    calc = MatnnCalculator(c.model, precision="float64")
+    again = pickle.loads(pickle.dumps(copy.deepcopy(calc)))
+    check(again.precision == "float64", "a copy of a copy lost the precision")
+    moved = os.path.join(c.workdir, "copy_case.model.h5")
+    import shutil
+    shutil.copy(c.model, moved)
+    gone = MatnnCalculator(moved)
+    os.remove(moved)
+    expect_error("copy after the model file was removed", matnn.FileError, matnn.Status.IO, lambda: copy.copy(gone))
 
 
 def expect_error(what, cls, status, function):
