@@ -18,6 +18,9 @@ struct ExtxyzKeys {
   std::string forces = "forces";
   std::string stress = "stress";
   std::string free_energy = "free_energy";
+  /// 9 numbers; kept as the "virial" property, and where a frame has no stress and its cell a
+  /// volume V, also read as stress = -virial / V (the virial is -V times ASE's stress).
+  std::string virial = "virial";
 };
 
 /// Reads every frame of an extended XYZ file. Throws matnn::Error naming the file and line:

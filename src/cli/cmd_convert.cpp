@@ -1,4 +1,5 @@
 // matnn convert: extended XYZ <-> HDF5 dataset (and either to itself, to normalise a file).
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,6 +47,31 @@ DatasetWriteOptions parse_units(const std::vector<std::string>& specs) {
   return options;
 }
 
+// A key named on the command line that no frame carries is a typo or the wrong file: refusing
+// it beats writing a dataset without the labels the user asked for.
+void check_keys_found(const ConvertOptions& o, const std::vector<Record>& records) {
+  const ExtxyzKeys defaults;
+  const std::pair<const std::string*, const char*> named[] = {
+      {&o.keys.energy, "energy"}, {&o.keys.free_energy, "free_energy"}, {&o.keys.stress, "stress"},
+      {&o.keys.virial, "virial"}};
+  for (const auto& [key, label] : named) {
+    const bool given = *key != (std::string(label) == "energy"        ? defaults.energy
+                                : std::string(label) == "free_energy" ? defaults.free_energy
+                                : std::string(label) == "stress"      ? defaults.stress
+                                                                      : defaults.virial);
+    if (!given) continue;
+    const bool found = std::any_of(records.begin(), records.end(), [&](const Record& r) { return r.properties.count(label) > 0; });
+    if (!found) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no frame has the key \"{}\" given with --{}-key", o.input, *key,
+           std::string(label) == "free_energy" ? "free-energy" : label);
+    }
+  }
+  if (o.keys.forces != defaults.forces) {
+    const bool found = std::any_of(records.begin(), records.end(), [](const Record& r) { return r.forces() != nullptr; });
+    if (!found) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no frame has the per-atom column \"{}\" given with --forces-key", o.input, o.keys.forces);
+  }
+}
+
 void run_convert(const ConvertOptions& o) {
   const FileFormat from = resolve_format(o.input, o.from);
   const FileFormat to = resolve_format(o.output, o.to);
@@ -54,6 +80,7 @@ void run_convert(const ConvertOptions& o) {
 
   const std::vector<Record> records =
       from == FileFormat::extxyz ? read_extxyz(o.input, o.keys) : DatasetReader(o.input).read_all();
+  if (from == FileFormat::extxyz) check_keys_found(o, records);
 
   if (to == FileFormat::extxyz) {
     write_extxyz(o.output, records, o.keys);
@@ -84,6 +111,9 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--stress-key", options->keys.stress, "extxyz key of the stress (e.g. REF_stress)")
       ->capture_default_str();
   cmd->add_option("--free-energy-key", options->keys.free_energy, "extxyz key of the free energy")
+      ->capture_default_str();
+  cmd->add_option("--virial-key", options->keys.virial,
+                  "extxyz key of the virial (9 numbers, eV); stress = -virial / volume where a frame has no stress")
       ->capture_default_str();
   cmd->add_option("--unit", options->units, "Unit of a user label in the HDF5 output, NAME=UNIT (repeatable)");
   cmd->add_flag("--append", options->append, "Append to an existing HDF5 dataset instead of replacing it");

@@ -9,7 +9,7 @@
 //   keys.energy / keys.free_energy (1 number), keys.stress (6 Voigt numbers, or 9 numbers read like
 //   ASE: the 3x3 matrix in Fortran order, of which the upper triangle is used) -> properties under
 //   the reserved names; a file key equal to a reserved name that `keys` maps to another key is
-//   ignored. `virial` (9 numbers) is kept as a property, and when there is no stress and the
+//   ignored. keys.virial (9 numbers) is kept as the property "virial", and when there is no stress and the
 //   cell has a volume it also gives stress = -virial / V (ASE itself does not do this).
 //   timestamp (integer seconds or ISO 8601) -> Record::timestamp.
 //   Other numeric or logical values (T/F -> 1/0, a bare key -> 1, numeric _JSON lists flattened
@@ -269,13 +269,13 @@ class Parser {
       } else if ((key == "energy" && keys_.energy != "energy") || (key == "free_energy" && keys_.free_energy != "free_energy") ||
                  (key == "stress" && keys_.stress != "stress")) {
         continue;  // the reserved label comes from the key `keys` names
-      } else if (key == "virial") {
+      } else if (key == keys_.virial) {
         if (v.kind != InfoValue::Kind::numbers || v.numbers.size() != 9) {
-          error(MATNN_ERROR_FORMAT, comment_line, "expected virial as 9 numbers (3x3), found '{}'", shorten(kv.value));
+          error(MATNN_ERROR_FORMAT, comment_line, "expected {} as 9 numbers (3x3), found '{}'", key, shorten(kv.value));
         }
         finite(kv, v.numbers);
-        forget(key);
-        rec.properties[key] = v.numbers;
+        forget("virial");
+        rec.properties["virial"] = v.numbers;
         virial = v.numbers;
       } else if (v.kind == InfoValue::Kind::text) {
         forget(key);

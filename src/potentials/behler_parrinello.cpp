@@ -107,7 +107,7 @@ ad::Tensor BehlerParrinello::standardized_inputs(const AtomGraph& graph) const {
 }
 
 ad::Tensor BehlerParrinello::atomic_outputs(const AtomGraph& graph) {
-  return outputs_from_features(symmetry_function_values(graph), graph);
+  return outputs_from_features(symmetry_function_values(graph), graph.species);
 }
 
 AtomicEvaluation BehlerParrinello::evaluate(const AtomGraph& graph, std::span<const double> weights, bool gradient) {
@@ -118,7 +118,7 @@ AtomicEvaluation BehlerParrinello::evaluate(const AtomGraph& graph, std::span<co
   ad::GradModeGuard record(gradient);
   ad::Tensor x = ad::to(ad::from_vector(features, {graph.n_atoms, n_features()}), graph.dtype);
   if (gradient) x.set_requires_grad(true);
-  const ad::Tensor outputs = outputs_from_features(x, graph);
+  const ad::Tensor outputs = outputs_from_features(x, graph.species);
   AtomicEvaluation out;
   out.outputs = outputs.to_vector();
   if (gradient) {
@@ -128,13 +128,13 @@ AtomicEvaluation BehlerParrinello::evaluate(const AtomGraph& graph, std::span<co
   return out;
 }
 
-ad::Tensor BehlerParrinello::outputs_from_features(const ad::Tensor& x, const AtomGraph& graph) {
-  const std::int64_t n_atoms = graph.n_atoms;
-  if (n_atoms == 0) return ad::zeros({0}, graph.dtype);
+ad::Tensor BehlerParrinello::outputs_from_features(const ad::Tensor& x, std::span<const std::int32_t> species) {
+  const auto n_atoms = static_cast<std::int64_t>(species.size());
+  if (n_atoms == 0) return ad::zeros({0}, x.dtype());
   // Atoms grouped by element; each group goes through its own network.
   std::vector<std::vector<std::int32_t>> groups(species_.size());
   for (std::int64_t i = 0; i < n_atoms; ++i)
-    groups[static_cast<std::size_t>(graph.species[static_cast<std::size_t>(i)])].push_back(static_cast<std::int32_t>(i));
+    groups[static_cast<std::size_t>(species[static_cast<std::size_t>(i)])].push_back(static_cast<std::int32_t>(i));
   std::vector<ad::Tensor> outputs;
   std::vector<std::int32_t> order;
   order.reserve(static_cast<std::size_t>(n_atoms));

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,10 @@ class BehlerParrinello : public PotentialModel {
   ad::Tensor symmetry_function_values(const AtomGraph& graph) const;
   /// (G - mean[species]) / std[species], (n_atoms, n_features): what the networks see.
   ad::Tensor standardized_inputs(const AtomGraph& graph) const;
+  /// Standardises the (n_atoms, n_features) symmetry functions x and runs each atom's network
+  /// (species: index into species() per atom): the outputs, (n_atoms), differentiable in x and
+  /// the weights. Training from cached descriptors (descriptor_cache.hpp) enters here.
+  ad::Tensor outputs_from_features(const ad::Tensor& x, std::span<const std::int32_t> species);
   nn::Mlp& network(std::size_t species_index) { return *networks_[species_index]; }
   const ad::Tensor& input_mean() const noexcept { return input_mean_; }
   const ad::Tensor& input_std() const noexcept { return input_std_; }
@@ -89,8 +94,6 @@ class BehlerParrinello : public PotentialModel {
   static Options parse(const nlohmann::json& config);
   BehlerParrinello(Options options, const std::vector<int>& species, std::uint64_t seed);
   void check_graph(const AtomGraph& graph) const;
-  /// Standardises the (n_atoms, n_features) symmetry functions and runs each atom's network.
-  ad::Tensor outputs_from_features(const ad::Tensor& x, const AtomGraph& graph);
 
   std::vector<int> species_;
   SymmetryFunctions functions_;

@@ -8,6 +8,7 @@ set(MATNN_POTENTIAL_SOURCES
   symmetry_functions.cpp
   symmetry_functions_direct.cpp
   behler_parrinello.cpp
+  descriptor_cache.cpp
   nequip/irreps.cpp
   nequip/spherical_harmonics.cpp
   nequip/clebsch_gordan.cpp

@@ -108,11 +108,17 @@ class SymmetryFunctions {
   /// functions is `feature_gradient` (row-major (n_atoms, n_features)): the backward pass of
   /// values(), contracted on the fly.
   std::vector<double> edge_gradient(const AtomGraph& graph, const std::vector<double>& feature_gradient) const;
+  /// The full Jacobian dG[center(e), f] / d(edge_vectors[e]), row-major (n_edges, 3, n_features),
+  /// in one pass over the triplets. For training, where it is computed once per structure and
+  /// reused every epoch.
+  std::vector<double> jacobian(const AtomGraph& graph) const;
 
  private:
   void cutoff_with_derivative(double r, double& fc, double& dfc) const noexcept;
-  /// Forward (features += G) or backward (edge_gradient = dG . dG/dv) over every center.
-  template <bool Backward>
+  /// Forward (features += G), backward (edge_gradient = dE/dG . dG/dv) or Jacobian
+  /// (edge_gradient = dG/dv, (n_edges, 3, F)) over every center.
+  enum class DirectPass { forward, backward, jacobian };
+  template <DirectPass Pass>
   void direct_pass(const AtomGraph& graph, const double* edge_vectors, double* features,
                    const double* feature_gradient, double* edge_gradient) const;
   ad::Tensor cutoff_function(const ad::Tensor& r) const;

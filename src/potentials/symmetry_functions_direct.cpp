@@ -6,7 +6,8 @@
 // quantity shared by the functions of a triplet (distances, cos, cutoff product, one exp per eta,
 // the powers of (1 + lambda cos) / 2) computed once. The backward pass contracts dE/dG with the
 // derivatives of each function on the fly, so only three scalars per triplet (dE/dr_ij, dE/dr_ik,
-// dE/dcos, and dE/dr_jk for G4) are ever formed, as n2p2 does. Centers are independent: each one
+// dE/dcos, and dE/dr_jk for G4) are ever formed, as n2p2 does. A third mode writes the full
+// Jacobian dG/d(edge vector) instead, for training from cached descriptors. Centers are independent: each one
 // writes its own row of G and the gradient rows of its own edges, so they run in parallel.
 #include <cmath>
 #include <numbers>
@@ -62,9 +63,11 @@ inline void SymmetryFunctions::cutoff_with_derivative(double r, double& fc, doub
   }
 }
 
-template <bool Backward>
+template <SymmetryFunctions::DirectPass Pass>
 void SymmetryFunctions::direct_pass(const AtomGraph& graph, const double* edge_vectors, double* features,
                                     const double* feature_gradient, double* edge_gradient) const {
+  constexpr bool Backward = Pass == DirectPass::backward;
+  constexpr bool Jacobian = Pass == DirectPass::jacobian;
   const double rc = config_.cutoff;
   const std::int64_t R = n_radial();
   const std::int64_t F = n_features();
@@ -95,10 +98,12 @@ void SymmetryFunctions::direct_pass(const AtomGraph& graph, const double* edge_v
         local.species.push_back(graph.species[static_cast<std::size_t>(neighbors[static_cast<std::size_t>(e)])]);
       }
       const std::size_t n = local.size();
-      double* g = Backward ? nullptr : features + i * F;
+      double* g = Pass == DirectPass::forward ? features + i * F : nullptr;
       const double* dg = Backward ? feature_gradient + i * F : nullptr;
       // dE/d(edge vector) of this center's kept edges, accumulated locally.
       std::vector<double> grad(Backward ? 3 * n : 0, 0.0);
+      // Jacobian: dG_f/d(edge vector) of this center's kept edges, (n, 3, F).
+      std::vector<double> jac(Jacobian ? 3 * n * static_cast<std::size_t>(F) : 0, 0.0);
 
       // Radial functions.
       for (std::size_t a = 0; a < n; ++a) {
@@ -109,6 +114,9 @@ void SymmetryFunctions::direct_pass(const AtomGraph& graph, const double* edge_v
           const double gauss = std::exp(-radial_eta_[m] * d * d);
           if constexpr (Backward) {
             de_dr += dg[base + m] * gauss * (-2.0 * radial_eta_[m] * d * local.fc[a] + local.dfc[a]);
+          } else if constexpr (Jacobian) {
+            const double dg_dr = gauss * (-2.0 * radial_eta_[m] * d * local.fc[a] + local.dfc[a]);
+            for (int c = 0; c < 3; ++c) jac[(3 * a + c) * F + base + m] += dg_dr * local.v[3 * a + c] / local.r[a];
           } else {
             g[base + m] += gauss * local.fc[a];
           }
@@ -150,7 +158,35 @@ void SymmetryFunctions::direct_pass(const AtomGraph& graph, const double* edge_v
               x_eta[k] = eta == 0.0 ? 2.0 : 2.0 * std::exp(-eta * t.rsq);
             }
 
-            if constexpr (!Backward) {
+            if constexpr (Jacobian) {
+              // Each function's own derivative: the backward pass below with a one-hot dE/dG.
+              const double fc1 = local.fc[a], fc2 = local.fc[b];
+              const double inv12 = 1.0 / (r1 * r2);
+              std::int64_t f = offset;
+              for (std::size_t k = 0; k < n_eta; ++k) {
+                const double eta = config_.angular_eta[k];
+                for (std::size_t l = 0; l < n_lambda; ++l) {
+                  const double half_lambda = 0.5 * static_cast<double>(config_.lambda[l]);
+                  for (std::size_t z = 0; z < n_zeta; ++z, ++f) {
+                    const std::size_t q = l * n_zeta + z;
+                    const double dg_dfcp = x_eta[k] * power[q];
+                    const double dg_drsq = -eta * x_eta[k] * fcp * power[q];
+                    const double dg_dcos =
+                        x_eta[k] * fcp * static_cast<double>(config_.zeta[z]) * power_minus_one[q] * half_lambda;
+                    const double dg_dr1 = 2.0 * r1 * dg_drsq + dg_dfcp * local.dfc[a] * fc2 * t.fc3;
+                    const double dg_dr2 = 2.0 * r2 * dg_drsq + dg_dfcp * fc1 * local.dfc[b] * t.fc3;
+                    const double dg_dr3 = narrow ? 2.0 * t.r3 * dg_drsq + dg_dfcp * fc1 * fc2 * t.dfc3 : 0.0;
+                    for (int c = 0; c < 3; ++c) {
+                      const double along3 = narrow ? dg_dr3 * t.v3[c] / t.r3 : 0.0;
+                      jac[(3 * a + c) * F + f] +=
+                          dg_dr1 * v1[c] / r1 + dg_dcos * (v2[c] * inv12 - t.cos * v1[c] / (r1 * r1)) - along3;
+                      jac[(3 * b + c) * F + f] +=
+                          dg_dr2 * v2[c] / r2 + dg_dcos * (v1[c] * inv12 - t.cos * v2[c] / (r2 * r2)) + along3;
+                    }
+                  }
+                }
+              }
+            } else if constexpr (!Backward) {
               std::int64_t f = offset;
               for (std::size_t k = 0; k < n_eta; ++k) {
                 const double radial_part = x_eta[k] * fcp;
@@ -191,6 +227,10 @@ void SymmetryFunctions::direct_pass(const AtomGraph& graph, const double* edge_v
       if constexpr (Backward)
         for (std::size_t a = 0; a < n; ++a)
           for (int c = 0; c < 3; ++c) edge_gradient[3 * local.edge[a] + c] = grad[3 * a + c];
+      if constexpr (Jacobian)
+        for (std::size_t a = 0; a < n; ++a)
+          std::copy(jac.begin() + static_cast<std::ptrdiff_t>(3 * a * F), jac.begin() + static_cast<std::ptrdiff_t>(3 * (a + 1) * F),
+                    edge_gradient + 3 * local.edge[a] * F);
     }
   }
 }
@@ -212,7 +252,7 @@ std::vector<double> SymmetryFunctions::values(const AtomGraph& graph) const {
   check_direct_graph(graph, config_.cutoff, n_species_);
   const std::vector<double> vectors = graph.edge_vectors.to_vector();
   std::vector<double> features(static_cast<std::size_t>(graph.n_atoms * n_features()), 0.0);
-  direct_pass<false>(graph, vectors.data(), features.data(), nullptr, nullptr);
+  direct_pass<DirectPass::forward>(graph, vectors.data(), features.data(), nullptr, nullptr);
   return features;
 }
 
@@ -224,8 +264,17 @@ std::vector<double> SymmetryFunctions::edge_gradient(const AtomGraph& graph, con
   const std::vector<double> vectors = graph.edge_vectors.to_vector();
   // Edges beyond the cutoff keep a zero gradient.
   std::vector<double> gradient(static_cast<std::size_t>(3 * graph.n_edges), 0.0);
-  direct_pass<true>(graph, vectors.data(), nullptr, feature_gradient.data(), gradient.data());
+  direct_pass<DirectPass::backward>(graph, vectors.data(), nullptr, feature_gradient.data(), gradient.data());
   return gradient;
+}
+
+std::vector<double> SymmetryFunctions::jacobian(const AtomGraph& graph) const {
+  check_direct_graph(graph, config_.cutoff, n_species_);
+  const std::vector<double> vectors = graph.edge_vectors.to_vector();
+  // Edges beyond the cutoff keep zero rows.
+  std::vector<double> out(static_cast<std::size_t>(graph.n_edges * 3 * n_features()), 0.0);
+  direct_pass<DirectPass::jacobian>(graph, vectors.data(), nullptr, nullptr, out.data());
+  return out;
 }
 
 }  // namespace matnn::potentials

@@ -130,7 +130,7 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
       force_mae.push_back((result.forces - *f).cwiseAbs().mean());
       force_deviation.push_back(result.force_deviation.size() > 0 ? result.force_deviation.mean() : 0.0);
     }
-    if (const auto* s = r.stress(); s && result.has_stress) {
+    if (const auto* s = r.stress(); s && result.has_stress && r.structure.fully_periodic()) {
       all.add_stress(result.stress, *s);
       group.add_stress(result.stress, *s);
     }

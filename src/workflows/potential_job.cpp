@@ -15,6 +15,7 @@
 #include "matnn/error.hpp"
 #include "matnn/extxyz.hpp"
 #include "models/state_file.hpp"
+#include "potentials/descriptor_cache.hpp"
 #include "train/ensemble.hpp"
 #include "workflows/job_common.hpp"
 #include "workflows/potential_recipe.hpp"
@@ -213,6 +214,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   if (split.train.size() < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the split leaves no training structure", dataset_path);
 
   const PotentialRecipe recipe = recipe_from(training, trainer_options.epochs, count_labels(records, split.train), dataset_path);
+  const bool cache_descriptors = training.boolean("descriptor_cache", true);
   training.finish();
   root.finish();
 
@@ -264,13 +266,33 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     fmt::print("loss: {}\n", recipe_to_json(recipe).dump());
   }
 
+  // Behler-Parrinello descriptors do not depend on the weights: computed once, reused every epoch.
+  std::vector<potentials::DescribedStructure> described;
+  if (cache_descriptors && kind == "behler_parrinello") {
+    const auto begin = std::chrono::steady_clock::now();
+    const auto& model = dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0));
+    described.resize(records.size());
+    std::size_t bytes = 0;
+    for (const auto* rows : {&split.train, &split.validation}) {
+      for (std::size_t r : *rows) {
+        described[r] = potentials::describe(model, records[r].structure, potential.dtype());
+        bytes += described[r].bytes();
+      }
+    }
+    if (job.print_progress) {
+      fmt::print("cached symmetry functions and their derivatives of {} structures: {:.0f} MB in {:.1f} s\n",
+                 split.train.size() + split.validation.size(), static_cast<double>(bytes) / 1e6,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+    }
+  }
+
   const train::EnsembleOptions ensemble =
       ensemble_options(trainer_options, seed, outputs, job.resume, job.print_progress, job.on_epoch);
   train::train_ensemble(
       potential.ensemble_size(),
       [&](std::size_t k) {
         return std::make_unique<PotentialTask>(potential, k, records, split, trainer_options.batch_size, recipe,
-                                               stress_scale);
+                                               stress_scale, described.empty() ? nullptr : &described);
       },
       ensemble);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

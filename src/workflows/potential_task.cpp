@@ -2,6 +2,7 @@
 
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
 #include "nn/losses.hpp"
 #include "workflows/potential_errors.hpp"
 
@@ -72,7 +73,7 @@ ad::Tensor voigt_stress(const ad::Tensor& virial, const std::vector<double>& vol
 
 PotentialTask::PotentialTask(potentials::Potential& potential, std::size_t member, const std::vector<Record>& records,
                              const data::Split& split, std::size_t batch_size, const PotentialRecipe& recipe,
-                             double stress_scale)
+                             double stress_scale, const std::vector<potentials::DescribedStructure>* described)
     : potential_(potential),
       member_(member),
       records_(records),
@@ -80,7 +81,60 @@ PotentialTask::PotentialTask(potentials::Potential& potential, std::size_t membe
       batch_size_(batch_size),
       recipe_(recipe),
       weights_(recipe.weights),
-      stress_scale_(stress_scale) {}
+      stress_scale_(stress_scale),
+      described_(described) {
+  if (described_ && !dynamic_cast<potentials::BehlerParrinello*>(&potential_.member(member_))) {
+    fail(MATNN_ERROR_INTERNAL, "cached descriptors given for a {} model", potential_.architecture());
+  }
+}
+
+// Energies (S), forces (N, 3) and stress (S, 6) of some structures, differentiable in the weights.
+struct PotentialTask::Predictions {
+  ad::Tensor energies, forces, stress;
+  std::vector<std::int64_t> atom_offsets;
+};
+
+PotentialTask::Predictions PotentialTask::predict(const std::vector<std::size_t>& rows, bool derivatives,
+                                                  bool create_graph) {
+  const ad::DType dtype = potential_.dtype();
+  const double scale = potential_.scale();
+  Predictions p;
+  if (described_) {
+    std::vector<const potentials::DescribedStructure*> batch;
+    std::vector<double> shifts, volumes;
+    for (std::size_t r : rows) {
+      const potentials::DescribedStructure& d = (*described_)[r];
+      if (!d.features.defined()) fail(MATNN_ERROR_INTERNAL, "structure {} has no cached descriptors", r);
+      batch.push_back(&d);
+      double shift = 0.0;
+      for (std::int32_t s : d.species) shift += potential_.shift()[static_cast<std::size_t>(s)];
+      shifts.push_back(shift);
+      volumes.push_back(d.volume);
+    }
+    auto& model = static_cast<potentials::BehlerParrinello&>(potential_.member(member_));
+    const potentials::DescribedOutputs out = potentials::evaluate_described(model, batch, derivatives, create_graph);
+    const auto ns = static_cast<std::int64_t>(rows.size());
+    p.energies = ad::add(ad::mul(out.structure, scale), tensor(shifts, {ns}, dtype));
+    p.atom_offsets = out.atom_offsets;
+    if (derivatives) {
+      p.forces = ad::mul(out.position_gradient, -scale);
+      p.stress = voigt_stress(ad::mul(out.strain_gradient, scale), volumes, dtype);
+    }
+    return p;
+  }
+  std::vector<const Structure*> structures;
+  for (std::size_t r : rows) structures.push_back(&records_[r].structure);
+  const potentials::AtomGraph g = potentials::build_graph(structures, potential_.species(), potential_.cutoff(), dtype);
+  p.energies = potential_.structure_energies(member_, g);
+  p.atom_offsets = g.atom_offsets;
+  if (derivatives) {
+    std::vector<ad::Tensor> inputs{g.positions, g.strain};
+    const auto grads = ad::grad({ad::sum(p.energies)}, inputs, {}, create_graph, true);
+    p.forces = ad::neg(grads[0]);
+    p.stress = voigt_stress(grads[1], g.volumes, dtype);
+  }
+  return p;
+}
 
 ad::Tensor PotentialTask::batch_loss(std::span<const std::size_t> batch) {
   std::vector<std::size_t> rows;
@@ -106,36 +160,24 @@ std::map<std::string, double> PotentialTask::validate() {
 
 ad::Tensor PotentialTask::loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
                                PotentialErrors* errors) {
-  std::vector<const Structure*> structures;
   std::vector<const Record*> records;
-  for (std::size_t r : rows) {
-    structures.push_back(&records_[r].structure);
-    records.push_back(&records_[r]);
-  }
-  const ad::DType dtype = potential_.dtype();
-  const potentials::AtomGraph g = potentials::build_graph(structures, potential_.species(), potential_.cutoff(), dtype);
-  const Targets t(records, recipe_, dtype);
-  const ad::Tensor energies = potential_.structure_energies(member_, g);
+  for (std::size_t r : rows) records.push_back(&records_[r]);
+  const Targets t(records, recipe_, potential_.dtype());
   const double scale = potential_.scale();
-
-  const ad::Tensor per_atom = ad::div(energies, t.atoms_per_structure);
-  ad::Tensor total = ad::mul(term(per_atom, t.energy_per_atom, t.energy_weight, t.energy_mask, scale), weights.energy);
   const bool want_forces = weights.forces > 0 && t.forces_mask > 0;
   const bool want_stress = weights.stress > 0 && t.stress_mask > 0;
-  if (want_forces || want_stress || errors) {
-    std::vector<ad::Tensor> inputs{g.positions, g.strain};
-    const auto grads = ad::grad({ad::sum(energies)}, inputs, {}, create_graph, true);
-    const ad::Tensor forces = ad::neg(grads[0]);
-    const ad::Tensor stress = voigt_stress(grads[1], g.volumes, dtype);
-    if (want_forces) {
-      total = ad::add(total, ad::mul(term(forces, t.forces, t.forces_weight, t.forces_mask, scale), weights.forces));
-    }
-    if (want_stress) {
-      total = ad::add(total, ad::mul(term(stress, t.stress, t.stress_weight, t.stress_mask, scale * stress_scale_),
-                                     weights.stress));
-    }
-    if (errors) errors->add_batch(records, energies, forces, stress, g.atom_offsets);
+  const Predictions p = predict(rows, want_forces || want_stress || errors, create_graph);
+
+  const ad::Tensor per_atom = ad::div(p.energies, t.atoms_per_structure);
+  ad::Tensor total = ad::mul(term(per_atom, t.energy_per_atom, t.energy_weight, t.energy_mask, scale), weights.energy);
+  if (want_forces) {
+    total = ad::add(total, ad::mul(term(p.forces, t.forces, t.forces_weight, t.forces_mask, scale), weights.forces));
   }
+  if (want_stress) {
+    total = ad::add(total, ad::mul(term(p.stress, t.stress, t.stress_weight, t.stress_mask, scale * stress_scale_),
+                                   weights.stress));
+  }
+  if (errors) errors->add_batch(records, p.energies, p.forces, p.stress, p.atom_offsets);
   return total;
 }
 

@@ -8,6 +8,7 @@
 
 #include "data/splits.hpp"
 #include "matnn/record.hpp"
+#include "potentials/descriptor_cache.hpp"
 #include "potentials/potential.hpp"
 #include "train/trainer.hpp"
 #include "workflows/potential_recipe.hpp"
@@ -18,8 +19,11 @@ class PotentialTask : public train::TrainingTask {
  public:
   /// `stress_scale` is the inverse volume per atom of the training data: stress is compared in
   /// units of scale / (volume per atom), so the stress weight is dimensionless.
+  /// `described`, when given, holds cached Behler-Parrinello descriptors per record (defined for
+  /// the training and validation rows): the loss then runs from them instead of graphs.
   PotentialTask(potentials::Potential& potential, std::size_t member, const std::vector<Record>& records,
-                const data::Split& split, std::size_t batch_size, const PotentialRecipe& recipe, double stress_scale);
+                const data::Split& split, std::size_t batch_size, const PotentialRecipe& recipe, double stress_scale,
+                const std::vector<potentials::DescribedStructure>* described = nullptr);
 
   std::size_t train_size() const override { return split_.train.size(); }
   nn::Module& module() override { return potential_.member(member_); }
@@ -29,6 +33,8 @@ class PotentialTask : public train::TrainingTask {
 
  private:
   struct Targets;
+  struct Predictions;
+  Predictions predict(const std::vector<std::size_t>& rows, bool derivatives, bool create_graph);
   ad::Tensor loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
                   class PotentialErrors* errors);
   ad::Tensor term(const ad::Tensor& predicted, const ad::Tensor& target, const ad::Tensor& weight,
@@ -42,6 +48,7 @@ class PotentialTask : public train::TrainingTask {
   const PotentialRecipe& recipe_;
   LossWeights weights_;
   double stress_scale_;
+  const std::vector<potentials::DescribedStructure>* described_;
 };
 
 /// Stress (S, 6) in Voigt order from dE/d(strain) (S, 3, 3) and the volumes: (1/V) times the

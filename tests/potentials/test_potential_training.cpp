@@ -10,6 +10,7 @@
 
 #include "matnn/dataset.hpp"
 #include "matnn/error.hpp"
+#include "autodiff/graph.hpp"
 #include "matnn/extxyz.hpp"
 #include "workflows/potential_job.hpp"
 #include "workflows/potential_task.hpp"
@@ -192,6 +193,54 @@ TEST_F(PotentialTraining, StageTwoSwitchesTheLossWeightsAtItsEpoch) {
   EXPECT_NEAR(batch_loss(records, staged, 3), forces, 1e-9 * forces);
   EXPECT_NEAR(batch_loss(records, staged, 4), 3 * energy + 0.5 * forces, 1e-9 * forces);
   EXPECT_NEAR(batch_loss(records, staged, 9), 3 * energy + 0.5 * forces, 1e-9 * forces);
+}
+
+// Training from cached Behler-Parrinello descriptors computes the same loss, and the same
+// gradient of the loss with respect to every weight, as training through atom graphs.
+TEST_F(PotentialTraining, CachedDescriptorsGiveTheGraphPathsLossAndGradients) {
+  std::vector<Record> records = copper(3);
+  for (const Record& slab : copper_slabs(2)) records.push_back(slab);
+  // Two elements, so pair channels and several networks are exercised.
+  records[1].structure.numbers[0] = 79;
+  records[3].structure.numbers[2] = 79;
+  potentials::Potential potential(
+      "behler_parrinello",
+      {{"cutoff", 4.5}, {"radial", {{"count", 5}}}, {"angular", {{"type", "narrow"}, {"zeta", {1, 4}}}}, {"hidden", {7, 5}}},
+      {29, 79}, 1, 11);
+  potential.to(ad::DType::f64);
+  potential.set_energy_scaling({0.1, -0.3}, 0.7);
+  data::Split split;
+  for (std::size_t i = 0; i < records.size(); ++i) split.train.push_back(i);
+  PotentialRecipe recipe;
+  recipe.weights = {1.0, 1.0, 1.0};
+  std::vector<potentials::DescribedStructure> described;
+  const auto& model = dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0));
+  for (const Record& r : records) described.push_back(potentials::describe(model, r.structure, ad::DType::f64));
+
+  const std::vector<std::size_t> batch{0, 1, 2, 3, 4};
+  auto loss_and_gradient = [&](const std::vector<potentials::DescribedStructure>* cache) {
+    PotentialTask task(potential, 0, records, split, batch.size(), recipe, 0.1, cache);
+    task.begin_epoch(0);
+    potential.member(0).zero_grad();
+    const nn::NamedTensors params = potential.member(0).named_parameters();
+    ad::Tensor loss = task.batch_loss(batch);
+    ad::backward(loss);
+    std::vector<double> gradient;
+    for (const auto& [name, p] : params) {
+      const std::vector<double> g = p.grad().to_vector();
+      gradient.insert(gradient.end(), g.begin(), g.end());
+    }
+    return std::pair{loss.item(), gradient};
+  };
+  const auto [graph_loss, graph_gradient] = loss_and_gradient(nullptr);
+  const auto [cached_loss, cached_gradient] = loss_and_gradient(&described);
+  EXPECT_NEAR(cached_loss, graph_loss, 1e-10 * graph_loss);
+  ASSERT_EQ(cached_gradient.size(), graph_gradient.size());
+  double largest = 0.0;
+  for (double g : graph_gradient) largest = std::max(largest, std::abs(g));
+  for (std::size_t k = 0; k < graph_gradient.size(); ++k) {
+    EXPECT_NEAR(cached_gradient[k], graph_gradient[k], 1e-9 * largest) << "parameter entry " << k;
+  }
 }
 
 TEST_F(PotentialTraining, SeparateFilesEvalByConfigTypeAndExtxyzPredictions) {
