@@ -674,7 +674,9 @@ contains
   !>   energy                    out  total energy (energy unit)
   !>   forces(3, natoms)         out  -dE/dr (force unit)
   !>   stress(6)                 out  Voigt xx yy zz yz xz xy, ASE sign, energy/length^3;
-  !>                                  needs a fully periodic cell (else MATNN_ERROR_UNSUPPORTED)
+  !>                                  needs a fully periodic cell or a slab (two periodic
+  !>                                  directions: components along the free axis are 0; see
+  !>                                  matnn.h), else MATNN_ERROR_UNSUPPORTED
   !>   energies(natoms)          out  per-atom energies
   !>   energy_sigma              out  ensemble std of the energy
   !>   force_deviation(natoms)   out  per-atom ensemble force deviation

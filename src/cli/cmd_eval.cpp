@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "matnn/error.hpp"
 #include "models/composition_model.hpp"
 #include "models/state_file.hpp"
 #include "workflows/composition_job.hpp"
@@ -28,7 +29,7 @@ void print_config_type_table(const std::map<std::string, std::map<std::string, d
 }
 
 struct EvalOptions {
-  std::string model, dataset, subset = "all";
+  std::string model, dataset, subset = "all", ood;
 };
 
 void run_eval(const EvalOptions& o) {
@@ -40,6 +41,12 @@ void run_eval(const EvalOptions& o) {
     if (!evaluation.uncertainty.empty()) {
       fmt::print("  ensemble uncertainty against the error (Spearman rank correlation per structure):\n");
       print_metric_table(evaluation.uncertainty);
+    }
+    if (!o.ood.empty()) {
+      const workflows::PotentialEvaluation ood = workflows::evaluate_potential(o.model, o.ood, "all");
+      fmt::print("  out-of-distribution structures of {} ({}) against the {} subset: ROC-AUC of the uncertainty\n",
+                 o.ood, ood.overall.at("n"), o.subset);
+      print_metric_table(workflows::ood_separation(evaluation, ood));
     }
     return;
   }
@@ -68,7 +75,15 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--subset", options->subset, "all, or train/validation/test of the split the model was trained with")
       ->check(CLI::IsMember({"all", "train", "validation", "test"}))
       ->capture_default_str();
-  cmd->callback([options] { run_eval(*options); });
+  cmd->add_option("--ood", options->ood,
+                  "Potentials: a dataset of out-of-distribution structures; prints how well the ensemble's "
+                  "uncertainty separates them (ROC-AUC)");
+  cmd->callback([options] {
+    if (!options->ood.empty() && models::read_model_kind(options->model) != potentials::Potential::file_kind) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "--ood is for potentials; {} is a property model", options->model);
+    }
+    run_eval(*options);
+  });
 }
 
 }  // namespace matnn::cli

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "metrics/metrics.hpp"
 #include "workflows/reference_energies.hpp"
 
 namespace matnn::workflows {
@@ -108,6 +109,7 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
   bool any_type = false;
   std::vector<double> energy_error, energy_sigma, force_mae, force_deviation;
   std::size_t n = 0;
+  PotentialEvaluation out;
   auto add = [&](const Record& r) {
     if (is_isolated_atom(r)) return;
     ++n;
@@ -118,6 +120,8 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
     PotentialErrors& group = by_type[type];
     ++count_by_type[type];
     const auto atoms = static_cast<double>(r.structure.size());
+    out.energy_sigma_per_atom.push_back(result.energy_sigma / atoms);
+    out.max_force_deviation.push_back(result.max_force_deviation);
     if (const auto e = r.energy()) {
       all.add_energy(result.energy, *e, r.structure.size());
       group.add_energy(result.energy, *e, r.structure.size());
@@ -140,7 +144,6 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
   } else {
     for (std::size_t i : rows) add(records[i]);
   }
-  PotentialEvaluation out;
   out.overall = all.metrics();
   out.overall["n"] = static_cast<double>(n);
   if (any_type) {
@@ -163,6 +166,18 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
     }
   }
   return out;
+}
+
+std::map<std::string, double> ood_separation(const PotentialEvaluation& in, const PotentialEvaluation& ood) {
+  auto auroc = [&](const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> score(a);
+    score.insert(score.end(), b.begin(), b.end());
+    std::vector<int> label(a.size(), 0);
+    label.insert(label.end(), b.size(), 1);
+    return metrics::roc_auc(score, label);
+  };
+  return {{"ood_auroc_energy_sigma", auroc(in.energy_sigma_per_atom, ood.energy_sigma_per_atom)},
+          {"ood_auroc_force_deviation", auroc(in.max_force_deviation, ood.max_force_deviation)}};
 }
 
 }  // namespace matnn::workflows

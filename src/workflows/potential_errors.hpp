@@ -40,7 +40,15 @@ struct PotentialEvaluation {
   /// and of the mean force deviation with the force MAE per structure ("energy_sigma_spearman",
   /// "force_deviation_spearman"), mean sigma and deviation.
   std::map<std::string, double> uncertainty;
+  /// Per evaluated structure: the ensemble's energy sigma per atom (eV) and its largest per-atom
+  /// force deviation (eV/Angstrom); zeros for a single model.
+  std::vector<double> energy_sigma_per_atom, max_force_deviation;
 };
+
+/// How well the ensemble's uncertainty separates out-of-distribution structures (`ood`) from
+/// in-distribution ones (`in`): ROC-AUC of the energy sigma per atom ("ood_auroc_energy_sigma")
+/// and of the maximum force deviation ("ood_auroc_force_deviation"); 0.5 is chance, 1 perfect.
+std::map<std::string, double> ood_separation(const PotentialEvaluation& in, const PotentialEvaluation& ood);
 
 /// Errors of the ensemble mean (Potential::compute, the path hosts call) on `records` (all when
 /// `rows` is empty). Isolated-atom frames (reference_energies.hpp) are skipped.
