@@ -15,7 +15,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind
   # Python side (Debian's interpreter, /usr/bin/python3) and reference physics
-  python3 python3-numpy python3-h5py python3-ase python3-lammps lammps liblammps-dev
+  python3 python3-numpy python3-h5py python3-ase python3-matplotlib python3-lammps lammps liblammps-dev
   libkim-api-dev
 )
 
