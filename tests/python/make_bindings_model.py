@@ -42,7 +42,11 @@ training:
   epochs: 4
   batch_size: 6
   forces_weight: 1.0
+  stress_weight: 0.0
+  ema_decay: 0.0
 optimizer: {{name: adam, lr: 0.005}}
+# A constant rate: in 4 epochs the recipe's cosine decay would stop learning too early.
+schedule: {{name: constant}}
 output:
   model: {dir}/cu_bp.model.h5
 """
