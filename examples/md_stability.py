@@ -38,7 +38,6 @@ the model, bad option). Run with Debian's /usr/bin/python3 and PYTHONPATH=python
     examples/md_stability.py si.model.h5 --lattice diamond --element Si --a0 5.431 \\
     --supercell 2 --temperature 1560 --steps 10000 --nve-steps 2000 --json si_md.json
 """
-import argparse
 import math
 import os
 import sys
@@ -53,8 +52,9 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.md.verlet import VelocityVerlet
 from ase.neighborlist import neighbor_list
 
-from matnn.errors import MatnnError, UnknownElementError
-from matnn.validate import SPEC_KINDS, UsageError, reference_calculator, write_json
+from matnn.errors import MatnnError
+from matnn._cli import UsageError, UsageParser
+from matnn.validate import model_calculator, reference_calculator, write_json
 
 LATTICES = ("fcc", "diamond")
 # Nearest-neighbour distance of the perfect lattice in units of the cubic lattice constant.
@@ -78,26 +78,6 @@ def min_distance(atoms, guess):
         if cutoff > limit:
             return math.inf
         cutoff *= 2.0
-
-
-def load_calculator(model, element, precision):
-    """A MatnnCalculator of the model file, or, when MODEL is no file but a reference SPEC, that
-    reference. Raises UsageError for a missing or unreadable model or an element it lacks."""
-    if os.path.exists(model):
-        from matnn.calculator import MatnnCalculator
-        try:
-            calc = MatnnCalculator(model, precision=precision)
-        except MatnnError as e:
-            raise UsageError(f"cannot load model {model}: {e}")
-        probe = bulk(element, "fcc", a=4.0, cubic=True)
-        try:
-            calc.potential.compute(probe.numbers, probe.positions, probe.cell.array, pbc=True)
-        except UnknownElementError as e:
-            raise UsageError(f"model {model} does not know {element}: {e}")
-        return calc
-    if model == "emt" or model.partition(":")[0] in SPEC_KINDS:
-        return reference_calculator(model, element)
-    raise UsageError(f"model file not found: {model}")
 
 
 class Run:
@@ -328,15 +308,8 @@ def format_table(runs):
 
 # --------------------------------------------------------------------------- command line
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
 def _parser():
-    p = _Parser(prog="md_stability.py", description="MD stability (Langevin NVT) and NVE energy conservation "
+    p = UsageParser(prog="md_stability.py", description="MD stability (Langevin NVT) and NVE energy conservation "
                 "of a matnn potential.")
     p.add_argument("model", help="matnn potential file (or a reference SPEC, to check the script)")
     p.add_argument("--lattice", required=True, choices=LATTICES)
@@ -387,7 +360,7 @@ def main(argv=None):
             raise UsageError(f"unknown element {args.element!r}")
         if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
             raise UsageError(f"folder of --json {args.json} does not exist")
-        calcs = [("model", load_calculator(args.model, args.element, args.precision))]
+        calcs = [("model", model_calculator(args.model, args.element, args.precision))]
         if args.reference:
             calcs.append(("reference", reference_calculator(args.reference, args.element)))
     except UsageError as e:

@@ -29,14 +29,13 @@ they drew (MAE and RMSE per panel; the columns of each log) and raise UsageError
 Written for Debian bookworm's python3-matplotlib 3.6 and python3-ase 3.22; needs no display
 (figures are drawn with the Agg canvas, pyplot is not used).
 """
-import argparse
 import csv
 import math
 import os
 import sys
-import tempfile
 
 import numpy as np
+from ._cli import UsageError, UsageParser, write_atomically
 
 EV_PER_A3_TO_GPA = 160.21766208
 # Voigt order of ASE: xx yy zz yz xz xy.
@@ -44,8 +43,6 @@ _VOIGT = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
 _NO_TAG = "(no config_type)"
 
 
-class UsageError(ValueError):
-    """Bad usage or unreadable input (exit 2); the message names the file."""
 
 
 # --------------------------------------------------------------------------- reading predictions
@@ -175,21 +172,11 @@ def _check_output(out, inputs):
 
 def _save(figure, out, extension, dpi):
     """Writes the figure under a temporary name beside OUT, then renames it into place."""
-    folder = os.path.dirname(os.path.abspath(out))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(out) + ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            figure.savefig(f, format=extension, dpi=dpi, bbox_inches="tight", pad_inches=0.08)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
+        write_atomically(out, lambda f: figure.savefig(f, format=extension, dpi=dpi, bbox_inches="tight",
+                                                        pad_inches=0.08), binary=True)
     except OSError as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise UsageError(f"{out}: cannot write it: {e}") from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _figure(columns, width=4.3, height=4.6):
@@ -405,16 +392,9 @@ def curves(paths, out, title=None, dpi=100):
 
 # --------------------------------------------------------------------------- command line
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
 def _parser():
-    p = _Parser(prog="python -m matnn.plot", description="Parity plots and learning curves of matnn models.")
-    sub = p.add_subparsers(dest="command", metavar="{parity,curves}", parser_class=_Parser)
+    p = UsageParser(prog="python -m matnn.plot", description="Parity plots and learning curves of matnn models.")
+    sub = p.add_subparsers(dest="command", metavar="{parity,curves}", parser_class=UsageParser)
     sub.required = True
     q = sub.add_parser("parity", help="predicted against reference energy, forces and stress")
     q.add_argument("predictions", help="extended XYZ written by `matnn predict MODEL DATA.h5 -o OUT.extxyz`")

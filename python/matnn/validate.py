@@ -28,7 +28,6 @@ not, 2 for bad usage (unknown reference kind, missing file, bad option).
 
 Written for ASE 3.22 (Debian bookworm's python3-ase).
 """
-import argparse
 import json
 import math
 import os
@@ -36,7 +35,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from ase import units
@@ -45,6 +44,7 @@ from ase.data import atomic_numbers, reference_states
 from ase.eos import EquationOfState
 from ase.optimize import BFGS
 from ase.phonons import Phonons
+from ._cli import UsageError, UsageParser, write_atomically
 
 LATTICES = ("fcc", "diamond")
 PROPERTIES = ("lattice", "elastic", "vacancy", "surface", "phonons")
@@ -65,8 +65,6 @@ TOLERANCES = {
 }
 
 
-class UsageError(ValueError):
-    """Bad usage: an unknown reference kind, a missing file, an impossible option (exit 2)."""
 
 
 @dataclass
@@ -160,15 +158,16 @@ def reference_calculator(spec, element):
                      keep_alive=True, log_file=None)
 
 
-def model_calculator(model, element):
-    """The calculator of the MODEL argument: a matnn model file (float64), or, when no file of
-    that name exists and it reads as a reference SPEC, that reference (to check the tool)."""
+def model_calculator(model, element, precision="float64"):
+    """The calculator of the MODEL argument: a matnn model file (in `precision`), or, when no file
+    of that name exists and it reads as a reference SPEC, that reference (to check the tool).
+    Raises UsageError for an unreadable model or an element it lacks."""
     if os.path.exists(model):
         from .calculator import MatnnCalculator
         from .errors import MatnnError
         from .errors import UnknownElementError
         try:
-            calc = MatnnCalculator(model, precision="float64")
+            calc = MatnnCalculator(model, precision=precision)
         except MatnnError as e:
             raise UsageError(f"cannot load model {model}: {e}")
         probe = bulk(element, "fcc", a=4.0, cubic=True)  # any structure: does it know the element?
@@ -524,30 +523,13 @@ def _json_safe(value):
 
 def write_json(result, path):
     """Writes the result (non-finite numbers as null) to a temporary file, then renames it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_json_safe(result), f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda f: f.write(json.dumps(_json_safe(result), indent=2) + "\n"))
 
 
 # --------------------------------------------------------------------------- command line
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
 def _parser():
-    p = _Parser(prog="python -m matnn.validate",
+    p = UsageParser(prog="python -m matnn.validate",
                 description="Material properties of a potential against its reference potential.")
     p.add_argument("model", help="matnn potential file (or a reference SPEC, to compare two references)")
     p.add_argument("--reference", required=True, metavar="SPEC",

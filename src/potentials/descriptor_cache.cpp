@@ -5,15 +5,6 @@
 #include "potentials/atom_graph.hpp"
 
 namespace matnn::potentials {
-namespace {
-
-ad::Tensor tensor(const std::vector<double>& v, const ad::Shape& shape, ad::DType dtype) {
-  if (dtype == ad::DType::f64) return ad::from_vector(v, shape);
-  return ad::from_vector(std::vector<float>(v.begin(), v.end()), shape);
-}
-
-}  // namespace
-
 std::size_t DescribedStructure::bytes() const {
   auto size = [](const ad::Tensor& t) {
     return static_cast<std::size_t>(t.numel()) * (t.dtype() == ad::DType::f64 ? 8 : 4);
@@ -51,9 +42,9 @@ DescribedStructure describe(const BehlerParrinello& model, const Structure& stru
   }
   const auto n_edges = static_cast<std::int64_t>(d.center.size());
   const auto f = static_cast<std::int64_t>(F);
-  d.features = tensor(values, {d.n_atoms, f}, dtype);
-  d.jacobian = tensor(kept_jacobian, {n_edges, 3, f}, dtype);
-  d.edge_vectors = tensor(kept_vectors, {n_edges, 3}, dtype);
+  d.features = ad::to(ad::from_vector(values, {d.n_atoms, f}), dtype);
+  d.jacobian = ad::to(ad::from_vector(kept_jacobian, {n_edges, 3, f}), dtype);
+  d.edge_vectors = ad::to(ad::from_vector(kept_vectors, {n_edges, 3}), dtype);
   return d;
 }
 

@@ -215,6 +215,10 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
 
   const PotentialRecipe recipe = recipe_from(training, trainer_options.epochs, count_labels(records, split.train), dataset_path);
   const bool cache_descriptors = training.boolean("descriptor_cache", true);
+  if (training.has("descriptor_cache") && kind != "behler_parrinello") {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "training.descriptor_cache is for behler_parrinello models; {} has no fixed descriptors",
+         kind);
+  }
   training.finish();
   root.finish();
 

@@ -7,15 +7,6 @@
 #include "workflows/potential_errors.hpp"
 
 namespace matnn::workflows {
-namespace {
-
-ad::Tensor tensor(const std::vector<double>& v, const ad::Shape& shape, ad::DType dtype) {
-  if (dtype == ad::DType::f64) return ad::from_vector(v, shape);
-  return ad::from_vector(std::vector<float>(v.begin(), v.end()), shape);
-}
-
-}  // namespace
-
 // Reference labels of a batch as tensors. A weight is c_s where the label exists and 0 where it
 // is missing; the mask sums count the labelled entries, so that config_type weights scale a
 // structure's share of the loss instead of cancelling in a weighted mean.
@@ -49,13 +40,13 @@ struct PotentialTask::Targets {
     }
     const auto ns = static_cast<std::int64_t>(records.size());
     const auto na = static_cast<std::int64_t>(fw.size());
-    energy_per_atom = tensor(e, {ns}, dtype);
-    energy_weight = tensor(ew, {ns}, dtype);
-    atoms_per_structure = tensor(n, {ns}, dtype);
-    forces = tensor(f, {na, 3}, dtype);
-    forces_weight = tensor(fw, {na, 1}, dtype);
-    stress = tensor(s, {ns, 6}, dtype);
-    stress_weight = tensor(sw, {ns, 1}, dtype);
+    energy_per_atom = ad::to(ad::from_vector(e, {ns}), dtype);
+    energy_weight = ad::to(ad::from_vector(ew, {ns}), dtype);
+    atoms_per_structure = ad::to(ad::from_vector(n, {ns}), dtype);
+    forces = ad::to(ad::from_vector(f, {na, 3}), dtype);
+    forces_weight = ad::to(ad::from_vector(fw, {na, 1}), dtype);
+    stress = ad::to(ad::from_vector(s, {ns, 6}), dtype);
+    stress_weight = ad::to(ad::from_vector(sw, {ns, 1}), dtype);
   }
 };
 
@@ -68,7 +59,7 @@ ad::Tensor voigt_stress(const ad::Tensor& virial, const std::vector<double>& vol
     return ad::mul(ad::add(ad::slice(flat, 1, 3 * a + b, 3 * a + b + 1), ad::slice(flat, 1, 3 * b + a, 3 * b + a + 1)), 0.5);
   };
   const ad::Tensor voigt = ad::concat({column(0, 0), column(1, 1), column(2, 2), column(1, 2), column(0, 2), column(0, 1)}, 1);
-  return ad::mul(voigt, tensor(inverse_volume, {ns, 1}, dtype));
+  return ad::mul(voigt, ad::to(ad::from_vector(inverse_volume, {ns, 1}), dtype));
 }
 
 PotentialTask::PotentialTask(potentials::Potential& potential, std::size_t member, const std::vector<Record>& records,
@@ -114,7 +105,7 @@ PotentialTask::Predictions PotentialTask::predict(const std::vector<std::size_t>
     auto& model = static_cast<potentials::BehlerParrinello&>(potential_.member(member_));
     const potentials::DescribedOutputs out = potentials::evaluate_described(model, batch, derivatives, create_graph);
     const auto ns = static_cast<std::int64_t>(rows.size());
-    p.energies = ad::add(ad::mul(out.structure, scale), tensor(shifts, {ns}, dtype));
+    p.energies = ad::add(ad::mul(out.structure, scale), ad::to(ad::from_vector(shifts, {ns}), dtype));
     p.atom_offsets = out.atom_offsets;
     if (derivatives) {
       p.forces = ad::mul(out.position_gradient, -scale);

@@ -1,9 +1,13 @@
 #include <fstream>
+#include <random>
+#include <span>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "autodiff/ops.hpp"
 #include "models/composition_model.hpp"
+#include "nn/linear.hpp"
 #include "synthetic_data.hpp"
 #include "test_helpers.hpp"
 #include "train/trainer.hpp"
@@ -89,6 +93,40 @@ TEST(Trainer, EarlyStoppingKeepsTheBestEpoch) {
   job.on_epoch = [&](const train::EpochRecord&) { return ++epochs, true; };
   train_composition_model(config, job);
   EXPECT_LT(epochs, 200);
+}
+
+// A task whose loss depends on the epoch (as a potential's second loss stage does) must hear of
+// every epoch before its first mini-batch.
+class EpochAwareTask : public train::TrainingTask {
+ public:
+  EpochAwareTask() : rng_(1), layer_(2, 1, rng_) {}
+  std::size_t train_size() const override { return 4; }
+  nn::Module& module() override { return layer_; }
+  void begin_epoch(int epoch) override { epochs.push_back(epoch); }
+  ad::Tensor batch_loss(std::span<const std::size_t>) override {
+    batches_before_first_epoch += epochs.empty() ? 1 : 0;
+    return ad::sum(ad::square(layer_.forward(ad::ones({1, 2}, ad::DType::f64))));
+  }
+  std::map<std::string, double> validate() override { return {}; }
+  std::vector<int> epochs;
+  int batches_before_first_epoch = 0;
+
+ private:
+  std::mt19937_64 rng_;
+  nn::Linear layer_;
+};
+
+TEST(Trainer, TellsTheTaskEveryEpochBeforeItsBatches) {
+  EpochAwareTask task;
+  task.module().to(ad::DType::f64);
+  train::TrainerOptions options;
+  options.epochs = 3;
+  options.batch_size = 2;
+  options.print_progress = false;
+  options.optimizer = {{"name", "sgd"}, {"lr", 0.1}};
+  train::Trainer(options).run(task);
+  EXPECT_EQ(task.epochs, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(task.batches_before_first_epoch, 0);
 }
 
 TEST(Trainer, EpochOrderIsAPermutationFixedBySeedAndEpoch) {
