@@ -4,6 +4,33 @@
 
 namespace matnn::train {
 
+bool is_kalman(const Json& config) {
+  return config.is_object() && config.contains("name") && config["name"] == "kalman";
+}
+
+KalmanSettings kalman_settings(const Json& config) {
+  const ConfigSection c(config, "optimizer");
+  c.string("name", "kalman");
+  KalmanSettings s;
+  nn::KalmanOptions& f = s.filter;
+  f.epsilon = c.positive("epsilon", f.epsilon);
+  f.q0 = c.positive("q0", f.q0, true);
+  f.q_min = c.positive("q_min", f.q_min, true);
+  f.q_decay = c.positive("q_decay", f.q_decay);
+  f.eta0 = c.positive("eta0", f.eta0);
+  f.eta_max = c.positive("eta_max", f.eta_max);
+  f.eta_growth = c.positive("eta_growth", f.eta_growth);
+  MeasurementSelection& m = s.selection;
+  m.forces_per_structure = static_cast<std::size_t>(
+      c.integer("forces_per_structure", static_cast<std::int64_t>(m.forces_per_structure), 0));
+  m.stress_per_structure = static_cast<std::size_t>(
+      c.integer("stress_per_structure", static_cast<std::int64_t>(m.stress_per_structure), 0));
+  if (m.stress_per_structure > 6) fail(MATNN_ERROR_INVALID_ARGUMENT, "optimizer.stress_per_structure must be at most 6");
+  m.threshold = c.positive("threshold", m.threshold, true);
+  c.finish();
+  return s;
+}
+
 std::unique_ptr<nn::Optimizer> make_optimizer(const Json& config, const nn::NamedTensors& params) {
   const ConfigSection c(config, "optimizer");
   const std::string name = c.string("name", "adamw");
@@ -28,7 +55,7 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const Json& config, const nn::Name
       optimizer = std::make_unique<nn::AdamW>(params, o);
     }
   } else {
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "optimizer.name \"{}\" is unknown (use sgd, adam or adamw)", name);
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "optimizer.name \"{}\" is unknown (use sgd, adam, adamw or kalman)", name);
   }
   c.finish();
   return optimizer;

@@ -83,7 +83,24 @@ nn::NamedTensors trained_parameters(const nn::NamedTensors& all, const std::vect
   return out;
 }
 
+// The Kalman filter fits weights to measurements directly: settings that only make sense for a
+// gradient step would be silently ignored, so they are refused.
+void check_kalman_options(const TrainerOptions& o) {
+  if (o.clip_norm > 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "training.clip_norm has no meaning with optimizer kalman");
+  if (o.l2 > 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "training.l2 has no meaning with optimizer kalman");
+  if (o.schedule.is_object() && !o.schedule.empty() &&
+      !(o.schedule.size() == 1 && o.schedule.contains("name") && o.schedule["name"] == "constant")) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT,
+         "a learning-rate schedule has no meaning with optimizer kalman (its step size is set by eta0, eta_max and "
+         "eta_growth); remove the schedule section");
+  }
+}
+
 }  // namespace
+
+Measurements TrainingTask::batch_measurements(std::span<const std::size_t>, const MeasurementSelection&) {
+  fail(MATNN_ERROR_UNSUPPORTED, "this model cannot be trained with optimizer kalman (use adam)");
+}
 
 std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, int epoch) {
   std::vector<std::size_t> order(n);
@@ -118,10 +135,22 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
                          const models::StateFile& checkpoint_extra) {
   nn::Module& module = task.module();
   const nn::NamedTensors params = trained_parameters(module.named_parameters(), options_.frozen);
-  const std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(options_.optimizer, params);
-  const std::unique_ptr<nn::LrSchedule> schedule =
-      make_schedule(options_.schedule, optimizer->learning_rate(), options_.epochs);
-  optimizer->set_learning_rate(schedule->initial_rate());
+  // Either a gradient optimiser with a learning-rate schedule or the Kalman filter.
+  std::unique_ptr<nn::Optimizer> optimizer;
+  std::unique_ptr<nn::LrSchedule> schedule;
+  std::unique_ptr<nn::KalmanFilter> filter;
+  MeasurementSelection selection;
+  if (is_kalman(options_.optimizer)) {
+    check_kalman_options(options_);
+    const KalmanSettings settings = kalman_settings(options_.optimizer);
+    const std::size_t batches = (task.train_size() + options_.batch_size - 1) / options_.batch_size;
+    filter = std::make_unique<nn::KalmanFilter>(params, settings.filter, batches);
+    selection = settings.selection;
+  } else {
+    optimizer = make_optimizer(options_.optimizer, params);
+    schedule = make_schedule(options_.schedule, optimizer->learning_rate(), options_.epochs);
+    optimizer->set_learning_rate(schedule->initial_rate());
+  }
   std::unique_ptr<nn::WeightEma> ema;
   if (options_.ema_decay > 0) ema = std::make_unique<nn::WeightEma>(params, options_.ema_decay, true);
 
@@ -138,9 +167,13 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     }
     module.load_state(cp.tensors.at(group_model));
     best_state = cp.tensors.at(group_best);
-    optimizer->load_state(group_state(cp, group_optimizer));
-    schedule->load_state(group_state(cp, group_schedule));
-    optimizer->set_learning_rate(schedule->learning_rate());
+    if (filter) {
+      filter->load_state(group_state(cp, group_optimizer));
+    } else {
+      optimizer->load_state(group_state(cp, group_optimizer));
+      schedule->load_state(group_state(cp, group_schedule));
+      optimizer->set_learning_rate(schedule->learning_rate());
+    }
     if (ema) ema->load_state(group_state(cp, group_ema));
     const auto& progress = cp.scalars.at(group_progress);
     first_epoch = static_cast<int>(progress.at("next_epoch"));
@@ -168,6 +201,14 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     for (std::size_t begin = 0; begin < order.size(); begin += options_.batch_size) {
       const std::size_t end = std::min(order.size(), begin + options_.batch_size);
       const std::span<const std::size_t> batch(order.data() + begin, end - begin);
+      if (filter) {
+        selection.seed = mix(mix(options_.seed, static_cast<std::uint64_t>(epoch)), begin);
+        const Measurements measured = task.batch_measurements(batch, selection);
+        loss_sum += measured.loss * static_cast<double>(batch.size());
+        filter->update(measured.residuals);
+        if (ema) ema->update();
+        continue;
+      }
       optimizer->zero_grad();
       ad::Tensor loss = task.batch_loss(batch);
       loss_sum += loss.item() * static_cast<double>(batch.size());
@@ -198,8 +239,12 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
         ++bad_epochs;
       }
     }
-    record.learning_rate = optimizer->learning_rate();
-    optimizer->set_learning_rate(schedule->on_epoch_end(epoch, validation_loss));
+    if (filter) {
+      record.learning_rate = filter->eta();  // the filter's step-size analogue
+    } else {
+      record.learning_rate = optimizer->learning_rate();
+      optimizer->set_learning_rate(schedule->on_epoch_end(epoch, validation_loss));
+    }
     record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     seconds_total += record.seconds;
     ++epochs_timed;
@@ -223,8 +268,12 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       }
       cp.tensors[group_model] = module.state();
       cp.tensors[group_best] = best_state;
-      put_group(cp, group_optimizer, optimizer->state());
-      put_group(cp, group_schedule, schedule->state());
+      if (filter) {
+        put_group(cp, group_optimizer, filter->state());
+      } else {
+        put_group(cp, group_optimizer, optimizer->state());
+        put_group(cp, group_schedule, schedule->state());
+      }
       if (ema) put_group(cp, group_ema, ema->state());
       cp.scalars[group_progress] = {{"next_epoch", epoch + 1},
                                     {"bad_epochs", bad_epochs},

@@ -24,6 +24,22 @@
 
 namespace matnn::train {
 
+/// Which measurements a task hands to one Kalman-filter update (optimizer.name kalman): as n2p2
+/// does, every labelled energy of the batch and a few force and stress components per structure,
+/// preferring components whose error is at least `threshold` times the structure's RMS error.
+struct MeasurementSelection {
+  std::size_t forces_per_structure = 4;
+  std::size_t stress_per_structure = 1;
+  double threshold = 1.0;
+  std::uint64_t seed = 0;  ///< the random choice of components; set by the trainer per batch
+};
+
+/// Measurements for a Kalman-filter update.
+struct Measurements {
+  ad::Tensor residuals;  ///< (m) weighted, normalised prediction-minus-reference values, graph recorded
+  double loss = 0.0;     ///< the batch's loss, as batch_loss() would give it, for the log
+};
+
 class TrainingTask {
  public:
   virtual ~TrainingTask() = default;
@@ -39,6 +55,10 @@ class TrainingTask {
   /// Called before every epoch, also after a resume, so a task whose loss changes during the
   /// run (loss weights raised late, as in MACE's second stage) is a function of the epoch only.
   virtual void begin_epoch(int /*epoch*/) {}
+  /// Measurements of one mini-batch for the Kalman filter, with the graph recorded. A task that
+  /// is not a least-squares fit (or does not support the filter) keeps this default, which
+  /// fails with MATNN_ERROR_UNSUPPORTED.
+  virtual Measurements batch_measurements(std::span<const std::size_t> batch, const MeasurementSelection& selection);
 };
 
 /// Settings of a run; from_config() reads them from the "training", "optimizer" and "schedule"

@@ -17,6 +17,7 @@
 #include "models/state_file.hpp"
 #include "potentials/descriptor_cache.hpp"
 #include "train/ensemble.hpp"
+#include "train/optimizer_factory.hpp"
 #include "workflows/job_common.hpp"
 #include "workflows/potential_recipe.hpp"
 #include "workflows/potential_task.hpp"
@@ -33,18 +34,19 @@ using train::Json;
 // The recommended recipe (docs/training-config.md), filled in where a config is silent, so the
 // model file records every setting the run used.
 Json with_potential_defaults(Json config) {
+  Json& optimizer = config["optimizer"];
+  if (optimizer.is_null()) optimizer = Json::object();
+  if (optimizer.is_object() && !optimizer.contains("name")) optimizer["name"] = "adam";
+  // The Kalman filter updates after every structure, as n2p2 does, and has no learning rate.
+  const bool kalman = train::is_kalman(optimizer);
   Json& training = config["training"];
   if (training.is_null()) training = Json::object();
   if (training.is_object()) {
-    if (!training.contains("batch_size")) training["batch_size"] = 4;
-    if (!training.contains("ema_decay")) training["ema_decay"] = 0.99;
+    if (!training.contains("batch_size")) training["batch_size"] = kalman ? 1 : 4;
+    if (!training.contains("ema_decay")) training["ema_decay"] = kalman ? 0.0 : 0.99;
   }
-  Json& optimizer = config["optimizer"];
-  if (optimizer.is_null()) optimizer = Json::object();
-  if (optimizer.is_object()) {
-    if (!optimizer.contains("name")) optimizer["name"] = "adam";
-    if (!optimizer.contains("lr")) optimizer["lr"] = 5e-3;
-  }
+  if (kalman) return config;
+  if (optimizer.is_object() && !optimizer.contains("lr")) optimizer["lr"] = 5e-3;
   Json& schedule = config["schedule"];
   if (schedule.is_null()) {
     // One warm-up epoch lets Adam's moment estimates settle before the full rate.
@@ -214,6 +216,10 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   if (split.train.size() < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the split leaves no training structure", dataset_path);
 
   const PotentialRecipe recipe = recipe_from(training, trainer_options.epochs, count_labels(records, split.train), dataset_path);
+  if (recipe.huber && train::is_kalman(trainer_options.optimizer)) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT,
+         "training.loss huber cannot be used with optimizer kalman, which fits squared errors; use mse");
+  }
   const bool cache_descriptors = training.boolean("descriptor_cache", true);
   if (training.has("descriptor_cache") && kind != "behler_parrinello") {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "training.descriptor_cache is for behler_parrinello models; {} has no fixed descriptors",

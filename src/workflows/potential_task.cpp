@@ -1,5 +1,9 @@
 #include "workflows/potential_task.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <random>
+
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
@@ -154,11 +158,17 @@ ad::Tensor PotentialTask::loss(const std::vector<std::size_t>& rows, const LossW
   std::vector<const Record*> records;
   for (std::size_t r : rows) records.push_back(&records_[r]);
   const Targets t(records, recipe_, potential_.dtype());
-  const double scale = potential_.scale();
   const bool want_forces = weights.forces > 0 && t.forces_mask > 0;
   const bool want_stress = weights.stress > 0 && t.stress_mask > 0;
   const Predictions p = predict(rows, want_forces || want_stress || errors, create_graph);
+  if (errors) errors->add_batch(records, p.energies, p.forces, p.stress, p.atom_offsets);
+  return loss_of(p, t, weights);
+}
 
+ad::Tensor PotentialTask::loss_of(const Predictions& p, const Targets& t, const LossWeights& weights) const {
+  const double scale = potential_.scale();
+  const bool want_forces = weights.forces > 0 && t.forces_mask > 0;
+  const bool want_stress = weights.stress > 0 && t.stress_mask > 0;
   const ad::Tensor per_atom = ad::div(p.energies, t.atoms_per_structure);
   ad::Tensor total = ad::mul(term(per_atom, t.energy_per_atom, t.energy_weight, t.energy_mask, scale), weights.energy);
   if (want_forces) {
@@ -168,8 +178,110 @@ ad::Tensor PotentialTask::loss(const std::vector<std::size_t>& rows, const LossW
     total = ad::add(total, ad::mul(term(p.stress, t.stress, t.stress_weight, t.stress_mask, scale * stress_scale_),
                                    weights.stress));
   }
-  if (errors) errors->add_batch(records, p.energies, p.forces, p.stress, p.atom_offsets);
   return total;
+}
+
+namespace {
+
+// Up to `count` of the entries [begin, end) of `errors`, in a random order that prefers those
+// whose magnitude is at least `threshold` times the RMS of the range (n2p2's threshold selection).
+std::vector<std::int32_t> choose_components(const std::vector<double>& errors, std::size_t begin, std::size_t end,
+                                            std::size_t count, double threshold, std::mt19937_64& rng) {
+  std::vector<std::int32_t> order;
+  double sum_sq = 0.0;
+  for (std::size_t i = begin; i < end; ++i) {
+    order.push_back(static_cast<std::int32_t>(i));
+    sum_sq += errors[i] * errors[i];
+  }
+  std::shuffle(order.begin(), order.end(), rng);
+  const double bar = threshold * std::sqrt(sum_sq / static_cast<double>(std::max<std::size_t>(end - begin, 1)));
+  std::stable_partition(order.begin(), order.end(), [&](std::int32_t i) { return std::abs(errors[static_cast<std::size_t>(i)]) >= bar; });
+  order.resize(std::min(count, order.size()));
+  return order;
+}
+
+}  // namespace
+
+train::Measurements PotentialTask::batch_measurements(std::span<const std::size_t> batch,
+                                                      const train::MeasurementSelection& selection) {
+  std::vector<std::size_t> rows;
+  std::vector<const Record*> records;
+  for (std::size_t b : batch) {
+    rows.push_back(split_.train[b]);
+    records.push_back(&records_[rows.back()]);
+  }
+  const ad::DType dtype = potential_.dtype();
+  const Targets t(records, recipe_, dtype);
+  const double scale = potential_.scale();
+  const bool want_forces = weights_.forces > 0 && t.forces_mask > 0;
+  const bool want_stress = weights_.stress > 0 && t.stress_mask > 0;
+  const bool use_forces = want_forces && selection.forces_per_structure > 0;
+  const bool use_stress = want_stress && selection.stress_per_structure > 0;
+  const Predictions p = predict(rows, want_forces || want_stress, true);
+  std::mt19937_64 rng(selection.seed);
+
+  // A measurement is sqrt(loss weight x structure weight) x (prediction - reference) / unit, so
+  // that a loss weight acts as an inverse measurement noise.
+  std::vector<ad::Tensor> parts;
+  auto add_part = [&](const ad::Tensor& difference, std::vector<std::int32_t> chosen, const std::vector<double>& root_weight) {
+    if (chosen.empty()) return;
+    const auto m = static_cast<std::int64_t>(chosen.size());
+    const ad::Tensor flat = ad::reshape(difference, {difference.numel(), 1});
+    const ad::Tensor picked = ad::reshape(ad::gather_rows(flat, ad::make_index(std::move(chosen))), {m});
+    parts.push_back(ad::mul(picked, ad::to(ad::from_vector(root_weight, {m}), dtype)));
+  };
+
+  const auto ns = static_cast<std::int64_t>(rows.size());
+  const ad::Tensor energy_difference =
+      ad::div(ad::sub(ad::div(p.energies, t.atoms_per_structure), t.energy_per_atom), scale);
+  const std::vector<double> energy_weight = t.energy_weight.to_vector();
+  std::vector<std::int32_t> chosen;
+  std::vector<double> root_weight;
+  for (std::int64_t s = 0; s < ns; ++s) {
+    if (energy_weight[static_cast<std::size_t>(s)] <= 0 || weights_.energy <= 0) continue;
+    chosen.push_back(static_cast<std::int32_t>(s));
+    root_weight.push_back(std::sqrt(weights_.energy * energy_weight[static_cast<std::size_t>(s)]));
+  }
+  add_part(energy_difference, chosen, root_weight);
+
+  if (use_forces) {
+    const ad::Tensor difference = ad::div(ad::sub(p.forces, t.forces), scale);
+    const std::vector<double> errors = difference.to_vector(), weight = t.forces_weight.to_vector();
+    chosen.clear();
+    root_weight.clear();
+    for (std::int64_t s = 0; s < ns; ++s) {
+      const auto first = static_cast<std::size_t>(p.atom_offsets[static_cast<std::size_t>(s)]);
+      const auto last = static_cast<std::size_t>(p.atom_offsets[static_cast<std::size_t>(s) + 1]);
+      if (first == last || weight[first] <= 0) continue;
+      for (std::int32_t i : choose_components(errors, 3 * first, 3 * last, selection.forces_per_structure,
+                                              selection.threshold, rng)) {
+        chosen.push_back(i);
+        root_weight.push_back(std::sqrt(weights_.forces * weight[first]));
+      }
+    }
+    add_part(difference, chosen, root_weight);
+  }
+  if (use_stress) {
+    const ad::Tensor difference = ad::div(ad::sub(p.stress, t.stress), scale * stress_scale_);
+    const std::vector<double> errors = difference.to_vector(), weight = t.stress_weight.to_vector();
+    chosen.clear();
+    root_weight.clear();
+    for (std::int64_t s = 0; s < ns; ++s) {
+      const auto k = static_cast<std::size_t>(s);
+      if (weight[k] <= 0) continue;
+      for (std::int32_t i : choose_components(errors, 6 * k, 6 * k + 6, selection.stress_per_structure,
+                                              selection.threshold, rng)) {
+        chosen.push_back(i);
+        root_weight.push_back(std::sqrt(weights_.stress * weight[k]));
+      }
+    }
+    add_part(difference, chosen, root_weight);
+  }
+
+  train::Measurements out;
+  out.residuals = parts.empty() ? ad::zeros({0}, dtype) : ad::concat(parts, 0);
+  out.loss = loss_of(p, t, weights_).item();
+  return out;
 }
 
 ad::Tensor PotentialTask::term(const ad::Tensor& predicted, const ad::Tensor& target, const ad::Tensor& weight,

@@ -30,6 +30,8 @@ class PotentialTask : public train::TrainingTask {
   void begin_epoch(int epoch) override { weights_ = recipe_.weights_at(epoch); }
   ad::Tensor batch_loss(std::span<const std::size_t> batch) override;
   std::map<std::string, double> validate() override;
+  train::Measurements batch_measurements(std::span<const std::size_t> batch,
+                                         const train::MeasurementSelection& selection) override;
 
  private:
   struct Targets;
@@ -37,6 +39,7 @@ class PotentialTask : public train::TrainingTask {
   Predictions predict(const std::vector<std::size_t>& rows, bool derivatives, bool create_graph);
   ad::Tensor loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
                   class PotentialErrors* errors);
+  ad::Tensor loss_of(const Predictions& p, const Targets& t, const LossWeights& weights) const;
   ad::Tensor term(const ad::Tensor& predicted, const ad::Tensor& target, const ad::Tensor& weight,
                   double mask_sum, double unit) const;
 

@@ -1,0 +1,151 @@
+// The Kalman filter: on a linear least-squares problem it is recursive least squares, so one
+// pass over the data must give the regularised normal-equation solution whatever the grouping
+// of measurements; on a nonlinear one it must converge; its state must resume bit-identically;
+// bad settings and oversized models are refused.
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <random>
+
+#include "autodiff/ops.hpp"
+#include "nn/kalman.hpp"
+#include "nn_test_util.hpp"
+
+namespace matnn::nn {
+namespace {
+
+using testing::status_of;
+
+struct LinearProblem {
+  Eigen::MatrixXd x;
+  Eigen::VectorXd y;
+};
+
+LinearProblem make_problem(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  LinearProblem p{Eigen::MatrixXd(rows, cols), Eigen::VectorXd(rows)};
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    for (Eigen::Index j = 0; j < cols; ++j) p.x(i, j) = normal(rng);
+    p.y[i] = 0.3 * i - 1.0 + 0.1 * normal(rng);
+  }
+  return p;
+}
+
+// Weights split over two named tensors (3 + 2), to check that the filter flattens them in order.
+NamedTensors two_params() {
+  ad::Tensor a = ad::zeros({3}, ad::DType::f64), b = ad::zeros({2}, ad::DType::f64);
+  a.set_requires_grad(true);
+  b.set_requires_grad(true);
+  return {{"a.weight", a}, {"b.weight", b}};
+}
+
+Eigen::VectorXd flat(const NamedTensors& params) {
+  std::vector<double> all;
+  for (const auto& [name, t] : params) {
+    const auto v = t.to_vector();
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  return Eigen::Map<Eigen::VectorXd>(all.data(), static_cast<Eigen::Index>(all.size()));
+}
+
+// Residuals x_rows . w - y_rows, recorded by the engine.
+ad::Tensor residuals(const LinearProblem& p, const NamedTensors& params, Eigen::Index first, Eigen::Index count) {
+  std::vector<double> rows, targets;
+  for (Eigen::Index i = first; i < first + count; ++i) {
+    for (Eigen::Index j = 0; j < p.x.cols(); ++j) rows.push_back(p.x(i, j));
+    targets.push_back(p.y[i]);
+  }
+  const ad::Tensor w = ad::reshape(ad::concat({params[0].second, params[1].second}, 0), {p.x.cols(), 1});
+  const ad::Tensor predicted = ad::reshape(ad::matmul(ad::from_vector(rows, {count, p.x.cols()}), w), {count});
+  return ad::sub(predicted, ad::from_vector(targets, {count}));
+}
+
+// No process noise and a constant eta: the filter is recursive least squares with prior N(0, P0).
+KalmanOptions recursive_least_squares(double epsilon, double eta) {
+  return {.epsilon = epsilon, .q0 = 0.0, .q_min = 0.0, .q_decay = 1.0, .eta0 = eta, .eta_max = eta, .eta_growth = 1.0};
+}
+
+TEST(NnKalman, OnePassIsTheRegularisedLeastSquaresSolutionForAnyGrouping) {
+  const LinearProblem p = make_problem(40, 5, 7);
+  const double epsilon = 0.5, eta = 4.0;
+  // Posterior mean with prior N(0, I / epsilon) and noise variance 1 / eta.
+  const Eigen::MatrixXd normal = p.x.transpose() * p.x * eta + epsilon * Eigen::MatrixXd::Identity(5, 5);
+  const Eigen::VectorXd expected = normal.ldlt().solve(p.x.transpose() * p.y * eta);
+  for (Eigen::Index group : {1, 3, 8, 40}) {
+    const NamedTensors params = two_params();
+    KalmanFilter filter(params, recursive_least_squares(epsilon, eta), 1);
+    for (Eigen::Index first = 0; first < p.x.rows(); first += group) {
+      filter.update(residuals(p, params, first, std::min(group, p.x.rows() - first)));
+    }
+    EXPECT_LT((flat(params) - expected).cwiseAbs().maxCoeff(), 1e-10) << "measurements per update " << group;
+    EXPECT_EQ(filter.updates(), (40 + group - 1) / group);
+  }
+}
+
+TEST(NnKalman, FitsANonlinearModelAndAnnealsItsSchedules) {
+  // y = tanh(a x + b) c, fitted from a wrong start by repeated passes (an extended Kalman filter).
+  ad::Tensor w = ad::from_vector(std::vector<double>{0.2, 0.0, 0.5}, {3});
+  w.set_requires_grad(true);
+  const NamedTensors params{{"w.weight", w}};
+  std::vector<double> xs, ys;
+  for (int i = 0; i < 30; ++i) {
+    xs.push_back(-1.5 + 0.1 * i);
+    ys.push_back(2.0 * std::tanh(1.3 * xs.back() - 0.4));
+  }
+  KalmanOptions options;  // the defaults: eta grows 10x per epoch, q decays 10x per epoch
+  KalmanFilter filter(params, options, 30);
+  for (int epoch = 0; epoch < 20; ++epoch) {
+    for (int i = 0; i < 30; ++i) {
+      const ad::Tensor a = ad::slice(w, 0, 0, 1), b = ad::slice(w, 0, 1, 2), c = ad::slice(w, 0, 2, 3);
+      const ad::Tensor predicted = ad::mul(ad::tanh(ad::add(ad::mul(a, xs[i]), b)), c);
+      filter.update(ad::sub(predicted, ad::from_vector(std::vector<double>{ys[i]}, {1})));
+    }
+  }
+  const auto v = w.to_vector();
+  EXPECT_NEAR(v[0], 1.3, 1e-4);
+  EXPECT_NEAR(v[1], -0.4, 1e-4);
+  EXPECT_NEAR(v[2], 2.0, 1e-4);
+  EXPECT_DOUBLE_EQ(filter.eta(), options.eta_max);
+  EXPECT_DOUBLE_EQ(filter.process_noise(), options.q_min);
+}
+
+TEST(NnKalman, ResumesBitIdenticallyFromItsState) {
+  const LinearProblem p = make_problem(20, 5, 3);
+  const NamedTensors straight = two_params(), resumed = two_params();
+  KalmanFilter a(straight, {}, 10);
+  for (Eigen::Index i = 0; i < 20; ++i) a.update(residuals(p, straight, i, 1));
+
+  KalmanFilter first(resumed, {}, 10);
+  for (Eigen::Index i = 0; i < 12; ++i) first.update(residuals(p, resumed, i, 1));
+  KalmanFilter second(resumed, {}, 10);
+  second.load_state(first.state());
+  for (Eigen::Index i = 12; i < 20; ++i) second.update(residuals(p, resumed, i, 1));
+  EXPECT_EQ(flat(straight), flat(resumed));
+  EXPECT_EQ(a.eta(), second.eta());
+  EXPECT_EQ(a.process_noise(), second.process_noise());
+}
+
+TEST(NnKalman, RefusesBadSettingsOversizedModelsAndNonFiniteMeasurements) {
+  const NamedTensors params = two_params();
+  EXPECT_EQ(status_of([&] { KalmanFilter(params, {.epsilon = 0.0}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { KalmanFilter(params, {.q_decay = 1.5}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { KalmanFilter(params, {.eta0 = 2.0, .eta_max = 1.0}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
+  ad::Tensor big = ad::zeros({static_cast<int64_t>(KalmanFilter::max_weights) + 1}, ad::DType::f64);
+  big.set_requires_grad(true);
+  EXPECT_EQ(status_of([&] { KalmanFilter({{"big.weight", big}}, {}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
+
+  KalmanFilter filter(params, {}, 1);
+  const ad::Tensor w = ad::concat({params[0].second, params[1].second}, 0);
+  const ad::Tensor nan = ad::mul(ad::sum(w), std::nan(""));
+  EXPECT_EQ(status_of([&] { filter.update(ad::reshape(nan, {1})); }), MATNN_ERROR_NON_FINITE);
+  EXPECT_EQ(filter.updates(), 0);
+
+  KalmanFilter other(params, {}, 1);
+  TrainingState wrong = filter.state();
+  wrong.tensors["covariance"] = ad::zeros({4, 4}, ad::DType::f64);
+  EXPECT_EQ(status_of([&] { other.load_state(wrong); }), MATNN_ERROR_MODEL);
+}
+
+}  // namespace
+}  // namespace matnn::nn
