@@ -2,8 +2,11 @@
 // config_type weights, the second stage, reference energies, separate validation and test
 // files, fine-tuning with frozen parameters, evaluation by config_type and extended-XYZ
 // predictions. Small Behler-Parrinello models on the shipped EMT copper data, a few epochs each.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -175,6 +178,91 @@ TEST_F(PotentialTraining, ConfigTypeWeightsScaleAStructuresShare) {
   EXPECT_NEAR(only_a + only_b, plain, 1e-9 * plain);
   EXPECT_GT(only_a, 0);
   EXPECT_GT(only_b, 0);
+}
+
+// With every component selected, the Kalman filter's measurements are the loss's residuals:
+// the mean squares of the energy, force and stress blocks, weighted, sum to the batch loss.
+TEST_F(PotentialTraining, KalmanMeasurementsAreTheWeightedResidualsOfTheLoss) {
+  std::vector<Record> records = copper(3);
+  for (const Record& slab : copper_slabs(1)) records.push_back(slab);  // no stress label
+  potentials::Potential potential("behler_parrinello", {{"cutoff", 4.0}, {"radial", {{"count", 4}}}, {"hidden", {8}}},
+                                  {29}, 1, 5);
+  potential.to(ad::DType::f64);
+  potential.set_energy_scaling({0.1}, 0.7);
+  data::Split split;
+  for (std::size_t i = 0; i < records.size(); ++i) split.train.push_back(i);
+  PotentialRecipe recipe;
+  recipe.weights = {2.0, 0.5, 3.0};
+  PotentialTask task(potential, 0, records, split, records.size(), recipe, 0.1);
+  task.begin_epoch(0);
+  const std::vector<std::size_t> batch{0, 1, 2, 3};
+  std::size_t n_atoms = 0;
+  for (const Record& r : records) n_atoms += r.structure.size();
+
+  train::MeasurementSelection all{.forces_per_structure = 1000000, .stress_per_structure = 6, .threshold = 0.0, .seed = 1};
+  const train::Measurements m = task.batch_measurements(batch, all);
+  const std::vector<double> r = m.residuals.to_vector();
+  ASSERT_EQ(r.size(), 4 + 3 * n_atoms + 3 * 6);
+  auto mean_square = [&](std::size_t first, std::size_t count) {
+    double sum = 0.0;
+    for (std::size_t k = first; k < first + count; ++k) sum += r[k] * r[k];
+    return sum / static_cast<double>(count);
+  };
+  const double loss = task.batch_loss(batch).item();
+  EXPECT_NEAR(m.loss, loss, 1e-12 * loss);
+  const double from_measurements =
+      mean_square(0, 4) + mean_square(4, 3 * n_atoms) + mean_square(4 + 3 * n_atoms, 18);
+  EXPECT_NEAR(from_measurements, loss, 1e-10 * loss);
+
+  // Two force components and one stress component per structure, above the structure's RMS error.
+  train::MeasurementSelection few{.forces_per_structure = 2, .stress_per_structure = 1, .threshold = 1.0, .seed = 1};
+  EXPECT_EQ(task.batch_measurements(batch, few).residuals.numel(), 4 + 2 * 4 + 3);
+}
+
+// One numeric column of the trainer's CSV log.
+std::vector<double> read_csv_column(const std::string& file, const std::string& column) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> header;
+  std::stringstream names(line);
+  for (std::string name; std::getline(names, name, ',');) header.push_back(name);
+  const auto at = std::find(header.begin(), header.end(), column);
+  if (at == header.end()) return {};
+  const auto index = static_cast<std::size_t>(at - header.begin());
+  std::vector<double> values;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    std::string field;
+    for (std::size_t k = 0; k <= index; ++k) std::getline(fields, field, ',');
+    values.push_back(std::stod(field));
+  }
+  return values;
+}
+
+TEST_F(PotentialTraining, KalmanFilterTrainsAPotentialAndRefusesGradientSettings) {
+  const std::string data = dataset("cu.h5", copper(30));
+  json c = config(data, {{"epochs", 4}});
+  c["optimizer"] = {{"name", "kalman"}, {"forces_per_structure", 8}};
+  const TrainJobResult kalman = train(c);
+  // A ten-fold drop in the validation loss from the first to the best epoch.
+  const auto log = read_csv_column(path("model.h5") + ".log.csv", "val_loss");
+  ASSERT_EQ(log.size(), 4u);
+  EXPECT_LT(*std::min_element(log.begin(), log.end()), 0.1 * log.front());
+  EXPECT_GT(kalman.test_metrics.at("force_mae_meV_A"), 0.0);
+
+  json huber = c;
+  huber["training"]["loss"] = "huber";
+  expect_error(huber, MATNN_ERROR_INVALID_ARGUMENT, "optimizer kalman");
+  json scheduled = c;
+  scheduled["schedule"] = {{"name", "cosine"}};
+  expect_error(scheduled, MATNN_ERROR_INVALID_ARGUMENT, "schedule");
+  json clipped = c;
+  clipped["training"]["clip_norm"] = 1.0;
+  expect_error(clipped, MATNN_ERROR_INVALID_ARGUMENT, "clip_norm");
+  json unknown = c;
+  unknown["optimizer"]["lr"] = 0.1;
+  expect_error(unknown, MATNN_ERROR_INVALID_ARGUMENT, "optimizer.lr");
 }
 
 TEST_F(PotentialTraining, StageTwoSwitchesTheLossWeightsAtItsEpoch) {
