@@ -34,9 +34,18 @@ using train::Json;
 // The recommended recipe (docs/training-config.md), filled in where a config is silent, so the
 // model file records every setting the run used.
 Json with_potential_defaults(Json config) {
+  // Behler-Parrinello networks are small enough for the Kalman filter, which fits them far
+  // better than Adam (docs/results-potentials.md); the equivariant model has too many weights.
+  const Json* model = config.contains("model") ? &config["model"] : nullptr;
+  const bool small_networks = model && model->is_object() && model->value("kind", Json()) == "behler_parrinello";
   Json& optimizer = config["optimizer"];
   if (optimizer.is_null()) optimizer = Json::object();
-  if (optimizer.is_object() && !optimizer.contains("name")) optimizer["name"] = "adam";
+  // A config that sets a learning rate or a schedule means a gradient optimiser.
+  const bool gradient_settings = (optimizer.is_object() && !optimizer.empty()) ||
+                                 (config.contains("schedule") && !config["schedule"].is_null());
+  if (optimizer.is_object() && !optimizer.contains("name")) {
+    optimizer["name"] = small_networks && !gradient_settings ? "kalman" : "adam";
+  }
   // The Kalman filter updates after every structure, as n2p2 does, and has no learning rate.
   const bool kalman = train::is_kalman(optimizer);
   Json& training = config["training"];
