@@ -53,7 +53,7 @@ from ase.md.verlet import VelocityVerlet
 from ase.neighborlist import neighbor_list
 
 from matnn.errors import MatnnError
-from matnn._cli import UsageError, UsageParser
+from matnn._cli import UsageError, UsageParser, check_output
 from matnn.validate import model_calculator, reference_calculator, write_json
 
 LATTICES = ("fcc", "diamond")
@@ -358,8 +358,8 @@ def main(argv=None):
             raise UsageError("--nve-steps, --friction and --min-distance must not be negative")
         if args.element not in atomic_numbers:
             raise UsageError(f"unknown element {args.element!r}")
-        if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
-            raise UsageError(f"folder of --json {args.json} does not exist")
+        if args.json:
+            check_output(args.json, "--json", [args.model, (args.reference or "").partition(":")[2]])
         calcs = [("model", model_calculator(args.model, args.element, args.precision))]
         if args.reference:
             calcs.append(("reference", reference_calculator(args.reference, args.element)))

@@ -1,5 +1,6 @@
 """What matnn's command-line tools (matnn.validate, matnn.plot, examples/md_stability.py) share:
-one usage error, an argument parser that exits with 2 on bad usage, and atomic writes."""
+one usage error, an argument parser that exits with 2 on bad usage, outputs that cannot replace
+inputs, and atomic writes."""
 import argparse
 import os
 import sys
@@ -17,6 +18,25 @@ class UsageParser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
+
+
+def check_output(path, option, inputs):
+    """Refuses (UsageError) an output PATH whose folder does not exist or that is one of the
+    INPUTS (the same file by identity when both exist, the same resolved path otherwise), before
+    any work, as the matnn executable does."""
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path} is a folder, not a file name")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise UsageError(f"folder of {option} {path} does not exist")
+    for source in inputs:
+        if not source:
+            continue
+        if os.path.exists(path) and os.path.exists(source):
+            same = os.path.samefile(path, source)
+        else:
+            same = os.path.realpath(path) == os.path.realpath(source)
+        if same:
+            raise UsageError(f"{option} {path} would overwrite the input {source}")
 
 
 def write_atomically(path, write, binary=False):

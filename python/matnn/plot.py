@@ -35,7 +35,7 @@ import os
 import sys
 
 import numpy as np
-from ._cli import UsageError, UsageParser, write_atomically
+from ._cli import UsageError, UsageParser, check_output, write_atomically
 
 EV_PER_A3_TO_GPA = 160.21766208
 # Voigt order of ASE: xx yy zz yz xz xy.
@@ -154,12 +154,7 @@ def _check_output(out, inputs):
     matplotlib cannot write; returns the format."""
     if not out:
         raise UsageError("no output file (-o OUT.png)")
-    for path in inputs:
-        if os.path.realpath(out) == os.path.realpath(path):
-            raise UsageError(f"{out}: the output would overwrite the input {path}")
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise UsageError(f"{out}: folder {folder} does not exist")
+    check_output(out, "-o", inputs)
     extension = os.path.splitext(out)[1].lstrip(".").lower()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -44,7 +44,7 @@ from ase.data import atomic_numbers, reference_states
 from ase.eos import EquationOfState
 from ase.optimize import BFGS
 from ase.phonons import Phonons
-from ._cli import UsageError, UsageParser, write_atomically
+from ._cli import UsageError, UsageParser, check_output, write_atomically
 
 LATTICES = ("fcc", "diamond")
 PROPERTIES = ("lattice", "elastic", "vacancy", "surface", "phonons")
@@ -570,8 +570,8 @@ def main(argv=None):
             value = getattr(settings, name)
             if value is not None and value < (5 if name == "eos_points" else 1):
                 raise UsageError(f"--{name.replace('_', '-')} {value} is too small")
-        if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
-            raise UsageError(f"folder of --json {args.json} does not exist")
+        if args.json:
+            check_output(args.json, "--json", [args.model, args.reference.partition(":")[2]])
         if args.element not in atomic_numbers:
             raise UsageError(f"unknown element {args.element!r}")
         reference = reference_calculator(args.reference, args.element)

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "matnn/output_paths.hpp"
 #include "matnn/dataset.hpp"
 #include "matnn/error.hpp"
 #include "matnn/extxyz.hpp"
@@ -77,6 +78,7 @@ void run_convert(const ConvertOptions& o) {
   const FileFormat to = resolve_format(o.output, o.to);
   const DatasetWriteOptions write_options = parse_units(o.units);
   if (o.append && to != FileFormat::hdf5) fail(MATNN_ERROR_INVALID_ARGUMENT, "--append needs an HDF5 output");
+  check_output_paths({{"input", o.input}}, {{"output", o.output}});
 
   const std::vector<Record> records =
       from == FileFormat::extxyz ? read_extxyz(o.input, o.keys) : DatasetReader(o.input).read_all();

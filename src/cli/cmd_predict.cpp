@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "matnn/output_paths.hpp"
 #include "models/composition_model.hpp"
 #include "models/state_file.hpp"
 #include "workflows/composition_job.hpp"
@@ -16,6 +17,7 @@ struct PredictOptions {
 };
 
 void run_predict(const PredictOptions& o) {
+  check_output_paths({{"model", o.model}, {"dataset", o.dataset}}, {{"-o", o.output}});
   if (models::read_model_kind(o.model) == potentials::Potential::file_kind) {
     workflows::write_potential_predictions(o.model, o.dataset, o.output);
     fmt::print("wrote energies and model deviations to {}\n", o.output);

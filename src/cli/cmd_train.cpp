@@ -28,6 +28,7 @@ void run_train(const TrainOptions& o) {
   workflows::TrainJobOptions job;
   job.resume = o.resume;
   job.print_progress = !o.quiet;
+  job.config_path = o.config;
   const std::string kind = config.contains("model") && config["model"].is_object()
                                ? config["model"].value("kind", models::CompositionModel::kind)
                                : models::CompositionModel::kind;

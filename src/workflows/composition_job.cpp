@@ -218,6 +218,7 @@ TrainJobResult train_composition_model(const Json& config, const TrainJobOptions
 
   const JobOutputs outputs = job_outputs(root.section("output"));
   root.finish();
+  check_job_outputs(outputs, {{"config", job.config_path}, {"dataset", dataset_path}});
 
   // Data, split, normalisation.
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();

@@ -44,6 +44,7 @@ struct TrainJobOptions {
   bool resume = false;
   bool print_progress = true;
   train::EpochCallback on_epoch;  ///< return false to cancel (MATNN_ERROR_CANCELLED)
+  std::string config_path;        ///< the config's file, when it came from one: no output may replace it
 };
 
 /// Trains a composition model from a config document (docs/training-config.md) and writes the

@@ -21,6 +21,12 @@ JobOutputs job_outputs(const train::ConfigSection& output) {
   return o;
 }
 
+void check_job_outputs(const JobOutputs& outputs, const std::vector<NamedPath>& inputs) {
+  check_output_paths(inputs, {{"output.model", outputs.model},
+                              {"output.checkpoint", outputs.checkpoint},
+                              {"output.log", outputs.log}});
+}
+
 train::EnsembleOptions ensemble_options(const train::TrainerOptions& trainer, std::uint64_t seed, const JobOutputs& outputs,
                                         bool resume, bool print_progress, const train::EpochCallback& on_epoch) {
   train::EnsembleOptions e;

@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 
 #include "data/splits.hpp"
+#include "matnn/output_paths.hpp"
 #include "matnn/record.hpp"
 #include "train/config.hpp"
 #include "train/ensemble.hpp"
@@ -23,6 +24,9 @@ struct JobOutputs {
   std::string model, checkpoint, log;
 };
 JobOutputs job_outputs(const train::ConfigSection& output);
+/// Refuses, before any work, outputs that would replace one of `inputs` (the config file, the
+/// datasets, a model to start from) or each other, and outputs in a folder that does not exist.
+void check_job_outputs(const JobOutputs& outputs, const std::vector<NamedPath>& inputs);
 
 /// How a job trains its ensemble: the trainer options with the job's seed, paths and host hooks.
 train::EnsembleOptions ensemble_options(const train::TrainerOptions& trainer, std::uint64_t seed, const JobOutputs& outputs,

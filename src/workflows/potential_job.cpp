@@ -207,6 +207,11 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   train::TrainerOptions trainer_options = trainer_options_from(root, training, config);
   trainer_options.frozen = frozen;
   const JobOutputs outputs = job_outputs(root.section("output"));
+  check_job_outputs(outputs, {{"config", job.config_path},
+                              {"dataset", dataset_path},
+                              {"validation_dataset", validation_path},
+                              {"test_dataset", test_path},
+                              {"model.init_from", init_from}});
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<Record> records = read_dataset(dataset_path);

@@ -140,6 +140,34 @@ def case_unwritable_output(c):
     c.expect_failure(["convert", good, c.path("no/such/dir/out.h5")], IO, "out.h5")
 
 
+def case_output_is_an_input(c):
+    """No command may replace one of its inputs: refused before any work, the input unchanged."""
+    data = c.path("data.h5")
+    c.expect_success("convert", EXAMPLE, data)
+    model = c.path("model.h5")
+    config = c.write("train.yaml", TINY_CONFIG.format(dataset=data, model=model))
+    c.expect_success("train", "--quiet", config)
+    os.symlink(data, c.path("link.h5"))
+    os.link(data, c.path("hard.h5"))
+    before = {p: open(p, "rb").read() for p in (data, model, config)}
+
+    c.expect_failure(["convert", data, data], INVALID_ARGUMENT, "output", "same file as the input")
+    c.expect_failure(["convert", data, c.path("link.h5")], INVALID_ARGUMENT, "link.h5", "data.h5")
+    c.expect_failure(["convert", data, c.path("hard.h5"), "--append"], INVALID_ARGUMENT, "hard.h5")
+    c.expect_failure(["convert", data, os.path.join(c.dir, ".", "data.h5")], INVALID_ARGUMENT, "same file")
+    c.expect_failure(["predict", model, data, "-o", data], INVALID_ARGUMENT, "-o", "dataset")
+    c.expect_failure(["predict", model, data, "-o", model], INVALID_ARGUMENT, "-o", "model")
+    c.expect_failure(["predict", model, data, "-o", c.path("missing/p.csv")], IO, "missing")
+    for output, role in (("{{model: {data}}}", "output.model"), ("{{model: {config}}}", "output.model"),
+                         ("{{model: {model}, log: {data}}}", "output.log"),
+                         ("{{model: {model}, checkpoint: {model}}}", "output.checkpoint")):
+        text = TINY_CONFIG.format(dataset=data, model=model).split("output:")[0]
+        bad = c.write("bad.yaml", text + "output: " + output.format(data=data, config=c.path("bad.yaml"), model=model) + "\n")
+        c.expect_failure(["train", bad], INVALID_ARGUMENT, role, "same file")
+    for p, content in before.items():
+        check(open(p, "rb").read() == content, f"{p} changed")
+
+
 def case_corrupt_hdf5(c):
     good = c.path("good.h5")
     c.expect_success("convert", EXAMPLE, good)
