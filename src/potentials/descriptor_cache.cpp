@@ -12,7 +12,8 @@ std::size_t DescribedStructure::bytes() const {
   return size(features) + size(jacobian) + size(edge_vectors) + 4 * (species.size() + center.size() + neighbor.size());
 }
 
-DescribedStructure describe(const BehlerParrinello& model, const Structure& structure, ad::DType dtype) {
+DescribedStructure describe(const BehlerParrinello& model, const Structure& structure, ad::DType dtype,
+                            const CoreRepulsion& core) {
   const Structure* one[] = {&structure};
   // Descriptors in double precision, stored in the training dtype.
   const AtomGraph graph = build_graph(one, model.species(), model.cutoff(), ad::DType::f64);
@@ -26,6 +27,7 @@ DescribedStructure describe(const BehlerParrinello& model, const Structure& stru
   d.n_atoms = graph.n_atoms;
   d.species = graph.species;
   d.volume = graph.volumes.front();
+  d.core = core.totals(graph, model.species());
   std::vector<double> kept_jacobian, kept_vectors;
   const auto& centers = *graph.edge_center;
   const auto& neighbors = *graph.edge_neighbor;

@@ -19,6 +19,7 @@
 #include "autodiff/tensor.hpp"
 #include "matnn/structure.hpp"
 #include "potentials/behler_parrinello.hpp"
+#include "potentials/core_repulsion.hpp"
 
 namespace matnn::potentials {
 
@@ -31,10 +32,12 @@ struct DescribedStructure {
   ad::Tensor jacobian;                      ///< (n_edges, 3, F)
   ad::Tensor edge_vectors;                  ///< (n_edges, 3)
   double volume = 0.0;                      ///< 0 unless fully periodic
+  PairTotals core;                          ///< the potential's core repulsion (constant in training)
   std::size_t bytes() const;
 };
 
-DescribedStructure describe(const BehlerParrinello& model, const Structure& structure, ad::DType dtype);
+DescribedStructure describe(const BehlerParrinello& model, const Structure& structure, ad::DType dtype,
+                            const CoreRepulsion& core = {});
 
 /// Network outputs of a batch and, with `derivatives`, their gradients (differentiable in the
 /// weights when the engine records): per atom outputs (N), per structure output sums (S),

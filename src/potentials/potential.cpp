@@ -106,18 +106,22 @@ PotentialResult Potential::compute(const Structure& structure, const ComputeRequ
   std::vector<double> output_weights(weights);
   for (double& w : output_weights) w *= scale_;
   const bool gradient = request.forces || want_stress;
+  const PairContribution core = core_repulsion_.evaluate(graph, species_, request.energy_weights, gradient);
   std::vector<MemberResult> members;
   for (const auto& model : members_) {
     // compute() is logically const: members are only read. The engine's forward is non-const
     // because modules hand out parameter handles; nothing is written.
-    const AtomicEvaluation evaluation = const_cast<PotentialModel&>(*model).evaluate(graph, output_weights, gradient);
+    AtomicEvaluation evaluation = const_cast<PotentialModel&>(*model).evaluate(graph, output_weights, gradient);
     MemberResult r;
     r.energies.resize(n);
     for (Eigen::Index i = 0; i < n; ++i) {
-      r.energies[i] = scale_ * evaluation.outputs[static_cast<std::size_t>(i)] + shift_[static_cast<std::size_t>(graph.species[static_cast<std::size_t>(i)])];
+      r.energies[i] = scale_ * evaluation.outputs[static_cast<std::size_t>(i)] +
+                      shift_[static_cast<std::size_t>(graph.species[static_cast<std::size_t>(i)])] +
+                      core.atom_energies[static_cast<std::size_t>(i)];
       r.energy += weights[static_cast<std::size_t>(i)] * r.energies[i];
     }
     if (gradient) {
+      for (std::size_t k = 0; k < core.edge_gradient.size(); ++k) evaluation.edge_gradient[k] += core.edge_gradient[k];
       EdgeGradientResult derivatives = forces_from_edge_gradient(graph, evaluation.edge_gradient);
       r.forces = std::move(derivatives.forces);
       r.virial = derivatives.virials.front();
@@ -170,6 +174,7 @@ void Potential::save(const std::string& path, const nlohmann::json& provenance) 
   file.config = {{"architecture", architecture_}, {"model", model_config_}, {"species", species_},
                  {"ensemble", members_.size()},  {"seed", seed_},           {"shift", shift_},
                  {"scale", scale_},              {"provenance", provenance}};
+  if (core_repulsion_.enabled()) file.config["core_repulsion"] = core_repulsion_.to_json();
   for (std::size_t k = 0; k < members_.size(); ++k) file.tensors["member." + std::to_string(k)] = members_[k]->state();
   models::write_state_file(path, file);
 }
@@ -181,6 +186,7 @@ Potential Potential::load(const std::string& path) {
     Potential p(c.at("architecture").get<std::string>(), c.at("model"), c.at("species").get<std::vector<int>>(),
                 c.at("ensemble").get<int>(), c.at("seed").get<std::uint64_t>());
     p.set_energy_scaling(c.at("shift").get<std::vector<double>>(), c.at("scale").get<double>());
+    if (c.contains("core_repulsion")) p.set_core_repulsion(CoreRepulsion::from_json(c.at("core_repulsion")));
     for (std::size_t k = 0; k < p.members_.size(); ++k) p.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));
     return p;
   } catch (const nlohmann::json::exception& e) {

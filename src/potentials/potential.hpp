@@ -32,6 +32,7 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "potentials/core_repulsion.hpp"
 #include "potentials/potential_model.hpp"
 
 namespace matnn::potentials {
@@ -80,6 +81,10 @@ class Potential {
   /// Per-species reference energies (eV, in species() order) and the output scale (eV).
   void set_energy_scaling(std::vector<double> shift, double scale);
 
+  /// The ZBL core under the networks (core_repulsion.hpp); compute() includes it, the
+  /// differentiable energies below do not (it does not depend on the weights).
+  const CoreRepulsion& core_repulsion() const noexcept { return core_repulsion_; }
+  void set_core_repulsion(const CoreRepulsion& core) { core_repulsion_ = core; }
   /// Per-atom energies E_i of member k on a graph, differentiable (n_atoms).
   ad::Tensor atomic_energies(std::size_t k, const AtomGraph& graph);
   /// Total energy per structure of member k, differentiable (n_structures).
@@ -100,6 +105,7 @@ class Potential {
   std::vector<std::unique_ptr<PotentialModel>> members_;
   std::vector<double> shift_;
   double scale_ = 1.0;
+  CoreRepulsion core_repulsion_;
   std::uint64_t seed_ = 0;
   ad::DType dtype_ = ad::DType::f32;
 };

@@ -4,6 +4,7 @@ set(MATNN_POTENTIAL_SOURCES
   model_factory.cpp
   potential_model.cpp
   potential.cpp
+  core_repulsion.cpp
   md.cpp
   symmetry_functions.cpp
   symmetry_functions_direct.cpp

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -64,6 +65,34 @@ Json with_potential_defaults(Json config) {
     schedule = {{"name", "cosine"}, {"min_lr", 1e-5}, {"warmup", long_run ? 1 : 0}};
   }
   return config;
+}
+
+// model.core_repulsion: zbl (the default: full ZBL below 0.9 times the shortest distance of the
+// training structures minus 0.5 A, none beyond 0.9 times it, so no training structure feels it),
+// none, or {inner, outer} in Angstrom.
+potentials::CoreRepulsion core_repulsion_from(const Json* spec, const AtomGraph& training) {
+  potentials::CoreRepulsion core;
+  if (spec && spec->is_string() && *spec == "none") return core;
+  if (!spec || (spec->is_string() && *spec == "zbl")) {
+    double shortest = std::numeric_limits<double>::infinity();
+    const std::vector<double> v = training.edge_vectors.to_vector();
+    for (std::size_t e = 0; e + 2 < v.size(); e += 3) shortest = std::min(shortest, std::hypot(v[e], v[e + 1], v[e + 2]));
+    if (!std::isfinite(shortest)) return core;  // no pair within the cutoff: nothing to place it by
+    core.outer = 0.9 * shortest;
+    core.inner = std::max(0.0, core.outer - 0.5);
+    return core;
+  }
+  const bool pair = spec->is_object() && spec->size() == 2 && spec->contains("inner") && spec->contains("outer") &&
+                    (*spec)["inner"].is_number() && (*spec)["outer"].is_number();
+  if (pair) {
+    core.inner = (*spec)["inner"].get<double>();
+    core.outer = (*spec)["outer"].get<double>();
+  }
+  if (!pair || !(core.inner >= 0 && core.outer > core.inner)) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT,
+         "model.core_repulsion must be zbl, none or {{inner: A, outer: A}} with 0 <= inner < outer, got {}", spec->dump());
+  }
+  return core;
 }
 
 // Keeps the isolated-atom frames out of the split: they only define reference energies.
@@ -153,6 +182,7 @@ void initialise_from(Potential& potential, const std::string& path) {
     }
   }
   potential.set_energy_scaling(source.shift(), source.scale());
+  potential.set_core_repulsion(source.core_repulsion());
 }
 
 }  // namespace
@@ -188,8 +218,15 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     fail(MATNN_ERROR_INVALID_ARGUMENT, "model.reference_energies and model.init_from exclude each other: a fine-tuned "
                                        "model keeps the reference energies of the model it starts from");
   }
+  const Json* core_spec = m.raw("core_repulsion");
+  if (core_spec && !init_from.empty()) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "model.core_repulsion and model.init_from exclude each other: a fine-tuned "
+                                       "model keeps the core repulsion of the model it starts from");
+  }
   Json architecture = config.at("model");
-  for (const char* key : {"kind", "ensemble", "precision", "init_from", "freeze", "reference_energies"}) architecture.erase(key);
+  for (const char* key : {"kind", "ensemble", "precision", "init_from", "freeze", "reference_energies", "core_repulsion"}) {
+    architecture.erase(key);
+  }
 
   // A separate validation or test file replaces that part of the split.
   (void)root.has("split");
@@ -262,6 +299,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     std::vector<const Structure*> structures;
     for (std::size_t r : split.train) structures.push_back(&records[r].structure);
     const AtomGraph g = potentials::build_graph(structures, species, potential.cutoff(), potential.dtype());
+    potential.set_core_repulsion(core_repulsion_from(core_spec, g));
     ad::NoGradGuard no_grad;
     for (std::size_t k = 0; k < potential.ensemble_size(); ++k) potential.member(k).fit_input_statistics(g);
   } else {
@@ -287,6 +325,10 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     fmt::print("{} potential on {}: {} train, {} validation, {} test structures; {} member(s)\n", kind, dataset_path,
                split.train.size(), split.validation.size(), split.test.size(), ensemble_size);
     fmt::print("reference energies ({}): {}; energy scale {:.4g} eV\n", e0_source, e0_text, potential.scale());
+    const potentials::CoreRepulsion& core = potential.core_repulsion();
+    if (core.enabled()) {
+      fmt::print("core repulsion: ZBL below {:.3f} A, switched off from {:.3f} A\n", core.inner, core.outer);
+    }
     fmt::print("loss: {}\n", recipe_to_json(recipe).dump());
   }
 
@@ -299,7 +341,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     std::size_t bytes = 0;
     for (const auto* rows : {&split.train, &split.validation}) {
       for (std::size_t r : *rows) {
-        described[r] = potentials::describe(model, records[r].structure, potential.dtype());
+        described[r] = potentials::describe(model, records[r].structure, potential.dtype(), potential.core_repulsion());
         bytes += described[r].bytes();
       }
     }

@@ -115,6 +115,11 @@ PotentialTask::Predictions PotentialTask::predict(const std::vector<std::size_t>
       p.forces = ad::mul(out.position_gradient, -scale);
       p.stress = voigt_stress(ad::mul(out.strain_gradient, scale), volumes, dtype);
     }
+    if (potential_.core_repulsion().enabled()) {
+      std::vector<const potentials::PairTotals*> cores;
+      for (const auto* d : batch) cores.push_back(&d->core);
+      add_core_repulsion(p, cores, volumes, derivatives);
+    }
     return p;
   }
   std::vector<const Structure*> structures;
@@ -128,7 +133,34 @@ PotentialTask::Predictions PotentialTask::predict(const std::vector<std::size_t>
     p.forces = ad::neg(grads[0]);
     p.stress = voigt_stress(grads[1], g.volumes, dtype);
   }
+  if (potential_.core_repulsion().enabled()) {
+    const potentials::PairTotals core = potential_.core_repulsion().totals(g, potential_.species());
+    add_core_repulsion(p, {&core}, g.volumes, derivatives);
+  }
   return p;
+}
+
+// The core repulsion does not depend on the weights: its energies, forces and stress are
+// constants added to the networks' (each PairTotals may cover several structures).
+void PotentialTask::add_core_repulsion(Predictions& p, const std::vector<const potentials::PairTotals*>& cores,
+                                       const std::vector<double>& volumes, bool derivatives) const {
+  std::vector<double> energies, forces, virials;
+  for (const potentials::PairTotals* core : cores) {
+    energies.insert(energies.end(), core->energies.begin(), core->energies.end());
+    forces.insert(forces.end(), core->forces.data(), core->forces.data() + core->forces.size());
+    for (const Eigen::Matrix3d& v : core->virials) {
+      for (int a = 0; a < 3; ++a) {
+        for (int b = 0; b < 3; ++b) virials.push_back(v(a, b));
+      }
+    }
+  }
+  const ad::DType dtype = potential_.dtype();
+  const auto ns = static_cast<std::int64_t>(energies.size());
+  p.energies = ad::add(p.energies, ad::to(ad::from_vector(energies, {ns}), dtype));
+  if (!derivatives) return;
+  const auto na = static_cast<std::int64_t>(forces.size() / 3);
+  p.forces = ad::add(p.forces, ad::to(ad::from_vector(forces, {na, 3}), dtype));
+  p.stress = ad::add(p.stress, voigt_stress(ad::to(ad::from_vector(virials, {ns, 3, 3}), dtype), volumes, dtype));
 }
 
 ad::Tensor PotentialTask::batch_loss(std::span<const std::size_t> batch) {

@@ -37,6 +37,8 @@ class PotentialTask : public train::TrainingTask {
   struct Targets;
   struct Predictions;
   Predictions predict(const std::vector<std::size_t>& rows, bool derivatives, bool create_graph);
+  void add_core_repulsion(Predictions& p, const std::vector<const potentials::PairTotals*>& cores,
+                          const std::vector<double>& volumes, bool derivatives) const;
   ad::Tensor loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
                   class PotentialErrors* errors);
   ad::Tensor loss_of(const Predictions& p, const Targets& t, const LossWeights& weights) const;

@@ -297,13 +297,16 @@ TEST_F(PotentialTraining, CachedDescriptorsGiveTheGraphPathsLossAndGradients) {
       {29, 79}, 1, 11);
   potential.to(ad::DType::f64);
   potential.set_energy_scaling({0.1, -0.3}, 0.7);
+  potential.set_core_repulsion({.inner = 1.8, .outer = 2.6});  // reaches the nearest neighbours of these cells
   data::Split split;
   for (std::size_t i = 0; i < records.size(); ++i) split.train.push_back(i);
   PotentialRecipe recipe;
   recipe.weights = {1.0, 1.0, 1.0};
   std::vector<potentials::DescribedStructure> described;
   const auto& model = dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0));
-  for (const Record& r : records) described.push_back(potentials::describe(model, r.structure, ad::DType::f64));
+  for (const Record& r : records) {
+    described.push_back(potentials::describe(model, r.structure, ad::DType::f64, potential.core_repulsion()));
+  }
 
   const std::vector<std::size_t> batch{0, 1, 2, 3, 4};
   auto loss_and_gradient = [&](const std::vector<potentials::DescribedStructure>* cache) {
@@ -329,6 +332,43 @@ TEST_F(PotentialTraining, CachedDescriptorsGiveTheGraphPathsLossAndGradients) {
   for (std::size_t k = 0; k < graph_gradient.size(); ++k) {
     EXPECT_NEAR(cached_gradient[k], graph_gradient[k], 1e-9 * largest) << "parameter entry " << k;
   }
+}
+
+// Shortest interatomic distance of a cell, by brute force over neighbouring images.
+double shortest_distance(const Structure& s) {
+  double shortest = 1e300;
+  for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(s.size()); ++i) {
+    for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(s.size()); ++j) {
+      for (int a = -1; a <= 1; ++a) {
+        for (int b = -1; b <= 1; ++b) {
+          for (int c = -1; c <= 1; ++c) {
+            if (i == j && a == 0 && b == 0 && c == 0) continue;
+            const Eigen::RowVector3d shift = Eigen::RowVector3d(a, b, c) * s.cell;
+            shortest = std::min(shortest, (s.positions.row(j) + shift - s.positions.row(i)).norm());
+          }
+        }
+      }
+    }
+  }
+  return shortest;
+}
+
+TEST_F(PotentialTraining, DefaultCoreRepulsionStaysBelowTheTrainingData) {
+  const std::vector<Record> records = copper(10);
+  json c = config(dataset("cu.h5", records), {{"epochs", 1}});
+  c["split"] = {{"kind", "random"}, {"validation", 0.0}, {"test", 0.0}};
+  const potentials::Potential p = potentials::Potential::load(train(c).model_path);
+  double shortest = 1e300;
+  for (const Record& r : records) shortest = std::min(shortest, shortest_distance(r.structure));
+  EXPECT_NEAR(p.core_repulsion().outer, 0.9 * shortest, 1e-6);  // found on the float32 training graph
+  EXPECT_NEAR(p.core_repulsion().inner, 0.9 * shortest - 0.5, 1e-6);
+
+  c["model"]["core_repulsion"] = "none";
+  EXPECT_FALSE(potentials::Potential::load(train(c).model_path).core_repulsion().enabled());
+  c["model"]["core_repulsion"] = {{"inner", 1.0}, {"outer", 1.5}};
+  EXPECT_EQ(potentials::Potential::load(train(c).model_path).core_repulsion().outer, 1.5);
+  c["model"]["core_repulsion"] = {{"inner", 2.0}, {"outer", 1.5}};
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "model.core_repulsion");
 }
 
 TEST_F(PotentialTraining, SeparateFilesEvalByConfigTypeAndExtxyzPredictions) {
