@@ -95,14 +95,23 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
     }
   }
 
+  // Only the lower triangle of P is stored and updated: P - X A^-1 X^T = P - W W^T with
+  // W = X L^-T (A = L L^T), a symmetric rank-m update at half the memory traffic of a full one,
+  // and the weight step K r = X (A^-1 r) needs no gain matrix.
   eta_ = std::min(options_.eta_max, eta_ * eta_factor_);
   const Eigen::MatrixXd x = covariance_.selfadjointView<Eigen::Lower>() * jacobian.transpose();  // (n, m)
   Eigen::MatrixXd a = jacobian * x;
   a.diagonal().array() += 1.0 / eta_;
-  const Eigen::MatrixXd gain = a.ldlt().solve(x.transpose()).transpose();  // X A^-1, A symmetric
-  covariance_.noalias() -= gain * x.transpose();
+  const Eigen::LLT<Eigen::MatrixXd> cholesky(a);
+  if (cholesky.info() != Eigen::Success) {
+    fail(MATNN_ERROR_NON_FINITE, "Kalman filter: the weight covariance is no longer positive definite after {} updates",
+         updates_);
+  }
+  const Eigen::MatrixXd w = cholesky.matrixL().solve(x.transpose()).transpose();  // X L^-T
+  const Eigen::VectorXd step = x * cholesky.solve(r);
+  covariance_.selfadjointView<Eigen::Lower>().rankUpdate(w, -1.0);
   covariance_.diagonal().array() += q_;
-  set_weights(weights() - gain * r);
+  set_weights(weights() - step);
   q_ = std::max(options_.q_min, q_ * q_factor_);
   ++updates_;
 }
@@ -110,7 +119,8 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
 TrainingState KalmanFilter::state() const {
   TrainingState s;
   const Eigen::Index n = covariance_.rows();
-  std::vector<double> p(covariance_.data(), covariance_.data() + n * n);
+  Eigen::MatrixXd full = covariance_.selfadjointView<Eigen::Lower>();  // the upper triangle is not kept up to date
+  std::vector<double> p(full.data(), full.data() + n * n);
   s.tensors["covariance"] = ad::from_vector(p, {n, n});
   s.scalars = {{"updates", static_cast<double>(updates_)}, {"q", q_}, {"eta", eta_}};
   return s;
