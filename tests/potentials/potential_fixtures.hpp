@@ -6,6 +6,7 @@
 #include <string>
 
 #include <Eigen/Geometry>
+#include <gtest/gtest.h>
 
 #include "potentials/potential.hpp"
 
@@ -47,6 +48,39 @@ inline potentials::Potential small_potential(const std::string& kind, int ensemb
   p.set_energy_scaling({-3.5, -4.2}, 0.7);
   p.to(ad::DType::f64);
   return p;
+}
+
+/// Forces of `r` (compute() of `s`) against central differences of the energy for every atom,
+/// and stress against the strain derivative (1/V) dE/d(strain) for all six Voigt components.
+inline void expect_forces_and_stress_are_energy_derivatives(const potentials::Potential& p, const Structure& s,
+                                                            const potentials::PotentialResult& r,
+                                                            const std::string& label = "") {
+  const double h = 1e-5;
+  for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(s.size()); ++a) {
+    for (int k = 0; k < 3; ++k) {
+      Structure plus = s, minus = s;
+      plus.positions(a, k) += h;
+      minus.positions(a, k) -= h;
+      const double fd = -(p.compute(plus, {false, false}).energy - p.compute(minus, {false, false}).energy) / (2 * h);
+      EXPECT_NEAR(r.forces(a, k), fd, 1e-6 + 1e-6 * std::abs(fd)) << label << " atom " << a << " axis " << k;
+    }
+  }
+  // ASE's stress: (1/V) dE/d(strain) under a symmetric strain of cell and positions.
+  const int voigt[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {0, 2}, {0, 1}};
+  for (int v = 0; v < 6; ++v) {
+    auto strained = [&](double t) {
+      Eigen::Matrix3d eps = Eigen::Matrix3d::Zero();
+      eps(voigt[v][0], voigt[v][1]) += 0.5 * t;
+      eps(voigt[v][1], voigt[v][0]) += 0.5 * t;
+      const Eigen::Matrix3d f = Eigen::Matrix3d::Identity() + eps;
+      Structure d = s;
+      d.positions = s.positions * f;
+      d.cell = s.cell * f;
+      return p.compute(d, {false, false}).energy;
+    };
+    const double fd = (strained(h) - strained(-h)) / (2 * h) / s.volume();
+    EXPECT_NEAR(r.stress[static_cast<std::size_t>(v)], fd, 1e-7 + 1e-6 * std::abs(fd)) << label << " Voigt " << v;
+  }
 }
 
 }  // namespace matnn::testing

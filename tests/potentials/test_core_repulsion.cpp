@@ -14,6 +14,7 @@
 namespace matnn::potentials {
 namespace {
 
+using matnn::testing::expect_forces_and_stress_are_energy_derivatives;
 using matnn::testing::rattled_fcc;
 using matnn::testing::small_potential;
 
@@ -82,29 +83,7 @@ TEST(CoreRepulsion, ForcesAndStressStayDerivativesOfTheEnergy) {
     Potential p = small_potential(kind);
     p.set_core_repulsion({.inner = 1.9, .outer = 2.9});  // most neighbours inside the switch
     Structure s = rattled_fcc(5, 0.2);
-    const PotentialResult r = p.compute(s);
-    const double h = 1e-5;
-    for (Eigen::Index a = 0; a < 4; ++a) {
-      for (int k = 0; k < 3; ++k) {
-        Structure plus = s, minus = s;
-        plus.positions(a, k) += h;
-        minus.positions(a, k) -= h;
-        const double fd = -(p.compute(plus, {false, false}).energy - p.compute(minus, {false, false}).energy) / (2 * h);
-        EXPECT_NEAR(r.forces(a, k), fd, 1e-6 + 1e-6 * std::abs(fd)) << kind << " atom " << a << " axis " << k;
-      }
-    }
-    for (int v = 0; v < 3; ++v) {
-      auto strained = [&](double t) {
-        Eigen::Matrix3d f = Eigen::Matrix3d::Identity();
-        f(v, v) += t;
-        Structure d = s;
-        d.positions = s.positions * f;
-        d.cell = s.cell * f;
-        return p.compute(d, {false, false}).energy;
-      };
-      const double fd = (strained(h) - strained(-h)) / (2 * h) / s.volume();
-      EXPECT_NEAR(r.stress[static_cast<std::size_t>(v)], fd, 1e-7 + 1e-6 * std::abs(fd)) << kind << " Voigt " << v;
-    }
+    expect_forces_and_stress_are_energy_derivatives(p, s, p.compute(s), kind);
   }
 }
 

@@ -10,6 +10,7 @@
 namespace matnn::potentials {
 namespace {
 
+using matnn::testing::expect_forces_and_stress_are_energy_derivatives;
 using matnn::testing::random_rotation;
 using matnn::testing::rattled_fcc;
 using matnn::testing::small_potential;
@@ -22,32 +23,7 @@ TEST_P(PotentialPhysics, ForcesAndStressAreDerivativesOfTheEnergy) {
   const PotentialResult r = p.compute(s);
   ASSERT_TRUE(r.has_stress);
   EXPECT_NEAR(r.energies.sum(), r.energy, 1e-10 * std::abs(r.energy));
-  const double h = 1e-5;
-  for (Eigen::Index a = 0; a < 4; ++a) {
-    for (int k = 0; k < 3; ++k) {
-      Structure plus = s, minus = s;
-      plus.positions(a, k) += h;
-      minus.positions(a, k) -= h;
-      const double fd = -(p.compute(plus, {false, false}).energy - p.compute(minus, {false, false}).energy) / (2 * h);
-      EXPECT_NEAR(r.forces(a, k), fd, 1e-6 + 1e-6 * std::abs(fd)) << "atom " << a << " axis " << k;
-    }
-  }
-  // ASE's stress: (1/V) dE/d(strain) under a symmetric strain of cell and positions.
-  const int voigt[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {0, 2}, {0, 1}};
-  for (int v = 0; v < 6; ++v) {
-    auto strained = [&](double t) {
-      Eigen::Matrix3d eps = Eigen::Matrix3d::Zero();
-      eps(voigt[v][0], voigt[v][1]) += 0.5 * t;
-      eps(voigt[v][1], voigt[v][0]) += 0.5 * t;
-      const Eigen::Matrix3d f = Eigen::Matrix3d::Identity() + eps;
-      Structure d = s;
-      d.positions = s.positions * f;
-      d.cell = s.cell * f;
-      return p.compute(d, {false, false}).energy;
-    };
-    const double fd = (strained(h) - strained(-h)) / (2 * h) / s.volume();
-    EXPECT_NEAR(r.stress[static_cast<std::size_t>(v)], fd, 1e-7 + 1e-6 * std::abs(fd)) << "Voigt " << v;
-  }
+  expect_forces_and_stress_are_energy_derivatives(p, s, r);
 }
 
 TEST_P(PotentialPhysics, RotationsRotateForcesAndStress) {

@@ -143,14 +143,25 @@ TEST_F(PotentialTraining, ReferenceEnergiesFromIsolatedAtomsAndGiven) {
   EXPECT_DOUBLE_EQ(potentials::Potential::load(result.model_path).shift()[0], -0.25);
 }
 
-// The loss of one batch under a recipe, through the training task itself.
-double batch_loss(const std::vector<Record>& records, const PotentialRecipe& recipe, int epoch = 0) {
+// A small float64 copper potential, and a split that trains on every record.
+potentials::Potential tiny_copper_potential() {
   potentials::Potential potential("behler_parrinello", {{"cutoff", 4.0}, {"radial", {{"count", 4}}}, {"hidden", {8}}},
                                   {29}, 1, 5);
   potential.to(ad::DType::f64);
   potential.set_energy_scaling({0.1}, 0.7);
+  return potential;
+}
+
+data::Split train_on_all(std::size_t n) {
   data::Split split;
-  for (std::size_t i = 0; i < records.size(); ++i) split.train.push_back(i);
+  for (std::size_t i = 0; i < n; ++i) split.train.push_back(i);
+  return split;
+}
+
+// The loss of one batch under a recipe, through the training task itself.
+double batch_loss(const std::vector<Record>& records, const PotentialRecipe& recipe, int epoch = 0) {
+  potentials::Potential potential = tiny_copper_potential();
+  const data::Split split = train_on_all(records.size());
   PotentialTask task(potential, 0, records, split, records.size(), recipe, 0.1);
   task.begin_epoch(epoch);
   std::vector<std::size_t> batch(records.size());
@@ -185,12 +196,8 @@ TEST_F(PotentialTraining, ConfigTypeWeightsScaleAStructuresShare) {
 TEST_F(PotentialTraining, KalmanMeasurementsAreTheWeightedResidualsOfTheLoss) {
   std::vector<Record> records = copper(3);
   for (const Record& slab : copper_slabs(1)) records.push_back(slab);  // no stress label
-  potentials::Potential potential("behler_parrinello", {{"cutoff", 4.0}, {"radial", {{"count", 4}}}, {"hidden", {8}}},
-                                  {29}, 1, 5);
-  potential.to(ad::DType::f64);
-  potential.set_energy_scaling({0.1}, 0.7);
-  data::Split split;
-  for (std::size_t i = 0; i < records.size(); ++i) split.train.push_back(i);
+  potentials::Potential potential = tiny_copper_potential();
+  const data::Split split = train_on_all(records.size());
   PotentialRecipe recipe;
   recipe.weights = {2.0, 0.5, 3.0};
   PotentialTask task(potential, 0, records, split, records.size(), recipe, 0.1);
