@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "matnn/error.hpp"
 #include "matnn/output_paths.hpp"
@@ -16,7 +17,9 @@ namespace fs = std::filesystem;
 class OutputPaths : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / "matnn_output_paths";
+    // One folder per test: CTest runs the tests of this file in parallel.
+    dir_ = fs::path(::testing::TempDir()) /
+           (std::string("matnn_output_paths_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "sub");
     std::ofstream(dir_ / "in.h5") << "data";
