@@ -341,6 +341,29 @@ TEST_F(PotentialTraining, CachedDescriptorsGiveTheGraphPathsLossAndGradients) {
   }
 }
 
+// The filter's covariance is part of the checkpoint: a run stopped after epoch 2 and resumed
+// ends in the same model, bit for bit, as the uninterrupted run.
+TEST_F(PotentialTraining, KalmanRunResumesToTheSameModel) {
+  const std::string data = dataset("cu.h5", copper(12));
+  json c = config(data, {{"epochs", 3}});
+  c["optimizer"] = {{"name", "kalman"}};
+  potentials::Potential straight = potentials::Potential::load(train(c).model_path);
+
+  c["output"]["model"] = path("resumed.h5");
+  TrainJobOptions stop_after_two;
+  stop_after_two.print_progress = false;
+  stop_after_two.on_epoch = [](const train::EpochRecord& r) { return r.epoch < 1; };
+  EXPECT_THROW(train_potential(c, stop_after_two), Error);
+  ASSERT_TRUE(std::filesystem::exists(path("resumed.h5.checkpoint.h5")));
+  TrainJobOptions resume;
+  resume.print_progress = false;
+  resume.resume = true;
+  potentials::Potential resumed = potentials::Potential::load(train_potential(c, resume).model_path);
+  const auto a = straight.member(0).state(), b = resumed.member(0).state();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, tensor] : a) EXPECT_EQ(tensor.to_vector(), b.at(name).to_vector()) << name;
+}
+
 // Shortest interatomic distance of a cell, by brute force over neighbouring images.
 double shortest_distance(const Structure& s) {
   double shortest = 1e300;
