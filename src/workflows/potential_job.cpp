@@ -267,9 +267,23 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   if (split.train.size() < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the split leaves no training structure", dataset_path);
 
   const PotentialRecipe recipe = recipe_from(training, trainer_options.epochs, count_labels(records, split.train), dataset_path);
-  if (recipe.huber && train::is_kalman(trainer_options.optimizer)) {
-    fail(MATNN_ERROR_INVALID_ARGUMENT,
-         "training.loss huber cannot be used with optimizer kalman, which fits squared errors; use mse");
+  if (train::is_kalman(trainer_options.optimizer)) {
+    if (recipe.huber) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT,
+           "training.loss huber cannot be used with optimizer kalman, which fits squared errors; use mse");
+    }
+    // A measurement count for a loss term that is off in both stages would be silently unused.
+    for (const auto& [key, term] : {std::pair{"forces_per_structure", "forces_weight"},
+                                    std::pair{"stress_per_structure", "stress_weight"}}) {
+      const Json& o = trainer_options.optimizer;
+      const bool forces = std::string(key) == "forces_per_structure";
+      auto weight = [&](const LossWeights& w) { return forces ? w.forces : w.stress; };
+      if (o.contains(key) && o[key].is_number() && o[key].get<double>() > 0 && weight(recipe.weights) <= 0 &&
+          weight(recipe.final_weights()) <= 0) {
+        fail(MATNN_ERROR_INVALID_ARGUMENT, "optimizer.{} is set but training.{} is 0 (or the data have no {}): nothing "
+             "to measure", key, term, forces ? "forces" : "stress");
+      }
+    }
   }
   const bool cache_descriptors = training.boolean("descriptor_cache", true);
   if (training.has("descriptor_cache") && kind != "behler_parrinello") {

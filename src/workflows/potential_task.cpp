@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
@@ -276,38 +277,34 @@ train::Measurements PotentialTask::batch_measurements(std::span<const std::size_
   }
   add_part(energy_difference, chosen, root_weight);
 
-  if (use_forces) {
-    const ad::Tensor difference = ad::div(ad::sub(p.forces, t.forces), scale);
-    const std::vector<double> errors = difference.to_vector(), weight = t.forces_weight.to_vector();
+  // A few components of each structure's block [first, last) of `difference`, with the
+  // structure's weight (taken at the block's first entry of `weight`).
+  auto add_components = [&](const ad::Tensor& difference, const ad::Tensor& weight_tensor, double loss_weight,
+                            std::size_t count, auto block) {
+    const std::vector<double> errors = difference.to_vector(), weight = weight_tensor.to_vector();
     chosen.clear();
     root_weight.clear();
     for (std::int64_t s = 0; s < ns; ++s) {
-      const auto first = static_cast<std::size_t>(p.atom_offsets[static_cast<std::size_t>(s)]);
-      const auto last = static_cast<std::size_t>(p.atom_offsets[static_cast<std::size_t>(s) + 1]);
-      if (first == last || weight[first] <= 0) continue;
-      for (std::int32_t i : choose_components(errors, 3 * first, 3 * last, selection.forces_per_structure,
-                                              selection.threshold, rng)) {
+      const auto [first, last, weight_row] = block(static_cast<std::size_t>(s));
+      if (first == last || weight[weight_row] <= 0) continue;
+      for (std::int32_t i : choose_components(errors, first, last, count, selection.threshold, rng)) {
         chosen.push_back(i);
-        root_weight.push_back(std::sqrt(weights_.forces * weight[first]));
+        root_weight.push_back(std::sqrt(loss_weight * weight[weight_row]));
       }
     }
     add_part(difference, chosen, root_weight);
+  };
+  if (use_forces) {
+    add_components(ad::div(ad::sub(p.forces, t.forces), scale), t.forces_weight, weights_.forces,
+                   selection.forces_per_structure, [&](std::size_t s) {
+                     const auto first = static_cast<std::size_t>(p.atom_offsets[s]);
+                     const auto last = static_cast<std::size_t>(p.atom_offsets[s + 1]);
+                     return std::tuple{3 * first, 3 * last, first};  // forces_weight is per atom
+                   });
   }
   if (use_stress) {
-    const ad::Tensor difference = ad::div(ad::sub(p.stress, t.stress), scale * stress_scale_);
-    const std::vector<double> errors = difference.to_vector(), weight = t.stress_weight.to_vector();
-    chosen.clear();
-    root_weight.clear();
-    for (std::int64_t s = 0; s < ns; ++s) {
-      const auto k = static_cast<std::size_t>(s);
-      if (weight[k] <= 0) continue;
-      for (std::int32_t i : choose_components(errors, 6 * k, 6 * k + 6, selection.stress_per_structure,
-                                              selection.threshold, rng)) {
-        chosen.push_back(i);
-        root_weight.push_back(std::sqrt(weights_.stress * weight[k]));
-      }
-    }
-    add_part(difference, chosen, root_weight);
+    add_components(ad::div(ad::sub(p.stress, t.stress), scale * stress_scale_), t.stress_weight, weights_.stress,
+                   selection.stress_per_structure, [](std::size_t s) { return std::tuple{6 * s, 6 * s + 6, s}; });
   }
 
   train::Measurements out;

@@ -270,6 +270,10 @@ TEST_F(PotentialTraining, KalmanFilterTrainsAPotentialAndRefusesGradientSettings
   json unknown = c;
   unknown["optimizer"]["lr"] = 0.1;
   expect_error(unknown, MATNN_ERROR_INVALID_ARGUMENT, "optimizer.lr");
+  json unmeasured = c;
+  unmeasured["training"]["stress_weight"] = 0.0;
+  unmeasured["optimizer"]["stress_per_structure"] = 2;
+  expect_error(unmeasured, MATNN_ERROR_INVALID_ARGUMENT, "optimizer.stress_per_structure");
 }
 
 TEST_F(PotentialTraining, StageTwoSwitchesTheLossWeightsAtItsEpoch) {
