@@ -14,6 +14,7 @@ set(MATNN_POTENTIAL_SOURCES
   nequip/spherical_harmonics.cpp
   nequip/clebsch_gordan.cpp
   nequip/radial_basis.cpp
+  nequip/edge_convolution.cpp
   nequip/tensor_product.cpp
   nequip/gate.cpp
   nequip/interaction.cpp

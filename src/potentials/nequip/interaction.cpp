@@ -28,12 +28,6 @@ ad::Tensor RadialMlp::forward(const ad::Tensor& x) {
   return h;
 }
 
-ad::Tensor RadialMlp::forward_transposed(const ad::Tensor& x) {
-  ad::Tensor h = x;
-  for (std::size_t k = 0; k + 1 < layers_.size(); ++k) h = ad::silu(layers_[k]->forward(h));
-  return ad::matmul(layers_.back()->weight(), h, true, true);
-}
-
 Interaction::Interaction(const std::vector<Irrep>& in_irreps, bool last, const InteractionOptions& options,
                          std::mt19937_64& rng)
     : options_(options), last_(last) {
@@ -70,17 +64,9 @@ Features Interaction::forward_features(const Features& x, const EdgeInputs& edge
   const Irrep even = scalar_irrep(options_.parity);
   Features y;
   if (edges.n_edges > 0) {
-    const Features h = linear_1_->forward_features(x);
-    Features hj;
-    for (const auto& [ir, t] : h) hj[ir] = ad::gather_rows(t, edges.neighbor);
-    // Radial weights, edge-last: (paths, c, E).
-    const ad::Tensor w_t = ad::reshape(radial_->forward_transposed(edges.basis), {tp_->num_paths(), c, edges.n_edges});
-    std::vector<ad::Tensor> groups = tp_->forward(hj, edges.sh_t, w_t);
-    for (ad::Tensor& g : groups) {
-      const int64_t width = g.dim(1);
-      g = ad::reshape(ad::scatter_add_rows(ad::reshape(g, {edges.n_edges, width * c}), edges.center, n), {n, width, c});
-    }
-    y = linear_2_->forward_features(tp_->collect(groups));
+    const ad::Tensor h = tp_->pack(linear_1_->forward_features(x));
+    const ad::Tensor w = ad::reshape(radial_->forward(edges.basis), {edges.n_edges, tp_->num_paths(), c});
+    y = linear_2_->forward_features(tp_->collect(tp_->convolve(h, edges.harmonics, w, edges.topology)));
   } else {
     // No neighbours anywhere: every message is zero.
     for (const auto& [ir, wt] : linear_2_->weights()) y[ir] = ad::zeros({n, ir.dim(), wt.dim(1)}, onehot.dtype());

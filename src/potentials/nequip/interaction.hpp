@@ -1,7 +1,7 @@
 // One interaction block (convolution layer) of the NequIP-style model.
 //
 //     h     = linear_1(x)                              per irrep, channels -> channels
-//     w     = radial(basis(r_e))                       (n_paths, channels, E): per path, channel, edge
+//     w     = radial(basis(r_e))                       (E, n_paths, channels): per edge, path, channel
 //     m_i   = sum_{e: center i} TP_w(h_{neighbor(e)}, Y(r_e)) / avg_num_neighbors
 //     y     = linear_2(m) + self_connection(x (x) onehot(species))
 //     x_out = gate(y)     (silu of the scalars only in the last block)  [+ x when resnet]
@@ -26,10 +26,9 @@ namespace matnn::potentials::nequip {
 
 /// Per-edge inputs shared by every block.
 struct EdgeInputs {
-  ad::Tensor sh_t;   ///< ((l_max + 1)^2, E): harmonics, edge-last
-  ad::Tensor basis;  ///< (E, num_basis)
-  ad::Index center;
-  ad::Index neighbor;
+  ad::Tensor harmonics;  ///< (E, (l_max + 1)^2)
+  ad::Tensor basis;      ///< (E, num_basis)
+  std::shared_ptr<const EdgeTopology> topology;
   int64_t n_edges = 0;
   int64_t n_atoms = 0;
 };
@@ -51,8 +50,6 @@ class RadialMlp : public nn::Module {
  public:
   RadialMlp(int64_t in, int64_t hidden, int64_t layers, int64_t out, std::mt19937_64& rng);
   ad::Tensor forward(const ad::Tensor& x) override;
-  /// forward(x) transposed, (out, n), from a transposed last GEMM (no transpose op).
-  ad::Tensor forward_transposed(const ad::Tensor& x);
   std::string type_name() const override { return "RadialMlp"; }
 
  private:

@@ -105,11 +105,10 @@ ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
   nequip::EdgeInputs edges;
   edges.n_edges = graph.n_edges;
   edges.n_atoms = n;
-  edges.center = graph.edge_center;
-  edges.neighbor = graph.edge_neighbor;
   if (graph.n_edges > 0) {
+    edges.topology = std::make_shared<const nequip::EdgeTopology>(n, *graph.edge_center, *graph.edge_neighbor);
     const ad::Tensor r = ad::norm(graph.edge_vectors, -1, true);  // (E, 1); no self-pairs, so r > 0
-    edges.sh_t = sh_.transposed(ad::div(graph.edge_vectors, r));
+    edges.harmonics = sh_(ad::div(graph.edge_vectors, r));
     edges.basis = nequip::bessel_basis(r, static_cast<int>(options_.num_basis), options_.cutoff, options_.envelope_p);
   }
 

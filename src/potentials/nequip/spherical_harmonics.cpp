@@ -126,10 +126,6 @@ ad::Tensor SphericalHarmonics::operator()(const ad::Tensor& unit) const {
   return ad::matmul(monomials(unit), unit.dtype() == ad::DType::f64 ? coeff64_ : coeff32_);
 }
 
-ad::Tensor SphericalHarmonics::transposed(const ad::Tensor& unit) const {
-  return ad::matmul(unit.dtype() == ad::DType::f64 ? coeff64_ : coeff32_, monomials(unit), true, true);
-}
-
 std::vector<double> SphericalHarmonics::values(double x, double y, double z) const {
   const double r = std::sqrt(x * x + y * y + z * z);
   if (!(r > 0)) fail(MATNN_ERROR_INVALID_ARGUMENT, "spherical harmonics: zero vector");

@@ -33,9 +33,6 @@ class SphericalHarmonics {
   /// Y of unit vectors `unit` (n, 3) -> (n, (l_max + 1)^2), differentiable to any order. The
   /// input is not normalised here (the polynomials are homogeneous: pass u = r / |r|).
   ad::Tensor operator()(const ad::Tensor& unit) const;
-  /// The same values transposed, ((l_max + 1)^2, n) (edge-last, as the tensor product takes them),
-  /// computed directly by the GEMM rather than by a transpose.
-  ad::Tensor transposed(const ad::Tensor& unit) const;
 
   /// Plain values at the direction of (x, y, z) (normalised here; must be non-zero).
   std::vector<double> values(double x, double y, double z) const;

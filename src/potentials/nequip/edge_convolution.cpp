@@ -1,0 +1,251 @@
+#include "potentials/nequip/edge_convolution.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "autodiff/graph.hpp"
+#include "autodiff/kernels.hpp"
+#include "matnn/error.hpp"
+
+namespace matnn::potentials::nequip {
+namespace {
+
+using ad::detail::dispatch;
+using ad::detail::parallel_for;
+using Slot = ConvolutionSlot;
+
+constexpr const char* kOp = "edge convolution";
+constexpr std::array<const char*, 4> kSlotNames{"features", "harmonics", "weights", "messages"};
+
+// Raw pointers and sizes of one call; `out` is the wanted slot, zero-initialised.
+template <typename T>
+struct Views {
+  const CouplingTable& table;
+  const EdgeTopology& topo;
+  int64_t c;
+  const T* h;  // (n, D_in, c)
+  const T* y;  // (E, sh_cols)
+  const T* w;  // (E, P, c)
+  const T* g;  // (n, D_out, c)
+  T* out;
+};
+
+// M[i] = sum over the edges of centre i: one centre per task, no write conflicts.
+template <typename T>
+void messages_kernel(const Views<T>& v) {
+  const CouplingTable& t = v.table;
+  const int64_t c = v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  parallel_for(v.topo.n_atoms, v.topo.n_edges * static_cast<int64_t>(t.entries.size()) * c, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      T* __restrict o = v.out + i * d_out * c;
+      for (int64_t edge = v.topo.center_offsets[i]; edge < v.topo.center_offsets[i + 1]; ++edge) {
+        const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c;
+        const T* y = v.y + edge * t.sh_cols;
+        for (int64_t p = 0; p < p_count; ++p) {
+          const T* __restrict w = v.w + (edge * p_count + p) * c;
+          for (int64_t q = t.path_offsets[p]; q < t.path_offsets[p + 1]; ++q) {
+            const CouplingTable::Entry& en = t.entries[q];
+            const T s = static_cast<T>(en.coefficient) * y[en.sh_col];
+            const T* __restrict hx = h + en.in_row * c;
+            T* __restrict ox = o + en.out_row * c;
+#pragma omp simd
+            for (int64_t k = 0; k < c; ++k) ox[k] += s * hx[k] * w[k];
+          }
+        }
+      }
+    }
+  });
+}
+
+// dS/dH[j] = sum over the edges whose neighbour is j: one neighbour per task.
+template <typename T>
+void features_kernel(const Views<T>& v) {
+  const CouplingTable& t = v.table;
+  const int64_t c = v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  parallel_for(v.topo.n_atoms, v.topo.n_edges * static_cast<int64_t>(t.entries.size()) * c, [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j) {
+      T* __restrict o = v.out + j * d_in * c;
+      for (int64_t r = v.topo.neighbor_offsets[j]; r < v.topo.neighbor_offsets[j + 1]; ++r) {
+        const int64_t edge = v.topo.by_neighbor[r];
+        const T* __restrict g = v.g + v.topo.center[edge] * d_out * c;
+        const T* y = v.y + edge * t.sh_cols;
+        for (int64_t p = 0; p < p_count; ++p) {
+          const T* __restrict w = v.w + (edge * p_count + p) * c;
+          for (int64_t q = t.path_offsets[p]; q < t.path_offsets[p + 1]; ++q) {
+            const CouplingTable::Entry& en = t.entries[q];
+            const T s = static_cast<T>(en.coefficient) * y[en.sh_col];
+            const T* __restrict gx = g + en.out_row * c;
+            T* __restrict ox = o + en.in_row * c;
+#pragma omp simd
+            for (int64_t k = 0; k < c; ++k) ox[k] += s * gx[k] * w[k];
+          }
+        }
+      }
+    }
+  });
+}
+
+// dS/dW[e, p] and dS/dY[e]: per edge, no conflicts.
+template <typename T>
+void weights_kernel(const Views<T>& v) {
+  const CouplingTable& t = v.table;
+  const int64_t c = v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  parallel_for(v.topo.n_edges, v.topo.n_edges * static_cast<int64_t>(t.entries.size()) * c, [&](int64_t b, int64_t e) {
+    for (int64_t edge = b; edge < e; ++edge) {
+      const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c;
+      const T* __restrict g = v.g + v.topo.center[edge] * d_out * c;
+      const T* y = v.y + edge * t.sh_cols;
+      for (int64_t p = 0; p < p_count; ++p) {
+        T* __restrict o = v.out + (edge * p_count + p) * c;
+        for (int64_t q = t.path_offsets[p]; q < t.path_offsets[p + 1]; ++q) {
+          const CouplingTable::Entry& en = t.entries[q];
+          const T s = static_cast<T>(en.coefficient) * y[en.sh_col];
+          const T* __restrict hx = h + en.in_row * c;
+          const T* __restrict gx = g + en.out_row * c;
+#pragma omp simd
+          for (int64_t k = 0; k < c; ++k) o[k] += s * hx[k] * gx[k];
+        }
+      }
+    }
+  });
+}
+
+template <typename T>
+void harmonics_kernel(const Views<T>& v) {
+  const CouplingTable& t = v.table;
+  const int64_t c = v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  parallel_for(v.topo.n_edges, v.topo.n_edges * static_cast<int64_t>(t.entries.size()) * c, [&](int64_t b, int64_t e) {
+    for (int64_t edge = b; edge < e; ++edge) {
+      const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c;
+      const T* __restrict g = v.g + v.topo.center[edge] * d_out * c;
+      T* o = v.out + edge * t.sh_cols;
+      for (int64_t p = 0; p < p_count; ++p) {
+        const T* __restrict w = v.w + (edge * p_count + p) * c;
+        for (int64_t q = t.path_offsets[p]; q < t.path_offsets[p + 1]; ++q) {
+          const CouplingTable::Entry& en = t.entries[q];
+          const T* __restrict hx = h + en.in_row * c;
+          const T* __restrict gx = g + en.out_row * c;
+          T dot = 0;
+#pragma omp simd reduction(+ : dot)
+          for (int64_t k = 0; k < c; ++k) dot += hx[k] * w[k] * gx[k];
+          o[en.sh_col] += static_cast<T>(en.coefficient) * dot;
+        }
+      }
+    }
+  });
+}
+
+ad::Shape slot_shape(const CouplingTable& t, const EdgeTopology& topo, Slot slot, int64_t c) {
+  switch (slot) {
+    case Slot::features: return {topo.n_atoms, t.in_rows, c};
+    case Slot::harmonics: return {topo.n_edges, t.sh_cols};
+    case Slot::weights: return {topo.n_edges, t.num_paths(), c};
+    case Slot::messages: return {topo.n_atoms, t.out_rows, c};
+  }
+  return {};
+}
+
+// The channel count, from the first given argument that has one; checks every given shape.
+int64_t check_arguments(const CouplingTable& t, const EdgeTopology& topo, Slot wanted, const std::array<ad::Tensor, 4>& args) {
+  int64_t c = -1;
+  const ad::Tensor* first = nullptr;
+  for (int s = 0; s < 4; ++s) {
+    if (s == static_cast<int>(wanted)) continue;
+    const ad::Tensor& a = args[static_cast<std::size_t>(s)];
+    if (!a.defined()) ad::detail::invalid(kOp, fmt::format("the {} argument is missing", kSlotNames[static_cast<std::size_t>(s)]));
+    if (first != nullptr) ad::detail::check_same_dtype(kOp, *first, a);
+    first = &a;
+    if (static_cast<Slot>(s) != Slot::harmonics && a.rank() == 3) c = a.dim(2);
+  }
+  for (int s = 0; s < 4; ++s) {
+    if (s == static_cast<int>(wanted)) continue;
+    const ad::Tensor& a = args[static_cast<std::size_t>(s)];
+    const ad::Shape expected = slot_shape(t, topo, static_cast<Slot>(s), c);
+    if (a.shape() != expected)
+      ad::detail::invalid(kOp, fmt::format("{} of shape {}, expected {}", kSlotNames[static_cast<std::size_t>(s)],
+                                           ad::shape_str(a.shape()), ad::shape_str(expected)));
+  }
+  return c;
+}
+
+}  // namespace
+
+EdgeTopology::EdgeTopology(int64_t atoms, std::vector<int32_t> centers, std::vector<int32_t> neighbors)
+    : n_atoms(atoms), n_edges(static_cast<int64_t>(centers.size())), center(std::move(centers)), neighbor(std::move(neighbors)) {
+  if (neighbor.size() != center.size())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "edge topology: {} centres but {} neighbours", center.size(), neighbor.size());
+  center_offsets.assign(static_cast<std::size_t>(n_atoms + 1), 0);
+  neighbor_offsets.assign(static_cast<std::size_t>(n_atoms + 1), 0);
+  for (int64_t e = 0; e < n_edges; ++e) {
+    const int32_t i = center[static_cast<std::size_t>(e)], j = neighbor[static_cast<std::size_t>(e)];
+    if (i < 0 || i >= n_atoms || j < 0 || j >= n_atoms || (e > 0 && i < center[static_cast<std::size_t>(e - 1)]))
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "edge topology: edge {} ({} -> {}) is out of range or not sorted by centre", e, i, j);
+    ++center_offsets[static_cast<std::size_t>(i + 1)];
+    ++neighbor_offsets[static_cast<std::size_t>(j + 1)];
+  }
+  for (int64_t i = 0; i < n_atoms; ++i) {
+    center_offsets[static_cast<std::size_t>(i + 1)] += center_offsets[static_cast<std::size_t>(i)];
+    neighbor_offsets[static_cast<std::size_t>(i + 1)] += neighbor_offsets[static_cast<std::size_t>(i)];
+  }
+  // Counting sort by neighbour; stable, so each neighbour's edges stay in centre order.
+  by_neighbor.resize(static_cast<std::size_t>(n_edges));
+  std::vector<int64_t> next(neighbor_offsets.begin(), neighbor_offsets.end() - 1);
+  for (int64_t e = 0; e < n_edges; ++e)
+    by_neighbor[static_cast<std::size_t>(next[static_cast<std::size_t>(neighbor[static_cast<std::size_t>(e)])]++)] =
+        static_cast<int32_t>(e);
+}
+
+ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table,
+                               const std::shared_ptr<const EdgeTopology>& topology, ConvolutionSlot wanted,
+                               const std::array<ad::Tensor, 4>& args) {
+  const CouplingTable& t = *table;
+  const EdgeTopology& topo = *topology;
+  const int64_t c = check_arguments(t, topo, wanted, args);
+  const ad::Tensor& any = args[wanted == Slot::features ? 1 : 0];
+  ad::Tensor out = ad::zeros(slot_shape(t, topo, wanted, c), any.dtype());
+  const auto ptr = [&](Slot s, auto zero) {
+    using T = decltype(zero);
+    return s == wanted ? static_cast<const T*>(nullptr) : args[static_cast<std::size_t>(s)].template data<T>();
+  };
+  dispatch(any.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const Views<T> v{t,
+                     topo,
+                     c,
+                     ptr(Slot::features, zero),
+                     ptr(Slot::harmonics, zero),
+                     ptr(Slot::weights, zero),
+                     ptr(Slot::messages, zero),
+                     out.template data<T>()};
+    switch (wanted) {
+      case Slot::features: features_kernel(v); break;
+      case Slot::harmonics: harmonics_kernel(v); break;
+      case Slot::weights: weights_kernel(v); break;
+      case Slot::messages: messages_kernel(v); break;
+    }
+  });
+
+  std::vector<ad::Tensor> inputs;
+  std::vector<Slot> slots;
+  for (int s = 0; s < 4; ++s) {
+    if (s == static_cast<int>(wanted)) continue;
+    inputs.push_back(args[static_cast<std::size_t>(s)]);
+    slots.push_back(static_cast<Slot>(s));
+  }
+  return ad::record(out, "edge_convolution", std::move(inputs), [table, topology, wanted, slots](const ad::BackwardContext& ctx) {
+    // d<U, dS/dX>/dZ = dS/dZ with X's slot filled by U (the upstream gradient).
+    std::array<ad::Tensor, 4> args;
+    for (std::size_t k = 0; k < slots.size(); ++k) args[static_cast<std::size_t>(slots[k])] = ctx.inputs[k];
+    args[static_cast<std::size_t>(wanted)] = ctx.grad_output;
+    std::vector<ad::Tensor> grads(slots.size());
+    for (std::size_t k = 0; k < slots.size(); ++k) {
+      if (!ctx.needs[k]) continue;
+      std::array<ad::Tensor, 4> a = args;
+      a[static_cast<std::size_t>(slots[k])] = ad::Tensor();
+      grads[k] = convolution_partial(table, topology, slots[k], a);
+    }
+    return grads;
+  });
+}
+
+}  // namespace matnn::potentials::nequip
