@@ -316,29 +316,33 @@ TEST(ClebschGordan, ConvolutionMatchesDirectSum) {
   const TensorProduct tp({Irrep{1, -1}}, 2, {Irrep{1, 1}}, true, 0.25);  // only 1o x Y1 -> 1e
   ASSERT_EQ(tp.num_paths(), 1);
   const auto topo = small_topology();
-  const int64_t n = topo->n_atoms, e = topo->n_edges, c = 2;
-  const ad::Tensor x = ad::randn({n, 3, c}, rng, ad::DType::f64), w = ad::randn({e, 1, c}, rng, ad::DType::f64);
-  const ad::Tensor u = ad::randn({e, 3}, rng, ad::DType::f64);
-  const ad::Tensor y = sh(ad::div(u, ad::norm(u, -1, true)));
-  const std::vector<double> got = tp.collect(tp.convolve(tp.pack({{Irrep{1, -1}, x}}), y, w, topo)).at(Irrep{1, 1}).to_vector();
-  const std::vector<double> xv = x.to_vector(), wv = w.to_vector(), yv = y.to_vector(), cg = real_clebsch_gordan(1, 1, 1);
-  std::vector<double> expect(static_cast<std::size_t>(n * 3 * c), 0.0);
-  for (int64_t edge = 0; edge < e; ++edge) {
-    const int64_t i = topo->center[static_cast<std::size_t>(edge)], j = topo->neighbor[static_cast<std::size_t>(edge)];
-    for (int64_t b = 0; b < c; ++b)
-      for (int k = 0; k < 3; ++k) {
-        double s = 0.0;
-        for (int a = 0; a < 3; ++a)
-          for (int m = 0; m < 3; ++m)
-            s += cg[static_cast<std::size_t>((a * 3 + m) * 3 + k)] * xv[static_cast<std::size_t>((j * 3 + a) * c + b)] *
-                 yv[static_cast<std::size_t>(edge * 9 + 1 + m)];
-        expect[static_cast<std::size_t>((i * 3 + k) * c + b)] += 0.25 * wv[static_cast<std::size_t>(edge * c + b)] * s;
-      }
+  // 16 channels take the kernels compiled for that width, 3 and 70 (two chunks) the general ones.
+  for (const int64_t c : {3, 16, 70}) {
+    SCOPED_TRACE(c);
+    const int64_t n = topo->n_atoms, e = topo->n_edges;
+    const ad::Tensor x = ad::randn({n, 3, c}, rng, ad::DType::f64), w = ad::randn({e, 1, c}, rng, ad::DType::f64);
+    const ad::Tensor u = ad::randn({e, 3}, rng, ad::DType::f64);
+    const ad::Tensor y = sh(ad::div(u, ad::norm(u, -1, true)));
+    const std::vector<double> got = tp.collect(tp.convolve(tp.pack({{Irrep{1, -1}, x}}), y, w, topo)).at(Irrep{1, 1}).to_vector();
+    const std::vector<double> xv = x.to_vector(), wv = w.to_vector(), yv = y.to_vector(), cg = real_clebsch_gordan(1, 1, 1);
+    std::vector<double> expect(static_cast<std::size_t>(n * 3 * c), 0.0);
+    for (int64_t edge = 0; edge < e; ++edge) {
+      const int64_t i = topo->center[static_cast<std::size_t>(edge)], j = topo->neighbor[static_cast<std::size_t>(edge)];
+      for (int64_t b = 0; b < c; ++b)
+        for (int k = 0; k < 3; ++k) {
+          double s = 0.0;
+          for (int a = 0; a < 3; ++a)
+            for (int m = 0; m < 3; ++m)
+              s += cg[static_cast<std::size_t>((a * 3 + m) * 3 + k)] * xv[static_cast<std::size_t>((j * 3 + a) * c + b)] *
+                   yv[static_cast<std::size_t>(edge * 9 + 1 + m)];
+          expect[static_cast<std::size_t>((i * 3 + k) * c + b)] += 0.25 * wv[static_cast<std::size_t>(edge * c + b)] * s;
+        }
+    }
+    ASSERT_EQ(got.size(), expect.size());
+    for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], expect[k], 1e-13);
+    // Atom 2 is only ever a neighbour: its messages are zero.
+    for (int64_t k = 0; k < 3 * c; ++k) EXPECT_EQ(got[static_cast<std::size_t>(2 * 3 * c + k)], 0.0);
   }
-  ASSERT_EQ(got.size(), expect.size());
-  for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], expect[k], 1e-13);
-  // Atom 2 is only ever a neighbour: its messages are zero.
-  for (int64_t k = 0; k < 3 * c; ++k) EXPECT_EQ(got[static_cast<std::size_t>(2 * 3 * c + k)], 0.0);
 }
 
 TEST(ClebschGordan, EveryConvolutionSlotPassesGradcheckToSecondOrder) {
@@ -347,22 +351,24 @@ TEST(ClebschGordan, EveryConvolutionSlotPassesGradcheckToSecondOrder) {
   std::mt19937_64 rng(17);
   const TensorProduct tp({Irrep{0, 1}, Irrep{1, -1}, Irrep{2, 1}}, 2, all_irreps(2, true), true, 0.5);
   const auto topo = small_topology();
-  const int64_t n = topo->n_atoms, e = topo->n_edges, c = 2;
   const CouplingTable& t = *tp.coupling_table();
-  const std::array<ad::Shape, 4> shapes{ad::Shape{n, t.in_rows, c}, ad::Shape{e, t.sh_cols}, ad::Shape{e, t.num_paths(), c},
-                                        ad::Shape{n, t.out_rows, c}};
-  for (int wanted = 0; wanted < 4; ++wanted) {
-    std::vector<ad::Tensor> inputs;
-    for (int s = 0; s < 4; ++s)
-      if (s != wanted) inputs.push_back(ad::testing::input_normal(shapes[static_cast<std::size_t>(s)], rng));
-    const auto f = [&](const std::vector<ad::Tensor>& in) {
-      std::array<ad::Tensor, 4> args;
-      std::size_t k = 0;
+  for (const int64_t c : {2, 8}) {  // the general kernels and those compiled for 8 channels
+    const int64_t n = topo->n_atoms, e = topo->n_edges;
+    const std::array<ad::Shape, 4> shapes{ad::Shape{n, t.in_rows, c}, ad::Shape{e, t.sh_cols}, ad::Shape{e, t.num_paths(), c},
+                                          ad::Shape{n, t.out_rows, c}};
+    for (int wanted = 0; wanted < 4; ++wanted) {
+      std::vector<ad::Tensor> inputs;
       for (int s = 0; s < 4; ++s)
-        if (s != wanted) args[static_cast<std::size_t>(s)] = in[k++];
-      return convolution_partial(tp.coupling_table(), topo, static_cast<ConvolutionSlot>(wanted), args);
-    };
-    EXPECT_TRUE(ad::testing::gradcheck(f, inputs)) << "slot " << wanted;
+        if (s != wanted) inputs.push_back(ad::testing::input_normal(shapes[static_cast<std::size_t>(s)], rng));
+      const auto f = [&](const std::vector<ad::Tensor>& in) {
+        std::array<ad::Tensor, 4> args;
+        std::size_t k = 0;
+        for (int s = 0; s < 4; ++s)
+          if (s != wanted) args[static_cast<std::size_t>(s)] = in[k++];
+        return convolution_partial(tp.coupling_table(), topo, static_cast<ConvolutionSlot>(wanted), args);
+      };
+      EXPECT_TRUE(ad::testing::gradcheck(f, inputs)) << "slot " << wanted << ", " << c << " channels";
+    }
   }
 }
 

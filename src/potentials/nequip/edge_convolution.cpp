@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "autodiff/graph.hpp"
 #include "autodiff/kernels.hpp"
@@ -30,109 +31,186 @@ struct Views {
   T* out;
 };
 
-// M[i] = sum over the edges of centre i: one centre per task, no write conflicts.
+// A path's entries in one order, with coefficients of the kernel's type.
 template <typename T>
-void messages_kernel(const Views<T>& v) {
+struct Walk {
+  const CouplingTable::Entry* entries;
+  const T* coefficients;
+};
+
+template <typename T>
+Walk<T> walk(const CouplingTable& t, CouplingTable::Order order) {
+  const auto k = static_cast<std::size_t>(order);
+  if constexpr (std::is_same_v<T, float>) return {t.ordered[k].data(), t.coefficients_f32[k].data()};
+  else return {t.ordered[k].data(), nullptr};
+}
+
+template <typename T>
+T coefficient(const Walk<T>& walk, int64_t q) {
+  if constexpr (std::is_same_v<T, float>) return walk.coefficients[q];
+  else return walk.entries[q].coefficient;
+}
+
+// Channels run innermost. C > 0: exactly C channels, known to the compiler, so each row is a
+// few whole SIMD registers; C = 0: any count, in chunks of at most kChunk.
+constexpr int64_t kChunk = 64;
+
+template <int C>
+int64_t chunk_length(int64_t c, int64_t k0) {
+  if constexpr (C > 0) return C;
+  else return std::min(kChunk, c - k0);
+}
+
+// M[i] = sum over the edges of centre i: one centre per task, no write conflicts. Entries by
+// output row: each row's terms are summed in registers, then weighted and added once.
+template <typename T, int C>
+MATNN_TARGET_CLONES void messages_range(const Views<T>& v, int64_t b, int64_t e) {
   const CouplingTable& t = v.table;
-  const int64_t c = v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
-  parallel_for(v.topo.n_atoms, v.topo.n_edges * static_cast<int64_t>(t.entries.size()) * c, [&](int64_t b, int64_t e) {
+  const Walk<T> walk_ = walk<T>(t, CouplingTable::by_out_row);
+  const int64_t c = C > 0 ? C : v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  for (int64_t k0 = 0; k0 < c; k0 += C > 0 ? C : kChunk) {
+    const int64_t len = chunk_length<C>(c, k0);
     for (int64_t i = b; i < e; ++i) {
-      T* __restrict o = v.out + i * d_out * c;
+      T* __restrict o = v.out + i * d_out * c + k0;
       for (int64_t edge = v.topo.center_offsets[i]; edge < v.topo.center_offsets[i + 1]; ++edge) {
-        const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c;
+        const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c + k0;
         const T* y = v.y + edge * t.sh_cols;
         for (int64_t p = 0; p < p_count; ++p) {
-          const T* __restrict w = v.w + (edge * p_count + p) * c;
-          for (int64_t q = t.path_offsets[p]; q < t.path_offsets[p + 1]; ++q) {
-            const CouplingTable::Entry& en = t.entries[q];
-            const T s = static_cast<T>(en.coefficient) * y[en.sh_col];
-            const T* __restrict hx = h + en.in_row * c;
-            T* __restrict ox = o + en.out_row * c;
+          const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
+          for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
+            const int32_t row = walk_.entries[q].out_row;
+            T acc[C > 0 ? C : kChunk] = {};
+            for (; q < end && walk_.entries[q].out_row == row; ++q) {
+              const T s = coefficient(walk_, q) * y[walk_.entries[q].sh_col];
+              const T* __restrict hx = h + walk_.entries[q].in_row * c;
 #pragma omp simd
-            for (int64_t k = 0; k < c; ++k) ox[k] += s * hx[k] * w[k];
+              for (int64_t k = 0; k < len; ++k) acc[k] += s * hx[k];
+            }
+            T* __restrict ox = o + row * c;
+#pragma omp simd
+            for (int64_t k = 0; k < len; ++k) ox[k] += acc[k] * w[k];
           }
         }
       }
     }
-  });
+  }
 }
 
-// dS/dH[j] = sum over the edges whose neighbour is j: one neighbour per task.
-template <typename T>
-void features_kernel(const Views<T>& v) {
+// dS/dH[j] = sum over the edges whose neighbour is j: one neighbour per task. Entries by input row.
+template <typename T, int C>
+MATNN_TARGET_CLONES void features_range(const Views<T>& v, int64_t b, int64_t e) {
   const CouplingTable& t = v.table;
-  const int64_t c = v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
-  parallel_for(v.topo.n_atoms, v.topo.n_edges * static_cast<int64_t>(t.entries.size()) * c, [&](int64_t b, int64_t e) {
+  const Walk<T> walk_ = walk<T>(t, CouplingTable::by_in_row);
+  const int64_t c = C > 0 ? C : v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  for (int64_t k0 = 0; k0 < c; k0 += C > 0 ? C : kChunk) {
+    const int64_t len = chunk_length<C>(c, k0);
     for (int64_t j = b; j < e; ++j) {
-      T* __restrict o = v.out + j * d_in * c;
+      T* __restrict o = v.out + j * d_in * c + k0;
       for (int64_t r = v.topo.neighbor_offsets[j]; r < v.topo.neighbor_offsets[j + 1]; ++r) {
         const int64_t edge = v.topo.by_neighbor[r];
-        const T* __restrict g = v.g + v.topo.center[edge] * d_out * c;
+        const T* __restrict g = v.g + v.topo.center[edge] * d_out * c + k0;
         const T* y = v.y + edge * t.sh_cols;
         for (int64_t p = 0; p < p_count; ++p) {
-          const T* __restrict w = v.w + (edge * p_count + p) * c;
-          for (int64_t q = t.path_offsets[p]; q < t.path_offsets[p + 1]; ++q) {
-            const CouplingTable::Entry& en = t.entries[q];
-            const T s = static_cast<T>(en.coefficient) * y[en.sh_col];
-            const T* __restrict gx = g + en.out_row * c;
-            T* __restrict ox = o + en.in_row * c;
+          const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
+          for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
+            const int32_t row = walk_.entries[q].in_row;
+            T acc[C > 0 ? C : kChunk] = {};
+            for (; q < end && walk_.entries[q].in_row == row; ++q) {
+              const T s = coefficient(walk_, q) * y[walk_.entries[q].sh_col];
+              const T* __restrict gx = g + walk_.entries[q].out_row * c;
 #pragma omp simd
-            for (int64_t k = 0; k < c; ++k) ox[k] += s * gx[k] * w[k];
+              for (int64_t k = 0; k < len; ++k) acc[k] += s * gx[k];
+            }
+            T* __restrict ox = o + row * c;
+#pragma omp simd
+            for (int64_t k = 0; k < len; ++k) ox[k] += acc[k] * w[k];
           }
         }
       }
     }
-  });
+  }
 }
 
-// dS/dW[e, p] and dS/dY[e]: per edge, no conflicts.
-template <typename T>
-void weights_kernel(const Views<T>& v) {
+// dS/dW[e, p]: per edge, no conflicts. Entries by output row: sum s H over a run, times G once.
+template <typename T, int C>
+MATNN_TARGET_CLONES void weights_range(const Views<T>& v, int64_t b, int64_t e) {
   const CouplingTable& t = v.table;
-  const int64_t c = v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
-  parallel_for(v.topo.n_edges, v.topo.n_edges * static_cast<int64_t>(t.entries.size()) * c, [&](int64_t b, int64_t e) {
+  const Walk<T> walk_ = walk<T>(t, CouplingTable::by_out_row);
+  const int64_t c = C > 0 ? C : v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  for (int64_t k0 = 0; k0 < c; k0 += C > 0 ? C : kChunk) {
+    const int64_t len = chunk_length<C>(c, k0);
     for (int64_t edge = b; edge < e; ++edge) {
-      const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c;
-      const T* __restrict g = v.g + v.topo.center[edge] * d_out * c;
+      const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c + k0;
+      const T* __restrict g = v.g + v.topo.center[edge] * d_out * c + k0;
       const T* y = v.y + edge * t.sh_cols;
       for (int64_t p = 0; p < p_count; ++p) {
-        T* __restrict o = v.out + (edge * p_count + p) * c;
-        for (int64_t q = t.path_offsets[p]; q < t.path_offsets[p + 1]; ++q) {
-          const CouplingTable::Entry& en = t.entries[q];
-          const T s = static_cast<T>(en.coefficient) * y[en.sh_col];
-          const T* __restrict hx = h + en.in_row * c;
-          const T* __restrict gx = g + en.out_row * c;
+        T* __restrict o = v.out + (edge * p_count + p) * c + k0;
+        for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
+          const int32_t row = walk_.entries[q].out_row;
+          T acc[C > 0 ? C : kChunk] = {};
+          for (; q < end && walk_.entries[q].out_row == row; ++q) {
+            const T s = coefficient(walk_, q) * y[walk_.entries[q].sh_col];
+            const T* __restrict hx = h + walk_.entries[q].in_row * c;
 #pragma omp simd
-          for (int64_t k = 0; k < c; ++k) o[k] += s * hx[k] * gx[k];
+            for (int64_t k = 0; k < len; ++k) acc[k] += s * hx[k];
+          }
+          const T* __restrict gx = g + row * c;
+#pragma omp simd
+          for (int64_t k = 0; k < len; ++k) o[k] += acc[k] * gx[k];
         }
       }
     }
-  });
+  }
 }
 
-template <typename T>
-void harmonics_kernel(const Views<T>& v) {
+// dS/dY[e]: per edge. Entries by harmonic column: a run's H * G products are summed over
+// channels once, weighted by W.
+template <typename T, int C>
+MATNN_TARGET_CLONES void harmonics_range(const Views<T>& v, int64_t b, int64_t e) {
   const CouplingTable& t = v.table;
-  const int64_t c = v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
-  parallel_for(v.topo.n_edges, v.topo.n_edges * static_cast<int64_t>(t.entries.size()) * c, [&](int64_t b, int64_t e) {
+  const Walk<T> walk_ = walk<T>(t, CouplingTable::by_sh_col);
+  const int64_t c = C > 0 ? C : v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  for (int64_t k0 = 0; k0 < c; k0 += C > 0 ? C : kChunk) {
+    const int64_t len = chunk_length<C>(c, k0);
     for (int64_t edge = b; edge < e; ++edge) {
-      const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c;
-      const T* __restrict g = v.g + v.topo.center[edge] * d_out * c;
+      const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c + k0;
+      const T* __restrict g = v.g + v.topo.center[edge] * d_out * c + k0;
       T* o = v.out + edge * t.sh_cols;
       for (int64_t p = 0; p < p_count; ++p) {
-        const T* __restrict w = v.w + (edge * p_count + p) * c;
-        for (int64_t q = t.path_offsets[p]; q < t.path_offsets[p + 1]; ++q) {
-          const CouplingTable::Entry& en = t.entries[q];
-          const T* __restrict hx = h + en.in_row * c;
-          const T* __restrict gx = g + en.out_row * c;
+        const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
+        for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
+          const int32_t col = walk_.entries[q].sh_col;
+          T acc[C > 0 ? C : kChunk] = {};
+          for (; q < end && walk_.entries[q].sh_col == col; ++q) {
+            const T s = coefficient(walk_, q);
+            const T* __restrict hx = h + walk_.entries[q].in_row * c;
+            const T* __restrict gx = g + walk_.entries[q].out_row * c;
+#pragma omp simd
+            for (int64_t k = 0; k < len; ++k) acc[k] += s * hx[k] * gx[k];
+          }
           T dot = 0;
 #pragma omp simd reduction(+ : dot)
-          for (int64_t k = 0; k < c; ++k) dot += hx[k] * w[k] * gx[k];
-          o[en.sh_col] += static_cast<T>(en.coefficient) * dot;
+          for (int64_t k = 0; k < len; ++k) dot += acc[k] * w[k];
+          o[col] += dot;
         }
       }
     }
-  });
+  }
+}
+
+// The kernel of the wanted slot over all its targets (atoms or edges), in parallel.
+template <typename T, int C>
+void run(Slot wanted, const Views<T>& v) {
+  const int64_t work = v.topo.n_edges * static_cast<int64_t>(v.table.entries.size()) * v.c;
+  const auto over = [&](int64_t count, void (*range)(const Views<T>&, int64_t, int64_t)) {
+    parallel_for(count, work, [&](int64_t b, int64_t e) { range(v, b, e); });
+  };
+  switch (wanted) {
+    case Slot::features: over(v.topo.n_atoms, features_range<T, C>); break;
+    case Slot::harmonics: over(v.topo.n_edges, harmonics_range<T, C>); break;
+    case Slot::weights: over(v.topo.n_edges, weights_range<T, C>); break;
+    case Slot::messages: over(v.topo.n_atoms, messages_range<T, C>); break;
+  }
 }
 
 ad::Shape slot_shape(const CouplingTable& t, const EdgeTopology& topo, Slot slot, int64_t c) {
@@ -195,6 +273,22 @@ EdgeTopology::EdgeTopology(int64_t atoms, std::vector<int32_t> centers, std::vec
         static_cast<int32_t>(e);
 }
 
+void CouplingTable::prepare() {
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto key = [k](const Entry& x) {
+      const int32_t first = k == by_out_row ? x.out_row : k == by_in_row ? x.in_row : x.sh_col;
+      return std::array<int32_t, 4>{first, x.out_row, x.in_row, x.sh_col};
+    };
+    ordered[k] = entries;
+    for (int64_t p = 0; p < num_paths(); ++p)
+      std::sort(ordered[k].begin() + path_offsets[static_cast<std::size_t>(p)],
+                ordered[k].begin() + path_offsets[static_cast<std::size_t>(p + 1)],
+                [&](const Entry& x, const Entry& y) { return key(x) < key(y); });
+    coefficients_f32[k].clear();
+    for (const Entry& x : ordered[k]) coefficients_f32[k].push_back(static_cast<float>(x.coefficient));
+  }
+}
+
 ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table,
                                const std::shared_ptr<const EdgeTopology>& topology, ConvolutionSlot wanted,
                                const std::array<ad::Tensor, 4>& args) {
@@ -217,11 +311,12 @@ ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table
                      ptr(Slot::weights, zero),
                      ptr(Slot::messages, zero),
                      out.template data<T>()};
-    switch (wanted) {
-      case Slot::features: features_kernel(v); break;
-      case Slot::harmonics: harmonics_kernel(v); break;
-      case Slot::weights: weights_kernel(v); break;
-      case Slot::messages: messages_kernel(v); break;
+    // The usual channel counts get code compiled for their exact width.
+    switch (c) {
+      case 8: run<T, 8>(wanted, v); break;
+      case 16: run<T, 16>(wanted, v); break;
+      case 32: run<T, 32>(wanted, v); break;
+      default: run<T, 0>(wanted, v); break;
     }
   });
 

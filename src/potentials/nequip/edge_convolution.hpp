@@ -37,12 +37,22 @@ struct CouplingTable {
     int32_t out_row;  ///< row o of G and of the messages (component of a path output, packed)
     double coefficient;
   };
+  /// The orders in which the kernels walk each path's entries: runs of one output row, input row
+  /// or harmonic column are accumulated in registers and written once.
+  enum Order { by_out_row = 0, by_in_row = 1, by_sh_col = 2 };
+
   int64_t in_rows = 0;   ///< D_in: rows of H per atom
   int64_t out_rows = 0;  ///< D_out: rows of the messages per atom
   int64_t sh_cols = 0;   ///< columns of Y
   std::vector<Entry> entries;            ///< all paths' entries, path after path
   std::vector<int64_t> path_offsets;     ///< num_paths + 1: entries of path p are [off[p], off[p+1])
   int64_t num_paths() const noexcept { return static_cast<int64_t>(path_offsets.size()) - 1; }
+
+  /// Fills `ordered` and `coefficients_f32` from `entries` and `path_offsets`; call once they
+  /// are complete.
+  void prepare();
+  std::array<std::vector<Entry>, 3> ordered;            ///< the entries, sorted within each path by Order
+  std::array<std::vector<float>, 3> coefficients_f32;   ///< their coefficients in float32
 };
 
 /// Edges grouped both ways: by centre (the graph's order) and by neighbour (a permutation), so

@@ -44,6 +44,7 @@ TensorProduct::TensorProduct(const std::vector<Irrep>& inputs, int sh_l_max, con
     packed_inputs_.emplace_back(in, table->in_rows);
     table->in_rows += in.dim();
   }
+  table->prepare();
   table_ = std::move(table);
 }
 
