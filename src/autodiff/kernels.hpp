@@ -5,6 +5,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 
@@ -62,6 +64,13 @@ void check_rank(std::string_view op, const Tensor& t, int64_t rank);
 /// Maps a possibly negative axis into [0, rank); error names the op and the shape.
 int64_t normalize_axis(std::string_view op, int64_t axis, const Shape& shape);
 
+/// out[i] = f(in[i]) for i in [0, n), compiled for each instruction set (branch-free f vectorises).
+template <typename T, typename F>
+MATNN_TARGET_CLONES void map_range(const T* __restrict in, T* __restrict out, int64_t n, F f) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(f(in[i]));
+}
+
 /// out[i] = f(x[i]) into a new tensor of the same shape and dtype (no graph).
 template <typename F>
 Tensor map_unary(const Tensor& x, F f) {
@@ -70,11 +79,33 @@ Tensor map_unary(const Tensor& x, F f) {
     using T = decltype(zero);
     const T* px = x.data<T>();
     T* po = out.data<T>();
-    parallel_for(x.numel(), x.numel() * 4, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) po[i] = static_cast<T>(f(px[i]));
-    });
+    parallel_for(x.numel(), x.numel() * 4, [&](int64_t b, int64_t e) { map_range(px + b, po + b, e - b, f); });
   });
   return out;
+}
+
+/// e^x in float32 within 2 ulp, branch-free so that loops over it vectorise (the sigmoid family
+/// runs on every edge of the NequIP radial networks; libm's expf is a call per element). Range
+/// reduction x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in two for exactness), a degree-6
+/// polynomial for e^r (Cephes' coefficients), and 2^n written into the exponent bits. Arguments
+/// are clamped to [-87.3, 88.0], where the result and 2^n are normal floats: below it the result
+/// is about 1e-38 instead of a denormal or 0, above it 1.7e38 instead of up to inf.
+inline float exp_vectorisable(float x) {
+  x = x < 88.0f ? x : 88.0f;
+  x = x > -87.3f ? x : -87.3f;
+  // Round to nearest by adding 1.5 2^23: the integer lands in the low mantissa bits of t.
+  const float t = x * 1.44269504088896341f + 12582912.0f;
+  const float n = t - 12582912.0f;
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float er = p * r * r + r + 1.0f;
+  const uint32_t bits = (std::bit_cast<uint32_t>(t) - 0x4B400000u + 127u) << 23;
+  return er * std::bit_cast<float>(bits);
 }
 
 }  // namespace matnn::ad::detail

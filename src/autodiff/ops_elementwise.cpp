@@ -2,6 +2,7 @@
 // so the derivatives compose to any order.
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 
 #include "autodiff/kernels.hpp"
 #include "autodiff/ops.hpp"
@@ -35,9 +36,15 @@ T int_pow(T v, int n) {
 
 template <typename T>
 T stable_sigmoid(T v) {
-  if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-  const T e = std::exp(v);
-  return e / (T(1) + e);
+  // float: 1 / (1 + e^-v) with the clamped exponential is exact to rounding at both ends and
+  // branch-free, so it vectorises; double keeps libm and the two-sided form.
+  if constexpr (std::is_same_v<T, float>) {
+    return 1.0f / (1.0f + detail::exp_vectorisable(-v));
+  } else {
+    if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+    const T e = std::exp(v);
+    return e / (T(1) + e);
+  }
 }
 
 }  // namespace
@@ -135,13 +142,46 @@ Tensor softplus(const Tensor& x) {
   });
 }
 
+namespace {
+
+// The first and second derivatives of silu, each one pass over memory (silu is the activation of
+// the NequIP radial networks, whose derivatives run on every edge for forces and training).
+// silu' = s (1 + x (1 - s)) and silu'' = s (1 - s) (2 + x (1 - 2 s)), with s = sigmoid(x); the
+// third derivative (third-order use only) is composed of ops, so every order still exists.
+Tensor silu_second_derivative(const Tensor& x) {
+  Tensor out = unary("silu_second_derivative", x, [](auto v) {
+    using T = decltype(v);
+    const T s = stable_sigmoid(v);
+    return s * (T(1) - s) * (T(2) + v * (T(1) - T(2) * s));
+  });
+  return record(out, "silu_second_derivative", {x}, [](const BackwardContext& c) {
+    // d/dx silu'' = ds ((1 - 2 s) (3 + x (1 - 2 s)) - 2 x ds),  ds = s (1 - s)
+    const Tensor& in = c.inputs[0];
+    const Tensor s = sigmoid(in);
+    const Tensor ds = mul(s, rsub(1.0, s));
+    const Tensor a = rsub(1.0, mul(s, 2.0));
+    const Tensor third = mul(ds, sub(mul(a, add(mul(in, a), 3.0)), mul(mul(in, ds), 2.0)));
+    return Grads{mul(c.grad_output, third)};
+  });
+}
+
+Tensor silu_derivative(const Tensor& x) {
+  Tensor out = unary("silu_derivative", x, [](auto v) {
+    using T = decltype(v);
+    const T s = stable_sigmoid(v);
+    return s * (T(1) + v * (T(1) - s));
+  });
+  return record(out, "silu_derivative", {x}, [](const BackwardContext& c) {
+    return Grads{mul(c.grad_output, silu_second_derivative(c.inputs[0]))};
+  });
+}
+
+}  // namespace
+
 Tensor silu(const Tensor& x) {
   Tensor out = unary("silu", x, [](auto v) { return v * stable_sigmoid(v); });
   return record(out, "silu", {x}, [](const BackwardContext& c) {
-    // d/dx x s(x) = s (1 + x (1 - s))
-    const Tensor& in = c.inputs[0];
-    const Tensor s = sigmoid(in);
-    return Grads{mul(c.grad_output, mul(s, add(mul(in, rsub(1.0, s)), 1.0)))};
+    return Grads{mul(c.grad_output, silu_derivative(c.inputs[0]))};
   });
 }
 

@@ -55,6 +55,13 @@ TEST_F(OpGradcheck, SmoothUnaryOps) {
   EXPECT_TRUE(gradcheck([](const Ts& t) { return neg(t[0]); }, {input_normal(s, rng)}));
 }
 
+TEST_F(OpGradcheck, SiluToThirdOrder) {
+  // silu's first and second derivatives are ops of their own: check them through the gradient.
+  const auto silu_gradient = [](const Ts& t) { return grad({sum(silu(t[0]))}, {t[0]}, {}, true)[0]; };
+  EXPECT_TRUE(gradcheck(silu_gradient, {input_normal({3, 4}, rng)}));
+  EXPECT_TRUE(gradcheck(silu_gradient, {input_uniform({2, 3}, rng, -12.0, 12.0)}));
+}
+
 TEST_F(OpGradcheck, SoftplusIncludingLargeArguments) {
   EXPECT_TRUE(gradcheck([](const Ts& t) { return softplus(t[0]); }, {input_normal({3, 4}, rng)}));
   EXPECT_TRUE(gradcheck([](const Ts& t) { return softplus(mul(t[0], 30.0)); }, {input_normal({2, 3}, rng)}));
