@@ -272,7 +272,9 @@ TEST(ClebschGordan, ConvolutionIsEquivariantWithParity) {
   const Matrix3d rot = random_rotation(rng);
   std::vector<MatrixXd> d;
   for (int l = 0; l <= l_max; ++l) d.push_back(wigner(sh, rot, l, rng));
-  const ad::Tensor w = ad::randn({e, tp.num_paths(), c}, rng, ad::DType::f64);
+  std::vector<ad::Tensor> w;  // per output group: (E, its paths, c)
+  for (const OutputGroup& group : tp.output_groups())
+    w.push_back(ad::randn({e, static_cast<int64_t>(group.paths.size()), c}, rng, ad::DType::f64));
   for (int mode = 0; mode < 2; ++mode) {  // 0: rotation, 1: inversion
     const auto transform = [&](const Irrep& ir) {
       return mode == 0 ? d[static_cast<std::size_t>(ir.l)] : MatrixXd(ir.p * MatrixXd::Identity(ir.dim(), ir.dim()));
@@ -290,8 +292,8 @@ TEST(ClebschGordan, ConvolutionIsEquivariantWithParity) {
       ur.insert(ur.end(), {vr.x(), vr.y(), vr.z()});
     }
     const ad::Tensor y = sh(ad::from_vector(u, {e, 3})), yr = sh(ad::from_vector(ur, {e, 3}));
-    const Features out = tp.collect(tp.convolve(tp.pack(x), y, w, topo));
-    const Features outr = tp.collect(tp.convolve(tp.pack(xr), yr, w, topo));
+    const Features out = tp.convolve(tp.pack(x), y, w, topo);
+    const Features outr = tp.convolve(tp.pack(xr), yr, w, topo);
     ASSERT_EQ(out.size(), 6u);
     for (const auto& [ir, t] : out) {
       ASSERT_EQ(t.dim(1), ir.dim());
@@ -323,7 +325,7 @@ TEST(ClebschGordan, ConvolutionMatchesDirectSum) {
     const ad::Tensor x = ad::randn({n, 3, c}, rng, ad::DType::f64), w = ad::randn({e, 1, c}, rng, ad::DType::f64);
     const ad::Tensor u = ad::randn({e, 3}, rng, ad::DType::f64);
     const ad::Tensor y = sh(ad::div(u, ad::norm(u, -1, true)));
-    const std::vector<double> got = tp.collect(tp.convolve(tp.pack({{Irrep{1, -1}, x}}), y, w, topo)).at(Irrep{1, 1}).to_vector();
+    const std::vector<double> got = tp.convolve(tp.pack({{Irrep{1, -1}, x}}), y, {w}, topo).at(Irrep{1, 1}).to_vector();
     const std::vector<double> xv = x.to_vector(), wv = w.to_vector(), yv = y.to_vector(), cg = real_clebsch_gordan(1, 1, 1);
     std::vector<double> expect(static_cast<std::size_t>(n * 3 * c), 0.0);
     for (int64_t edge = 0; edge < e; ++edge) {
@@ -351,23 +353,26 @@ TEST(ClebschGordan, EveryConvolutionSlotPassesGradcheckToSecondOrder) {
   std::mt19937_64 rng(17);
   const TensorProduct tp({Irrep{0, 1}, Irrep{1, -1}, Irrep{2, 1}}, 2, all_irreps(2, true), true, 0.5);
   const auto topo = small_topology();
-  const CouplingTable& t = *tp.coupling_table();
-  for (const int64_t c : {2, 8}) {  // the general kernels and those compiled for 8 channels
-    const int64_t n = topo->n_atoms, e = topo->n_edges;
-    const std::array<ad::Shape, 4> shapes{ad::Shape{n, t.in_rows, c}, ad::Shape{e, t.sh_cols}, ad::Shape{e, t.num_paths(), c},
-                                          ad::Shape{n, t.out_rows, c}};
-    for (int wanted = 0; wanted < 4; ++wanted) {
-      std::vector<ad::Tensor> inputs;
-      for (int s = 0; s < 4; ++s)
-        if (s != wanted) inputs.push_back(ad::testing::input_normal(shapes[static_cast<std::size_t>(s)], rng));
-      const auto f = [&](const std::vector<ad::Tensor>& in) {
-        std::array<ad::Tensor, 4> args;
-        std::size_t k = 0;
+  for (const OutputGroup& group : tp.output_groups()) {
+    const CouplingTable& t = *group.table;
+    for (const int64_t c : {2, 8}) {  // the general kernels and those compiled for 8 channels
+      const int64_t n = topo->n_atoms, e = topo->n_edges;
+      const std::array<ad::Shape, 4> shapes{ad::Shape{n, t.in_rows, c}, ad::Shape{e, t.sh_cols},
+                                            ad::Shape{e, t.num_paths(), c}, ad::Shape{n, t.out_rows, c}};
+      for (int wanted = 0; wanted < 4; ++wanted) {
+        std::vector<ad::Tensor> inputs;
         for (int s = 0; s < 4; ++s)
-          if (s != wanted) args[static_cast<std::size_t>(s)] = in[k++];
-        return convolution_partial(tp.coupling_table(), topo, static_cast<ConvolutionSlot>(wanted), args);
-      };
-      EXPECT_TRUE(ad::testing::gradcheck(f, inputs)) << "slot " << wanted << ", " << c << " channels";
+          if (s != wanted) inputs.push_back(ad::testing::input_normal(shapes[static_cast<std::size_t>(s)], rng));
+        const auto f = [&](const std::vector<ad::Tensor>& in) {
+          std::array<ad::Tensor, 4> args;
+          std::size_t k = 0;
+          for (int s = 0; s < 4; ++s)
+            if (s != wanted) args[static_cast<std::size_t>(s)] = in[k++];
+          return convolution_partial(group.table, topo, static_cast<ConvolutionSlot>(wanted), args);
+        };
+        EXPECT_TRUE(ad::testing::gradcheck(f, inputs))
+            << group.out.name() << " slot " << wanted << ", " << c << " channels";
+      }
     }
   }
 }
@@ -376,9 +381,15 @@ TEST(ClebschGordan, ConvolutionRejectsBadShapesAndTopologies) {
   const TensorProduct tp({Irrep{0, 1}}, 1, all_irreps(1, true), true);
   const auto topo = small_topology();
   const ad::Tensor h = ad::zeros({4, 1, 2}, ad::DType::f64), y = ad::zeros({9, 4}, ad::DType::f64);
-  EXPECT_THROW(tp.convolve(h, y, ad::zeros({9, tp.num_paths(), 3}, ad::DType::f64), topo), Error);  // channels differ
-  EXPECT_THROW(tp.convolve(h, ad::zeros({8, 4}, ad::DType::f64), ad::zeros({9, tp.num_paths(), 2}, ad::DType::f64), topo), Error);
-  EXPECT_THROW(tp.convolve(h, y, ad::zeros({9, tp.num_paths(), 2}), topo), Error);  // float32 among float64
+  ASSERT_EQ(tp.output_groups().size(), 2u);  // 0e and 1o, one path each
+  const auto weights = [](int64_t c, ad::DType dtype) {
+    return std::vector<ad::Tensor>{ad::zeros({9, 1, c}, dtype), ad::zeros({9, 1, c}, dtype)};
+  };
+  EXPECT_NO_THROW(tp.convolve(h, y, weights(2, ad::DType::f64), topo));
+  EXPECT_THROW(tp.convolve(h, y, weights(3, ad::DType::f64), topo), Error);  // channels differ
+  EXPECT_THROW(tp.convolve(h, ad::zeros({8, 4}, ad::DType::f64), weights(2, ad::DType::f64), topo), Error);
+  EXPECT_THROW(tp.convolve(h, y, weights(2, ad::DType::f32), topo), Error);  // float32 among float64
+  EXPECT_THROW(tp.convolve(h, y, {ad::zeros({9, 1, 2}, ad::DType::f64)}, topo), Error);  // one group's weights
   EXPECT_THROW(EdgeTopology(2, {1, 0}, {0, 1}), Error);                              // not sorted by centre
   EXPECT_THROW(EdgeTopology(2, {0, 1}, {0, 2}), Error);                              // neighbour out of range
 }

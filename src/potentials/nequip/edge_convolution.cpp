@@ -18,7 +18,8 @@ using Slot = ConvolutionSlot;
 constexpr const char* kOp = "edge convolution";
 constexpr std::array<const char*, 4> kSlotNames{"features", "harmonics", "weights", "messages"};
 
-// Raw pointers and sizes of one call; `out` is the wanted slot, zero-initialised.
+// Raw pointers and sizes of one call; `out` is the wanted slot, uninitialised: each kernel
+// writes every element it owns (no separate pass to zero a large output).
 template <typename T>
 struct Views {
   const CouplingTable& table;
@@ -72,6 +73,7 @@ MATNN_TARGET_CLONES void messages_range(const Views<T>& v, int64_t b, int64_t e)
     const int64_t len = chunk_length<C>(c, k0);
     for (int64_t i = b; i < e; ++i) {
       T* __restrict o = v.out + i * d_out * c + k0;
+      for (int64_t row = 0; row < d_out; ++row) std::fill_n(o + row * c, len, T(0));
       for (int64_t edge = v.topo.center_offsets[i]; edge < v.topo.center_offsets[i + 1]; ++edge) {
         const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c + k0;
         const T* y = v.y + edge * t.sh_cols;
@@ -106,6 +108,7 @@ MATNN_TARGET_CLONES void features_range(const Views<T>& v, int64_t b, int64_t e)
     const int64_t len = chunk_length<C>(c, k0);
     for (int64_t j = b; j < e; ++j) {
       T* __restrict o = v.out + j * d_in * c + k0;
+      for (int64_t row = 0; row < d_in; ++row) std::fill_n(o + row * c, len, T(0));
       for (int64_t r = v.topo.neighbor_offsets[j]; r < v.topo.neighbor_offsets[j + 1]; ++r) {
         const int64_t edge = v.topo.by_neighbor[r];
         const T* __restrict g = v.g + v.topo.center[edge] * d_out * c + k0;
@@ -144,7 +147,7 @@ MATNN_TARGET_CLONES void weights_range(const Views<T>& v, int64_t b, int64_t e) 
       const T* __restrict g = v.g + v.topo.center[edge] * d_out * c + k0;
       const T* y = v.y + edge * t.sh_cols;
       for (int64_t p = 0; p < p_count; ++p) {
-        T* __restrict o = v.out + (edge * p_count + p) * c + k0;
+        T total[C > 0 ? C : kChunk] = {};
         for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
           const int32_t row = walk_.entries[q].out_row;
           T acc[C > 0 ? C : kChunk] = {};
@@ -156,8 +159,9 @@ MATNN_TARGET_CLONES void weights_range(const Views<T>& v, int64_t b, int64_t e) 
           }
           const T* __restrict gx = g + row * c;
 #pragma omp simd
-          for (int64_t k = 0; k < len; ++k) o[k] += acc[k] * gx[k];
+          for (int64_t k = 0; k < len; ++k) total[k] += acc[k] * gx[k];
         }
+        std::copy_n(total, len, v.out + (edge * p_count + p) * c + k0);
       }
     }
   }
@@ -176,6 +180,7 @@ MATNN_TARGET_CLONES void harmonics_range(const Views<T>& v, int64_t b, int64_t e
       const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c + k0;
       const T* __restrict g = v.g + v.topo.center[edge] * d_out * c + k0;
       T* o = v.out + edge * t.sh_cols;
+      if (k0 == 0) std::fill_n(o, t.sh_cols, T(0));  // the channel chunks add up into one row
       for (int64_t p = 0; p < p_count; ++p) {
         const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
         for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
@@ -296,7 +301,7 @@ ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table
   const EdgeTopology& topo = *topology;
   const int64_t c = check_arguments(t, topo, wanted, args);
   const ad::Tensor& any = args[wanted == Slot::features ? 1 : 0];
-  ad::Tensor out = ad::zeros(slot_shape(t, topo, wanted, c), any.dtype());
+  ad::Tensor out = ad::empty(slot_shape(t, topo, wanted, c), any.dtype());
   const auto ptr = [&](Slot s, auto zero) {
     using T = decltype(zero);
     return s == wanted ? static_cast<const T*>(nullptr) : args[static_cast<std::size_t>(s)].template data<T>();

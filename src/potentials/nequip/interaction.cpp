@@ -19,13 +19,18 @@ RadialMlp::RadialMlp(int64_t in, int64_t hidden, int64_t layers, int64_t out, st
   for (std::size_t k = 0; k < layers_.size(); ++k) register_module(std::to_string(k), layers_[k].get());
 }
 
-ad::Tensor RadialMlp::forward(const ad::Tensor& x) {
+ad::Tensor RadialMlp::forward(const ad::Tensor& x) { return layers_.back()->forward(last_hidden(x)); }
+
+ad::Tensor RadialMlp::last_hidden(const ad::Tensor& x) {
   ad::Tensor h = x;
-  for (std::size_t k = 0; k < layers_.size(); ++k) {
-    h = layers_[k]->forward(h);
-    if (k + 1 < layers_.size()) h = ad::silu(h);
-  }
+  for (std::size_t k = 0; k + 1 < layers_.size(); ++k) h = ad::silu(layers_[k]->forward(h));
   return h;
+}
+
+ad::Tensor RadialMlp::output_columns(const ad::Tensor& hidden, const ad::Index& columns) {
+  // The selected columns of the (small) weight, as rows of its transpose, then one GEMM.
+  const ad::Tensor w = ad::gather_rows(ad::transpose(layers_.back()->weight()), columns);
+  return ad::matmul(hidden, w, false, true);
 }
 
 Interaction::Interaction(const std::vector<Irrep>& in_irreps, bool last, const InteractionOptions& options,
@@ -57,6 +62,13 @@ Interaction::Interaction(const std::vector<Irrep>& in_irreps, bool last, const I
   register_module("radial", radial_.get());
   register_module("linear_2", linear_2_.get());
   register_module("self_connection", self_connection_.get());
+  // Radial output p c + k is the weight of path p, channel k.
+  for (const OutputGroup& group : tp_->output_groups()) {
+    std::vector<int32_t> columns;
+    for (const int64_t p : group.paths)
+      for (int64_t k = 0; k < c; ++k) columns.push_back(static_cast<int32_t>(p * c + k));
+    group_columns_.push_back(ad::make_index(std::move(columns)));
+  }
 }
 
 Features Interaction::forward_features(const Features& x, const EdgeInputs& edges, const ad::Tensor& onehot) const {
@@ -65,8 +77,13 @@ Features Interaction::forward_features(const Features& x, const EdgeInputs& edge
   Features y;
   if (edges.n_edges > 0) {
     const ad::Tensor h = tp_->pack(linear_1_->forward_features(x));
-    const ad::Tensor w = ad::reshape(radial_->forward(edges.basis), {edges.n_edges, tp_->num_paths(), c});
-    y = linear_2_->forward_features(tp_->collect(tp_->convolve(h, edges.harmonics, w, edges.topology)));
+    const ad::Tensor hidden = radial_->last_hidden(edges.basis);
+    std::vector<ad::Tensor> w;
+    for (std::size_t g = 0; g < group_columns_.size(); ++g) {
+      const auto paths = static_cast<int64_t>(tp_->output_groups()[g].paths.size());
+      w.push_back(ad::reshape(radial_->output_columns(hidden, group_columns_[g]), {edges.n_edges, paths, c}));
+    }
+    y = linear_2_->forward_features(tp_->convolve(h, edges.harmonics, w, edges.topology));
   } else {
     // No neighbours anywhere: every message is zero.
     for (const auto& [ir, wt] : linear_2_->weights()) y[ir] = ad::zeros({n, ir.dim(), wt.dim(1)}, onehot.dtype());

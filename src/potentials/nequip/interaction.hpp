@@ -50,6 +50,10 @@ class RadialMlp : public nn::Module {
  public:
   RadialMlp(int64_t in, int64_t hidden, int64_t layers, int64_t out, std::mt19937_64& rng);
   ad::Tensor forward(const ad::Tensor& x) override;
+  /// The activations that enter the last layer, (n, hidden) (x itself without hidden layers).
+  ad::Tensor last_hidden(const ad::Tensor& x);
+  /// The outputs `columns` of the last layer from last_hidden(x): (n, columns), in that order.
+  ad::Tensor output_columns(const ad::Tensor& hidden, const ad::Index& columns);
   std::string type_name() const override { return "RadialMlp"; }
 
  private:
@@ -75,6 +79,7 @@ class Interaction : public nn::Module {
   std::unique_ptr<RadialMlp> radial_;
   std::unique_ptr<IrrepsLinear> linear_2_;
   std::unique_ptr<IrrepsLinear> self_connection_;
+  std::vector<ad::Index> group_columns_;  // per output group: its radial outputs, path-major
 };
 
 }  // namespace matnn::potentials::nequip

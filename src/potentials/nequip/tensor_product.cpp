@@ -14,9 +14,8 @@ TensorProduct::TensorProduct(const std::vector<Irrep>& inputs, int sh_l_max, con
   std::vector<Irrep> ins = inputs;
   std::sort(ins.begin(), ins.end());
   ins.erase(std::unique(ins.begin(), ins.end()), ins.end());
-  auto table = std::make_shared<CouplingTable>();
-  table->sh_cols = (sh_l_max + 1) * (sh_l_max + 1);
-  table->path_offsets.push_back(0);
+  std::vector<int64_t> path_in_row;  // per path: first row of its input irrep in the packed features
+  int64_t in_rows = 0;
   for (const Irrep& in : ins) {
     const int64_t first_path = num_paths();
     for (int l2 = 0; l2 <= sh_l_max; ++l2) {
@@ -24,28 +23,44 @@ TensorProduct::TensorProduct(const std::vector<Irrep>& inputs, int sh_l_max, con
         const Irrep out{l3, parity ? in.p * (l2 % 2 ? -1 : 1) : 0};
         if (std::find(outputs.begin(), outputs.end(), out) == outputs.end()) continue;
         paths_.push_back({in, l2, out});
-        path_rows_.push_back(table->out_rows);
+        path_in_row.push_back(in_rows);
         ++output_counts_[out];
-        const int d2 = 2 * l2 + 1, d3 = out.dim();
-        const std::vector<double>& cg = real_clebsch_gordan(in.l, l2, l3);
-        for (int a = 0; a < in.dim(); ++a)
-          for (int b = 0; b < d2; ++b)
-            for (int k = 0; k < d3; ++k) {
-              const double v = cg[static_cast<std::size_t>((a * d2 + b) * d3 + k)];
-              if (std::abs(v) < 1e-14) continue;  // exact zeros of the selection rules, up to rounding
-              table->entries.push_back({static_cast<int32_t>(table->in_rows + a), static_cast<int32_t>(l2 * l2 + b),
-                                        static_cast<int32_t>(table->out_rows + k), scale * v});
-            }
-        table->out_rows += d3;
-        table->path_offsets.push_back(static_cast<int64_t>(table->entries.size()));
       }
     }
     if (num_paths() == first_path) continue;
-    packed_inputs_.emplace_back(in, table->in_rows);
-    table->in_rows += in.dim();
+    packed_inputs_.emplace_back(in, in_rows);
+    in_rows += in.dim();
   }
-  table->prepare();
-  table_ = std::move(table);
+
+  for (const auto& [o, count] : output_counts_) {
+    OutputGroup group;
+    group.out = o;
+    auto table = std::make_shared<CouplingTable>();
+    table->in_rows = in_rows;
+    table->sh_cols = (sh_l_max + 1) * (sh_l_max + 1);
+    table->out_rows = o.dim() * count;
+    table->path_offsets.push_back(0);
+    for (int64_t p = 0; p < num_paths(); ++p) {
+      const TensorProductPath& path = paths_[static_cast<std::size_t>(p)];
+      if (!(path.out == o)) continue;
+      const auto q = static_cast<int32_t>(group.paths.size());
+      group.paths.push_back(p);
+      const int d1 = path.in.dim(), d2 = 2 * path.l_sh + 1, d3 = o.dim();
+      const std::vector<double>& cg = real_clebsch_gordan(path.in.l, path.l_sh, o.l);
+      for (int a = 0; a < d1; ++a)
+        for (int b = 0; b < d2; ++b)
+          for (int m = 0; m < d3; ++m) {
+            const double v = cg[static_cast<std::size_t>((a * d2 + b) * d3 + m)];
+            if (std::abs(v) < 1e-14) continue;  // exact zeros of the selection rules, up to rounding
+            table->entries.push_back({static_cast<int32_t>(path_in_row[static_cast<std::size_t>(p)] + a),
+                                      static_cast<int32_t>(path.l_sh * path.l_sh + b), m * count + q, scale * v});
+          }
+      table->path_offsets.push_back(static_cast<int64_t>(table->entries.size()));
+    }
+    table->prepare();
+    group.table = std::move(table);
+    groups_.push_back(std::move(group));
+  }
 }
 
 ad::Tensor TensorProduct::pack(const Features& x) const {
@@ -62,22 +77,20 @@ ad::Tensor TensorProduct::pack(const Features& x) const {
   return parts.size() == 1 ? parts[0] : ad::concat(parts, 1);
 }
 
-ad::Tensor TensorProduct::convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const ad::Tensor& weights,
-                                   const std::shared_ptr<const EdgeTopology>& topology) const {
-  return convolution_partial(table_, topology, ConvolutionSlot::messages, {packed, harmonics, weights, ad::Tensor()});
-}
-
-Features TensorProduct::collect(const ad::Tensor& messages) const {
-  if (messages.rank() != 3 || messages.dim(1) != table_->out_rows)
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "tensor product: messages of shape {}, expected (n, {}, c)",
-         ad::shape_str(messages.shape()), table_->out_rows);
-  std::map<Irrep, std::vector<ad::Tensor>> parts;
-  for (std::size_t p = 0; p < paths_.size(); ++p) {
-    const Irrep& o = paths_[p].out;
-    parts[o].push_back(ad::slice(messages, 1, path_rows_[p], path_rows_[p] + o.dim()));
-  }
+Features TensorProduct::convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const std::vector<ad::Tensor>& weights,
+                                 const std::shared_ptr<const EdgeTopology>& topology) const {
+  if (weights.size() != groups_.size())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "tensor product: {} weight tensors for {} output irreps", weights.size(), groups_.size());
+  if (packed.rank() != 3) fail(MATNN_ERROR_INVALID_ARGUMENT, "tensor product: packed features must be (n, D_in, c)");
+  const int64_t n = packed.dim(0), c = packed.dim(2);
   Features out;
-  for (auto& [o, list] : parts) out[o] = list.size() == 1 ? list[0] : ad::concat(list, 2);
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    const OutputGroup& group = groups_[g];
+    const ad::Tensor m = convolution_partial(group.table, topology, ConvolutionSlot::messages,
+                                             {packed, harmonics, weights[g], ad::Tensor()});
+    // (n, d3 * paths, c) with row m * paths + q is (n, d3, paths * c): a view, no copy.
+    out[group.out] = ad::reshape(m, {n, group.out.dim(), static_cast<int64_t>(group.paths.size()) * c});
+  }
   return out;
 }
 

@@ -9,9 +9,10 @@
 //     m[i, k, c] = scale * sum_{e: centre i} w[e, p, c] sum_ab C_{l1 l2 l3}[a, b, k] x[nbr(e), a, c] Y^l2[e, b].
 //
 // Layout. The input irreps that have paths are packed along the component axis into one
-// (n, D_in, c) tensor (pack()); the messages of all paths come out side by side as one
-// (n, D_out, c) tensor, path after path, and collect() regroups them by output irrep. The work
-// is one fused op (edge_convolution.hpp) over the non-zero coefficients only.
+// (n, D_in, c) tensor (pack()). The paths are grouped by output irrep, and each group is one
+// fused op (edge_convolution.hpp) over the non-zero coefficients only, whose output is already
+// what the next channel mixing takes: (n, 2 l3 + 1, paths x c), the group's paths side by side
+// on the channel axis. So no message is ever sliced, copied or concatenated, in either direction.
 #pragma once
 
 #include <map>
@@ -30,6 +31,14 @@ struct TensorProductPath {
   Irrep out;
 };
 
+/// The paths into one output irrep and their coupling table (output row m * paths + q for
+/// component m of local path q).
+struct OutputGroup {
+  Irrep out;
+  std::vector<int64_t> paths;  ///< indices into TensorProduct::paths(), ascending
+  std::shared_ptr<const CouplingTable> table;
+};
+
 class TensorProduct {
  public:
   /// `inputs`: irreps of x; `outputs`: irreps to produce (paths to other irreps are dropped);
@@ -42,24 +51,23 @@ class TensorProduct {
   int64_t num_paths() const noexcept { return static_cast<int64_t>(paths_.size()); }
   /// Output irreps that at least one path reaches, with the number of paths into each.
   const std::map<Irrep, int>& output_counts() const noexcept { return output_counts_; }
-  const std::shared_ptr<const CouplingTable>& coupling_table() const noexcept { return table_; }
+  /// One group per output irrep, in the order of output_counts().
+  const std::vector<OutputGroup>& output_groups() const noexcept { return groups_; }
 
   /// The input irreps that have paths, (n, 2 l1 + 1, c) each, packed into (n, D_in, c).
   ad::Tensor pack(const Features& x) const;
-  /// Messages (n, D_out, c) of packed features (n, D_in, c), harmonics (E, (sh_l_max + 1)^2)
-  /// and weights (E, num_paths(), c) over the edges of `topology`.
-  ad::Tensor convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const ad::Tensor& weights,
-                      const std::shared_ptr<const EdgeTopology>& topology) const;
-  /// Per output irrep o, the messages of the paths into o concatenated along the channel axis
-  /// in path order: (n, 2 l3 + 1, c * output_counts()[o]).
-  Features collect(const ad::Tensor& messages) const;
+  /// Messages of packed features (n, D_in, c) and harmonics (E, (sh_l_max + 1)^2) over the edges
+  /// of `topology`, with `weights[g]` (E, paths of group g, c) per output group: per output irrep
+  /// o, (n, 2 l3 + 1, c * output_counts()[o]), the paths into o side by side on the channel axis
+  /// in path order.
+  Features convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const std::vector<ad::Tensor>& weights,
+                    const std::shared_ptr<const EdgeTopology>& topology) const;
 
  private:
   std::vector<TensorProductPath> paths_;
   std::map<Irrep, int> output_counts_;
   std::vector<std::pair<Irrep, int64_t>> packed_inputs_;  // irrep, first row in the packed features
-  std::vector<int64_t> path_rows_;                        // per path: first row of its messages
-  std::shared_ptr<const CouplingTable> table_;
+  std::vector<OutputGroup> groups_;
 };
 
 }  // namespace matnn::potentials::nequip
