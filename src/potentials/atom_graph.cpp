@@ -40,7 +40,7 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
   g.n_structures = static_cast<std::int64_t>(structures.size());
   g.atom_offsets.push_back(0);
   std::vector<int32_t> atom_structure, centers, neighbors, edge_structure;
-  std::vector<double> positions, shifts;
+  std::vector<double> positions, pair_vectors_d0;
   for (std::size_t s = 0; s < structures.size(); ++s) {
     const Structure& st = *structures[s];
     st.validate();
@@ -72,9 +72,7 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
       centers.push_back(offset + list.first[e]);
       neighbors.push_back(offset + list.second[e]);
       edge_structure.push_back(static_cast<int32_t>(s));
-      const Eigen::RowVector3d shift =
-          list.shifts[e][0] * st.cell.row(0) + list.shifts[e][1] * st.cell.row(1) + list.shifts[e][2] * st.cell.row(2);
-      for (int k = 0; k < 3; ++k) shifts.push_back(shift[k]);
+      for (int k = 0; k < 3; ++k) pair_vectors_d0.push_back(vectors(row, k));
     }
     g.volumes.push_back(st.fully_periodic() ? st.volume() : 0.0);
     g.atom_offsets.push_back(g.atom_offsets.back() + static_cast<std::int64_t>(st.size()));
@@ -99,8 +97,13 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
   g.strain.set_requires_grad(true);
 
   // d0 = r_j - r_i + S.cell, then d = d0 (I + strain): d_b = d0_b + sum_a d0_a strain_ab.
-  const ad::Tensor d0 = ad::add(ad::sub(ad::gather_rows(g.positions, g.edge_neighbor), ad::gather_rows(g.positions, g.edge_center)),
-                                make_tensor(shifts, {g.n_edges, 3}, dtype));
+  // d0's values are the pair vectors differenced in float64 and rounded once; its derivative
+  // comes from delta = positions - positions (zero, exactly, in any precision), whose gradient
+  // is the identity. Differencing float32 positions instead would lose digits with the distance
+  // of the cell from the origin (10 to 40 times larger force errors 100 Angstrom away).
+  const ad::Tensor delta = ad::sub(g.positions, g.positions.detach());
+  const ad::Tensor d0 = ad::add(make_tensor(pair_vectors_d0, {g.n_edges, 3}, dtype),
+                                ad::sub(ad::gather_rows(delta, g.edge_neighbor), ad::gather_rows(delta, g.edge_center)));
   const ad::Tensor strain_of_edge =
       ad::reshape(ad::gather_rows(ad::reshape(g.strain, {g.n_structures, 9}), g.edge_structure), {g.n_edges, 3, 3});
   g.edge_vectors = ad::add(d0, ad::sum(ad::mul(ad::reshape(d0, {g.n_edges, 3, 1}), strain_of_edge), 1));

@@ -44,6 +44,21 @@ TEST_P(PotentialPhysics, RotationsRotateForcesAndStress) {
   EXPECT_LT((R * full(a.stress) * R.transpose() - full(b.stress)).cwiseAbs().maxCoeff(), 1e-9);
 }
 
+// Float32 models get edge vectors differenced in float64 and rounded once, so where the cell sits
+// does not matter: a cell 100 Angstrom from the origin has the forces of the same cell at it.
+TEST_P(PotentialPhysics, Float32ForcesDoNotDependOnWhereTheCellIs) {
+  Potential p = small_potential(GetParam());
+  p.to(ad::DType::f32);
+  const Structure s = rattled_fcc(4);
+  Structure far = s;
+  far.positions.rowwise() += Eigen::RowVector3d(100.0, -100.0, 100.0);
+  const PotentialResult a = p.compute(s), b = p.compute(far);
+  const double scale = a.forces.cwiseAbs().maxCoeff();
+  ASSERT_GT(scale, 1e-3);
+  EXPECT_LT((a.forces - b.forces).cwiseAbs().maxCoeff(), 1e-5 * scale);
+  EXPECT_NEAR(a.energy, b.energy, 1e-6 * std::abs(a.energy));
+}
+
 TEST_P(PotentialPhysics, SupercellIsExtensive) {
   const Potential p = small_potential(GetParam());
   const Structure s = rattled_fcc(3);
