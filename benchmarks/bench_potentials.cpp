@@ -3,7 +3,10 @@
 // dense (GEMM) floating-point work per atom, to set against the machine's sgemm peak measured by
 // bench_linear, and the neighbours and triplets per atom (the work of the Behler-Parrinello symmetry
 // functions, which are not GEMMs). Weights are untrained: the cost does not depend on their values.
+// peak_rss_kB_per_atom is the process's peak resident memory so far over the atoms: run one case
+// at a time (--benchmark_filter) for it to be that case's.
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <benchmark/benchmark.h>
 
@@ -70,6 +73,9 @@ void energy_and_forces(benchmark::State& state, const char* architecture) {
   state.counters["gemm_flop_per_atom"] = flops / static_cast<double>(state.iterations()) / n;
   state.counters["gemm_GFLOPs"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
   count_neighbourhoods(state, potential, s);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  state.counters["peak_rss_kB_per_atom"] = static_cast<double>(usage.ru_maxrss) / n;
   state.SetLabel(std::string(architecture) + ", " + std::to_string(s.size()) + " atoms, " + std::to_string(threads) +
                  " thread(s)");
   omp_set_num_threads(2);
