@@ -312,38 +312,62 @@ TEST(ClebschGordan, ConvolutionIsEquivariantWithParity) {
 }
 
 TEST(ClebschGordan, ConvolutionMatchesDirectSum) {
-  // One path by hand: m[i, k, c] = scale * sum_{e: centre i} w[e, 0, c] sum_ab C[a, b, k] x[nbr e, a, c] Y[e, b].
+  // Every path by hand, from the dense Clebsch-Gordan matrices: for path q into o,
+  //   m_o[i, k, q c + ch] = scale * sum_{e: centre i} w_o[e, q, ch] sum_ab C[a, b, k] x_in[nbr e, a, ch] Y^l2[e, b].
   std::mt19937_64 rng(13);
-  const SphericalHarmonics sh(2);
-  const TensorProduct tp({Irrep{1, -1}}, 2, {Irrep{1, 1}}, true, 0.25);  // only 1o x Y1 -> 1e
-  ASSERT_EQ(tp.num_paths(), 1);
+  const int l_max = 2;
+  const double scale = 0.25;
+  const SphericalHarmonics sh(l_max);
+  const std::vector<Irrep> ins{Irrep{0, 1}, Irrep{1, -1}, Irrep{2, 1}};
+  const TensorProduct tp(ins, l_max, all_irreps(l_max, true), true, scale);
   const auto topo = small_topology();
+  const int64_t n = topo->n_atoms, e = topo->n_edges;
   // 16 channels take the kernels compiled for that width, 3 and 70 (two chunks) the general ones.
   for (const int64_t c : {3, 16, 70}) {
     SCOPED_TRACE(c);
-    const int64_t n = topo->n_atoms, e = topo->n_edges;
-    const ad::Tensor x = ad::randn({n, 3, c}, rng, ad::DType::f64), w = ad::randn({e, 1, c}, rng, ad::DType::f64);
+    Features x;
+    for (const Irrep& ir : ins) x[ir] = ad::randn({n, ir.dim(), c}, rng, ad::DType::f64);
     const ad::Tensor u = ad::randn({e, 3}, rng, ad::DType::f64);
     const ad::Tensor y = sh(ad::div(u, ad::norm(u, -1, true)));
-    const std::vector<double> got = tp.convolve(tp.pack({{Irrep{1, -1}, x}}), y, {w}, topo).at(Irrep{1, 1}).to_vector();
-    const std::vector<double> xv = x.to_vector(), wv = w.to_vector(), yv = y.to_vector(), cg = real_clebsch_gordan(1, 1, 1);
-    std::vector<double> expect(static_cast<std::size_t>(n * 3 * c), 0.0);
-    for (int64_t edge = 0; edge < e; ++edge) {
-      const int64_t i = topo->center[static_cast<std::size_t>(edge)], j = topo->neighbor[static_cast<std::size_t>(edge)];
-      for (int64_t b = 0; b < c; ++b)
-        for (int k = 0; k < 3; ++k) {
-          double s = 0.0;
-          for (int a = 0; a < 3; ++a)
-            for (int m = 0; m < 3; ++m)
-              s += cg[static_cast<std::size_t>((a * 3 + m) * 3 + k)] * xv[static_cast<std::size_t>((j * 3 + a) * c + b)] *
-                   yv[static_cast<std::size_t>(edge * 9 + 1 + m)];
-          expect[static_cast<std::size_t>((i * 3 + k) * c + b)] += 0.25 * wv[static_cast<std::size_t>(edge * c + b)] * s;
+    std::vector<ad::Tensor> w;
+    for (const OutputGroup& group : tp.output_groups())
+      w.push_back(ad::randn({e, static_cast<int64_t>(group.paths.size()), c}, rng, ad::DType::f64));
+    const Features got = tp.convolve(tp.pack(x), y, w, topo);
+    const std::vector<double> yv = y.to_vector();
+    ASSERT_EQ(got.size(), tp.output_groups().size());
+    for (std::size_t g = 0; g < tp.output_groups().size(); ++g) {
+      const OutputGroup& group = tp.output_groups()[g];
+      const Irrep o = group.out;
+      const auto k_paths = static_cast<int64_t>(group.paths.size());
+      const std::vector<double> wv = w[g].to_vector(), gv = got.at(o).to_vector();
+      std::vector<double> expect(static_cast<std::size_t>(n * o.dim() * k_paths * c), 0.0);
+      for (int64_t q = 0; q < k_paths; ++q) {
+        const TensorProductPath& path = tp.paths()[static_cast<std::size_t>(group.paths[static_cast<std::size_t>(q)])];
+        const int d1 = path.in.dim(), d2 = 2 * path.l_sh + 1, d3 = o.dim();
+        const std::vector<double>& cg = real_clebsch_gordan(path.in.l, path.l_sh, o.l);
+        const std::vector<double> xv = x.at(path.in).to_vector();
+        for (int64_t edge = 0; edge < e; ++edge) {
+          const int64_t i = topo->center[static_cast<std::size_t>(edge)], j = topo->neighbor[static_cast<std::size_t>(edge)];
+          for (int64_t ch = 0; ch < c; ++ch)
+            for (int k = 0; k < d3; ++k) {
+              double s = 0.0;
+              for (int a = 0; a < d1; ++a)
+                for (int b = 0; b < d2; ++b)
+                  s += cg[static_cast<std::size_t>((a * d2 + b) * d3 + k)] * xv[static_cast<std::size_t>((j * d1 + a) * c + ch)] *
+                       yv[static_cast<std::size_t>(edge * sh.dim() + path.l_sh * path.l_sh + b)];
+              expect[static_cast<std::size_t>((i * d3 + k) * k_paths * c + q * c + ch)] +=
+                  scale * wv[static_cast<std::size_t>((edge * k_paths + q) * c + ch)] * s;
+            }
         }
+      }
+      ASSERT_EQ(gv.size(), expect.size()) << o.name();
+      double worst = 0.0;
+      for (std::size_t k = 0; k < gv.size(); ++k) worst = std::max(worst, std::abs(gv[k] - expect[k]));
+      EXPECT_LT(worst, 1e-12) << o.name() << ", " << k_paths << " paths";
+      // Atom 2 is only ever a neighbour: its messages are zero.
+      for (int64_t k = 0; k < o.dim() * k_paths * c; ++k)
+        EXPECT_EQ(gv[static_cast<std::size_t>(2 * o.dim() * k_paths * c + k)], 0.0);
     }
-    ASSERT_EQ(got.size(), expect.size());
-    for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], expect[k], 1e-13);
-    // Atom 2 is only ever a neighbour: its messages are zero.
-    for (int64_t k = 0; k < 3 * c; ++k) EXPECT_EQ(got[static_cast<std::size_t>(2 * 3 * c + k)], 0.0);
   }
 }
 
