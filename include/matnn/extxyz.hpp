@@ -25,7 +25,7 @@ struct ExtxyzKeys {
 
 /// Reads every frame of an extended XYZ file. Throws matnn::Error naming the file and line:
 /// MATNN_ERROR_IO (cannot open), MATNN_ERROR_FORMAT (malformed line, wrong column count,
-/// bad Lattice or Properties), MATNN_ERROR_UNKNOWN_ELEMENT, MATNN_ERROR_NON_FINITE,
+/// bad Lattice or Properties, no frame at all), MATNN_ERROR_UNKNOWN_ELEMENT, MATNN_ERROR_NON_FINITE,
 /// MATNN_ERROR_SINGULAR_CELL (frame index given).
 std::vector<Record> read_extxyz(const std::string& path, const ExtxyzKeys& keys = {});
 /// Same, from a stream; `source_name` is used in messages.

@@ -169,6 +169,8 @@ class Parser {
       if (trim(line).empty()) continue;  // blank lines between frames and at the end
       records.push_back(frame(line, records.size()));
     }
+    // An empty file is far more often a failed write or a wrong path than an empty dataset.
+    if (records.empty()) error(MATNN_ERROR_FORMAT, 1, "no frames: the file is empty or holds only blank lines");
     return records;
   }
 

@@ -1,6 +1,5 @@
 // Extended XYZ: the comment-line grammar on hand-written snippets, exact write/read round trips,
 // every documented error with its status, file name and line number, and atomic writes.
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -233,8 +232,18 @@ TEST(ExtxyzRead, FramesBlankLinesAndCrlf) {
   EXPECT_EQ(r[0].properties.at("energy"), vec({1}));
   EXPECT_EQ(r[1].structure.size(), 0u);
   EXPECT_EQ(r[2].structure.numbers, (std::vector<int>{2, 2}));
-  EXPECT_TRUE(parse("").empty());
-  EXPECT_TRUE(parse("\n\n").empty());
+}
+
+TEST(ExtxyzRead, FileWithoutFramesIsAnError) {
+  for (const char* text : {"", "\n\n", "  \r\n\t\n"}) {
+    try {
+      parse(text);
+      FAIL() << "no error for " << ::testing::PrintToString(text);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), MATNN_ERROR_FORMAT);
+      EXPECT_NE(std::string(e.what()).find("no frames"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(ExtxyzRead, ExampleDatasetParses) {
@@ -497,10 +506,8 @@ TEST(ExtxyzRead, BlankTrailingLinesAreFine) {
   EXPECT_EQ(r.size(), 1u);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Speed
-
-TEST(ExtxyzRead, HundredThousandAtomsParseQuickly) {
+TEST(ExtxyzRead, HundredThousandAtomFrameRoundTrips) {
+  // A large frame through the reader and writer (their speed is bench_extxyz's to measure).
   constexpr int n = 100000;
   std::string text = std::to_string(n) +
                      "\nLattice=\"100 0 0 0 100 0 0 0 100\" Properties=species:S:1:pos:R:3:forces:R:3 energy=-1\n";
@@ -514,26 +521,18 @@ TEST(ExtxyzRead, HundredThousandAtomsParseQuickly) {
     }
     text += '\n';
   }
-  const auto t0 = std::chrono::steady_clock::now();
   std::istringstream in(text);
   const auto r = read_extxyz(in, "big.xyz");
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].structure.size(), static_cast<std::size_t>(n));
   EXPECT_EQ(r[0].structure.numbers[3], 8);
-  std::printf("[ extxyz  ] parsed %d atoms in %.3f s\n", n, seconds);
-#if defined(NDEBUG)
-  EXPECT_LT(seconds, 0.5);
-#endif
-
   std::ostringstream out;
-  const auto t1 = std::chrono::steady_clock::now();
   write_extxyz(out, r);
-  const double wseconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-  std::printf("[ extxyz  ] wrote %d atoms in %.3f s\n", n, wseconds);
-#if defined(NDEBUG)
-  EXPECT_LT(wseconds, 0.5);
-#endif
+  std::istringstream again(out.str());
+  const auto back = read_extxyz(again, "big_again.xyz");
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].structure.positions, r[0].structure.positions);
+  EXPECT_EQ(back[0].structure.numbers, r[0].structure.numbers);
 }
 
 }  // namespace
