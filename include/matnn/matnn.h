@@ -438,7 +438,7 @@ typedef int (*matnn_progress_callback)(int epoch, int epochs, double train_loss,
  *
  * Nothing is printed. Errors: MATNN_ERROR_INVALID_ARGUMENT (NULL config_path, bad config
  * values), MATNN_ERROR_IO, MATNN_ERROR_FORMAT (unreadable config or dataset),
- * MATNN_ERROR_CANCELLED (the callback returned non-zero: no model file is written; the
+ * MATNN_ERROR_NON_FINITE (a label marked present holds NaN or infinity), MATNN_ERROR_CANCELLED (the callback returned non-zero: no model file is written; the
  * checkpoint of the last finished epoch is kept, so `matnn train CONFIG --resume` can go on),
  * MATNN_ERROR_MODEL (a checkpoint of another run in the way), and the dataset errors.
  * Since ABI 1. */

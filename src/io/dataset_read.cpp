@@ -326,7 +326,7 @@ std::vector<Record> DatasetReader::Impl::read_runs(const std::vector<h5::RowRang
         if (!present[j]) continue;
         const double* begin = values.data() + first;
         if (!std::all_of(begin, begin + count, [](double v) { return std::isfinite(v); })) {
-          fail(MATNN_ERROR_FORMAT, "{}: {} of structure {} is marked present but holds a non-finite value", path,
+          fail(MATNN_ERROR_NON_FINITE, "{}: {} of structure {} is marked present but holds a non-finite value", path,
                label.values_name, s);
         }
         if (label.per_atom) {
@@ -506,7 +506,7 @@ std::vector<LabelSummary> DatasetReader::summarize() const {
         for (std::size_t k = first; k < first + n; ++k) {
           const double v = values[k];
           if (!std::isfinite(v)) {
-            fail(MATNN_ERROR_FORMAT, "{}: {} of structure {} is marked present but holds a non-finite value",
+            fail(MATNN_ERROR_NON_FINITE, "{}: {} of structure {} is marked present but holds a non-finite value",
                  impl.path, label.values_name, s);
           }
           sum += v;
