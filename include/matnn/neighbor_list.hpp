@@ -74,13 +74,16 @@ struct NeighborList {
 ///   dependent (the cell rows of non-periodic axes are ignored and may be zero);
 /// - MATNN_ERROR_GEOMETRY: the cutoff is so many times larger than a periodic layer spacing that
 ///   more than 10^8 images would have to be scanned per atom, or an atom lies more than 2^29
-///   cells outside the cell along a periodic axis (its shifts would not fit in 32 bits).
+///   cells outside the cell along a periodic axis (its shifts would not fit in 32 bits), or
+///   (when `max_neighbors_per_atom` > 0) the density of the atoms predicts more than twice that
+///   many neighbours per atom: refused from the estimate, before the list is allocated.
 ///
 /// Cost: O(N) at fixed density; memory: the list (20 bytes per pair) plus about 100 bytes per
 /// atom. Uses OpenMP threads across atoms when the list is large enough to gain from them; the
 /// result is the same for any number of threads.
 NeighborList build_neighbor_list(const Structure& s, double cutoff,
-                                 NeighborListKind kind = NeighborListKind::full);
+                                 NeighborListKind kind = NeighborListKind::full,
+                                 std::size_t max_neighbors_per_atom = 0);
 
 /// size() x 3, Angstrom, row-major (the same memory layout as Positions).
 using PairVectors = Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>;

@@ -10,6 +10,7 @@
 #include "cell_grid.hpp"
 
 #include <algorithm>
+#include <numbers>
 #include <cmath>
 #include <limits>
 
@@ -163,6 +164,12 @@ CellGrid make_cell_grid(const Structure& s, double cutoff) {
     g.reach[k] = static_cast<std::int64_t>(reach);
   }
 
+  g.bin_volume = std::abs(g.lattice.determinant());
+  for (int k = 0; k < 3; ++k) {
+    const double thickness = width[k] * spacing[k];  // Angstrom, perpendicular to the faces
+    g.bin_volume *= (g.pbc[k] ? thickness : std::max(thickness, 4.0 / 3.0 * cutoff)) / spacing[k];
+  }
+
   // Bin of every atom, then a stable counting sort by bin.
   const std::int64_t total_bins = g.nbins[0] * g.nbins[1] * g.nbins[2];
   g.bin.resize(static_cast<std::size_t>(n));
@@ -188,6 +195,17 @@ CellGrid make_cell_grid(const Structure& s, double cutoff) {
     g.sorted_atom[slot] = static_cast<std::int32_t>(i);
   }
   return g;
+}
+
+double estimated_neighbors_per_atom(const CellGrid& grid, double cutoff) {
+  const auto n = static_cast<double>(grid.sorted_atom.size());
+  if (n == 0.0 || !(grid.bin_volume > 0.0)) return 0.0;
+  double sum_squares = 0.0;
+  for (std::size_t b = 0; b + 1 < grid.bin_start.size(); ++b) {
+    const auto count = static_cast<double>(grid.bin_start[b + 1] - grid.bin_start[b]);
+    sum_squares += count * count;
+  }
+  return sum_squares / grid.bin_volume * (4.0 / 3.0) * std::numbers::pi * cutoff * cutoff * cutoff / n;
 }
 
 }  // namespace matnn::neighbors_detail

@@ -55,7 +55,17 @@ struct CellGrid {
   std::int64_t linear_bin(std::int64_t b0, std::int64_t b1, std::int64_t b2) const {
     return (b0 * nbins[1] + b1) * nbins[2] + b2;
   }
+
+  /// Volume of one bin, Angstrom^3, for density estimates: a non-periodic axis counts at least
+  /// 4/3 `cutoff` thick, so that a flat or linear group of atoms is not taken for a dense solid
+  /// (the sphere's volume over that thickness is the disc a sheet's atom sees).
+  double bin_volume = 0.0;
 };
+
+/// The mean number of neighbours within `cutoff` per atom that the local densities of the bins
+/// predict: sum over bins of n_b * (n_b / V_bin) * (4/3) pi cutoff^3, over the atoms. About the
+/// true count for uniform matter, within a small factor for surfaces and sheets; costs O(bins).
+double estimated_neighbors_per_atom(const CellGrid& grid, double cutoff);
 
 /// Validates the input (see build_neighbor_list for the errors thrown) and builds the grid.
 CellGrid make_cell_grid(const Structure& s, double cutoff);

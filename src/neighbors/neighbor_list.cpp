@@ -176,8 +176,19 @@ void grow(NeighborList& list, std::size_t needed, std::int64_t processed, std::i
 
 }  // namespace
 
-NeighborList build_neighbor_list(const Structure& s, double cutoff, NeighborListKind kind) {
+NeighborList build_neighbor_list(const Structure& s, double cutoff, NeighborListKind kind,
+                                 std::size_t max_neighbors_per_atom) {
   const CellGrid grid = neighbors_detail::make_cell_grid(s, cutoff);
+  if (max_neighbors_per_atom > 0) {
+    // Twice the limit: an estimate must not refuse what the exact count would accept.
+    const double estimate = neighbors_detail::estimated_neighbors_per_atom(grid, cutoff);
+    if (estimate > 2.0 * static_cast<double>(max_neighbors_per_atom))
+      fail(MATNN_ERROR_GEOMETRY,
+           "neighbour list: about {:.0f} neighbours per atom within the {} Angstrom cutoff (at most {}), estimated "
+           "from the density of the {} atoms before building the list: the cell is far smaller than the cutoff or "
+           "the atoms are packed unphysically densely",
+           estimate, cutoff, max_neighbors_per_atom, s.size());
+  }
   NeighborList list;
   list.cutoff = cutoff;
   list.kind = kind;

@@ -55,7 +55,7 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
       atom_structure.push_back(static_cast<int32_t>(s));
       for (int k = 0; k < 3; ++k) positions.push_back(st.positions(static_cast<Eigen::Index>(a), k));
     }
-    const NeighborList list = build_neighbor_list(st, cutoff, NeighborListKind::full);
+    const NeighborList list = build_neighbor_list(st, cutoff, NeighborListKind::full, max_neighbors_per_atom);
     if (list.size() > max_neighbors_per_atom * std::max<std::size_t>(st.size(), 1)) {
       fail(MATNN_ERROR_GEOMETRY,
            "structure {}: {} neighbours per atom within the {} Angstrom cutoff (at most {}): the cell is far smaller "

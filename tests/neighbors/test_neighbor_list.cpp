@@ -18,6 +18,7 @@
 
 #include "matnn/error.hpp"
 #include "matnn/neighbor_list.hpp"
+#include "neighbors/cell_grid.hpp"
 
 namespace {
 
@@ -436,6 +437,51 @@ TEST(NeighborList, ShiftsReferToTheGivenPositions) {
   EXPECT_NEAR(v(0, 0), 0.0, 1e-12);
   EXPECT_NEAR(v(0, 1), 0.0, 1e-12);
   EXPECT_NEAR(v(0, 2), 1.0, 1e-12);
+}
+
+TEST(NeighborList, DensityEstimateIsCloseToTheCount) {
+  // Bulk, slab (pbc T T F with vacuum) and a flat sheet with no periodicity: the estimate that
+  // guards against absurd densities must be near the true mean, never far above it.
+  Structure bulk = fcc_copper(6);
+  Structure slab = bulk;
+  slab.pbc = {true, true, false};
+  slab.cell(2, 2) += 15.0;
+  Structure sheet = fcc_copper(12);  // one (100) layer of 576 atoms, 43 Angstrom wide
+  sheet.pbc = {false, false, false};
+  std::vector<Eigen::Index> layer;
+  for (Eigen::Index i = 0; i < sheet.positions.rows(); ++i)
+    if (std::abs(sheet.positions(i, 2)) < 1e-9) layer.push_back(i);
+  sheet.positions = matnn::Positions(sheet.positions(layer, Eigen::all));
+  sheet.numbers.assign(layer.size(), 29);
+  for (const auto& [name, st] : {std::pair{"bulk", bulk}, std::pair{"slab", slab}, std::pair{"sheet", sheet}}) {
+    const double cutoff = 5.0;
+    const double exact = static_cast<double>(matnn::build_neighbor_list(st, cutoff).size()) / static_cast<double>(st.size());
+    const double estimate =
+        matnn::neighbors_detail::estimated_neighbors_per_atom(matnn::neighbors_detail::make_cell_grid(st, cutoff), cutoff);
+    EXPECT_GT(estimate, 0.5 * exact) << name << ": " << estimate << " vs " << exact;
+    EXPECT_LT(estimate, 2.0 * exact) << name << ": " << estimate << " vs " << exact;
+  }
+}
+
+TEST(NeighborList, ImpossibleDensityIsRefusedBeforeTheListIsBuilt) {
+  // 200 atoms in a 2 Angstrom cube: about 13000 neighbours per atom within 5 Angstrom.
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 2.0);
+  Structure st;
+  st.pbc = {true, true, true};
+  st.cell = Eigen::Matrix3d::Identity() * 2.0;
+  st.positions.resize(200, 3);
+  for (Eigen::Index i = 0; i < 200; ++i) st.positions.row(i) << u(rng), u(rng), u(rng);
+  st.numbers.assign(200, 29);
+  try {
+    matnn::build_neighbor_list(st, 5.0, NeighborListKind::full, 4096);
+    ADD_FAILURE() << "no exception";
+  } catch (const matnn::Error& e) {
+    EXPECT_EQ(e.status(), MATNN_ERROR_GEOMETRY);
+    EXPECT_NE(std::string(e.what()).find("estimated from the density"), std::string::npos) << e.what();
+  }
+  // A real crystal passes the same limit.
+  EXPECT_FALSE(matnn::build_neighbor_list(fcc_copper(3), 5.0, NeighborListKind::full, 4096).empty());
 }
 
 TEST(NeighborList, EmptyStructure) {
