@@ -12,7 +12,8 @@
 namespace matnn::potentials {
 namespace {
 
-constexpr const char* kConfigPath = "behler_parrinello";
+// The keys live in the model section of a training config, so messages name them model.<key>.
+constexpr const char* kConfigPath = "model";
 
 std::uint64_t splitmix64(std::uint64_t x) {
   x += 0x9E3779B97F4A7C15ULL;
@@ -28,6 +29,9 @@ BehlerParrinello::Options BehlerParrinello::parse(const nlohmann::json& config) 
   Options o;
   o.functions = SymmetryFunctionConfig::read(root, config);
   o.hidden = root.integers("hidden", {24, 24});
+  if (o.hidden.empty())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}.hidden must list at least one layer width (an empty list is a linear model)",
+         kConfigPath);
   for (std::int64_t h : o.hidden)
     if (h < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}.hidden must hold positive widths, got {}", kConfigPath, h);
   const std::string activation = root.string("activation", "tanh");

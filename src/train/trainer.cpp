@@ -112,7 +112,12 @@ std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, int epoc
 
 TrainerOptions TrainerOptions::from_config(const ConfigSection& training, const Json& optimizer, const Json& schedule) {
   TrainerOptions o;
-  o.epochs = static_cast<int>(training.integer("epochs", o.epochs, 1));
+  // A million epochs is years on any machine: a larger count is a typo, refused before any work.
+  constexpr std::int64_t max_epochs = 1000000;
+  const std::int64_t epochs = training.integer("epochs", o.epochs, 1);
+  if (epochs > max_epochs)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}.epochs must be at most {}, got {}", training.path(), max_epochs, epochs);
+  o.epochs = static_cast<int>(epochs);
   o.batch_size = static_cast<std::size_t>(training.integer("batch_size", static_cast<std::int64_t>(o.batch_size), 1));
   o.early_stopping = static_cast<int>(training.integer("early_stopping", o.early_stopping, 0));
   o.clip_norm = training.positive("clip_norm", o.clip_norm, true);
@@ -123,6 +128,15 @@ TrainerOptions TrainerOptions::from_config(const ConfigSection& training, const 
   o.l2 = training.positive("l2", o.l2, true);
   o.optimizer = optimizer.is_null() ? Json::object() : optimizer;
   o.schedule = schedule.is_null() ? Json::object() : schedule;
+  // The optimiser and schedule sections are checked now, with no parameters, so that a bad value
+  // (a negative or NaN learning rate, an unknown name) is refused before the data are read.
+  if (is_kalman(o.optimizer)) {
+    check_kalman_options(o);
+    (void)kalman_settings(o.optimizer);
+  } else {
+    const auto checked = make_optimizer(o.optimizer, {});
+    (void)make_schedule(o.schedule, checked->learning_rate(), o.epochs);
+  }
   return o;
 }
 

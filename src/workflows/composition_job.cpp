@@ -200,6 +200,8 @@ TrainJobResult train_composition_model(const Json& config, const TrainJobOptions
   mc.task = models::task_from_name(m.string("task", "regression"));
   mc.target = m.required_string("target");
   const auto hidden = m.integers("hidden", mc.hidden);
+  if (hidden.empty())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "model.hidden must list at least one layer width (an empty list is a linear model)");
   mc.hidden.assign(hidden.begin(), hidden.end());
   mc.activation = m.string("activation", mc.activation);
   mc.dropout = m.positive("dropout", mc.dropout, true);

@@ -250,6 +250,10 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
                               {"test_dataset", test_path},
                               {"model.init_from", init_from}});
 
+  // The architecture's keys are checked now, on a stand-in species list, so that a bad value is
+  // refused before the data are read (the real model is built once the data give the species).
+  (void)potentials::make_potential_model(kind, architecture, {1}, seed);
+
   const auto start = std::chrono::steady_clock::now();
   std::vector<Record> records = read_dataset(dataset_path);
   const std::size_t n_main = records.size();

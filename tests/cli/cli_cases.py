@@ -379,6 +379,29 @@ def case_train_bad_config(c):
     c.expect_failure(["train", no_target], INVALID_ARGUMENT, "band_gap", output=model)
 
 
+def case_absurd_config_before_data(c):
+    # The dataset does not exist: each bad value must be refused, naming its key, before the data
+    # are read (otherwise the run fails with IO on the dataset instead).
+    model = c.path("model.h5")
+    tiny = TINY_CONFIG.format(dataset=c.path("nowhere.h5"), model=model)
+    potential = ("dataset: {data}\nmodel: {{kind: {kind}{extra}}}\ntraining: {{epochs: 2}}\n"
+                 "output: {{model: {model}}}\n")
+    cases = [
+        (tiny.replace("epochs: 4", "epochs: 1000000000000"), "training.epochs"),
+        (tiny + "optimizer: {name: adam, lr: -0.1}\n", "optimizer.lr"),
+        (tiny + "optimizer: {name: adam, lr: .nan}\n", "optimizer.lr"),
+        (tiny + "schedule: {name: cosine, warmup: 9}\n", "warmup"),
+        (tiny.replace("hidden: [16]", "hidden: []"), "model.hidden"),
+        (potential.format(data=c.path("nowhere.h5"), kind="behler_parrinello", extra=", hidden: []", model=model),
+         "model.hidden"),
+        (potential.format(data=c.path("nowhere.h5"), kind="nequip", extra=", l_max: 9", model=model), "model.l_max"),
+        (potential.format(data=c.path("nowhere.h5"), kind="behler_parrinello", extra="", model=model)
+         + "optimizer: {name: kalman, eta0: -1}\n", "eta0"),
+    ]
+    for k, (text, key) in enumerate(cases):
+        c.expect_failure(["train", c.write(f"absurd{k}.yaml", text)], INVALID_ARGUMENT, key, output=model)
+
+
 def case_wrong_model_file(c):
     data = c.path("data.h5")
     c.expect_success("convert", EXAMPLE, data)
