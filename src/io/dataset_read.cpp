@@ -22,6 +22,7 @@
 #include "hdf5_handle.hpp"
 #include "matnn/dataset.hpp"
 #include "matnn/error.hpp"
+#include "matnn/input_file.hpp"
 
 namespace matnn {
 namespace {
@@ -111,14 +112,7 @@ h5::Dataset DatasetReader::Impl::open_checked(hid_t loc, const std::string& name
 
 void DatasetReader::Impl::open() {
   // Tell "missing" and "unreadable" (I/O) apart from "not a dataset" (format) before HDF5 does.
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) fail(MATNN_ERROR_IO, "{}: no such file", path);
-  if (std::filesystem::is_directory(status)) fail(MATNN_ERROR_IO, "{}: is a directory, not a dataset file", path);
-  {
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) fail(MATNN_ERROR_IO, "{}: cannot open for reading", path);
-  }
+  check_input_file(path, "a dataset file");
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 <= 0) {
     h5::take_error_stack();

@@ -34,6 +34,7 @@
 #include "extxyz_syntax.hpp"
 #include "matnn/elements.hpp"
 #include "matnn/error.hpp"
+#include "matnn/input_file.hpp"
 #include "matnn/extxyz.hpp"
 
 namespace matnn {
@@ -565,6 +566,7 @@ std::vector<Record> read_extxyz(std::istream& in, const std::string& source_name
 }
 
 std::vector<Record> read_extxyz(const std::string& path, const ExtxyzKeys& keys) {
+  check_input_file(path, "an extended XYZ file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(MATNN_ERROR_IO, "{}:0: cannot open the file for reading ({})", path, std::strerror(errno));
   in.seekg(0, std::ios::end);

@@ -8,6 +8,7 @@
 #include "io/hdf5_handle.hpp"
 #include "matnn/atomic_file.hpp"
 #include "matnn/error.hpp"
+#include "matnn/input_file.hpp"
 #include "matnn/version.hpp"
 
 namespace matnn::models {
@@ -131,7 +132,7 @@ namespace {
 h5::File open_checked(const h5::Hdf5Context& ctx, const std::string& expected_format, const std::string& expected_kind,
                       StateFile& state) {
   const std::string& path = ctx.path();
-  if (!std::filesystem::is_regular_file(path)) fail(MATNN_ERROR_IO, "{}: no such file", path);
+  check_input_file(path, fmt::format("a {} file", expected_format));
   h5::File file = ctx.open_file(false);
   const hid_t root = file.get();
   if (!ctx.has_attribute(root, "format")) {

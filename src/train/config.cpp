@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "matnn/error.hpp"
+#include "matnn/input_file.hpp"
 
 namespace matnn::train {
 namespace {
@@ -55,6 +56,7 @@ Json yaml_to_json(const YAML::Node& node) {
 }  // namespace
 
 Json load_config_file(const std::string& path) {
+  check_input_file(path, "a config file");
   std::ifstream in(path);
   if (!in) fail(MATNN_ERROR_IO, "{}: cannot open the config file", path);
   std::stringstream buffer;

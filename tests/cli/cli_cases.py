@@ -135,6 +135,23 @@ def case_missing_input(c):
     c.expect_failure(["info", c.path("nowhere.h5")], IO, "nowhere.h5")
 
 
+def case_directory_as_input(c):
+    # A folder where a file is expected is an I/O error that says so, whatever the reader
+    # (a folder named .extxyz was once read as a stream and reported as "out of memory").
+    data = c.path("data.h5")
+    c.expect_success("convert", EXAMPLE, data)
+    folders = {}
+    for name in ("d.extxyz", "d.h5", "model.h5", "config.yaml"):
+        folders[name] = c.path(name)
+        os.mkdir(folders[name])
+    c.expect_failure(["convert", folders["d.extxyz"], c.path("out.h5")], IO, "d.extxyz", "is a directory",
+                     output=c.path("out.h5"))
+    c.expect_failure(["info", folders["d.h5"]], IO, "d.h5", "is a directory")
+    c.expect_failure(["predict", folders["model.h5"], data, "-o", c.path("p.csv")], IO, "model.h5", "is a directory",
+                     output=c.path("p.csv"))
+    c.expect_failure(["train", folders["config.yaml"]], IO, "config.yaml", "is a directory")
+
+
 def case_unwritable_output(c):
     good = c.write("good.xyz", GOOD_FRAME)
     c.expect_failure(["convert", good, c.path("no/such/dir/out.h5")], IO, "out.h5")
