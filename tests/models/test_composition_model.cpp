@@ -100,6 +100,16 @@ TEST(CompositionMlp, SaveLoadPredictIsBitIdenticalAndSeedsReproduce) {
   const auto mc = a.predict(c, 8);
   EXPECT_GT(mc.sigma.minCoeff(), 0.0);
 
+  // With one member the ensemble gives no spread, so any sigma is the dropout's own.
+  config["model"]["ensemble"] = 1;
+  config["output"]["model"] = dir / "single.h5";
+  train_composition_model(config, quiet);
+  const auto single = models::CompositionModel::load(dir / "single.h5");
+  EXPECT_EQ(single.predict(c).sigma.maxCoeff(), 0.0);
+  const auto single_mc = single.predict(c, 8);
+  EXPECT_GT(single_mc.sigma.minCoeff(), 0.0);
+  EXPECT_NE(single_mc.value, single.predict(c).value);  // the draws move the mean too
+
   // Out of distribution: an element never seen in training.
   const auto ood = a.predict({Composition::from_formula("PuO2"), Composition::from_formula("FeO")});
   EXPECT_TRUE(ood.ood[0]);
