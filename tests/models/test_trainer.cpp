@@ -79,7 +79,7 @@ TEST(Trainer, KilledRunResumesToTheSameModel) {
   EXPECT_EQ(count_lines(dir / "straight.h5.csv.member1.csv"), 1 + 6);
 }
 
-TEST(Trainer, EarlyStoppingKeepsTheBestEpoch) {
+TEST(Trainer, EarlyStoppingEndsAnUnstableJobEarly) {  // the weights: EarlyStoppingRestoresTheBestEpochsWeights
   TempDir dir;
   write_data(dir);
   train::Json config = config_for(dir, "m.h5");
@@ -127,6 +127,50 @@ TEST(Trainer, TellsTheTaskEveryEpochBeforeItsBatches) {
   train::Trainer(options).run(task);
   EXPECT_EQ(task.epochs, (std::vector<int>{0, 1, 2}));
   EXPECT_EQ(task.batches_before_first_epoch, 0);
+}
+
+// Training pulls the output towards 10; validation wants it at 5. The validation loss falls, then
+// rises once training has carried the output past 5, and early stopping must hand back the
+// weights of the epoch where it was lowest, not those of the last epoch.
+class OvershootingTask : public train::TrainingTask {
+ public:
+  OvershootingTask() : rng_(2), layer_(1, 1, rng_) {}
+  std::size_t train_size() const override { return 1; }
+  nn::Module& module() override { return layer_; }
+  ad::Tensor batch_loss(std::span<const std::size_t>) override {
+    return ad::sum(ad::square(ad::sub(output(), 10.0)));
+  }
+  std::map<std::string, double> validate() override {
+    const double y = output().item();
+    outputs.push_back(y);
+    return {{"loss", (y - 5.0) * (y - 5.0)}};
+  }
+  ad::Tensor output() { return layer_.forward(ad::ones({1, 1}, ad::DType::f64)); }
+  std::vector<double> outputs;  // per epoch, as validated
+
+ private:
+  std::mt19937_64 rng_;
+  nn::Linear layer_;
+};
+
+TEST(Trainer, EarlyStoppingRestoresTheBestEpochsWeights) {
+  OvershootingTask task;
+  task.module().to(ad::DType::f64);
+  train::TrainerOptions options;
+  options.epochs = 100;
+  options.early_stopping = 3;
+  options.print_progress = false;
+  options.optimizer = {{"name", "sgd"}, {"lr", 0.01}, {"momentum", 0.0}};
+  const train::TrainResult result = train::Trainer(options).run(task);
+  ASSERT_TRUE(result.stopped_early);
+  ASSERT_GE(task.outputs.size(), 8u);
+  EXPECT_LT(task.outputs.front(), 5.0);
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < task.outputs.size(); ++k)
+    if (std::abs(task.outputs[k] - 5.0) < std::abs(task.outputs[best] - 5.0)) best = k;
+  EXPECT_EQ(result.best_epoch, static_cast<int>(best));
+  EXPECT_LT(best + 1, task.outputs.size());  // the last epoch was worse
+  EXPECT_EQ(task.output().item(), task.outputs[best]);
 }
 
 TEST(Trainer, EpochOrderIsAPermutationFixedBySeedAndEpoch) {
