@@ -21,3 +21,11 @@ if(MATNN_SANITIZE)
     $<$<COMPILE_LANGUAGE:C,CXX>:-O1>)
   target_link_options(matnn_compile_options INTERFACE -fsanitize=${_matnn_sanitizers})
 endif()
+
+if(MATNN_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "MATNN_FUZZ needs clang (CC=clang CXX=clang++), found ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  # Coverage instrumentation for libFuzzer in every library; the harnesses link the fuzzer itself.
+  target_compile_options(matnn_compile_options INTERFACE $<$<COMPILE_LANGUAGE:C,CXX>:-fsanitize=fuzzer-no-link>)
+endif()

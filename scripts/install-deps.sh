@@ -12,8 +12,8 @@ packages=(
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   # command line, configs, formatting
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind
+  # tests and benchmarks; clang and its runtimes for the libFuzzer harnesses
+  libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind clang libclang-rt-14-dev
   # Python side (Debian's interpreter, /usr/bin/python3) and reference physics
   python3 python3-numpy python3-h5py python3-ase python3-matplotlib python3-lammps lammps liblammps-dev
   libkim-api-dev

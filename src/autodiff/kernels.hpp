@@ -40,10 +40,11 @@ void parallel_for(int64_t n, int64_t work, Body&& body) {
 }
 
 /// Compiles a hot loop for several instruction sets and picks the best one for the CPU at load
-/// time (GCC/Clang function multiversioning on x86-64): the library stays portable (the default
+/// time (GCC function multiversioning on x86-64; clang 14 cannot clone templates, so a clang
+/// build runs the baseline code): the library stays portable (the default
 /// build targets baseline x86-64) yet runs AVX-512 or AVX2 code where the CPU has it. Apply it to
 /// the function that holds the loop itself (a lambda inside would not be cloned).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(MATNN_NO_TARGET_CLONES)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(MATNN_NO_TARGET_CLONES)
 #define MATNN_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MATNN_TARGET_CLONES

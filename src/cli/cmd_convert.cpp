@@ -61,7 +61,9 @@ void check_keys_found(const ConvertOptions& o, const std::vector<Record>& record
                                 : std::string(label) == "stress"      ? defaults.stress
                                                                       : defaults.virial);
     if (!given) continue;
-    const bool found = std::any_of(records.begin(), records.end(), [&](const Record& r) { return r.properties.count(label) > 0; });
+    const char* property = label;  // a structured binding cannot be captured by a lambda (clang 14)
+    const bool found =
+        std::any_of(records.begin(), records.end(), [&](const Record& r) { return r.properties.count(property) > 0; });
     if (!found) {
       fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no frame has the key \"{}\" given with --{}-key", o.input, *key,
            std::string(label) == "free_energy" ? "free-energy" : label);

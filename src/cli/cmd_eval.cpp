@@ -17,7 +17,8 @@ void print_config_type_table(const std::map<std::string, std::map<std::string, d
   fmt::print("  by config_type:\n  {:<18} {:>5} {:>11} {:>12} {:>10} {:>11} {:>11}\n", "config_type", "n", "E MAE",
              "E RMSE", "F MAE", "F RMSE", "S MAE");
   fmt::print("  {:<18} {:>5} {:>11} {:>12} {:>10} {:>11} {:>11}\n", "", "", "meV/atom", "meV/atom", "meV/A", "meV/A", "GPa");
-  for (const auto& [type, m] : by_type) {
+  for (const auto& [type, metrics] : by_type) {
+    const auto& m = metrics;  // a structured binding cannot be captured by a lambda (clang 14)
     auto cell = [&](const char* key, int width) {
       const auto it = m.find(key);
       return it == m.end() ? fmt::format("{:>{}}", "-", width) : fmt::format("{:>{}.4g}", it->second, width);

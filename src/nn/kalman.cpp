@@ -45,7 +45,8 @@ KalmanFilter::KalmanFilter(NamedTensors params, const KalmanOptions& options, st
 Eigen::VectorXd KalmanFilter::weights() const {
   Eigen::VectorXd w(covariance_.rows());
   Eigen::Index k = 0;
-  for (const auto& [name, tensor] : params_) {
+  for (const auto& param : params_) {
+    const ad::Tensor& tensor = param.second;  // not a structured binding: lambdas capture it (clang)
     detail::with_dtype(tensor.dtype(), [&](auto zero) {
       using T = decltype(zero);
       const T* p = tensor.template data<T>();
@@ -57,7 +58,8 @@ Eigen::VectorXd KalmanFilter::weights() const {
 
 void KalmanFilter::set_weights(const Eigen::VectorXd& w) const {
   Eigen::Index k = 0;
-  for (const auto& [name, tensor] : params_) {
+  for (const auto& param : params_) {
+    const ad::Tensor& tensor = param.second;
     detail::with_dtype(tensor.dtype(), [&](auto zero) {
       using T = decltype(zero);
       T* p = tensor.template data<T>();

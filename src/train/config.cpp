@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -53,6 +54,39 @@ Json yaml_to_json(const YAML::Node& node) {
   }
 }
 
+// Offset of the first byte that does not start or continue a valid UTF-8 sequence, or npos.
+std::size_t first_invalid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return i;
+    for (std::size_t k = 1; k < length; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+// A key or string value of the parsed config that is not UTF-8 (a YAML escape such as "\xA0"
+// gives a raw byte), or nullptr. Every message and model file quotes config strings as JSON,
+// which must be UTF-8.
+const std::string* first_non_utf8_string(const Json& j) {
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    return first_invalid_utf8(s) == std::string_view::npos ? nullptr : &s;
+  }
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (first_invalid_utf8(it.key()) != std::string_view::npos) return &it.key();
+      if (const std::string* bad = first_non_utf8_string(it.value())) return bad;
+    }
+  } else if (j.is_array()) {
+    for (const Json& x : j)
+      if (const std::string* bad = first_non_utf8_string(x)) return bad;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Json load_config_file(const std::string& path) {
@@ -61,16 +95,23 @@ Json load_config_file(const std::string& path) {
   if (!in) fail(MATNN_ERROR_IO, "{}: cannot open the config file", path);
   std::stringstream buffer;
   buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  if (const std::size_t at = first_invalid_utf8(text); at != std::string_view::npos)
+    fail(MATNN_ERROR_FORMAT, "{}:{}: not UTF-8 text (a config must be YAML or JSON)", path,
+         1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
   const bool is_json = path.ends_with(".json");
   Json config;
   try {
-    config = is_json ? Json::parse(buffer.str()) : yaml_to_json(YAML::Load(buffer.str()));
+    config = is_json ? Json::parse(text) : yaml_to_json(YAML::Load(text));
   } catch (const Json::exception& e) {
     fail(MATNN_ERROR_FORMAT, "{}: not valid JSON: {}", path, e.what());
   } catch (const YAML::Exception& e) {
     fail(MATNN_ERROR_FORMAT, "{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg);
   }
   if (!config.is_object()) fail(MATNN_ERROR_FORMAT, "{}: the config must be a mapping of keys to values", path);
+  if (first_non_utf8_string(config) != nullptr)
+    fail(MATNN_ERROR_FORMAT, "{}: a key or string is not UTF-8 after YAML escapes (write the character itself, not a "
+         "\\x escape)", path);
   return config;
 }
 

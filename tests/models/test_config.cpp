@@ -46,6 +46,23 @@ TEST(Config, BadFilesAreReported) {
   EXPECT_EQ(status_of([&] { load_config_file(dir / "bad.json"); }), MATNN_ERROR_FORMAT);
   std::ofstream(dir / "list.yaml") << "- 1\n- 2\n";
   EXPECT_EQ(status_of([&] { load_config_file(dir / "list.yaml"); }), MATNN_ERROR_FORMAT);
+  // Not UTF-8 (found by fuzz_config: the JSON library threw its own exception when a message
+  // quoted the string). Valid multi-byte text is fine.
+  std::ofstream(dir / "latin1.yaml") << "seed: 1\nmodel: {target: \"caf\xE9\"}\n";
+  try {
+    load_config_file(dir / "latin1.yaml");
+    ADD_FAILURE() << "latin-1 accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), MATNN_ERROR_FORMAT);
+    EXPECT_NE(std::string(e.what()).find("latin1.yaml:2: not UTF-8"), std::string::npos) << e.what();
+  }
+  // Found by fuzz_config: YAML that passes as UTF-8 text but parses into a string that is not
+  // (a NUL and control bytes inside a key); quoting it in a message made the JSON library throw.
+  const std::string fuzzed("#0.1}\012training:\012  epochs: \023\023\023\023\023\023\023\023\023\023\023\023\023\016\023\023\023\023\023\023\023\023\023\023\023c\000_________________________________________________________________\023\023\023[[[[[[[[[[\\\\\\\\[W:rrinello.model.h5}\012", 157);
+  std::ofstream(dir / "fuzzed.yaml", std::ios::binary) << fuzzed;
+  EXPECT_EQ(status_of([&] { load_config_file(dir / "fuzzed.yaml"); }), MATNN_ERROR_FORMAT);
+  std::ofstream(dir / "utf8.yaml") << "model: {target: \"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"}\n";
+  EXPECT_EQ(load_config_file(dir / "utf8.yaml")["model"]["target"], "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
 }
 
 }  // namespace
