@@ -67,8 +67,8 @@ std::size_t first_invalid_utf8(std::string_view text) {
   return std::string_view::npos;
 }
 
-// A key or string value of the parsed config that is not UTF-8 (a YAML escape such as "\xA0"
-// gives a raw byte), or nullptr. Every message and model file quotes config strings as JSON,
+// A key or string value of the parsed config that is not UTF-8 (YAML can turn control bytes and
+// escapes in the text into bytes that are not), or nullptr. Every message and model file quotes config strings as JSON,
 // which must be UTF-8.
 const std::string* first_non_utf8_string(const Json& j) {
   if (j.is_string()) {
@@ -110,8 +110,8 @@ Json load_config_file(const std::string& path) {
   }
   if (!config.is_object()) fail(MATNN_ERROR_FORMAT, "{}: the config must be a mapping of keys to values", path);
   if (first_non_utf8_string(config) != nullptr)
-    fail(MATNN_ERROR_FORMAT, "{}: a key or string is not UTF-8 after YAML escapes (write the character itself, not a "
-         "\\x escape)", path);
+    fail(MATNN_ERROR_FORMAT, "{}: a key or string is not valid UTF-8 once parsed (a raw control byte or an escape "
+         "inside it)", path);
   return config;
 }
 
