@@ -61,6 +61,11 @@ TEST(Config, BadFilesAreReported) {
   const std::string fuzzed("#0.1}\012training:\012  epochs: \023\023\023\023\023\023\023\023\023\023\023\023\023\016\023\023\023\023\023\023\023\023\023\023\023c\000_________________________________________________________________\023\023\023[[[[[[[[[[\\\\\\\\[W:rrinello.model.h5}\012", 157);
   std::ofstream(dir / "fuzzed.yaml", std::ios::binary) << fuzzed;
   EXPECT_EQ(status_of([&] { load_config_file(dir / "fuzzed.yaml"); }), MATNN_ERROR_FORMAT);
+  // Overlong and surrogate forms are not UTF-8 either (also found by fuzz_config).
+  for (const char* bad : {"\xE0\x9B\x9A", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
+    std::ofstream(dir / "overlong.yaml", std::ios::binary) << "model: {target: \"" << bad << "\"}\n";
+    EXPECT_EQ(status_of([&] { load_config_file(dir / "overlong.yaml"); }), MATNN_ERROR_FORMAT) << bad;
+  }
   std::ofstream(dir / "utf8.yaml") << "model: {target: \"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"}\n";
   EXPECT_EQ(load_config_file(dir / "utf8.yaml")["model"]["target"], "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
 }

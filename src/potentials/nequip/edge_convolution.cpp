@@ -62,67 +62,44 @@ int64_t chunk_length(int64_t c, int64_t k0) {
   else return std::min(kChunk, c - k0);
 }
 
-// M[i] = sum over the edges of centre i: one centre per task, no write conflicts. Entries by
-// output row: each row's terms are summed in registers, then weighted and added once.
-template <typename T, int C>
-MATNN_TARGET_CLONES void messages_range(const Views<T>& v, int64_t b, int64_t e) {
-  const CouplingTable& t = v.table;
-  const Walk<T> walk_ = walk<T>(t, CouplingTable::by_out_row);
-  const int64_t c = C > 0 ? C : v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
-  for (int64_t k0 = 0; k0 < c; k0 += C > 0 ? C : kChunk) {
-    const int64_t len = chunk_length<C>(c, k0);
-    for (int64_t i = b; i < e; ++i) {
-      T* __restrict o = v.out + i * d_out * c + k0;
-      for (int64_t row = 0; row < d_out; ++row) std::fill_n(o + row * c, len, T(0));
-      for (int64_t edge = v.topo.center_offsets[i]; edge < v.topo.center_offsets[i + 1]; ++edge) {
-        const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c + k0;
-        const T* y = v.y + edge * t.sh_cols;
-        for (int64_t p = 0; p < p_count; ++p) {
-          const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
-          for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
-            const int32_t row = walk_.entries[q].out_row;
-            T acc[C > 0 ? C : kChunk] = {};
-            for (; q < end && walk_.entries[q].out_row == row; ++q) {
-              const T s = coefficient(walk_, q) * y[walk_.entries[q].sh_col];
-              const T* __restrict hx = h + walk_.entries[q].in_row * c;
-#pragma omp simd
-              for (int64_t k = 0; k < len; ++k) acc[k] += s * hx[k];
-            }
-            T* __restrict ox = o + row * c;
-#pragma omp simd
-            for (int64_t k = 0; k < len; ++k) ox[k] += acc[k] * w[k];
-          }
-        }
-      }
-    }
-  }
-}
+// The two node-valued slots are one kernel in two directions. Towards the centre, the messages
+// M[i] sum over the edges of centre i the neighbour's features H; towards the neighbour, dS/dH[j]
+// sums over the edges whose neighbour is j the centre's G. One target atom per task, so no write
+// conflicts. The entries are walked in runs of one target row, summed in registers, then weighted
+// and added once.
+enum class Towards { center, neighbor };
 
-// dS/dH[j] = sum over the edges whose neighbour is j: one neighbour per task. Entries by input row.
-template <typename T, int C>
-MATNN_TARGET_CLONES void features_range(const Views<T>& v, int64_t b, int64_t e) {
+template <typename T, int C, Towards D>
+MATNN_TARGET_CLONES void node_range(const Views<T>& v, int64_t b, int64_t e) {
+  constexpr bool to_center = D == Towards::center;
   const CouplingTable& t = v.table;
-  const Walk<T> walk_ = walk<T>(t, CouplingTable::by_in_row);
-  const int64_t c = C > 0 ? C : v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
+  const Walk<T> walk_ = walk<T>(t, to_center ? CouplingTable::by_out_row : CouplingTable::by_in_row);
+  const int64_t c = C > 0 ? C : v.c, p_count = t.num_paths();
+  const int64_t target_rows = to_center ? t.out_rows : t.in_rows, source_rows = to_center ? t.in_rows : t.out_rows;
+  const T* source = to_center ? v.h : v.g;
+  const std::vector<int64_t>& offsets = to_center ? v.topo.center_offsets : v.topo.neighbor_offsets;
+  const std::vector<int32_t>& other_end = to_center ? v.topo.neighbor : v.topo.center;
+  const auto target_row = [&](int64_t q) { return to_center ? walk_.entries[q].out_row : walk_.entries[q].in_row; };
+  const auto source_row = [&](int64_t q) { return to_center ? walk_.entries[q].in_row : walk_.entries[q].out_row; };
   for (int64_t k0 = 0; k0 < c; k0 += C > 0 ? C : kChunk) {
     const int64_t len = chunk_length<C>(c, k0);
-    for (int64_t j = b; j < e; ++j) {
-      T* __restrict o = v.out + j * d_in * c + k0;
-      for (int64_t row = 0; row < d_in; ++row) std::fill_n(o + row * c, len, T(0));
-      for (int64_t r = v.topo.neighbor_offsets[j]; r < v.topo.neighbor_offsets[j + 1]; ++r) {
-        const int64_t edge = v.topo.by_neighbor[r];
-        const T* __restrict g = v.g + v.topo.center[edge] * d_out * c + k0;
+    for (int64_t atom = b; atom < e; ++atom) {
+      T* __restrict o = v.out + atom * target_rows * c + k0;
+      for (int64_t row = 0; row < target_rows; ++row) std::fill_n(o + row * c, len, T(0));
+      for (int64_t r = offsets[atom]; r < offsets[atom + 1]; ++r) {
+        const int64_t edge = to_center ? r : v.topo.by_neighbor[r];
+        const T* __restrict x = source + other_end[edge] * source_rows * c + k0;
         const T* y = v.y + edge * t.sh_cols;
         for (int64_t p = 0; p < p_count; ++p) {
           const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
           for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
-            const int32_t row = walk_.entries[q].in_row;
+            const int32_t row = target_row(q);
             T acc[C > 0 ? C : kChunk] = {};
-            for (; q < end && walk_.entries[q].in_row == row; ++q) {
+            for (; q < end && target_row(q) == row; ++q) {
               const T s = coefficient(walk_, q) * y[walk_.entries[q].sh_col];
-              const T* __restrict gx = g + walk_.entries[q].out_row * c;
+              const T* __restrict xx = x + source_row(q) * c;
 #pragma omp simd
-              for (int64_t k = 0; k < len; ++k) acc[k] += s * gx[k];
+              for (int64_t k = 0; k < len; ++k) acc[k] += s * xx[k];
             }
             T* __restrict ox = o + row * c;
 #pragma omp simd
@@ -211,10 +188,10 @@ void run(Slot wanted, const Views<T>& v) {
     parallel_for(count, work, [&](int64_t b, int64_t e) { range(v, b, e); });
   };
   switch (wanted) {
-    case Slot::features: over(v.topo.n_atoms, features_range<T, C>); break;
+    case Slot::features: over(v.topo.n_atoms, node_range<T, C, Towards::neighbor>); break;
     case Slot::harmonics: over(v.topo.n_edges, harmonics_range<T, C>); break;
     case Slot::weights: over(v.topo.n_edges, weights_range<T, C>); break;
-    case Slot::messages: over(v.topo.n_atoms, messages_range<T, C>); break;
+    case Slot::messages: over(v.topo.n_atoms, node_range<T, C, Towards::center>); break;
   }
 }
 
