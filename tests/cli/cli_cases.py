@@ -356,6 +356,30 @@ output: {{model: {model}}}
 """
 
 
+def printed_metrics(text, stop="by config_type"):
+    """The "  name value" lines of `matnn train`/`matnn eval` output, up to `stop`: name -> string."""
+    out = {}
+    for line in text.splitlines():
+        if stop and stop in line:
+            break
+        parts = line.split()
+        if len(parts) == 2 and line.startswith("  "):
+            try:
+                float(parts[1])
+            except ValueError:
+                continue
+            out[parts[0]] = parts[1]
+    return out
+
+
+def check_printed(printed, value, what, digits=6):
+    """`printed` (a number printed with `digits` significant digits) is `value` rounded."""
+    p = float(printed)
+    unit = 10.0 ** (np.floor(np.log10(abs(p))) - (digits - 1)) if p != 0 else 1e-300
+    check(abs(value - p) <= 0.51 * unit + 1e-12 * abs(value),
+          f"{what}: printed {printed}, computed {value!r} (differs by {abs(value - p) / unit:.2f} units of the last digit)")
+
+
 def case_train_predict_eval(c):
     data = c.path("data.h5")
     c.expect_success("convert", EXAMPLE, data)
@@ -366,18 +390,213 @@ def case_train_predict_eval(c):
     check(os.path.exists(model), "no model file")
     check(not os.path.exists(model + ".checkpoint.h5"), "checkpoint left behind after a finished run")
     check(os.path.exists(model + ".log.csv.member1.csv"), "no training log for member 2")
+    held_out = printed_metrics(out.split("held-out test set")[1])
 
     evaluation = c.expect_success("eval", model, data, "--subset", "test").stdout
     check("rmse" in evaluation and "r2" in evaluation, evaluation)
+    # eval --subset test rebuilds the split recorded in the model: the metrics train printed.
+    test_metrics = printed_metrics(evaluation)
+    for name in ("n", "mae", "rmse", "r2"):
+        check(test_metrics.get(name) == held_out.get(name),
+              f"{name}: eval --subset test printed {test_metrics.get(name)}, train printed {held_out.get(name)}")
     csv = c.path("pred.csv")
     c.expect_success("predict", model, data, "-o", csv)
     rows = open(csv).read().splitlines()
     structures, _ = example_size()
     check(len(rows) == 1 + structures, f"{len(rows)} CSV rows for {structures} structures")
     check(rows[0].startswith("index,id,formula,formation_energy_predicted,formation_energy_sigma,ood"), rows[0])
+
+    # The metrics of eval --subset all are those of predict's values against the dataset's labels.
+    header = rows[0].split(",")
+    column = header.index("formation_energy_predicted")
+    predicted = np.array([float(r.split(",")[column]) for r in rows[1:]])
+    with h5py.File(data, "r") as f:
+        present = f["properties/formation_energy/present"][...].astype(bool)
+        labels = f["properties/formation_energy/values"][...].reshape(len(present))
+    check(present.sum() > 10, "too few formation_energy labels")
+    error = predicted[present] - labels[present]
+    all_metrics = printed_metrics(c.expect_success("eval", model, data, "--subset", "all").stdout)
+    check(int(float(all_metrics["n"])) == present.sum(), f"eval n {all_metrics['n']}, {present.sum()} labels")
+    check_printed(all_metrics["mae"], np.abs(error).mean(), "eval mae")
+    check_printed(all_metrics["rmse"], np.sqrt((error ** 2).mean()), "eval rmse")
+    y = labels[present]
+    check_printed(all_metrics["r2"], 1.0 - (error ** 2).sum() / ((y - y.mean()) ** 2).sum(), "eval r2")
     # Monte-Carlo dropout needs a model trained with dropout.
     c.expect_failure(["predict", model, data, "-o", c.path("mc.csv"), "--mc-samples", "4"], 9, "dropout",
                      output=c.path("mc.csv"))
+
+
+# A small Behler-Parrinello potential on a copper sample with every config_type (bulk with stress,
+# strained bulk, vacancies, slabs without stress); the Kalman filter, the default for it.
+POTENTIAL_CONFIG = """dataset: {dataset}
+seed: 4
+model: {{kind: behler_parrinello, cutoff: 4.0, radial: {{count: 4}}, angular: {{zeta: [1]}}, hidden: [8]}}
+split: {{kind: random, validation: 0.2, test: 0.2}}
+training: {{epochs: {epochs}}}
+output: {{model: {model}}}
+"""
+
+
+def copper_sample(c, per_type=5):
+    """The first `per_type` frames of each config_type of the shipped copper data, as HDF5."""
+    from ase.io import read, write
+    picked, count = [], {}
+    for atoms in read(os.path.join(ROOT, "examples", "data", "cu_emt_md.extxyz"), index=":"):
+        kind = atoms.info.get("config_type")
+        if count.get(kind, 0) < per_type:
+            count[kind] = count.get(kind, 0) + 1
+            picked.append(atoms)
+    check(len(count) == 4, f"config types {sorted(count)}")
+    xyz, data = c.path("cu.extxyz"), c.path("cu.h5")
+    write(xyz, picked, format="extxyz")
+    c.expect_success("convert", xyz, data)
+    return xyz, data, picked
+
+
+def voigt(stress):
+    stress = np.asarray(stress, float).ravel()
+    if stress.size == 9:
+        m = stress.reshape(3, 3)
+        return np.array([m[0, 0], m[1, 1], m[2, 2], m[1, 2], m[0, 2], m[0, 1]])
+    return stress
+
+
+def potential_errors(frames):
+    """Energy (meV/atom), force (meV/A) and stress (GPa) MAE and RMSE of predict's extxyz frames
+    against their REF_ labels: stress only for fully periodic cells, as docs/training-config.md says."""
+    from ase.units import GPa
+    de, df, ds = [], [], []
+    for atoms in frames:
+        de.append((atoms.get_potential_energy() - atoms.info["REF_energy"]) / len(atoms))
+        df.append((atoms.get_forces() - atoms.arrays["REF_forces"]).ravel())
+        if atoms.pbc.all() and "REF_stress" in atoms.info:
+            ds.append(voigt(atoms.get_stress()) - voigt(atoms.info["REF_stress"]))
+    out = {}
+    for name, errors, scale in (("energy", np.array(de), 1000.0), ("force", np.concatenate(df), 1000.0),
+                                ("stress", np.concatenate(ds) if ds else np.zeros(0), 1.0 / GPa)):
+        if errors.size:
+            unit = {"energy": "meV_atom", "force": "meV_A", "stress": "GPa"}[name]
+            out[f"{name}_mae_{unit}"] = scale * np.abs(errors).mean()
+            out[f"{name}_rmse_{unit}"] = scale * np.sqrt((errors ** 2).mean())
+    return out
+
+
+def case_potential_predict_eval(c):
+    """matnn eval's potential errors are those of matnn predict's output against the labels, and
+    predict's energies, forces and stress are what the ASE calculator (the C ABI) computes."""
+    from ase.io import read
+    from matnn.calculator import MatnnCalculator
+    xyz, data, frames = copper_sample(c)
+    model = c.path("bp.h5")
+    out = c.expect_success("train", "--quiet", c.write("bp.yaml", POTENTIAL_CONFIG.format(
+        dataset=data, model=model, epochs=2))).stdout
+    held_out = printed_metrics(out.split("held-out test set")[1])
+
+    predictions = c.path("predicted.extxyz")
+    c.expect_success("predict", model, data, "-o", predictions)
+    predicted = read(predictions, index=":")
+    check(len(predicted) == len(frames), f"{len(predicted)} predicted frames for {len(frames)}")
+
+    evaluation = c.expect_success("eval", model, data).stdout
+    printed = printed_metrics(evaluation)
+    computed = potential_errors(predicted)
+    check(sorted(computed) == sorted(k for k in printed if k != "n"), f"printed {sorted(printed)}, computed {sorted(computed)}")
+    check(printed["n"] == str(len(frames)), evaluation)
+    for name, value in computed.items():
+        check_printed(printed[name], value, f"eval {name}")
+    # The table per config_type (4 significant digits): energy and force MAE.
+    table = evaluation.split("by config_type:")[1].splitlines()
+    for kind in ("bulk_md", "bulk_strained", "vacancy_md", "slab_md"):
+        row = next(line.split() for line in table if line.split()[:1] == [kind])
+        mine = potential_errors([a for a in predicted if a.info["config_type"] == kind])
+        check(row[1] == "5", f"{kind}: {row}")
+        check_printed(row[2], mine["energy_mae_meV_atom"], f"{kind} energy MAE", digits=4)
+        check_printed(row[4], mine["force_mae_meV_A"], f"{kind} force MAE", digits=4)
+        check((row[6] == "-") == (kind == "slab_md"), f"{kind}: stress column {row[6]}")
+    # eval --subset test: the held-out metrics train printed.
+    test_metrics = printed_metrics(c.expect_success("eval", model, data, "--subset", "test").stdout)
+    for name in ("n", "energy_mae_meV_atom", "force_mae_meV_A", "stress_mae_GPa"):
+        check(test_metrics.get(name) == held_out.get(name),
+              f"{name}: eval --subset test printed {test_metrics.get(name)}, train printed {held_out.get(name)}")
+
+    # The ASE calculator on the original frames: the energies, forces and stress predict wrote.
+    calc = MatnnCalculator(model)
+    for k, (atoms, p) in enumerate(zip(read(xyz, index=":"), predicted)):
+        check(p.info["REF_energy"] == atoms.get_potential_energy(), f"frame {k}: REF_energy")
+        atoms.calc = calc
+        energy = atoms.get_potential_energy()
+        check(abs(energy - p.get_potential_energy()) <= 1e-6 * abs(energy) + 1e-6,
+              f"frame {k}: calculator {energy}, predict {p.get_potential_energy()}")
+        check(np.allclose(atoms.get_forces(), p.get_forces(), rtol=1e-5, atol=1e-6), f"frame {k}: forces")
+        if atoms.pbc.all():
+            check(np.allclose(atoms.get_stress(), voigt(p.get_stress()), rtol=1e-5, atol=1e-7), f"frame {k}: stress")
+    calc.close()
+
+
+def model_tensors(path):
+    """Every tensor of a model file (the members' parameters and buffers): name -> array."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        f["tensors"].visititems(lambda name, obj: out.__setitem__(name, obj[...])
+                                if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def log_rows(path):
+    """The training log without its seconds column."""
+    return [line.rsplit(",", 1)[0] for line in open(path).read().splitlines()]
+
+
+def case_potential_resume(c):
+    """train --resume continues a potential's run from its checkpoint: stopped after N epochs, it
+    ends, bit for bit, where a straight run of 2N epochs ends (README, docs/training-config.md)."""
+    import matnn
+    from matnn.errors import CancelledError
+    _, data, _ = copper_sample(c)
+    n = 2
+    straight = c.path("straight.h5")
+    c.expect_success("train", "--quiet", c.write("straight.yaml", POTENTIAL_CONFIG.format(
+        dataset=data, model=straight, epochs=2 * n)))
+    reference = model_tensors(straight)
+    check(len(reference) > 2, f"tensors {sorted(reference)}")
+
+    def resumed(name, first_epochs):
+        # A run of `first_epochs` stopped after epoch n (through the C ABI's progress callback,
+        # so that it stops at the same place every time), then `matnn train --resume` to 2n.
+        model = c.path(name + ".h5")
+        first = c.write(name + "_first.yaml", POTENTIAL_CONFIG.format(dataset=data, model=model, epochs=first_epochs))
+        seen = []
+        try:
+            matnn.train(first, progress=lambda epoch, epochs, train, validation: seen.append(epoch) or epoch >= n)
+            check(False, "the run was not cancelled")
+        except CancelledError:
+            pass
+        check(seen == list(range(1, n + 1)), f"epochs {seen}")
+        check(os.path.exists(model + ".checkpoint.h5") and not os.path.exists(model), "no checkpoint after the stop")
+        second = c.write(name + ".yaml", POTENTIAL_CONFIG.format(dataset=data, model=model, epochs=2 * n))
+        out = c.expect_success("train", "--resume", second).stdout
+        check(f"resumed from {model}.checkpoint.h5 at epoch {n + 1}" in out, out)
+        check(not os.path.exists(model + ".checkpoint.h5"), "checkpoint left behind")
+        got = model_tensors(model)
+        check(sorted(got) == sorted(reference), f"{name}: tensors {sorted(got)}")
+        for key, value in reference.items():
+            check(got[key].dtype == value.dtype and np.array_equal(got[key], value),
+                  f"{name}: {key} differs from the straight run by up to {np.abs(got[key] - value).max()}")
+        check(log_rows(model + ".log.csv") == log_rows(straight + ".log.csv"), f"{name}: logs differ")
+
+    resumed("stopped", 2 * n)  # the documented case: the same config, stopped and resumed
+    resumed("extended", n)     # a finished-looking N-epoch run extended to 2N
+
+    # A checkpoint is only resumed by its own run: another seed is refused with exit code 8.
+    model = c.path("other.h5")
+    try:
+        matnn.train(c.write("other_first.yaml", POTENTIAL_CONFIG.format(dataset=data, model=model, epochs=2 * n)),
+                    progress=lambda epoch, *_: epoch >= 1)
+    except CancelledError:
+        pass
+    other = c.write("other.yaml", POTENTIAL_CONFIG.format(dataset=data, model=model, epochs=2 * n).replace(
+        "seed: 4", "seed: 5"))
+    c.expect_failure(["train", "--resume", other], 8, "checkpoint", output=model)
 
 
 def case_train_bad_config(c):
