@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs dependencies, builds matnn in
 # Release and runs every test, then builds again with AddressSanitizer + UndefinedBehaviorSanitizer
-# and runs the C++ unit tests under them, then fuzzes the text readers for a short time with
+# and runs the C++ unit tests under them, then fuzzes every file reader for a short time with
 # clang's libFuzzer. This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +23,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE slow
 
 echo "== libFuzzer harnesses (clang, AddressSanitizer + UndefinedBehaviorSanitizer), short runs"
-# The extended XYZ and config readers; the HDF5 harnesses (label fuzz_hdf5) still find a hang
-# inside libhdf5 and are run by hand (docs/fuzzing.md).
+# Every reader of untrusted bytes: extended XYZ, configs, HDF5 datasets and model files
+# (docs/fuzzing.md), 30 s each.
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DMATNN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMATNN_SANITIZE="address;undefined" -DMATNN_FUZZ_SECONDS=30
 cmake --build build-fuzz -j"$jobs" --target fuzz_extxyz fuzz_config fuzz_dataset fuzz_model

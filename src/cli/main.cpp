@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   matnn::cli::add_train_command(app);
   matnn::cli::add_predict_command(app);
   matnn::cli::add_eval_command(app);
+  matnn::cli::add_seal_command(app);
 
   try {
     app.parse(argc, argv);

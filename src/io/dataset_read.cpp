@@ -113,11 +113,6 @@ h5::Dataset DatasetReader::Impl::open_checked(hid_t loc, const std::string& name
 void DatasetReader::Impl::open() {
   // Tell "missing" and "unreadable" (I/O) apart from "not a dataset" (format) before HDF5 does.
   check_input_file(path, "a dataset file");
-  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
-  if (is_hdf5 <= 0) {
-    h5::take_error_stack();
-    fail(MATNN_ERROR_FORMAT, "{}: is not an HDF5 file (so not a matnn dataset)", path);
-  }
   file = ctx.open_file(false);
   const hid_t f = file.get();
 
@@ -298,6 +293,11 @@ std::vector<Record> DatasetReader::Impl::read_runs(const std::vector<h5::RowRang
       for (std::size_t k = 0; k < 3; ++k) st.pbc[k] = pbc_buf[3 * j + k] != 0;
       if (ts_present[j]) rec.timestamp = timestamps[j];
       atom += na;
+      try {
+        st.validate();
+      } catch (const Error& e) {
+        fail(e.status(), "{}: structure {}: {}", path, s, e.what());
+      }
     }
   }
 

@@ -17,6 +17,7 @@
 
 #include "dataset_layout.hpp"
 #include "hdf5_handle.hpp"
+#include "hdf5_seal.hpp"
 #include "matnn/atomic_file.hpp"
 #include "matnn/dataset.hpp"
 #include "matnn/error.hpp"
@@ -364,6 +365,7 @@ void write_dataset(const std::string& path, std::span<const Record> records, con
       write_records(ctx, ds, records, 0, 0);
     }
     close_file(ctx, file);
+    ctx.seal();
   }
   out.commit();
 }
@@ -478,6 +480,9 @@ void append_dataset(const std::string& path, std::span<const Record> records, co
       write_root_attributes(ctx, file.get(), n_s, n_a);
     }
     close_file(ctx, file);
+    // A file written by another tool has no room for a seal and stays unsealed (it is read as
+    // such, with its global heaps checked); one written by matnn is sealed again.
+    if (h5::has_seal_block(out.temp_path())) ctx.seal();
   }
   out.commit();
 }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "hdf5_seal.hpp"
 #include "matnn/error.hpp"
 
 namespace matnn::h5 {
@@ -87,6 +88,13 @@ void Hdf5Context::raise_plain(matnn_status status, const std::string& what) cons
 File Hdf5Context::open_file(bool writable) const {
   PropList fapl(check(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file access property list"));
   check_status(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_SEMI), "cannot set the file close degree");
+  // Before libhdf5 parses anything: a damaged sealed file, or a corrupt global heap in an unsealed
+  // one, would make it hang or crash instead of failing (hdf5_seal.hpp).
+  check_file(path_, file_path_, status_);
+  if (H5Fis_hdf5(file_path_.c_str()) <= 0) {
+    take_error_stack();
+    raise_plain(status_, "is not an HDF5 file");
+  }
   const hid_t id = H5Fopen(file_path_.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get());
   if (id < 0) raise(writable ? "cannot open the HDF5 file for writing" : "cannot open the HDF5 file");
   return File(id);
@@ -99,10 +107,15 @@ File Hdf5Context::create_file() const {
   check_status(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110),
                "cannot set the HDF5 format version bounds");
   check_status(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_SEMI), "cannot set the file close degree");
-  const hid_t id = H5Fcreate(file_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  // The user block holds the seal that seal() writes once the file is closed.
+  PropList fcpl(check(H5Pcreate(H5P_FILE_CREATE), "cannot create a file creation property list"));
+  check_status(H5Pset_userblock(fcpl.get(), seal_block_bytes), "cannot reserve the seal block");
+  const hid_t id = H5Fcreate(file_path_.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
   if (id < 0) raise("cannot create the HDF5 file");
   return File(id);
 }
+
+void Hdf5Context::seal() const { write_seal(path_, file_path_); }
 
 Group Hdf5Context::open_group(hid_t loc, const std::string& name) const {
   return Group(check(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), fmt::format("cannot open group {}", name)));
@@ -480,13 +493,16 @@ void Hdf5Context::write_string_attribute(hid_t object, const std::string& where,
                                          const std::string& value) const {
   const std::string what = fmt::format("cannot write attribute {} of {}", attribute, where);
   if (has_attribute(object, attribute)) check_status(H5Adelete(object, attribute.c_str()), what);
-  Datatype type = utf8_string_type();
+  // Fixed size, stored in the object header itself: a variable-length string would live in the
+  // global heap, which no checksum of libhdf5's covers.
+  Datatype type = fixed_utf8_string_type(std::max<std::size_t>(value.size(), 1));
   if (!type) raise(what);
   Dataspace space(check(H5Screate(H5S_SCALAR), what));
   Attribute attr(check(H5Acreate2(object, attribute.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
                        what));
-  const char* raw = value.c_str();
-  check_status(H5Awrite(attr.get(), type.get(), &raw), what);
+  std::vector<char> raw(std::max<std::size_t>(value.size(), 1), '\0');
+  std::copy(value.begin(), value.end(), raw.begin());
+  check_status(H5Awrite(attr.get(), type.get(), raw.data()), what);
 }
 
 void Hdf5Context::write_int_attribute(hid_t object, const std::string& where, const std::string& attribute,

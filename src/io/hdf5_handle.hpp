@@ -141,8 +141,12 @@ class Hdf5Context {
   }
 
   // ---- files, groups, links -------------------------------------------------------------
+  /// Verifies the file's seal, or the global heaps of an unsealed file, then opens it.
   File open_file(bool writable) const;
-  File create_file() const;  ///< truncates an existing file
+  /// Creates (truncating) a file with room for a seal; call seal() once it is closed.
+  File create_file() const;
+  /// Seals the closed file: a hash of its content in its user block (hdf5_seal.hpp).
+  void seal() const;
   Group open_group(hid_t loc, const std::string& name) const;
   Group create_group(hid_t loc, const std::string& name) const;
   /// True if `name` (relative to loc, one or more components) names an existing object.

@@ -122,6 +122,7 @@ void write_state_file(const std::string& path, const StateFile& state) {
     }
     }
     if (!file.close()) ctx.raise("cannot finish writing the file");
+    ctx.seal();
   }
   output.commit();
 }

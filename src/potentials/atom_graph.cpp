@@ -26,13 +26,58 @@ ad::Tensor make_tensor(const std::vector<double>& values, const ad::Shape& shape
   return dtype == ad::DType::f32 ? tensor_from<float>(values, shape) : tensor_from<double>(values, shape);
 }
 
+using SpeciesTable = std::array<int, max_atomic_number + 1>;
+
+SpeciesTable species_table(const std::vector<int>& species_z) {
+  SpeciesTable species_of{};
+  species_of.fill(-1);
+  for (std::size_t k = 0; k < species_z.size(); ++k) species_of.at(static_cast<std::size_t>(species_z[k])) = static_cast<int>(k);
+  return species_of;
+}
+
+// The checks of one structure that need the model (its species and cutoff). Messages name the
+// atom but not the structure: the caller knows where the structure came from.
+void check_species(const Structure& st, const SpeciesTable& species_of) {
+  for (std::size_t a = 0; a < st.size(); ++a) {
+    if (species_of[static_cast<std::size_t>(st.numbers[a])] < 0) {
+      fail(MATNN_ERROR_UNKNOWN_ELEMENT, "atom {}: the model has no parameters for {}", a, element(st.numbers[a]).symbol);
+    }
+  }
+}
+
+NeighborList checked_neighbors(const Structure& st, double cutoff) {
+  NeighborList list = build_neighbor_list(st, cutoff, NeighborListKind::full, max_neighbors_per_atom);
+  if (list.size() > max_neighbors_per_atom * std::max<std::size_t>(st.size(), 1)) {
+    fail(MATNN_ERROR_GEOMETRY,
+         "{} neighbours per atom within the {} Angstrom cutoff (at most {}): the cell is far smaller than the cutoff "
+         "or the atoms are packed unphysically densely",
+         list.size() / std::max<std::size_t>(st.size(), 1), cutoff, max_neighbors_per_atom);
+  }
+  return list;
+}
+
+void check_no_overlap(const NeighborList& list, const PairVectors& vectors) {
+  for (std::size_t e = 0; e < list.size(); ++e) {
+    const double distance = vectors.row(static_cast<Eigen::Index>(e)).norm();
+    if (distance < overlap_distance) {
+      fail(MATNN_ERROR_GEOMETRY, "atoms {} and {} overlap (distance {:.3g} Angstrom)", list.first[e], list.second[e],
+           distance);
+    }
+  }
+}
+
 }  // namespace
+
+void check_structure(const Structure& structure, const std::vector<int>& species_z, double cutoff) {
+  structure.validate();
+  check_species(structure, species_table(species_z));
+  const NeighborList list = checked_neighbors(structure, cutoff);
+  check_no_overlap(list, pair_vectors(structure, list));
+}
 
 AtomGraph build_graph(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
                       ad::DType dtype) {
-  std::array<int, max_atomic_number + 1> species_of{};
-  species_of.fill(-1);
-  for (std::size_t k = 0; k < species_z.size(); ++k) species_of.at(static_cast<std::size_t>(species_z[k])) = static_cast<int>(k);
+  const SpeciesTable species_of = species_table(species_z);
 
   AtomGraph g;
   g.dtype = dtype;
@@ -43,32 +88,25 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
   std::vector<double> positions, pair_vectors_d0;
   for (std::size_t s = 0; s < structures.size(); ++s) {
     const Structure& st = *structures[s];
-    st.validate();
+    NeighborList list;
+    PairVectors vectors;
+    try {
+      st.validate();
+      check_species(st, species_of);
+      list = checked_neighbors(st, cutoff);
+      vectors = pair_vectors(st, list);
+      check_no_overlap(list, vectors);
+    } catch (const Error& e) {
+      fail(e.status(), "structure {}: {}", s, e.what());
+    }
     const auto offset = static_cast<int32_t>(g.atom_offsets.back());
     for (std::size_t a = 0; a < st.size(); ++a) {
-      const int z = st.numbers[a];
-      if (species_of[static_cast<std::size_t>(z)] < 0) {
-        fail(MATNN_ERROR_UNKNOWN_ELEMENT, "structure {}, atom {}: the model has no parameters for {}", s, a,
-             element(z).symbol);
-      }
-      g.species.push_back(species_of[static_cast<std::size_t>(z)]);
+      g.species.push_back(species_of[static_cast<std::size_t>(st.numbers[a])]);
       atom_structure.push_back(static_cast<int32_t>(s));
       for (int k = 0; k < 3; ++k) positions.push_back(st.positions(static_cast<Eigen::Index>(a), k));
     }
-    const NeighborList list = build_neighbor_list(st, cutoff, NeighborListKind::full, max_neighbors_per_atom);
-    if (list.size() > max_neighbors_per_atom * std::max<std::size_t>(st.size(), 1)) {
-      fail(MATNN_ERROR_GEOMETRY,
-           "structure {}: {} neighbours per atom within the {} Angstrom cutoff (at most {}): the cell is far smaller "
-           "than the cutoff or the atoms are packed unphysically densely",
-           s, list.size() / std::max<std::size_t>(st.size(), 1), cutoff, max_neighbors_per_atom);
-    }
-    const PairVectors vectors = pair_vectors(st, list);
     for (std::size_t e = 0; e < list.size(); ++e) {
       const auto row = static_cast<Eigen::Index>(e);
-      if (vectors.row(row).norm() < overlap_distance) {
-        fail(MATNN_ERROR_GEOMETRY, "structure {}: atoms {} and {} overlap (distance {:.3g} Angstrom)", s, list.first[e],
-             list.second[e], vectors.row(row).norm());
-      }
       centers.push_back(offset + list.first[e]);
       neighbors.push_back(offset + list.second[e]);
       edge_structure.push_back(static_cast<int32_t>(s));

@@ -66,6 +66,13 @@ struct EdgeGradientResult {
 };
 EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<const double> edge_gradient);
 
+/// The checks build_graph makes of one structure, without building anything: Structure::validate(),
+/// every element known to the model, at most 4096 neighbours per atom within `cutoff`, no two
+/// atoms closer than 1e-6 Angstrom. Messages name the atom, not the structure, so a caller that
+/// knows the structure's file and index can say so (the data jobs check whole datasets this way
+/// before training or evaluating).
+void check_structure(const Structure& structure, const std::vector<int>& species_z, double cutoff);
+
 /// Convenience for one structure.
 AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype);
 

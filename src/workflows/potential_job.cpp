@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -158,6 +159,20 @@ std::vector<Record> read_dataset(const std::string& path) {
   return records;
 }
 
+// Records [first, first + count) were read from `path`, in order. The errors that building a
+// batch's graph would raise later without knowing where a structure came from (an element the
+// model lacks, overlapping atoms, an impossible density) are raised here, naming the file and
+// the structure's index in it.
+void check_structures_for(const Potential& potential, std::span<const Record> records, const std::string& path) {
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    try {
+      potentials::check_structure(records[i].structure, potential.species(), potential.cutoff());
+    } catch (const Error& e) {
+      fail(e.status(), "{}: structure {}: {}", path, i, e.what());
+    }
+  }
+}
+
 // model.init_from: start from a trained model of the same kind and species (fine-tuning). Its
 // reference energies and scale are kept, because its weights are in its units.
 void initialise_from(Potential& potential, const std::string& path) {
@@ -307,6 +322,13 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     }
   }
   Potential potential(kind, architecture, species, ensemble_size, seed);
+  {
+    const std::span<const Record> all(records);
+    const std::size_t n_test_file = records.size() - n_main - n_validation_file;
+    check_structures_for(potential, all.subspan(0, n_main), dataset_path);
+    check_structures_for(potential, all.subspan(n_main, n_validation_file), validation_path);
+    check_structures_for(potential, all.subspan(n_main + n_validation_file, n_test_file), test_path);
+  }
   if (precision == "float64") potential.to(ad::DType::f64);
   std::string e0_source = "init_from";
   if (init_from.empty()) {
@@ -411,6 +433,7 @@ PotentialEvaluation evaluate_potential(const std::string& model_path, const std:
                                        const std::string& subset) {
   const Potential potential = Potential::load(model_path);
   const std::vector<Record> records = read_dataset(dataset_path);
+  check_structures_for(potential, records, dataset_path);
   if (subset == "all") return evaluate_potential_on(potential, records);
   const models::StateFile file = models::read_state_file(model_path, models::model_format, Potential::file_kind);
   const Json provenance = file.config.value("provenance", Json::object());
@@ -497,6 +520,7 @@ void write_potential_predictions(const std::string& model_path, const std::strin
                                  const std::string& output_path) {
   const Potential potential = Potential::load(model_path);
   const std::vector<Record> records = read_dataset(dataset_path);
+  check_structures_for(potential, records, dataset_path);
   if (output_path.ends_with(".xyz") || output_path.ends_with(".extxyz")) {
     write_xyz(potential, records, output_path);
   } else {

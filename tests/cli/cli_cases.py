@@ -205,8 +205,37 @@ def case_inconsistent_arrays(c):
         positions = f["atoms/positions"][...]
         del f["atoms/positions"]
         f.create_dataset("atoms/positions", data=positions[:-5])
+    # The edit broke the seal matnn wrote; `matnn seal` reads the file as an unsealed one and
+    # refuses to seal content that is inconsistent, leaving the file as it was.
+    c.expect_failure(["info", good], FORMAT, "good.h5", "seal")
+    before = open(good, "rb").read()
+    c.expect_failure(["seal", good], FORMAT, "good.h5", "positions", "not resealed")
+    check(open(good, "rb").read() == before, "a refused seal changed the file")
+    with open(good, "r+b") as f:  # drop the seal: an unsealed file gets the content checks
+        f.write(bytes(512))
     c.expect_failure(["info", good], FORMAT, "good.h5", "positions")
     c.expect_failure(["convert", good, c.path("out.xyz")], FORMAT, "positions", output=c.path("out.xyz"))
+
+
+def case_seal_after_edit(c):
+    """An intended h5py edit of a sealed dataset is refused until `matnn seal` accepts it."""
+    data = c.path("data.h5")
+    c.expect_success("convert", EXAMPLE, data)
+    with h5py.File(data, "r+") as f:
+        f["properties/energy/values"][0] += 1.0
+        edited = float(f["properties/energy/values"][0])
+    c.expect_failure(["info", data], FORMAT, "data.h5", "matnn seal")
+    c.expect_success("seal", data)
+    c.expect_success("info", data)
+    c.expect_success("convert", data, c.path("out.xyz"))
+    from ase.io import read
+    frames = read(c.path("out.xyz"), index=":")
+    check(abs(frames[0].get_potential_energy() - edited) < 1e-9, "the edited energy did not survive resealing")
+    # A file matnn did not write has no room for a seal, and sealing it is refused.
+    other = c.path("other.h5")
+    with h5py.File(other, "w") as f:
+        f.attrs["format"] = "matnn-dataset"
+    c.expect_failure(["seal", other], FORMAT, "other.h5", "no room for a seal")
 
 
 def case_unknown_format(c):

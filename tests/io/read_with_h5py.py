@@ -33,11 +33,17 @@ def read_structure(f, s):
     return out
 
 
+def text(value):
+    """A string attribute: matnn writes fixed-size strings, which h5py returns as bytes."""
+    assert isinstance(value, bytes), f"expected a fixed-size string attribute, got {type(value)}"
+    return value.decode("utf-8")
+
+
 def main(path):
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == "matnn-dataset", f.attrs["format"]
+        assert text(f.attrs["format"]) == "matnn-dataset", f.attrs["format"]
         assert int(f.attrs["format_version"]) == 1
-        assert isinstance(f.attrs["matnn_version"], str)
+        assert text(f.attrs["matnn_version"]) != ""
         S, N = int(f.attrs["n_structures"]), int(f.attrs["total_atoms"])
         assert (S, N) == (5, 28), (S, N)
         assert f["structures/n_atoms"].dtype == np.int64
@@ -46,11 +52,11 @@ def main(path):
         assert f["structures/cell"].shape == (S, 3, 3)
         assert list(f["structures/n_atoms"][:]) == [2, 1, 5, 3, 17]
         assert list(f["structures/atom_offset"][:]) == [0, 2, 3, 8, 11, 28]
-        assert f["atoms/positions"].attrs["units"] == "Angstrom"
-        assert f["properties/energy/values"].attrs["units"] == "eV"
-        assert f["properties/stress/values"].attrs["units"] == "eV/Angstrom^3"
-        assert f["properties/formation_energy/values"].attrs["units"] == "eV/atom"
-        assert f["atom_properties/forces/values"].attrs["units"] == "eV/Angstrom"
+        assert text(f["atoms/positions"].attrs["units"]) == "Angstrom"
+        assert text(f["properties/energy/values"].attrs["units"]) == "eV"
+        assert text(f["properties/stress/values"].attrs["units"]) == "eV/Angstrom^3"
+        assert text(f["properties/formation_energy/values"].attrs["units"]) == "eV/atom"
+        assert text(f["atom_properties/forces/values"].attrs["units"]) == "eV/Angstrom"
         assert f["properties/stress/values"].shape == (S, 6)
         assert f["properties/energy/values"].shape == (S,)
         assert f["atom_properties/forces/values"].shape == (N, 3)

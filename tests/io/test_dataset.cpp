@@ -14,11 +14,13 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "io/hdf5_seal.hpp"
 #include "matnn/dataset.hpp"
 #include "matnn/error.hpp"
 #include "matnn/record.hpp"
@@ -353,6 +355,7 @@ TEST_F(DatasetTest, PresentLabelWithNaNIsANonFiniteError) {
     ASSERT_GE(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
     H5Dclose(d);
     H5Fclose(f);
+    h5::write_seal(path, path);
   }
   const DatasetReader reader(path);
   EXPECT_EQ(reader.read(2, 3).size(), 1u);  // structure 2 has no energy: fine
@@ -562,6 +565,7 @@ void replace_dataset(const std::string& path, const char* name, std::vector<hsiz
   H5Dclose(d);
   H5Sclose(space);
   H5Fclose(f);
+  h5::write_seal(path, path);  // as `matnn seal` does after an edit, so the reader sees the content
 }
 
 TEST_F(DatasetTest, InconsistentArrayLengths) {
@@ -585,6 +589,64 @@ TEST_F(DatasetTest, InconsistentArrayLengths) {
                {path, "/atom_properties/forces/values", std::to_string(atoms + 1)});
 }
 
+/// Overwrites elements [first, first + values.size()) of dataset `name` (flattened) and reseals.
+template <typename T>
+void overwrite_elements(const std::string& path, const char* name, hsize_t first, const std::vector<T>& values) {
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  const hid_t space = H5Dget_space(d);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  hsize_t row = 1;
+  for (std::size_t k = 1; k < dims.size(); ++k) row *= dims[k];
+  // Select whole rows covering the elements, read them, patch, write back.
+  const hsize_t first_row = first / row, last_row = (first + values.size() - 1) / row;
+  std::vector<hsize_t> start(dims.size(), 0), count(dims);
+  start[0] = first_row;
+  count[0] = last_row - first_row + 1;
+  ASSERT_GE(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), 0);
+  const hsize_t n = count[0] * row;
+  const hid_t memory = H5Screate_simple(1, &n, nullptr);
+  std::vector<T> rows(n);
+  const hid_t type = std::is_same_v<T, double> ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT32;
+  ASSERT_GE(H5Dread(d, type, memory, space, H5P_DEFAULT, rows.data()), 0);
+  std::copy(values.begin(), values.end(), rows.begin() + static_cast<std::ptrdiff_t>(first - first_row * row));
+  ASSERT_GE(H5Dwrite(d, type, memory, space, H5P_DEFAULT, rows.data()), 0);
+  H5Sclose(memory);
+  H5Sclose(space);
+  H5Dclose(d);
+  H5Fclose(f);
+  h5::write_seal(path, path);
+}
+
+// Bad content inside a readable file: the message names the file and the structure's index.
+TEST_F(DatasetTest, BadStructuresNameTheFileAndTheStructure) {
+  const std::string path = file("bad.h5");
+  // varied_records(): atoms of structure 2 (a slab, periodic along a and b) are rows 3..7;
+  // structure 4 (17 atoms, periodic) starts at row 11.
+  write_dataset(path, varied_records());
+  overwrite_elements<std::int32_t>(path, "/atoms/numbers", 4, {200});
+  expect_error([&] { DatasetReader(path).read_all(); }, MATNN_ERROR_UNKNOWN_ELEMENT, {path, "structure 2", "200"});
+
+  write_dataset(path, varied_records());
+  overwrite_elements<double>(path, "/atoms/positions", 3 * 12 + 1, {nan});
+  expect_error([&] { DatasetReader(path).read(4, 5); }, MATNN_ERROR_NON_FINITE, {path, "structure 4", "atom 1"});
+
+  write_dataset(path, varied_records());
+  overwrite_elements<double>(path, "/structures/cell", 9 * 4 + 4, {std::numeric_limits<double>::infinity()});
+  expect_error([&] { DatasetReader(path).read_all(); }, MATNN_ERROR_NON_FINITE, {path, "structure 4", "cell"});
+
+  write_dataset(path, varied_records());
+  overwrite_elements<double>(path, "/structures/cell", 9 * 2 + 3, {0.0, 0.0, 0.0});  // vector b of the slab
+  expect_error([&] { DatasetReader(path).read_all(); }, MATNN_ERROR_SINGULAR_CELL, {path, "structure 2", "b"});
+
+  // The structures before a bad one are still readable on their own.
+  EXPECT_EQ(DatasetReader(path).read(0, 2).size(), 2u);
+}
+
 TEST_F(DatasetTest, NewerFormatVersion) {
   const std::string path = file("future.h5");
   write_dataset(path, varied_records());
@@ -597,6 +659,7 @@ TEST_F(DatasetTest, NewerFormatVersion) {
     ASSERT_GE(H5Awrite(a, H5T_NATIVE_INT64, &newer), 0);
     H5Aclose(a);
     H5Fclose(f);
+    h5::write_seal(path, path);
   }
   const std::string newer = std::to_string(dataset_format_version + 1);
   expect_error([&] { DatasetReader reader(path); }, MATNN_ERROR_FORMAT,

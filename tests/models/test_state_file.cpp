@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include "autodiff/tensor.hpp"
+#include "io/hdf5_seal.hpp"
 #include "models/state_file.hpp"
 #include "test_helpers.hpp"
 
@@ -68,6 +69,7 @@ TEST(StateFile, RejectsWrongFormatKindVersionAndCorruption) {
     H5Awrite(a, H5T_NATIVE_LLONG, &newer);
     H5Aclose(a);
     H5Fclose(f);
+    h5::write_seal(dir / "m.h5", dir / "m.h5");  // as `matnn seal` would after the edit
   }
   try {
     read_state_file(dir / "m.h5", model_format);
