@@ -1,7 +1,9 @@
 !> fortran_misuse: a Fortran host that makes mistakes on purpose and checks the status each one
 !> gets through the optional `status` argument of module matnn (and that the program goes on).
 !>
-!> Usage: fortran_misuse POTENTIAL_MODEL PROPERTY_MODEL
+!> Usage: fortran_misuse POTENTIAL_MODEL PROPERTY_MODEL [CUTOFF RANGE]
+!> CUTOFF and RANGE (Angstrom, default 4.5 and 4.5) are the potential's cutoff and interaction
+!> range: equal for Behler-Parrinello, cutoff x interaction blocks for NequIP.
 program fortran_misuse
   use, intrinsic :: iso_c_binding
   use, intrinsic :: iso_fortran_env, only: error_unit
@@ -11,7 +13,8 @@ program fortran_misuse
 
   type(matnn_potential) :: pot, unloaded
   type(matnn_property_model) :: prop
-  character(len=4096) :: pot_path, prop_path
+  character(len=4096) :: pot_path, prop_path, arg
+  real(c_double) :: want_cutoff = 4.5_c_double, want_range = 4.5_c_double
   integer(c_int) :: numbers(4), code
   real(c_double) :: positions(3, 4), cell(3, 3), forces(3, 4), short_forces(3, 3), stress(6)
   real(c_double) :: energy, energy_local, sigma, max_dev, deviation(4), values(2), sigmas(2)
@@ -24,6 +27,12 @@ program fortran_misuse
   failures = 0
   call get_command_argument(1, pot_path)
   call get_command_argument(2, prop_path)
+  if (command_argument_count() >= 4) then
+    call get_command_argument(3, arg)
+    read (arg, *) want_cutoff
+    call get_command_argument(4, arg)
+    read (arg, *) want_range
+  end if
 
   ! A small fcc Cu cell: cell(:, k) is lattice vector k.
   cell = 0
@@ -51,7 +60,9 @@ program fortran_misuse
   if (pot%precision() /= MATNN_PRECISION_FLOAT64) call failed("precision() is not FLOAT64")
   if (any(pot%species() /= [29])) call failed("species() is not [29]")
   if (pot%ensemble_size() /= 2) call failed("ensemble_size() is not 2")
-  if (abs(pot%cutoff() - 4.5_c_double) > 1e-12_c_double) call failed("cutoff() is not 4.5")
+  if (abs(pot%cutoff() - want_cutoff) > 1e-12_c_double) call failed("cutoff() is not the expected cutoff")
+  if (abs(pot%interaction_range() - want_range) > 1e-12_c_double) &
+    call failed("interaction_range() is not the expected range")
   if (iand(pot%outputs(), MATNN_OUTPUT_FORCES) == 0) call failed("outputs() lacks MATNN_OUTPUT_FORCES")
 
   call pot%compute(numbers, positions, cell, energy=energy, forces=forces, stress=stress, &

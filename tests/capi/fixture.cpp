@@ -2,10 +2,13 @@
 //
 //   capi_fixture data DIR       writes DIR/data.h5 (Cu-Ni structures labelled by a Lennard-Jones
 //                               pair potential, and a composition property "formation_energy")
-//                               and the training configs DIR/potential.json, DIR/property.json
+//                               and the training configs DIR/potential.json (Behler-Parrinello),
+//                               DIR/property.json and DIR/nequip/potential.json (a tiny NequIP-style
+//                               model on the same data, trained by `matnn train` into
+//                               DIR/nequip/potential.h5)
 //   capi_fixture reference DIR  loads DIR/potential.h5 in float64 and writes DIR/reference.txt:
 //                               the engine's own results for a few structures, which the C tests
-//                               must reproduce through libmatnn.so
+//                               must reproduce through libmatnn.so (DIR/nequip for the NequIP model)
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -132,8 +135,24 @@ void write_data(const std::string& dir) {
       {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.1}}},
       {"training", {{"epochs", 3}, {"batch_size", 8}}},
       {"output", {{"model", dir + "/property.h5"}}}};
+  // NequIP-style: two interaction blocks, so that compute_local's ghosts carry messages over two
+  // hops (interaction range 2 x 3.2 = 6.4 Angstrom; test_compute.c expects these numbers), l_max 2
+  // so that every coupling path up to l = 2 runs; 8 channels and 10 epochs keep training under a
+  // second. The ensemble gives energy_sigma and force deviations that are not zero.
+  const nlohmann::json nequip = {
+      {"dataset", dir + "/data.h5"},
+      {"seed", 3},
+      {"model",
+       {{"kind", "nequip"}, {"cutoff", 3.2}, {"channels", 8}, {"l_max", 2}, {"num_layers", 2}, {"num_basis", 6},
+        {"radial_hidden", 8}, {"radial_layers", 1}, {"avg_num_neighbors", 10.0}, {"ensemble", 2}}},
+      {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.1}}},
+      {"training", {{"epochs", 10}, {"batch_size", 4}}},
+      {"optimizer", {{"name", "adam"}, {"lr", 5e-3}}},
+      {"output", {{"model", dir + "/nequip/potential.h5"}}}};
+  std::filesystem::create_directories(dir + "/nequip");
   std::ofstream(dir + "/potential.json") << potential.dump(2);
   std::ofstream(dir + "/property.json") << property.dump(2);
+  std::ofstream(dir + "/nequip/potential.json") << nequip.dump(2);
 }
 
 // One structure per line group, every number with 17 significant digits:

@@ -1,6 +1,7 @@
 /* One potential handle shared by four threads: each computes energies, forces and stress of
    the reference structures many times, and every result equals the single-threaded one bit
-   for bit (float32, where a shared workspace would show first).
+   for bit (float32, where a shared workspace would show first). CTest runs it on both fixture
+   models: DIR (Behler-Parrinello) and DIR/nequip (NequIP-style, capi.threads_nequip).
    Usage: test_capi_threads DIR */
 #include <pthread.h>
 #include <stdlib.h>

@@ -8,6 +8,8 @@ Writes into WORKDIR:
   cu.h5                 the first 60 structures of examples/data/cu_emt_md.extxyz (matnn convert)
   cu_bp.model.h5        a Behler-Parrinello potential, 2 members, a few epochs: a model that is
                         smooth and non-trivial, not an accurate one (the tests check the interfaces)
+  cu_nequip.model.h5    the same for a tiny NequIP-style potential (2 interaction blocks, 8
+                        channels, l_max 2, cutoff 4 A): the cases run with --model nequip use it
   alloys.h5, formation_energy.model.h5   a composition model (the "wrong kind" for potential calls)
   structure.txt         a rattled 2x2x2 fcc Cu cell (32 atoms) in md_example's plain format,
                         positions with 17 significant digits so every host reads the same doubles
@@ -49,6 +51,35 @@ optimizer: {{name: adam, lr: 0.005}}
 schedule: {{name: constant}}
 output:
   model: {dir}/cu_bp.model.h5
+"""
+
+# Two blocks (interaction range 8 A, longer than the 32-atom cell: messages cross periodic images
+# twice), l_max 2 so that every coupling path up to l = 2 runs; about 3 s of training on one core.
+NEQUIP_CONFIG = """\
+dataset: {dir}/cu.h5
+seed: 5
+model:
+  kind: nequip
+  ensemble: 2
+  cutoff: 4.0
+  channels: 8
+  l_max: 2
+  num_layers: 2
+  num_basis: 6
+  radial_hidden: 16
+  radial_layers: 1
+  avg_num_neighbors: 18.0
+split: {{kind: random, validation: 0.1, test: 0.1}}
+training:
+  epochs: 6
+  batch_size: 6
+  forces_weight: 1.0
+  stress_weight: 0.0
+  ema_decay: 0.0
+optimizer: {{name: adam, lr: 0.005}}
+schedule: {{name: constant}}
+output:
+  model: {dir}/cu_nequip.model.h5
 """
 
 PROPERTY_CONFIG = """\
@@ -97,6 +128,9 @@ def main():
     with open(os.path.join(workdir, "cu_bp.yaml"), "w") as f:
         f.write(POTENTIAL_CONFIG.format(dir=workdir))
     run(matnn, "train", os.path.join(workdir, "cu_bp.yaml"), "--quiet")
+    with open(os.path.join(workdir, "cu_nequip.yaml"), "w") as f:
+        f.write(NEQUIP_CONFIG.format(dir=workdir))
+    run(matnn, "train", os.path.join(workdir, "cu_nequip.yaml"), "--quiet")
 
     run(matnn, "convert", os.path.join(ROOT, "examples", "data", "emt_alloys.extxyz"),
         os.path.join(workdir, "alloys.h5"))
