@@ -82,7 +82,7 @@ MATNN_API matnn_status matnn_model_load(const char* path, const matnn_load_optio
     if (kind == matnn::potentials::Potential::file_kind) {
       handle->kind = MATNN_MODEL_POTENTIAL;
       handle->potential = std::make_unique<matnn::potentials::Potential>(matnn::potentials::Potential::load(path));
-      if (o.precision == MATNN_PRECISION_FLOAT64) handle->potential->to(matnn::ad::DType::f64);
+      handle->potential->to(o.precision == MATNN_PRECISION_FLOAT64 ? matnn::ad::DType::f64 : matnn::ad::DType::f32);
       handle->interaction_range = interaction_range(*handle->potential);
     } else if (kind == matnn::models::CompositionModel::kind) {
       if (o.precision == MATNN_PRECISION_FLOAT64) {

@@ -126,7 +126,9 @@ typedef enum matnn_precision {
   MATNN_PRECISION_FLOAT32 = 0,
   /* float64 networks: slower; the same model and input give the same numbers to ~1e-12
      relative on every host, as finite-difference checks and MPI restarts want.
-     Supported by potentials; a property model loaded in FLOAT64 is MATNN_ERROR_UNSUPPORTED. */
+     Supported by potentials; a property model loaded in FLOAT64 is MATNN_ERROR_UNSUPPORTED.
+     The weights of a model trained in float64 (model.precision) are used unrounded; FLOAT32
+     rounds them. */
   MATNN_PRECISION_FLOAT64 = 1
 } matnn_precision;
 

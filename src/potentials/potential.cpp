@@ -187,6 +187,10 @@ Potential Potential::load(const std::string& path) {
                 c.at("ensemble").get<int>(), c.at("seed").get<std::uint64_t>());
     p.set_energy_scaling(c.at("shift").get<std::vector<double>>(), c.at("scale").get<double>());
     if (c.contains("core_repulsion")) p.set_core_repulsion(CoreRepulsion::from_json(c.at("core_repulsion")));
+    // Members take the precision the weights were stored in (model.precision of the training run):
+    // loading float64 weights into float32 members would round them for good.
+    const auto& first = file.tensors.at("member.0");
+    if (!first.empty() && first.begin()->second.dtype() == ad::DType::f64) p.to(ad::DType::f64);
     for (std::size_t k = 0; k < p.members_.size(); ++k) p.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));
     return p;
   } catch (const nlohmann::json::exception& e) {
