@@ -289,6 +289,12 @@ MATNN_API matnn_status matnn_potential_results_init(matnn_potential_results* res
  * restriction): a cutoff larger than the cell (a small cell, a thin slab) is allowed and is
  * not an error. Atoms may lie outside the cell. Cell rows of non-periodic axes are ignored.
  *
+ * Memory: a call holds working memory linear in natoms and in the neighbours per atom. At the
+ * models' defaults, float32, in a metal (18 neighbours within 4 A, 42 within 5 A) it peaks at
+ * about 105 kB per atom for the NequIP-style model and 13 kB per atom for Behler-Parrinello
+ * (docs/results-potentials.md; tested up to 6912 atoms). A structure whose
+ * density would need over 4096 neighbours per atom is refused (GEOMETRY) before allocating.
+ *
  * Errors (checked in this order; all but GEOMETRY before any work):
  *   MATNN_ERROR_INVALID_ARGUMENT  NULL model, atomic_numbers, positions or results; natoms <= 0;
  *                                 results->struct_size too small; a periodic flag without cell
