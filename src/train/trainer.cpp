@@ -179,6 +179,16 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       fail(MATNN_ERROR_MODEL, "{}: checkpoint belongs to a run with other training options ({} here, {} there)",
            options_.checkpoint_path, options_signature(options_).dump(), cp.config.value("options", Json()).dump());
     }
+    // A changed epoch count is allowed (to extend a run), but not silently: whatever is laid out
+    // over the epochs (a cosine schedule, a second loss stage) now spans the new count.
+    const int saved_epochs = cp.config.value("epochs", options_.epochs);
+    if (saved_epochs != options_.epochs) {
+      fmt::print(stderr,
+                 "matnn: warning: {}: the checkpoint's run had {} epochs and this one has {}; schedules and loss "
+                 "stages laid out over the epochs follow the new count from here, so the result will differ from "
+                 "a run started with {}\n",
+                 options_.checkpoint_path, saved_epochs, options_.epochs, options_.epochs);
+    }
     module.load_state(cp.tensors.at(group_model));
     best_state = cp.tensors.at(group_best);
     if (filter) {
@@ -274,6 +284,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       cp.format = models::checkpoint_format;
       cp.kind = "training";
       cp.config["options"] = options_signature(options_);
+      cp.config["epochs"] = options_.epochs;
       cp.config["history"] = history_to_json(result.history);
       for (const char* group : {group_model, group_best, group_optimizer, group_schedule, group_ema, group_progress}) {
         if (cp.tensors.count(group) || cp.scalars.count(group)) {

@@ -603,8 +603,12 @@ def case_potential_resume(c):
         check(seen == list(range(1, n + 1)), f"epochs {seen}")
         check(os.path.exists(model + ".checkpoint.h5") and not os.path.exists(model), "no checkpoint after the stop")
         second = c.write(name + ".yaml", POTENTIAL_CONFIG.format(dataset=data, model=model, epochs=2 * n))
-        out = c.expect_success("train", "--resume", second).stdout
-        check(f"resumed from {model}.checkpoint.h5 at epoch {n + 1}" in out, out)
+        result = c.expect_success("train", "--resume", second)
+        check(f"resumed from {model}.checkpoint.h5 at epoch {n + 1}" in result.stdout, result.stdout)
+        # A changed epoch count is allowed but said: here the Kalman filter (no schedule) trains,
+        # so the result still matches; a cosine schedule or a second stage would not.
+        changed = f"the checkpoint's run had {first_epochs} epochs and this one has {2 * n}"
+        check((changed in result.stderr) == (first_epochs != 2 * n), f"{name}: {result.stderr!r}")
         check(not os.path.exists(model + ".checkpoint.h5"), "checkpoint left behind")
         got = model_tensors(model)
         check(sorted(got) == sorted(reference), f"{name}: tensors {sorted(got)}")
