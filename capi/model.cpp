@@ -40,16 +40,6 @@ matnn_load_options read_options(const matnn_load_options* options) {
   return o;
 }
 
-// How far an atom's energy reaches: one cutoff per message-passing layer.
-double interaction_range(matnn::potentials::Potential& potential) {
-  const nlohmann::json config = potential.member(0).config();
-  long layers = 1;
-  if (const auto it = config.find("num_layers"); it != config.end() && it->is_number_integer()) {
-    layers = std::max(1L, it->get<long>());
-  }
-  return potential.cutoff() * static_cast<double>(layers);
-}
-
 const matnn::potentials::Potential& require_potential(const matnn_model& model, const char* what) {
   if (model.kind != MATNN_MODEL_POTENTIAL) fail(MATNN_ERROR_MODEL, "a property model has no {} (not a potential)", what);
   return *model.potential;
@@ -83,7 +73,7 @@ MATNN_API matnn_status matnn_model_load(const char* path, const matnn_load_optio
       handle->kind = MATNN_MODEL_POTENTIAL;
       handle->potential = std::make_unique<matnn::potentials::Potential>(matnn::potentials::Potential::load(path));
       handle->potential->to(o.precision == MATNN_PRECISION_FLOAT64 ? matnn::ad::DType::f64 : matnn::ad::DType::f32);
-      handle->interaction_range = interaction_range(*handle->potential);
+      handle->interaction_range = handle->potential->interaction_range();
     } else if (kind == matnn::models::CompositionModel::kind) {
       if (o.precision == MATNN_PRECISION_FLOAT64) {
         fail(MATNN_ERROR_UNSUPPORTED, "{}: property models evaluate in float32 only; load with MATNN_PRECISION_FLOAT32",

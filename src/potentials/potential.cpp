@@ -1,9 +1,12 @@
 #include "potentials/potential.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "autodiff/ops.hpp"
+#include "matnn/elements.hpp"
+#include "potentials/atom_blocks.hpp"
 #include "matnn/error.hpp"
 #include "models/state_file.hpp"
 
@@ -15,13 +18,6 @@ ad::Tensor constant_vector(const std::vector<double>& values, ad::DType dtype) {
   if (dtype == ad::DType::f64) return ad::from_vector(values, shape);
   return ad::from_vector(std::vector<float>(values.begin(), values.end()), shape);
 }
-
-struct MemberResult {
-  double energy = 0.0;
-  Eigen::VectorXd energies;
-  Positions forces;
-  Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();  // dE/d(strain)
-};
 
 }  // namespace
 
@@ -68,6 +64,8 @@ Potential::Potential(std::string architecture, const nlohmann::json& model_confi
 
 double Potential::cutoff() const { return members_.front()->cutoff(); }
 
+double Potential::interaction_range() const { return members_.front()->interaction_range(); }
+
 void Potential::to(ad::DType dtype) {
   for (auto& m : members_) m->to(dtype);
   dtype_ = dtype;
@@ -92,21 +90,15 @@ ad::Tensor Potential::structure_energies(std::size_t k, const AtomGraph& graph) 
   return ad::scatter_add_rows(atomic_energies(k, graph), graph.atom_structure, graph.n_structures);
 }
 
-PotentialResult Potential::compute(const Structure& structure, const ComputeRequest& request) const {
+std::vector<Potential::MemberResult> Potential::evaluate_members(const Structure& structure,
+                                                                 std::span<const double> weights,
+                                                                 bool gradient) const {
   const AtomGraph graph = build_graph(structure, species_, cutoff(), dtype_);
   const auto n = static_cast<Eigen::Index>(structure.size());
-  const bool want_stress = request.stress && stress_unavailable_reason(structure).empty();
-  std::vector<double> weights(static_cast<std::size_t>(n), 1.0);
-  if (!request.energy_weights.empty()) {
-    if (request.energy_weights.size() != weights.size())
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "{} energy weights for {} atoms", request.energy_weights.size(), n);
-    weights.assign(request.energy_weights.begin(), request.energy_weights.end());
-  }
   // The models see outputs; E_i = scale * output_i + shift, so the outputs' weights carry the scale.
-  std::vector<double> output_weights(weights);
+  std::vector<double> output_weights(weights.begin(), weights.end());
   for (double& w : output_weights) w *= scale_;
-  const bool gradient = request.forces || want_stress;
-  const PairContribution core = core_repulsion_.evaluate(graph, species_, request.energy_weights, gradient);
+  const PairContribution core = core_repulsion_.evaluate(graph, species_, weights, gradient);
   std::vector<MemberResult> members;
   for (const auto& model : members_) {
     // compute() is logically const: members are only read. The engine's forward is non-const
@@ -128,6 +120,67 @@ PotentialResult Potential::compute(const Structure& structure, const ComputeRequ
     }
     members.push_back(std::move(r));
   }
+  return members;
+}
+
+std::vector<Potential::MemberResult> Potential::evaluate_in_blocks(const Structure& structure,
+                                                                   std::span<const double> weights, bool gradient,
+                                                                   std::size_t block_atoms) const {
+  const BlockPlan plan(structure, interaction_range(), block_atoms);
+  if (plan.size() == 1) return evaluate_members(structure, weights, gradient);
+  // What build_graph would refuse, checked on the whole structure so that messages name its atoms.
+  structure.validate();
+  for (std::size_t i = 0; i < structure.size(); ++i) {
+    if (std::find(species_.begin(), species_.end(), structure.numbers[i]) == species_.end()) {
+      fail(MATNN_ERROR_UNKNOWN_ELEMENT, "atom {}: the model has no parameters for {}", i,
+           element(structure.numbers[i]).symbol);
+    }
+  }
+  const auto n = static_cast<Eigen::Index>(structure.size());
+  std::vector<MemberResult> total(members_.size());
+  for (MemberResult& m : total) {
+    m.energies = Eigen::VectorXd::Zero(n);
+    if (gradient) m.forces = Positions::Zero(n, 3);
+  }
+  std::vector<double> block_weights;
+  for (std::size_t b = 0; b < plan.size(); ++b) {
+    const AtomBlock block = plan.block(b);
+    const std::size_t size = block.original.size();
+    block_weights.assign(size, 0.0);  // ghosts: their environments are cut off
+    for (std::size_t j = 0; j < block.owned; ++j) block_weights[j] = weights[block.original[j]];
+    std::vector<MemberResult> part;
+    try {
+      part = evaluate_members(block.cluster, block_weights, gradient);
+    } catch (const Error& e) {
+      fail(e.status(), "block {} of {} (atoms numbered within the block, owned ones first): {}", b + 1, plan.size(),
+           e.what());
+    }
+    for (std::size_t k = 0; k < total.size(); ++k) {
+      total[k].energy += part[k].energy;
+      for (std::size_t j = 0; j < block.owned; ++j) {
+        total[k].energies[static_cast<Eigen::Index>(block.original[j])] = part[k].energies[static_cast<Eigen::Index>(j)];
+      }
+      if (!gradient) continue;
+      for (std::size_t j = 0; j < size; ++j) {
+        total[k].forces.row(static_cast<Eigen::Index>(block.original[j])) += part[k].forces.row(static_cast<Eigen::Index>(j));
+      }
+      total[k].virial += part[k].virial;
+    }
+  }
+  return total;
+}
+
+PotentialResult Potential::compute(const Structure& structure, const ComputeRequest& request) const {
+  const auto n = static_cast<Eigen::Index>(structure.size());
+  const bool want_stress = request.stress && stress_unavailable_reason(structure).empty();
+  std::vector<double> weights(static_cast<std::size_t>(n), 1.0);
+  if (!request.energy_weights.empty()) {
+    if (request.energy_weights.size() != weights.size())
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "{} energy weights for {} atoms", request.energy_weights.size(), n);
+    weights.assign(request.energy_weights.begin(), request.energy_weights.end());
+  }
+  const bool gradient = request.forces || want_stress;
+  const std::vector<MemberResult> members = evaluate_in_blocks(structure, weights, gradient, request.block_atoms);
 
   PotentialResult out;
   const double count = static_cast<double>(members.size());

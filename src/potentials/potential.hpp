@@ -57,6 +57,12 @@ struct ComputeRequest {
   /// atoms and 0 for ghosts, whose energies are wrong (their environments are cut off).
   /// Per-atom energies are reported for every atom either way.
   std::span<const double> energy_weights{};
+  /// A fully periodic structure with more atoms than this is evaluated in blocks of about this
+  /// many atoms, each with ghosts out to the interaction range (atom_blocks.hpp): memory then
+  /// depends on the block, not the structure. Results agree with one whole evaluation to
+  /// round-off. 0: never split.
+  std::size_t block_atoms = default_block_atoms;
+  static constexpr std::size_t default_block_atoms = 16384;
 };
 
 class Potential {
@@ -70,6 +76,8 @@ class Potential {
   const std::string& architecture() const noexcept { return architecture_; }
   const std::vector<int>& species() const noexcept { return species_; }
   double cutoff() const;
+  /// How far an atom's energy reaches (PotentialModel::interaction_range), Angstrom.
+  double interaction_range() const;
   std::size_t ensemble_size() const noexcept { return members_.size(); }
   PotentialModel& member(std::size_t k) { return *members_.at(k); }
   ad::DType dtype() const noexcept { return dtype_; }
@@ -99,6 +107,19 @@ class Potential {
   static Potential load(const std::string& path);
 
  private:
+  struct MemberResult {
+    double energy = 0.0;
+    Eigen::VectorXd energies;
+    Positions forces;
+    Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();  // dE/d(strain)
+  };
+  /// Every member on one structure (weights as ComputeRequest::energy_weights, all given).
+  std::vector<MemberResult> evaluate_members(const Structure& structure, std::span<const double> weights,
+                                             bool gradient) const;
+  /// The same, block by block (BlockPlan), summed.
+  std::vector<MemberResult> evaluate_in_blocks(const Structure& structure, std::span<const double> weights,
+                                               bool gradient, std::size_t block_atoms) const;
+
   std::string architecture_;
   nlohmann::json model_config_;
   std::vector<int> species_;

@@ -34,6 +34,9 @@ class PotentialModel : public nn::Module {
   virtual std::string kind() const = 0;
   /// Interaction cutoff, Angstrom; the model's energy must go smoothly to zero there.
   virtual double cutoff() const = 0;
+  /// How far an atom's energy reaches, Angstrom: the cutoff times the message-passing steps.
+  /// Domain decomposition and blocked evaluation give each atom ghosts out to this distance.
+  virtual double interaction_range() const { return cutoff(); }
   /// Atomic numbers the model was built for, in the order graph.species indexes them.
   virtual const std::vector<int>& species() const = 0;
   /// The architecture's hyperparameters, enough to rebuild the model with make_potential_model().

@@ -1,5 +1,6 @@
 # Sources of matnn_potentials, listed by the parts of the area (graph, wrapper, each model).
 set(MATNN_POTENTIAL_SOURCES
+  atom_blocks.cpp
   atom_graph.cpp
   model_factory.cpp
   potential_model.cpp

@@ -1,4 +1,5 @@
 set(MATNN_POTENTIAL_TEST_SOURCES
+  test_atom_blocks.cpp
   test_atom_graph.cpp
   test_core_repulsion.cpp
   test_behler_parrinello.cpp

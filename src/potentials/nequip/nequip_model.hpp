@@ -78,6 +78,7 @@ class NequipModel : public PotentialModel {
 
   std::string kind() const override { return kKind; }
   double cutoff() const override { return options_.cutoff; }
+  double interaction_range() const override { return options_.cutoff * static_cast<double>(options_.num_layers); }
   const std::vector<int>& species() const override { return species_; }
   nlohmann::json config() const override { return options_.to_json(); }
   ad::Tensor atomic_outputs(const AtomGraph& graph) override;

@@ -1,0 +1,95 @@
+// Blocked evaluation of large periodic structures (atom_blocks.hpp): every atom is owned by one
+// block, and energies, per-atom energies, forces, stress and the ensemble's spread equal one whole
+// evaluation to round-off, also when the ghost shell is wider than the cell.
+#include <random>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "potential_fixtures.hpp"
+#include "potentials/atom_blocks.hpp"
+
+namespace matnn::potentials {
+namespace {
+
+using matnn::testing::rattled_fcc;
+using matnn::testing::small_potential;
+
+Structure rattled_supercell(int n, std::uint64_t seed) {
+  Structure s = make_supercell(rattled_fcc(seed), {n, n, n});
+  std::mt19937_64 rng(seed + 1);
+  std::normal_distribution<double> noise(0.0, 0.05);
+  for (Eigen::Index i = 0; i < s.positions.size(); ++i) s.positions.data()[i] += noise(rng);
+  return s;
+}
+
+TEST(BlockPlan, EveryAtomIsOwnedOnceAndGhostsAreImages) {
+  const Structure s = rattled_supercell(4, 5);  // 256 atoms
+  const BlockPlan plan(s, 6.0, 20);
+  ASSERT_EQ(plan.size(), 8u);  // 2 x 2 x 2 blocks of about 32 atoms
+  std::multiset<std::size_t> owned;
+  for (std::size_t b = 0; b < plan.size(); ++b) {
+    const AtomBlock block = plan.block(b);
+    ASSERT_EQ(block.cluster.size(), block.original.size());
+    EXPECT_GT(block.cluster.size(), block.owned);
+    EXPECT_FALSE(block.cluster.any_periodic());
+    for (std::size_t j = 0; j < block.cluster.size(); ++j) {
+      if (j < block.owned) owned.insert(block.original[j]);
+      // A ghost sits a whole number of lattice vectors away from its atom.
+      const Eigen::RowVector3d d = block.cluster.positions.row(static_cast<Eigen::Index>(j)) -
+                                   s.positions.row(static_cast<Eigen::Index>(block.original[j]));
+      const Eigen::RowVector3d f = d * s.cell.inverse();
+      for (int k = 0; k < 3; ++k) EXPECT_NEAR(f[k], std::round(f[k]), 1e-9);
+      EXPECT_EQ(block.cluster.numbers[j], s.numbers[block.original[j]]);
+    }
+  }
+  ASSERT_EQ(owned.size(), s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) EXPECT_EQ(owned.count(i), 1u) << "atom " << i;
+  EXPECT_EQ(BlockPlan(s, 6.0, 256).size(), 1u);  // small enough: one block, no copy made
+}
+
+void expect_same_results(const PotentialResult& a, const PotentialResult& b) {
+  const double scale = 1.0 + std::abs(a.energy);
+  EXPECT_NEAR(a.energy, b.energy, 1e-11 * scale);
+  EXPECT_LT((a.energies - b.energies).cwiseAbs().maxCoeff(), 1e-10);
+  EXPECT_LT((a.forces - b.forces).cwiseAbs().maxCoeff(), 1e-10);
+  ASSERT_EQ(a.has_stress, b.has_stress);
+  for (int k = 0; k < 6; ++k) EXPECT_NEAR(a.stress[k], b.stress[k], 1e-11) << "stress " << k;
+  EXPECT_NEAR(a.energy_sigma, b.energy_sigma, 1e-10 * scale);
+  EXPECT_LT((a.force_deviation - b.force_deviation).cwiseAbs().maxCoeff(), 1e-10);
+}
+
+class BlockedEvaluation : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BlockedEvaluation, EqualsOneWholeEvaluation) {
+  const Potential p = small_potential(GetParam(), 2);
+  const Structure s = rattled_supercell(3, 7);  // 108 atoms, cell edges about 11 A
+  const PotentialResult whole = p.compute(s, {.block_atoms = 0});
+  for (const std::size_t block_atoms : {std::size_t{12}, std::size_t{40}}) {
+    SCOPED_TRACE(block_atoms);
+    expect_same_results(p.compute(s, {.block_atoms = block_atoms}), whole);
+  }
+}
+
+// A cell smaller than the ghost shell (NequIP: 2 layers x 4 A): ghosts include several images of
+// the same atom, some of them images of owned atoms.
+TEST_P(BlockedEvaluation, GhostShellWiderThanTheCell) {
+  const Potential p = small_potential(GetParam(), 1);
+  const Structure s = rattled_supercell(2, 9);  // 32 atoms, edges about 7.4 A
+  expect_same_results(p.compute(s, {.block_atoms = 4}), p.compute(s, {.block_atoms = 0}));
+}
+
+TEST_P(BlockedEvaluation, EnergyWeightsReachTheOwners) {
+  const Potential p = small_potential(GetParam(), 1);
+  const Structure s = rattled_supercell(3, 11);
+  std::vector<double> weights(s.size());
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = (i % 3 == 0) ? 0.0 : 1.0;
+  expect_same_results(p.compute(s, {.energy_weights = weights, .block_atoms = 20}),
+                      p.compute(s, {.energy_weights = weights, .block_atoms = 0}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Architectures, BlockedEvaluation, ::testing::Values("behler_parrinello", "nequip"));
+
+}  // namespace
+}  // namespace matnn::potentials
