@@ -1,0 +1,237 @@
+// KIM API 2 model driver for matnn potentials: any simulator that speaks KIM (LAMMPS'
+// `pair_style kim`, ASE's KIM calculator, ...) runs a trained matnn model unchanged.
+//
+// The portable model's one parameter file is a matnn model file. The driver talks to matnn only
+// through its stable C ABI (include/matnn/matnn.h), evaluating the simulator's particles with
+// matnn_potential_compute_local: contributing particles count their energy, the others are ghosts
+// that supply environments and receive forces (the simulator adds those to their owners), which
+// is exactly KIM's particleContributing contract. The influence distance is the model's
+// interaction range (cutoff x message-passing layers), so a simulator's ghost shell covers every
+// environment a contributing particle's energy depends on, on one rank or many.
+//
+// Units: metal (eV, Angstrom), real (kcal/mol, Angstrom) and atomic (Hartree, Bohr) are served as
+// requested; any other request gets the model's native metal units, which the simulator either
+// converts or refuses. Precision: float64, so that results agree with matnn's own to round-off.
+//
+// Not provided: partialParticleVirial (matnn has no per-atom virial yet) and the ensemble's
+// uncertainty, for which KIM has no standard argument.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "KIM_LogMacros.hpp"
+#include "KIM_ModelDriverHeaders.hpp"
+#include "matnn/matnn.h"
+
+namespace {
+
+struct Driver {
+  matnn_model* model = nullptr;
+  std::vector<int> atomic_numbers;  // KIM species code -> atomic number
+  double influence_distance = 0.0;
+  double cutoff = 0.0;
+  int will_not_request_ghost_neighbors = 1;  // matnn builds its own pairs from positions
+  // No Refresh routine: KIM allows one only for models with published parameters, and nothing
+  // here changes after creation.
+  // Scratch reused between calls.
+  std::vector<int> numbers;
+  std::vector<double> forces;
+};
+
+#define KIM_LOGGER_OBJECT_NAME create
+int fail_create(KIM::ModelDriverCreate* const create, const std::string& message) {
+  LOG_ERROR("matnn: " + message);
+  return true;
+}
+#undef KIM_LOGGER_OBJECT_NAME
+
+int destroy(KIM::ModelDestroy* const destroy) {
+  Driver* driver = nullptr;
+  destroy->GetModelBufferPointer(reinterpret_cast<void**>(&driver));
+  if (driver != nullptr) matnn_model_destroy(driver->model);
+  delete driver;
+  return false;
+}
+
+int compute_arguments_create(KIM::ModelCompute const* const, KIM::ModelComputeArgumentsCreate* const create) {
+  using namespace KIM::COMPUTE_ARGUMENT_NAME;
+  const KIM::SupportStatus optional = KIM::SUPPORT_STATUS::optional;
+  return create->SetArgumentSupportStatus(partialEnergy, optional) ||
+         create->SetArgumentSupportStatus(partialForces, optional) ||
+         create->SetArgumentSupportStatus(partialParticleEnergy, optional) ||
+         create->SetArgumentSupportStatus(partialVirial, optional);
+}
+
+int compute_arguments_destroy(KIM::ModelCompute const* const, KIM::ModelComputeArgumentsDestroy* const) {
+  return false;
+}
+
+#define KIM_LOGGER_OBJECT_NAME compute
+int compute(KIM::ModelCompute const* const compute, KIM::ModelComputeArguments const* const arguments) {
+  Driver* driver = nullptr;
+  compute->GetModelBufferPointer(reinterpret_cast<void**>(&driver));
+  using namespace KIM::COMPUTE_ARGUMENT_NAME;
+  int const* count = nullptr;
+  int const* species = nullptr;
+  int const* contributing = nullptr;
+  double const* positions = nullptr;
+  double* energy = nullptr;
+  double* forces = nullptr;
+  double* particle_energy = nullptr;
+  double* virial = nullptr;
+  if (arguments->GetArgumentPointer(numberOfParticles, &count) ||
+      arguments->GetArgumentPointer(particleSpeciesCodes, &species) ||
+      arguments->GetArgumentPointer(particleContributing, &contributing) ||
+      arguments->GetArgumentPointer(coordinates, &positions) || arguments->GetArgumentPointer(partialEnergy, &energy) ||
+      arguments->GetArgumentPointer(partialForces, &forces) ||
+      arguments->GetArgumentPointer(partialParticleEnergy, &particle_energy) ||
+      arguments->GetArgumentPointer(partialVirial, &virial)) {
+    LOG_ERROR("matnn: cannot get the compute arguments");
+    return true;
+  }
+  const int n = *count;
+  if (n == 0) {
+    if (energy != nullptr) *energy = 0.0;
+    if (virial != nullptr) std::memset(virial, 0, 6 * sizeof(double));
+    return false;
+  }
+  driver->numbers.resize(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const int code = species[i];
+    if (code < 0 || code >= static_cast<int>(driver->atomic_numbers.size())) {
+      LOG_ERROR("matnn: particle " + std::to_string(i) + " has species code " + std::to_string(code) +
+                ", which this model did not declare");
+      return true;
+    }
+    driver->numbers[static_cast<std::size_t>(i)] = driver->atomic_numbers[static_cast<std::size_t>(code)];
+  }
+  // The virial is -sum_j r_j (x) F_j over every particle, ghosts included: the contributing
+  // particles' energy depends on relative positions only, so this is its strain derivative.
+  double* force_out = forces;
+  if (force_out == nullptr && virial != nullptr) {
+    driver->forces.resize(3 * static_cast<std::size_t>(n));
+    force_out = driver->forces.data();
+  }
+  double total = 0.0;
+  matnn_potential_results results;
+  matnn_potential_results_init(&results);
+  results.energy = &total;
+  results.forces = force_out;
+  results.energies = particle_energy;
+  const matnn_status status =
+      matnn_potential_compute_local(driver->model, n, 0, driver->numbers.data(), positions, contributing, &results);
+  if (status != MATNN_SUCCESS) {
+    LOG_ERROR(std::string("matnn: ") + matnn_last_error());
+    return true;
+  }
+  if (energy != nullptr) *energy = total;
+  if (particle_energy != nullptr) {
+    // KIM: particles that do not contribute have no energy of their own here.
+    for (int i = 0; i < n; ++i) {
+      if (!contributing[i]) particle_energy[i] = 0.0;
+    }
+  }
+  if (virial != nullptr) {
+    double w[6] = {0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < n; ++i) {
+      const double* r = positions + 3 * i;
+      const double* f = force_out + 3 * i;
+      w[0] -= r[0] * f[0];
+      w[1] -= r[1] * f[1];
+      w[2] -= r[2] * f[2];
+      w[3] -= 0.5 * (r[1] * f[2] + r[2] * f[1]);
+      w[4] -= 0.5 * (r[0] * f[2] + r[2] * f[0]);
+      w[5] -= 0.5 * (r[0] * f[1] + r[1] * f[0]);
+    }
+    std::memcpy(virial, w, sizeof w);
+  }
+  return false;
+}
+#undef KIM_LOGGER_OBJECT_NAME
+
+// The matnn unit system for what the simulator asked for, or metal when matnn has no match.
+matnn_units units_for(KIM::LengthUnit length, KIM::EnergyUnit energy, KIM::LengthUnit* model_length,
+                      KIM::EnergyUnit* model_energy) {
+  if (length == KIM::LENGTH_UNIT::A && energy == KIM::ENERGY_UNIT::kcal_mol) {
+    *model_length = KIM::LENGTH_UNIT::A;
+    *model_energy = KIM::ENERGY_UNIT::kcal_mol;
+    return MATNN_UNITS_REAL;
+  }
+  if (length == KIM::LENGTH_UNIT::Bohr && energy == KIM::ENERGY_UNIT::Hartree) {
+    *model_length = KIM::LENGTH_UNIT::Bohr;
+    *model_energy = KIM::ENERGY_UNIT::Hartree;
+    return MATNN_UNITS_ATOMIC;
+  }
+  *model_length = KIM::LENGTH_UNIT::A;
+  *model_energy = KIM::ENERGY_UNIT::eV;
+  return MATNN_UNITS_METAL;
+}
+
+}  // namespace
+
+extern "C" int matnn_kim_driver_create(KIM::ModelDriverCreate* const create,
+                                       KIM::LengthUnit const requested_length, KIM::EnergyUnit const requested_energy,
+                                       KIM::ChargeUnit const, KIM::TemperatureUnit const, KIM::TimeUnit const) {
+  int files = 0;
+  create->GetNumberOfParameterFiles(&files);
+  if (files != 1) return fail_create(create, "expected one parameter file (a matnn model), got " + std::to_string(files));
+  std::string const* directory = nullptr;
+  std::string const* basename = nullptr;
+  create->GetParameterFileDirectoryName(&directory);
+  if (create->GetParameterFileBasename(0, &basename)) return fail_create(create, "cannot get the parameter file name");
+  const std::string path = *directory + "/" + *basename;
+
+  KIM::LengthUnit length;
+  KIM::EnergyUnit energy;
+  matnn_load_options options;
+  matnn_load_options_init(&options);
+  options.units = units_for(requested_length, requested_energy, &length, &energy);
+  options.precision = MATNN_PRECISION_FLOAT64;
+
+  auto* driver = new Driver;
+  if (matnn_model_load(path.c_str(), &options, &driver->model) != MATNN_SUCCESS) {
+    const std::string message = matnn_last_error();
+    delete driver;
+    return fail_create(create, message);
+  }
+  matnn_model_kind kind{};
+  int species = 0;
+  if (matnn_model_kind_of(driver->model, &kind) != MATNN_SUCCESS || kind != MATNN_MODEL_POTENTIAL ||
+      matnn_model_num_species(driver->model, &species) != MATNN_SUCCESS) {
+    matnn_model_destroy(driver->model);
+    delete driver;
+    return fail_create(create, path + ": not a matnn potential (a property model cannot drive a simulation)");
+  }
+  driver->atomic_numbers.resize(static_cast<std::size_t>(species));
+  matnn_model_species(driver->model, driver->atomic_numbers.data());
+  matnn_model_interaction_range(driver->model, &driver->influence_distance);
+  matnn_model_cutoff(driver->model, &driver->cutoff);
+
+  int error = create->SetModelNumbering(KIM::NUMBERING::zeroBased) ||
+              create->SetUnits(length, energy, KIM::CHARGE_UNIT::unused, KIM::TEMPERATURE_UNIT::unused,
+                               KIM::TIME_UNIT::unused);
+  for (int code = 0; code < species && !error; ++code) {
+    // KIM's species list is ordered like the periodic table after the electron: index Z is element Z.
+    KIM::SpeciesName name;
+    error = KIM::SPECIES_NAME::GetSpeciesName(driver->atomic_numbers[static_cast<std::size_t>(code)], &name) ||
+            create->SetSpeciesCode(name, code);
+  }
+  using namespace KIM::MODEL_ROUTINE_NAME;
+  const KIM::LanguageName cpp = KIM::LANGUAGE_NAME::cpp;
+  error = error ||
+          create->SetRoutinePointer(ComputeArgumentsCreate, cpp, true,
+                                    reinterpret_cast<KIM::Function*>(compute_arguments_create)) ||
+          create->SetRoutinePointer(Compute, cpp, true, reinterpret_cast<KIM::Function*>(compute)) ||
+          create->SetRoutinePointer(ComputeArgumentsDestroy, cpp, true,
+                                    reinterpret_cast<KIM::Function*>(compute_arguments_destroy)) ||
+          create->SetRoutinePointer(Destroy, cpp, true, reinterpret_cast<KIM::Function*>(destroy));
+  if (error) {
+    matnn_model_destroy(driver->model);
+    delete driver;
+    return fail_create(create, "cannot register the model with the KIM API");
+  }
+  create->SetModelBufferPointer(driver);
+  create->SetInfluenceDistancePointer(&driver->influence_distance);
+  create->SetNeighborListPointers(1, &driver->cutoff, &driver->will_not_request_ghost_neighbors);
+  return false;
+}
