@@ -8,13 +8,14 @@
 #   5. train a small Behler-Parrinello potential on EMT copper MD data (energies and forces) and
 #      print its held-out energy and force errors;
 #   6. run that potential as a drop-in calculator: a short NVE MD through the ASE calculator
-#      (Python ctypes), then the Fortran example host on the same cell.
+#      (Python ctypes), then the Fortran example host on the same cell;
+#   7. install it as a KIM portable model and run NVT then NVE MD with it in LAMMPS.
 # Everything it writes goes to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > build-configure.log 2>&1 || { cat build-configure.log; exit 1; }
-cmake --build build -j"$(nproc)" --target matnn_cli matnn matnn_md_example
+cmake --build build -j"$(nproc)" --target matnn_cli matnn matnn_md_example matnn_driver
 matnn=./build/bin/matnn
 mkdir -p out
 
@@ -40,3 +41,11 @@ echo "== the potential as a calculator: ASE (Python ctypes) and a Fortran host"
 PYTHONPATH=python MATNN_LIBRARY=build/capi/libmatnn.so OPENBLAS_CORETYPE=SkylakeX \
   /usr/bin/python3 examples/ase_md.py out/cu_potential.model.h5 out/cu_start.txt 200
 ./build/fortran/examples/md_example out/cu_potential.model.h5 out/cu_start.txt 5 1.0 | grep -E "^(energy|step)"
+
+echo "== the potential in LAMMPS through the KIM API (pair_style kim)"
+export KIM_API_MODEL_DRIVERS_DIR="$PWD/build/kim/model-drivers" KIM_API_PORTABLE_MODELS_DIR="$PWD/out/kim"
+mkdir -p out/kim
+$matnn kim-install out/cu_potential.model.h5 matnn_cu_main_job --collection environment
+OMP_NUM_THREADS=1 lmp -in examples/lammps/cu_md.lammps -var model matnn_cu_main_job -log out/lammps_cu_md.log \
+  -screen none
+grep -A4 "^Step" out/lammps_cu_md.log | tail -5
