@@ -198,15 +198,23 @@ std::int64_t superblock_offset(const Descriptor& fd, std::uint64_t size_of_file,
 
 bool has_seal_block(const std::string& file_path) {
   const Descriptor fd(file_path, O_RDONLY, MATNN_ERROR_IO, file_path);
-  return superblock_offset(fd, file_size(fd, MATNN_ERROR_IO, file_path), MATNN_ERROR_IO, file_path) ==
-         static_cast<std::int64_t>(seal_block_bytes);
+  if (superblock_offset(fd, file_size(fd, MATNN_ERROR_IO, file_path), MATNN_ERROR_IO, file_path) !=
+      static_cast<std::int64_t>(seal_block_bytes)) {
+    return false;
+  }
+  // Ours only if it holds a seal or nothing yet: another program's 512-byte user block keeps its
+  // content (appending to such a file leaves it unsealed rather than overwrite that block).
+  std::array<unsigned char, seal_block_bytes> block{};
+  read_at(fd, block.data(), block.size(), 0, MATNN_ERROR_IO, file_path);
+  const bool blank = std::all_of(block.begin(), block.end(), [](unsigned char c) { return c == 0; });
+  return blank || std::memcmp(block.data(), seal_magic.data(), seal_magic.size()) == 0;
 }
 
 void write_seal(const std::string& path, const std::string& file_path) {
   const Descriptor fd(file_path, O_RDWR, MATNN_ERROR_IO, path);
   const std::uint64_t size = file_size(fd, MATNN_ERROR_IO, path);
-  if (superblock_offset(fd, size, MATNN_ERROR_IO, path) != static_cast<std::int64_t>(seal_block_bytes)) {
-    fail(MATNN_ERROR_INTERNAL, "{}: has no {}-byte user block to hold a seal", path, seal_block_bytes);
+  if (!has_seal_block(file_path)) {
+    fail(MATNN_ERROR_INTERNAL, "{}: has no {}-byte user block of matnn's to hold a seal", path, seal_block_bytes);
   }
   const std::uint64_t bytes = size - seal_block_bytes;
   std::string block = seal_text(hash_range(fd, seal_block_bytes, size, MATNN_ERROR_IO, path), bytes);

@@ -68,9 +68,13 @@ void check_no_overlap(const NeighborList& list, const PairVectors& vectors) {
 
 }  // namespace
 
+void check_elements(const Structure& structure, const std::vector<int>& species_z) {
+  check_species(structure, species_table(species_z));
+}
+
 void check_structure(const Structure& structure, const std::vector<int>& species_z, double cutoff) {
   structure.validate();
-  check_species(structure, species_table(species_z));
+  check_elements(structure, species_z);
   const NeighborList list = checked_neighbors(structure, cutoff);
   check_no_overlap(list, pair_vectors(structure, list));
 }

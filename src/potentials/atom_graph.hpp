@@ -73,6 +73,11 @@ EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<c
 /// before training or evaluating).
 void check_structure(const Structure& structure, const std::vector<int>& species_z, double cutoff);
 
+/// Only the element check of check_structure(): every atom's element is one of `species_z`
+/// (MATNN_ERROR_UNKNOWN_ELEMENT naming the atom). Needs no neighbour list, so it suits cells too
+/// large for one.
+void check_elements(const Structure& structure, const std::vector<int>& species_z);
+
 /// Convenience for one structure.
 AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype);
 

@@ -1,11 +1,9 @@
 #include "potentials/potential.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "autodiff/ops.hpp"
-#include "matnn/elements.hpp"
 #include "potentials/atom_blocks.hpp"
 #include "matnn/error.hpp"
 #include "models/state_file.hpp"
@@ -130,12 +128,7 @@ std::vector<Potential::MemberResult> Potential::evaluate_in_blocks(const Structu
   if (plan.size() == 1) return evaluate_members(structure, weights, gradient);
   // What build_graph would refuse, checked on the whole structure so that messages name its atoms.
   structure.validate();
-  for (std::size_t i = 0; i < structure.size(); ++i) {
-    if (std::find(species_.begin(), species_.end(), structure.numbers[i]) == species_.end()) {
-      fail(MATNN_ERROR_UNKNOWN_ELEMENT, "atom {}: the model has no parameters for {}", i,
-           element(structure.numbers[i]).symbol);
-    }
-  }
+  check_elements(structure, species_);
   const auto n = static_cast<Eigen::Index>(structure.size());
   std::vector<MemberResult> total(members_.size());
   for (MemberResult& m : total) {

@@ -183,6 +183,25 @@ TEST_F(SealTest, AFileChangedWithHdf5IsRefusedUntilResealed) {
   EXPECT_EQ(DatasetReader(path).read_all().size(), 5u);
 }
 
+// Another program's 512-byte user block is not matnn's to overwrite: only a blank block or one
+// holding a seal counts as room for a seal (appending to such a file leaves it unsealed).
+TEST_F(SealTest, OnlyABlankOrSealedUserBlockIsMatnns) {
+  const std::string path = file("d.h5");
+  write_dataset(path, some_records(3));
+  EXPECT_TRUE(h5::has_seal_block(path));
+  std::string bytes = bytes_of(path);
+  std::fill(bytes.begin(), bytes.begin() + h5::seal_block_bytes, '\0');
+  write_bytes(path, bytes);
+  EXPECT_TRUE(h5::has_seal_block(path));
+  const std::string foreign = "user block of another program";
+  std::copy(foreign.begin(), foreign.end(), bytes.begin());
+  write_bytes(path, bytes);
+  EXPECT_FALSE(h5::has_seal_block(path));
+  append_dataset(path, some_records(2));
+  EXPECT_EQ(bytes_of(path).substr(0, foreign.size()), foreign);
+  EXPECT_EQ(DatasetReader(path).read_all().size(), 5u);
+}
+
 /// Turns a sealed file into an unsealed one whose root "format" attribute is a variable-length
 /// string, as h5py writes it: the one place such a file keeps data in the global heap.
 void make_unsealed_with_heap(const std::string& path) {

@@ -49,7 +49,9 @@ void expect_linear_memory(const std::string& architecture, double bound_kB_per_a
     std::printf("%s, %zu atoms: %.1f kB per atom\n", architecture.c_str(), s.size(), per_atom);
     EXPECT_LT(per_atom, bound_kB_per_atom) << s.size() << " atoms";
     // Linear: the larger cell takes no more per atom than the smaller one (with 30 % slack: measured 1.16 for NequIP).
-    if (previous > 0) EXPECT_LT(per_atom, 1.3 * previous) << s.size() << " atoms";
+    if (previous > 0) {
+      EXPECT_LT(per_atom, 1.3 * previous) << s.size() << " atoms";
+    }
     previous = per_atom;
   }
 }
