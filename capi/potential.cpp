@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,11 @@ using matnn::potentials::PotentialResult;
 
 constexpr std::size_t abi1_results_size =
     offsetof(matnn_potential_results, max_force_deviation) + sizeof(double*);
+
+// A field a host compiled against an older header does not have reads as NULL.
+double* virials_of(const matnn_potential_results* r) {
+  return r->struct_size >= offsetof(matnn_potential_results, virials) + sizeof(double*) ? r->virials : nullptr;
+}
 
 const Potential& require_potential(const matnn_model& model) {
   if (model.kind != MATNN_MODEL_POTENTIAL) {
@@ -94,22 +100,84 @@ void write_results(const PotentialResult& r, const UnitFactors& u, matnn_potenti
     for (std::size_t i = 0; i < n; ++i) out->force_deviation[i] = r.force_deviation[static_cast<Eigen::Index>(i)] / u.force();
   }
   if (out->max_force_deviation) *out->max_force_deviation = r.max_force_deviation / u.force();
+  if (double* virials = virials_of(out)) {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (int k = 0; k < 6; ++k) {
+        virials[6 * i + static_cast<std::size_t>(k)] = r.atom_virials(static_cast<Eigen::Index>(i), k) / u.energy;
+      }
+    }
+  }
 }
 
 bool wants_forces(const matnn_potential_results* r) {
   return r->forces != nullptr || r->force_deviation != nullptr || r->max_force_deviation != nullptr;
 }
 
+// Both compute_local entry points; `function` names the one the host called in messages.
+matnn_status compute_local(const char* function, const matnn_model* model, int natoms_local, int natoms_ghost,
+                           const int* atomic_numbers, const double* positions, const int* energy_counts,
+                           const int* neighbor_offsets, const int* neighbors, matnn_potential_results* results) {
+  return guarded(function, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(atomic_numbers, "atomic_numbers");
+    require(positions, "positions");
+    check_results(results);
+    if (natoms_local < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_local must be >= 0, got {}", natoms_local);
+    if (natoms_ghost < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_ghost must be >= 0, got {}", natoms_ghost);
+    const long long total = static_cast<long long>(natoms_local) + natoms_ghost;
+    if (total <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_local + natoms_ghost must be > 0");
+    if ((neighbor_offsets == nullptr) != (neighbors == nullptr)) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "neighbor_offsets and neighbors must both be given or both be NULL");
+    }
+    const Potential& potential = require_potential(m);
+    const auto n = static_cast<std::size_t>(total);
+    check_finite(positions, 3 * n, "positions");
+    check_species(potential, atomic_numbers, n);
+    if (results->stress != nullptr) {
+      fail(MATNN_ERROR_UNSUPPORTED, "stress is not available from {}; pass results->stress = NULL", function);
+    }
+
+    std::vector<double> mask(n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      mask[i] = energy_counts != nullptr ? (energy_counts[i] != 0 ? 1.0 : 0.0) : (i < static_cast<std::size_t>(natoms_local) ? 1.0 : 0.0);
+    }
+    matnn::potentials::HostNeighbors host;
+    if (neighbor_offsets != nullptr) {
+      host.offsets = std::span<const int>(neighbor_offsets, n + 1);
+      if (neighbor_offsets[n] < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "neighbor_offsets[natoms] is {}", neighbor_offsets[n]);
+      host.neighbors = std::span<const int>(neighbors, static_cast<std::size_t>(neighbor_offsets[n]));
+    }
+    const UnitFactors u = matnn::capi::unit_factors(m.units);
+    const matnn::Structure s = make_structure(n, atomic_numbers, positions, nullptr, nullptr, u.length);
+    // The ghosts' own energies are wrong (their environments are cut off): they carry weight 0.
+    const PotentialResult r = potential.compute(s, {.forces = wants_forces(results),
+                                                    .stress = false,
+                                                    .energy_weights = mask,
+                                                    .atom_virials = virials_of(results) != nullptr,
+                                                    .neighbors = host});
+    write_results(r, u, results);
+  });
+}
+
 }  // namespace
 
 extern "C" {
 
-MATNN_API matnn_status matnn_potential_results_init(matnn_potential_results* results) {
+MATNN_API matnn_status matnn_potential_results_init2(matnn_potential_results* results, size_t struct_size) {
   return guarded(__func__, nullptr, [&] {
     require(results, "results");
-    *results = matnn_potential_results{};
-    results->struct_size = sizeof(matnn_potential_results);
+    if (struct_size < abi1_results_size) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "struct_size = {} is smaller than ABI 1's {}", struct_size, abi1_results_size);
+    }
+    // The host's struct may be older (smaller) or newer (larger) than this library's: its bytes,
+    // all of them and no more, are pointers to zero.
+    std::memset(static_cast<void*>(results), 0, struct_size);
+    results->struct_size = struct_size;
   });
+}
+
+MATNN_API matnn_status matnn_potential_results_init(matnn_potential_results* results) {
+  return matnn_potential_results_init2(results, abi1_results_size);
 }
 
 MATNN_API matnn_status matnn_potential_compute(const matnn_model* model, int natoms, const int* atomic_numbers,
@@ -137,7 +205,9 @@ MATNN_API matnn_status matnn_potential_compute(const matnn_model* model, int nat
       const std::string why = matnn::potentials::stress_unavailable_reason(s);
       if (!why.empty()) fail(MATNN_ERROR_UNSUPPORTED, "{}; pass results->stress = NULL", why);
     }
-    const PotentialResult r = potential.compute(s, {.forces = wants_forces(results), .stress = results->stress != nullptr});
+    const PotentialResult r = potential.compute(s, {.forces = wants_forces(results),
+                                                    .stress = results->stress != nullptr,
+                                                    .atom_virials = virials_of(results) != nullptr});
     write_results(r, u, results);
   });
 }
@@ -145,34 +215,16 @@ MATNN_API matnn_status matnn_potential_compute(const matnn_model* model, int nat
 MATNN_API matnn_status matnn_potential_compute_local(const matnn_model* model, int natoms_local, int natoms_ghost,
                                                      const int* atomic_numbers, const double* positions,
                                                      const int* energy_counts, matnn_potential_results* results) {
-  return guarded(__func__, model, [&] {
-    const matnn_model& m = require_model(model);
-    require(atomic_numbers, "atomic_numbers");
-    require(positions, "positions");
-    check_results(results);
-    if (natoms_local < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_local must be >= 0, got {}", natoms_local);
-    if (natoms_ghost < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_ghost must be >= 0, got {}", natoms_ghost);
-    const long long total = static_cast<long long>(natoms_local) + natoms_ghost;
-    if (total <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms_local + natoms_ghost must be > 0");
-    const Potential& potential = require_potential(m);
-    const auto n = static_cast<std::size_t>(total);
-    check_finite(positions, 3 * n, "positions");
-    check_species(potential, atomic_numbers, n);
-    if (results->stress != nullptr) {
-      fail(MATNN_ERROR_UNSUPPORTED, "stress is not available from matnn_potential_compute_local; pass results->stress = NULL");
-    }
+  return compute_local(__func__, model, natoms_local, natoms_ghost, atomic_numbers, positions, energy_counts, nullptr,
+                       nullptr, results);
+}
 
-    std::vector<double> mask(n, 0.0);
-    for (std::size_t i = 0; i < n; ++i) {
-      mask[i] = energy_counts != nullptr ? (energy_counts[i] != 0 ? 1.0 : 0.0) : (i < static_cast<std::size_t>(natoms_local) ? 1.0 : 0.0);
-    }
-    const UnitFactors u = matnn::capi::unit_factors(m.units);
-    const matnn::Structure s = make_structure(n, atomic_numbers, positions, nullptr, nullptr, u.length);
-    // The ghosts' own energies are wrong (their environments are cut off): they carry weight 0.
-    const PotentialResult r =
-        potential.compute(s, {.forces = wants_forces(results), .stress = false, .energy_weights = mask});
-    write_results(r, u, results);
-  });
+MATNN_API matnn_status matnn_potential_compute_local2(const matnn_model* model, int natoms_local, int natoms_ghost,
+                                                      const int* atomic_numbers, const double* positions,
+                                                      const int* energy_counts, const int* neighbor_offsets,
+                                                      const int* neighbors, matnn_potential_results* results) {
+  return compute_local(__func__, model, natoms_local, natoms_ghost, atomic_numbers, positions, energy_counts,
+                       neighbor_offsets, neighbors, results);
 }
 
 }  // extern "C"

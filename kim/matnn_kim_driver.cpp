@@ -3,18 +3,27 @@
 //
 // The portable model's one parameter file is a matnn model file. The driver talks to matnn only
 // through its stable C ABI (include/matnn/matnn.h), evaluating the simulator's particles with
-// matnn_potential_compute_local: contributing particles count their energy, the others are ghosts
-// that supply environments and receive forces (the simulator adds those to their owners), which
-// is exactly KIM's particleContributing contract. The influence distance is the model's
-// interaction range (cutoff x message-passing layers), so a simulator's ghost shell covers every
-// environment a contributing particle's energy depends on, on one rank or many.
+// matnn_potential_compute_local2 and the simulator's own neighbour list: contributing particles
+// count their energy, the others are ghosts that supply environments and receive forces and
+// virial shares (the simulator adds those to their owners), which is exactly KIM's
+// particleContributing contract.
+//
+// Ranges. The influence distance is the model's interaction range, cutoff x L for L
+// message-passing layers (L = 1 for Behler-Parrinello), so a simulator's ghost shell covers every
+// environment a contributing particle's energy depends on, on one rank or many. A contributing
+// particle's energy reads the layer-(L-1) features of its neighbours, which read those of theirs,
+// down to the plain species L hops away: only particles fewer than L hops (edges shorter than the
+// cutoff) from a contributing one need their neighbours listed. The driver lists exactly those
+// and leaves the rest without an environment; for a local model (L = 1) that is the contributing
+// particles alone, so it tells the simulator it will not ask for the others' neighbours.
 //
 // Units: metal (eV, Angstrom), real (kcal/mol, Angstrom) and atomic (Hartree, Bohr) are served as
 // requested; any other request gets the model's native metal units, which the simulator either
 // converts or refuses. Precision: float64, so that results agree with matnn's own to round-off.
 //
-// Not provided: partialParticleVirial (matnn has no per-atom virial yet) and the ensemble's
-// uncertainty, for which KIM has no standard argument.
+// Not provided: the ensemble's uncertainty, for which KIM has no argument (see kim/README.md).
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -30,13 +39,66 @@ struct Driver {
   std::vector<int> atomic_numbers;  // KIM species code -> atomic number
   double influence_distance = 0.0;
   double cutoff = 0.0;
-  int will_not_request_ghost_neighbors = 1;  // matnn builds its own pairs from positions
+  int layers = 1;                            // interaction range / cutoff
+  int will_not_request_ghost_neighbors = 1;  // local models need no ghost environments
   // No Refresh routine: KIM allows one only for models with published parameters, and nothing
   // here changes after creation.
   // Scratch reused between calls.
   std::vector<int> numbers;
   std::vector<double> forces;
+  std::vector<int> hops;              // per particle: edges to the nearest contributing one
+  std::vector<int> neighbor_offsets;  // the CSR list handed to matnn
+  std::vector<int> neighbors;
 };
+
+// The neighbour list matnn gets: for each particle fewer than driver.layers hops from a
+// contributing one, its KIM neighbours (KIM's list may reach past the cutoff by a skin; matnn
+// skips those, and so does the hop count here). Others get an empty list.
+int gather_neighbors(Driver& driver, KIM::ModelComputeArguments const* const arguments, int n, int const* contributing,
+                     double const* positions) {
+  const double cutoff_squared = driver.cutoff * driver.cutoff;
+  std::vector<int>& hops = driver.hops;
+  hops.assign(static_cast<std::size_t>(n), driver.layers);  // `layers`: no list needed
+  std::vector<int> frontier;
+  for (int i = 0; i < n; ++i) {
+    if (contributing[i]) {
+      hops[static_cast<std::size_t>(i)] = 0;
+      frontier.push_back(i);
+    }
+  }
+  driver.neighbor_offsets.assign(static_cast<std::size_t>(n) + 1, 0);
+  std::vector<std::vector<int>> lists(static_cast<std::size_t>(n));
+  // Breadth first: particles at hop h < layers get their lists, which give those at hop h + 1.
+  for (int hop = 0; hop < driver.layers && !frontier.empty(); ++hop) {
+    std::vector<int> next;
+    for (int i : frontier) {
+      int count = 0;
+      int const* list = nullptr;
+      if (arguments->GetNeighborList(0, i, &count, &list)) return true;
+      lists[static_cast<std::size_t>(i)].assign(list, list + count);
+      for (int k = 0; k < count; ++k) {
+        const int j = list[k];
+        if (hops[static_cast<std::size_t>(j)] <= hop + 1) continue;
+        double r2 = 0.0;
+        for (int a = 0; a < 3; ++a) {
+          const double d = positions[3 * j + a] - positions[3 * i + a];
+          r2 += d * d;
+        }
+        if (r2 >= cutoff_squared) continue;
+        hops[static_cast<std::size_t>(j)] = hop + 1;
+        if (hop + 1 < driver.layers) next.push_back(j);
+      }
+    }
+    frontier = std::move(next);
+  }
+  driver.neighbors.clear();
+  for (int i = 0; i < n; ++i) {
+    const std::vector<int>& list = lists[static_cast<std::size_t>(i)];
+    driver.neighbors.insert(driver.neighbors.end(), list.begin(), list.end());
+    driver.neighbor_offsets[static_cast<std::size_t>(i) + 1] = static_cast<int>(driver.neighbors.size());
+  }
+  return false;
+}
 
 #define KIM_LOGGER_OBJECT_NAME create
 int fail_create(KIM::ModelDriverCreate* const create, const std::string& message) {
@@ -59,7 +121,8 @@ int compute_arguments_create(KIM::ModelCompute const* const, KIM::ModelComputeAr
   return create->SetArgumentSupportStatus(partialEnergy, optional) ||
          create->SetArgumentSupportStatus(partialForces, optional) ||
          create->SetArgumentSupportStatus(partialParticleEnergy, optional) ||
-         create->SetArgumentSupportStatus(partialVirial, optional);
+         create->SetArgumentSupportStatus(partialVirial, optional) ||
+         create->SetArgumentSupportStatus(partialParticleVirial, optional);
 }
 
 int compute_arguments_destroy(KIM::ModelCompute const* const, KIM::ModelComputeArgumentsDestroy* const) {
@@ -79,13 +142,15 @@ int compute(KIM::ModelCompute const* const compute, KIM::ModelComputeArguments c
   double* forces = nullptr;
   double* particle_energy = nullptr;
   double* virial = nullptr;
+  double* particle_virial = nullptr;
   if (arguments->GetArgumentPointer(numberOfParticles, &count) ||
       arguments->GetArgumentPointer(particleSpeciesCodes, &species) ||
       arguments->GetArgumentPointer(particleContributing, &contributing) ||
       arguments->GetArgumentPointer(coordinates, &positions) || arguments->GetArgumentPointer(partialEnergy, &energy) ||
       arguments->GetArgumentPointer(partialForces, &forces) ||
       arguments->GetArgumentPointer(partialParticleEnergy, &particle_energy) ||
-      arguments->GetArgumentPointer(partialVirial, &virial)) {
+      arguments->GetArgumentPointer(partialVirial, &virial) ||
+      arguments->GetArgumentPointer(partialParticleVirial, &particle_virial)) {
     LOG_ERROR("matnn: cannot get the compute arguments");
     return true;
   }
@@ -112,14 +177,20 @@ int compute(KIM::ModelCompute const* const compute, KIM::ModelComputeArguments c
     driver->forces.resize(3 * static_cast<std::size_t>(n));
     force_out = driver->forces.data();
   }
+  if (gather_neighbors(*driver, arguments, n, contributing, positions)) {
+    LOG_ERROR("matnn: cannot get the simulator's neighbour list");
+    return true;
+  }
   double total = 0.0;
   matnn_potential_results results;
-  matnn_potential_results_init(&results);
+  matnn_potential_results_init2(&results, sizeof results);
   results.energy = &total;
   results.forces = force_out;
   results.energies = particle_energy;
+  results.virials = particle_virial;  // KIM's sign and Voigt order are matnn's
   const matnn_status status =
-      matnn_potential_compute_local(driver->model, n, 0, driver->numbers.data(), positions, contributing, &results);
+      matnn_potential_compute_local2(driver->model, n, 0, driver->numbers.data(), positions, contributing,
+                                     driver->neighbor_offsets.data(), driver->neighbors.data(), &results);
   if (status != MATNN_SUCCESS) {
     LOG_ERROR(std::string("matnn: ") + matnn_last_error());
     return true;
@@ -172,6 +243,10 @@ matnn_units units_for(KIM::LengthUnit length, KIM::EnergyUnit energy, KIM::Lengt
 extern "C" int matnn_kim_driver_create(KIM::ModelDriverCreate* const create,
                                        KIM::LengthUnit const requested_length, KIM::EnergyUnit const requested_energy,
                                        KIM::ChargeUnit const, KIM::TemperatureUnit const, KIM::TimeUnit const) {
+  if (matnn_abi_version() < 2) {
+    return fail_create(create, "libmatnn.so has ABI " + std::to_string(matnn_abi_version()) +
+                                   "; this driver needs ABI 2 (compute_local2, per-atom virials, results_init2)");
+  }
   int files = 0;
   create->GetNumberOfParameterFiles(&files);
   if (files != 1) return fail_create(create, "expected one parameter file (a matnn model), got " + std::to_string(files));
@@ -206,6 +281,8 @@ extern "C" int matnn_kim_driver_create(KIM::ModelDriverCreate* const create,
   matnn_model_species(driver->model, driver->atomic_numbers.data());
   matnn_model_interaction_range(driver->model, &driver->influence_distance);
   matnn_model_cutoff(driver->model, &driver->cutoff);
+  driver->layers = std::max(1, static_cast<int>(std::lround(driver->influence_distance / driver->cutoff)));
+  driver->will_not_request_ghost_neighbors = driver->layers == 1 ? 1 : 0;
 
   int error = create->SetModelNumbering(KIM::NUMBERING::zeroBased) ||
               create->SetUnits(length, energy, KIM::CHARGE_UNIT::unused, KIM::TEMPERATURE_UNIT::unused,

@@ -21,8 +21,11 @@
  * - Counts are `int` (Fortran c_int, numpy int32); atomic numbers are `int`; flags are `int`
  *   (0 = false, anything else = true).
  * - Strings returned as `const char*` are NUL-terminated, UTF-8, owned by matnn; never free them.
- * - "Since ABI 1" marks the ABI version that introduced a function or field. A published
+ * - "Since ABI n" marks the ABI version that introduced a function or field. A published
  *   signature is never changed: a new behaviour gets a new function (foo2) and foo is deprecated.
+ *   Additions (new functions, new fields at the end of a struct that says it may grow) raise
+ *   the ABI version by one and keep every older host working unchanged; a host that uses them
+ *   checks matnn_abi_version() at run time (a library older than its header lacks them).
  *
  * Units
  * -----
@@ -77,9 +80,12 @@
 #define MATNN_API
 #endif
 
-/* The version of this binary interface. It changes (and with it libmatnn.so's SOVERSION)
-   only when an existing signature or struct layout changes, which matnn avoids. */
-#define MATNN_ABI_VERSION 1
+/* The version of this binary interface: 1 + the number of additions since the first (see the
+   conventions above). Only additions have happened, so libmatnn.so keeps SOVERSION 1, which
+   would change only if an existing signature or struct layout did, which matnn avoids.
+   ABI 2 added matnn_potential_results.virials, matnn_potential_results_init2() and
+   matnn_potential_compute_local2(). */
+#define MATNN_ABI_VERSION 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,7 +99,8 @@ extern "C" {
    MATNN_VERSION_STRING to detect a header/library mismatch. Since ABI 1. */
 MATNN_API const char* matnn_version(void);
 
-/* The ABI version of the loaded library (MATNN_ABI_VERSION it was built with; 1). Since ABI 1. */
+/* The ABI version of the loaded library (MATNN_ABI_VERSION it was built with). A host built
+   against a newer header checks it before using what a later ABI added. Since ABI 1. */
 MATNN_API int matnn_abi_version(void);
 
 /* The symbolic name of a status, e.g. "MATNN_ERROR_NON_FINITE"; "MATNN_ERROR_UNKNOWN_STATUS"
@@ -238,8 +245,8 @@ MATNN_API matnn_status matnn_model_outputs(const matnn_model* model, unsigned in
  * computed, which is cheaper). Units are those chosen at load.
  *
  * The struct may grow at its end in later ABI versions (new outputs): initialise it with
- * matnn_potential_results_init() (or zero it and set struct_size = sizeof) so that fields the
- * host does not know stay NULL. A struct_size smaller than ABI 1's struct is
+ * matnn_potential_results_init2(&results, sizeof results) (or zero it and set struct_size =
+ * sizeof) so that fields the host does not set stay NULL. A struct_size smaller than ABI 1's struct is
  * MATNN_ERROR_INVALID_ARGUMENT; a larger one (a host built against a newer header) is accepted
  * and the fields this library does not know are ignored, so such a host should check
  * matnn_abi_version() before relying on them. Since ABI 1. */
@@ -267,10 +274,30 @@ typedef struct matnn_potential_results {
                                                  force unit                                     */
   double* max_force_deviation; /* [1]          max over atoms of force_deviation (DeePMD's
                                                  model deviation, flags structures for DFT)     */
+  /* Since ABI 2: */
+  double* virials;             /* [natoms x 6]  per-atom virials, Voigt xx yy zz yz xz xy,
+                                                 energy unit: atom i's share of dE/d(strain),
+                                                 each pair's share split half and half between
+                                                 its two atoms (the split is a convention).
+                                                 Sign of stress x volume: for a fully periodic
+                                                 cell they sum to V x stress (ASE sign), as
+                                                 LAMMPS' `compute stress/atom` and KIM's
+                                                 partialParticleVirial do. From
+                                                 compute_local: ghosts get shares too, which
+                                                 the host adds to their owners as it does
+                                                 forces. Not masked for slabs.                  */
 } matnn_potential_results;
 
-/* Sets struct_size and every output pointer to NULL. MATNN_ERROR_INVALID_ARGUMENT if NULL.
-   Since ABI 1. */
+/* Sets every output pointer to NULL and struct_size = the given size, which is the host's
+   sizeof(matnn_potential_results): only that many bytes are written, so a host built against an
+   older header is safe with a newer library. MATNN_ERROR_INVALID_ARGUMENT for NULL or a size
+   smaller than ABI 1's struct. Since ABI 2. */
+MATNN_API matnn_status matnn_potential_results_init2(matnn_potential_results* results, size_t struct_size);
+
+/* Deprecated since ABI 2 (use matnn_potential_results_init2): it cannot know the caller's
+   struct size, so it initialises ABI 1's fields only and sets struct_size to ABI 1's size, which
+   keeps hosts built before ABI 2 working; fields added later are then ignored by the library.
+   MATNN_ERROR_INVALID_ARGUMENT if NULL. Since ABI 1. */
 MATNN_API matnn_status matnn_potential_results_init(matnn_potential_results* results);
 
 /* Energy, forces, stress and uncertainties of one structure.
@@ -344,6 +371,33 @@ MATNN_API matnn_status matnn_potential_compute_local(const matnn_model* model, i
                                                      const double* positions,
                                                      const int* energy_counts,
                                                      matnn_potential_results* results);
+
+/* matnn_potential_compute_local() with the host's neighbour list, so that a simulator that has
+ * one (LAMMPS, any KIM simulator) is not searched a second time. The list is CSR over all
+ * natoms atoms (local and ghost):
+ *
+ *   neighbor_offsets  in  int[natoms + 1]  offsets[0] = 0, non-decreasing
+ *   neighbors         in  int[offsets[natoms]]  the candidates of atom i are
+ *                                          neighbors[offsets[i]] .. neighbors[offsets[i+1] - 1],
+ *                                          0-based indices into the atoms of this call
+ *
+ * Candidates at or beyond matnn_model_cutoff() are skipped (a list with a skin is fine); each
+ * atom's list must hold every atom within the cutoff, once, and not the atom itself. An atom
+ * whose list is empty has no environment: leave out the ghosts whose environments are not
+ * needed. For a model whose interaction range equals its cutoff (Behler-Parrinello: a local
+ * model) only counted atoms need lists; for a message-passing model (range = cutoff x layers)
+ * every atom within range - cutoff of a counted atom needs its full list.
+ * Both arrays NULL: matnn searches, exactly as matnn_potential_compute_local().
+ *
+ * Errors as matnn_potential_compute_local(), and MATNN_ERROR_INVALID_ARGUMENT for one array NULL
+ * and the other not, or a malformed list (the message names the atom). Since ABI 2. */
+MATNN_API matnn_status matnn_potential_compute_local2(const matnn_model* model, int natoms_local,
+                                                      int natoms_ghost, const int* atomic_numbers,
+                                                      const double* positions,
+                                                      const int* energy_counts,
+                                                      const int* neighbor_offsets,
+                                                      const int* neighbors,
+                                                      matnn_potential_results* results);
 
 /* ========================================================================================
  * Property models

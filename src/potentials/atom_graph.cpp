@@ -1,5 +1,6 @@
 #include "potentials/atom_graph.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "autodiff/ops.hpp"
@@ -66,6 +67,59 @@ void check_no_overlap(const NeighborList& list, const PairVectors& vectors) {
   }
 }
 
+// The host's list as matnn's: the candidates within the cutoff, checked (HostNeighbors).
+NeighborList host_list(const Structure& st, const HostNeighbors& host, double cutoff) {
+  const std::size_t n = st.size();
+  if (st.pbc[0] || st.pbc[1] || st.pbc[2]) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "a host neighbour list needs explicit ghost atoms, not a periodic cell");
+  }
+  if (host.offsets.size() != n + 1) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "neighbour offsets: {} values for {} atoms (need natoms + 1)", host.offsets.size(), n);
+  }
+  if (host.offsets[0] != 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "neighbour offsets: the first value is {}, not 0", host.offsets[0]);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (host.offsets[i + 1] < host.offsets[i]) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "neighbour offsets decrease at atom {} ({} then {})", i, host.offsets[i],
+           host.offsets[i + 1]);
+    }
+  }
+  if (static_cast<std::size_t>(host.offsets[n]) > host.neighbors.size()) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "neighbour offsets end at {}, beyond the {} neighbours given", host.offsets[n],
+         host.neighbors.size());
+  }
+  NeighborList list;
+  list.cutoff = cutoff;
+  std::vector<int> seen;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int begin = host.offsets[i];
+    const int end = host.offsets[i + 1];
+    seen.assign(host.neighbors.begin() + begin, host.neighbors.begin() + end);
+    std::sort(seen.begin(), seen.end());
+    for (std::size_t k = 0; k < seen.size(); ++k) {
+      const int j = seen[k];
+      if (j < 0 || static_cast<std::size_t>(j) >= n) {
+        fail(MATNN_ERROR_INVALID_ARGUMENT, "neighbours of atom {}: index {} is not an atom (0 to {})", i, j, n - 1);
+      }
+      if (static_cast<std::size_t>(j) == i) fail(MATNN_ERROR_INVALID_ARGUMENT, "atom {} is listed as its own neighbour", i);
+      if (k > 0 && seen[k - 1] == j) fail(MATNN_ERROR_INVALID_ARGUMENT, "neighbours of atom {}: atom {} is listed twice", i, j);
+      const double distance = (st.positions.row(j) - st.positions.row(static_cast<Eigen::Index>(i))).norm();
+      if (distance >= cutoff) continue;
+      list.first.push_back(static_cast<std::int32_t>(i));
+      list.second.push_back(j);
+      list.shifts.push_back({0, 0, 0});
+    }
+    if (list.size() > max_neighbors_per_atom * (i + 1)) {
+      fail(MATNN_ERROR_GEOMETRY, "the host's neighbour list holds {} pairs within the {} Angstrom cutoff for atoms 0 to {}: "
+           "more than {} per atom", list.size(), cutoff, i, max_neighbors_per_atom);
+    }
+  }
+  return list;
+}
+
+// The graph of `structures`: their own neighbour lists, or for one structure the host's.
+AtomGraph assemble(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
+                   ad::DType dtype, const HostNeighbors* host);
+
 }  // namespace
 
 void check_elements(const Structure& structure, const std::vector<int>& species_z) {
@@ -81,6 +135,19 @@ void check_structure(const Structure& structure, const std::vector<int>& species
 
 AtomGraph build_graph(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
                       ad::DType dtype) {
+  return assemble(structures, species_z, cutoff, dtype, nullptr);
+}
+
+AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype,
+                      const HostNeighbors& neighbors) {
+  const Structure* one = &structure;
+  return assemble(std::span<const Structure* const>(&one, 1), species_z, cutoff, dtype, &neighbors);
+}
+
+namespace {
+
+AtomGraph assemble(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
+                   ad::DType dtype, const HostNeighbors* host) {
   const SpeciesTable species_of = species_table(species_z);
 
   AtomGraph g;
@@ -97,7 +164,7 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
     try {
       st.validate();
       check_species(st, species_of);
-      list = checked_neighbors(st, cutoff);
+      list = host != nullptr ? host_list(st, *host, cutoff) : checked_neighbors(st, cutoff);
       vectors = pair_vectors(st, list);
       check_no_overlap(list, vectors);
     } catch (const Error& e) {
@@ -152,17 +219,21 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
   return g;
 }
 
+}  // namespace
+
 AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype) {
   const Structure* one = &structure;
   return build_graph(std::span<const Structure* const>(&one, 1), species_z, cutoff, dtype);
 }
 
-EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<const double> edge_gradient) {
+EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<const double> edge_gradient,
+                                             bool atom_virials) {
   if (edge_gradient.size() != static_cast<std::size_t>(3 * graph.n_edges))
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{} edge-gradient values for {} edges", edge_gradient.size(), graph.n_edges);
   EdgeGradientResult out;
   out.forces = Positions::Zero(graph.n_atoms, 3);
   out.virials.assign(static_cast<std::size_t>(graph.n_structures), Eigen::Matrix3d::Zero());
+  if (atom_virials) out.atom_virials = AtomVirials::Zero(graph.n_atoms, 6);
   const std::vector<double> vectors = graph.edge_vectors.to_vector();
   const auto& centers = *graph.edge_center;
   const auto& neighbors = *graph.edge_neighbor;
@@ -174,6 +245,16 @@ EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<c
     out.forces.row(centers[k]) += g;
     out.forces.row(neighbors[k]) -= g;
     out.virials[static_cast<std::size_t>(structures[k])] += d.transpose() * g;
+    if (atom_virials) {
+      const Eigen::Matrix<double, 1, 6> half{0.5 * d[0] * g[0],
+                                             0.5 * d[1] * g[1],
+                                             0.5 * d[2] * g[2],
+                                             0.25 * (d[1] * g[2] + d[2] * g[1]),
+                                             0.25 * (d[0] * g[2] + d[2] * g[0]),
+                                             0.25 * (d[0] * g[1] + d[1] * g[0])};
+      out.atom_virials.row(centers[k]) += half;
+      out.atom_virials.row(neighbors[k]) += half;
+    }
   }
   return out;
 }

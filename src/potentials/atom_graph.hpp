@@ -56,15 +56,43 @@ struct AtomGraph {
 AtomGraph build_graph(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
                       ad::DType dtype);
 
+/// A neighbour list the host already has (LAMMPS, a KIM simulator), in CSR form over the atoms
+/// of one structure given as explicit, non-periodic positions (a rank's own atoms and its
+/// ghosts): the candidates of atom i are neighbors[offsets[i]] .. neighbors[offsets[i + 1] - 1].
+/// Candidates at or beyond the cutoff are dropped (hosts' lists carry a skin). An atom without
+/// candidates gets no edges: a host leaves out the ghosts whose environments it does not need.
+struct HostNeighbors {
+  std::span<const int> offsets;    ///< n_atoms + 1 values, offsets[0] = 0, non-decreasing
+  std::span<const int> neighbors;  ///< offsets[n_atoms] atom indices
+  bool empty() const noexcept { return offsets.empty(); }
+};
+
+/// The graph of one structure with the host's neighbours instead of matnn's own search. Throws
+/// what build_graph throws, and MATNN_ERROR_INVALID_ARGUMENT for a periodic structure or a
+/// malformed list (offsets of the wrong length or decreasing, an index out of range, an atom
+/// listed as its own neighbour or twice for one centre), naming the atom.
+AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype,
+                      const HostNeighbors& neighbors);
+
+/// Per-atom virials: n_atoms x 6, Voigt (xx yy zz yz xz xy), eV.
+using AtomVirials = Eigen::Matrix<double, Eigen::Dynamic, 6, Eigen::RowMajor>;
+
 /// Forces and virials from the gradient of an energy with respect to the edge vectors,
 /// dE/d(edge_vectors) (n_edges x 3, row-major), by the chain rule through the definition above:
 ///     forces_i = sum_{e: center i} g_e - sum_{e: neighbour i} g_e,
 ///     virial[s]_ab = dE/d(strain[s])_ab = sum_{e in s} d_e,a g_e,b.
+/// With `atom_virials`, each edge's symmetrised d_e (x) g_e is also shared half and half between
+/// its two atoms (as LAMMPS tallies a pair's virial): the per-atom virials then sum to the
+/// symmetrised structure virials. The split is a convention (no per-atom virial of a many-body
+/// energy is unique); this one is local, and a domain-decomposed host that adds ghost atoms'
+/// shares to their owners gets the same per-atom virials as one whole evaluation.
 struct EdgeGradientResult {
   Positions forces;                      ///< n_atoms x 3, eV/Angstrom
   std::vector<Eigen::Matrix3d> virials;  ///< per structure, eV
+  AtomVirials atom_virials;              ///< n_atoms x 6 when asked for, else empty
 };
-EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<const double> edge_gradient);
+EdgeGradientResult forces_from_edge_gradient(const AtomGraph& graph, std::span<const double> edge_gradient,
+                                             bool atom_virials = false);
 
 /// The checks build_graph makes of one structure, without building anything: Structure::validate(),
 /// every element known to the model, at most 4096 neighbours per atom within `cutoff`, no two

@@ -90,8 +90,10 @@ ad::Tensor Potential::structure_energies(std::size_t k, const AtomGraph& graph) 
 
 std::vector<Potential::MemberResult> Potential::evaluate_members(const Structure& structure,
                                                                  std::span<const double> weights,
-                                                                 bool gradient) const {
-  const AtomGraph graph = build_graph(structure, species_, cutoff(), dtype_);
+                                                                 const Needs& needs) const {
+  const AtomGraph graph = needs.neighbors.empty() ? build_graph(structure, species_, cutoff(), dtype_)
+                                                  : build_graph(structure, species_, cutoff(), dtype_, needs.neighbors);
+  const bool gradient = needs.gradient || needs.atom_virials;
   const auto n = static_cast<Eigen::Index>(structure.size());
   // The models see outputs; E_i = scale * output_i + shift, so the outputs' weights carry the scale.
   std::vector<double> output_weights(weights.begin(), weights.end());
@@ -112,9 +114,10 @@ std::vector<Potential::MemberResult> Potential::evaluate_members(const Structure
     }
     if (gradient) {
       for (std::size_t k = 0; k < core.edge_gradient.size(); ++k) evaluation.edge_gradient[k] += core.edge_gradient[k];
-      EdgeGradientResult derivatives = forces_from_edge_gradient(graph, evaluation.edge_gradient);
+      EdgeGradientResult derivatives = forces_from_edge_gradient(graph, evaluation.edge_gradient, needs.atom_virials);
       r.forces = std::move(derivatives.forces);
       r.virial = derivatives.virials.front();
+      r.atom_virials = std::move(derivatives.atom_virials);
     }
     members.push_back(std::move(r));
   }
@@ -122,10 +125,13 @@ std::vector<Potential::MemberResult> Potential::evaluate_members(const Structure
 }
 
 std::vector<Potential::MemberResult> Potential::evaluate_in_blocks(const Structure& structure,
-                                                                   std::span<const double> weights, bool gradient,
+                                                                   std::span<const double> weights, const Needs& needs,
                                                                    std::size_t block_atoms) const {
+  // A host's own neighbour list comes with explicit ghosts: there is no periodic cell to cut.
+  if (!needs.neighbors.empty()) return evaluate_members(structure, weights, needs);
   const BlockPlan plan(structure, interaction_range(), block_atoms);
-  if (plan.size() == 1) return evaluate_members(structure, weights, gradient);
+  if (plan.size() == 1) return evaluate_members(structure, weights, needs);
+  const bool gradient = needs.gradient || needs.atom_virials;
   // What build_graph would refuse, checked on the whole structure so that messages name its atoms.
   structure.validate();
   check_elements(structure, species_);
@@ -134,6 +140,7 @@ std::vector<Potential::MemberResult> Potential::evaluate_in_blocks(const Structu
   for (MemberResult& m : total) {
     m.energies = Eigen::VectorXd::Zero(n);
     if (gradient) m.forces = Positions::Zero(n, 3);
+    if (needs.atom_virials) m.atom_virials = AtomVirials::Zero(n, 6);
   }
   std::vector<double> block_weights;
   for (std::size_t b = 0; b < plan.size(); ++b) {
@@ -143,7 +150,7 @@ std::vector<Potential::MemberResult> Potential::evaluate_in_blocks(const Structu
     for (std::size_t j = 0; j < block.owned; ++j) block_weights[j] = weights[block.original[j]];
     std::vector<MemberResult> part;
     try {
-      part = evaluate_members(block.cluster, block_weights, gradient);
+      part = evaluate_members(block.cluster, block_weights, needs);
     } catch (const Error& e) {
       fail(e.status(), "block {} of {} (atoms numbered within the block, owned ones first): {}", b + 1, plan.size(),
            e.what());
@@ -155,7 +162,9 @@ std::vector<Potential::MemberResult> Potential::evaluate_in_blocks(const Structu
       }
       if (!gradient) continue;
       for (std::size_t j = 0; j < size; ++j) {
-        total[k].forces.row(static_cast<Eigen::Index>(block.original[j])) += part[k].forces.row(static_cast<Eigen::Index>(j));
+        const auto to = static_cast<Eigen::Index>(block.original[j]);
+        total[k].forces.row(to) += part[k].forces.row(static_cast<Eigen::Index>(j));
+        if (needs.atom_virials) total[k].atom_virials.row(to) += part[k].atom_virials.row(static_cast<Eigen::Index>(j));
       }
       total[k].virial += part[k].virial;
     }
@@ -172,19 +181,23 @@ PotentialResult Potential::compute(const Structure& structure, const ComputeRequ
       fail(MATNN_ERROR_INVALID_ARGUMENT, "{} energy weights for {} atoms", request.energy_weights.size(), n);
     weights.assign(request.energy_weights.begin(), request.energy_weights.end());
   }
-  const bool gradient = request.forces || want_stress;
-  const std::vector<MemberResult> members = evaluate_in_blocks(structure, weights, gradient, request.block_atoms);
+  const Needs needs{.gradient = request.forces || want_stress,
+                    .atom_virials = request.atom_virials,
+                    .neighbors = request.neighbors};
+  const std::vector<MemberResult> members = evaluate_in_blocks(structure, weights, needs, request.block_atoms);
 
   PotentialResult out;
   const double count = static_cast<double>(members.size());
   out.energies = Eigen::VectorXd::Zero(n);
   out.forces = Positions::Zero(n, 3);
   Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();
+  if (request.atom_virials) out.atom_virials = AtomVirials::Zero(n, 6);
   for (const auto& m : members) {
     out.energy += m.energy / count;
     out.energies += m.energies / count;
     if (request.forces) out.forces += m.forces / count;
     virial += m.virial / count;
+    if (request.atom_virials) out.atom_virials += m.atom_virials / count;
   }
   if (want_stress) {
     // ASE: stress = (1/V) dE/d(strain), symmetrised (the energy is rotation invariant, so the

@@ -47,6 +47,11 @@ struct PotentialResult {
   double energy_sigma = 0.0;     ///< std over members of the total energy, eV
   Eigen::VectorXd force_deviation;  ///< per atom: sqrt(mean_k |F_ik - <F_i>|^2), eV/Angstrom
   double max_force_deviation = 0.0; ///< max over atoms: DeePMD's model deviation
+  /// Per-atom virials (mean), when asked for: atom i's share of dE/d(strain), Voigt, eV
+  /// (forces_from_edge_gradient says how it is shared). They sum to the symmetrised virial, so
+  /// for a fully periodic structure sum_i atom_virials_i / V = stress (ASE sign) before the
+  /// slab masking; LAMMPS' `compute stress/atom` has the same sign.
+  AtomVirials atom_virials;
 };
 
 struct ComputeRequest {
@@ -63,6 +68,11 @@ struct ComputeRequest {
   /// round-off. 0: never split.
   std::size_t block_atoms = default_block_atoms;
   static constexpr std::size_t default_block_atoms = 16384;
+  /// Per-atom virials (PotentialResult::atom_virials); they need the gradient, as forces do.
+  bool atom_virials = false;
+  /// The host's neighbour list (atom_graph.hpp) instead of matnn's own search; the structure
+  /// must then be non-periodic with explicit ghosts. Empty: matnn searches.
+  HostNeighbors neighbors{};
 };
 
 class Potential {
@@ -112,13 +122,20 @@ class Potential {
     Eigen::VectorXd energies;
     Positions forces;
     Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();  // dE/d(strain)
+    AtomVirials atom_virials;                          // when asked for
+  };
+  /// What evaluate_members computes besides energies.
+  struct Needs {
+    bool gradient = false;
+    bool atom_virials = false;
+    HostNeighbors neighbors{};
   };
   /// Every member on one structure (weights as ComputeRequest::energy_weights, all given).
   std::vector<MemberResult> evaluate_members(const Structure& structure, std::span<const double> weights,
-                                             bool gradient) const;
+                                             const Needs& needs) const;
   /// The same, block by block (BlockPlan), summed.
   std::vector<MemberResult> evaluate_in_blocks(const Structure& structure, std::span<const double> weights,
-                                               bool gradient, std::size_t block_atoms) const;
+                                               const Needs& needs, std::size_t block_atoms) const;
 
   std::string architecture_;
   nlohmann::json model_config_;

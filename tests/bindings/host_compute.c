@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
 
   double energy = 0.0, stress[6] = {0};
   matnn_potential_results results;
-  matnn_potential_results_init(&results);
+  matnn_potential_results_init2(&results, sizeof results);
   results.energy = &energy;
   results.forces = &forces[0][0];
   results.stress = stress;

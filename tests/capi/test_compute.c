@@ -41,7 +41,7 @@ static void compare_case(const matnn_model* model, const reference_case* c, doub
   int i;
   for (i = 0; i < 3 * n; ++i) positions[i] = c->positions[i] / length;
   for (i = 0; i < 9; ++i) cell[i] = c->cell[i] / length;
-  CHECK_OK(matnn_potential_results_init(&r));
+  CHECK_OK(matnn_potential_results_init2(&r, sizeof r));
   r.energy = &e;
   r.energies = energies;
   r.forces = forces;
@@ -119,7 +119,7 @@ static errors compute_errors(const matnn_model* model, const reference_case* c, 
   errors out = {0, 0, 0, 0, 0, 0};
   int i;
   for (i = 0; i < 3 * n; ++i) positions[i] = c->positions[i] + shift[i % 3];
-  CHECK_OK(matnn_potential_results_init(&r));
+  CHECK_OK(matnn_potential_results_init2(&r, sizeof r));
   r.energy = &e;
   r.energies = energies;
   r.forces = forces;
@@ -189,12 +189,36 @@ static int near_atoms(const reference_case* c, const double* p, int first, int l
   return 0;
 }
 
+/* A host's neighbour list of m atoms, CSR, as LAMMPS would give it: every other atom within
+   cutoff + 1 Angstrom of skin (matnn must skip those beyond the cutoff). Brute force. */
+static int* host_list(const double* positions, int m, double reach, int* offsets) {
+  int i, j, d, count = 0, capacity = 64 * m + 64;
+  int* list = (int*)malloc(sizeof(int) * (size_t)capacity);
+  offsets[0] = 0;
+  for (i = 0; i < m; ++i) {
+    for (j = 0; j < m; ++j) {
+      double r2 = 0;
+      for (d = 0; d < 3; ++d) r2 += (positions[3 * j + d] - positions[3 * i + d]) * (positions[3 * j + d] - positions[3 * i + d]);
+      if (j == i || r2 >= reach * reach) continue;
+      if (count == capacity) {
+        capacity *= 2;
+        list = (int*)realloc(list, sizeof(int) * (size_t)capacity);
+      }
+      list[count++] = j;
+    }
+    offsets[i + 1] = count;
+  }
+  return list;
+}
+
 /* Rebuilds a periodic structure from two "ranks": rank 0 owns the first half of the atoms,
    rank 1 the rest. As in LAMMPS, each rank sees as ghosts those of the other rank's atoms and
    of the periodic images that lie within `ghost_range` of one of its own atoms (a sphere, not
    whole cells: for NequIP, ghosts within one cutoff instead of the interaction range miss the
    second hop's atoms, and this comparison fails). Energies add up, and
-   ghost forces sent back to their owners give the periodic forces. */
+   ghost forces sent back to their owners give the periodic forces. Each rank is also evaluated
+   through compute_local2 with a host neighbour list (the same results), whose per-atom virials,
+   sent back to their owners, are those of the periodic structure and sum to V x stress. */
 static void compare_decomposed(const matnn_model* model, const reference_case* c, double ghost_range) {
   const int shells = shells_for(c, ghost_range);
   const int copies = (2 * shells + 1) * (2 * shells + 1) * (2 * shells + 1);
@@ -205,11 +229,25 @@ static void compare_decomposed(const matnn_model* model, const reference_case* c
   double* positions = (double*)malloc(sizeof(double) * 3 * (size_t)total);
   double* forces = (double*)malloc(sizeof(double) * 3 * (size_t)total);
   double* summed = (double*)calloc(3 * (size_t)n, sizeof(double));
-  double energy_sum = 0, e = 0;
-  matnn_potential_results r;
+  double* listed_forces = (double*)malloc(sizeof(double) * 3 * (size_t)total);
+  double* virials = (double*)malloc(sizeof(double) * 6 * (size_t)total);
+  double* summed_virials = (double*)calloc(6 * (size_t)n, sizeof(double));
+  double* periodic_virials = (double*)malloc(sizeof(double) * 6 * (size_t)n);
+  int* offsets = (int*)malloc(sizeof(int) * ((size_t)total + 1));
+  double energy_sum = 0, e = 0, e_listed = 0, cutoff = 0, stress[6], virial_sum[6] = {0, 0, 0, 0, 0, 0};
+  double volume;
+  const int periodic[3] = {1, 1, 1};
+  matnn_potential_results r, listed;
   int rank, a, b, k, i, d, m;
+  int* neighbors;
 
-  CHECK_OK(matnn_potential_results_init(&r));
+  CHECK_OK(matnn_model_cutoff(model, &cutoff));
+  CHECK_OK(matnn_potential_results_init2(&listed, sizeof listed));
+  listed.energy = &e_listed;
+  listed.forces = listed_forces;
+  listed.virials = virials;
+
+  CHECK_OK(matnn_potential_results_init2(&r, sizeof r));
   r.energy = &e;
   r.forces = forces;
   for (rank = 0; rank < 2; ++rank) {
@@ -252,9 +290,40 @@ static void compare_decomposed(const matnn_model* model, const reference_case* c
     for (i = 0; i < m; ++i) {
       for (d = 0; d < 3; ++d) summed[3 * owner[i] + d] += forces[3 * i + d];
     }
+    neighbors = host_list(positions, m, cutoff + 1.0, offsets);
+    if (rank == 0) {
+      CHECK_OK(matnn_potential_compute_local2(model, half, m - half, numbers, positions, NULL, offsets, neighbors, &listed));
+    } else {
+      CHECK_OK(matnn_potential_compute_local2(model, n, m - n, numbers, positions, counts, offsets, neighbors, &listed));
+    }
+    free(neighbors);
+    CHECK_CLOSE(e_listed, e, 1e-12, 1e-12);
+    for (i = 0; i < 3 * m; ++i) CHECK_CLOSE(listed_forces[i], forces[i], 1e-10, 1e-10);
+    for (i = 0; i < m; ++i) {
+      for (d = 0; d < 6; ++d) summed_virials[6 * owner[i] + d] += virials[6 * i + d];
+    }
   }
   CHECK_CLOSE(energy_sum, c->energy, 1e-9, 1e-6);
   for (i = 0; i < 3 * n; ++i) CHECK_CLOSE(summed[i], c->forces[i], 1e-8, 1e-4);
+
+  /* Per-atom virials of the whole periodic structure: the ranks' shares, and V x stress. */
+  CHECK_OK(matnn_potential_results_init2(&r, sizeof r));
+  r.virials = periodic_virials;
+  r.stress = stress;
+  CHECK_OK(matnn_potential_compute(model, n, c->numbers, c->positions, c->cell, periodic, &r));
+  for (i = 0; i < 6 * n; ++i) CHECK_CLOSE(summed_virials[i], periodic_virials[i], 1e-9, 1e-9);
+  for (i = 0; i < n; ++i) {
+    for (d = 0; d < 6; ++d) virial_sum[d] += periodic_virials[6 * i + d];
+  }
+  volume = fabs(c->cell[0] * (c->cell[4] * c->cell[8] - c->cell[5] * c->cell[7]) -
+                c->cell[1] * (c->cell[3] * c->cell[8] - c->cell[5] * c->cell[6]) +
+                c->cell[2] * (c->cell[3] * c->cell[7] - c->cell[4] * c->cell[6]));
+  for (d = 0; d < 6; ++d) CHECK_CLOSE(virial_sum[d] / volume, stress[d], 1e-10, 1e-12);
+  free(listed_forces);
+  free(virials);
+  free(summed_virials);
+  free(periodic_virials);
+  free(offsets);
   free(numbers);
   free(owner);
   free(counts);
@@ -355,7 +424,7 @@ int main(int argc, char** argv) {
     double* forces = (double*)malloc(sizeof(double) * 3 * (size_t)c->natoms);
     matnn_potential_results r;
     int i;
-    CHECK_OK(matnn_potential_results_init(&r));
+    CHECK_OK(matnn_potential_results_init2(&r, sizeof r));
     r.energy = &e;
     r.forces = forces;
     CHECK_OK(matnn_potential_compute_local(metal, c->natoms, 0, c->numbers, c->positions, NULL, &r));

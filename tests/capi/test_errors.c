@@ -2,7 +2,9 @@
    message (matnn_last_error, matnn_model_last_error) naming the problem; failed calls leave
    their outputs untouched; nothing crashes or throws.
    Usage: test_capi_errors DIR (with potential.h5 and property.h5 from test_capi_train) */
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 
@@ -56,6 +58,22 @@ static void load_errors(const char* dir) {
   CHECK(model == NULL);
 }
 
+/* A host built against ABI 1 has a results struct of 8 pointer-sized fields and calls the
+   deprecated matnn_potential_results_init: the library must write those bytes and no more. */
+static void old_host_init(void) {
+  union {
+    matnn_potential_results results;
+    unsigned char bytes[sizeof(matnn_potential_results) + 64];
+  } memory;
+  const size_t abi1_size = offsetof(matnn_potential_results, max_force_deviation) + sizeof(double*);
+  size_t i;
+  memset(memory.bytes, 0xA5, sizeof memory.bytes);
+  CHECK_OK(matnn_potential_results_init(&memory.results));
+  CHECK(memory.results.struct_size == abi1_size);
+  CHECK(memory.results.energy == NULL && memory.results.max_force_deviation == NULL);
+  for (i = abi1_size; i < sizeof memory.bytes; ++i) CHECK(memory.bytes[i] == 0xA5);
+}
+
 static void compute_errors(const matnn_model* potential, const matnn_model* property) {
   /* A Cu-Ni dimer, and a one-atom periodic cell much smaller than the cutoff (allowed). */
   int z[2] = {29, 28};
@@ -67,7 +85,10 @@ static void compute_errors(const matnn_model* potential, const matnn_model* prop
   matnn_potential_results r;
 
   CHECK_FAILS(matnn_potential_results_init(NULL), MATNN_ERROR_INVALID_ARGUMENT, "results");
-  CHECK_OK(matnn_potential_results_init(&r));
+  CHECK_FAILS(matnn_potential_results_init2(NULL, sizeof r), MATNN_ERROR_INVALID_ARGUMENT, "results");
+  CHECK_FAILS(matnn_potential_results_init2(&r, 3 * sizeof(double*)), MATNN_ERROR_INVALID_ARGUMENT, "struct_size");
+  old_host_init();
+  CHECK_OK(matnn_potential_results_init2(&r, sizeof r));
   r.energy = &e;
   CHECK_FAILS(matnn_potential_compute(NULL, 2, z, x, NULL, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "model is NULL");
   CHECK_FAILS(matnn_potential_compute(potential, 2, NULL, x, NULL, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "atomic_numbers");
@@ -121,6 +142,37 @@ static void compute_errors(const matnn_model* potential, const matnn_model* prop
   CHECK_FAILS(matnn_potential_compute_local(potential, 1, 1, z, x, NULL, &r), MATNN_ERROR_UNSUPPORTED, "stress");
   r.stress = NULL;
   CHECK_OK(matnn_potential_compute_local(potential, 1, 1, z, x, NULL, &r));
+
+  /* compute_local2's host neighbour list (two atoms 2.4 A apart, both within the cutoff). */
+  {
+    const int offsets[3] = {0, 1, 2}, neighbors[2] = {1, 0};
+    const int self[2] = {0, 0}, outside[2] = {1, 2}, twice[3] = {1, 1, 0};
+    const int twice_offsets[3] = {0, 2, 3}, decreasing[3] = {0, 2, 1}, not_zero[3] = {1, 1, 2};
+    double e_own = SENTINEL;
+    CHECK_OK(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, offsets, neighbors, &r));
+    e_own = e;
+    CHECK_OK(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, NULL, NULL, &r));
+    CHECK_CLOSE(e, e_own, 1e-6, 1e-9);
+    CHECK_FAILS(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, offsets, NULL, &r),
+                MATNN_ERROR_INVALID_ARGUMENT, "both");
+    CHECK_FAILS(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, NULL, neighbors, &r),
+                MATNN_ERROR_INVALID_ARGUMENT, "both");
+    CHECK_FAILS(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, offsets, self, &r),
+                MATNN_ERROR_INVALID_ARGUMENT, "atom 0 is listed as its own neighbour");
+    CHECK_FAILS(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, offsets, outside, &r),
+                MATNN_ERROR_INVALID_ARGUMENT, "neighbours of atom 1: index 2 is not an atom");
+    CHECK_FAILS(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, twice_offsets, twice, &r),
+                MATNN_ERROR_INVALID_ARGUMENT, "atom 1 is listed twice");
+    CHECK_FAILS(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, decreasing, neighbors, &r),
+                MATNN_ERROR_INVALID_ARGUMENT, "decrease at atom 1");
+    CHECK_FAILS(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, not_zero, neighbors, &r),
+                MATNN_ERROR_INVALID_ARGUMENT, "not 0");
+    CHECK_FAILS(matnn_potential_compute_local2(potential, 2, 0, z, x, NULL, offsets, neighbors, NULL),
+                MATNN_ERROR_INVALID_ARGUMENT, "results");
+    CHECK(strstr(matnn_last_error(), "matnn_potential_compute_local2") != NULL);
+    CHECK_FAILS(matnn_potential_compute_local(potential, -1, 2, z, x, NULL, &r), MATNN_ERROR_INVALID_ARGUMENT, "natoms_local");
+    CHECK(strstr(matnn_last_error(), "matnn_potential_compute_local:") != NULL);
+  }
 }
 
 static void query_errors(const matnn_model* potential, const matnn_model* property) {

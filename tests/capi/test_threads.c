@@ -23,7 +23,7 @@ typedef struct {
 static int compute(job* j) {
   const int pbc[3] = {j->c->periodic, j->c->periodic, j->c->periodic};
   matnn_potential_results r;
-  if (matnn_potential_results_init(&r) != MATNN_SUCCESS) return 1;
+  if (matnn_potential_results_init2(&r, sizeof r) != MATNN_SUCCESS) return 1;
   r.energy = &j->energy;
   r.forces = j->forces;
   r.stress = j->c->periodic ? j->stress : NULL;

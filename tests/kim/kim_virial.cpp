@@ -1,7 +1,7 @@
 // A minimal KIM simulator: it asks a matnn portable model for everything the driver provides
-// (energy, forces, per-particle energies, virial) on a rattled Cu/Ni cluster and checks them
-// against finite differences of the model's own energy. LAMMPS computes its virial from forces,
-// so this is the test of the driver's partialVirial.
+// (energy, forces, per-particle energies, virial, per-particle virials) on a rattled Cu/Ni
+// cluster and checks them against finite differences of the model's own energy. LAMMPS computes
+// its virial from forces, so this is the test of the driver's partialVirial.
 //
 // Usage: kim_virial MODEL_NAME   (the model and driver found through KIM's collections)
 #include <cmath>
@@ -23,20 +23,19 @@ void check(bool ok, const std::string& what) {
   }
 }
 
-// The driver builds its own pairs; the simulator must still offer the callback.
-int no_neighbor_list(void* const, int const, double const* const, int const, int const, int* const,
-                     int const** const) {
-  return true;
-}
+struct Simulator;
+int neighbor_list(void* const data, int const, double const* const, int const, int const particle, int* const count,
+                  int const** const neighbors);
 
 struct Simulator {
   KIM::Model* model = nullptr;
   KIM::ComputeArguments* arguments = nullptr;
   int n = 0;
   std::vector<int> species, contributing;
-  std::vector<double> positions, forces, particle_energy;
+  std::vector<double> positions, forces, particle_energy, particle_virial;
   double energy = 0.0;
   double virial[6] = {};
+  std::vector<std::vector<int>> everyone_else;  // a brute-force full list: the driver skips the far ones
 
   double energy_at(const std::vector<double>& at) {
     const std::vector<double> saved = positions;
@@ -48,6 +47,16 @@ struct Simulator {
     return e;
   }
 };
+
+int neighbor_list(void* const data, int const, double const* const, int const, int const particle, int* const count,
+                  int const** const neighbors) {
+  const auto* sim = static_cast<const Simulator*>(data);
+  if (particle < 0 || particle >= sim->n) return true;
+  const std::vector<int>& list = sim->everyone_else[static_cast<std::size_t>(particle)];
+  *count = static_cast<int>(list.size());
+  *neighbors = list.data();
+  return false;
+}
 
 }  // namespace
 
@@ -85,6 +94,11 @@ int main(int argc, char** argv) {
   sim.contributing.assign(static_cast<std::size_t>(sim.n), 1);
   sim.forces.resize(sim.positions.size());
   sim.particle_energy.resize(static_cast<std::size_t>(sim.n));
+  sim.particle_virial.resize(6 * static_cast<std::size_t>(sim.n));
+  sim.everyone_else.resize(static_cast<std::size_t>(sim.n));
+  for (int i = 0; i < sim.n; ++i)
+    for (int j = 0; j < sim.n; ++j)
+      if (j != i) sim.everyone_else[static_cast<std::size_t>(i)].push_back(j);
 
   using namespace KIM::COMPUTE_ARGUMENT_NAME;
   if (sim.model->ComputeArgumentsCreate(&sim.arguments) ||
@@ -96,8 +110,9 @@ int main(int argc, char** argv) {
       sim.arguments->SetArgumentPointer(partialForces, sim.forces.data()) ||
       sim.arguments->SetArgumentPointer(partialParticleEnergy, sim.particle_energy.data()) ||
       sim.arguments->SetArgumentPointer(partialVirial, sim.virial) ||
+      sim.arguments->SetArgumentPointer(partialParticleVirial, sim.particle_virial.data()) ||
       sim.arguments->SetCallbackPointer(KIM::COMPUTE_CALLBACK_NAME::GetNeighborList, KIM::LANGUAGE_NAME::cpp,
-                                        reinterpret_cast<KIM::Function*>(no_neighbor_list), nullptr)) {
+                                        reinterpret_cast<KIM::Function*>(neighbor_list), &sim)) {
     std::printf("FAILED: cannot set up the compute arguments\n");
     return 1;
   }
@@ -105,6 +120,12 @@ int main(int argc, char** argv) {
   double sum = 0.0;
   for (double e : sim.particle_energy) sum += e;
   check(std::abs(sum - sim.energy) < 1e-10 * (1 + std::abs(sim.energy)), "particle energies sum to the energy");
+  for (int v = 0; v < 6; ++v) {
+    double total = 0.0;
+    for (int i = 0; i < sim.n; ++i) total += sim.particle_virial[6 * static_cast<std::size_t>(i) + static_cast<std::size_t>(v)];
+    check(std::abs(total - sim.virial[v]) < 1e-10 * (1 + std::abs(sim.virial[v])),
+          "particle virials sum to the virial, component " + std::to_string(v));
+  }
 
   // Forces: -dE/dx by central differences, a few atoms.
   const double h = 1e-5;
