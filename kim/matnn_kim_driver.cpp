@@ -19,12 +19,16 @@
 //
 // Units: metal (eV, Angstrom), real (kcal/mol, Angstrom) and atomic (Hartree, Bohr) are served as
 // requested; any other request gets the model's native metal units, which the simulator either
-// converts or refuses. Precision: float64, so that results agree with matnn's own to round-off.
+// converts or refuses. Precision: the optional second parameter file, settings.txt, written by
+// `matnn kim-install --precision`, says float32 (the default, as matnn's C ABI) or float64 (the
+// results of matnn's own float64 evaluation to round-off).
 //
 // Not provided: the ensemble's uncertainty, for which KIM has no argument (see kim/README.md).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -220,6 +224,37 @@ int compute(KIM::ModelCompute const* const compute, KIM::ModelComputeArguments c
 }
 #undef KIM_LOGGER_OBJECT_NAME
 
+// The settings file (`key value` lines, # comments): precision float32|float64. Unknown keys and
+// bad values are errors naming the line, never ignored.
+bool read_settings(const std::string& path, matnn_precision* precision, std::string* problem) {
+  std::ifstream in(path);
+  if (!in) {
+    *problem = path + ": cannot read the settings file";
+    return false;
+  }
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    std::istringstream words(line.substr(0, line.find('#')));
+    std::string key, value, extra;
+    if (!(words >> key)) continue;
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    if (!(words >> value) || (words >> extra)) {
+      *problem = where + "expected `key value`, got \"" + line + "\"";
+      return false;
+    }
+    if (key != "precision") {
+      *problem = where + "unknown setting \"" + key + "\" (known: precision)";
+      return false;
+    }
+    if (value != "float32" && value != "float64") {
+      *problem = where + "precision must be float32 or float64, got \"" + value + "\"";
+      return false;
+    }
+    *precision = value == "float32" ? MATNN_PRECISION_FLOAT32 : MATNN_PRECISION_FLOAT64;
+  }
+  return true;
+}
+
 // The matnn unit system for what the simulator asked for, or metal when matnn has no match.
 matnn_units units_for(KIM::LengthUnit length, KIM::EnergyUnit energy, KIM::LengthUnit* model_length,
                       KIM::EnergyUnit* model_energy) {
@@ -249,19 +284,28 @@ extern "C" int matnn_kim_driver_create(KIM::ModelDriverCreate* const create,
   }
   int files = 0;
   create->GetNumberOfParameterFiles(&files);
-  if (files != 1) return fail_create(create, "expected one parameter file (a matnn model), got " + std::to_string(files));
+  if (files != 1 && files != 2) {
+    return fail_create(create, "expected a matnn model file and optionally a settings file, got " +
+                                   std::to_string(files) + " parameter files");
+  }
   std::string const* directory = nullptr;
   std::string const* basename = nullptr;
   create->GetParameterFileDirectoryName(&directory);
   if (create->GetParameterFileBasename(0, &basename)) return fail_create(create, "cannot get the parameter file name");
   const std::string path = *directory + "/" + *basename;
+  matnn_precision precision = MATNN_PRECISION_FLOAT32;
+  if (files == 2) {
+    if (create->GetParameterFileBasename(1, &basename)) return fail_create(create, "cannot get the settings file name");
+    std::string problem;
+    if (!read_settings(*directory + "/" + *basename, &precision, &problem)) return fail_create(create, problem);
+  }
 
   KIM::LengthUnit length;
   KIM::EnergyUnit energy;
   matnn_load_options options;
   matnn_load_options_init(&options);
   options.units = units_for(requested_length, requested_energy, &length, &energy);
-  options.precision = MATNN_PRECISION_FLOAT64;
+  options.precision = precision;
 
   auto* driver = new Driver;
   if (matnn_model_load(path.c_str(), &options, &driver->model) != MATNN_SUCCESS) {

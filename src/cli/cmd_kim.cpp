@@ -105,8 +105,12 @@ std::string collections_listing(const ScratchFolder& scratch) {
   return read_text(listing);
 }
 
-void run_kim_install(const std::string& model, const std::string& name, const std::string& collection) {
+void run_kim_install(const std::string& model, const std::string& name, const std::string& collection,
+                     const std::string& precision) {
   check_name(name);
+  if (precision != "float32" && precision != "float64") {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "--precision must be float32 or float64, got \"{}\"", precision);
+  }
   if (collection != "user" && collection != "environment" && collection != "system" && collection != "CWD") {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "--collection must be user, environment, system or CWD, got \"{}\"", collection);
   }
@@ -129,6 +133,9 @@ void run_kim_install(const std::string& model, const std::string& name, const st
   std::error_code ec;
   std::filesystem::copy_file(model, item / "model.h5", ec);
   if (ec) fail(MATNN_ERROR_IO, "{}: cannot copy the model: {}", model, ec.message());
+  // The driver's second parameter file (kim/README.md): its settings, `key value` per line.
+  std::ofstream(item / "settings.txt") << "# matnn KIM driver settings, written by matnn kim-install\n"
+                                       << fmt::format("precision {}\n", precision);
   std::ofstream(item / "CMakeLists.txt")
       << "# A matnn potential as a KIM portable model (written by matnn kim-install).\n"
          "cmake_minimum_required(VERSION 3.10)\n"
@@ -137,12 +144,12 @@ void run_kim_install(const std::string& model, const std::string& name, const st
          "kim_api_items_setup_before_project(ITEM_TYPE \"portableModel\")\n"
       << fmt::format("project({})\n", name)
       << "kim_api_items_setup_after_project(ITEM_TYPE \"portableModel\")\n"
-      << fmt::format("add_kim_api_model_library(NAME \"{}\" DRIVER_NAME \"{}\" PARAMETER_FILES \"model.h5\")\n", name,
+      << fmt::format("add_kim_api_model_library(NAME \"{}\" DRIVER_NAME \"{}\" PARAMETER_FILES \"model.h5\" \"settings.txt\")\n", name,
                      driver_name);
   const std::string log = (scratch.path() / "install.log").string();
   const int rc = run({kim_tool, "install", "--force", collection, item.string()}, log);
   if (rc != 0) fail(MATNN_ERROR_IO, "{} install failed (exit {}):\n{}", kim_tool, rc, read_text(log));
-  fmt::print("installed KIM portable model {} ({} collection) from {}\n", name, collection, model);
+  fmt::print("installed KIM portable model {} ({} collection, {}) from {}\n", name, collection, precision, model);
   fmt::print("LAMMPS: kim init {} metal ... kim interactions <elements>\n", name);
 }
 
@@ -167,8 +174,11 @@ void add_kim_commands(CLI::App& app) {
   auto collection = std::make_shared<std::string>("user");
   install->add_option("model", *model, "potential model file (.h5)")->required();
   install->add_option("name", *name, "KIM model name, a C identifier (e.g. matnn_Cu_BP)")->required();
+  auto precision = std::make_shared<std::string>("float32");
   install->add_option("--collection", *collection, "KIM collection: user (default), environment, system or CWD");
-  install->callback([model, name, collection] { run_kim_install(*model, *name, *collection); });
+  install->add_option("--precision", *precision,
+                      "network arithmetic in the simulator: float32 (default, as matnn's C ABI) or float64");
+  install->callback([model, name, collection, precision] { run_kim_install(*model, *name, *collection, *precision); });
 
   auto* remove = app.add_subcommand("kim-remove", "Remove a KIM portable model installed by kim-install");
   auto remove_name = std::make_shared<std::string>();

