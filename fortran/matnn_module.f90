@@ -8,7 +8,7 @@
 !>    so that NULL ("not wanted") can be passed; pass c_loc(x) of a `target` array.
 !>
 !> 2. Derived types that own a model handle, for everyday use:
-!>      type(matnn_potential)      : energy, forces, stress, uncertainties of structures
+!>      type(matnn_potential)      : energy, forces, stress, per-atom virials, uncertainties
 !>      type(matnn_property_model) : a property predicted from compositions or structures
 !>    Each holds a private type(c_ptr) that is c_null_ptr until load(); destroy() releases it
 !>    and a final procedure releases it when the object goes out of scope. Copying a loaded
@@ -73,10 +73,13 @@ module matnn
     integer(c_int) :: precision
   end type matnn_load_options
 
-  !> Output pointers: c_loc(x) of a target, or c_null_ptr for "not wanted".
+  !> Output pointers: c_loc(x) of a target, or c_null_ptr for "not wanted". Initialise it with
+  !> matnn_potential_results_init2(results, c_sizeof(results)) so that the library reads every
+  !> field declared here (the deprecated matnn_potential_results_init makes it ignore virials).
   type, bind(C), public :: matnn_potential_results
     integer(c_size_t) :: struct_size
     type(c_ptr) :: energy, energies, forces, stress, energy_sigma, force_deviation, max_force_deviation
+    type(c_ptr) :: virials  ! since ABI 2: double(6, natoms)
   end type matnn_potential_results
 
   ! ---- layer 1: the C functions ---------------------------------------------------------------
@@ -85,7 +88,8 @@ module matnn
   public :: matnn_model_kind_of, matnn_model_units, matnn_model_precision, matnn_model_num_species
   public :: matnn_model_species, matnn_model_cutoff, matnn_model_interaction_range
   public :: matnn_model_ensemble_size, matnn_model_outputs
-  public :: matnn_potential_results_init, matnn_potential_compute, matnn_potential_compute_local
+  public :: matnn_potential_results_init2, matnn_potential_results_init, matnn_potential_compute
+  public :: matnn_potential_compute_local, matnn_potential_compute_local2
   public :: matnn_property_name, matnn_property_unit, matnn_property_task, matnn_property_num_classes
   public :: matnn_property_predict_compositions, matnn_property_predict_structures, matnn_train
   public :: matnn_progress_callback
@@ -203,6 +207,16 @@ module matnn
       integer(c_int) :: status
     end function matnn_model_outputs
 
+    !> struct_size: c_sizeof(results). Since ABI 2.
+    function matnn_potential_results_init2(results, struct_size) bind(C, name="matnn_potential_results_init2") &
+        result(status)
+      import :: c_int, c_size_t, matnn_potential_results
+      type(matnn_potential_results), intent(out) :: results
+      integer(c_size_t), value :: struct_size
+      integer(c_int) :: status
+    end function matnn_potential_results_init2
+
+    !> Deprecated since ABI 2: initialises ABI 1's fields only (virials are then ignored).
     function matnn_potential_results_init(results) bind(C, name="matnn_potential_results_init") result(status)
       import :: c_int, matnn_potential_results
       type(matnn_potential_results), intent(out) :: results
@@ -230,6 +244,19 @@ module matnn
       type(matnn_potential_results), intent(inout) :: results
       integer(c_int) :: status
     end function matnn_potential_compute_local
+
+    !> compute_local with the host's CSR neighbour list: neighbor_offsets int[natoms + 1] and
+    !> neighbors int[offsets[natoms]], 0-based as in C; both c_null_ptr: matnn searches. Since ABI 2.
+    function matnn_potential_compute_local2(model, natoms_local, natoms_ghost, atomic_numbers, positions, &
+        energy_counts, neighbor_offsets, neighbors, results) bind(C, name="matnn_potential_compute_local2") &
+        result(status)
+      import :: c_int, c_ptr, matnn_potential_results
+      type(c_ptr), value :: model
+      integer(c_int), value :: natoms_local, natoms_ghost
+      type(c_ptr), value :: atomic_numbers, positions, energy_counts, neighbor_offsets, neighbors
+      type(matnn_potential_results), intent(inout) :: results
+      integer(c_int) :: status
+    end function matnn_potential_compute_local2
 
     function matnn_property_name(model, name) bind(C, name="matnn_property_name") result(status)
       import :: c_int, c_ptr
@@ -681,8 +708,11 @@ contains
   !>   energy_sigma              out  ensemble std of the energy
   !>   force_deviation(natoms)   out  per-atom ensemble force deviation
   !>   max_force_deviation       out  its maximum over atoms
+  !>   virials(6, natoms)        out  per-atom virials, Voigt, energy unit, sign of stress x volume:
+  !>                                  for a fully periodic cell sum(virials, 2) = volume * stress
+  !>                                  (a slab's are not masked like its stress)
   subroutine potential_compute(self, atomic_numbers, positions, cell, pbc, energy, forces, stress, energies, &
-                               energy_sigma, force_deviation, max_force_deviation, status)
+                               energy_sigma, force_deviation, max_force_deviation, virials, status)
     class(matnn_potential), intent(in) :: self
     integer(c_int), intent(in), target, contiguous :: atomic_numbers(:)
     real(c_double), intent(in), target, contiguous :: positions(:, :)
@@ -690,7 +720,7 @@ contains
     logical, intent(in), optional :: pbc(3)
     real(c_double), intent(out), target, optional :: energy, energy_sigma, max_force_deviation
     real(c_double), intent(out), target, optional, contiguous :: forces(:, :), stress(:), energies(:), &
-      force_deviation(:)
+      force_deviation(:), virials(:, :)
     integer, intent(out), optional :: status
     character(len=*), parameter :: where = "matnn_potential%compute"
     type(matnn_potential_results) :: results
@@ -707,7 +737,7 @@ contains
       call invalid(where, "positions must be declared (3, natoms) with natoms = size(atomic_numbers)", status)
       return
     end if
-    code = matnn_potential_results_init(results)
+    code = matnn_potential_results_init2(results, c_sizeof(results))
     if (present(forces)) then
       if (wrong_shape(where, "forces", shape(forces), [3, natoms], status)) return
       results%forces = c_loc(forces)
@@ -723,6 +753,10 @@ contains
     if (present(force_deviation)) then
       if (wrong_shape(where, "force_deviation", shape(force_deviation), [natoms], status)) return
       results%force_deviation = c_loc(force_deviation)
+    end if
+    if (present(virials)) then
+      if (wrong_shape(where, "virials", shape(virials), [6, natoms], status)) return
+      results%virials = c_loc(virials)
     end if
     if (present(energy)) results%energy = c_loc(energy)
     if (present(energy_sigma)) results%energy_sigma = c_loc(energy_sigma)
@@ -743,22 +777,30 @@ contains
   !> One rank's part of a domain-decomposed run: natoms_local owned atoms followed by ghosts,
   !> explicit positions, no periodicity (see matnn_potential_compute_local() in matnn.h).
   !> energy_counts(natoms): 1 where the atom's energy belongs to this rank (default: the local
-  !> atoms). forces(3, natoms) includes the ghosts' forces, which the host adds to their owners.
-  !> Stress is not available here.
+  !> atoms). forces(3, natoms) and virials(6, natoms) include the ghosts' shares, which the host
+  !> adds to their owners. Stress is not available here.
+  !> neighbor_offsets(natoms + 1) and neighbors(:), both or neither: the host's neighbour list
+  !> (matnn_potential_compute_local2), passed as C reads it, so 0-BASED: the candidates of atom i
+  !> (1-based) are neighbors(neighbor_offsets(i) + 1 : neighbor_offsets(i + 1)), each the 0-based
+  !> index of an atom; neighbor_offsets(1) = 0 and neighbor_offsets(natoms + 1) = size(neighbors).
+  !> Candidates at or beyond the cutoff are skipped (a skin is fine). Absent: matnn searches.
   subroutine potential_compute_local(self, natoms_local, atomic_numbers, positions, energy_counts, energy, &
                                      forces, energies, energy_sigma, force_deviation, max_force_deviation, &
-                                     status)
+                                     virials, neighbor_offsets, neighbors, status)
     class(matnn_potential), intent(in) :: self
     integer, intent(in) :: natoms_local
     integer(c_int), intent(in), target, contiguous :: atomic_numbers(:)
     real(c_double), intent(in), target, contiguous :: positions(:, :)
-    integer(c_int), intent(in), target, optional, contiguous :: energy_counts(:)
+    integer(c_int), intent(in), target, optional, contiguous :: energy_counts(:), neighbor_offsets(:), neighbors(:)
     real(c_double), intent(out), target, optional :: energy, energy_sigma, max_force_deviation
-    real(c_double), intent(out), target, optional, contiguous :: forces(:, :), energies(:), force_deviation(:)
+    real(c_double), intent(out), target, optional, contiguous :: forces(:, :), energies(:), force_deviation(:), &
+      virials(:, :)
     integer, intent(out), optional :: status
     character(len=*), parameter :: where = "matnn_potential%compute_local"
     type(matnn_potential_results) :: results
-    type(c_ptr) :: counts_ptr
+    type(c_ptr) :: counts_ptr, offsets_ptr, neighbors_ptr
+    integer(c_int), target :: no_neighbors(1)  ! stands in for an empty neighbors(:): c_loc needs elements
+    character(len=96) :: text
     integer :: natoms
     integer(c_int) :: code
     natoms = size(atomic_numbers)
@@ -778,7 +820,26 @@ contains
       end if
       counts_ptr = c_loc(energy_counts)
     end if
-    code = matnn_potential_results_init(results)
+    offsets_ptr = c_null_ptr
+    neighbors_ptr = c_null_ptr
+    if (present(neighbor_offsets) .neqv. present(neighbors)) then
+      call invalid(where, "neighbor_offsets and neighbors must both be present or both be absent", status)
+      return
+    end if
+    if (present(neighbor_offsets)) then
+      if (wrong_shape(where, "neighbor_offsets", shape(neighbor_offsets), [natoms + 1], status)) return
+      ! C reads neighbors up to neighbor_offsets(natoms + 1) without knowing their size: check it here.
+      if (neighbor_offsets(natoms + 1) /= size(neighbors)) then
+        write (text, '(a,i0,a,i0)') "neighbor_offsets(natoms + 1) is ", neighbor_offsets(natoms + 1), &
+          ", but size(neighbors) is ", size(neighbors)
+        call invalid(where, trim(text)//" (they must be equal)", status)
+        return
+      end if
+      offsets_ptr = c_loc(neighbor_offsets)
+      neighbors_ptr = c_loc(no_neighbors)
+      if (size(neighbors) > 0) neighbors_ptr = c_loc(neighbors)
+    end if
+    code = matnn_potential_results_init2(results, c_sizeof(results))
     if (present(forces)) then
       if (wrong_shape(where, "forces", shape(forces), [3, natoms], status)) return
       results%forces = c_loc(forces)
@@ -791,12 +852,17 @@ contains
       if (wrong_shape(where, "force_deviation", shape(force_deviation), [natoms], status)) return
       results%force_deviation = c_loc(force_deviation)
     end if
+    if (present(virials)) then
+      if (wrong_shape(where, "virials", shape(virials), [6, natoms], status)) return
+      results%virials = c_loc(virials)
+    end if
     if (present(energy)) results%energy = c_loc(energy)
     if (present(energy_sigma)) results%energy_sigma = c_loc(energy_sigma)
     if (present(max_force_deviation)) results%max_force_deviation = c_loc(max_force_deviation)
-    call check(matnn_potential_compute_local(self%handle, int(natoms_local, c_int), &
-                                             int(natoms - natoms_local, c_int), c_loc(atomic_numbers), &
-                                             c_loc(positions), counts_ptr, results), status)
+    call check(matnn_potential_compute_local2(self%handle, int(natoms_local, c_int), &
+                                              int(natoms - natoms_local, c_int), c_loc(atomic_numbers), &
+                                              c_loc(positions), counts_ptr, offsets_ptr, neighbors_ptr, results), &
+               status)
   end subroutine potential_compute_local
 
   !> Cutoff radius (length unit).

@@ -20,6 +20,9 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
+# The C ABI this binding is written for (MATNN_ABI_VERSION): it declares and calls what ABI 2 added.
+ABI_VERSION = 2
+
 c_double_p = ctypes.POINTER(ctypes.c_double)
 
 
@@ -60,7 +63,8 @@ class PotentialResults(ctypes.Structure):
                 ("stress", c_double_p),
                 ("energy_sigma", c_double_p),
                 ("force_deviation", c_double_p),
-                ("max_force_deviation", c_double_p)]
+                ("max_force_deviation", c_double_p),
+                ("virials", c_double_p)]  # since ABI 2
 
 
 # int (*)(int epoch, int epochs, double train_loss, double validation_loss, void* user_data)
@@ -93,7 +97,8 @@ _PROTOTYPES = {
     "matnn_model_interaction_range": (_status, [_model_p, c_double_p]),
     "matnn_model_ensemble_size": (_status, [_model_p, _c_int_p]),
     "matnn_model_outputs": (_status, [_model_p, _c_uint_p]),
-    "matnn_potential_results_init": (_status, [ctypes.POINTER(PotentialResults)]),
+    "matnn_potential_results_init2": (_status, [ctypes.POINTER(PotentialResults), ctypes.c_size_t]),
+    "matnn_potential_results_init": (_status, [ctypes.POINTER(PotentialResults)]),  # deprecated: ABI 1's fields only
     # model, natoms, atomic_numbers[natoms], positions[natoms x 3], cell[3 x 3] or NULL,
     # pbc[3] or NULL, results
     "matnn_potential_compute": (_status, [_model_p, ctypes.c_int, i32_1d, f64_2d, f64_2d_or_null,
@@ -101,6 +106,9 @@ _PROTOTYPES = {
     # model, natoms_local, natoms_ghost, atomic_numbers, positions, energy_counts or NULL, results
     "matnn_potential_compute_local": (_status, [_model_p, ctypes.c_int, ctypes.c_int, i32_1d, f64_2d,
                                                 i32_1d_or_null, ctypes.POINTER(PotentialResults)]),
+    # ... as compute_local, then neighbor_offsets[natoms + 1] and neighbors[offsets[natoms]], both or neither NULL
+    "matnn_potential_compute_local2": (_status, [_model_p, ctypes.c_int, ctypes.c_int, i32_1d, f64_2d, i32_1d_or_null,
+                                                 i32_1d_or_null, i32_1d_or_null, ctypes.POINTER(PotentialResults)]),
     "matnn_property_name": (_status, [_model_p, ctypes.POINTER(ctypes.c_char_p)]),
     "matnn_property_unit": (_status, [_model_p, ctypes.POINTER(ctypes.c_char_p)]),
     "matnn_property_task": (_status, [_model_p, _c_int_p]),
@@ -139,10 +147,16 @@ def _load():
         except OSError as e:
             errors.append(f"{path}: {e}")
             continue
-        for name, (restype, argtypes) in _PROTOTYPES.items():
-            function = getattr(lib, name)
-            function.restype = restype
-            function.argtypes = argtypes
+        try:
+            for name, (restype, argtypes) in _PROTOTYPES.items():
+                function = getattr(lib, name)
+                function.restype = restype
+                function.argtypes = argtypes
+        except AttributeError as e:
+            # A library older than this binding lacks the later ABI's functions; say so rather
+            # than fail on the first call.
+            errors.append(f"{path}: {e} (this binding needs C ABI {ABI_VERSION})")
+            continue
         lib.path = path
         return lib
     tried = "\n  ".join(errors) if errors else "no candidate found"

@@ -72,6 +72,55 @@ def _as_pbc(pbc):
     return np.ascontiguousarray(np.broadcast_to(array.astype(bool), (3,)), dtype=np.intc)
 
 
+def _as_neighbor_list(neighbor_offsets, neighbors, natoms):
+    """compute_local's CSR neighbour list as two C int arrays, or (None, None)."""
+    if (neighbor_offsets is None) != (neighbors is None):
+        raise invalid_argument("neighbor_offsets and neighbors must both be given or both be None")
+    if neighbor_offsets is None:
+        return None, None
+    offsets = _as_int_array(neighbor_offsets, (natoms + 1,), "neighbor_offsets")
+    neighbors = _as_int_array(neighbors, (-1,), "neighbors")
+    # C reads neighbors[0:offsets[natoms]] without knowing the array's length: check it here.
+    if offsets[-1] != neighbors.shape[0]:
+        raise invalid_argument(f"neighbor_offsets[natoms] is {offsets[-1]}, but neighbors has "
+                               f"{neighbors.shape[0]} entries (they must be equal)")
+    return offsets, neighbors
+
+
+def _outputs(natoms, forces, energies, uncertainty, virials, stress=False):
+    """Zeroed arrays for the outputs asked for, keyed by their matnn_potential_results field."""
+    out = {"energy": np.zeros(1)}
+    if forces:
+        out["forces"] = np.zeros((natoms, 3))
+    if stress:
+        out["stress"] = np.zeros(6)
+    if energies:
+        out["energies"] = np.zeros(natoms)
+    if uncertainty:
+        out["energy_sigma"] = np.zeros(1)
+        out["force_deviation"] = np.zeros(natoms)
+        out["max_force_deviation"] = np.zeros(1)
+    if virials:
+        out["virials"] = np.zeros((natoms, 6))
+    return out
+
+
+def _compute(function, out, *args):
+    """function(*args, results) with results pointing at the arrays of `out`; returns `out` with
+    the one-number outputs as floats."""
+    results = _lib.PotentialResults()
+    # init2 with this struct's own size: the deprecated init sets ABI 1's size, and the library
+    # would then ignore the fields added since (virials).
+    check(_L.matnn_potential_results_init2(ctypes.byref(results), ctypes.sizeof(results)))
+    for key, array in out.items():
+        setattr(results, key, array.ctypes.data_as(_lib.c_double_p))
+    check(function(*args, ctypes.byref(results)))
+    for key in ("energy", "energy_sigma", "max_force_deviation"):
+        if key in out:
+            out[key] = float(out[key][0])
+    return out
+
+
 class _Model:
     """Owns one matnn_model*; released by close(), a with-block or garbage collection."""
 
@@ -177,7 +226,7 @@ class Potential(_Model):
         return self._double_query(_L.matnn_model_interaction_range)
 
     def compute(self, numbers, positions, cell=None, pbc=None, forces=True, stress=False,
-                energies=False, uncertainty=False):
+                energies=False, uncertainty=False, virials=False):
         """Energy (and what is asked for) of one structure, as a dict.
 
         numbers (natoms,) atomic numbers; positions (natoms, 3); cell (3, 3) with the lattice
@@ -186,7 +235,9 @@ class Potential(_Model):
         ASE sign (a fully periodic cell, or a slab: then the components along its free axis are
         0; see include/matnn/matnn.h; UnsupportedError for wires and molecules); "energies"
         (natoms,); with uncertainty=True
-        "energy_sigma", "force_deviation" (natoms,) and "max_force_deviation".
+        "energy_sigma", "force_deviation" (natoms,) and "max_force_deviation"; "virials"
+        (natoms, 6) per-atom virials, Voigt, energy unit, with the sign of stress x volume: for a
+        fully periodic cell they sum to V x stress (slabs: not masked like their stress).
         """
         numbers = _as_int_array(numbers, (-1,), "numbers")
         natoms = numbers.shape[0]
@@ -204,57 +255,31 @@ class Potential(_Model):
         elif pbc_array is not None:
             raise invalid_argument("a periodic axis needs a cell")
 
-        results = _lib.PotentialResults()
-        check(_L.matnn_potential_results_init(ctypes.byref(results)))
-        out = {"energy": np.zeros(1)}
-        if forces:
-            out["forces"] = np.zeros((natoms, 3))
-        if stress:
-            out["stress"] = np.zeros(6)
-        if energies:
-            out["energies"] = np.zeros(natoms)
-        if uncertainty:
-            out["energy_sigma"] = np.zeros(1)
-            out["force_deviation"] = np.zeros(natoms)
-            out["max_force_deviation"] = np.zeros(1)
-        for key, array in out.items():
-            setattr(results, key, array.ctypes.data_as(_lib.c_double_p))
-        check(_L.matnn_potential_compute(self._h(), natoms, numbers, positions, cell_array, pbc_array,
-                                         ctypes.byref(results)))
-        for key in ("energy", "energy_sigma", "max_force_deviation"):
-            if key in out:
-                out[key] = float(out[key][0])
-        return out
+        out = _outputs(natoms, forces, energies, uncertainty, virials, stress=stress)
+        return _compute(_L.matnn_potential_compute, out, self._h(), natoms, numbers, positions, cell_array,
+                        pbc_array)
 
     def compute_local(self, natoms_local, numbers, positions, energy_counts=None, forces=True,
-                      energies=False, uncertainty=False):
+                      energies=False, uncertainty=False, virials=False, neighbor_offsets=None, neighbors=None):
         """One rank's part of a domain-decomposed run: the first natoms_local atoms are owned, the
-        rest are ghosts (explicit positions, no periodicity). See matnn_potential_compute_local."""
+        rest are ghosts (explicit positions, no periodicity). See matnn_potential_compute_local2.
+
+        Outputs as compute() without stress; "forces" and "virials" include the ghosts' shares,
+        which the host adds to their owners. neighbor_offsets (natoms + 1,) and neighbors (m,),
+        both or neither: the host's neighbour list in CSR form, 0-based indices into these atoms
+        (atom i's candidates are neighbors[neighbor_offsets[i]:neighbor_offsets[i + 1]]; those at
+        or beyond the cutoff are skipped, so a list with a skin is fine). None: matnn searches.
+        """
         numbers = _as_int_array(numbers, (-1,), "numbers")
         natoms = numbers.shape[0]
         if not isinstance(natoms_local, (int, np.integer)) or not 0 <= natoms_local <= natoms or natoms == 0:
             raise invalid_argument("need 0 <= natoms_local <= len(numbers) and at least one atom")
         positions = _as_array(positions, np.float64, (natoms, 3), "positions")
         counts = None if energy_counts is None else _as_int_array(energy_counts, (natoms,), "energy_counts")
-        results = _lib.PotentialResults()
-        check(_L.matnn_potential_results_init(ctypes.byref(results)))
-        out = {"energy": np.zeros(1)}
-        if forces:
-            out["forces"] = np.zeros((natoms, 3))
-        if energies:
-            out["energies"] = np.zeros(natoms)
-        if uncertainty:
-            out["energy_sigma"] = np.zeros(1)
-            out["force_deviation"] = np.zeros(natoms)
-            out["max_force_deviation"] = np.zeros(1)
-        for key, array in out.items():
-            setattr(results, key, array.ctypes.data_as(_lib.c_double_p))
-        check(_L.matnn_potential_compute_local(self._h(), int(natoms_local), natoms - int(natoms_local), numbers,
-                                               positions, counts, ctypes.byref(results)))
-        for key in ("energy", "energy_sigma", "max_force_deviation"):
-            if key in out:
-                out[key] = float(out[key][0])
-        return out
+        offsets, neighbors = _as_neighbor_list(neighbor_offsets, neighbors, natoms)
+        out = _outputs(natoms, forces, energies, uncertainty, virials)
+        return _compute(_L.matnn_potential_compute_local2, out, self._h(), int(natoms_local),
+                        natoms - int(natoms_local), numbers, positions, counts, offsets, neighbors)
 
 
 class PropertyModel(_Model):

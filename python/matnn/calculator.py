@@ -17,6 +17,12 @@ Results (ASE units: eV, Angstrom):
                           Cartesian axis (ASE's surface builders make them so). Fewer than two
                           periodic directions (wires, molecules), or a slab not meeting those
                           conditions: PropertyNotImplementedError with the reason.
+    stresses              (natoms, 6) per-atom stresses, Voigt, eV/Angstrom^3, ASE's convention
+                          (as ase.calculators.lj): the per-atom virials / V, which sum to
+                          stress. Fully periodic cells only (a slab's per-atom virials are not
+                          masked like its stress, so they would not sum to it); other
+                          structures raise PropertyNotImplementedError. Computed only when
+                          asked for (atoms.get_stresses()).
     energies              (natoms,) per-atom energies
     energy_sigma          ensemble std of the energy (0 for a single model)
     force_deviation       (natoms,) per-atom ensemble force deviation, eV/Angstrom
@@ -57,13 +63,14 @@ class MatnnCalculator(Calculator):
     no parameters to change afterwards (``calc.set(...)`` with arguments is a TypeError).
 
     Stress: fully periodic cells and slabs (see the module docstring for the convention); other
-    structures raise PropertyNotImplementedError when stress is asked for.
+    structures raise PropertyNotImplementedError when stress is asked for. Per-atom stresses
+    ("stresses"): fully periodic cells only.
 
     Copies and pickles reopen the model file (see the module docstring); close() releases a
     model this calculator opened itself (a Potential passed in belongs to the caller).
     """
 
-    implemented_properties = ["energy", "free_energy", "forces", "stress", "energies"]
+    implemented_properties = ["energy", "free_energy", "forces", "stress", "stresses", "energies"]
 
     def __init__(self, model, precision=None, label=None, atoms=None, directory=".", **unknown):
         if unknown:
@@ -146,6 +153,10 @@ class MatnnCalculator(Calculator):
         pbc = np.asarray(atoms.pbc, dtype=bool)
         cell = np.asarray(atoms.cell.array, dtype=np.float64) if pbc.any() else None
         wanted = "stress" in properties
+        stresses = "stresses" in properties
+        if stresses and not pbc.all():
+            raise PropertyNotImplementedError(f"no per-atom stresses for this structure: they need a fully "
+                                              f"periodic cell, got pbc {pbc.tolist()}")
         # Forces and per-atom energies come with the energy (one backward pass); stress too
         # whenever the cell may allow it, as ASE's own calculators do, so get_stress() after
         # get_forces() does not recompute. The library decides whether a slab qualifies.
@@ -154,7 +165,7 @@ class MatnnCalculator(Calculator):
         def compute(stress):
             return self.potential.compute(atoms.numbers, atoms.positions, cell=cell,
                                           pbc=pbc if cell is not None else None, forces=True, stress=stress,
-                                          energies=True, uncertainty=self._uncertainty)
+                                          energies=True, uncertainty=self._uncertainty, virials=stresses)
 
         try:
             out = compute(wanted or opportunistic)
@@ -173,3 +184,6 @@ class MatnnCalculator(Calculator):
         }
         if "stress" in out:
             self.results["stress"] = out["stress"]
+        if stresses:
+            # ASE's per-atom stresses sum to its stress: the virials sum to V x stress.
+            self.results["stresses"] = out["virials"] / atoms.get_volume()

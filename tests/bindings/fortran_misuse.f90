@@ -4,6 +4,8 @@
 !> Usage: fortran_misuse POTENTIAL_MODEL PROPERTY_MODEL [CUTOFF RANGE]
 !> CUTOFF and RANGE (Angstrom, default 4.5 and 4.5) are the potential's cutoff and interaction
 !> range: equal for Behler-Parrinello, cutoff x interaction blocks for NequIP.
+!> It also checks the ABI-2 outputs through the module: per-atom virials, and compute_local with
+!> the host's neighbour list.
 program fortran_misuse
   use, intrinsic :: iso_c_binding
   use, intrinsic :: iso_fortran_env, only: error_unit
@@ -18,6 +20,12 @@ program fortran_misuse
   integer(c_int) :: numbers(4), code
   real(c_double) :: positions(3, 4), cell(3, 3), forces(3, 4), short_forces(3, 3), stress(6)
   real(c_double) :: energy, energy_local, sigma, max_dev, deviation(4), values(2), sigmas(2)
+  real(c_double) :: virials(6, 4), volume, energy_listed
+  real(c_double), allocatable :: shell_positions(:, :), searched_forces(:, :), listed_forces(:, :), &
+    listed_virials(:, :), folded(:, :)
+  integer(c_int), allocatable :: shell_numbers(:), offsets(:), neighbors(:), bad(:)
+  integer, allocatable :: owners(:)
+  integer :: i, n_all, in_skin
   real(c_double), target :: positions_t(3, 4), energy_t
   integer(c_int), target :: numbers_t(4)
   integer(c_int) :: ood(2) = -1
@@ -105,10 +113,74 @@ program fortran_misuse
   call expect("compute_local of the same cluster", ierr, MATNN_SUCCESS)
   if (abs(energy - energy_local) > 1e-10_c_double * abs(energy)) call failed("compute_local disagrees with compute")
 
+  ! Per-atom virials of the periodic cell sum to volume x stress (ASE's sign).
+  call pot%compute(numbers, positions, cell, energy=energy, forces=forces, stress=stress, virials=virials, &
+                   status=ierr)
+  call expect("per-atom virials", ierr, MATNN_SUCCESS)
+  volume = cell(1, 1) * cell(2, 2) * cell(3, 3)
+  if (maxval(abs(volume * stress)) < 1e-3_c_double) call failed("volume x stress is ~0: the virial sum proves little")
+  write (*, '(a,6f10.5,a,es9.1)') "volume x stress", volume * stress, "; sum of virials off by", &
+    maxval(abs(sum(virials, dim=2) - volume * stress))
+  if (maxval(abs(sum(virials, dim=2) - volume * stress)) > 1e-10_c_double * maxval(abs(volume * stress))) &
+    call failed("per-atom virials do not sum to volume x stress")
+  call pot%compute(numbers, positions, cell, virials=virials(:, 1:3), status=ierr)
+  call expect("virials of the wrong shape", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+
+  ! compute_local with the host's neighbour list: the cell's atoms, then their images within the
+  ! interaction range as ghosts, every atom listing all others within cutoff + 1 A (a skin that
+  ! matnn skips). It must give what matnn's own search gives, and with the ghosts' shares added
+  ! to their owners, the periodic cell's energy, forces and volume x stress.
+  call ghost_shell(positions, cell, want_range, shell_positions, owners)
+  n_all = size(owners)
+  allocate (shell_numbers(n_all), searched_forces(3, n_all), listed_forces(3, n_all), listed_virials(6, n_all))
+  shell_numbers = 29
+  call brute_force_list(shell_positions, want_cutoff, 1.0_c_double, offsets, neighbors, in_skin)
+  if (in_skin == 0) call failed("no listed pair lies in the skin: the list proves little")
+  call pot%compute_local(4, shell_numbers, shell_positions, energy=energy_local, forces=searched_forces, status=ierr)
+  call expect("compute_local of a ghost shell, matnn searching", ierr, MATNN_SUCCESS)
+  call pot%compute_local(4, shell_numbers, shell_positions, energy=energy_listed, forces=listed_forces, &
+                         virials=listed_virials, neighbor_offsets=offsets, neighbors=neighbors, status=ierr)
+  call expect("compute_local with the host's neighbour list", ierr, MATNN_SUCCESS)
+  if (abs(energy_listed - energy_local) > 1e-10_c_double .or. &
+      maxval(abs(listed_forces - searched_forces)) > 1e-10_c_double) &
+    call failed("the host's neighbour list changes the energy or forces")
+  allocate (folded(3, 4))
+  folded = 0
+  do i = 1, n_all
+    folded(:, owners(i)) = folded(:, owners(i)) + listed_forces(:, i)
+  end do
+  write (*, '(a,i0,a,i0,a,i0,a,3es9.1)') "host list: ", n_all - 4, " ghosts, ", size(neighbors), " pairs (", &
+    in_skin, " in the skin); |dE| vs search, periodic, max |dF| folded: ", abs(energy_listed - energy_local), &
+    abs(energy_listed - energy), maxval(abs(folded - forces))
+  if (abs(energy_listed - energy) > 1e-10_c_double .or. maxval(abs(folded - forces)) > 1e-10_c_double) &
+    call failed("compute_local with ghosts folded onto owners differs from the periodic cell")
+  if (maxval(abs(sum(listed_virials, dim=2) - volume * stress)) > 1e-10_c_double * maxval(abs(volume * stress))) &
+    call failed("compute_local's per-atom virials do not sum to volume x stress")
+  ! Malformed lists: the library's check (with its message), then the module's own.
+  bad = neighbors
+  bad(offsets(2) + 1) = n_all  ! the first candidate of atom 1 (0-based): one past the last atom
+  call pot%compute_local(4, shell_numbers, shell_positions, energy=energy_listed, neighbor_offsets=offsets, &
+                         neighbors=bad, status=ierr)
+  call expect("a neighbour index out of range", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+  if (index(matnn_error_message(), "neighbours of atom 1: index") == 0 .or. &
+      index(matnn_error_message(), "is not an atom") == 0) &
+    call failed("the message does not name the bad index: "//matnn_error_message())
+  call pot%compute_local(4, shell_numbers, shell_positions, energy=energy_listed, neighbor_offsets=offsets, &
+                         status=ierr)
+  call expect("neighbor_offsets without neighbors", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+  call pot%compute_local(4, shell_numbers, shell_positions, energy=energy_listed, neighbor_offsets=offsets(1:n_all), &
+                         neighbors=neighbors(1:offsets(n_all)), status=ierr)
+  call expect("neighbor_offsets of natoms values", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+  call pot%compute_local(4, shell_numbers, shell_positions, energy=energy_listed, neighbor_offsets=offsets, &
+                         neighbors=neighbors(1:size(neighbors) - 1), status=ierr)
+  call expect("neighbors shorter than neighbor_offsets says", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+  if (index(matnn_error_message(), "size(neighbors)") == 0) &
+    call failed("the message does not name the argument: "//matnn_error_message())
+
   ! Layer 1: the C function on a handle of the wrong kind.
   call prop%load(prop_path, status=ierr)
   call expect("load the property model", ierr, MATNN_SUCCESS)
-  code = matnn_potential_results_init(results)
+  code = matnn_potential_results_init2(results, c_sizeof(results))
   numbers_t = numbers
   positions_t = positions
   results%energy = c_loc(energy_t)
@@ -145,6 +217,73 @@ program fortran_misuse
   write (*, '(a)') "all checks passed"
 
 contains
+
+  !> The atoms x (3, n) of the cell with lattice vectors as columns, followed by their periodic
+  !> images within `shell` of one of them; owners(i) is the atom that atom i is an image of.
+  subroutine ghost_shell(x, lattice, shell, all, owners)
+    real(c_double), intent(in) :: x(:, :), lattice(3, 3), shell
+    real(c_double), allocatable, intent(out) :: all(:, :)
+    integer, allocatable, intent(out) :: owners(:)
+    real(c_double), allocatable :: found(:, :)
+    integer, allocatable :: found_owner(:)
+    real(c_double) :: image(3)
+    integer :: n, k, a, b, c, atom, m
+    n = size(x, 2)
+    k = ceiling(shell / minval([(norm2(lattice(:, a)), a = 1, 3)])) + 1  ! the cell is orthorhombic here
+    allocate (found(3, n * (2 * k + 1)**3), found_owner(n * (2 * k + 1)**3))
+    found(:, 1:n) = x
+    found_owner(1:n) = [(atom, atom = 1, n)]
+    m = n
+    do c = -k, k
+      do b = -k, k
+        do a = -k, k
+          if (a == 0 .and. b == 0 .and. c == 0) cycle
+          do atom = 1, n
+            image = x(:, atom) + matmul(lattice, real([a, b, c], c_double))
+            if (minval(norm2(x - spread(image, 2, n), dim=1)) < shell) then
+              m = m + 1
+              found(:, m) = image
+              found_owner(m) = atom
+            end if
+          end do
+        end do
+      end do
+    end do
+    all = found(:, 1:m)
+    owners = found_owner(1:m)
+  end subroutine ghost_shell
+
+  !> Every pair closer than cutoff + skin, as compute_local's CSR list (0-based, as in C);
+  !> in_skin counts the listed pairs at or beyond the cutoff.
+  subroutine brute_force_list(x, cutoff, skin, offsets, neighbors, in_skin)
+    real(c_double), intent(in) :: x(:, :), cutoff, skin
+    integer(c_int), allocatable, intent(out) :: offsets(:), neighbors(:)
+    integer, intent(out) :: in_skin
+    real(c_double) :: d
+    integer :: n, i, j, pass, m
+    n = size(x, 2)
+    allocate (offsets(n + 1), neighbors(0))
+    do pass = 1, 2  ! count, then fill
+      m = 0
+      in_skin = 0
+      offsets(1) = 0
+      do i = 1, n
+        do j = 1, n
+          if (j == i) cycle
+          d = norm2(x(:, j) - x(:, i))
+          if (d >= cutoff + skin) cycle
+          m = m + 1
+          if (d >= cutoff) in_skin = in_skin + 1
+          if (pass == 2) neighbors(m) = int(j - 1, c_int)
+        end do
+        offsets(i + 1) = int(m, c_int)
+      end do
+      if (pass == 1) then
+        deallocate (neighbors)
+        allocate (neighbors(m))
+      end if
+    end do
+  end subroutine brute_force_list
 
   subroutine expect(what, got, wanted)
     character(len=*), intent(in) :: what

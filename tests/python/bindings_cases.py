@@ -13,6 +13,10 @@ MATNN_LIBRARY=<libmatnn.so>. Cases:
   slab_stress  a slab (pbc T T F): xx, yy, xy are finite differences of the energy under in-plane
           strain / V, zz, yz, xz are 0; unsuitable slabs are refused with the reason; a masked
           UnitCellFilter relaxation of the in-plane lattice lowers the in-plane stress
+  virials  per-atom virials sum to V x stress (periodic) and to -sym(sum r (x) F) (free cluster);
+          the calculator's 'stresses' are virials / V, sum to 'stress', are refused unless fully periodic
+  neighbor_list  compute_local with a brute-force host list (1 A skin) equals matnn's own search;
+          the ghosts' forces and virials folded onto their owners give the periodic cell's
   kwargs  unknown keyword arguments are refused; precision reaches the library's load options
   copy    copy.copy, copy.deepcopy and pickle reopen the model; copies outlive the original
   nve     VelocityVerlet NVE, 300 steps of 1 fs from 600 K: total energy conserved
@@ -23,6 +27,7 @@ MATNN_LIBRARY=<libmatnn.so>. Cases:
   coverage  every function of matnn.h has ctypes types in python/matnn/_lib.py and a bind(C)
           interface in fortran/matnn_module.f90, and libmatnn.so exports exactly those
 """
+import ctypes
 import os
 import re
 import subprocess
@@ -211,6 +216,123 @@ def case_slab_stress(c):
     check(surface.get_potential_energy() < start_energy, "the relaxation did not lower the energy")
     check(np.allclose(surface.cell.array[2], third) and np.all(surface.cell.array[:2, 2] == 0),
           "the masked relaxation moved the vacuum vector or tilted the plane")
+
+
+def voigt(full):
+    """A symmetric 3x3 tensor as Voigt xx yy zz yz xz xy."""
+    return full[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+
+
+def case_virials(c):
+    atoms = c.atoms()
+    pot = atoms.calc.potential
+    n, volume = len(atoms), atoms.get_volume()
+    out = pot.compute(atoms.numbers, atoms.positions, atoms.cell.array, pbc=True, stress=True, virials=True)
+    virials = out["virials"]
+    check(virials.shape == (n, 6), f"virials have shape {virials.shape}, expected ({n}, 6)")
+    # A fully periodic cell: they sum to V x stress (ASE's sign).
+    target = volume * out["stress"]
+    error = np.abs(virials.sum(axis=0) - target).max()
+    print(f"sum of per-atom virials {np.array2string(virials.sum(axis=0), precision=6)} eV, V x stress "
+          f"{np.array2string(target, precision=6)} eV; max difference {error:.2e}")
+    check(np.abs(target[3:]).max() > 1e-3, "off-diagonal V x stress is ~0: the sum proves little")
+    check(error < 1e-10 * np.abs(target).max(), f"per-atom virials do not sum to V x stress (off by {error:.2e} eV)")
+    # Per-atom, not V x stress / n: the rattled atoms' shares differ.
+    check(np.ptp(virials, axis=0).max() > 1e-2, "every atom has the same virial")
+    # A free cluster has no stress, but its virials sum to dE/d(strain) = -sym(sum_i r_i (x) F_i),
+    # which checks their sign independently of the library's stress.
+    free = pot.compute(atoms.numbers, atoms.positions, virials=True)
+    moment = -np.einsum("ia,ib->ab", atoms.positions, free["forces"])
+    expected = voigt(0.5 * (moment + moment.T))
+    error = np.abs(free["virials"].sum(axis=0) - expected).max()
+    print(f"free cluster: sum of virials vs -sym(sum r (x) F): max difference {error:.2e} eV")
+    check(error < 1e-10 * np.abs(expected).max(), f"a free cluster's virials are not -sym(sum r (x) F) ({error:.2e})")
+
+    # ASE's per-atom stresses: virials / V, summing to the stress, as ase.calculators.lj gives them.
+    stresses = atoms.get_stresses()
+    stress = atoms.get_stress()
+    check(stresses.shape == (n, 6), f"stresses have shape {stresses.shape}")
+    error = np.abs(stresses.sum(axis=0) - stress).max()
+    print(f"ASE: sum of stresses - stress = {error:.2e} eV/A^3 (|stress| {np.abs(stress).max():.3e})")
+    check(error < 1e-10 * np.abs(stress).max(), f"'stresses' do not sum to 'stress' (off by {error:.2e})")
+    check(np.allclose(stresses, virials / volume, rtol=1e-12, atol=0), "'stresses' are not virials / V")
+    check(np.abs(atoms.get_forces() - out["forces"]).max() < 1e-12, "asking for stresses changed the forces")
+    # Refused, with the reason, where they would not sum to a stress; energy and forces still work.
+    for pbc in ([False, False, False], [True, True, False]):
+        other = c.atoms()
+        other.pbc = pbc
+        check(np.isfinite(other.get_forces()).all(), f"pbc={pbc}: no forces")
+        try:
+            other.get_stresses()
+        except PropertyNotImplementedError as e:
+            print(f"ok  pbc={pbc}: {e}")
+            check("fully periodic" in str(e), f"pbc={pbc}: the refusal does not say why: {e}")
+            continue
+        raise AssertionError(f"stresses with pbc={pbc} did not raise PropertyNotImplementedError")
+
+
+def ghost_shell(atoms, shell):
+    """The cell's atoms followed by their periodic images within `shell` of one of them: the
+    local atoms and ghosts of compute_local. Returns numbers, positions and each atom's owner."""
+    cell = atoms.cell.array
+    heights = atoms.get_volume() / np.linalg.norm(np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1)
+    k = int(np.ceil(shell / heights.min())) + 1  # + 1: rattled atoms stick out of the cell
+    shifts = np.array([s for s in np.ndindex(2 * k + 1, 2 * k + 1, 2 * k + 1) if s != (k, k, k)]) - k
+    images = (atoms.positions[None] + (shifts @ cell)[:, None]).reshape(-1, 3)
+    owners = np.tile(np.arange(len(atoms)), len(shifts))
+    near = np.linalg.norm(images[:, None] - atoms.positions[None], axis=2).min(axis=1) < shell
+    return (np.concatenate([atoms.numbers, atoms.numbers[owners[near]]]),
+            np.concatenate([atoms.positions, images[near]]),
+            np.concatenate([np.arange(len(atoms)), owners[near]]))
+
+
+def brute_force_list(positions, radius):
+    """Every pair closer than radius, as the CSR arrays of compute_local's neighbour list."""
+    distances = np.linalg.norm(positions[:, None] - positions[None], axis=2)
+    within = distances < radius
+    np.fill_diagonal(within, False)
+    return np.concatenate([[0], np.cumsum(within.sum(axis=1))]), np.nonzero(within)[1], distances[within]
+
+
+def case_neighbor_list(c):
+    atoms = read_structure(c.structure_path)
+    pot = matnn.Potential(c.model, precision="float64")
+    n, volume = len(atoms), atoms.get_volume()
+    periodic = pot.compute(atoms.numbers, atoms.positions, atoms.cell.array, pbc=True, stress=True)
+    numbers, positions, owners = ghost_shell(atoms, pot.interaction_range)
+    # Every atom, ghosts included, gets its full list (a message-passing model needs the ghosts'
+    # environments), with a 1 A skin that matnn must skip.
+    offsets, neighbors, distances = brute_force_list(positions, pot.cutoff + 1.0)
+    skin = int((distances >= pot.cutoff).sum())
+    print(f"{n} local atoms, {len(numbers) - n} ghosts; {len(neighbors)} listed pairs, {skin} of them in the skin")
+    check(skin > 0.2 * len(neighbors), "hardly any listed pair is in the skin: it proves little")
+    start = time.time()
+    searched = pot.compute_local(n, numbers, positions, virials=True)
+    middle = time.time()
+    listed = pot.compute_local(n, numbers, positions, virials=True, neighbor_offsets=offsets, neighbors=neighbors)
+    print(f"matnn's search {middle - start:.2f} s, the host's list {time.time() - middle:.2f} s")
+    for name, reference in (("matnn's own search", searched), ("the periodic cell", periodic)):
+        de = abs(listed["energy"] - reference["energy"]) / n
+        print(f"host's list vs {name}: energy {listed['energy']:.12f} vs {reference['energy']:.12f} eV "
+              f"({de:.1e} eV/atom)")
+        check(de < 1e-10, f"the host's list changes the energy by {de:.2e} eV/atom against {name}")
+    df = np.abs(listed["forces"] - searched["forces"]).max()
+    dv = np.abs(listed["virials"] - searched["virials"]).max()
+    print(f"host's list vs matnn's search: forces {df:.1e} eV/A, virials {dv:.1e} eV (ghosts included)")
+    check(df < 1e-10 and dv < 1e-10, "the host's list changes the forces or virials")
+    # The list is what matnn uses: without atom 0's candidates atom 0 has no environment.
+    trimmed = pot.compute_local(n, numbers, positions, neighbor_offsets=np.concatenate([[0], offsets[1:] - offsets[1]]),
+                                neighbors=neighbors[offsets[1]:])
+    check(abs(trimmed["energy"] - listed["energy"]) > 1e-3, "leaving out atom 0's neighbours changes nothing")
+    # The ghosts' shares added to their owners give the periodic cell's forces and V x stress.
+    folded = np.zeros((n, 3))
+    np.add.at(folded, owners, listed["forces"])
+    df = np.abs(folded - periodic["forces"]).max()
+    target = volume * periodic["stress"]
+    dv = np.abs(listed["virials"].sum(axis=0) - target).max()
+    print(f"folded onto owners vs the periodic cell: forces {df:.1e} eV/A, sum of virials - V x stress {dv:.1e} eV")
+    check(df < 1e-10, f"folded forces differ from the periodic cell's by {df:.2e} eV/A")
+    check(dv < 1e-10 * np.abs(target).max(), f"compute_local's virials do not sum to V x stress ({dv:.2e} eV)")
 
 
 def case_nve(c):
@@ -411,7 +533,7 @@ def case_errors(c):
     prop = matnn.PropertyModel(c.property_model)
     from matnn import _lib
     results = _lib.PotentialResults()
-    _lib.lib.matnn_potential_results_init(results)
+    _lib.lib.matnn_potential_results_init2(results, ctypes.sizeof(results))
     status = _lib.lib.matnn_potential_compute(prop._handle, 1, np.array([29], dtype=np.intc), np.zeros((1, 3)),
                                               None, None, results)
     check(status == S.MODEL, f"matnn_potential_compute on a property model: status {status}, expected 8")
@@ -438,6 +560,30 @@ def case_errors(c):
                  lambda: pot.compute([], np.zeros((0, 3))))
     expect_error("stress of a free cluster", matnn.UnsupportedError, S.UNSUPPORTED,
                  lambda: pot.compute(base.numbers, base.positions, stress=True))
+    # compute_local's neighbour list: the library's checks (with its message), then the binding's.
+    n = len(base)
+    offsets, neighbors, _ = brute_force_list(base.positions, pot.cutoff)
+    local = lambda offsets, neighbors: pot.compute_local(n, base.numbers, base.positions,  # noqa: E731
+                                                         neighbor_offsets=offsets, neighbors=neighbors)
+    check(abs(local(offsets, neighbors)["energy"] - pot.compute_local(n, base.numbers, base.positions)["energy"])
+          < 1e-10 * n, "the well-formed list of the errors case gives another energy")
+    outside = neighbors.copy()
+    outside[offsets[3]] = n
+    err = expect_error("a neighbour index out of range", matnn.InvalidArgumentError, S.INVALID_ARGUMENT,
+                       lambda: local(offsets, outside))
+    check(f"neighbours of atom 3: index {n} is not an atom" in err.message, f"the message does not name it: {err}")
+    err = expect_error("only neighbors given", matnn.InvalidArgumentError, S.INVALID_ARGUMENT,
+                       lambda: local(None, neighbors))
+    check("both" in err.message, f"the message does not say why: {err}")
+    err = expect_error("neighbor_offsets of natoms values", matnn.InvalidArgumentError, S.INVALID_ARGUMENT,
+                       lambda: local(offsets[:-1], neighbors[:offsets[-2]]))
+    check("neighbor_offsets must have shape" in err.message, f"the message does not name the argument: {err}")
+    err = expect_error("neighbors shorter than the offsets say", matnn.InvalidArgumentError, S.INVALID_ARGUMENT,
+                       lambda: local(offsets, neighbors[:-1]))
+    check("neighbor_offsets[natoms]" in err.message, f"the message does not name the argument: {err}")
+    err = expect_error("fractional neighbors", matnn.InvalidArgumentError, S.INVALID_ARGUMENT,
+                       lambda: local(offsets, neighbors + 0.5))
+    check("neighbors must hold integers" in err.message, f"the message does not name the argument: {err}")
     err = expect_error("MatnnError is a ValueError for bad input", matnn.MatnnError, S.NON_FINITE,
                        lambda: compute_atoms(nan))
     check(isinstance(err, ValueError), "NonFiniteError is not a ValueError")
