@@ -23,18 +23,20 @@
 // `matnn kim-install --precision`, says float32 (the default, as matnn's C ABI) or float64 (the
 // results of matnn's own float64 evaluation to round-off).
 //
-// Not provided: the ensemble's uncertainty, for which KIM has no argument (see kim/README.md).
+// The ensemble's model deviation has no KIM argument: the driver writes it to a file when the
+// settings ask for one (model_deviation.hpp, kim/README.md).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "KIM_LogMacros.hpp"
 #include "KIM_ModelDriverHeaders.hpp"
+#include "driver_settings.hpp"
 #include "matnn/matnn.h"
+#include "model_deviation.hpp"
+#include "neighbor_hops.hpp"
 
 namespace {
 
@@ -45,64 +47,18 @@ struct Driver {
   double cutoff = 0.0;
   int layers = 1;                            // interaction range / cutoff
   int will_not_request_ghost_neighbors = 1;  // local models need no ghost environments
+  matnn::kim::DriverSettings settings;
+  matnn::kim::DeviationLog deviation_log;    // open when settings.deviation_file is set
+  long calls = 0;
   // No Refresh routine: KIM allows one only for models with published parameters, and nothing
   // here changes after creation.
   // Scratch reused between calls.
   std::vector<int> numbers;
   std::vector<double> forces;
-  std::vector<int> hops;              // per particle: edges to the nearest contributing one
-  std::vector<int> neighbor_offsets;  // the CSR list handed to matnn
-  std::vector<int> neighbors;
+  matnn::kim::HopLists lists;
+  std::vector<int> counted;  // the model deviation's counted particles
+  std::vector<double> deviation;
 };
-
-// The neighbour list matnn gets: for each particle fewer than driver.layers hops from a
-// contributing one, its KIM neighbours (KIM's list may reach past the cutoff by a skin; matnn
-// skips those, and so does the hop count here). Others get an empty list.
-int gather_neighbors(Driver& driver, KIM::ModelComputeArguments const* const arguments, int n, int const* contributing,
-                     double const* positions) {
-  const double cutoff_squared = driver.cutoff * driver.cutoff;
-  std::vector<int>& hops = driver.hops;
-  hops.assign(static_cast<std::size_t>(n), driver.layers);  // `layers`: no list needed
-  std::vector<int> frontier;
-  for (int i = 0; i < n; ++i) {
-    if (contributing[i]) {
-      hops[static_cast<std::size_t>(i)] = 0;
-      frontier.push_back(i);
-    }
-  }
-  driver.neighbor_offsets.assign(static_cast<std::size_t>(n) + 1, 0);
-  std::vector<std::vector<int>> lists(static_cast<std::size_t>(n));
-  // Breadth first: particles at hop h < layers get their lists, which give those at hop h + 1.
-  for (int hop = 0; hop < driver.layers && !frontier.empty(); ++hop) {
-    std::vector<int> next;
-    for (int i : frontier) {
-      int count = 0;
-      int const* list = nullptr;
-      if (arguments->GetNeighborList(0, i, &count, &list)) return true;
-      lists[static_cast<std::size_t>(i)].assign(list, list + count);
-      for (int k = 0; k < count; ++k) {
-        const int j = list[k];
-        if (hops[static_cast<std::size_t>(j)] <= hop + 1) continue;
-        double r2 = 0.0;
-        for (int a = 0; a < 3; ++a) {
-          const double d = positions[3 * j + a] - positions[3 * i + a];
-          r2 += d * d;
-        }
-        if (r2 >= cutoff_squared) continue;
-        hops[static_cast<std::size_t>(j)] = hop + 1;
-        if (hop + 1 < driver.layers) next.push_back(j);
-      }
-    }
-    frontier = std::move(next);
-  }
-  driver.neighbors.clear();
-  for (int i = 0; i < n; ++i) {
-    const std::vector<int>& list = lists[static_cast<std::size_t>(i)];
-    driver.neighbors.insert(driver.neighbors.end(), list.begin(), list.end());
-    driver.neighbor_offsets[static_cast<std::size_t>(i) + 1] = static_cast<int>(driver.neighbors.size());
-  }
-  return false;
-}
 
 #define KIM_LOGGER_OBJECT_NAME create
 int fail_create(KIM::ModelDriverCreate* const create, const std::string& message) {
@@ -131,6 +87,37 @@ int compute_arguments_create(KIM::ModelCompute const* const, KIM::ModelComputeAr
 
 int compute_arguments_destroy(KIM::ModelCompute const* const, KIM::ModelComputeArgumentsDestroy* const) {
   return false;
+}
+
+// The model deviation of the contributing particles from their complete forces: every particle
+// within L hops of one counts its energy (lists 2L - 1 hops deep; the influence distance is
+// doubled for this), so each contributing particle's force has every term. Empty, or what failed.
+std::string log_deviation(Driver& driver, const matnn::kim::NeighborSource& source, int n, int const* contributing,
+                          double const* positions, double energy_sigma) {
+  if (driver.lists.gather(source, n, contributing, positions, driver.cutoff, 2 * driver.layers)) {
+    return "cannot get the simulator's neighbour list";
+  }
+  driver.counted.resize(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < driver.counted.size(); ++i) driver.counted[i] = driver.lists.hops[i] <= driver.layers;
+  driver.deviation.resize(static_cast<std::size_t>(n));
+  matnn_potential_results results;
+  matnn_potential_results_init2(&results, sizeof results);
+  results.force_deviation = driver.deviation.data();
+  if (matnn_potential_compute_local2(driver.model, n, 0, driver.numbers.data(), positions, driver.counted.data(),
+                                     driver.lists.neighbor_offsets.data(), driver.lists.neighbors.data(),
+                                     &results) != MATNN_SUCCESS) {
+    return matnn_last_error();
+  }
+  int owned = 0;
+  double largest = 0.0, sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    if (!contributing[i]) continue;
+    ++owned;
+    largest = std::max(largest, driver.deviation[static_cast<std::size_t>(i)]);
+    sum += driver.deviation[static_cast<std::size_t>(i)];
+  }
+  driver.deviation_log.write(driver.calls - 1, owned, energy_sigma, largest, owned > 0 ? sum / owned : 0.0);
+  return {};
 }
 
 #define KIM_LOGGER_OBJECT_NAME compute
@@ -181,23 +168,33 @@ int compute(KIM::ModelCompute const* const compute, KIM::ModelComputeArguments c
     driver->forces.resize(3 * static_cast<std::size_t>(n));
     force_out = driver->forces.data();
   }
-  if (gather_neighbors(*driver, arguments, n, contributing, positions)) {
+  const matnn::kim::NeighborSource source = [arguments](int i, int* size, int const** list) {
+    return arguments->GetNeighborList(0, i, size, list) != 0;
+  };
+  if (driver->lists.gather(source, n, contributing, positions, driver->cutoff, driver->layers)) {
     LOG_ERROR("matnn: cannot get the simulator's neighbour list");
     return true;
   }
-  double total = 0.0;
+  double total = 0.0, sigma = 0.0;
   matnn_potential_results results;
   matnn_potential_results_init2(&results, sizeof results);
   results.energy = &total;
   results.forces = force_out;
   results.energies = particle_energy;
   results.virials = particle_virial;  // KIM's sign and Voigt order are matnn's
-  const matnn_status status =
-      matnn_potential_compute_local2(driver->model, n, 0, driver->numbers.data(), positions, contributing,
-                                     driver->neighbor_offsets.data(), driver->neighbors.data(), &results);
-  if (status != MATNN_SUCCESS) {
+  results.energy_sigma = &sigma;
+  if (matnn_potential_compute_local2(driver->model, n, 0, driver->numbers.data(), positions, contributing,
+                                     driver->lists.neighbor_offsets.data(), driver->lists.neighbors.data(),
+                                     &results) != MATNN_SUCCESS) {
     LOG_ERROR(std::string("matnn: ") + matnn_last_error());
     return true;
+  }
+  if (driver->deviation_log.is_open() && driver->calls++ % driver->settings.deviation_every == 0) {
+    const std::string problem = log_deviation(*driver, source, n, contributing, positions, sigma);
+    if (!problem.empty()) {
+      LOG_ERROR("matnn: model deviation: " + problem);
+      return true;
+    }
   }
   if (energy != nullptr) *energy = total;
   if (particle_energy != nullptr) {
@@ -223,37 +220,6 @@ int compute(KIM::ModelCompute const* const compute, KIM::ModelComputeArguments c
   return false;
 }
 #undef KIM_LOGGER_OBJECT_NAME
-
-// The settings file (`key value` lines, # comments): precision float32|float64. Unknown keys and
-// bad values are errors naming the line, never ignored.
-bool read_settings(const std::string& path, matnn_precision* precision, std::string* problem) {
-  std::ifstream in(path);
-  if (!in) {
-    *problem = path + ": cannot read the settings file";
-    return false;
-  }
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    std::istringstream words(line.substr(0, line.find('#')));
-    std::string key, value, extra;
-    if (!(words >> key)) continue;
-    const std::string where = path + ":" + std::to_string(number) + ": ";
-    if (!(words >> value) || (words >> extra)) {
-      *problem = where + "expected `key value`, got \"" + line + "\"";
-      return false;
-    }
-    if (key != "precision") {
-      *problem = where + "unknown setting \"" + key + "\" (known: precision)";
-      return false;
-    }
-    if (value != "float32" && value != "float64") {
-      *problem = where + "precision must be float32 or float64, got \"" + value + "\"";
-      return false;
-    }
-    *precision = value == "float32" ? MATNN_PRECISION_FLOAT32 : MATNN_PRECISION_FLOAT64;
-  }
-  return true;
-}
 
 // The matnn unit system for what the simulator asked for, or metal when matnn has no match.
 matnn_units units_for(KIM::LengthUnit length, KIM::EnergyUnit energy, KIM::LengthUnit* model_length,
@@ -293,11 +259,11 @@ extern "C" int matnn_kim_driver_create(KIM::ModelDriverCreate* const create,
   create->GetParameterFileDirectoryName(&directory);
   if (create->GetParameterFileBasename(0, &basename)) return fail_create(create, "cannot get the parameter file name");
   const std::string path = *directory + "/" + *basename;
-  matnn_precision precision = MATNN_PRECISION_FLOAT32;
+  matnn::kim::DriverSettings settings;
   if (files == 2) {
     if (create->GetParameterFileBasename(1, &basename)) return fail_create(create, "cannot get the settings file name");
     std::string problem;
-    if (!read_settings(*directory + "/" + *basename, &precision, &problem)) return fail_create(create, problem);
+    if (!matnn::kim::read_settings(*directory + "/" + *basename, &settings, &problem)) return fail_create(create, problem);
   }
 
   KIM::LengthUnit length;
@@ -305,7 +271,7 @@ extern "C" int matnn_kim_driver_create(KIM::ModelDriverCreate* const create,
   matnn_load_options options;
   matnn_load_options_init(&options);
   options.units = units_for(requested_length, requested_energy, &length, &energy);
-  options.precision = precision;
+  options.precision = settings.precision;
 
   auto* driver = new Driver;
   if (matnn_model_load(path.c_str(), &options, &driver->model) != MATNN_SUCCESS) {
@@ -327,6 +293,20 @@ extern "C" int matnn_kim_driver_create(KIM::ModelDriverCreate* const create,
   matnn_model_cutoff(driver->model, &driver->cutoff);
   driver->layers = std::max(1, static_cast<int>(std::lround(driver->influence_distance / driver->cutoff)));
   driver->will_not_request_ghost_neighbors = driver->layers == 1 ? 1 : 0;
+  driver->settings = settings;
+  if (!settings.deviation_file.empty()) {
+    int members = 0;
+    matnn_model_ensemble_size(driver->model, &members);
+    std::string problem = path + " has " + std::to_string(members) + " member: a model deviation needs an ensemble";
+    if (members < 2 || !driver->deviation_log.open(settings.deviation_file, &problem)) {
+      matnn_model_destroy(driver->model);
+      delete driver;
+      return fail_create(create, problem);
+    }
+    // Complete forces of the contributing particles need environments twice as far out.
+    driver->influence_distance *= 2;
+    driver->will_not_request_ghost_neighbors = 0;
+  }
 
   int error = create->SetModelNumbering(KIM::NUMBERING::zeroBased) ||
               create->SetUnits(length, energy, KIM::CHARGE_UNIT::unused, KIM::TEMPERATURE_UNIT::unused,

@@ -105,11 +105,25 @@ std::string collections_listing(const ScratchFolder& scratch) {
   return read_text(listing);
 }
 
+// What goes into the driver's settings file (kim/driver_settings.hpp).
+struct DriverOptions {
+  std::string precision = "float32";
+  std::string deviation_file;
+  int deviation_every = 1;
+};
+
 void run_kim_install(const std::string& model, const std::string& name, const std::string& collection,
-                     const std::string& precision) {
+                     const DriverOptions& options) {
   check_name(name);
-  if (precision != "float32" && precision != "float64") {
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "--precision must be float32 or float64, got \"{}\"", precision);
+  if (options.precision != "float32" && options.precision != "float64") {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "--precision must be float32 or float64, got \"{}\"", options.precision);
+  }
+  if (options.deviation_every < 1) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "--deviation-every must be >= 1, got {}", options.deviation_every);
+  }
+  if (options.deviation_file.find_first_of(" \t\n#") != std::string::npos) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "--deviation-file \"{}\": the settings file cannot hold spaces or #",
+         options.deviation_file);
   }
   if (collection != "user" && collection != "environment" && collection != "system" && collection != "CWD") {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "--collection must be user, environment, system or CWD, got \"{}\"", collection);
@@ -119,7 +133,11 @@ void run_kim_install(const std::string& model, const std::string& name, const st
   if (kind != potentials::Potential::file_kind) {
     fail(MATNN_ERROR_MODEL, "{}: is a \"{}\" model; only potentials can drive a KIM simulator", model, kind);
   }
-  (void)potentials::Potential::load(model);  // a corrupt or inconsistent file fails here, not in LAMMPS
+  // A corrupt or inconsistent file fails here, not in LAMMPS.
+  const potentials::Potential potential = potentials::Potential::load(model);
+  if (!options.deviation_file.empty() && potential.ensemble_size() < 2) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: --deviation-file needs an ensemble, and this model has one member", model);
+  }
 
   const ScratchFolder scratch;
   if (collections_listing(scratch).find(driver_name) == std::string::npos) {
@@ -134,8 +152,14 @@ void run_kim_install(const std::string& model, const std::string& name, const st
   std::filesystem::copy_file(model, item / "model.h5", ec);
   if (ec) fail(MATNN_ERROR_IO, "{}: cannot copy the model: {}", model, ec.message());
   // The driver's second parameter file (kim/README.md): its settings, `key value` per line.
-  std::ofstream(item / "settings.txt") << "# matnn KIM driver settings, written by matnn kim-install\n"
-                                       << fmt::format("precision {}\n", precision);
+  {
+    std::ofstream settings(item / "settings.txt");
+    settings << "# matnn KIM driver settings, written by matnn kim-install\n"
+             << fmt::format("precision {}\n", options.precision);
+    if (!options.deviation_file.empty()) {
+      settings << fmt::format("deviation_file {}\ndeviation_every {}\n", options.deviation_file, options.deviation_every);
+    }
+  }
   std::ofstream(item / "CMakeLists.txt")
       << "# A matnn potential as a KIM portable model (written by matnn kim-install).\n"
          "cmake_minimum_required(VERSION 3.10)\n"
@@ -149,7 +173,11 @@ void run_kim_install(const std::string& model, const std::string& name, const st
   const std::string log = (scratch.path() / "install.log").string();
   const int rc = run({kim_tool, "install", "--force", collection, item.string()}, log);
   if (rc != 0) fail(MATNN_ERROR_IO, "{} install failed (exit {}):\n{}", kim_tool, rc, read_text(log));
-  fmt::print("installed KIM portable model {} ({} collection, {}) from {}\n", name, collection, precision, model);
+  fmt::print("installed KIM portable model {} ({} collection, {}) from {}\n", name, collection, options.precision, model);
+  if (!options.deviation_file.empty()) {
+    fmt::print("model deviation every {} compute call(s) to {} (relative to the simulator's folder)\n",
+               options.deviation_every, options.deviation_file);
+  }
   fmt::print("LAMMPS: kim init {} metal ... kim interactions <elements>\n", name);
 }
 
@@ -174,11 +202,14 @@ void add_kim_commands(CLI::App& app) {
   auto collection = std::make_shared<std::string>("user");
   install->add_option("model", *model, "potential model file (.h5)")->required();
   install->add_option("name", *name, "KIM model name, a C identifier (e.g. matnn_Cu_BP)")->required();
-  auto precision = std::make_shared<std::string>("float32");
+  auto options = std::make_shared<DriverOptions>();
   install->add_option("--collection", *collection, "KIM collection: user (default), environment, system or CWD");
-  install->add_option("--precision", *precision,
+  install->add_option("--precision", options->precision,
                       "network arithmetic in the simulator: float32 (default, as matnn's C ABI) or float64");
-  install->callback([model, name, collection, precision] { run_kim_install(*model, *name, *collection, *precision); });
+  install->add_option("--deviation-file", options->deviation_file,
+                      "an ensemble's model deviation is written there during the simulation (kim/README.md)");
+  install->add_option("--deviation-every", options->deviation_every, "write it every N compute calls (default 1)");
+  install->callback([model, name, collection, options] { run_kim_install(*model, *name, *collection, *options); });
 
   auto* remove = app.add_subcommand("kim-remove", "Remove a KIM portable model installed by kim-install");
   auto remove_name = std::make_shared<std::string>();

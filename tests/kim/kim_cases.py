@@ -4,8 +4,9 @@ one MPI rank and on two, and misuse must stop LAMMPS with matnn's message.
 
 Usage: kim_cases.py MATNN MODEL KIND CASE   (Debian's /usr/bin/python3 with python3-lammps; the
 environment names the driver folder in KIM_API_MODEL_DRIVERS_DIR and the matnn library)
-Cases: compare (orthogonal, triclinic, slab and small cells), mpi (2 ranks against 1), misuse,
-nve (trains its own copper model; MODEL and KIND are not used).
+Cases: compare (orthogonal, triclinic, slab and small cells), mpi (2 ranks against 1), deviation
+(the ensemble's model deviation file, 1 and 2 ranks), misuse, nve (trains its own copper model;
+MODEL and KIND are not used).
 """
 import os
 import shutil
@@ -108,9 +109,9 @@ class Case:
             f.write(text)
         return self.path(name)
 
-    def install(self, precision="float64"):
+    def install(self, precision="float64", extra=()):
         result = subprocess.run([self.cli, "kim-install", self.model, self.name, "--collection", "environment",
-                                 "--precision", precision], capture_output=True, text=True)
+                                 "--precision", precision, *extra], capture_output=True, text=True)
         check(result.returncode == 0, f"kim-install failed: {result.stderr}")
 
     def close(self):
@@ -180,6 +181,51 @@ def case_mpi(c):
     df = np.abs(forces - single["f"]).max() / max(1.0, np.abs(single["f"]).max())
     print(f"{c.kind}: 2 ranks against 1, relative differences: energy {de:.2e}, forces {df:.2e}")
     check(de < 1e-8 and df < 1e-8, "two ranks disagree with one")
+
+
+def read_deviation(path):
+    rows = np.loadtxt(path, comments="#", ndmin=2)
+    check(rows.shape[1] == 5, f"{path}: {rows.shape[1]} columns")
+    return rows
+
+
+def case_deviation(c):
+    """The ensemble's model deviation file: on one rank and on two (one file each), the maximum force
+    deviation over the contributing atoms is matnn's over the periodic cell, from complete forces
+    (not the partial forces of a rank), and one rank's energy sigma is the cell's."""
+    c.install(extra=("--deviation-file", c.path("deviation.txt"), "--deviation-every", "2"))
+    numbers, positions, cell, boundary = structure("orthogonal", c.species)
+    data = c.path("cell.data")
+    write_data(data, numbers, positions, cell, c.species)
+    want = c.potential.compute(numbers, positions, cell, [1, 1, 1], forces=True, uncertainty=True)
+    script = c.write("in.deviation", lammps_input(c.name, c.species, boundary, data) + "run 0\nrun 0\n")
+    for ranks in (1, 2):
+        command = ["lmp", "-in", script, "-log", "none", "-screen", "none"]
+        if ranks == 2:
+            command = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2"] + command
+        result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        check(result.returncode == 0, f"lmp on {ranks} rank(s) failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
+        files = [c.path("deviation.txt")] if ranks == 1 else [c.path(f"deviation.txt.rank{k}") for k in range(2)]
+        tables = [read_deviation(f) for f in files]
+        # Three compute calls (run 0 three times, the positions never move), every second one sampled.
+        check(all(t.shape[0] == 2 and list(t[:, 0]) == [0, 2] for t in tables), f"sampled calls: {tables}")
+        owned = sum(t[0, 1] for t in tables)
+        largest = max(t[0, 3] for t in tables)
+        dmax = abs(largest - want["max_force_deviation"]) / want["max_force_deviation"]
+        print(f"{c.kind}, {ranks} rank(s): {owned:.0f} atoms, max force deviation {largest:.6g} against matnn's "
+              f"{want['max_force_deviation']:.6g} (relative {dmax:.1e}), energy sigma {tables[0][0, 2]:.6g} "
+              f"against {want['energy_sigma']:.6g}")
+        check(owned == len(numbers), "every atom is some rank's")
+        check(dmax < 1e-8, "the maximum force deviation is not the cell's")
+        if ranks == 1:
+            check(abs(tables[0][0, 2] - want["energy_sigma"]) < 1e-8 * max(1e-3, want["energy_sigma"]), "energy sigma")
+        for f in files:
+            os.remove(f)
+    # A single model has no deviation: refused at install.
+    single = c.path("single.h5")
+    result = subprocess.run([c.cli, "kim-install", single, "matnn_x", "--deviation-file", "d.txt"],
+                            capture_output=True, text=True)
+    check(result.returncode != 0, "kim-install accepted --deviation-file for a missing model")
 
 
 def case_misuse(c):
@@ -256,7 +302,8 @@ def case_nve(c):
     check(abs(drift) < 1.2e-4 and spread < 1.4e-4, "LAMMPS NVE does not conserve energy")
 
 
-CASES = {"compare": case_compare, "mpi": case_mpi, "misuse": case_misuse, "nve": case_nve}
+CASES = {"compare": case_compare, "mpi": case_mpi, "misuse": case_misuse, "nve": case_nve,
+         "deviation": case_deviation}
 
 if __name__ == "__main__":
     if len(sys.argv) != 5 or sys.argv[4] not in CASES:
