@@ -45,7 +45,10 @@ PYTHONPATH=python MATNN_LIBRARY=build/capi/libmatnn.so OPENBLAS_CORETYPE=Skylake
 echo "== the potential in LAMMPS through the KIM API (pair_style kim)"
 export KIM_API_MODEL_DRIVERS_DIR="$PWD/build/kim/model-drivers" KIM_API_PORTABLE_MODELS_DIR="$PWD/out/kim"
 mkdir -p out/kim
-$matnn kim-install out/cu_potential.model.h5 matnn_cu_main_job --collection environment
-OMP_NUM_THREADS=1 lmp -in examples/lammps/cu_md.lammps -var model matnn_cu_main_job -log out/lammps_cu_md.log \
-  -screen none
+$matnn kim-install out/cu_potential.model.h5 matnn_cu_main_job --collection environment \
+  --deviation-file out/lammps_cu_md_deviation.txt --deviation-every 50
+OMP_NUM_THREADS=1 lmp -in examples/lammps/cu_md.lammps -var model matnn_cu_main_job -var dump out/lammps_cu_md.dump \
+  -log out/lammps_cu_md.log -screen none
 grep -A4 "^Step" out/lammps_cu_md.log | tail -5
+echo "model deviation of the LAMMPS frames (out/lammps_cu_md_deviation.txt, eV and eV/A):"
+cat out/lammps_cu_md_deviation.txt
