@@ -116,9 +116,49 @@ NeighborList host_list(const Structure& st, const HostNeighbors& host, double cu
   return list;
 }
 
-// The graph of `structures`: their own neighbour lists, or for one structure the host's.
+// The pairs of `list` (full, sorted by first) whose centre is fewer than `layers` hops from an
+// atom of nonzero weight (GraphOptions::energy_weights).
+NeighborList needed_environments(const NeighborList& list, std::size_t n_atoms, std::span<const double> weights,
+                                 int layers) {
+  std::vector<std::size_t> offsets(n_atoms + 1, 0);
+  for (std::int32_t i : list.first) ++offsets[static_cast<std::size_t>(i) + 1];
+  for (std::size_t i = 0; i < n_atoms; ++i) offsets[i + 1] += offsets[i];
+  std::vector<int> hops(n_atoms, layers);
+  std::vector<std::size_t> frontier;
+  for (std::size_t i = 0; i < n_atoms; ++i) {
+    if (weights[i] != 0.0) {
+      hops[i] = 0;
+      frontier.push_back(i);
+    }
+  }
+  for (int hop = 0; hop + 1 < layers && !frontier.empty(); ++hop) {
+    std::vector<std::size_t> next;
+    for (std::size_t i : frontier) {
+      for (std::size_t p = offsets[i]; p < offsets[i + 1]; ++p) {
+        const auto j = static_cast<std::size_t>(list.second[p]);
+        if (hops[j] > hop + 1) {
+          hops[j] = hop + 1;
+          next.push_back(j);
+        }
+      }
+    }
+    frontier = std::move(next);
+  }
+  NeighborList kept;
+  kept.cutoff = list.cutoff;
+  kept.kind = list.kind;
+  for (std::size_t p = 0; p < list.size(); ++p) {
+    if (hops[static_cast<std::size_t>(list.first[p])] >= layers) continue;
+    kept.first.push_back(list.first[p]);
+    kept.second.push_back(list.second[p]);
+    kept.shifts.push_back(list.shifts[p]);
+  }
+  return kept;
+}
+
+// The graph of `structures`: their own neighbour lists, or for one structure as `options` say.
 AtomGraph assemble(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
-                   ad::DType dtype, const HostNeighbors* host);
+                   ad::DType dtype, const GraphOptions* options);
 
 }  // namespace
 
@@ -139,15 +179,15 @@ AtomGraph build_graph(std::span<const Structure* const> structures, const std::v
 }
 
 AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype,
-                      const HostNeighbors& neighbors) {
+                      const GraphOptions& options) {
   const Structure* one = &structure;
-  return assemble(std::span<const Structure* const>(&one, 1), species_z, cutoff, dtype, &neighbors);
+  return assemble(std::span<const Structure* const>(&one, 1), species_z, cutoff, dtype, &options);
 }
 
 namespace {
 
 AtomGraph assemble(std::span<const Structure* const> structures, const std::vector<int>& species_z, double cutoff,
-                   ad::DType dtype, const HostNeighbors* host) {
+                   ad::DType dtype, const GraphOptions* options) {
   const SpeciesTable species_of = species_table(species_z);
 
   AtomGraph g;
@@ -164,7 +204,16 @@ AtomGraph assemble(std::span<const Structure* const> structures, const std::vect
     try {
       st.validate();
       check_species(st, species_of);
-      list = host != nullptr ? host_list(st, *host, cutoff) : checked_neighbors(st, cutoff);
+      const bool hosted = options != nullptr && !options->neighbors.empty();
+      list = hosted ? host_list(st, options->neighbors, cutoff) : checked_neighbors(st, cutoff);
+      if (options != nullptr && !options->energy_weights.empty()) {
+        if (options->energy_weights.size() != st.size()) {
+          fail(MATNN_ERROR_INVALID_ARGUMENT, "{} energy weights for {} atoms", options->energy_weights.size(), st.size());
+        }
+        const bool all_weighted = std::none_of(options->energy_weights.begin(), options->energy_weights.end(),
+                                               [](double w) { return w == 0.0; });
+        if (!all_weighted) list = needed_environments(list, st.size(), options->energy_weights, options->layers);
+      }
       vectors = pair_vectors(st, list);
       check_no_overlap(list, vectors);
     } catch (const Error& e) {

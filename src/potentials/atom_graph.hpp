@@ -67,12 +67,25 @@ struct HostNeighbors {
   bool empty() const noexcept { return offsets.empty(); }
 };
 
-/// The graph of one structure with the host's neighbours instead of matnn's own search. Throws
-/// what build_graph throws, and MATNN_ERROR_INVALID_ARGUMENT for a periodic structure or a
-/// malformed list (offsets of the wrong length or decreasing, an index out of range, an atom
-/// listed as its own neighbour or twice for one centre), naming the atom.
+/// How the graph of one evaluation may be built.
+struct GraphOptions {
+  /// The host's neighbours instead of matnn's own search (empty: search).
+  HostNeighbors neighbors{};
+  /// Environments that cannot matter are left out: when some of these per-atom energy weights
+  /// are 0 (a domain-decomposed rank's ghosts, a block's halo), an atom `layers` or more hops
+  /// (edges shorter than the cutoff) from every weighted atom gets no edges. With L message-
+  /// passing layers a weighted energy reads nothing of such an atom but its species, so the
+  /// energy and every force are unchanged; the work on far ghosts goes. Empty: keep all.
+  std::span<const double> energy_weights{};
+  int layers = 1;
+};
+
+/// The graph of one structure as `options` say. Throws what build_graph throws, and, for host
+/// neighbours, MATNN_ERROR_INVALID_ARGUMENT for a periodic structure or a malformed list
+/// (offsets of the wrong length or decreasing, an index out of range, an atom listed as its own
+/// neighbour or twice for one centre), naming the atom.
 AtomGraph build_graph(const Structure& structure, const std::vector<int>& species_z, double cutoff, ad::DType dtype,
-                      const HostNeighbors& neighbors);
+                      const GraphOptions& options);
 
 /// Per-atom virials: n_atoms x 6, Voigt (xx yy zz yz xz xy), eV.
 using AtomVirials = Eigen::Matrix<double, Eigen::Dynamic, 6, Eigen::RowMajor>;

@@ -1,5 +1,6 @@
 #include "potentials/potential.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -64,6 +65,8 @@ double Potential::cutoff() const { return members_.front()->cutoff(); }
 
 double Potential::interaction_range() const { return members_.front()->interaction_range(); }
 
+int Potential::layers() const { return std::max(1, static_cast<int>(std::lround(interaction_range() / cutoff()))); }
+
 void Potential::to(ad::DType dtype) {
   for (auto& m : members_) m->to(dtype);
   dtype_ = dtype;
@@ -91,8 +94,8 @@ ad::Tensor Potential::structure_energies(std::size_t k, const AtomGraph& graph) 
 std::vector<Potential::MemberResult> Potential::evaluate_members(const Structure& structure,
                                                                  std::span<const double> weights,
                                                                  const Needs& needs) const {
-  const AtomGraph graph = needs.neighbors.empty() ? build_graph(structure, species_, cutoff(), dtype_)
-                                                  : build_graph(structure, species_, cutoff(), dtype_, needs.neighbors);
+  const AtomGraph graph = build_graph(structure, species_, cutoff(), dtype_,
+                                      {.neighbors = needs.neighbors, .energy_weights = weights, .layers = layers()});
   const bool gradient = needs.gradient || needs.atom_virials;
   const auto n = static_cast<Eigen::Index>(structure.size());
   // The models see outputs; E_i = scale * output_i + shift, so the outputs' weights carry the scale.

@@ -60,7 +60,8 @@ struct ComputeRequest {
   /// Empty: E = sum of all atoms' energies. Otherwise one weight per atom, E = sum_i w_i E_i,
   /// and forces and stress are those of that E: a domain-decomposed host passes 1 for its own
   /// atoms and 0 for ghosts, whose energies are wrong (their environments are cut off).
-  /// Per-atom energies are reported for every atom either way.
+  /// Per-atom energies are meaningful for atoms of nonzero weight only: the environments of
+  /// atoms that cannot change the weighted energy are left out (GraphOptions).
   std::span<const double> energy_weights{};
   /// A fully periodic structure with more atoms than this is evaluated in blocks of about this
   /// many atoms, each with ghosts out to the interaction range (atom_blocks.hpp): memory then
@@ -130,6 +131,8 @@ class Potential {
     bool atom_virials = false;
     HostNeighbors neighbors{};
   };
+  /// Message-passing hops of the members (interaction range / cutoff; 1 for a local model).
+  int layers() const;
   /// Every member on one structure (weights as ComputeRequest::energy_weights, all given).
   std::vector<MemberResult> evaluate_members(const Structure& structure, std::span<const double> weights,
                                              const Needs& needs) const;

@@ -1,6 +1,7 @@
 // Blocked evaluation of large periodic structures (atom_blocks.hpp): every atom is owned by one
 // block, and energies, per-atom energies, forces, stress and the ensemble's spread equal one whole
 // evaluation to round-off, also when the ghost shell is wider than the cell.
+#include <cmath>
 #include <random>
 #include <set>
 #include <string>
@@ -49,10 +50,14 @@ TEST(BlockPlan, EveryAtomIsOwnedOnceAndGhostsAreImages) {
   EXPECT_EQ(BlockPlan(s, 6.0, 256).size(), 1u);  // small enough: one block, no copy made
 }
 
-void expect_same_results(const PotentialResult& a, const PotentialResult& b) {
+// Per-atom energies are compared where they mean something: atoms of nonzero weight.
+void expect_same_results(const PotentialResult& a, const PotentialResult& b, const std::vector<double>& weights = {}) {
   const double scale = 1.0 + std::abs(a.energy);
   EXPECT_NEAR(a.energy, b.energy, 1e-11 * scale);
-  EXPECT_LT((a.energies - b.energies).cwiseAbs().maxCoeff(), 1e-10);
+  for (Eigen::Index i = 0; i < a.energies.size(); ++i) {
+    if (!weights.empty() && weights[static_cast<std::size_t>(i)] == 0.0) continue;
+    EXPECT_NEAR(a.energies[i], b.energies[i], 1e-10) << "atom " << i;
+  }
   EXPECT_LT((a.forces - b.forces).cwiseAbs().maxCoeff(), 1e-10);
   ASSERT_EQ(a.has_stress, b.has_stress);
   for (int k = 0; k < 6; ++k) EXPECT_NEAR(a.stress[k], b.stress[k], 1e-11) << "stress " << k;
@@ -86,7 +91,29 @@ TEST_P(BlockedEvaluation, EnergyWeightsReachTheOwners) {
   std::vector<double> weights(s.size());
   for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = (i % 3 == 0) ? 0.0 : 1.0;
   expect_same_results(p.compute(s, {.energy_weights = weights, .block_atoms = 20}),
-                      p.compute(s, {.energy_weights = weights, .block_atoms = 0}));
+                      p.compute(s, {.energy_weights = weights, .block_atoms = 0}), weights);
+}
+
+// GraphOptions leaves out the environments of atoms too many hops from any weighted atom: the
+// weighted energy and every force are those of the whole graph, and the far atoms lose their
+// edges (a local model keeps only the weighted atoms' environments).
+TEST_P(BlockedEvaluation, FarEnvironmentsAreLeftOutWithoutChangingTheResult) {
+  const Potential p = small_potential(GetParam(), 1);
+  const Structure s = rattled_supercell(3, 13);
+  std::vector<double> weights(s.size(), 0.0);
+  for (std::size_t i = 0; i < 4; ++i) weights[i] = 1.0;
+  const std::vector<double> ones(s.size(), 1.0);
+  const int layers = static_cast<int>(std::lround(p.interaction_range() / p.cutoff()));
+  const AtomGraph pruned = build_graph(s, p.species(), p.cutoff(), ad::DType::f64,
+                                       {.energy_weights = weights, .layers = layers});
+  const AtomGraph whole = build_graph(s, p.species(), p.cutoff(), ad::DType::f64, {.energy_weights = ones});
+  EXPECT_LT(pruned.n_edges, whole.n_edges / 2);
+  // Against the same weights with every environment kept: a weight of 1e-300 is not 0, so
+  // nothing is left out, and it adds nothing to the energy.
+  std::vector<double> almost = weights;
+  for (double& w : almost) w = w == 0.0 ? 1e-300 : w;
+  expect_same_results(p.compute(s, {.energy_weights = weights, .block_atoms = 0}),
+                      p.compute(s, {.energy_weights = almost, .block_atoms = 0}), weights);
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, BlockedEvaluation, ::testing::Values("behler_parrinello", "nequip"));
