@@ -117,13 +117,14 @@ NeighborList host_list(const Structure& st, const HostNeighbors& host, double cu
 }
 
 // The pairs of `list` (full, sorted by first) whose centre is fewer than `layers` hops from an
-// atom of nonzero weight (GraphOptions::energy_weights).
+// atom of nonzero weight (GraphOptions::energy_weights); *hops_out gets every atom's hops.
 NeighborList needed_environments(const NeighborList& list, std::size_t n_atoms, std::span<const double> weights,
-                                 int layers) {
+                                 int layers, std::vector<int32_t>* hops_out) {
   std::vector<std::size_t> offsets(n_atoms + 1, 0);
   for (std::int32_t i : list.first) ++offsets[static_cast<std::size_t>(i) + 1];
   for (std::size_t i = 0; i < n_atoms; ++i) offsets[i + 1] += offsets[i];
-  std::vector<int> hops(n_atoms, layers);
+  std::vector<int32_t>& hops = *hops_out;
+  hops.assign(n_atoms, layers);
   std::vector<std::size_t> frontier;
   for (std::size_t i = 0; i < n_atoms; ++i) {
     if (weights[i] != 0.0) {
@@ -212,7 +213,7 @@ AtomGraph assemble(std::span<const Structure* const> structures, const std::vect
         }
         const bool all_weighted = std::none_of(options->energy_weights.begin(), options->energy_weights.end(),
                                                [](double w) { return w == 0.0; });
-        if (!all_weighted) list = needed_environments(list, st.size(), options->energy_weights, options->layers);
+        if (!all_weighted) list = needed_environments(list, st.size(), options->energy_weights, options->layers, &g.hops);
       }
       vectors = pair_vectors(st, list);
       check_no_overlap(list, vectors);

@@ -45,6 +45,10 @@ struct AtomGraph {
   ad::Tensor strain;                   ///< n_structures x 3 x 3 zeros, requires grad
   ad::Tensor edge_vectors;             ///< n_edges x 3, differentiable in positions and strain
   std::vector<double> volumes;         ///< per structure, Angstrom^3 (0 when not fully periodic)
+  /// When GraphOptions left environments out: per atom, its hops from the nearest atom of
+  /// nonzero energy weight (GraphOptions::layers when that many or more). A message-passing
+  /// model then needs layer k's features (k = 1 .. L) only where hops <= L - k. Else empty.
+  std::vector<int32_t> hops;
 };
 
 /// Builds the graph of `structures` for a model with atomic numbers `species_z` (the model's

@@ -85,6 +85,35 @@ std::vector<std::vector<Irrep>> NequipModel::layer_irreps() const {
   return out;
 }
 
+namespace {
+
+// The edges of `all` whose centre is at most `max_hop` hops from a weighted atom (AtomGraph::hops):
+// the only ones a layer needs when the graph left far environments out.
+nequip::EdgeInputs edges_within(const nequip::EdgeInputs& all, const AtomGraph& graph, int32_t max_hop) {
+  const std::vector<int32_t>& centers = all.topology->center;
+  std::vector<int32_t> keep;
+  for (std::size_t e = 0; e < centers.size(); ++e) {
+    if (graph.hops[static_cast<std::size_t>(centers[e])] <= max_hop) keep.push_back(static_cast<int32_t>(e));
+  }
+  if (static_cast<int64_t>(keep.size()) == all.n_edges) return all;
+  nequip::EdgeInputs some;
+  some.n_atoms = all.n_atoms;
+  some.n_edges = static_cast<int64_t>(keep.size());
+  if (keep.empty()) return some;
+  std::vector<int32_t> center, neighbor;
+  for (int32_t e : keep) {
+    center.push_back(centers[static_cast<std::size_t>(e)]);
+    neighbor.push_back(all.topology->neighbor[static_cast<std::size_t>(e)]);
+  }
+  some.topology = std::make_shared<const nequip::EdgeTopology>(all.n_atoms, std::move(center), std::move(neighbor));
+  const ad::Index rows = ad::make_index(std::move(keep));
+  some.harmonics = ad::gather_rows(all.harmonics, rows);
+  some.basis = ad::gather_rows(all.basis, rows);
+  return some;
+}
+
+}  // namespace
+
 ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
   const ad::DType dtype = graph.dtype;
   if (embedding_.dtype() != dtype)
@@ -114,7 +143,13 @@ ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
 
   Features x;
   x[nequip::scalar_irrep(options_.parity)] = ad::reshape(ad::gather_rows(embedding_, graph.species_index), {n, 1, c});
-  for (const auto& layer : layers_) x = layer->forward_features(x, edges, onehot_t);
+  const auto layers = static_cast<int32_t>(layers_.size());
+  for (int32_t k = 0; k < layers; ++k) {
+    // Layer k + 1's features matter only within layers - k - 1 hops of a weighted atom.
+    const bool pruned = !graph.hops.empty() && graph.n_edges > 0;
+    x = layers_[static_cast<std::size_t>(k)]->forward_features(x, pruned ? edges_within(edges, graph, layers - k - 1) : edges,
+                                                               onehot_t);
+  }
   const ad::Tensor s = ad::reshape(x.at(nequip::scalar_irrep(options_.parity)), {n, c});
   return ad::reshape(ad::matmul(s, readout_), {n});
 }
