@@ -19,7 +19,7 @@ Run on an idle machine, with Debian's interpreter:
   OPENBLAS_CORETYPE=SkylakeX PYTHONPATH=python MATNN_LIBRARY=build/capi/libmatnn.so \\
   KIM_API_MODEL_DRIVERS_DIR=build/kim/model-drivers \\
   /usr/bin/python3 benchmarks/lammps_kim_md.py build/bin/matnn MODEL.h5 [MODEL.h5 ...] \\
-      [--sizes 16 32] [--ranks 1 2] [--steps 10]
+      [--sizes 16 32] [--ranks 1 2] [--steps 10] [--precision float32|float64]
 """
 import argparse
 import os
@@ -79,9 +79,9 @@ def run_lammps(script, ranks, log):
     return [float(m.group(1)) / (int(m.group(3)) * int(m.group(4))) * 1e6 for m in (loops[1], loops[3])]
 
 
-def c_abi_time(model, size, repeats):
-    """Microseconds per atom of one energy + forces call on the perfect cell, float64, 1 thread."""
-    potential = matnn.Potential(model, precision="float64")
+def c_abi_time(model, size, repeats, precision):
+    """Microseconds per atom of one energy + forces call on the perfect cell, 1 thread."""
+    potential = matnn.Potential(model, precision=precision)
     basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
     cells = np.array([[i, j, k] for i in range(size) for j in range(size) for k in range(size)])
     positions = ((cells[:, None, :] + basis[None, :, :]).reshape(-1, 3)) * A0
@@ -105,6 +105,8 @@ def main():
                              "4096 and 32768 atoms)")
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--steps", type=int, default=10, help="timed MD steps per run")
+    parser.add_argument("--precision", choices=("float32", "float64"), default="float32",
+                        help="of the KIM model and the C ABI calls (default float32, kim-install's)")
     args = parser.parse_args()
     if shutil.which("lmp") is None:
         sys.exit("lmp (Debian's lammps package) is not on PATH")
@@ -112,20 +114,20 @@ def main():
     os.environ["KIM_API_PORTABLE_MODELS_DIR"] = os.path.join(scratch, "models")
     os.makedirs(os.environ["KIM_API_PORTABLE_MODELS_DIR"])
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.2f}, "
-          f"{args.steps} steps per run, fcc Cu a0 {A0} A, NVE from 300 K")
+          f"{args.steps} steps per run, fcc Cu a0 {A0} A, NVE from 300 K, {args.precision}")
     print("| model | atoms | ranks | KIM (us/atom-step) | EAM (us/atom-step) | KIM / EAM | C ABI (us/atom) | KIM overhead |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     try:
         for k, model in enumerate(args.models):
             name = f"matnn_bench_{k}"
-            result = subprocess.run([args.matnn, "kim-install", model, name, "--collection", "environment"],
-                                    capture_output=True, text=True)
+            result = subprocess.run([args.matnn, "kim-install", model, name, "--collection", "environment",
+                                     "--precision", args.precision], capture_output=True, text=True)
             if result.returncode != 0:
                 sys.exit(f"kim-install {model}: {result.stderr}")
             label = os.path.basename(model)
             for size in args.sizes:
                 atoms = 4 * size ** 3
-                direct = c_abi_time(model, size, repeats=2)
+                direct = c_abi_time(model, size, repeats=2, precision=args.precision)
                 script = os.path.join(scratch, f"in.{k}.{size}")
                 with open(script, "w") as f:
                     f.write(lammps_script(name, size, args.steps))
