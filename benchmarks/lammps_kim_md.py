@@ -2,7 +2,8 @@
 """LAMMPS MD speed of matnn potentials through the KIM API, beside LAMMPS' own EAM and beside the
 same model called through matnn's C ABI: issue 12's table, measured, never asserted.
 
-For each model and each fcc Cu cell (a0 3.615 A, 4 x L^3 atoms) and each number of MPI ranks,
+For each model and each fcc Cu cell (a0 3.615 A; --cells AxBxC conventional cubic cells, 4ABC
+atoms: 8x8x16 is 4096 atoms, 16x16x32 is 32768) and each number of MPI ranks,
 one LAMMPS run (`lmp`, one OpenMP thread per rank) does NVE from 300 K with `pair_style kim`
 (the model, installed into a scratch KIM collection by `matnn kim-install`), then the same
 number of steps of the same cell with `pair_style eam/alloy` and Mishin's Cu_mishin1.eam.alloy:
@@ -19,7 +20,7 @@ Run on an idle machine, with Debian's interpreter:
   OPENBLAS_CORETYPE=SkylakeX PYTHONPATH=python MATNN_LIBRARY=build/capi/libmatnn.so \\
   KIM_API_MODEL_DRIVERS_DIR=build/kim/model-drivers \\
   /usr/bin/python3 benchmarks/lammps_kim_md.py build/bin/matnn MODEL.h5 [MODEL.h5 ...] \\
-      [--sizes 16 32] [--ranks 1 2] [--steps 10] [--precision float32|float64]
+      [--cells 8x8x16 16x16x32] [--ranks 1 2] [--steps 10] [--precision float32|float64]
 """
 import argparse
 import os
@@ -41,11 +42,11 @@ EAM = "/usr/share/lammps/potentials/Cu_mishin1.eam.alloy"
 LOOP = re.compile(r"Loop time of ([0-9.eE+-]+) on (\d+) procs for (\d+) steps with (\d+) atoms")
 
 
-def lammps_script(name, size, steps):
+def lammps_script(name, cells, steps):
     return f"""kim init {name} metal
 boundary p p p
 lattice fcc {A0}
-region box block 0 {size} 0 {size} 0 {size}
+region box block 0 {cells[0]} 0 {cells[1]} 0 {cells[2]}
 create_box 1 box
 create_atoms 1 box
 kim interactions Cu
@@ -79,14 +80,14 @@ def run_lammps(script, ranks, log):
     return [float(m.group(1)) / (int(m.group(3)) * int(m.group(4))) * 1e6 for m in (loops[1], loops[3])]
 
 
-def c_abi_time(model, size, repeats, precision):
+def c_abi_time(model, cells, repeats, precision):
     """Microseconds per atom of one energy + forces call on the perfect cell, 1 thread."""
     potential = matnn.Potential(model, precision=precision)
     basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
-    cells = np.array([[i, j, k] for i in range(size) for j in range(size) for k in range(size)])
-    positions = ((cells[:, None, :] + basis[None, :, :]).reshape(-1, 3)) * A0
+    corners = np.array([[i, j, k] for i in range(cells[0]) for j in range(cells[1]) for k in range(cells[2])])
+    positions = ((corners[:, None, :] + basis[None, :, :]).reshape(-1, 3)) * A0
     numbers = np.full(len(positions), 29)
-    cell = np.eye(3) * A0 * size
+    cell = np.diag(cells).astype(float) * A0
     potential.compute(numbers, positions, cell, [1, 1, 1], forces=True)  # warm-up
     best = float("inf")
     for _ in range(repeats):
@@ -100,9 +101,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("matnn", help="the matnn command (build/bin/matnn)")
     parser.add_argument("models", nargs="+", help="matnn potential files of copper")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32],
-                        help="cells of L x L x L conventional fcc cells, 4 L^3 atoms (default 16 and 32: "
-                             "4096 and 32768 atoms)")
+    parser.add_argument("--cells", nargs="+", default=["8x8x16", "16x16x32"],
+                        help="conventional fcc cells along x, y, z (default 8x8x16 and 16x16x32: 4096 and 32768 atoms)")
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--steps", type=int, default=10, help="timed MD steps per run")
     parser.add_argument("--precision", choices=("float32", "float64"), default="float32",
@@ -125,14 +125,15 @@ def main():
             if result.returncode != 0:
                 sys.exit(f"kim-install {model}: {result.stderr}")
             label = os.path.basename(model)
-            for size in args.sizes:
-                atoms = 4 * size ** 3
-                direct = c_abi_time(model, size, repeats=2, precision=args.precision)
-                script = os.path.join(scratch, f"in.{k}.{size}")
+            for text in args.cells:
+                cells = [int(c) for c in text.split("x")]
+                atoms = 4 * cells[0] * cells[1] * cells[2]
+                direct = c_abi_time(model, cells, repeats=2, precision=args.precision)
+                script = os.path.join(scratch, f"in.{k}.{text}")
                 with open(script, "w") as f:
-                    f.write(lammps_script(name, size, args.steps))
+                    f.write(lammps_script(name, cells, args.steps))
                 for ranks in args.ranks:
-                    kim, eam = run_lammps(script, ranks, os.path.join(scratch, f"log.{k}.{size}.{ranks}"))
+                    kim, eam = run_lammps(script, ranks, os.path.join(scratch, f"log.{k}.{text}.{ranks}"))
                     overhead = f"{(kim / direct - 1) * 100:+.0f} %" if ranks == 1 else "-"
                     print(f"| {label} | {atoms} | {ranks} | {kim:.1f} | {eam:.2f} | {kim / eam:.0f} | {direct:.1f} | "
                           f"{overhead} |", flush=True)
