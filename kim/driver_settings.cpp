@@ -44,6 +44,10 @@ bool read_settings(const std::string& path, DriverSettings* settings, std::strin
       return refuse("unknown setting \"" + key + "\" (known: precision, deviation_file, deviation_every)");
     }
   }
+  if (seen.count("deviation_every") > 0 && settings->deviation_file.empty()) {
+    *problem = path + ": deviation_every without deviation_file (there is no deviation to write)";
+    return false;
+  }
   return true;
 }
 

@@ -182,7 +182,7 @@ int compute(KIM::ModelCompute const* const compute, KIM::ModelComputeArguments c
   results.forces = force_out;
   results.energies = particle_energy;
   results.virials = particle_virial;  // KIM's sign and Voigt order are matnn's
-  results.energy_sigma = &sigma;
+  if (driver->deviation_log.is_open()) results.energy_sigma = &sigma;
   if (matnn_potential_compute_local2(driver->model, n, 0, driver->numbers.data(), positions, contributing,
                                      driver->lists.neighbor_offsets.data(), driver->lists.neighbors.data(),
                                      &results) != MATNN_SUCCESS) {

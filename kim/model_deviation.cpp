@@ -7,6 +7,8 @@
 namespace matnn::kim {
 namespace {
 
+constexpr const char* header = "# matnn model deviation (KIM driver)";
+
 // This process's rank when an MPI launcher started more than one, else -1.
 int launcher_rank() {
   static const char* const pairs[][2] = {
@@ -28,14 +30,23 @@ DeviationLog::~DeviationLog() {
 bool DeviationLog::open(const std::string& path, std::string* problem) {
   const int rank = launcher_rank();
   path_ = rank >= 0 ? path + ".rank" + std::to_string(rank) : path;
+  // Never over a file that is not an earlier deviation log (a data file named by mistake).
+  if (std::FILE* existing = std::fopen(path_.c_str(), "r")) {
+    char first[64] = {};
+    const bool ours = std::fgets(first, sizeof first, existing) == nullptr || std::strncmp(first, header, std::strlen(header)) == 0;
+    std::fclose(existing);
+    if (!ours) {
+      *problem = path_ + ": exists and is not a matnn model deviation file; refusing to overwrite it";
+      return false;
+    }
+  }
   file_ = std::fopen(path_.c_str(), "w");
   if (file_ == nullptr) {
     *problem = path_ + ": cannot write the model deviation file: " + std::strerror(errno);
     return false;
   }
-  std::fprintf(file_,
-               "# matnn model deviation (KIM driver), simulator units\n"
-               "# call contributing energy_sigma max_force_deviation mean_force_deviation\n");
+  std::fprintf(file_, "%s, simulator units\n# call contributing energy_sigma max_force_deviation mean_force_deviation\n",
+               header);
   std::fflush(file_);
   return true;
 }

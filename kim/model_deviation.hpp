@@ -23,7 +23,8 @@ class DeviationLog {
   DeviationLog& operator=(const DeviationLog&) = delete;
   ~DeviationLog();
 
-  /// Creates (or truncates) the file and writes its header; false with *problem on failure.
+  /// Creates the file (or truncates an earlier deviation log, never another file) and writes its
+  /// header; false with *problem on failure.
   bool open(const std::string& path, std::string* problem);
   bool is_open() const { return file_ != nullptr; }
   const std::string& path() const { return path_; }

@@ -209,7 +209,12 @@ void add_kim_commands(CLI::App& app) {
   install->add_option("--deviation-file", options->deviation_file,
                       "an ensemble's model deviation is written there during the simulation (kim/README.md)");
   install->add_option("--deviation-every", options->deviation_every, "write it every N compute calls (default 1)");
-  install->callback([model, name, collection, options] { run_kim_install(*model, *name, *collection, *options); });
+  install->callback([install, model, name, collection, options] {
+    if (install->count("--deviation-every") > 0 && options->deviation_file.empty()) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "--deviation-every needs --deviation-file (there is no deviation to write)");
+    }
+    run_kim_install(*model, *name, *collection, *options);
+  });
 
   auto* remove = app.add_subcommand("kim-remove", "Remove a KIM portable model installed by kim-install");
   auto remove_name = std::make_shared<std::string>();

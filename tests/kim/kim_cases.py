@@ -221,6 +221,17 @@ def case_deviation(c):
             check(abs(tables[0][0, 2] - want["energy_sigma"]) < 1e-8 * max(1e-3, want["energy_sigma"]), "energy sigma")
         for f in files:
             os.remove(f)
+    # The deviation file never overwrites a file that is not one (here the LAMMPS data file).
+    c.name = "matnn_test_overwrite"
+    c.install(extra=("--deviation-file", data))
+    text = lammps_input(c.name, c.species, boundary, data)
+    result = subprocess.run(["lmp", "-in", c.write("in.overwrite", text), "-log", "none"], capture_output=True, text=True)
+    check(result.returncode != 0, "LAMMPS ran with a deviation file that is its own data file")
+    check(open(data).read().startswith("matnn KIM test"), "the data file was overwritten")
+    # --deviation-every alone has nothing to act on: refused, not ignored.
+    result = subprocess.run([c.cli, "kim-install", c.model, "matnn_x", "--collection", "environment",
+                             "--deviation-every", "5"], capture_output=True, text=True)
+    check(result.returncode == 1 and "--deviation-file" in result.stderr, f"--deviation-every alone: {result.stderr}")
     # A single model has no deviation: refused at install.
     single = c.path("single.h5")
     result = subprocess.run([c.cli, "kim-install", single, "matnn_x", "--deviation-file", "d.txt"],
