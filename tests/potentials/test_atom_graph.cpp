@@ -40,6 +40,29 @@ double pair_energy_of(const Structure& s) {
   return pair_energy(build_graph(s, {29, 79}, rc, ad::DType::f64)).item();
 }
 
+// A host's list with a skin (every other atom: most are beyond the cutoff) gives the graph of
+// matnn's own search: the same pairs within the cutoff and none beyond.
+TEST(AtomGraph, HostNeighboursBeyondTheCutoffAreSkipped) {
+  Structure s = skewed_alloy(4);
+  s.pbc = {false, false, false};
+  s.positions.conservativeResize(8, 3);
+  s.positions.bottomRows(4) = s.positions.topRows(4).rowwise() + Eigen::RowVector3d(2.9, 0.3, -0.4);
+  s.numbers = {29, 79, 29, 29, 79, 29, 79, 29};
+  std::vector<int> offsets{0}, neighbors;
+  for (int i = 0; i < 8; ++i) {
+    for (int j = 0; j < 8; ++j) {
+      if (j != i) neighbors.push_back(j);
+    }
+    offsets.push_back(static_cast<int>(neighbors.size()));
+  }
+  const AtomGraph own = build_graph(s, {29, 79}, rc, ad::DType::f64);
+  const AtomGraph hosted = build_graph(s, {29, 79}, rc, ad::DType::f64, {.neighbors = {offsets, neighbors}});
+  ASSERT_LT(own.n_edges, static_cast<std::int64_t>(neighbors.size()));  // the skin holds pairs to skip
+  EXPECT_EQ(hosted.n_edges, own.n_edges);
+  EXPECT_EQ(*hosted.edge_center, *own.edge_center);
+  EXPECT_EQ(*hosted.edge_neighbor, *own.edge_neighbor);
+}
+
 TEST(AtomGraph, EdgeVectorsMatchTheNeighbourList) {
   const Structure s = skewed_alloy(1);
   const AtomGraph g = build_graph(s, {29, 79}, rc, ad::DType::f64);
