@@ -47,6 +47,11 @@ void Optimizer::step() {
 
 void Optimizer::zero_grad() { ad::zero_grad(tensors_of(params_)); }
 
+void Optimizer::restart() {
+  buffers_.clear();
+  step_ = 0;
+}
+
 ad::Tensor& Optimizer::buffer(std::size_t index, std::size_t slot, bool* created) {
   if (buffers_.empty()) buffers_.assign(params_.size(), std::vector<ad::Tensor>(buffer_names().size()));
   ad::Tensor& b = buffers_[index][slot];

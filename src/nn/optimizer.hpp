@@ -35,6 +35,10 @@ class Optimizer {
   void step();
   /// Clears every parameter's .grad() (back to undefined).
   void zero_grad();
+  /// Forgets the running statistics (every buffer and the step count), as if the optimiser
+  /// were built anew over the same parameters; the learning rate stays. For a loss that has
+  /// changed, whose gradients the old statistics no longer describe.
+  void restart();
 
   double learning_rate() const noexcept { return lr_; }
   void set_learning_rate(double lr);

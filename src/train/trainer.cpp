@@ -215,7 +215,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
   int epochs_timed = 0;
   for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    task.begin_epoch(epoch);
+    if (task.begin_epoch(epoch) && optimizer) optimizer->restart();
     module.train();
     std::uint64_t dropout_counter = 0;
     reseed_dropout(module, options_.seed, epoch, dropout_counter);

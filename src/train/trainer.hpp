@@ -54,7 +54,11 @@ class TrainingTask {
   virtual nn::Module& module() = 0;
   /// Called before every epoch, also after a resume, so a task whose loss changes during the
   /// run (loss weights raised late, as in MACE's second stage) is a function of the epoch only.
-  virtual void begin_epoch(int /*epoch*/) {}
+  /// Returns true when the loss from this epoch on is another function than the previous
+  /// epoch's: the trainer then restarts a gradient optimiser's running statistics, which
+  /// describe the old loss (Adam's second moments, kept from a loss 100 times smaller, would
+  /// otherwise make its first steps on the new one up to 100 times too long).
+  virtual bool begin_epoch(int /*epoch*/) { return false; }
   /// Measurements of one mini-batch for the Kalman filter, with the graph recorded. A task that
   /// is not a least-squares fit (or does not support the filter) keeps this default, which
   /// fails with MATNN_ERROR_UNSUPPORTED.

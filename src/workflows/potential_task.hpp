@@ -27,7 +27,10 @@ class PotentialTask : public train::TrainingTask {
 
   std::size_t train_size() const override { return split_.train.size(); }
   nn::Module& module() override { return potential_.member(member_); }
-  void begin_epoch(int epoch) override { weights_ = recipe_.weights_at(epoch); }
+  bool begin_epoch(int epoch) override {
+    weights_ = recipe_.weights_at(epoch);
+    return recipe_.stage_two && epoch == recipe_.stage_two_epoch;
+  }
   ad::Tensor batch_loss(std::span<const std::size_t> batch) override;
   std::map<std::string, double> validate() override;
   train::Measurements batch_measurements(std::span<const std::size_t> batch,

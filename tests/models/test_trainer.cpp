@@ -102,7 +102,7 @@ class EpochAwareTask : public train::TrainingTask {
   EpochAwareTask() : rng_(1), layer_(2, 1, rng_) {}
   std::size_t train_size() const override { return 4; }
   nn::Module& module() override { return layer_; }
-  void begin_epoch(int epoch) override { epochs.push_back(epoch); }
+  bool begin_epoch(int epoch) override { return epochs.push_back(epoch), false; }
   ad::Tensor batch_loss(std::span<const std::size_t>) override {
     batches_before_first_epoch += epochs.empty() ? 1 : 0;
     return ad::sum(ad::square(layer_.forward(ad::ones({1, 2}, ad::DType::f64))));
@@ -127,6 +127,51 @@ TEST(Trainer, TellsTheTaskEveryEpochBeforeItsBatches) {
   train::Trainer(options).run(task);
   EXPECT_EQ(task.epochs, (std::vector<int>{0, 1, 2}));
   EXPECT_EQ(task.batches_before_first_epoch, 0);
+}
+
+// A loss that becomes 10^4 times larger at epoch 1, as a second loss stage's raised energy
+// weight does. Adam's step is about lr per parameter only while its moments describe the loss
+// it is minimising: the trainer must restart them when the task says the loss changed, or the
+// first steps on the new loss are several times too long.
+class LossJumpTask : public train::TrainingTask {
+ public:
+  LossJumpTask() : rng_(3), layer_(1, 1, rng_) {}
+  std::size_t train_size() const override { return 50; }
+  nn::Module& module() override { return layer_; }
+  bool begin_epoch(int epoch) override {
+    scale_ = epoch == 0 ? 1.0 : 1e4;
+    return epoch == 1;
+  }
+  ad::Tensor batch_loss(std::span<const std::size_t>) override {
+    const ad::Tensor y = layer_.forward(ad::ones({1, 1}, ad::DType::f64));
+    outputs.push_back(y.item());
+    return ad::mul(ad::sum(ad::square(ad::sub(y, 10.0))), scale_);
+  }
+  std::map<std::string, double> validate() override { return {}; }
+  std::vector<double> outputs;  // before every step
+
+ private:
+  double scale_ = 1.0;
+  std::mt19937_64 rng_;
+  nn::Linear layer_;
+};
+
+TEST(Trainer, RestartsAdamWhenTheLossChanges) {
+  LossJumpTask task;
+  task.module().to(ad::DType::f64);
+  train::TrainerOptions options;
+  options.epochs = 2;
+  options.batch_size = 1;
+  options.print_progress = false;
+  options.optimizer = {{"name", "adam"}, {"lr", 0.01}};
+  options.schedule = {{"name", "constant"}};
+  train::Trainer(options).run(task);
+  ASSERT_EQ(task.outputs.size(), 100u);
+  ASSERT_LT(task.outputs.back(), 9.0);  // the gradient kept its sign throughout
+  // Weight and bias each move by lr per step: the output by at most 2 lr, in both epochs.
+  for (std::size_t k = 1; k < task.outputs.size(); ++k) {
+    EXPECT_LE(std::abs(task.outputs[k] - task.outputs[k - 1]), 2 * 0.01 * 1.001) << "step " << k;
+  }
 }
 
 // Training pulls the output towards 10; validation wants it at 5. The validation loss falls, then
