@@ -1,6 +1,7 @@
 #include "nn/kalman.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
@@ -16,6 +17,24 @@ std::size_t count_weights(const NamedTensors& params) {
   return n;
 }
 
+// Block sizes over the flattened weights: tensors are kept whole where they fit, so that a
+// block is a layer (or several small ones); a tensor larger than a block is cut into chunks.
+std::vector<std::size_t> block_sizes(const NamedTensors& params, std::size_t block_size) {
+  std::vector<std::size_t> sizes;
+  std::size_t open = 0;
+  for (const auto& [name, tensor] : params) {
+    auto t = static_cast<std::size_t>(tensor.numel());
+    if (open > 0 && open + t > block_size) sizes.push_back(std::exchange(open, 0));
+    while (open + t > block_size) {
+      sizes.push_back(block_size);
+      t -= block_size;
+    }
+    open += t;
+  }
+  if (open > 0) sizes.push_back(open);
+  return sizes;
+}
+
 }  // namespace
 
 KalmanFilter::KalmanFilter(NamedTensors params, const KalmanOptions& options, std::size_t updates_per_epoch)
@@ -27,23 +46,34 @@ KalmanFilter::KalmanFilter(NamedTensors params, const KalmanOptions& options, st
          "Kalman filter: need epsilon > 0, q0 >= 0, q_min >= 0, 0 < q_decay <= 1, eta0 > 0, eta_max >= eta0 and "
          "eta_growth >= 1");
   }
-  const std::size_t n = count_weights(params_);
-  if (n == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "Kalman filter: no weights to train");
-  if (n > max_weights) {
+  if (o.block_size == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "Kalman filter: block_size must be at least 1");
+  n_weights_ = count_weights(params_);
+  if (n_weights_ == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "Kalman filter: no weights to train");
+  Eigen::Index begin = 0;
+  std::size_t doubles = 0;
+  for (std::size_t size : block_sizes(params_, o.block_size)) {
+    blocks_.push_back({begin, Eigen::MatrixXd()});
+    begin += static_cast<Eigen::Index>(size);
+    doubles += size * size;
+  }
+  if (doubles > max_covariance) {
     fail(MATNN_ERROR_INVALID_ARGUMENT,
-         "Kalman filter: the model has {} trained weights; its covariance would take {:.1f} GB (the limit is {} "
-         "weights). Use adam for larger models",
-         n, static_cast<double>(n) * static_cast<double>(n) * 8e-9, max_weights);
+         "Kalman filter: the model has {} trained weights; with optimizer.block_size {} its covariance would take "
+         "{:.1f} GB (the limit is {:.1f} GB). Use a smaller block_size, or adam",
+         n_weights_, o.block_size, static_cast<double>(doubles) * 8e-9, static_cast<double>(max_covariance) * 8e-9);
+  }
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    const Eigen::Index end = b + 1 < blocks_.size() ? blocks_[b + 1].begin : static_cast<Eigen::Index>(n_weights_);
+    const Eigen::Index rows = end - blocks_[b].begin;
+    blocks_[b].covariance = Eigen::MatrixXd::Identity(rows, rows) / o.epsilon;
   }
   const double per_epoch = static_cast<double>(std::max<std::size_t>(updates_per_epoch, 1));
   q_factor_ = std::pow(o.q_decay, 1.0 / per_epoch);
   eta_factor_ = std::pow(o.eta_growth, 1.0 / per_epoch);
-  const auto size = static_cast<Eigen::Index>(n);
-  covariance_ = Eigen::MatrixXd::Identity(size, size) / o.epsilon;
 }
 
 Eigen::VectorXd KalmanFilter::weights() const {
-  Eigen::VectorXd w(covariance_.rows());
+  Eigen::VectorXd w(static_cast<Eigen::Index>(n_weights_));
   Eigen::Index k = 0;
   for (const auto& param : params_) {
     const ad::Tensor& tensor = param.second;  // not a structured binding: lambdas capture it (clang)
@@ -74,7 +104,7 @@ Eigen::RowVectorXd KalmanFilter::jacobian_row(const ad::Tensor& residuals, Eigen
   seed[static_cast<std::size_t>(row)] = 1.0;
   const ad::Tensor seed_tensor = ad::to(ad::from_vector(seed, residuals.shape()), residuals.dtype());
   const std::vector<ad::Tensor> grads = ad::grad({residuals}, tensors_of(params_), {seed_tensor}, false, true);
-  Eigen::RowVectorXd h(covariance_.rows());
+  Eigen::RowVectorXd h(static_cast<Eigen::Index>(n_weights_));
   Eigen::Index k = 0;
   for (const ad::Tensor& g : grads) {
     for (double v : g.to_vector()) h[k++] = v;
@@ -86,7 +116,7 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
   if (residuals.shape().size() != 1) fail(MATNN_ERROR_INTERNAL, "Kalman filter: residuals must be a vector");
   const Eigen::Index m = residuals.numel();
   if (m == 0) return;
-  const Eigen::Index n = covariance_.rows();
+  const auto n = static_cast<Eigen::Index>(n_weights_);
   Eigen::MatrixXd jacobian(m, n);
   for (Eigen::Index i = 0; i < m; ++i) jacobian.row(i) = jacobian_row(residuals, i);
   const std::vector<double> values = residuals.to_vector();
@@ -97,48 +127,68 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
     }
   }
 
-  // Only the lower triangle of P is stored and updated: P - X A^-1 X^T = P - W W^T with
-  // W = X L^-T (A = L L^T), a symmetric rank-m update at half the memory traffic of a full one,
-  // and the weight step K r = X (A^-1 r) needs no gain matrix.
+  // Only the lower triangle of each P_b is stored and updated: P_b - X_b A^-1 X_b^T = P_b -
+  // W_b W_b^T with W_b = X_b L^-T (A = L L^T), a symmetric rank-m update at half the memory
+  // traffic of a full one, and the weight step X_b (A^-1 r) needs no gain matrix.
   eta_ = std::min(options_.eta_max, eta_ * eta_factor_);
-  const Eigen::MatrixXd x = covariance_.selfadjointView<Eigen::Lower>() * jacobian.transpose();  // (n, m)
-  Eigen::MatrixXd a = jacobian * x;
+  std::vector<Eigen::MatrixXd> x(blocks_.size());  // X_b = P_b H_b^T, (n_b, m)
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(m, m);
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    const Block& block = blocks_[b];
+    const auto h = jacobian.middleCols(block.begin, block.covariance.rows());
+    x[b] = block.covariance.selfadjointView<Eigen::Lower>() * h.transpose();
+    a.noalias() += h * x[b];
+  }
   a.diagonal().array() += 1.0 / eta_;
   const Eigen::LLT<Eigen::MatrixXd> cholesky(a);
   if (cholesky.info() != Eigen::Success) {
     fail(MATNN_ERROR_NON_FINITE, "Kalman filter: the weight covariance is no longer positive definite after {} updates",
          updates_);
   }
-  const Eigen::MatrixXd w = cholesky.matrixL().solve(x.transpose()).transpose();  // X L^-T
-  const Eigen::VectorXd step = x * cholesky.solve(r);
-  covariance_.selfadjointView<Eigen::Lower>().rankUpdate(w, -1.0);
-  covariance_.diagonal().array() += q_;
-  set_weights(weights() - step);
+  const Eigen::VectorXd solved = cholesky.solve(r);
+  Eigen::VectorXd w = weights();
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    Block& block = blocks_[b];
+    w.segment(block.begin, block.covariance.rows()) -= x[b] * solved;
+    const Eigen::MatrixXd root = cholesky.matrixL().solve(x[b].transpose()).transpose();  // X_b L^-T
+    block.covariance.selfadjointView<Eigen::Lower>().rankUpdate(root, -1.0);
+    block.covariance.diagonal().array() += q_;
+  }
+  set_weights(w);
   q_ = std::max(options_.q_min, q_ * q_factor_);
   ++updates_;
 }
 
 TrainingState KalmanFilter::state() const {
   TrainingState s;
-  const Eigen::Index n = covariance_.rows();
-  Eigen::MatrixXd full = covariance_.selfadjointView<Eigen::Lower>();  // the upper triangle is not kept up to date
-  std::vector<double> p(full.data(), full.data() + n * n);
-  s.tensors["covariance"] = ad::from_vector(p, {n, n});
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    const Eigen::Index rows = blocks_[b].covariance.rows();
+    const Eigen::MatrixXd full = blocks_[b].covariance.selfadjointView<Eigen::Lower>();  // the upper triangle is stale
+    s.tensors["covariance." + std::to_string(b)] = ad::from_vector(std::vector<double>(full.data(), full.data() + rows * rows), {rows, rows});
+  }
   s.scalars = {{"updates", static_cast<double>(updates_)}, {"q", q_}, {"eta", eta_}};
   return s;
 }
 
 void KalmanFilter::load_state(const TrainingState& state) {
-  const auto it = state.tensors.find("covariance");
-  const Eigen::Index n = covariance_.rows();
-  if (it == state.tensors.end() || it->second.shape() != ad::Shape{n, n}) {
-    fail(MATNN_ERROR_MODEL, "Kalman filter state: no covariance of {} x {} weights", n, n);
+  std::vector<Eigen::MatrixXd> loaded;
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    const Eigen::Index rows = blocks_[b].covariance.rows();
+    const auto it = state.tensors.find("covariance." + std::to_string(b));
+    if (it == state.tensors.end() || it->second.shape() != ad::Shape{rows, rows}) {
+      fail(MATNN_ERROR_MODEL, "Kalman filter state: no covariance block {} of {} x {} weights", b, rows, rows);
+    }
+    const std::vector<double> p = it->second.to_vector();
+    loaded.push_back(Eigen::Map<const Eigen::MatrixXd>(p.data(), rows, rows));
   }
-  const std::vector<double> p = it->second.to_vector();
-  covariance_ = Eigen::Map<const Eigen::MatrixXd>(p.data(), n, n);
+  if (state.tensors.size() != blocks_.size()) {
+    fail(MATNN_ERROR_MODEL, "Kalman filter state: {} covariance blocks, this filter has {}", state.tensors.size(),
+         blocks_.size());
+  }
   updates_ = static_cast<std::int64_t>(require_scalar(state, "updates", "Kalman filter"));
   q_ = require_scalar(state, "q", "Kalman filter");
   eta_ = require_scalar(state, "eta", "Kalman filter");
+  for (std::size_t b = 0; b < blocks_.size(); ++b) blocks_[b].covariance = std::move(loaded[b]);
 }
 
 }  // namespace matnn::nn

@@ -14,16 +14,30 @@
 // so every weight step is scaled by what the past measurements already fixed: a second-order
 // method at O(n^2 m) per update. P starts as I / epsilon. The process noise q decays
 // geometrically from q0 to q_min and eta grows from eta0 to eta_max, both by a factor per
-// epoch, as in n2p2's standard filter. P has n^2 doubles, so the filter is for small networks
-// (Behler-Parrinello element networks), not for models with 10^5 weights.
+// epoch, as in n2p2's standard filter.
 //
-// Checkpointing follows the Optimizer convention: state() holds P ("covariance") and the
-// scalars "updates", "q" and "eta"; load_state() makes the following updates bit-identical.
+// P has n^2 doubles, which a Behler-Parrinello element network (about 2000 weights) affords
+// but a message-passing model (10^4 to 10^5) does not. Such models are filtered layer-wise
+// (the reorganised layer-wise filter of Hu et al., "RLEKF", AAAI 2023, as in DeePMD-kit): the
+// weights, in parameter order, fall into blocks of at most `block_size`, and P is kept only on
+// its diagonal blocks P_b, as if the blocks' estimates were uncorrelated. Every block still
+// sees every measurement through the one innovation matrix
+//
+//     X_b = P_b H_b^T,   A = sum_b H_b X_b + I / eta,   w_b <- w_b - X_b A^-1 r,
+//     P_b <- P_b - X_b A^-1 X_b^T + q I,
+//
+// so a model of one block is the global filter. Memory and work per update fall from n^2 to
+// about n * block_size.
+//
+// Checkpointing follows the Optimizer convention: state() holds every P_b ("covariance.<b>")
+// and the scalars "updates", "q" and "eta"; load_state() makes the following updates
+// bit-identical.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -39,12 +53,13 @@ struct KalmanOptions {
   double eta0 = 1e-2;     ///< initial inverse measurement noise
   double eta_max = 1.0;   ///< ceiling of eta
   double eta_growth = 10; ///< factor applied to eta over one epoch
+  std::size_t block_size = 5120;  ///< most weights per covariance block (DeePMD-kit's default)
 };
 
 class KalmanFilter {
  public:
-  /// Largest number of weights accepted: P then takes about 1.2 GB.
-  static constexpr std::size_t max_weights = 12000;
+  /// Largest covariance accepted, in doubles (2 GB): n * block_size must stay below it.
+  static constexpr std::size_t max_covariance = std::size_t{1} << 28;
 
   /// `params` as for Optimizer; `updates_per_epoch` turns the per-epoch factors into per-update ones.
   KalmanFilter(NamedTensors params, const KalmanOptions& options, std::size_t updates_per_epoch);
@@ -55,7 +70,9 @@ class KalmanFilter {
   /// give it zero Jacobian.
   void update(const ad::Tensor& residuals);
 
-  std::size_t n_weights() const noexcept { return static_cast<std::size_t>(covariance_.rows()); }
+  std::size_t n_weights() const noexcept { return n_weights_; }
+  /// Number of covariance blocks (1: the global filter).
+  std::size_t n_blocks() const noexcept { return blocks_.size(); }
   double eta() const noexcept { return eta_; }
   double process_noise() const noexcept { return q_; }
   std::int64_t updates() const noexcept { return updates_; }
@@ -69,9 +86,16 @@ class KalmanFilter {
   Eigen::VectorXd weights() const;
   void set_weights(const Eigen::VectorXd& w) const;
 
+  /// A diagonal block of P: weights [begin, begin + rows) of the flattened weight vector.
+  struct Block {
+    Eigen::Index begin = 0;
+    Eigen::MatrixXd covariance;  ///< only the lower triangle is kept up to date
+  };
+
   NamedTensors params_;
   KalmanOptions options_;
-  Eigen::MatrixXd covariance_;
+  std::size_t n_weights_ = 0;
+  std::vector<Block> blocks_;
   double q_, eta_;
   double q_factor_, eta_factor_;  ///< per update
   std::int64_t updates_ = 0;

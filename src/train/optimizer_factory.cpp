@@ -20,6 +20,7 @@ KalmanSettings kalman_settings(const Json& config) {
   f.eta0 = c.positive("eta0", f.eta0);
   f.eta_max = c.positive("eta_max", f.eta_max);
   f.eta_growth = c.positive("eta_growth", f.eta_growth);
+  f.block_size = static_cast<std::size_t>(c.integer("block_size", static_cast<std::int64_t>(f.block_size), 1));
   MeasurementSelection& m = s.selection;
   m.forces_per_structure = static_cast<std::size_t>(
       c.integer("forces_per_structure", static_cast<std::int64_t>(m.forces_per_structure), 0));

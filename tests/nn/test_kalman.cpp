@@ -1,7 +1,8 @@
 // The Kalman filter: on a linear least-squares problem it is recursive least squares, so one
 // pass over the data must give the regularised normal-equation solution whatever the grouping
 // of measurements; on a nonlinear one it must converge; its state must resume bit-identically;
-// bad settings and oversized models are refused.
+// bad settings and oversized models are refused. The layer-wise (block-diagonal) filter equals
+// the global one where the measurements keep P block-diagonal, and still fits where they do not.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -110,15 +111,58 @@ TEST(NnKalman, FitsANonlinearModelAndAnnealsItsSchedules) {
   EXPECT_DOUBLE_EQ(filter.process_noise(), options.q_min);
 }
 
+// Measurements that each depend on one tensor only keep the global filter's P block-diagonal
+// (it starts diagonal, and each update X X^T / a stays inside one block), so the layer-wise
+// filter with a block per tensor must give the same weights. Measurements that mix the tensors
+// correlate them: there the blocks differ from the global filter, but still fit.
+TEST(NnKalman, LayerWiseBlocksMatchTheGlobalFilterWhenMeasurementsSeparate) {
+  const NamedTensors global = two_params(), layered = two_params();
+  KalmanFilter one_block(global, {.q0 = 0.0, .q_min = 0.0}, 10);
+  KalmanFilter blocks(layered, {.q0 = 0.0, .q_min = 0.0, .block_size = 3}, 10);
+  EXPECT_EQ(one_block.n_blocks(), 1u);
+  EXPECT_EQ(blocks.n_blocks(), 2u);
+  auto separate = [](const NamedTensors& params, int k) {
+    const ad::Tensor& t = params[k % 2].second;
+    const double target = 0.5 * k - 1.0;
+    return ad::reshape(ad::sub(ad::sum(ad::mul(t, ad::from_vector(k % 2 ? std::vector<double>{1.0, -2.0}
+                                                                        : std::vector<double>{0.5, 1.0, 3.0},
+                                                                  t.shape()))),
+                               target),
+                       {1});
+  };
+  for (int k = 0; k < 12; ++k) {
+    one_block.update(separate(global, k));
+    blocks.update(separate(layered, k));
+  }
+  EXPECT_LT((flat(global) - flat(layered)).cwiseAbs().maxCoeff(), 1e-12);
+
+  const LinearProblem p = make_problem(200, 5, 4);
+  const NamedTensors mixed_global = two_params(), mixed_layered = two_params();
+  KalmanFilter g(mixed_global, {.q0 = 0.0, .q_min = 0.0, .eta0 = 1.0}, 200);
+  KalmanFilter l(mixed_layered, {.q0 = 0.0, .q_min = 0.0, .eta0 = 1.0, .block_size = 3}, 200);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    for (Eigen::Index i = 0; i < 200; i += 4) {
+      g.update(residuals(p, mixed_global, i, 4));
+      l.update(residuals(p, mixed_layered, i, 4));
+    }
+  }
+  const Eigen::VectorXd best = p.x.colPivHouseholderQr().solve(p.y);
+  EXPECT_GT((flat(mixed_global) - flat(mixed_layered)).norm(), 1e-9);  // not the global filter
+  EXPECT_LT((p.x * flat(mixed_layered) - p.y).norm(), 1.01 * (p.x * best - p.y).norm());
+}
+
 TEST(NnKalman, ResumesBitIdenticallyFromItsState) {
   const LinearProblem p = make_problem(20, 5, 3);
   const NamedTensors straight = two_params(), resumed = two_params();
-  KalmanFilter a(straight, {}, 10);
+  // Two covariance blocks, so that the state carries more than one.
+  const KalmanOptions options{.block_size = 3};
+  KalmanFilter a(straight, options, 10);
   for (Eigen::Index i = 0; i < 20; ++i) a.update(residuals(p, straight, i, 1));
 
-  KalmanFilter first(resumed, {}, 10);
+  KalmanFilter first(resumed, options, 10);
   for (Eigen::Index i = 0; i < 12; ++i) first.update(residuals(p, resumed, i, 1));
-  KalmanFilter second(resumed, {}, 10);
+  KalmanFilter second(resumed, options, 10);
+  ASSERT_EQ(second.n_blocks(), 2u);
   second.load_state(first.state());
   for (Eigen::Index i = 12; i < 20; ++i) second.update(residuals(p, resumed, i, 1));
   EXPECT_EQ(flat(straight), flat(resumed));
@@ -131,9 +175,12 @@ TEST(NnKalman, RefusesBadSettingsOversizedModelsAndNonFiniteMeasurements) {
   EXPECT_EQ(status_of([&] { KalmanFilter(params, {.epsilon = 0.0}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(status_of([&] { KalmanFilter(params, {.q_decay = 1.5}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(status_of([&] { KalmanFilter(params, {.eta0 = 2.0, .eta_max = 1.0}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
-  ad::Tensor big = ad::zeros({static_cast<int64_t>(KalmanFilter::max_weights) + 1}, ad::DType::f64);
+  EXPECT_EQ(status_of([&] { KalmanFilter(params, {.block_size = 0}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
+  // 17000 weights in one block: 2.3 GB of covariance, refused before anything is allocated.
+  ad::Tensor big = ad::zeros({17000}, ad::DType::f64);
   big.set_requires_grad(true);
-  EXPECT_EQ(status_of([&] { KalmanFilter({{"big.weight", big}}, {}, 1); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { KalmanFilter({{"big.weight", big}}, {.block_size = 17000}, 1); }),
+            MATNN_ERROR_INVALID_ARGUMENT);
 
   KalmanFilter filter(params, {}, 1);
   const ad::Tensor w = ad::concat({params[0].second, params[1].second}, 0);
@@ -143,7 +190,7 @@ TEST(NnKalman, RefusesBadSettingsOversizedModelsAndNonFiniteMeasurements) {
 
   KalmanFilter other(params, {}, 1);
   TrainingState wrong = filter.state();
-  wrong.tensors["covariance"] = ad::zeros({4, 4}, ad::DType::f64);
+  wrong.tensors["covariance.0"] = ad::zeros({4, 4}, ad::DType::f64);
   EXPECT_EQ(status_of([&] { other.load_state(wrong); }), MATNN_ERROR_MODEL);
 }
 
