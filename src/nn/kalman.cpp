@@ -49,23 +49,20 @@ KalmanFilter::KalmanFilter(NamedTensors params, const KalmanOptions& options, st
   if (o.block_size == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "Kalman filter: block_size must be at least 1");
   n_weights_ = count_weights(params_);
   if (n_weights_ == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "Kalman filter: no weights to train");
-  Eigen::Index begin = 0;
+  const std::vector<std::size_t> sizes = block_sizes(params_, o.block_size);
   std::size_t doubles = 0;
-  for (std::size_t size : block_sizes(params_, o.block_size)) {
-    blocks_.push_back({begin, Eigen::MatrixXd()});
-    begin += static_cast<Eigen::Index>(size);
-    doubles += size * size;
-  }
+  for (std::size_t size : sizes) doubles += size * size;
   if (doubles > max_covariance) {
     fail(MATNN_ERROR_INVALID_ARGUMENT,
          "Kalman filter: the model has {} trained weights; with optimizer.block_size {} its covariance would take "
          "{:.1f} GB (the limit is {:.1f} GB). Use a smaller block_size, or adam",
          n_weights_, o.block_size, static_cast<double>(doubles) * 8e-9, static_cast<double>(max_covariance) * 8e-9);
   }
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const Eigen::Index end = b + 1 < blocks_.size() ? blocks_[b + 1].begin : static_cast<Eigen::Index>(n_weights_);
-    const Eigen::Index rows = end - blocks_[b].begin;
-    blocks_[b].covariance = Eigen::MatrixXd::Identity(rows, rows) / o.epsilon;
+  Eigen::Index begin = 0;
+  for (std::size_t size : sizes) {
+    const auto rows = static_cast<Eigen::Index>(size);
+    blocks_.push_back({begin, Eigen::MatrixXd::Identity(rows, rows) / o.epsilon});
+    begin += rows;
   }
   const double per_epoch = static_cast<double>(std::max<std::size_t>(updates_per_epoch, 1));
   q_factor_ = std::pow(o.q_decay, 1.0 / per_epoch);
@@ -164,7 +161,8 @@ TrainingState KalmanFilter::state() const {
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     const Eigen::Index rows = blocks_[b].covariance.rows();
     const Eigen::MatrixXd full = blocks_[b].covariance.selfadjointView<Eigen::Lower>();  // the upper triangle is stale
-    s.tensors["covariance." + std::to_string(b)] = ad::from_vector(std::vector<double>(full.data(), full.data() + rows * rows), {rows, rows});
+    std::vector<double> p(full.data(), full.data() + rows * rows);
+    s.tensors["covariance." + std::to_string(b)] = ad::from_vector(p, {rows, rows});
   }
   s.scalars = {{"updates", static_cast<double>(updates_)}, {"q", q_}, {"eta", eta_}};
   return s;

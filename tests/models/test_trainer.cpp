@@ -95,6 +95,16 @@ TEST(Trainer, EarlyStoppingEndsAnUnstableJobEarly) {  // the weights: EarlyStopp
   EXPECT_LT(epochs, 200);
 }
 
+// Options of a short run that prints nothing.
+train::TrainerOptions quiet_options(int epochs, std::size_t batch_size, train::Json optimizer) {
+  train::TrainerOptions options;
+  options.epochs = epochs;
+  options.batch_size = batch_size;
+  options.print_progress = false;
+  options.optimizer = std::move(optimizer);
+  return options;
+}
+
 // A task whose loss depends on the epoch (as a potential's second loss stage does) must hear of
 // every epoch before its first mini-batch.
 class EpochAwareTask : public train::TrainingTask {
@@ -119,12 +129,7 @@ class EpochAwareTask : public train::TrainingTask {
 TEST(Trainer, TellsTheTaskEveryEpochBeforeItsBatches) {
   EpochAwareTask task;
   task.module().to(ad::DType::f64);
-  train::TrainerOptions options;
-  options.epochs = 3;
-  options.batch_size = 2;
-  options.print_progress = false;
-  options.optimizer = {{"name", "sgd"}, {"lr", 0.1}};
-  train::Trainer(options).run(task);
+  train::Trainer(quiet_options(3, 2, {{"name", "sgd"}, {"lr", 0.1}})).run(task);
   EXPECT_EQ(task.epochs, (std::vector<int>{0, 1, 2}));
   EXPECT_EQ(task.batches_before_first_epoch, 0);
 }
@@ -159,11 +164,7 @@ class LossJumpTask : public train::TrainingTask {
 TEST(Trainer, RestartsAdamWhenTheLossChanges) {
   LossJumpTask task;
   task.module().to(ad::DType::f64);
-  train::TrainerOptions options;
-  options.epochs = 2;
-  options.batch_size = 1;
-  options.print_progress = false;
-  options.optimizer = {{"name", "adam"}, {"lr", 0.01}};
+  train::TrainerOptions options = quiet_options(2, 1, {{"name", "adam"}, {"lr", 0.01}});
   options.schedule = {{"name", "constant"}};
   train::Trainer(options).run(task);
   ASSERT_EQ(task.outputs.size(), 100u);
