@@ -1,5 +1,7 @@
 // Energy + forces of a periodic fcc copper solid with each potential architecture at its default
-// size (float32), for 64 and 4096 atoms on 1 and 2 threads. Reports the time per atom and the
+// size (float32), for 64 and 4096 atoms on 1 and 2 threads; and of diamond silicon with the
+// Behler-Parrinello model at n2p2's usual size (examples/configs/potentials/si_behler_parrinello.yaml:
+// 48 functions, rc 6 A, a 25-25 network), the case issue 9's target names. Reports the time per atom and the
 // dense (GEMM) floating-point work per atom, to set against the machine's sgemm peak measured by
 // bench_linear, and the neighbours and triplets per atom (the work of the Behler-Parrinello symmetry
 // functions, which are not GEMMs). Weights are untrained: the cost does not depend on their values.
@@ -34,6 +36,23 @@ Structure fcc_copper(int nx, int ny, int nz) {
   return s;
 }
 
+Structure diamond_silicon(int nx, int ny, int nz) {
+  Structure cell;
+  const double a = 5.431;
+  cell.cell = matnn::Cell::Identity() * a;
+  cell.pbc = {true, true, true};
+  cell.numbers.assign(8, 14);
+  cell.positions.resize(8, 3);
+  cell.positions << 0, 0, 0, 0, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0, 0.25, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75, 0.25, 0.75,
+      0.75, 0.75, 0.25;
+  cell.positions *= a;
+  Structure s = matnn::make_supercell(cell, {nx, ny, nz});
+  for (Eigen::Index i = 0; i < s.positions.rows(); ++i) {
+    for (int k = 0; k < 3; ++k) s.positions(i, k) += 0.05 * std::sin(1.7 * static_cast<double>(i) + k);
+  }
+  return s;
+}
+
 // Edges (neighbours within the cutoff) and G4 triplets (pairs of neighbours j, k of one center
 // with r_jk < rc too) per atom: the work of the symmetry functions, which run outside the GEMMs.
 void count_neighbourhoods(benchmark::State& state, const Potential& potential, const Structure& s) {
@@ -53,16 +72,18 @@ void count_neighbourhoods(benchmark::State& state, const Potential& potential, c
   state.counters["triplets_per_atom"] = triplets / n;
 }
 
-void energy_and_forces(benchmark::State& state, const char* architecture) {
+void energy_and_forces(benchmark::State& state, const char* architecture, bool silicon = false,
+                       const nlohmann::json& config = nlohmann::json::object()) {
   const int atoms = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   // 64, 4096, 32768 and 1048576 atoms; the last two are evaluated in blocks of 16384 atoms
   // (ComputeRequest::block_atoms), which bounds their memory.
-  const Structure s = atoms == 64     ? fcc_copper(4, 2, 2)
+  const Structure s = silicon         ? (atoms == 64 ? diamond_silicon(2, 2, 2) : diamond_silicon(8, 8, 8))
+                      : atoms == 64     ? fcc_copper(4, 2, 2)
                       : atoms == 4096 ? fcc_copper(16, 8, 8)
                       : atoms == 32768 ? fcc_copper(32, 16, 16)
                                        : fcc_copper(64, 64, 64);
-  const Potential potential(architecture, nlohmann::json::object(), {29}, 1, 0);
+  const Potential potential(architecture, config, {s.numbers.front()}, 1, 0);
   omp_set_num_threads(threads);
   const bool large = atoms > 4096;  // timed once, without warm-up or neighbourhood census
   if (!large) potential.compute(s, {.forces = true, .stress = false});  // warm-up: allocations, caches
@@ -90,9 +111,16 @@ void energy_and_forces(benchmark::State& state, const char* architecture) {
 
 void BM_BehlerParrinello(benchmark::State& state) { energy_and_forces(state, "behler_parrinello"); }
 void BM_Nequip(benchmark::State& state) { energy_and_forces(state, "nequip"); }
+void BM_BehlerParrinelloN2p2Si(benchmark::State& state) {
+  energy_and_forces(state, "behler_parrinello", true,
+                    nlohmann::json::parse(R"({"cutoff": 6.0, "radial": {"count": 16},
+                      "angular": {"eta": [0.0, 0.0278, 0.111, 0.25], "zeta": [1, 2, 4, 16], "lambda": [1, -1]},
+                      "hidden": [25, 25]})"));
+}
 
 BENCHMARK(BM_BehlerParrinello)->ArgsProduct({{64, 4096}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Nequip)->ArgsProduct({{64, 4096}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BehlerParrinelloN2p2Si)->ArgsProduct({{64, 4096}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 // Large cells, evaluated in blocks: one timed call each (about 1.5 and 4 minutes for 10^6 atoms).
 BENCHMARK(BM_BehlerParrinello)->ArgsProduct({{32768, 1048576}, {2}})->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_Nequip)->ArgsProduct({{32768, 1048576}, {2}})->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);

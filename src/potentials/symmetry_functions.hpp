@@ -114,7 +114,7 @@ class SymmetryFunctions {
   std::vector<double> jacobian(const AtomGraph& graph) const;
 
  private:
-  void cutoff_with_derivative(double r, double& fc, double& dfc) const noexcept;
+  class CenterKernel;  // one center's structure-of-arrays evaluation (symmetry_functions_direct.cpp)
   /// Forward (features += G), backward (edge_gradient = dE/dG . dG/dv) or Jacobian
   /// (edge_gradient = dG/dv, (n_edges, 3, F)) over every center.
   enum class DirectPass { forward, backward, jacobian };

@@ -1,236 +1,539 @@
 // Symmetry functions and their edge gradients evaluated directly, without the autodiff engine:
-// the inference path of the Behler-Parrinello potential (see symmetry_functions.hpp for the
-// definitions, which compute() and this file implement identically).
+// the inference path of the Behler-Parrinello potential and the descriptor cache of its training
+// (see symmetry_functions.hpp for the definitions, which compute() and this file implement
+// identically).
 //
-// One pass per center atom over its edges and pairs of edges, in double precision, with every
-// quantity shared by the functions of a triplet (distances, cos, cutoff product, one exp per eta,
-// the powers of (1 + lambda cos) / 2) computed once. The backward pass contracts dE/dG with the
-// derivatives of each function on the fly, so only three scalars per triplet (dE/dr_ij, dE/dr_ik,
-// dE/dcos, and dE/dr_jk for G4) are ever formed, as n2p2 does. A third mode writes the full
-// Jacobian dG/d(edge vector) instead, for training from cached descriptors. Centers are independent: each one
-// writes its own row of G and the gradient rows of its own edges, so they run in parallel.
+// Centers are independent: each one writes its own row of G and the gradient rows of its own
+// edges, so they run in parallel. Within a center the work is laid out as structures of arrays:
+// - its edges inside the cutoff, grouped by neighbour species;
+// - its triplets (pairs a < b of those edges; for G4 only those with r_jk < rc, selected without
+//   a branch), grouped by species-pair channel, so that every channel is one contiguous range.
+// Every per-edge and per-triplet quantity is then formed in a loop over edges or triplets whose
+// body is arithmetic only, so that it vectorises; the loops are compiled for AVX-512, AVX2 and the
+// baseline and the CPU picks one at load time (MATNN_TARGET_CLONES). All arithmetic is double.
+//
+// Shared factors, as in n2p2: exp(-eta (r_ij^2 + r_ik^2 + r_jk^2)) = e_ij e_ik e_jk with
+// e = exp(-eta r^2) formed once per edge, so G5 takes no exponential per triplet and G4 one per
+// eta; the powers ((1 + lambda cos) / 2)^zeta are formed once per triplet by squaring. The backward
+// pass contracts dE/dG on the fly into three scalars per triplet (dE/dfc-product, dE/drsq,
+// dE/dcos) before the chain rule to the edge vectors; the Jacobian mode (training) does the same
+// with a one-hot dE/dG per function.
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
+#include "autodiff/kernels.hpp"
 #include "matnn/error.hpp"
 #include "potentials/symmetry_functions.hpp"
 
 namespace matnn::potentials {
 namespace {
 
-double integer_power(double base, std::int64_t exponent) {
-  double result = 1.0;
-  while (exponent > 0) {
-    if (exponent & 1) result *= base;
-    base *= base;
-    exponent >>= 1;
+using ad::detail::exp_vectorisable;
+
+// fc(r) and dfc/dr for r < rc.
+MATNN_TARGET_CLONES void cutoff_values(const double* __restrict r, std::int64_t n, double rc, bool polynomial,
+                                       double* __restrict fc, double* __restrict dfc) {
+  if (polynomial) {
+#pragma omp simd
+    for (std::int64_t e = 0; e < n; ++e) {
+      const double x = r[e] / rc;
+      fc[e] = 1.0 + x * x * x * (-10.0 + x * (15.0 - 6.0 * x));
+      dfc[e] = x * x * (-30.0 + x * (60.0 - 30.0 * x)) / rc;
+    }
+  } else {
+    for (std::int64_t e = 0; e < n; ++e) {
+      const double x = r[e] / rc;
+      fc[e] = 0.5 * (std::cos(std::numbers::pi * x) + 1.0);
+      dfc[e] = -0.5 * std::numbers::pi / rc * std::sin(std::numbers::pi * x);
+    }
   }
-  return result;
 }
 
-// The edges of one center that lie inside the cutoff, with their distances and cutoff values.
-struct CenterEdges {
-  std::vector<std::int64_t> edge;   // index into the graph's edges
-  std::vector<double> v;            // 3 per edge
-  std::vector<double> r, fc, dfc;
-  std::vector<std::int32_t> species;
+// out = exp(-eta rsq).
+MATNN_TARGET_CLONES void gaussians(const double* __restrict rsq, std::int64_t n, double eta, double* __restrict out) {
+#pragma omp simd
+  for (std::int64_t t = 0; t < n; ++t) out[t] = exp_vectorisable(-eta * rsq[t]);
+}
 
-  std::size_t size() const noexcept { return edge.size(); }
+// sum_e exp(-eta (r_e - rs)^2) fc_e.
+MATNN_TARGET_CLONES double radial_sum(const double* __restrict r, const double* __restrict fc, std::int64_t n, double rs,
+                                      double eta) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (std::int64_t e = 0; e < n; ++e) {
+    const double d = r[e] - rs;
+    sum += exp_vectorisable(-eta * d * d) * fc[e];
+  }
+  return sum;
+}
+
+// de_dr_e += weight d/dr [exp(-eta (r_e - rs)^2) fc_e].
+MATNN_TARGET_CLONES void radial_slopes(const double* __restrict r, const double* __restrict fc,
+                                       const double* __restrict dfc, std::int64_t n, double rs, double eta,
+                                       double weight, double* __restrict de_dr) {
+#pragma omp simd
+  for (std::int64_t e = 0; e < n; ++e) {
+    const double d = r[e] - rs;
+    de_dr[e] += weight * exp_vectorisable(-eta * d * d) * (-2.0 * eta * d * fc[e] + dfc[e]);
+  }
+}
+
+// out = base^exponent, by squaring (every pass is a vector loop; `square` is scratch).
+MATNN_TARGET_CLONES void integer_powers(const double* __restrict base, std::int64_t n, std::int64_t exponent,
+                                        double* __restrict out, double* __restrict square) {
+#pragma omp simd
+  for (std::int64_t t = 0; t < n; ++t) out[t] = 1.0, square[t] = base[t];
+  while (exponent > 0) {
+    if (exponent & 1) {
+#pragma omp simd
+      for (std::int64_t t = 0; t < n; ++t) out[t] *= square[t];
+    }
+    exponent >>= 1;
+    if (exponent > 0) {
+#pragma omp simd
+      for (std::int64_t t = 0; t < n; ++t) square[t] *= square[t];
+    }
+  }
+}
+
+MATNN_TARGET_CLONES double dot(const double* __restrict x, const double* __restrict y, std::int64_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (std::int64_t t = 0; t < n; ++t) sum += x[t] * y[t];
+  return sum;
+}
+
+// The shared quantities of a center's kept edges and triplets.
+struct CenterScratch {
+  // Kept edges, grouped by neighbour species: species s is [species_begin[s], species_begin[s + 1]).
+  std::vector<std::int64_t> edge;  // index into the graph's edges
+  std::vector<double> x, y, z, r, rsq, fc, dfc;
+  std::vector<std::int64_t> species_begin;
+  std::vector<double> edge_gauss;   // (n_eta, n): exp(-eta_k r^2)
+  std::vector<double> de_dr;        // radial part of dE/dr per edge
+  std::vector<double> gx, gy, gz;   // dE/d(edge vector)
+  // Unsorted edges of the center before grouping.
+  std::vector<std::int64_t> all_edge;
+  std::vector<double> all_r;
+  std::vector<std::int32_t> all_species;
+
+  // Triplets, grouped by channel: channel c is [channel_begin[c], channel_begin[c + 1]).
+  std::vector<std::int32_t> ta, tb;
+  std::vector<double> dot, r3sq, r3, fc3, dfc3, cos, fcp;
+  std::vector<double> gauss;              // (n_eta, T): 2 e_ij e_ik (e_jk) per eta
+  std::vector<double> power, power_m1;    // (n_q, T): base^zeta and base^(zeta - 1)
+  std::vector<double> base, square;       // (T)
+  std::vector<double> d_fcp, d_rsq, d_cos;
+  std::vector<double> ga, gb;             // (3, T): the chain rule's terms of edges a and b
+  std::vector<std::int64_t> channel_begin;
+  std::int64_t n_triplets = 0;
+
+  std::int64_t n_edges() const noexcept { return static_cast<std::int64_t>(edge.size()); }
 };
 
-// Shared geometry of the pair (a, b) of a center's edges.
-struct Triplet {
-  double v3[3];       // r_k - r_j
-  double r3 = 0.0;    // |r_k - r_j|
-  double cos = 0.0;
-  double rsq = 0.0;   // r_ij^2 + r_ik^2 (+ r_jk^2 for G4)
-  double fc3 = 1.0, dfc3 = 0.0;
-};
+// Per-triplet geometry: cos, fc(r_jk), the fc product and the shared Gaussians.
+template <bool Narrow>
+MATNN_TARGET_CLONES void triplet_geometry(const CenterScratch& s, std::int64_t T, double* __restrict cos,
+                                          double* __restrict r3, double* __restrict fcp) {
+  const std::int32_t* __restrict ta = s.ta.data();
+  const std::int32_t* __restrict tb = s.tb.data();
+  const double* __restrict r = s.r.data();
+  const double* __restrict fc = s.fc.data();
+  const double* __restrict dot = s.dot.data();
+  const double* __restrict r3sq = s.r3sq.data();
+#pragma omp simd
+  for (std::int64_t t = 0; t < T; ++t) {
+    const std::int32_t a = ta[t], b = tb[t];
+    cos[t] = dot[t] / (r[a] * r[b]);
+    if constexpr (Narrow) r3[t] = std::sqrt(r3sq[t]);
+    fcp[t] = fc[a] * fc[b];
+  }
+}
+
+// gauss_k = 2 e_ij e_ik, times e_jk (`own`, for G4) unless it is null.
+MATNN_TARGET_CLONES void triplet_gaussians(const std::int32_t* __restrict ta, const std::int32_t* __restrict tb,
+                                           const double* __restrict edge_gauss, const double* __restrict own,
+                                           std::int64_t T, double* __restrict out) {
+  if (own) {
+#pragma omp simd
+    for (std::int64_t t = 0; t < T; ++t) out[t] = 2.0 * edge_gauss[ta[t]] * edge_gauss[tb[t]] * own[t];
+  } else {
+#pragma omp simd
+    for (std::int64_t t = 0; t < T; ++t) out[t] = 2.0 * edge_gauss[ta[t]] * edge_gauss[tb[t]];
+  }
+}
+
+// d_fcp += X power, d_rsq -= eta X power, d_cos += slope X power_m1, with X = weight gauss.
+MATNN_TARGET_CLONES void contract_function(const double* __restrict gauss, const double* __restrict power,
+                                           const double* __restrict power_m1, std::int64_t n, double weight, double eta,
+                                           double slope, double* __restrict d_fcp, double* __restrict d_rsq,
+                                           double* __restrict d_cos) {
+#pragma omp simd
+  for (std::int64_t t = 0; t < n; ++t) {
+    const double X = weight * gauss[t];
+    d_fcp[t] += X * power[t];
+    d_rsq[t] -= eta * X * power[t];
+    d_cos[t] += slope * X * power_m1[t];
+  }
+}
+
+// The chain rule from (dE/dfcp, dE/drsq / fcp, dE/dcos / fcp) of each triplet to the vectors of its
+// two edges, into ga and gb (3, T).
+template <bool Narrow>
+MATNN_TARGET_CLONES void triplet_chain(const CenterScratch& s, std::int64_t t0, std::int64_t t1, double* __restrict ga,
+                                       double* __restrict gb, std::int64_t T) {
+  const std::int32_t* __restrict ta = s.ta.data();
+  const std::int32_t* __restrict tb = s.tb.data();
+  const double* __restrict x = s.x.data();
+  const double* __restrict y = s.y.data();
+  const double* __restrict z = s.z.data();
+  const double* __restrict r = s.r.data();
+  const double* __restrict fc = s.fc.data();
+  const double* __restrict dfc = s.dfc.data();
+  const double* __restrict cos = s.cos.data();
+  const double* __restrict r3 = s.r3.data();
+  const double* __restrict fc3 = s.fc3.data();
+  const double* __restrict dfc3 = s.dfc3.data();
+  const double* __restrict fcp = s.fcp.data();
+  const double* __restrict d_fcp = s.d_fcp.data();
+  const double* __restrict d_rsq = s.d_rsq.data();
+  const double* __restrict d_cos = s.d_cos.data();
+#pragma omp simd
+  for (std::int64_t t = t0; t < t1; ++t) {
+    const std::int32_t a = ta[t], b = tb[t];
+    const double r1 = r[a], r2 = r[b];
+    const double f3 = Narrow ? fc3[t] : 1.0;
+    // fcp holds fc_a fc_b fc_jk for G4 and fc_a fc_b for G5.
+    const double de_drsq = d_rsq[t] * fcp[t];
+    const double de_dcos = d_cos[t] * fcp[t];
+    const double de_dr1 = 2.0 * r1 * de_drsq + d_fcp[t] * dfc[a] * fc[b] * f3;
+    const double de_dr2 = 2.0 * r2 * de_drsq + d_fcp[t] * fc[a] * dfc[b] * f3;
+    const double inv1 = 1.0 / r1, inv2 = 1.0 / r2, inv12 = inv1 * inv2;
+    const double c = cos[t];
+    const double v1[3] = {x[a], y[a], z[a]}, v2[3] = {x[b], y[b], z[b]};
+    double along3[3] = {0.0, 0.0, 0.0};
+    if constexpr (Narrow) {
+      const double de_dr3 = 2.0 * r3[t] * de_drsq + d_fcp[t] * fc[a] * fc[b] * dfc3[t];
+      for (int k = 0; k < 3; ++k) along3[k] = de_dr3 * (v2[k] - v1[k]) / r3[t];
+    }
+    for (int k = 0; k < 3; ++k) {
+      ga[k * T + t] = de_dr1 * v1[k] * inv1 + de_dcos * (v2[k] * inv12 - c * v1[k] * inv1 * inv1) - along3[k];
+      gb[k * T + t] = de_dr2 * v2[k] * inv2 + de_dcos * (v1[k] * inv12 - c * v2[k] * inv2 * inv2) + along3[k];
+    }
+  }
+}
 
 }  // namespace
 
-inline void SymmetryFunctions::cutoff_with_derivative(double r, double& fc, double& dfc) const noexcept {
-  const double rc = config_.cutoff;
-  const double x = r / rc;
-  if (x >= 1.0) {
-    fc = dfc = 0.0;
-  } else if (config_.cutoff_function == CutoffFunction::cosine) {
-    fc = 0.5 * (std::cos(std::numbers::pi * x) + 1.0);
-    dfc = -0.5 * std::numbers::pi / rc * std::sin(std::numbers::pi * x);
-  } else {
-    fc = 1.0 + x * x * x * (-10.0 + x * (15.0 - 6.0 * x));
-    dfc = x * x * (-30.0 + x * (60.0 - 30.0 * x)) / rc;
+// One center's evaluation, reusing one thread's scratch from center to center.
+class SymmetryFunctions::CenterKernel {
+ public:
+  explicit CenterKernel(const SymmetryFunctions& functions) : sf_(functions), config_(functions.config_) {
+    for (std::size_t l = 0; l < config_.lambda.size(); ++l)
+      for (std::size_t z = 0; z < config_.zeta.size(); ++z) {
+        zeta_.push_back(config_.zeta[z]);
+        slope_.push_back(0.5 * static_cast<double>(config_.lambda[l] * config_.zeta[z]));
+        lambda_.push_back(static_cast<double>(config_.lambda[l]));
+      }
   }
-}
+
+  // Gathers center i's edges inside the cutoff, grouped by neighbour species, with their
+  // cutoff values and Gaussians; then its triplets with their shared quantities.
+  void prepare(const AtomGraph& graph, const double* edge_vectors, std::int64_t i, bool need_powers_m1) {
+    CenterScratch& s = s_;
+    const double rc = config_.cutoff;
+    const auto& neighbors = *graph.edge_neighbor;
+    s.all_edge.clear(), s.all_r.clear(), s.all_species.clear();
+    const std::int64_t S = sf_.n_species_;
+    s.species_begin.assign(static_cast<std::size_t>(S + 1), 0);
+    for (std::int64_t e = graph.center_offsets[i]; e < graph.center_offsets[i + 1]; ++e) {
+      const double* v = edge_vectors + 3 * e;
+      const double r = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+      if (r >= rc) continue;
+      const std::int32_t species = graph.species[static_cast<std::size_t>(neighbors[static_cast<std::size_t>(e)])];
+      s.all_edge.push_back(e), s.all_r.push_back(r), s.all_species.push_back(species);
+      ++s.species_begin[static_cast<std::size_t>(species + 1)];
+    }
+    for (std::int64_t k = 0; k < S; ++k) s.species_begin[k + 1] += s.species_begin[k];
+    const std::size_t n = s.all_edge.size();
+    s.edge.resize(n), s.x.resize(n), s.y.resize(n), s.z.resize(n), s.r.resize(n), s.fc.resize(n), s.dfc.resize(n);
+    std::vector<std::int64_t>& next = cursor_;
+    next.assign(s.species_begin.begin(), s.species_begin.end() - 1);
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto slot = static_cast<std::size_t>(next[static_cast<std::size_t>(s.all_species[k])]++);
+      const double* v = edge_vectors + 3 * s.all_edge[k];
+      s.edge[slot] = s.all_edge[k], s.r[slot] = s.all_r[k];
+      s.x[slot] = v[0], s.y[slot] = v[1], s.z[slot] = v[2];
+    }
+    const auto N = static_cast<std::int64_t>(n);
+    cutoff_values(s.r.data(), N, rc, polynomial(), s.fc.data(), s.dfc.data());
+    if (sf_.n_angular_ == 0) return;
+
+    const std::size_t n_eta = config_.angular_eta.size();
+    s.rsq.resize(n);
+    for (std::size_t e = 0; e < n; ++e) s.rsq[e] = s.r[e] * s.r[e];
+    s.edge_gauss.resize(n_eta * n);
+    for (std::size_t k = 0; k < n_eta; ++k)
+      gaussians(s.rsq.data(), N, config_.angular_eta[k], s.edge_gauss.data() + k * n);
+    build_triplets();
+    triplet_terms(need_powers_m1);
+  }
+
+  void radial_forward(double* g) const {
+    const CenterScratch& s = s_;
+    const std::int64_t R = sf_.n_radial();
+    for (std::int64_t b = 0; b < sf_.n_species_; ++b) {
+      const std::int64_t e0 = s.species_begin[b], n = s.species_begin[b + 1] - e0;
+      if (n == 0) continue;
+      for (std::int64_t m = 0; m < R; ++m)
+        g[b * R + m] += radial_sum(s.r.data() + e0, s.fc.data() + e0, n, sf_.radial_rs_[m], sf_.radial_eta_[m]);
+    }
+  }
+
+  void angular_forward(double* g) const {
+    const CenterScratch& s = s_;
+    const std::int64_t T = s.n_triplets;
+    const std::size_t n_q = zeta_.size();
+    for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
+      const std::int64_t t0 = s.channel_begin[c], n = s.channel_begin[c + 1] - t0;
+      if (n == 0) continue;
+      double* out = g + sf_.n_species_ * sf_.n_radial() + c * sf_.n_angular_;
+      for (std::size_t k = 0; k < config_.angular_eta.size(); ++k)
+        for (std::size_t q = 0; q < n_q; ++q)
+          out[k * n_q + q] += dot(s.gauss.data() + k * T + t0, s.power.data() + q * T + t0, n);
+    }
+  }
+
+  // dE/d(edge vector) of the center's kept edges into gx, gy, gz, for the feature gradient dg.
+  void backward(const double* dg) {
+    CenterScratch& s = s_;
+    const std::int64_t n = s.n_edges();
+    s.gx.assign(static_cast<std::size_t>(n), 0.0), s.gy.assign(static_cast<std::size_t>(n), 0.0),
+        s.gz.assign(static_cast<std::size_t>(n), 0.0);
+    // Radial functions.
+    s.de_dr.assign(static_cast<std::size_t>(n), 0.0);
+    const std::int64_t R = sf_.n_radial();
+    for (std::int64_t b = 0; b < sf_.n_species_; ++b) {
+      const std::int64_t e0 = s.species_begin[b], ne = s.species_begin[b + 1] - e0;
+      for (std::int64_t m = 0; m < R && ne > 0; ++m)
+        radial_slopes(s.r.data() + e0, s.fc.data() + e0, s.dfc.data() + e0, ne, sf_.radial_rs_[m], sf_.radial_eta_[m],
+                      dg[b * R + m], s.de_dr.data() + e0);
+    }
+    for (std::int64_t e = 0; e < n; ++e) {
+      const double w = s.de_dr[e] / s.r[e];
+      s.gx[e] = w * s.x[e], s.gy[e] = w * s.y[e], s.gz[e] = w * s.z[e];
+    }
+    if (sf_.n_angular_ == 0) return;
+    // Angular functions: contract dE/dG per triplet, then the chain rule, then scatter.
+    const std::int64_t T = s.n_triplets;
+    zero_triplet_slopes(0, T);
+    const std::size_t n_q = zeta_.size();
+    for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
+      const std::int64_t t0 = s.channel_begin[c], nt = s.channel_begin[c + 1] - t0;
+      if (nt == 0) continue;
+      const double* row = dg + sf_.n_species_ * sf_.n_radial() + c * sf_.n_angular_;
+      for (std::size_t k = 0; k < config_.angular_eta.size(); ++k)
+        for (std::size_t q = 0; q < n_q; ++q)
+          if (row[k * n_q + q] != 0.0) contract(k, q, t0, nt, row[k * n_q + q]);
+    }
+    chain(0, T);
+    scatter_triplets(0, T, [&](std::int32_t e, int k, double value) {
+      (k == 0 ? s.gx : k == 1 ? s.gy : s.gz)[static_cast<std::size_t>(e)] += value;
+    });
+  }
+
+  // dG_f/d(edge vector) of the center's kept edges into jac, (n_kept, 3, F).
+  void jacobian(std::vector<double>& jac) {
+    CenterScratch& s = s_;
+    const std::int64_t n = s.n_edges(), F = sf_.n_features(), R = sf_.n_radial();
+    jac.assign(static_cast<std::size_t>(3 * n * F), 0.0);
+    for (std::int64_t e = 0; e < n; ++e) {
+      const double inv_r = 1.0 / s.r[e];
+      const double v[3] = {s.x[e], s.y[e], s.z[e]};
+      const std::int64_t b = species_of_edge(e);
+      for (std::int64_t m = 0; m < R; ++m) {
+        const double d = s.r[e] - sf_.radial_rs_[m];
+        const double eta = sf_.radial_eta_[m];
+        const double dg_dr = exp_vectorisable(-eta * d * d) * (-2.0 * eta * d * s.fc[e] + s.dfc[e]);
+        for (int k = 0; k < 3; ++k) jac[(3 * e + k) * F + b * R + m] = dg_dr * v[k] * inv_r;
+      }
+    }
+    if (sf_.n_angular_ == 0) return;
+    const std::size_t n_q = zeta_.size();
+    for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
+      const std::int64_t t0 = s.channel_begin[c], t1 = s.channel_begin[c + 1];
+      if (t1 == t0) continue;
+      const std::int64_t offset = sf_.n_species_ * R + c * sf_.n_angular_;
+      for (std::size_t k = 0; k < config_.angular_eta.size(); ++k)
+        for (std::size_t q = 0; q < n_q; ++q) {
+          const std::int64_t f = offset + static_cast<std::int64_t>(k * n_q + q);
+          zero_triplet_slopes(t0, t1);
+          contract(k, q, t0, t1 - t0, 1.0);
+          chain(t0, t1);
+          scatter_triplets(t0, t1, [&](std::int32_t e, int dim, double value) { jac[(3 * e + dim) * F + f] += value; });
+        }
+    }
+  }
+
+  const CenterScratch& scratch() const noexcept { return s_; }
+
+ private:
+  bool polynomial() const noexcept { return config_.cutoff_function == CutoffFunction::polynomial; }
+  bool narrow() const noexcept { return config_.angular == AngularKind::narrow; }
+
+  std::int64_t species_of_edge(std::int64_t e) const noexcept {
+    std::int64_t b = 0;
+    while (s_.species_begin[b + 1] <= e) ++b;
+    return b;
+  }
+
+  // Pairs a < b of kept edges, channel by channel; for G4 only pairs with r_jk < rc, kept
+  // without a branch (every candidate is written, the count advances only for a kept one).
+  void build_triplets() {
+    CenterScratch& s = s_;
+    const std::int64_t n = s.n_edges(), S = sf_.n_species_;
+    const std::size_t bound = static_cast<std::size_t>(n * (n - 1) / 2 + 1);
+    if (s.ta.size() < bound) s.ta.resize(bound), s.tb.resize(bound), s.dot.resize(bound), s.r3sq.resize(bound);
+    const double rc2 = config_.cutoff * config_.cutoff;
+    const bool all = !narrow();
+    s.channel_begin.assign(static_cast<std::size_t>(sf_.n_pairs() + 1), 0);
+    std::int64_t T = 0, c = 0;
+    for (std::int64_t s1 = 0; s1 < S; ++s1)
+      for (std::int64_t s2 = s1; s2 < S; ++s2, ++c) {
+        s.channel_begin[c] = T;
+        for (std::int64_t a = s.species_begin[s1]; a < s.species_begin[s1 + 1]; ++a) {
+          const double xa = s.x[a], ya = s.y[a], za = s.z[a];
+          for (std::int64_t b = std::max(a + 1, s.species_begin[s2]); b < s.species_begin[s2 + 1]; ++b) {
+            const double dx = s.x[b] - xa, dy = s.y[b] - ya, dz = s.z[b] - za;
+            const double d2 = dx * dx + dy * dy + dz * dz;
+            s.ta[T] = static_cast<std::int32_t>(a), s.tb[T] = static_cast<std::int32_t>(b);
+            s.r3sq[T] = d2, s.dot[T] = xa * s.x[b] + ya * s.y[b] + za * s.z[b];
+            T += (all || d2 < rc2) ? 1 : 0;
+          }
+        }
+      }
+    s.channel_begin[c] = T;
+    s.n_triplets = T;
+  }
+
+  void triplet_terms(bool need_powers_m1) {
+    CenterScratch& s = s_;
+    const std::int64_t T = s.n_triplets;
+    const auto t = static_cast<std::size_t>(T);
+    s.cos.resize(t), s.r3.resize(t), s.fc3.resize(t), s.dfc3.resize(t), s.fcp.resize(t);
+    if (narrow()) {
+      triplet_geometry<true>(s, T, s.cos.data(), s.r3.data(), s.fcp.data());
+      cutoff_values(s.r3.data(), T, config_.cutoff, polynomial(), s.fc3.data(), s.dfc3.data());
+      for (std::size_t k = 0; k < t; ++k) s.fcp[k] *= s.fc3[k];
+    } else {
+      triplet_geometry<false>(s, T, s.cos.data(), s.r3.data(), s.fcp.data());
+    }
+    const std::size_t n_eta = config_.angular_eta.size(), n = s.r.size();
+    s.gauss.resize(n_eta * t), s.square.resize(t), s.base.resize(t);
+    for (std::size_t k = 0; k < n_eta; ++k) {
+      double* out = s.gauss.data() + k * t;
+      const double* own = nullptr;
+      if (narrow()) {
+        gaussians(s.r3sq.data(), T, config_.angular_eta[k], s.square.data());
+        own = s.square.data();
+      }
+      triplet_gaussians(s.ta.data(), s.tb.data(), s.edge_gauss.data() + k * n, own, T, out);
+    }
+    const std::size_t n_q = zeta_.size();
+    s.power.resize(n_q * t);
+    if (need_powers_m1) s.power_m1.resize(n_q * t);
+    for (std::size_t q = 0; q < n_q; ++q) {
+      for (std::size_t k = 0; k < t; ++k) s.base[k] = 0.5 * (1.0 + lambda_[q] * s.cos[k]);
+      double* power = s.power.data() + q * t;
+      if (need_powers_m1) {
+        double* m1 = s.power_m1.data() + q * t;
+        integer_powers(s.base.data(), T, zeta_[q] - 1, m1, s.square.data());
+        for (std::size_t k = 0; k < t; ++k) power[k] = m1[k] * s.base[k];
+      } else {
+        integer_powers(s.base.data(), T, zeta_[q], power, s.square.data());
+      }
+    }
+    // The Gaussians carry the fc product from here on for the forward sums.
+    if (!need_powers_m1)
+      for (std::size_t k = 0; k < n_eta; ++k)
+        for (std::size_t j = 0; j < t; ++j) s.gauss[k * t + j] *= s.fcp[j];
+  }
+
+  void zero_triplet_slopes(std::int64_t t0, std::int64_t t1) {
+    CenterScratch& s = s_;
+    const auto T = static_cast<std::size_t>(s.n_triplets);
+    s.d_fcp.resize(T), s.d_rsq.resize(T), s.d_cos.resize(T);
+    std::fill(s.d_fcp.begin() + t0, s.d_fcp.begin() + t1, 0.0);
+    std::fill(s.d_rsq.begin() + t0, s.d_rsq.begin() + t1, 0.0);
+    std::fill(s.d_cos.begin() + t0, s.d_cos.begin() + t1, 0.0);
+  }
+
+  // The contribution of function (eta k, q) with weight dE/dG to the triplets [t0, t0 + n).
+  void contract(std::size_t k, std::size_t q, std::int64_t t0, std::int64_t n, double weight) {
+    CenterScratch& s = s_;
+    const std::int64_t T = s.n_triplets;
+    contract_function(s.gauss.data() + k * T + t0, s.power.data() + q * T + t0, s.power_m1.data() + q * T + t0, n,
+                      weight, config_.angular_eta[k], slope_[q], s.d_fcp.data() + t0, s.d_rsq.data() + t0,
+                      s.d_cos.data() + t0);
+  }
+
+  void chain(std::int64_t t0, std::int64_t t1) {
+    CenterScratch& s = s_;
+    const std::int64_t T = s.n_triplets;
+    s.ga.resize(static_cast<std::size_t>(3 * T)), s.gb.resize(static_cast<std::size_t>(3 * T));
+    if (narrow())
+      triplet_chain<true>(s, t0, t1, s.ga.data(), s.gb.data(), T);
+    else
+      triplet_chain<false>(s, t0, t1, s.ga.data(), s.gb.data(), T);
+  }
+
+  template <typename Add>
+  void scatter_triplets(std::int64_t t0, std::int64_t t1, Add&& add) const {
+    const CenterScratch& s = s_;
+    const std::int64_t T = s.n_triplets;
+    for (int k = 0; k < 3; ++k)
+      for (std::int64_t t = t0; t < t1; ++t) {
+        add(s.ta[t], k, s.ga[k * T + t]);
+        add(s.tb[t], k, s.gb[k * T + t]);
+      }
+  }
+
+  const SymmetryFunctions& sf_;
+  const SymmetryFunctionConfig& config_;
+  std::vector<std::int64_t> zeta_;   // per q = (lambda, zeta)
+  std::vector<double> slope_;        // lambda zeta / 2
+  std::vector<double> lambda_;
+  std::vector<std::int64_t> cursor_;
+  CenterScratch s_;
+};
 
 template <SymmetryFunctions::DirectPass Pass>
 void SymmetryFunctions::direct_pass(const AtomGraph& graph, const double* edge_vectors, double* features,
                                     const double* feature_gradient, double* edge_gradient) const {
-  constexpr bool Backward = Pass == DirectPass::backward;
-  constexpr bool Jacobian = Pass == DirectPass::jacobian;
-  const double rc = config_.cutoff;
-  const std::int64_t R = n_radial();
   const std::int64_t F = n_features();
-  const std::int64_t radial_size = n_species_ * R;
-  const auto& neighbors = *graph.edge_neighbor;
-  const bool narrow = config_.angular == AngularKind::narrow;
-  const std::size_t n_eta = config_.angular_eta.size();
-  const std::size_t n_lambda = config_.lambda.size();
-  const std::size_t n_zeta = config_.zeta.size();
-
 #pragma omp parallel
   {
-    CenterEdges local;
-    std::vector<double> x_eta(n_eta);
-    std::vector<double> power(n_lambda * n_zeta), power_minus_one(n_lambda * n_zeta);
+    CenterKernel kernel(*this);
+    std::vector<double> jac;
 #pragma omp for schedule(dynamic, 8)
     for (std::int64_t i = 0; i < graph.n_atoms; ++i) {
-      local.edge.clear(), local.v.clear(), local.r.clear(), local.fc.clear(), local.dfc.clear(), local.species.clear();
-      for (std::int64_t e = graph.center_offsets[i]; e < graph.center_offsets[i + 1]; ++e) {
-        const double* v = edge_vectors + 3 * e;
-        const double r = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
-        if (r >= rc) continue;
-        double fc, dfc;
-        cutoff_with_derivative(r, fc, dfc);
-        local.edge.push_back(e);
-        local.v.insert(local.v.end(), v, v + 3);
-        local.r.push_back(r), local.fc.push_back(fc), local.dfc.push_back(dfc);
-        local.species.push_back(graph.species[static_cast<std::size_t>(neighbors[static_cast<std::size_t>(e)])]);
-      }
-      const std::size_t n = local.size();
-      double* g = Pass == DirectPass::forward ? features + i * F : nullptr;
-      const double* dg = Backward ? feature_gradient + i * F : nullptr;
-      // dE/d(edge vector) of this center's kept edges, accumulated locally.
-      std::vector<double> grad(Backward ? 3 * n : 0, 0.0);
-      // Jacobian: dG_f/d(edge vector) of this center's kept edges, (n, 3, F).
-      std::vector<double> jac(Jacobian ? 3 * n * static_cast<std::size_t>(F) : 0, 0.0);
-
-      // Radial functions.
-      for (std::size_t a = 0; a < n; ++a) {
-        const std::int64_t base = local.species[a] * R;
-        double de_dr = 0.0;
-        for (std::int64_t m = 0; m < R; ++m) {
-          const double d = local.r[a] - radial_rs_[m];
-          const double gauss = std::exp(-radial_eta_[m] * d * d);
-          if constexpr (Backward) {
-            de_dr += dg[base + m] * gauss * (-2.0 * radial_eta_[m] * d * local.fc[a] + local.dfc[a]);
-          } else if constexpr (Jacobian) {
-            const double dg_dr = gauss * (-2.0 * radial_eta_[m] * d * local.fc[a] + local.dfc[a]);
-            for (int c = 0; c < 3; ++c) jac[(3 * a + c) * F + base + m] += dg_dr * local.v[3 * a + c] / local.r[a];
-          } else {
-            g[base + m] += gauss * local.fc[a];
-          }
+      kernel.prepare(graph, edge_vectors, i, Pass != DirectPass::forward);
+      const CenterScratch& s = kernel.scratch();
+      if constexpr (Pass == DirectPass::forward) {
+        kernel.radial_forward(features + i * F);
+        if (n_angular_ > 0) kernel.angular_forward(features + i * F);
+      } else if constexpr (Pass == DirectPass::backward) {
+        kernel.backward(feature_gradient + i * F);
+        for (std::int64_t e = 0; e < s.n_edges(); ++e) {
+          double* out = edge_gradient + 3 * s.edge[e];
+          out[0] = s.gx[e], out[1] = s.gy[e], out[2] = s.gz[e];
         }
-        if constexpr (Backward)
-          for (int c = 0; c < 3; ++c) grad[3 * a + c] += de_dr * local.v[3 * a + c] / local.r[a];
+      } else {
+        kernel.jacobian(jac);
+        for (std::int64_t e = 0; e < s.n_edges(); ++e)
+          std::copy(jac.begin() + 3 * e * F, jac.begin() + 3 * (e + 1) * F, edge_gradient + 3 * s.edge[e] * F);
       }
-
-      // Angular functions over unordered pairs of edges.
-      if (n_angular_ > 0) {
-        for (std::size_t a = 0; a < n; ++a) {
-          const double* v1 = &local.v[3 * a];
-          const double r1 = local.r[a];
-          for (std::size_t b = a + 1; b < n; ++b) {
-            const double* v2 = &local.v[3 * b];
-            const double r2 = local.r[b];
-            Triplet t;
-            for (int c = 0; c < 3; ++c) t.v3[c] = v2[c] - v1[c];
-            t.rsq = r1 * r1 + r2 * r2;
-            if (narrow) {
-              t.r3 = std::sqrt(t.v3[0] * t.v3[0] + t.v3[1] * t.v3[1] + t.v3[2] * t.v3[2]);
-              if (t.r3 >= rc) continue;
-              cutoff_with_derivative(t.r3, t.fc3, t.dfc3);
-              t.rsq += t.r3 * t.r3;
-            }
-            t.cos = (v1[0] * v2[0] + v1[1] * v2[1] + v1[2] * v2[2]) / (r1 * r2);
-            const double fcp = local.fc[a] * local.fc[b] * t.fc3;
-            const std::int64_t offset = radial_size + pair_channel(local.species[a], local.species[b]) * n_angular_;
-            for (std::size_t l = 0; l < n_lambda; ++l) {
-              const double base = 0.5 * (1.0 + static_cast<double>(config_.lambda[l]) * t.cos);
-              for (std::size_t z = 0; z < n_zeta; ++z) {
-                const double pm1 = integer_power(base, config_.zeta[z] - 1);
-                power_minus_one[l * n_zeta + z] = pm1;
-                power[l * n_zeta + z] = pm1 * base;
-              }
-            }
-            for (std::size_t k = 0; k < n_eta; ++k) {
-              const double eta = config_.angular_eta[k];
-              x_eta[k] = eta == 0.0 ? 2.0 : 2.0 * std::exp(-eta * t.rsq);
-            }
-
-            if constexpr (Jacobian) {
-              // Each function's own derivative: the backward pass below with a one-hot dE/dG.
-              const double fc1 = local.fc[a], fc2 = local.fc[b];
-              const double inv12 = 1.0 / (r1 * r2);
-              std::int64_t f = offset;
-              for (std::size_t k = 0; k < n_eta; ++k) {
-                const double eta = config_.angular_eta[k];
-                for (std::size_t l = 0; l < n_lambda; ++l) {
-                  const double half_lambda = 0.5 * static_cast<double>(config_.lambda[l]);
-                  for (std::size_t z = 0; z < n_zeta; ++z, ++f) {
-                    const std::size_t q = l * n_zeta + z;
-                    const double dg_dfcp = x_eta[k] * power[q];
-                    const double dg_drsq = -eta * x_eta[k] * fcp * power[q];
-                    const double dg_dcos =
-                        x_eta[k] * fcp * static_cast<double>(config_.zeta[z]) * power_minus_one[q] * half_lambda;
-                    const double dg_dr1 = 2.0 * r1 * dg_drsq + dg_dfcp * local.dfc[a] * fc2 * t.fc3;
-                    const double dg_dr2 = 2.0 * r2 * dg_drsq + dg_dfcp * fc1 * local.dfc[b] * t.fc3;
-                    const double dg_dr3 = narrow ? 2.0 * t.r3 * dg_drsq + dg_dfcp * fc1 * fc2 * t.dfc3 : 0.0;
-                    for (int c = 0; c < 3; ++c) {
-                      const double along3 = narrow ? dg_dr3 * t.v3[c] / t.r3 : 0.0;
-                      jac[(3 * a + c) * F + f] +=
-                          dg_dr1 * v1[c] / r1 + dg_dcos * (v2[c] * inv12 - t.cos * v1[c] / (r1 * r1)) - along3;
-                      jac[(3 * b + c) * F + f] +=
-                          dg_dr2 * v2[c] / r2 + dg_dcos * (v1[c] * inv12 - t.cos * v2[c] / (r2 * r2)) + along3;
-                    }
-                  }
-                }
-              }
-            } else if constexpr (!Backward) {
-              std::int64_t f = offset;
-              for (std::size_t k = 0; k < n_eta; ++k) {
-                const double radial_part = x_eta[k] * fcp;
-                for (std::size_t q = 0; q < n_lambda * n_zeta; ++q) g[f++] += radial_part * power[q];
-              }
-            } else {
-              // E = sum_k 2 exp(-eta_k rsq) fcp sum_q dG_kq base_q^zeta_q.
-              double de_dfcp = 0.0, de_drsq = 0.0, de_dcos = 0.0;
-              std::int64_t f = offset;
-              for (std::size_t k = 0; k < n_eta; ++k) {
-                double value = 0.0, slope = 0.0;
-                for (std::size_t l = 0; l < n_lambda; ++l) {
-                  const double half_lambda = 0.5 * static_cast<double>(config_.lambda[l]);
-                  for (std::size_t z = 0; z < n_zeta; ++z, ++f) {
-                    const std::size_t q = l * n_zeta + z;
-                    value += dg[f] * power[q];
-                    slope += dg[f] * static_cast<double>(config_.zeta[z]) * power_minus_one[q] * half_lambda;
-                  }
-                }
-                de_dfcp += x_eta[k] * value;
-                de_drsq -= config_.angular_eta[k] * x_eta[k] * fcp * value;
-                de_dcos += x_eta[k] * fcp * slope;
-              }
-              const double fc1 = local.fc[a], fc2 = local.fc[b];
-              const double de_dr1 = 2.0 * r1 * de_drsq + de_dfcp * local.dfc[a] * fc2 * t.fc3;
-              const double de_dr2 = 2.0 * r2 * de_drsq + de_dfcp * fc1 * local.dfc[b] * t.fc3;
-              const double de_dr3 = narrow ? 2.0 * t.r3 * de_drsq + de_dfcp * fc1 * fc2 * t.dfc3 : 0.0;
-              const double inv12 = 1.0 / (r1 * r2);
-              for (int c = 0; c < 3; ++c) {
-                const double along3 = narrow ? de_dr3 * t.v3[c] / t.r3 : 0.0;
-                grad[3 * a + c] += de_dr1 * v1[c] / r1 + de_dcos * (v2[c] * inv12 - t.cos * v1[c] / (r1 * r1)) - along3;
-                grad[3 * b + c] += de_dr2 * v2[c] / r2 + de_dcos * (v1[c] * inv12 - t.cos * v2[c] / (r2 * r2)) + along3;
-              }
-            }
-          }
-        }
-      }
-      if constexpr (Backward)
-        for (std::size_t a = 0; a < n; ++a)
-          for (int c = 0; c < 3; ++c) edge_gradient[3 * local.edge[a] + c] = grad[3 * a + c];
-      if constexpr (Jacobian)
-        for (std::size_t a = 0; a < n; ++a)
-          std::copy(jac.begin() + static_cast<std::ptrdiff_t>(3 * a * F), jac.begin() + static_cast<std::ptrdiff_t>(3 * (a + 1) * F),
-                    edge_gradient + 3 * local.edge[a] * F);
     }
   }
 }

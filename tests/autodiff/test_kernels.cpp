@@ -26,6 +26,19 @@ TEST(Kernels, VectorisableExpWithinTwoUlpOverTheNormalRange) {
   EXPECT_LT(exp_vectorisable(-1000.0f), 1.3e-38f);
 }
 
+TEST(Kernels, DoubleVectorisableExpWithinTwoUlpOverTheNormalRange) {
+  double worst = 0.0;
+  for (double x = -708.0; x <= 709.0; x += 0.00713) {
+    const double exact = std::exp(x);
+    worst = std::max(worst, std::abs(exp_vectorisable(x) - exact) / exact);
+  }
+  EXPECT_LT(worst, 2.0 * std::numeric_limits<double>::epsilon());
+  EXPECT_EQ(exp_vectorisable(0.0), 1.0);
+  EXPECT_TRUE(std::isfinite(exp_vectorisable(1000.0)));
+  EXPECT_GT(exp_vectorisable(-1000.0), 0.0);
+  EXPECT_LT(exp_vectorisable(-1000.0), 3e-308);
+}
+
 TEST(Kernels, FloatSigmoidAndSiluAtTheExtremes) {
   using namespace matnn::ad;
   const std::vector<double> xs{-200.0, -30.0, -1.0, 0.0, 1.0, 30.0, 200.0};
