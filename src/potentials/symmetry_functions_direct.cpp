@@ -10,7 +10,12 @@
 //   a branch), grouped by species-pair channel, so that every channel is one contiguous range.
 // Every per-edge and per-triplet quantity is then formed in a loop over edges or triplets whose
 // body is arithmetic only, so that it vectorises; the loops are compiled for AVX-512, AVX2 and the
-// baseline and the CPU picks one at load time (MATNN_TARGET_CLONES). All arithmetic is double.
+// baseline and the CPU picks one at load time (MATNN_TARGET_CLONES). The arithmetic is float64
+// whatever the model's precision: float32 runs 1.4 times faster but is not accurate enough. Its
+// functions carry 1e-6 relative errors (a float32 base^16 amplifies the base's rounding 16-fold,
+// a float32 exp(-eta r^2) amplifies the argument's), which the input standardisation magnifies by
+// mean / std: on a Si model the float32 forces moved 70 times further from float64 than with
+// float64 functions (2.4e-4 against 3.3e-6 eV/A), on a stiff test model 10^4 times.
 //
 // Shared factors, as in n2p2: exp(-eta (r_ij^2 + r_ik^2 + r_jk^2)) = e_ij e_ik e_jk with
 // e = exp(-eta r^2) formed once per edge, so G5 takes no exponential per triplet and G4 one per
@@ -32,8 +37,8 @@ namespace {
 using ad::detail::exp_vectorisable;
 
 // fc(r) and dfc/dr for r < rc.
-MATNN_TARGET_CLONES void cutoff_values(const double* __restrict r, std::int64_t n, double rc, bool polynomial,
-                                       double* __restrict fc, double* __restrict dfc) {
+MATNN_TARGET_CLONES void cutoff_values(const double* __restrict r, std::int64_t n, double rc, bool polynomial, double* __restrict fc,
+                                       double* __restrict dfc) {
   if (polynomial) {
 #pragma omp simd
     for (std::int64_t e = 0; e < n; ++e) {
@@ -52,14 +57,17 @@ MATNN_TARGET_CLONES void cutoff_values(const double* __restrict r, std::int64_t 
 
 // out = exp(-eta rsq).
 MATNN_TARGET_CLONES void gaussians(const double* __restrict rsq, std::int64_t n, double eta, double* __restrict out) {
+  if (eta == 0.0) {
+    std::fill(out, out + n, 1.0);
+    return;
+  }
 #pragma omp simd
   for (std::int64_t t = 0; t < n; ++t) out[t] = exp_vectorisable(-eta * rsq[t]);
 }
 
 // sum_e exp(-eta (r_e - rs)^2) fc_e.
-MATNN_TARGET_CLONES double radial_sum(const double* __restrict r, const double* __restrict fc, std::int64_t n, double rs,
-                                      double eta) {
-  double sum = 0.0;
+MATNN_TARGET_CLONES double radial_sum(const double* __restrict r, const double* __restrict fc, std::int64_t n, double rs, double eta) {
+  double sum = 0;
 #pragma omp simd reduction(+ : sum)
   for (std::int64_t e = 0; e < n; ++e) {
     const double d = r[e] - rs;
@@ -69,9 +77,8 @@ MATNN_TARGET_CLONES double radial_sum(const double* __restrict r, const double* 
 }
 
 // de_dr_e += weight d/dr [exp(-eta (r_e - rs)^2) fc_e].
-MATNN_TARGET_CLONES void radial_slopes(const double* __restrict r, const double* __restrict fc,
-                                       const double* __restrict dfc, std::int64_t n, double rs, double eta,
-                                       double weight, double* __restrict de_dr) {
+MATNN_TARGET_CLONES void radial_slopes(const double* __restrict r, const double* __restrict fc, const double* __restrict dfc,
+                                       std::int64_t n, double rs, double eta, double weight, double* __restrict de_dr) {
 #pragma omp simd
   for (std::int64_t e = 0; e < n; ++e) {
     const double d = r[e] - rs;
@@ -97,55 +104,91 @@ MATNN_TARGET_CLONES void integer_powers(const double* __restrict base, std::int6
   }
 }
 
-MATNN_TARGET_CLONES double dot(const double* __restrict x, const double* __restrict y, std::int64_t n) {
-  double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-  for (std::int64_t t = 0; t < n; ++t) sum += x[t] * y[t];
-  return sum;
+// Four rows at once (the functions of one eta and four (lambda, zeta)), so that one pass over the
+// triplets does four functions' work: sums[j] += sum_t w_t p_j[t].
+MATNN_TARGET_CLONES void four_sums(const double* __restrict w, const double* const* p, std::int64_t n, double* sums) {
+  const double* __restrict p0 = p[0];
+  const double* __restrict p1 = p[1];
+  const double* __restrict p2 = p[2];
+  const double* __restrict p3 = p[3];
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+  for (std::int64_t t = 0; t < n; ++t) {
+    s0 += w[t] * p0[t], s1 += w[t] * p1[t], s2 += w[t] * p2[t], s3 += w[t] * p3[t];
+  }
+  sums[0] += s0, sums[1] += s1, sums[2] += s2, sums[3] += s3;
 }
 
-// The shared quantities of a center's kept edges and triplets.
+// The contraction of four functions of one eta with their weights dE/dG (w): with
+// v = sum_j w_j power_j and u = sum_j w_j (lambda zeta / 2)_j power_m1_j,
+// d_fcp += gauss v, d_rsq -= eta gauss v, d_cos += gauss u.
+MATNN_TARGET_CLONES void contract_four(const double* __restrict gauss, const double* const* power, const double* const* power_m1,
+                                       const double* w, const double* slope_w, std::int64_t n, double eta,
+                                       double* __restrict d_fcp, double* __restrict d_rsq, double* __restrict d_cos) {
+  const double* __restrict p0 = power[0];
+  const double* __restrict p1 = power[1];
+  const double* __restrict p2 = power[2];
+  const double* __restrict p3 = power[3];
+  const double* __restrict m0 = power_m1[0];
+  const double* __restrict m1 = power_m1[1];
+  const double* __restrict m2 = power_m1[2];
+  const double* __restrict m3 = power_m1[3];
+  const double w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+  const double u0 = slope_w[0], u1 = slope_w[1], u2 = slope_w[2], u3 = slope_w[3];
+#pragma omp simd
+  for (std::int64_t t = 0; t < n; ++t) {
+    const double v = w0 * p0[t] + w1 * p1[t] + w2 * p2[t] + w3 * p3[t];
+    const double u = u0 * m0[t] + u1 * m1[t] + u2 * m2[t] + u3 * m3[t];
+    const double g = gauss[t];
+    d_fcp[t] += g * v;
+    d_rsq[t] -= eta * g * v;
+    d_cos[t] += g * u;
+  }
+}
+
+// The shared quantities of one center's kept edges and triplets, in precision double.
 struct CenterScratch {
   // Kept edges, grouped by neighbour species: species s is [species_begin[s], species_begin[s + 1]).
   std::vector<std::int64_t> edge;  // index into the graph's edges
-  std::vector<double> x, y, z, r, rsq, fc, dfc;
+  std::vector<double> x, y, z, r, inv_r, rsq, fc, dfc;
   std::vector<std::int64_t> species_begin;
-  std::vector<double> edge_gauss;   // (n_eta, n): exp(-eta_k r^2)
-  std::vector<double> de_dr;        // radial part of dE/dr per edge
-  std::vector<double> gx, gy, gz;   // dE/d(edge vector)
-  // Unsorted edges of the center before grouping.
+  std::vector<double> edge_gauss;  // (n_eta, n): exp(-eta_k r^2)
+  std::vector<double> de_dr;  // radial part of dE/dr per edge
+  std::vector<double> grad;   // (n, 3): dE/d(edge vector)
+  // Edges of the center before grouping.
   std::vector<std::int64_t> all_edge;
   std::vector<double> all_r;
   std::vector<std::int32_t> all_species;
 
   // Triplets, grouped by channel: channel c is [channel_begin[c], channel_begin[c + 1]).
   std::vector<std::int32_t> ta, tb;
-  std::vector<double> dot, r3sq, r3, fc3, dfc3, cos, fcp;
-  std::vector<double> gauss;              // (n_eta, T): 2 e_ij e_ik (e_jk) per eta
-  std::vector<double> power, power_m1;    // (n_q, T): base^zeta and base^(zeta - 1)
-  std::vector<double> base, square;       // (T)
+  std::vector<double> r3sq, r3, fc3, dfc3, cos, fcp;
+  std::vector<double> gauss;            // (n_eta, n_t): 2 e_ij e_ik (e_jk) per eta
+  std::vector<double> power, power_m1;  // (n_q, n_t): base^zeta and base^(zeta - 1)
+  std::vector<double> base, square;     // (n_t)
+  // The backward pass sums terms of both signs (dE/dG is), so it accumulates in float64.
   std::vector<double> d_fcp, d_rsq, d_cos;
-  std::vector<double> ga, gb;             // (3, T): the chain rule's terms of edges a and b
+  std::vector<double> ga, gb;      // (3, n_t): the chain rule's terms of edges a and b
   std::vector<std::int64_t> channel_begin;
   std::int64_t n_triplets = 0;
 
   std::int64_t n_edges() const noexcept { return static_cast<std::int64_t>(edge.size()); }
 };
 
-// Per-triplet geometry: cos, fc(r_jk), the fc product and the shared Gaussians.
+// Per-triplet geometry: cos (from r_ij^2 + r_ik^2 - r_jk^2), r_jk and fc_ij fc_ik.
 template <bool Narrow>
-MATNN_TARGET_CLONES void triplet_geometry(const CenterScratch& s, std::int64_t T, double* __restrict cos,
+MATNN_TARGET_CLONES void triplet_geometry(const CenterScratch& s, std::int64_t n, double* __restrict cos,
                                           double* __restrict r3, double* __restrict fcp) {
   const std::int32_t* __restrict ta = s.ta.data();
   const std::int32_t* __restrict tb = s.tb.data();
-  const double* __restrict r = s.r.data();
+  const double* __restrict rsq = s.rsq.data();
+  const double* __restrict inv_r = s.inv_r.data();
   const double* __restrict fc = s.fc.data();
-  const double* __restrict dot = s.dot.data();
   const double* __restrict r3sq = s.r3sq.data();
 #pragma omp simd
-  for (std::int64_t t = 0; t < T; ++t) {
+  for (std::int64_t t = 0; t < n; ++t) {
     const std::int32_t a = ta[t], b = tb[t];
-    cos[t] = dot[t] / (r[a] * r[b]);
+    cos[t] = 0.5 * (rsq[a] + rsq[b] - r3sq[t]) * inv_r[a] * inv_r[b];
     if constexpr (Narrow) r3[t] = std::sqrt(r3sq[t]);
     fcp[t] = fc[a] * fc[b];
   }
@@ -153,42 +196,29 @@ MATNN_TARGET_CLONES void triplet_geometry(const CenterScratch& s, std::int64_t T
 
 // gauss_k = 2 e_ij e_ik, times e_jk (`own`, for G4) unless it is null.
 MATNN_TARGET_CLONES void triplet_gaussians(const std::int32_t* __restrict ta, const std::int32_t* __restrict tb,
-                                           const double* __restrict edge_gauss, const double* __restrict own,
-                                           std::int64_t T, double* __restrict out) {
+                                           const double* __restrict edge_gauss, const double* __restrict own, std::int64_t n,
+                                           double* __restrict out) {
   if (own) {
 #pragma omp simd
-    for (std::int64_t t = 0; t < T; ++t) out[t] = 2.0 * edge_gauss[ta[t]] * edge_gauss[tb[t]] * own[t];
+    for (std::int64_t t = 0; t < n; ++t) out[t] = 2.0 * edge_gauss[ta[t]] * edge_gauss[tb[t]] * own[t];
   } else {
 #pragma omp simd
-    for (std::int64_t t = 0; t < T; ++t) out[t] = 2.0 * edge_gauss[ta[t]] * edge_gauss[tb[t]];
-  }
-}
-
-// d_fcp += X power, d_rsq -= eta X power, d_cos += slope X power_m1, with X = weight gauss.
-MATNN_TARGET_CLONES void contract_function(const double* __restrict gauss, const double* __restrict power,
-                                           const double* __restrict power_m1, std::int64_t n, double weight, double eta,
-                                           double slope, double* __restrict d_fcp, double* __restrict d_rsq,
-                                           double* __restrict d_cos) {
-#pragma omp simd
-  for (std::int64_t t = 0; t < n; ++t) {
-    const double X = weight * gauss[t];
-    d_fcp[t] += X * power[t];
-    d_rsq[t] -= eta * X * power[t];
-    d_cos[t] += slope * X * power_m1[t];
+    for (std::int64_t t = 0; t < n; ++t) out[t] = 2.0 * edge_gauss[ta[t]] * edge_gauss[tb[t]];
   }
 }
 
 // The chain rule from (dE/dfcp, dE/drsq / fcp, dE/dcos / fcp) of each triplet to the vectors of its
-// two edges, into ga and gb (3, T).
+// two edges, into ga and gb (3, n_t).
 template <bool Narrow>
-MATNN_TARGET_CLONES void triplet_chain(const CenterScratch& s, std::int64_t t0, std::int64_t t1, double* __restrict ga,
-                                       double* __restrict gb, std::int64_t T) {
+MATNN_TARGET_CLONES void triplet_chain(const CenterScratch& s, std::int64_t t0, std::int64_t t1,
+                                       double* __restrict ga, double* __restrict gb, std::int64_t n_t) {
   const std::int32_t* __restrict ta = s.ta.data();
   const std::int32_t* __restrict tb = s.tb.data();
   const double* __restrict x = s.x.data();
   const double* __restrict y = s.y.data();
   const double* __restrict z = s.z.data();
   const double* __restrict r = s.r.data();
+  const double* __restrict inv_r = s.inv_r.data();
   const double* __restrict fc = s.fc.data();
   const double* __restrict dfc = s.dfc.data();
   const double* __restrict cos = s.cos.data();
@@ -209,7 +239,7 @@ MATNN_TARGET_CLONES void triplet_chain(const CenterScratch& s, std::int64_t t0, 
     const double de_dcos = d_cos[t] * fcp[t];
     const double de_dr1 = 2.0 * r1 * de_drsq + d_fcp[t] * dfc[a] * fc[b] * f3;
     const double de_dr2 = 2.0 * r2 * de_drsq + d_fcp[t] * fc[a] * dfc[b] * f3;
-    const double inv1 = 1.0 / r1, inv2 = 1.0 / r2, inv12 = inv1 * inv2;
+    const double inv1 = inv_r[a], inv2 = inv_r[b], inv12 = inv1 * inv2;
     const double c = cos[t];
     const double v1[3] = {x[a], y[a], z[a]}, v2[3] = {x[b], y[b], z[b]};
     double along3[3] = {0.0, 0.0, 0.0};
@@ -218,8 +248,8 @@ MATNN_TARGET_CLONES void triplet_chain(const CenterScratch& s, std::int64_t t0, 
       for (int k = 0; k < 3; ++k) along3[k] = de_dr3 * (v2[k] - v1[k]) / r3[t];
     }
     for (int k = 0; k < 3; ++k) {
-      ga[k * T + t] = de_dr1 * v1[k] * inv1 + de_dcos * (v2[k] * inv12 - c * v1[k] * inv1 * inv1) - along3[k];
-      gb[k * T + t] = de_dr2 * v2[k] * inv2 + de_dcos * (v1[k] * inv12 - c * v2[k] * inv2 * inv2) + along3[k];
+      ga[k * n_t + t] = de_dr1 * v1[k] * inv1 + de_dcos * (v2[k] * inv12 - c * v1[k] * inv1 * inv1) - along3[k];
+      gb[k * n_t + t] = de_dr2 * v2[k] * inv2 + de_dcos * (v1[k] * inv12 - c * v2[k] * inv2 * inv2) + along3[k];
     }
   }
 }
@@ -234,12 +264,14 @@ class SymmetryFunctions::CenterKernel {
       for (std::size_t z = 0; z < config_.zeta.size(); ++z) {
         zeta_.push_back(config_.zeta[z]);
         slope_.push_back(0.5 * static_cast<double>(config_.lambda[l] * config_.zeta[z]));
-        lambda_.push_back(static_cast<double>(config_.lambda[l]));
+        lambda_.push_back(config_.lambda[l]);
       }
+    for (double eta : config_.angular_eta) eta_.push_back(eta);
   }
 
   // Gathers center i's edges inside the cutoff, grouped by neighbour species, with their
-  // cutoff values and Gaussians; then its triplets with their shared quantities.
+  // cutoff values and Gaussians; then its triplets with their shared quantities. The edge
+  // vectors are differences taken in float64 (AtomGraph), rounded to double once here.
   void prepare(const AtomGraph& graph, const double* edge_vectors, std::int64_t i, bool need_powers_m1) {
     CenterScratch& s = s_;
     const double rc = config_.cutoff;
@@ -257,25 +289,25 @@ class SymmetryFunctions::CenterKernel {
     }
     for (std::int64_t k = 0; k < S; ++k) s.species_begin[k + 1] += s.species_begin[k];
     const std::size_t n = s.all_edge.size();
-    s.edge.resize(n), s.x.resize(n), s.y.resize(n), s.z.resize(n), s.r.resize(n), s.fc.resize(n), s.dfc.resize(n);
+    s.edge.resize(n), s.x.resize(n), s.y.resize(n), s.z.resize(n), s.r.resize(n), s.inv_r.resize(n), s.rsq.resize(n);
+    s.fc.resize(n), s.dfc.resize(n);
     std::vector<std::int64_t>& next = cursor_;
     next.assign(s.species_begin.begin(), s.species_begin.end() - 1);
     for (std::size_t k = 0; k < n; ++k) {
       const auto slot = static_cast<std::size_t>(next[static_cast<std::size_t>(s.all_species[k])]++);
       const double* v = edge_vectors + 3 * s.all_edge[k];
-      s.edge[slot] = s.all_edge[k], s.r[slot] = s.all_r[k];
+      const double r = s.all_r[k];
+      s.edge[slot] = s.all_edge[k];
+      s.r[slot] = r, s.inv_r[slot] = 1.0 / r, s.rsq[slot] = r * r;
       s.x[slot] = v[0], s.y[slot] = v[1], s.z[slot] = v[2];
     }
     const auto N = static_cast<std::int64_t>(n);
     cutoff_values(s.r.data(), N, rc, polynomial(), s.fc.data(), s.dfc.data());
     if (sf_.n_angular_ == 0) return;
 
-    const std::size_t n_eta = config_.angular_eta.size();
-    s.rsq.resize(n);
-    for (std::size_t e = 0; e < n; ++e) s.rsq[e] = s.r[e] * s.r[e];
+    const std::size_t n_eta = eta_.size();
     s.edge_gauss.resize(n_eta * n);
-    for (std::size_t k = 0; k < n_eta; ++k)
-      gaussians(s.rsq.data(), N, config_.angular_eta[k], s.edge_gauss.data() + k * n);
+    for (std::size_t k = 0; k < n_eta; ++k) gaussians(s.rsq.data(), N, eta_[k], s.edge_gauss.data() + k * n);
     build_triplets();
     triplet_terms(need_powers_m1);
   }
@@ -287,60 +319,65 @@ class SymmetryFunctions::CenterKernel {
       const std::int64_t e0 = s.species_begin[b], n = s.species_begin[b + 1] - e0;
       if (n == 0) continue;
       for (std::int64_t m = 0; m < R; ++m)
-        g[b * R + m] += radial_sum(s.r.data() + e0, s.fc.data() + e0, n, sf_.radial_rs_[m], sf_.radial_eta_[m]);
+        g[b * R + m] += radial_sum(s.r.data() + e0, s.fc.data() + e0, n, sf_.radial_rs_[m],
+                                   sf_.radial_eta_[m]);
     }
   }
 
   void angular_forward(double* g) const {
     const CenterScratch& s = s_;
-    const std::int64_t T = s.n_triplets;
+    const std::int64_t n_t = s.n_triplets;
     const std::size_t n_q = zeta_.size();
     for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
       const std::int64_t t0 = s.channel_begin[c], n = s.channel_begin[c + 1] - t0;
       if (n == 0) continue;
       double* out = g + sf_.n_species_ * sf_.n_radial() + c * sf_.n_angular_;
-      for (std::size_t k = 0; k < config_.angular_eta.size(); ++k)
-        for (std::size_t q = 0; q < n_q; ++q)
-          out[k * n_q + q] += dot(s.gauss.data() + k * T + t0, s.power.data() + q * T + t0, n);
+      for (std::size_t k = 0; k < eta_.size(); ++k)
+        for (std::size_t q0 = 0; q0 < n_q; q0 += 4) {
+          const double* rows[4];
+          double sums[4] = {0.0, 0.0, 0.0, 0.0};
+          for (std::size_t j = 0; j < 4; ++j) rows[j] = s.power.data() + std::min(q0 + j, n_q - 1) * n_t + t0;
+          four_sums(s.gauss.data() + k * n_t + t0, rows, n, sums);
+          for (std::size_t j = 0; j < 4 && q0 + j < n_q; ++j) out[k * n_q + q0 + j] += sums[j];
+        }
     }
   }
 
-  // dE/d(edge vector) of the center's kept edges into gx, gy, gz, for the feature gradient dg.
+  // dE/d(edge vector) of the center's kept edges into scratch().grad, for the feature gradient dg.
   void backward(const double* dg) {
     CenterScratch& s = s_;
     const std::int64_t n = s.n_edges();
-    s.gx.assign(static_cast<std::size_t>(n), 0.0), s.gy.assign(static_cast<std::size_t>(n), 0.0),
-        s.gz.assign(static_cast<std::size_t>(n), 0.0);
     // Radial functions.
     s.de_dr.assign(static_cast<std::size_t>(n), 0.0);
     const std::int64_t R = sf_.n_radial();
     for (std::int64_t b = 0; b < sf_.n_species_; ++b) {
       const std::int64_t e0 = s.species_begin[b], ne = s.species_begin[b + 1] - e0;
       for (std::int64_t m = 0; m < R && ne > 0; ++m)
-        radial_slopes(s.r.data() + e0, s.fc.data() + e0, s.dfc.data() + e0, ne, sf_.radial_rs_[m], sf_.radial_eta_[m],
-                      dg[b * R + m], s.de_dr.data() + e0);
+        radial_slopes(s.r.data() + e0, s.fc.data() + e0, s.dfc.data() + e0, ne, sf_.radial_rs_[m],
+                      sf_.radial_eta_[m], dg[b * R + m], s.de_dr.data() + e0);
     }
+    s.grad.resize(static_cast<std::size_t>(3 * n));
     for (std::int64_t e = 0; e < n; ++e) {
-      const double w = s.de_dr[e] / s.r[e];
-      s.gx[e] = w * s.x[e], s.gy[e] = w * s.y[e], s.gz[e] = w * s.z[e];
+      const double w = s.de_dr[e] * s.inv_r[e];
+      s.grad[3 * e] = w * s.x[e], s.grad[3 * e + 1] = w * s.y[e], s.grad[3 * e + 2] = w * s.z[e];
     }
     if (sf_.n_angular_ == 0) return;
     // Angular functions: contract dE/dG per triplet, then the chain rule, then scatter.
-    const std::int64_t T = s.n_triplets;
-    zero_triplet_slopes(0, T);
+    zero_triplet_slopes(0, s.n_triplets);
     const std::size_t n_q = zeta_.size();
+    std::vector<double>& w = weights_;
+    w.resize(n_q);
     for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
       const std::int64_t t0 = s.channel_begin[c], nt = s.channel_begin[c + 1] - t0;
       if (nt == 0) continue;
       const double* row = dg + sf_.n_species_ * sf_.n_radial() + c * sf_.n_angular_;
-      for (std::size_t k = 0; k < config_.angular_eta.size(); ++k)
-        for (std::size_t q = 0; q < n_q; ++q)
-          if (row[k * n_q + q] != 0.0) contract(k, q, t0, nt, row[k * n_q + q]);
+      for (std::size_t k = 0; k < eta_.size(); ++k) {
+        for (std::size_t q = 0; q < n_q; ++q) w[q] = row[k * n_q + q];
+        for (std::size_t q0 = 0; q0 < n_q; q0 += 4) contract(k, q0, t0, nt, w.data());
+      }
     }
-    chain(0, T);
-    scatter_triplets(0, T, [&](std::int32_t e, int k, double value) {
-      (k == 0 ? s.gx : k == 1 ? s.gy : s.gz)[static_cast<std::size_t>(e)] += value;
-    });
+    chain(0, s.n_triplets);
+    scatter_triplets(0, s.n_triplets, s.grad.data(), 1);
   }
 
   // dG_f/d(edge vector) of the center's kept edges into jac, (n_kept, 3, F).
@@ -348,30 +385,32 @@ class SymmetryFunctions::CenterKernel {
     CenterScratch& s = s_;
     const std::int64_t n = s.n_edges(), F = sf_.n_features(), R = sf_.n_radial();
     jac.assign(static_cast<std::size_t>(3 * n * F), 0.0);
-    for (std::int64_t e = 0; e < n; ++e) {
-      const double inv_r = 1.0 / s.r[e];
-      const double v[3] = {s.x[e], s.y[e], s.z[e]};
-      const std::int64_t b = species_of_edge(e);
-      for (std::int64_t m = 0; m < R; ++m) {
-        const double d = s.r[e] - sf_.radial_rs_[m];
-        const double eta = sf_.radial_eta_[m];
-        const double dg_dr = exp_vectorisable(-eta * d * d) * (-2.0 * eta * d * s.fc[e] + s.dfc[e]);
-        for (int k = 0; k < 3; ++k) jac[(3 * e + k) * F + b * R + m] = dg_dr * v[k] * inv_r;
+    for (std::int64_t b = 0; b < sf_.n_species_; ++b)
+      for (std::int64_t e = s.species_begin[b]; e < s.species_begin[b + 1]; ++e) {
+        const double v[3] = {s.x[e], s.y[e], s.z[e]};
+        for (std::int64_t m = 0; m < R; ++m) {
+          const double d = s.r[e] - sf_.radial_rs_[m];
+          const double eta = sf_.radial_eta_[m];
+          const double dg_dr = exp_vectorisable(-eta * d * d) * (-2.0 * eta * d * s.fc[e] + s.dfc[e]);
+          for (int k = 0; k < 3; ++k) jac[(3 * e + k) * F + b * R + m] = dg_dr * v[k] * s.inv_r[e];
+        }
       }
-    }
     if (sf_.n_angular_ == 0) return;
     const std::size_t n_q = zeta_.size();
+    std::vector<double>& one_hot = weights_;
     for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
       const std::int64_t t0 = s.channel_begin[c], t1 = s.channel_begin[c + 1];
       if (t1 == t0) continue;
       const std::int64_t offset = sf_.n_species_ * R + c * sf_.n_angular_;
-      for (std::size_t k = 0; k < config_.angular_eta.size(); ++k)
+      for (std::size_t k = 0; k < eta_.size(); ++k)
         for (std::size_t q = 0; q < n_q; ++q) {
           const std::int64_t f = offset + static_cast<std::int64_t>(k * n_q + q);
           zero_triplet_slopes(t0, t1);
-          contract(k, q, t0, t1 - t0, 1.0);
+          one_hot.assign(n_q, 0.0);
+          one_hot[q] = 1.0;
+          contract(k, q / 4 * 4, t0, t1 - t0, one_hot.data());
           chain(t0, t1);
-          scatter_triplets(t0, t1, [&](std::int32_t e, int dim, double value) { jac[(3 * e + dim) * F + f] += value; });
+          scatter_triplets(t0, t1, jac.data() + f, F);
         }
     }
   }
@@ -382,63 +421,61 @@ class SymmetryFunctions::CenterKernel {
   bool polynomial() const noexcept { return config_.cutoff_function == CutoffFunction::polynomial; }
   bool narrow() const noexcept { return config_.angular == AngularKind::narrow; }
 
-  std::int64_t species_of_edge(std::int64_t e) const noexcept {
-    std::int64_t b = 0;
-    while (s_.species_begin[b + 1] <= e) ++b;
-    return b;
-  }
-
   // Pairs a < b of kept edges, channel by channel; for G4 only pairs with r_jk < rc, kept
   // without a branch (every candidate is written, the count advances only for a kept one).
   void build_triplets() {
     CenterScratch& s = s_;
     const std::int64_t n = s.n_edges(), S = sf_.n_species_;
-    const std::size_t bound = static_cast<std::size_t>(n * (n - 1) / 2 + 1);
-    if (s.ta.size() < bound) s.ta.resize(bound), s.tb.resize(bound), s.dot.resize(bound), s.r3sq.resize(bound);
-    const double rc2 = config_.cutoff * config_.cutoff;
+    const auto bound = static_cast<std::size_t>(n * (n - 1) / 2 + 1);
+    if (s.ta.size() < bound) s.ta.resize(bound), s.tb.resize(bound), s.r3sq.resize(bound);
+    const auto rc2 = config_.cutoff * config_.cutoff;
     const bool all = !narrow();
     s.channel_begin.assign(static_cast<std::size_t>(sf_.n_pairs() + 1), 0);
-    std::int64_t T = 0, c = 0;
+    std::int32_t* __restrict ta = s.ta.data();
+    std::int32_t* __restrict tb = s.tb.data();
+    double* __restrict r3sq = s.r3sq.data();
+    const double* __restrict x = s.x.data();
+    const double* __restrict y = s.y.data();
+    const double* __restrict z = s.z.data();
+    std::int64_t count = 0, c = 0;
     for (std::int64_t s1 = 0; s1 < S; ++s1)
       for (std::int64_t s2 = s1; s2 < S; ++s2, ++c) {
-        s.channel_begin[c] = T;
+        s.channel_begin[c] = count;
         for (std::int64_t a = s.species_begin[s1]; a < s.species_begin[s1 + 1]; ++a) {
-          const double xa = s.x[a], ya = s.y[a], za = s.z[a];
+          const double xa = x[a], ya = y[a], za = z[a];
           for (std::int64_t b = std::max(a + 1, s.species_begin[s2]); b < s.species_begin[s2 + 1]; ++b) {
-            const double dx = s.x[b] - xa, dy = s.y[b] - ya, dz = s.z[b] - za;
+            const double dx = x[b] - xa, dy = y[b] - ya, dz = z[b] - za;
             const double d2 = dx * dx + dy * dy + dz * dz;
-            s.ta[T] = static_cast<std::int32_t>(a), s.tb[T] = static_cast<std::int32_t>(b);
-            s.r3sq[T] = d2, s.dot[T] = xa * s.x[b] + ya * s.y[b] + za * s.z[b];
-            T += (all || d2 < rc2) ? 1 : 0;
+            ta[count] = static_cast<std::int32_t>(a), tb[count] = static_cast<std::int32_t>(b), r3sq[count] = d2;
+            count += (all || d2 < rc2) ? 1 : 0;
           }
         }
       }
-    s.channel_begin[c] = T;
-    s.n_triplets = T;
+    s.channel_begin[c] = count;
+    s.n_triplets = count;
   }
 
   void triplet_terms(bool need_powers_m1) {
     CenterScratch& s = s_;
-    const std::int64_t T = s.n_triplets;
-    const auto t = static_cast<std::size_t>(T);
+    const std::int64_t n_t = s.n_triplets;
+    const auto t = static_cast<std::size_t>(n_t);
     s.cos.resize(t), s.r3.resize(t), s.fc3.resize(t), s.dfc3.resize(t), s.fcp.resize(t);
     if (narrow()) {
-      triplet_geometry<true>(s, T, s.cos.data(), s.r3.data(), s.fcp.data());
-      cutoff_values(s.r3.data(), T, config_.cutoff, polynomial(), s.fc3.data(), s.dfc3.data());
+      triplet_geometry<true>(s, n_t, s.cos.data(), s.r3.data(), s.fcp.data());
+      cutoff_values(s.r3.data(), n_t, config_.cutoff, polynomial(), s.fc3.data(), s.dfc3.data());
       for (std::size_t k = 0; k < t; ++k) s.fcp[k] *= s.fc3[k];
     } else {
-      triplet_geometry<false>(s, T, s.cos.data(), s.r3.data(), s.fcp.data());
+      triplet_geometry<false>(s, n_t, s.cos.data(), s.r3.data(), s.fcp.data());
     }
-    const std::size_t n_eta = config_.angular_eta.size(), n = s.r.size();
+    const std::size_t n_eta = eta_.size(), n = s.r.size();
     s.gauss.resize(n_eta * t), s.square.resize(t), s.base.resize(t);
     for (std::size_t k = 0; k < n_eta; ++k) {
-      double* out = s.gauss.data() + k * t;
       const double* own = nullptr;
-      if (narrow()) {
-        gaussians(s.r3sq.data(), T, config_.angular_eta[k], s.square.data());
+      if (narrow() && eta_[k] != 0.0) {
+        gaussians(s.r3sq.data(), n_t, eta_[k], s.square.data());
         own = s.square.data();
       }
-      triplet_gaussians(s.ta.data(), s.tb.data(), s.edge_gauss.data() + k * n, own, T, out);
+      triplet_gaussians(s.ta.data(), s.tb.data(), s.edge_gauss.data() + k * n, own, n_t, s.gauss.data() + k * t);
     }
     const std::size_t n_q = zeta_.size();
     s.power.resize(n_q * t);
@@ -448,10 +485,10 @@ class SymmetryFunctions::CenterKernel {
       double* power = s.power.data() + q * t;
       if (need_powers_m1) {
         double* m1 = s.power_m1.data() + q * t;
-        integer_powers(s.base.data(), T, zeta_[q] - 1, m1, s.square.data());
+        integer_powers(s.base.data(), n_t, zeta_[q] - 1, m1, s.square.data());
         for (std::size_t k = 0; k < t; ++k) power[k] = m1[k] * s.base[k];
       } else {
-        integer_powers(s.base.data(), T, zeta_[q], power, s.square.data());
+        integer_powers(s.base.data(), n_t, zeta_[q], power, s.square.data());
       }
     }
     // The Gaussians carry the fc product from here on for the forward sums.
@@ -462,49 +499,64 @@ class SymmetryFunctions::CenterKernel {
 
   void zero_triplet_slopes(std::int64_t t0, std::int64_t t1) {
     CenterScratch& s = s_;
-    const auto T = static_cast<std::size_t>(s.n_triplets);
-    s.d_fcp.resize(T), s.d_rsq.resize(T), s.d_cos.resize(T);
+    const auto n_t = static_cast<std::size_t>(s.n_triplets);
+    s.d_fcp.resize(n_t), s.d_rsq.resize(n_t), s.d_cos.resize(n_t);
     std::fill(s.d_fcp.begin() + t0, s.d_fcp.begin() + t1, 0.0);
     std::fill(s.d_rsq.begin() + t0, s.d_rsq.begin() + t1, 0.0);
     std::fill(s.d_cos.begin() + t0, s.d_cos.begin() + t1, 0.0);
   }
 
-  // The contribution of function (eta k, q) with weight dE/dG to the triplets [t0, t0 + n).
-  void contract(std::size_t k, std::size_t q, std::int64_t t0, std::int64_t n, double weight) {
+  // The contribution of the functions (eta k, q0 ... q0 + 3) with weights dE/dG = weights[q] to
+  // the triplets [t0, t0 + n).
+  void contract(std::size_t k, std::size_t q0, std::int64_t t0, std::int64_t n, const double* weights) {
     CenterScratch& s = s_;
-    const std::int64_t T = s.n_triplets;
-    contract_function(s.gauss.data() + k * T + t0, s.power.data() + q * T + t0, s.power_m1.data() + q * T + t0, n,
-                      weight, config_.angular_eta[k], slope_[q], s.d_fcp.data() + t0, s.d_rsq.data() + t0,
-                      s.d_cos.data() + t0);
+    const std::int64_t n_t = s.n_triplets;
+    const std::size_t n_q = zeta_.size();
+    const double* power[4];
+    const double* power_m1[4];
+    double w[4], slope_w[4];
+    for (std::size_t j = 0; j < 4; ++j) {
+      const std::size_t q = std::min(q0 + j, n_q - 1);
+      power[j] = s.power.data() + q * n_t + t0, power_m1[j] = s.power_m1.data() + q * n_t + t0;
+      w[j] = q0 + j < n_q ? weights[q] : 0.0;
+      slope_w[j] = w[j] * slope_[q];
+    }
+    contract_four(s.gauss.data() + k * n_t + t0, power, power_m1, w, slope_w, n, config_.angular_eta[k], s.d_fcp.data() + t0,
+                  s.d_rsq.data() + t0, s.d_cos.data() + t0);
   }
 
   void chain(std::int64_t t0, std::int64_t t1) {
     CenterScratch& s = s_;
-    const std::int64_t T = s.n_triplets;
-    s.ga.resize(static_cast<std::size_t>(3 * T)), s.gb.resize(static_cast<std::size_t>(3 * T));
+    const std::int64_t n_t = s.n_triplets;
+    s.ga.resize(static_cast<std::size_t>(3 * n_t)), s.gb.resize(static_cast<std::size_t>(3 * n_t));
     if (narrow())
-      triplet_chain<true>(s, t0, t1, s.ga.data(), s.gb.data(), T);
+      triplet_chain<true>(s, t0, t1, s.ga.data(), s.gb.data(), n_t);
     else
-      triplet_chain<false>(s, t0, t1, s.ga.data(), s.gb.data(), T);
+      triplet_chain<false>(s, t0, t1, s.ga.data(), s.gb.data(), n_t);
   }
 
-  template <typename Add>
-  void scatter_triplets(std::int64_t t0, std::int64_t t1, Add&& add) const {
+  // out[(3 e + k) stride] += the chain rule's terms of edge e, component k.
+  void scatter_triplets(std::int64_t t0, std::int64_t t1, double* out, std::int64_t stride) const {
     const CenterScratch& s = s_;
-    const std::int64_t T = s.n_triplets;
-    for (int k = 0; k < 3; ++k)
+    const std::int64_t n_t = s.n_triplets;
+    for (int k = 0; k < 3; ++k) {
+      const double* ga = s.ga.data() + k * n_t;
+      const double* gb = s.gb.data() + k * n_t;
       for (std::int64_t t = t0; t < t1; ++t) {
-        add(s.ta[t], k, s.ga[k * T + t]);
-        add(s.tb[t], k, s.gb[k * T + t]);
+        out[(3 * s.ta[t] + k) * stride] += ga[t];
+        out[(3 * s.tb[t] + k) * stride] += gb[t];
       }
+    }
   }
 
   const SymmetryFunctions& sf_;
   const SymmetryFunctionConfig& config_;
-  std::vector<std::int64_t> zeta_;   // per q = (lambda, zeta)
-  std::vector<double> slope_;        // lambda zeta / 2
+  std::vector<std::int64_t> zeta_;  // per q = (lambda, zeta)
+  std::vector<double> slope_;       // lambda zeta / 2
   std::vector<double> lambda_;
+  std::vector<double> eta_;
   std::vector<std::int64_t> cursor_;
+  std::vector<double> weights_;
   CenterScratch s_;
 };
 
@@ -525,10 +577,8 @@ void SymmetryFunctions::direct_pass(const AtomGraph& graph, const double* edge_v
         if (n_angular_ > 0) kernel.angular_forward(features + i * F);
       } else if constexpr (Pass == DirectPass::backward) {
         kernel.backward(feature_gradient + i * F);
-        for (std::int64_t e = 0; e < s.n_edges(); ++e) {
-          double* out = edge_gradient + 3 * s.edge[e];
-          out[0] = s.gx[e], out[1] = s.gy[e], out[2] = s.gz[e];
-        }
+        for (std::int64_t e = 0; e < s.n_edges(); ++e)
+          std::copy(s.grad.begin() + 3 * e, s.grad.begin() + 3 * (e + 1), edge_gradient + 3 * s.edge[e]);
       } else {
         kernel.jacobian(jac);
         for (std::int64_t e = 0; e < s.n_edges(); ++e)

@@ -236,6 +236,40 @@ void expect_direct_matches_engine(const json& config, const std::vector<const St
   const AtomicEvaluation no_gradient = model->evaluate(g, weights, false);
   EXPECT_EQ(no_gradient.outputs, direct.outputs);
   EXPECT_TRUE(no_gradient.edge_gradient.empty());
+
+  // The Jacobian (the training cache) contracted with dE/dG is the backward pass.
+  const SymmetryFunctions& functions = model->symmetry_functions();
+  const auto F = static_cast<std::size_t>(functions.n_features());
+  std::vector<double> dg(static_cast<std::size_t>(g.n_atoms) * F);
+  for (double& x : dg) x = u(rng);
+  const std::vector<double> backward = functions.edge_gradient(g, dg), jacobian = functions.jacobian(g);
+  const auto& centers = *g.edge_center;
+  for (std::int64_t e = 0; e < g.n_edges; ++e)
+    for (std::size_t c = 0; c < 3; ++c) {
+      double contracted = 0.0;
+      for (std::size_t f = 0; f < F; ++f)
+        contracted += jacobian[(3 * static_cast<std::size_t>(e) + c) * F + f] *
+                      dg[static_cast<std::size_t>(centers[static_cast<std::size_t>(e)]) * F + f];
+      EXPECT_NEAR(contracted, backward[3 * static_cast<std::size_t>(e) + c], 1e-10 * (1 + std::abs(contracted)))
+          << "edge " << e;
+    }
+
+  // A float32 graph runs the same float64 kernel on its rounded edge vectors (float32 functions
+  // were not accurate enough: symmetry_functions_direct.cpp): within that rounding of float64.
+  const AtomGraph g32 = build_graph(std::span<const Structure* const>(structures.data(), structures.size()), kCuAu,
+                                    model->cutoff(), ad::DType::f32);
+  const std::vector<double> values32 = functions.values(g32), backward32 = functions.edge_gradient(g32, dg);
+  const std::vector<double> jacobian32 = functions.jacobian(g32);
+  double largest_value = 0, largest_backward = 0, largest_jacobian = 0;
+  for (double x : values) largest_value = std::max(largest_value, std::abs(x));
+  for (double x : backward) largest_backward = std::max(largest_backward, std::abs(x));
+  for (double x : jacobian) largest_jacobian = std::max(largest_jacobian, std::abs(x));
+  for (std::size_t k = 0; k < values.size(); ++k)
+    EXPECT_NEAR(values32[k], values[k], 1e-6 * (1 + largest_value)) << "feature " << k;
+  for (std::size_t k = 0; k < backward.size(); ++k)
+    EXPECT_NEAR(backward32[k], backward[k], 1e-6 * (1 + largest_backward)) << "edge entry " << k;
+  for (std::size_t k = 0; k < jacobian.size(); ++k)
+    EXPECT_NEAR(jacobian32[k], jacobian[k], 1e-6 * (1 + largest_jacobian)) << "Jacobian entry " << k;
 }
 
 // A straight, non-periodic Cu-Au-Cu chain: cos(theta) = -1 exactly, where (1 + lambda cos) vanishes.
