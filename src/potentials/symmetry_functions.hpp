@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,16 @@ class SymmetryFunctions {
   /// functions is `feature_gradient` (row-major (n_atoms, n_features)): the backward pass of
   /// values(), contracted on the fly.
   std::vector<double> edge_gradient(const AtomGraph& graph, const std::vector<double>& feature_gradient) const;
+  /// dE/dG of the atoms [first, first + count), row-major (count, n_features), from their values.
+  using BlockGradient = std::function<void(std::int64_t first, std::int64_t count, const double* values,
+                                           double* feature_gradient)>;
+  /// values() and edge_gradient() in one pass, for an energy that is a sum of per-atom terms of
+  /// each atom's own functions (a Behler-Parrinello model): the centers go in blocks of `block`
+  /// atoms; once a block's functions are formed, `block_gradient` gives their dE/dG, and the
+  /// block's per-center terms, still held, give its edge gradients without being formed again.
+  /// Writes `values` (n_atoms, n_features) and `gradient` (n_edges, 3).
+  void values_and_edge_gradient(const AtomGraph& graph, std::int64_t block, const BlockGradient& block_gradient,
+                                std::vector<double>& values, std::vector<double>& gradient) const;
   /// The full Jacobian dG[center(e), f] / d(edge_vectors[e]), row-major (n_edges, 3, n_features),
   /// in one pass over the triplets. For training, where it is computed once per structure and
   /// reused every epoch.

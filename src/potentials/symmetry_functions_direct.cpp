@@ -25,7 +25,9 @@
 // with a one-hot dE/dG per function.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <numbers>
+#include <utility>
 
 #include "autodiff/kernels.hpp"
 #include "matnn/error.hpp"
@@ -104,9 +106,23 @@ MATNN_TARGET_CLONES void integer_powers(const double* __restrict base, std::int6
   }
 }
 
+// out = (1 + lambda cos) / 2.
+MATNN_TARGET_CLONES void angular_bases(const double* __restrict cos, std::int64_t n, double lambda,
+                                       double* __restrict out) {
+#pragma omp simd
+  for (std::int64_t t = 0; t < n; ++t) out[t] = 0.5 * (1.0 + lambda * cos[t]);
+}
+
+// out = x y (out may be x).
+MATNN_TARGET_CLONES void products(const double* x, const double* __restrict y, std::int64_t n, double* out) {
+#pragma omp simd
+  for (std::int64_t t = 0; t < n; ++t) out[t] = x[t] * y[t];
+}
+
 // Four rows at once (the functions of one eta and four (lambda, zeta)), so that one pass over the
-// triplets does four functions' work: sums[j] += sum_t w_t p_j[t].
-MATNN_TARGET_CLONES void four_sums(const double* __restrict w, const double* const* p, std::int64_t n, double* sums) {
+// triplets does four functions' work: sums[j] += sum_t gauss_t fcp_t p_j[t].
+MATNN_TARGET_CLONES void four_sums(const double* __restrict gauss, const double* __restrict fcp, const double* const* p,
+                                   std::int64_t n, double* sums) {
   const double* __restrict p0 = p[0];
   const double* __restrict p1 = p[1];
   const double* __restrict p2 = p[2];
@@ -114,7 +130,8 @@ MATNN_TARGET_CLONES void four_sums(const double* __restrict w, const double* con
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
   for (std::int64_t t = 0; t < n; ++t) {
-    s0 += w[t] * p0[t], s1 += w[t] * p1[t], s2 += w[t] * p2[t], s3 += w[t] * p3[t];
+    const double w = gauss[t] * fcp[t];
+    s0 += w * p0[t], s1 += w * p1[t], s2 += w * p2[t], s3 += w * p3[t];
   }
   sums[0] += s0, sums[1] += s1, sums[2] += s2, sums[3] += s3;
 }
@@ -146,29 +163,51 @@ MATNN_TARGET_CLONES void contract_four(const double* __restrict gauss, const dou
   }
 }
 
-// The shared quantities of one center's kept edges and triplets, in precision double.
+// A vector whose resize() leaves new elements uninitialised: every pass writes the scratch
+// before reading it, and zeroing a fresh block's scratch was a sixth of a 64-atom call.
+template <typename T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitialisedAllocator<U>;
+  };
+  UninitialisedAllocator() = default;
+  template <typename U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+template <typename T>
+using Buffer = std::vector<T, UninitialisedAllocator<T>>;
+
+// The shared quantities of one center's kept edges and triplets.
 struct CenterScratch {
   // Kept edges, grouped by neighbour species: species s is [species_begin[s], species_begin[s + 1]).
   std::vector<std::int64_t> edge;  // index into the graph's edges
-  std::vector<double> x, y, z, r, inv_r, rsq, fc, dfc;
+  Buffer<double> x, y, z, r, inv_r, rsq, fc, dfc;
   std::vector<std::int64_t> species_begin;
-  std::vector<double> edge_gauss;  // (n_eta, n): exp(-eta_k r^2)
-  std::vector<double> de_dr;  // radial part of dE/dr per edge
-  std::vector<double> grad;   // (n, 3): dE/d(edge vector)
+  Buffer<double> edge_gauss;  // (n_eta, n): exp(-eta_k r^2)
+  Buffer<double> de_dr;       // radial part of dE/dr per edge
+  Buffer<double> grad;        // (n, 3): dE/d(edge vector)
   // Edges of the center before grouping.
   std::vector<std::int64_t> all_edge;
-  std::vector<double> all_r;
+  Buffer<double> all_r;
   std::vector<std::int32_t> all_species;
 
   // Triplets, grouped by channel: channel c is [channel_begin[c], channel_begin[c + 1]).
-  std::vector<std::int32_t> ta, tb;
-  std::vector<double> r3sq, r3, fc3, dfc3, cos, fcp;
-  std::vector<double> gauss;            // (n_eta, n_t): 2 e_ij e_ik (e_jk) per eta
-  std::vector<double> power, power_m1;  // (n_q, n_t): base^zeta and base^(zeta - 1)
-  std::vector<double> base, square;     // (n_t)
-  // The backward pass sums terms of both signs (dE/dG is), so it accumulates in float64.
-  std::vector<double> d_fcp, d_rsq, d_cos;
-  std::vector<double> ga, gb;      // (3, n_t): the chain rule's terms of edges a and b
+  Buffer<std::int32_t> ta, tb;
+  Buffer<double> r3sq, r3, fc3, dfc3, cos, fcp;
+  Buffer<double> gauss;            // (n_eta, n_t): 2 e_ij e_ik (e_jk) per eta
+  Buffer<double> power, power_m1;  // (n_q, n_t): base^zeta and base^(zeta - 1)
+  Buffer<double> base, square;     // (n_t)
+  Buffer<double> d_fcp, d_rsq, d_cos;
+  Buffer<double> ga, gb;           // (3, n_t): the chain rule's terms of edges a and b
   std::vector<std::int64_t> channel_begin;
   std::int64_t n_triplets = 0;
 
@@ -272,8 +311,8 @@ class SymmetryFunctions::CenterKernel {
   // Gathers center i's edges inside the cutoff, grouped by neighbour species, with their
   // cutoff values and Gaussians; then its triplets with their shared quantities. The edge
   // vectors are differences taken in float64 (AtomGraph), rounded to double once here.
-  void prepare(const AtomGraph& graph, const double* edge_vectors, std::int64_t i, bool need_powers_m1) {
-    CenterScratch& s = s_;
+  void prepare(const AtomGraph& graph, const double* edge_vectors, std::int64_t i) {
+    CenterScratch& s = *s_;
     const double rc = config_.cutoff;
     const auto& neighbors = *graph.edge_neighbor;
     s.all_edge.clear(), s.all_r.clear(), s.all_species.clear();
@@ -309,11 +348,11 @@ class SymmetryFunctions::CenterKernel {
     s.edge_gauss.resize(n_eta * n);
     for (std::size_t k = 0; k < n_eta; ++k) gaussians(s.rsq.data(), N, eta_[k], s.edge_gauss.data() + k * n);
     build_triplets();
-    triplet_terms(need_powers_m1);
+    triplet_terms();
   }
 
   void radial_forward(double* g) const {
-    const CenterScratch& s = s_;
+    const CenterScratch& s = *s_;
     const std::int64_t R = sf_.n_radial();
     for (std::int64_t b = 0; b < sf_.n_species_; ++b) {
       const std::int64_t e0 = s.species_begin[b], n = s.species_begin[b + 1] - e0;
@@ -325,7 +364,7 @@ class SymmetryFunctions::CenterKernel {
   }
 
   void angular_forward(double* g) const {
-    const CenterScratch& s = s_;
+    const CenterScratch& s = *s_;
     const std::int64_t n_t = s.n_triplets;
     const std::size_t n_q = zeta_.size();
     for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
@@ -337,7 +376,7 @@ class SymmetryFunctions::CenterKernel {
           const double* rows[4];
           double sums[4] = {0.0, 0.0, 0.0, 0.0};
           for (std::size_t j = 0; j < 4; ++j) rows[j] = s.power.data() + std::min(q0 + j, n_q - 1) * n_t + t0;
-          four_sums(s.gauss.data() + k * n_t + t0, rows, n, sums);
+          four_sums(s.gauss.data() + k * n_t + t0, s.fcp.data() + t0, rows, n, sums);
           for (std::size_t j = 0; j < 4 && q0 + j < n_q; ++j) out[k * n_q + q0 + j] += sums[j];
         }
     }
@@ -345,7 +384,7 @@ class SymmetryFunctions::CenterKernel {
 
   // dE/d(edge vector) of the center's kept edges into scratch().grad, for the feature gradient dg.
   void backward(const double* dg) {
-    CenterScratch& s = s_;
+    CenterScratch& s = *s_;
     const std::int64_t n = s.n_edges();
     // Radial functions.
     s.de_dr.assign(static_cast<std::size_t>(n), 0.0);
@@ -382,7 +421,7 @@ class SymmetryFunctions::CenterKernel {
 
   // dG_f/d(edge vector) of the center's kept edges into jac, (n_kept, 3, F).
   void jacobian(std::vector<double>& jac) {
-    CenterScratch& s = s_;
+    CenterScratch& s = *s_;
     const std::int64_t n = s.n_edges(), F = sf_.n_features(), R = sf_.n_radial();
     jac.assign(static_cast<std::size_t>(3 * n * F), 0.0);
     for (std::int64_t b = 0; b < sf_.n_species_; ++b)
@@ -415,7 +454,9 @@ class SymmetryFunctions::CenterKernel {
     }
   }
 
-  const CenterScratch& scratch() const noexcept { return s_; }
+  const CenterScratch& scratch() const noexcept { return *s_; }
+  // Works on `s` from now on (the fused pass keeps one per center of a block).
+  void bind(CenterScratch& s) noexcept { s_ = &s; }
 
  private:
   bool polynomial() const noexcept { return config_.cutoff_function == CutoffFunction::polynomial; }
@@ -424,7 +465,7 @@ class SymmetryFunctions::CenterKernel {
   // Pairs a < b of kept edges, channel by channel; for G4 only pairs with r_jk < rc, kept
   // without a branch (every candidate is written, the count advances only for a kept one).
   void build_triplets() {
-    CenterScratch& s = s_;
+    CenterScratch& s = *s_;
     const std::int64_t n = s.n_edges(), S = sf_.n_species_;
     const auto bound = static_cast<std::size_t>(n * (n - 1) / 2 + 1);
     if (s.ta.size() < bound) s.ta.resize(bound), s.tb.resize(bound), s.r3sq.resize(bound);
@@ -455,15 +496,15 @@ class SymmetryFunctions::CenterKernel {
     s.n_triplets = count;
   }
 
-  void triplet_terms(bool need_powers_m1) {
-    CenterScratch& s = s_;
+  void triplet_terms() {
+    CenterScratch& s = *s_;
     const std::int64_t n_t = s.n_triplets;
     const auto t = static_cast<std::size_t>(n_t);
     s.cos.resize(t), s.r3.resize(t), s.fc3.resize(t), s.dfc3.resize(t), s.fcp.resize(t);
     if (narrow()) {
       triplet_geometry<true>(s, n_t, s.cos.data(), s.r3.data(), s.fcp.data());
       cutoff_values(s.r3.data(), n_t, config_.cutoff, polynomial(), s.fc3.data(), s.dfc3.data());
-      for (std::size_t k = 0; k < t; ++k) s.fcp[k] *= s.fc3[k];
+      products(s.fcp.data(), s.fc3.data(), n_t, s.fcp.data());
     } else {
       triplet_geometry<false>(s, n_t, s.cos.data(), s.r3.data(), s.fcp.data());
     }
@@ -478,27 +519,19 @@ class SymmetryFunctions::CenterKernel {
       triplet_gaussians(s.ta.data(), s.tb.data(), s.edge_gauss.data() + k * n, own, n_t, s.gauss.data() + k * t);
     }
     const std::size_t n_q = zeta_.size();
-    s.power.resize(n_q * t);
-    if (need_powers_m1) s.power_m1.resize(n_q * t);
+    // base^(zeta - 1) for the backward pass, and base^zeta from it, in every pass: energies
+    // then do not depend on whether forces were asked for.
+    s.power.resize(n_q * t), s.power_m1.resize(n_q * t);
     for (std::size_t q = 0; q < n_q; ++q) {
-      for (std::size_t k = 0; k < t; ++k) s.base[k] = 0.5 * (1.0 + lambda_[q] * s.cos[k]);
-      double* power = s.power.data() + q * t;
-      if (need_powers_m1) {
-        double* m1 = s.power_m1.data() + q * t;
-        integer_powers(s.base.data(), n_t, zeta_[q] - 1, m1, s.square.data());
-        for (std::size_t k = 0; k < t; ++k) power[k] = m1[k] * s.base[k];
-      } else {
-        integer_powers(s.base.data(), n_t, zeta_[q], power, s.square.data());
-      }
+      angular_bases(s.cos.data(), n_t, lambda_[q], s.base.data());
+      double* m1 = s.power_m1.data() + q * t;
+      integer_powers(s.base.data(), n_t, zeta_[q] - 1, m1, s.square.data());
+      products(m1, s.base.data(), n_t, s.power.data() + q * t);
     }
-    // The Gaussians carry the fc product from here on for the forward sums.
-    if (!need_powers_m1)
-      for (std::size_t k = 0; k < n_eta; ++k)
-        for (std::size_t j = 0; j < t; ++j) s.gauss[k * t + j] *= s.fcp[j];
   }
 
   void zero_triplet_slopes(std::int64_t t0, std::int64_t t1) {
-    CenterScratch& s = s_;
+    CenterScratch& s = *s_;
     const auto n_t = static_cast<std::size_t>(s.n_triplets);
     s.d_fcp.resize(n_t), s.d_rsq.resize(n_t), s.d_cos.resize(n_t);
     std::fill(s.d_fcp.begin() + t0, s.d_fcp.begin() + t1, 0.0);
@@ -509,7 +542,7 @@ class SymmetryFunctions::CenterKernel {
   // The contribution of the functions (eta k, q0 ... q0 + 3) with weights dE/dG = weights[q] to
   // the triplets [t0, t0 + n).
   void contract(std::size_t k, std::size_t q0, std::int64_t t0, std::int64_t n, const double* weights) {
-    CenterScratch& s = s_;
+    CenterScratch& s = *s_;
     const std::int64_t n_t = s.n_triplets;
     const std::size_t n_q = zeta_.size();
     const double* power[4];
@@ -526,7 +559,7 @@ class SymmetryFunctions::CenterKernel {
   }
 
   void chain(std::int64_t t0, std::int64_t t1) {
-    CenterScratch& s = s_;
+    CenterScratch& s = *s_;
     const std::int64_t n_t = s.n_triplets;
     s.ga.resize(static_cast<std::size_t>(3 * n_t)), s.gb.resize(static_cast<std::size_t>(3 * n_t));
     if (narrow())
@@ -537,7 +570,7 @@ class SymmetryFunctions::CenterKernel {
 
   // out[(3 e + k) stride] += the chain rule's terms of edge e, component k.
   void scatter_triplets(std::int64_t t0, std::int64_t t1, double* out, std::int64_t stride) const {
-    const CenterScratch& s = s_;
+    const CenterScratch& s = *s_;
     const std::int64_t n_t = s.n_triplets;
     for (int k = 0; k < 3; ++k) {
       const double* ga = s.ga.data() + k * n_t;
@@ -557,7 +590,8 @@ class SymmetryFunctions::CenterKernel {
   std::vector<double> eta_;
   std::vector<std::int64_t> cursor_;
   std::vector<double> weights_;
-  CenterScratch s_;
+  CenterScratch own_;
+  CenterScratch* s_ = &own_;
 };
 
 template <SymmetryFunctions::DirectPass Pass>
@@ -570,7 +604,7 @@ void SymmetryFunctions::direct_pass(const AtomGraph& graph, const double* edge_v
     std::vector<double> jac;
 #pragma omp for schedule(dynamic, 8)
     for (std::int64_t i = 0; i < graph.n_atoms; ++i) {
-      kernel.prepare(graph, edge_vectors, i, Pass != DirectPass::forward);
+      kernel.prepare(graph, edge_vectors, i);
       const CenterScratch& s = kernel.scratch();
       if constexpr (Pass == DirectPass::forward) {
         kernel.radial_forward(features + i * F);
@@ -619,6 +653,53 @@ std::vector<double> SymmetryFunctions::edge_gradient(const AtomGraph& graph, con
   std::vector<double> gradient(static_cast<std::size_t>(3 * graph.n_edges), 0.0);
   direct_pass<DirectPass::backward>(graph, vectors.data(), nullptr, feature_gradient.data(), gradient.data());
   return gradient;
+}
+
+void SymmetryFunctions::values_and_edge_gradient(const AtomGraph& graph, std::int64_t block,
+                                                 const BlockGradient& block_gradient, std::vector<double>& values,
+                                                 std::vector<double>& gradient) const {
+  check_direct_graph(graph, config_.cutoff, n_species_);
+  if (block < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "symmetry functions: block of {} atoms", block);
+  const std::vector<double> vectors = graph.edge_vectors.to_vector();
+  const std::int64_t F = n_features();
+  values.assign(static_cast<std::size_t>(graph.n_atoms * F), 0.0);
+  gradient.assign(static_cast<std::size_t>(3 * graph.n_edges), 0.0);  // edges beyond the cutoff stay 0
+  block = std::min(block, std::max<std::int64_t>(graph.n_atoms, 1));
+  // One scratch per center of a block: what the forward pass formed, the backward pass reuses.
+  // Kept by the calling thread from call to call (a few MB at n2p2's size), so that MD steps do
+  // not allocate it again. The OpenMP threads reach it through this reference (their own
+  // thread_local copies are empty).
+  thread_local std::vector<CenterScratch> kept;
+  if (kept.size() < static_cast<std::size_t>(block)) kept.resize(static_cast<std::size_t>(block));
+  std::vector<CenterScratch>& held = kept;
+  std::vector<double> feature_gradient(static_cast<std::size_t>(block * F));
+  for (std::int64_t first = 0; first < graph.n_atoms; first += block) {
+    const std::int64_t count = std::min(block, graph.n_atoms - first);
+#pragma omp parallel
+    {
+      CenterKernel kernel(*this);
+#pragma omp for schedule(dynamic, 4)
+      for (std::int64_t k = 0; k < count; ++k) {
+        kernel.bind(held[static_cast<std::size_t>(k)]);
+        kernel.prepare(graph, vectors.data(), first + k);
+        kernel.radial_forward(values.data() + (first + k) * F);
+        if (n_angular_ > 0) kernel.angular_forward(values.data() + (first + k) * F);
+      }
+    }
+    block_gradient(first, count, values.data() + first * F, feature_gradient.data());
+#pragma omp parallel
+    {
+      CenterKernel kernel(*this);
+#pragma omp for schedule(dynamic, 4)
+      for (std::int64_t k = 0; k < count; ++k) {
+        const CenterScratch& s = held[static_cast<std::size_t>(k)];
+        kernel.bind(held[static_cast<std::size_t>(k)]);
+        kernel.backward(feature_gradient.data() + k * F);
+        for (std::int64_t e = 0; e < s.n_edges(); ++e)
+          std::copy(s.grad.begin() + 3 * e, s.grad.begin() + 3 * (e + 1), gradient.data() + 3 * s.edge[e]);
+      }
+    }
+  }
 }
 
 std::vector<double> SymmetryFunctions::jacobian(const AtomGraph& graph) const {
