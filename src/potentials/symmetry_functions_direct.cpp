@@ -67,25 +67,30 @@ MATNN_TARGET_CLONES void gaussians(const double* __restrict rsq, std::int64_t n,
   for (std::int64_t t = 0; t < n; ++t) out[t] = exp_vectorisable(-eta * rsq[t]);
 }
 
-// sum_e exp(-eta (r_e - rs)^2) fc_e.
-MATNN_TARGET_CLONES double radial_sum(const double* __restrict r, const double* __restrict fc, std::int64_t n, double rs, double eta) {
-  double sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (std::int64_t e = 0; e < n; ++e) {
-    const double d = r[e] - rs;
-    sum += exp_vectorisable(-eta * d * d) * fc[e];
-  }
-  return sum;
-}
-
-// de_dr_e += weight d/dr [exp(-eta (r_e - rs)^2) fc_e].
-MATNN_TARGET_CLONES void radial_slopes(const double* __restrict r, const double* __restrict fc, const double* __restrict dfc,
-                                       std::int64_t n, double rs, double eta, double weight, double* __restrict de_dr) {
+// out_e = exp(-eta (r_e - rs)^2): one radial function's Gaussian on each edge, formed once for
+// both passes.
+MATNN_TARGET_CLONES void radial_gaussians(const double* __restrict r, std::int64_t n, double rs, double eta,
+                                          double* __restrict out) {
 #pragma omp simd
   for (std::int64_t e = 0; e < n; ++e) {
     const double d = r[e] - rs;
-    de_dr[e] += weight * exp_vectorisable(-eta * d * d) * (-2.0 * eta * d * fc[e] + dfc[e]);
+    out[e] = exp_vectorisable(-eta * d * d);
   }
+}
+
+MATNN_TARGET_CLONES double dot(const double* __restrict x, const double* __restrict y, std::int64_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (std::int64_t e = 0; e < n; ++e) sum += x[e] * y[e];
+  return sum;
+}
+
+// de_dr_e += weight d/dr [gauss_e fc_e], gauss_e = exp(-eta (r_e - rs)^2).
+MATNN_TARGET_CLONES void radial_slopes(const double* __restrict r, const double* __restrict gauss,
+                                       const double* __restrict fc, const double* __restrict dfc, std::int64_t n,
+                                       double rs, double eta, double weight, double* __restrict de_dr) {
+#pragma omp simd
+  for (std::int64_t e = 0; e < n; ++e) de_dr[e] += weight * gauss[e] * (-2.0 * eta * (r[e] - rs) * fc[e] + dfc[e]);
 }
 
 // out = base^exponent, by squaring (every pass is a vector loop; `square` is scratch).
@@ -136,30 +141,49 @@ MATNN_TARGET_CLONES void four_sums(const double* __restrict gauss, const double*
   sums[0] += s0, sums[1] += s1, sums[2] += s2, sums[3] += s3;
 }
 
-// The contraction of four functions of one eta with their weights dE/dG (w): with
-// v = sum_j w_j power_j and u = sum_j w_j (lambda zeta / 2)_j power_m1_j,
-// d_fcp += gauss v, d_rsq -= eta gauss v, d_cos += gauss u.
-MATNN_TARGET_CLONES void contract_four(const double* __restrict gauss, const double* const* power, const double* const* power_m1,
-                                       const double* w, const double* slope_w, std::int64_t n, double eta,
-                                       double* __restrict d_fcp, double* __restrict d_rsq, double* __restrict d_cos) {
-  const double* __restrict p0 = power[0];
-  const double* __restrict p1 = power[1];
-  const double* __restrict p2 = power[2];
-  const double* __restrict p3 = power[3];
-  const double* __restrict m0 = power_m1[0];
-  const double* __restrict m1 = power_m1[1];
-  const double* __restrict m2 = power_m1[2];
-  const double* __restrict m3 = power_m1[3];
-  const double w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-  const double u0 = slope_w[0], u1 = slope_w[1], u2 = slope_w[2], u3 = slope_w[3];
+// Functions are contracted in blocks of 4 eta x 8 (lambda, zeta), the whole set of every shipped
+// configuration, in one pass over the triplets. The arrays hold whole blocks: rows past the last
+// eta or (lambda, zeta) are zero, and so are their weights.
+constexpr std::size_t kBlockEta = 4, kBlockQ = 8;
+
+// With V_k = sum_q W_kq power_q and U_k = sum_q W_kq (lambda zeta / 2)_q power_m1_q over the
+// block's functions (W = dE/dG): d_fcp += sum_k gauss_k V_k, d_rsq -= sum_k eta_k gauss_k V_k,
+// d_cos += sum_k gauss_k U_k. Row r of gauss, power and power_m1 starts at r * stride.
+MATNN_TARGET_CLONES void contract_block(const double* __restrict gauss, const double* __restrict power,
+                                        const double* __restrict power_m1, std::int64_t stride, const double* w,
+                                        const double* slope_w, const double* eta, std::int64_t n,
+                                        double* __restrict d_fcp, double* __restrict d_rsq, double* __restrict d_cos) {
+  double W[kBlockEta][kBlockQ], S[kBlockEta][kBlockQ], E[kBlockEta];
+  for (std::size_t k = 0; k < kBlockEta; ++k) {
+    E[k] = eta[k];
+    for (std::size_t q = 0; q < kBlockQ; ++q) W[k][q] = w[k * kBlockQ + q], S[k][q] = slope_w[k * kBlockQ + q];
+  }
 #pragma omp simd
   for (std::int64_t t = 0; t < n; ++t) {
-    const double v = w0 * p0[t] + w1 * p1[t] + w2 * p2[t] + w3 * p3[t];
-    const double u = u0 * m0[t] + u1 * m1[t] + u2 * m2[t] + u3 * m3[t];
-    const double g = gauss[t];
-    d_fcp[t] += g * v;
-    d_rsq[t] -= eta * g * v;
-    d_cos[t] += g * u;
+    double p[kBlockQ], m[kBlockQ];
+    for (std::size_t q = 0; q < kBlockQ; ++q) p[q] = power[q * stride + t], m[q] = power_m1[q * stride + t];
+    double fcp_sum = 0.0, rsq_sum = 0.0, cos_sum = 0.0;
+    for (std::size_t k = 0; k < kBlockEta; ++k) {
+      double v = 0.0, u = 0.0;
+      for (std::size_t q = 0; q < kBlockQ; ++q) v += W[k][q] * p[q], u += S[k][q] * m[q];
+      const double g = gauss[k * stride + t];
+      fcp_sum += g * v, rsq_sum -= E[k] * g * v, cos_sum += g * u;
+    }
+    d_fcp[t] += fcp_sum, d_rsq[t] += rsq_sum, d_cos[t] += cos_sum;
+  }
+}
+
+// The same for one function alone (the Jacobian's columns): d_fcp = gauss power,
+// d_rsq = -eta gauss power, d_cos = (lambda zeta / 2) gauss power_m1.
+MATNN_TARGET_CLONES void function_slopes(const double* __restrict gauss, const double* __restrict power,
+                                         const double* __restrict power_m1, double eta, double slope, std::int64_t n,
+                                         double* __restrict d_fcp, double* __restrict d_rsq,
+                                         double* __restrict d_cos) {
+#pragma omp simd
+  for (std::int64_t t = 0; t < n; ++t) {
+    d_fcp[t] = gauss[t] * power[t];
+    d_rsq[t] = -eta * gauss[t] * power[t];
+    d_cos[t] = slope * gauss[t] * power_m1[t];
   }
 }
 
@@ -192,6 +216,7 @@ struct CenterScratch {
   std::vector<std::int64_t> edge;  // index into the graph's edges
   Buffer<double> x, y, z, r, inv_r, rsq, fc, dfc;
   std::vector<std::int64_t> species_begin;
+  Buffer<double> radial;      // (n_radial, n): exp(-eta_m (r - rs_m)^2)
   Buffer<double> edge_gauss;  // (n_eta, n): exp(-eta_k r^2)
   Buffer<double> de_dr;       // radial part of dE/dr per edge
   Buffer<double> grad;        // (n, 3): dE/d(edge vector)
@@ -342,6 +367,10 @@ class SymmetryFunctions::CenterKernel {
     }
     const auto N = static_cast<std::int64_t>(n);
     cutoff_values(s.r.data(), N, rc, polynomial(), s.fc.data(), s.dfc.data());
+    const std::int64_t R = sf_.n_radial();
+    s.radial.resize(static_cast<std::size_t>(R) * n);
+    for (std::int64_t m = 0; m < R; ++m)
+      radial_gaussians(s.r.data(), N, sf_.radial_rs_[m], sf_.radial_eta_[m], s.radial.data() + m * N);
     if (sf_.n_angular_ == 0) return;
 
     const std::size_t n_eta = eta_.size();
@@ -353,13 +382,11 @@ class SymmetryFunctions::CenterKernel {
 
   void radial_forward(double* g) const {
     const CenterScratch& s = *s_;
-    const std::int64_t R = sf_.n_radial();
+    const std::int64_t R = sf_.n_radial(), N = s.n_edges();
     for (std::int64_t b = 0; b < sf_.n_species_; ++b) {
       const std::int64_t e0 = s.species_begin[b], n = s.species_begin[b + 1] - e0;
       if (n == 0) continue;
-      for (std::int64_t m = 0; m < R; ++m)
-        g[b * R + m] += radial_sum(s.r.data() + e0, s.fc.data() + e0, n, sf_.radial_rs_[m],
-                                   sf_.radial_eta_[m]);
+      for (std::int64_t m = 0; m < R; ++m) g[b * R + m] += dot(s.radial.data() + m * N + e0, s.fc.data() + e0, n);
     }
   }
 
@@ -392,7 +419,8 @@ class SymmetryFunctions::CenterKernel {
     for (std::int64_t b = 0; b < sf_.n_species_; ++b) {
       const std::int64_t e0 = s.species_begin[b], ne = s.species_begin[b + 1] - e0;
       for (std::int64_t m = 0; m < R && ne > 0; ++m)
-        radial_slopes(s.r.data() + e0, s.fc.data() + e0, s.dfc.data() + e0, ne, sf_.radial_rs_[m],
+        radial_slopes(s.r.data() + e0, s.radial.data() + m * n + e0, s.fc.data() + e0, s.dfc.data() + e0, ne,
+                      sf_.radial_rs_[m],
                       sf_.radial_eta_[m], dg[b * R + m], s.de_dr.data() + e0);
     }
     s.grad.resize(static_cast<std::size_t>(3 * n));
@@ -403,17 +431,13 @@ class SymmetryFunctions::CenterKernel {
     if (sf_.n_angular_ == 0) return;
     // Angular functions: contract dE/dG per triplet, then the chain rule, then scatter.
     zero_triplet_slopes(0, s.n_triplets);
-    const std::size_t n_q = zeta_.size();
-    std::vector<double>& w = weights_;
-    w.resize(n_q);
     for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
       const std::int64_t t0 = s.channel_begin[c], nt = s.channel_begin[c + 1] - t0;
       if (nt == 0) continue;
       const double* row = dg + sf_.n_species_ * sf_.n_radial() + c * sf_.n_angular_;
-      for (std::size_t k = 0; k < eta_.size(); ++k) {
-        for (std::size_t q = 0; q < n_q; ++q) w[q] = row[k * n_q + q];
-        for (std::size_t q0 = 0; q0 < n_q; q0 += 4) contract(k, q0, t0, nt, w.data());
-      }
+      for (std::size_t k0 = 0; k0 < eta_.size(); k0 += kBlockEta)
+        for (std::size_t q0 = 0; q0 < zeta_.size(); q0 += kBlockQ)
+          contract(k0, q0, t0, nt, [&](std::size_t k, std::size_t q) { return row[k * zeta_.size() + q]; });
     }
     chain(0, s.n_triplets);
     scatter_triplets(0, s.n_triplets, s.grad.data(), 1);
@@ -430,13 +454,12 @@ class SymmetryFunctions::CenterKernel {
         for (std::int64_t m = 0; m < R; ++m) {
           const double d = s.r[e] - sf_.radial_rs_[m];
           const double eta = sf_.radial_eta_[m];
-          const double dg_dr = exp_vectorisable(-eta * d * d) * (-2.0 * eta * d * s.fc[e] + s.dfc[e]);
+          const double dg_dr = s.radial[m * n + e] * (-2.0 * eta * d * s.fc[e] + s.dfc[e]);
           for (int k = 0; k < 3; ++k) jac[(3 * e + k) * F + b * R + m] = dg_dr * v[k] * s.inv_r[e];
         }
       }
     if (sf_.n_angular_ == 0) return;
     const std::size_t n_q = zeta_.size();
-    std::vector<double>& one_hot = weights_;
     for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
       const std::int64_t t0 = s.channel_begin[c], t1 = s.channel_begin[c + 1];
       if (t1 == t0) continue;
@@ -444,10 +467,7 @@ class SymmetryFunctions::CenterKernel {
       for (std::size_t k = 0; k < eta_.size(); ++k)
         for (std::size_t q = 0; q < n_q; ++q) {
           const std::int64_t f = offset + static_cast<std::int64_t>(k * n_q + q);
-          zero_triplet_slopes(t0, t1);
-          one_hot.assign(n_q, 0.0);
-          one_hot[q] = 1.0;
-          contract(k, q / 4 * 4, t0, t1 - t0, one_hot.data());
+          one_function_slopes(k, q, t0, t1);
           chain(t0, t1);
           scatter_triplets(t0, t1, jac.data() + f, F);
         }
@@ -509,7 +529,11 @@ class SymmetryFunctions::CenterKernel {
       triplet_geometry<false>(s, n_t, s.cos.data(), s.r3.data(), s.fcp.data());
     }
     const std::size_t n_eta = eta_.size(), n = s.r.size();
-    s.gauss.resize(n_eta * t), s.square.resize(t), s.base.resize(t);
+    // Whole blocks of rows (contract_block), the padding rows zero.
+    const std::size_t eta_rows = (n_eta + kBlockEta - 1) / kBlockEta * kBlockEta;
+    const std::size_t q_rows = (zeta_.size() + kBlockQ - 1) / kBlockQ * kBlockQ;
+    s.gauss.resize(eta_rows * t), s.square.resize(t), s.base.resize(t);
+    std::fill(s.gauss.begin() + static_cast<std::ptrdiff_t>(n_eta * t), s.gauss.end(), 0.0);
     for (std::size_t k = 0; k < n_eta; ++k) {
       const double* own = nullptr;
       if (narrow() && eta_[k] != 0.0) {
@@ -521,7 +545,9 @@ class SymmetryFunctions::CenterKernel {
     const std::size_t n_q = zeta_.size();
     // base^(zeta - 1) for the backward pass, and base^zeta from it, in every pass: energies
     // then do not depend on whether forces were asked for.
-    s.power.resize(n_q * t), s.power_m1.resize(n_q * t);
+    s.power.resize(q_rows * t), s.power_m1.resize(q_rows * t);
+    std::fill(s.power.begin() + static_cast<std::ptrdiff_t>(n_q * t), s.power.end(), 0.0);
+    std::fill(s.power_m1.begin() + static_cast<std::ptrdiff_t>(n_q * t), s.power_m1.end(), 0.0);
     for (std::size_t q = 0; q < n_q; ++q) {
       angular_bases(s.cos.data(), n_t, lambda_[q], s.base.data());
       double* m1 = s.power_m1.data() + q * t;
@@ -539,23 +565,36 @@ class SymmetryFunctions::CenterKernel {
     std::fill(s.d_cos.begin() + t0, s.d_cos.begin() + t1, 0.0);
   }
 
-  // The contribution of the functions (eta k, q0 ... q0 + 3) with weights dE/dG = weights[q] to
+  // The contribution of the block of functions from (eta k0, q0), with dE/dG = weight(k, q), to
   // the triplets [t0, t0 + n).
-  void contract(std::size_t k, std::size_t q0, std::int64_t t0, std::int64_t n, const double* weights) {
+  template <typename Weight>
+  void contract(std::size_t k0, std::size_t q0, std::int64_t t0, std::int64_t n, Weight&& weight) {
     CenterScratch& s = *s_;
-    const std::int64_t n_t = s.n_triplets;
-    const std::size_t n_q = zeta_.size();
-    const double* power[4];
-    const double* power_m1[4];
-    double w[4], slope_w[4];
-    for (std::size_t j = 0; j < 4; ++j) {
-      const std::size_t q = std::min(q0 + j, n_q - 1);
-      power[j] = s.power.data() + q * n_t + t0, power_m1[j] = s.power_m1.data() + q * n_t + t0;
-      w[j] = q0 + j < n_q ? weights[q] : 0.0;
-      slope_w[j] = w[j] * slope_[q];
+    double w[kBlockEta * kBlockQ], slope_w[kBlockEta * kBlockQ], eta[kBlockEta];
+    for (std::size_t k = 0; k < kBlockEta; ++k) {
+      const bool real_eta = k0 + k < eta_.size();
+      eta[k] = real_eta ? eta_[k0 + k] : 0.0;
+      for (std::size_t q = 0; q < kBlockQ; ++q) {
+        const bool real = real_eta && q0 + q < zeta_.size();
+        w[k * kBlockQ + q] = real ? weight(k0 + k, q0 + q) : 0.0;
+        slope_w[k * kBlockQ + q] = real ? w[k * kBlockQ + q] * slope_[q0 + q] : 0.0;
+      }
     }
-    contract_four(s.gauss.data() + k * n_t + t0, power, power_m1, w, slope_w, n, config_.angular_eta[k], s.d_fcp.data() + t0,
-                  s.d_rsq.data() + t0, s.d_cos.data() + t0);
+    const std::int64_t stride = s.n_triplets;
+    contract_block(s.gauss.data() + k0 * stride + t0, s.power.data() + q0 * stride + t0,
+                   s.power_m1.data() + q0 * stride + t0, stride, w, slope_w, eta, n, s.d_fcp.data() + t0,
+                   s.d_rsq.data() + t0, s.d_cos.data() + t0);
+  }
+
+  // The slopes of the one function (eta k, q) alone, for its column of the Jacobian.
+  void one_function_slopes(std::size_t k, std::size_t q, std::int64_t t0, std::int64_t t1) {
+    CenterScratch& s = *s_;
+    const std::int64_t stride = s.n_triplets;
+    const auto n = static_cast<std::size_t>(stride);
+    s.d_fcp.resize(n), s.d_rsq.resize(n), s.d_cos.resize(n);
+    function_slopes(s.gauss.data() + k * stride + t0, s.power.data() + q * stride + t0,
+                    s.power_m1.data() + q * stride + t0, eta_[k], slope_[q], t1 - t0, s.d_fcp.data() + t0,
+                    s.d_rsq.data() + t0, s.d_cos.data() + t0);
   }
 
   void chain(std::int64_t t0, std::int64_t t1) {
@@ -589,7 +628,6 @@ class SymmetryFunctions::CenterKernel {
   std::vector<double> lambda_;
   std::vector<double> eta_;
   std::vector<std::int64_t> cursor_;
-  std::vector<double> weights_;
   CenterScratch own_;
   CenterScratch* s_ = &own_;
 };
