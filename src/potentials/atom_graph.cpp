@@ -255,6 +255,11 @@ AtomGraph assemble(std::span<const Structure* const> structures, const std::vect
   g.strain = ad::zeros({g.n_structures, 3, 3}, dtype);
   g.strain.set_requires_grad(true);
 
+  if (options && options->edge_vectors_only) {
+    g.edge_vectors = make_tensor(pair_vectors_d0, {g.n_edges, 3}, dtype);
+    g.edge_vectors.set_requires_grad(true);
+    return g;
+  }
   // d0 = r_j - r_i + S.cell, then d = d0 (I + strain): d_b = d0_b + sum_a d0_a strain_ab.
   // d0's values are the pair vectors differenced in float64 and rounded once; its derivative
   // comes from delta = positions - positions (zero, exactly, in any precision), whose gradient

@@ -82,6 +82,11 @@ struct GraphOptions {
   /// energy and every force are unchanged; the work on far ghosts goes. Empty: keep all.
   std::span<const double> energy_weights{};
   int layers = 1;
+  /// The edge vectors as leaves that require gradients, not functions of positions and strain:
+  /// enough where forces and stress are formed from dE/d(edge vectors) (Potential::compute), and
+  /// it spares a broadcast product and two gathers per edge. Training, which differentiates
+  /// through positions and strain, keeps the full graph.
+  bool edge_vectors_only = false;
 };
 
 /// The graph of one structure as `options` say. Throws what build_graph throws, and, for host

@@ -95,7 +95,10 @@ std::vector<Potential::MemberResult> Potential::evaluate_members(const Structure
                                                                  std::span<const double> weights,
                                                                  const Needs& needs) const {
   const AtomGraph graph = build_graph(structure, species_, cutoff(), dtype_,
-                                      {.neighbors = needs.neighbors, .energy_weights = weights, .layers = layers()});
+                                      {.neighbors = needs.neighbors,
+                                       .energy_weights = weights,
+                                       .layers = layers(),
+                                       .edge_vectors_only = true});
   const bool gradient = needs.gradient || needs.atom_virials;
   const auto n = static_cast<Eigen::Index>(structure.size());
   // The models see outputs; E_i = scale * output_i + shift, so the outputs' weights carry the scale.
