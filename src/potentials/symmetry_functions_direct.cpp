@@ -22,7 +22,8 @@
 // eta; the powers ((1 + lambda cos) / 2)^zeta are formed once per triplet by squaring. The backward
 // pass contracts dE/dG on the fly into three scalars per triplet (dE/dfc-product, dE/drsq,
 // dE/dcos) before the chain rule to the edge vectors; the Jacobian mode (training) does the same
-// with a one-hot dE/dG per function.
+// for one function at a time. values_and_edge_gradient() runs both passes over a block of centers
+// with the network in between, so the backward pass reuses what the forward pass formed.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -323,19 +324,18 @@ MATNN_TARGET_CLONES void triplet_chain(const CenterScratch& s, std::int64_t t0, 
 // One center's evaluation, reusing one thread's scratch from center to center.
 class SymmetryFunctions::CenterKernel {
  public:
-  explicit CenterKernel(const SymmetryFunctions& functions) : sf_(functions), config_(functions.config_) {
+  explicit CenterKernel(const SymmetryFunctions& functions)
+      : sf_(functions), config_(functions.config_), eta_(config_.angular_eta) {
     for (std::size_t l = 0; l < config_.lambda.size(); ++l)
       for (std::size_t z = 0; z < config_.zeta.size(); ++z) {
         zeta_.push_back(config_.zeta[z]);
         slope_.push_back(0.5 * static_cast<double>(config_.lambda[l] * config_.zeta[z]));
         lambda_.push_back(config_.lambda[l]);
       }
-    for (double eta : config_.angular_eta) eta_.push_back(eta);
   }
 
   // Gathers center i's edges inside the cutoff, grouped by neighbour species, with their
-  // cutoff values and Gaussians; then its triplets with their shared quantities. The edge
-  // vectors are differences taken in float64 (AtomGraph), rounded to double once here.
+  // cutoff values and Gaussians; then its triplets with their shared quantities.
   void prepare(const AtomGraph& graph, const double* edge_vectors, std::int64_t i) {
     CenterScratch& s = *s_;
     const double rc = config_.cutoff;
@@ -626,7 +626,7 @@ class SymmetryFunctions::CenterKernel {
   std::vector<std::int64_t> zeta_;  // per q = (lambda, zeta)
   std::vector<double> slope_;       // lambda zeta / 2
   std::vector<double> lambda_;
-  std::vector<double> eta_;
+  const std::vector<double>& eta_;  // the angular functions' eta
   std::vector<std::int64_t> cursor_;
   CenterScratch own_;
   CenterScratch* s_ = &own_;
