@@ -26,6 +26,7 @@
 // with the network in between, so the backward pass reuses what the forward pass formed.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <numbers>
 #include <utility>
@@ -94,29 +95,39 @@ MATNN_TARGET_CLONES void radial_slopes(const double* __restrict r, const double*
   for (std::int64_t e = 0; e < n; ++e) de_dr[e] += weight * gauss[e] * (-2.0 * eta * (r[e] - rs) * fc[e] + dfc[e]);
 }
 
-// out = base^exponent, by squaring (every pass is a vector loop; `square` is scratch).
-MATNN_TARGET_CLONES void integer_powers(const double* __restrict base, std::int64_t n, std::int64_t exponent,
-                                        double* __restrict out, double* __restrict square) {
-#pragma omp simd
-  for (std::int64_t t = 0; t < n; ++t) out[t] = 1.0, square[t] = base[t];
-  while (exponent > 0) {
-    if (exponent & 1) {
-#pragma omp simd
-      for (std::int64_t t = 0; t < n; ++t) out[t] *= square[t];
+// For one lambda and every q of it: base = (1 + lambda cos) / 2, power_m1 row q = base^(zeta_q - 1)
+// and power row q = base^zeta_q (rows `stride` apart). Four triplets at a time stay in one vector
+// register through the squarings (GCC's vector extension: the loop over exponent bits is the
+// same for every triplet, so it runs once per four).
+MATNN_TARGET_CLONES void angular_powers(const double* __restrict cos, std::int64_t n, double lambda,
+                                        const std::int64_t* zeta, std::size_t n_zeta, std::int64_t stride,
+                                        double* __restrict power, double* __restrict power_m1) {
+  using Four = double __attribute__((vector_size(32)));
+  const auto powers_of = [&](std::int64_t t0, const Four& c, auto&& store) {
+    const Four base = 0.5 * (1.0 + lambda * c);
+    for (std::size_t z = 0; z < n_zeta; ++z) {
+      Four result = {1.0, 1.0, 1.0, 1.0}, square = base;
+      for (std::int64_t e = zeta[z] - 1; e > 0; e >>= 1) {
+        if (e & 1) result *= square;
+        square *= square;
+      }
+      const std::int64_t row = static_cast<std::int64_t>(z) * stride + t0;
+      store(power_m1 + row, result);
+      store(power + row, result * base);
     }
-    exponent >>= 1;
-    if (exponent > 0) {
-#pragma omp simd
-      for (std::int64_t t = 0; t < n; ++t) square[t] *= square[t];
-    }
+  };
+  const std::int64_t full = n / 4 * 4;
+  for (std::int64_t t0 = 0; t0 < full; t0 += 4) {
+    Four c;
+    std::memcpy(&c, cos + t0, sizeof(Four));
+    powers_of(t0, c, [](double* out, const Four& v) { std::memcpy(out, &v, sizeof(Four)); });
   }
-}
-
-// out = (1 + lambda cos) / 2.
-MATNN_TARGET_CLONES void angular_bases(const double* __restrict cos, std::int64_t n, double lambda,
-                                       double* __restrict out) {
-#pragma omp simd
-  for (std::int64_t t = 0; t < n; ++t) out[t] = 0.5 * (1.0 + lambda * cos[t]);
+  if (full < n) {  // the last one to three triplets
+    const auto width = static_cast<std::size_t>(n - full);
+    Four c = {0.0, 0.0, 0.0, 0.0};
+    std::memcpy(&c, cos + full, width * sizeof(double));
+    powers_of(full, c, [width](double* out, const Four& v) { std::memcpy(out, &v, width * sizeof(double)); });
+  }
 }
 
 // out = x y (out may be x).
@@ -149,28 +160,38 @@ constexpr std::size_t kBlockEta = 4, kBlockQ = 8;
 
 // With V_k = sum_q W_kq power_q and U_k = sum_q W_kq (lambda zeta / 2)_q power_m1_q over the
 // block's functions (W = dE/dG): d_fcp += sum_k gauss_k V_k, d_rsq -= sum_k eta_k gauss_k V_k,
-// d_cos += sum_k gauss_k U_k. Row r of gauss, power and power_m1 starts at r * stride.
+// d_cos += sum_k gauss_k U_k (= when `first`). Row r of gauss, power and power_m1 starts at
+// r * stride.
 MATNN_TARGET_CLONES void contract_block(const double* __restrict gauss, const double* __restrict power,
                                         const double* __restrict power_m1, std::int64_t stride, const double* w,
-                                        const double* slope_w, const double* eta, std::int64_t n,
+                                        const double* slope_w, const double* eta, std::int64_t n, bool first,
                                         double* __restrict d_fcp, double* __restrict d_rsq, double* __restrict d_cos) {
   double W[kBlockEta][kBlockQ], S[kBlockEta][kBlockQ], E[kBlockEta];
   for (std::size_t k = 0; k < kBlockEta; ++k) {
     E[k] = eta[k];
     for (std::size_t q = 0; q < kBlockQ; ++q) W[k][q] = w[k * kBlockQ + q], S[k][q] = slope_w[k * kBlockQ + q];
   }
-#pragma omp simd
-  for (std::int64_t t = 0; t < n; ++t) {
+  const auto sums = [&](std::int64_t t, double& fcp_sum, double& rsq_sum, double& cos_sum) {
     double p[kBlockQ], m[kBlockQ];
     for (std::size_t q = 0; q < kBlockQ; ++q) p[q] = power[q * stride + t], m[q] = power_m1[q * stride + t];
-    double fcp_sum = 0.0, rsq_sum = 0.0, cos_sum = 0.0;
+    fcp_sum = rsq_sum = cos_sum = 0.0;
     for (std::size_t k = 0; k < kBlockEta; ++k) {
       double v = 0.0, u = 0.0;
       for (std::size_t q = 0; q < kBlockQ; ++q) v += W[k][q] * p[q], u += S[k][q] * m[q];
       const double g = gauss[k * stride + t];
       fcp_sum += g * v, rsq_sum -= E[k] * g * v, cos_sum += g * u;
     }
-    d_fcp[t] += fcp_sum, d_rsq[t] += rsq_sum, d_cos[t] += cos_sum;
+  };
+  if (first) {
+#pragma omp simd
+    for (std::int64_t t = 0; t < n; ++t) sums(t, d_fcp[t], d_rsq[t], d_cos[t]);
+  } else {
+#pragma omp simd
+    for (std::int64_t t = 0; t < n; ++t) {
+      double fcp_sum, rsq_sum, cos_sum;
+      sums(t, fcp_sum, rsq_sum, cos_sum);
+      d_fcp[t] += fcp_sum, d_rsq[t] += rsq_sum, d_cos[t] += cos_sum;
+    }
   }
 }
 
@@ -231,9 +252,9 @@ struct CenterScratch {
   Buffer<double> r3sq, r3, fc3, dfc3, cos, fcp;
   Buffer<double> gauss;            // (n_eta, n_t): 2 e_ij e_ik (e_jk) per eta
   Buffer<double> power, power_m1;  // (n_q, n_t): base^zeta and base^(zeta - 1)
-  Buffer<double> base, square;     // (n_t)
+  Buffer<double> gauss_jk;         // (n_t): exp(-eta r_jk^2) of one eta
   Buffer<double> d_fcp, d_rsq, d_cos;
-  Buffer<double> ga, gb;           // (3, n_t): the chain rule's terms of edges a and b
+  Buffer<double> gb;               // (3, n_t): the chain rule's terms of the edges b
   std::vector<std::int64_t> channel_begin;
   std::int64_t n_triplets = 0;
 
@@ -273,11 +294,11 @@ MATNN_TARGET_CLONES void triplet_gaussians(const std::int32_t* __restrict ta, co
 }
 
 // The chain rule from (dE/dfcp, dE/drsq / fcp, dE/dcos / fcp) of each triplet to the vectors of its
-// two edges, into ga and gb (3, n_t).
+// two edges, over a run [t0, t1) of triplets that share their first edge a (the triplets of a
+// channel come in such runs): b's terms into gb (3, n_t), a's summed into ga.
 template <bool Narrow>
-MATNN_TARGET_CLONES void triplet_chain(const CenterScratch& s, std::int64_t t0, std::int64_t t1,
-                                       double* __restrict ga, double* __restrict gb, std::int64_t n_t) {
-  const std::int32_t* __restrict ta = s.ta.data();
+MATNN_TARGET_CLONES void triplet_chain_run(const CenterScratch& s, std::int32_t a, std::int64_t t0, std::int64_t t1,
+                                           double* __restrict gb, std::int64_t n_t, double* ga) {
   const std::int32_t* __restrict tb = s.tb.data();
   const double* __restrict x = s.x.data();
   const double* __restrict y = s.y.data();
@@ -294,29 +315,35 @@ MATNN_TARGET_CLONES void triplet_chain(const CenterScratch& s, std::int64_t t0, 
   const double* __restrict d_fcp = s.d_fcp.data();
   const double* __restrict d_rsq = s.d_rsq.data();
   const double* __restrict d_cos = s.d_cos.data();
-#pragma omp simd
+  const double r1 = r[a], inv1 = inv_r[a], fc1 = fc[a], dfc1 = dfc[a];
+  const double v1[3] = {x[a], y[a], z[a]};
+  double ga0 = 0.0, ga1 = 0.0, ga2 = 0.0;
+#pragma omp simd reduction(+ : ga0, ga1, ga2)
   for (std::int64_t t = t0; t < t1; ++t) {
-    const std::int32_t a = ta[t], b = tb[t];
-    const double r1 = r[a], r2 = r[b];
+    const std::int32_t b = tb[t];
+    const double r2 = r[b];
     const double f3 = Narrow ? fc3[t] : 1.0;
     // fcp holds fc_a fc_b fc_jk for G4 and fc_a fc_b for G5.
     const double de_drsq = d_rsq[t] * fcp[t];
     const double de_dcos = d_cos[t] * fcp[t];
-    const double de_dr1 = 2.0 * r1 * de_drsq + d_fcp[t] * dfc[a] * fc[b] * f3;
-    const double de_dr2 = 2.0 * r2 * de_drsq + d_fcp[t] * fc[a] * dfc[b] * f3;
-    const double inv1 = inv_r[a], inv2 = inv_r[b], inv12 = inv1 * inv2;
+    const double de_dr1 = 2.0 * r1 * de_drsq + d_fcp[t] * dfc1 * fc[b] * f3;
+    const double de_dr2 = 2.0 * r2 * de_drsq + d_fcp[t] * fc1 * dfc[b] * f3;
+    const double inv2 = inv_r[b], inv12 = inv1 * inv2;
     const double c = cos[t];
-    const double v1[3] = {x[a], y[a], z[a]}, v2[3] = {x[b], y[b], z[b]};
+    const double v2[3] = {x[b], y[b], z[b]};
     double along3[3] = {0.0, 0.0, 0.0};
     if constexpr (Narrow) {
-      const double de_dr3 = 2.0 * r3[t] * de_drsq + d_fcp[t] * fc[a] * fc[b] * dfc3[t];
+      const double de_dr3 = 2.0 * r3[t] * de_drsq + d_fcp[t] * fc1 * fc[b] * dfc3[t];
       for (int k = 0; k < 3; ++k) along3[k] = de_dr3 * (v2[k] - v1[k]) / r3[t];
     }
+    double term_a[3];
     for (int k = 0; k < 3; ++k) {
-      ga[k * n_t + t] = de_dr1 * v1[k] * inv1 + de_dcos * (v2[k] * inv12 - c * v1[k] * inv1 * inv1) - along3[k];
+      term_a[k] = de_dr1 * v1[k] * inv1 + de_dcos * (v2[k] * inv12 - c * v1[k] * inv1 * inv1) - along3[k];
       gb[k * n_t + t] = de_dr2 * v2[k] * inv2 + de_dcos * (v1[k] * inv12 - c * v2[k] * inv2 * inv2) + along3[k];
     }
+    ga0 += term_a[0], ga1 += term_a[1], ga2 += term_a[2];
   }
+  ga[0] = ga0, ga[1] = ga1, ga[2] = ga2;
 }
 
 }  // namespace
@@ -330,7 +357,6 @@ class SymmetryFunctions::CenterKernel {
       for (std::size_t z = 0; z < config_.zeta.size(); ++z) {
         zeta_.push_back(config_.zeta[z]);
         slope_.push_back(0.5 * static_cast<double>(config_.lambda[l] * config_.zeta[z]));
-        lambda_.push_back(config_.lambda[l]);
       }
   }
 
@@ -430,17 +456,18 @@ class SymmetryFunctions::CenterKernel {
     }
     if (sf_.n_angular_ == 0) return;
     // Angular functions: contract dE/dG per triplet, then the chain rule, then scatter.
-    zero_triplet_slopes(0, s.n_triplets);
+    const auto n_t = static_cast<std::size_t>(s.n_triplets);
+    s.d_fcp.resize(n_t), s.d_rsq.resize(n_t), s.d_cos.resize(n_t);
     for (std::int64_t c = 0; c < sf_.n_pairs(); ++c) {
       const std::int64_t t0 = s.channel_begin[c], nt = s.channel_begin[c + 1] - t0;
       if (nt == 0) continue;
       const double* row = dg + sf_.n_species_ * sf_.n_radial() + c * sf_.n_angular_;
       for (std::size_t k0 = 0; k0 < eta_.size(); k0 += kBlockEta)
         for (std::size_t q0 = 0; q0 < zeta_.size(); q0 += kBlockQ)
-          contract(k0, q0, t0, nt, [&](std::size_t k, std::size_t q) { return row[k * zeta_.size() + q]; });
+          contract(k0, q0, t0, nt, k0 == 0 && q0 == 0,
+                   [&](std::size_t k, std::size_t q) { return row[k * zeta_.size() + q]; });
     }
-    chain(0, s.n_triplets);
-    scatter_triplets(0, s.n_triplets, s.grad.data(), 1);
+    chain_rule(0, s.n_triplets, s.grad.data(), 1);
   }
 
   // dG_f/d(edge vector) of the center's kept edges into jac, (n_kept, 3, F).
@@ -468,8 +495,7 @@ class SymmetryFunctions::CenterKernel {
         for (std::size_t q = 0; q < n_q; ++q) {
           const std::int64_t f = offset + static_cast<std::int64_t>(k * n_q + q);
           one_function_slopes(k, q, t0, t1);
-          chain(t0, t1);
-          scatter_triplets(t0, t1, jac.data() + f, F);
+          chain_rule(t0, t1, jac.data() + f, F);
         }
     }
   }
@@ -532,13 +558,13 @@ class SymmetryFunctions::CenterKernel {
     // Whole blocks of rows (contract_block), the padding rows zero.
     const std::size_t eta_rows = (n_eta + kBlockEta - 1) / kBlockEta * kBlockEta;
     const std::size_t q_rows = (zeta_.size() + kBlockQ - 1) / kBlockQ * kBlockQ;
-    s.gauss.resize(eta_rows * t), s.square.resize(t), s.base.resize(t);
+    s.gauss.resize(eta_rows * t), s.gauss_jk.resize(t);
     std::fill(s.gauss.begin() + static_cast<std::ptrdiff_t>(n_eta * t), s.gauss.end(), 0.0);
     for (std::size_t k = 0; k < n_eta; ++k) {
       const double* own = nullptr;
       if (narrow() && eta_[k] != 0.0) {
-        gaussians(s.r3sq.data(), n_t, eta_[k], s.square.data());
-        own = s.square.data();
+        gaussians(s.r3sq.data(), n_t, eta_[k], s.gauss_jk.data());
+        own = s.gauss_jk.data();
       }
       triplet_gaussians(s.ta.data(), s.tb.data(), s.edge_gauss.data() + k * n, own, n_t, s.gauss.data() + k * t);
     }
@@ -548,27 +574,17 @@ class SymmetryFunctions::CenterKernel {
     s.power.resize(q_rows * t), s.power_m1.resize(q_rows * t);
     std::fill(s.power.begin() + static_cast<std::ptrdiff_t>(n_q * t), s.power.end(), 0.0);
     std::fill(s.power_m1.begin() + static_cast<std::ptrdiff_t>(n_q * t), s.power_m1.end(), 0.0);
-    for (std::size_t q = 0; q < n_q; ++q) {
-      angular_bases(s.cos.data(), n_t, lambda_[q], s.base.data());
-      double* m1 = s.power_m1.data() + q * t;
-      integer_powers(s.base.data(), n_t, zeta_[q] - 1, m1, s.square.data());
-      products(m1, s.base.data(), n_t, s.power.data() + q * t);
-    }
-  }
-
-  void zero_triplet_slopes(std::int64_t t0, std::int64_t t1) {
-    CenterScratch& s = *s_;
-    const auto n_t = static_cast<std::size_t>(s.n_triplets);
-    s.d_fcp.resize(n_t), s.d_rsq.resize(n_t), s.d_cos.resize(n_t);
-    std::fill(s.d_fcp.begin() + t0, s.d_fcp.begin() + t1, 0.0);
-    std::fill(s.d_rsq.begin() + t0, s.d_rsq.begin() + t1, 0.0);
-    std::fill(s.d_cos.begin() + t0, s.d_cos.begin() + t1, 0.0);
+    const std::size_t n_zeta = config_.zeta.size();
+    for (std::size_t l = 0; l < config_.lambda.size(); ++l)
+      angular_powers(s.cos.data(), n_t, static_cast<double>(config_.lambda[l]), config_.zeta.data(), n_zeta, n_t,
+                     s.power.data() + l * n_zeta * t, s.power_m1.data() + l * n_zeta * t);
   }
 
   // The contribution of the block of functions from (eta k0, q0), with dE/dG = weight(k, q), to
   // the triplets [t0, t0 + n).
+  // The first block of a channel writes the slopes, the others add to them.
   template <typename Weight>
-  void contract(std::size_t k0, std::size_t q0, std::int64_t t0, std::int64_t n, Weight&& weight) {
+  void contract(std::size_t k0, std::size_t q0, std::int64_t t0, std::int64_t n, bool first, Weight&& weight) {
     CenterScratch& s = *s_;
     double w[kBlockEta * kBlockQ], slope_w[kBlockEta * kBlockQ], eta[kBlockEta];
     for (std::size_t k = 0; k < kBlockEta; ++k) {
@@ -582,7 +598,7 @@ class SymmetryFunctions::CenterKernel {
     }
     const std::int64_t stride = s.n_triplets;
     contract_block(s.gauss.data() + k0 * stride + t0, s.power.data() + q0 * stride + t0,
-                   s.power_m1.data() + q0 * stride + t0, stride, w, slope_w, eta, n, s.d_fcp.data() + t0,
+                   s.power_m1.data() + q0 * stride + t0, stride, w, slope_w, eta, n, first, s.d_fcp.data() + t0,
                    s.d_rsq.data() + t0, s.d_cos.data() + t0);
   }
 
@@ -597,35 +613,35 @@ class SymmetryFunctions::CenterKernel {
                     s.d_rsq.data() + t0, s.d_cos.data() + t0);
   }
 
-  void chain(std::int64_t t0, std::int64_t t1) {
+  // out[(3 e + k) stride] += the chain rule's terms of edge e, component k.
+  // The chain rule over the triplets [t0, t1), into out[(3 e + k) stride] for edge e, component k.
+  void chain_rule(std::int64_t t0, std::int64_t t1, double* out, std::int64_t stride) {
     CenterScratch& s = *s_;
     const std::int64_t n_t = s.n_triplets;
-    s.ga.resize(static_cast<std::size_t>(3 * n_t)), s.gb.resize(static_cast<std::size_t>(3 * n_t));
-    if (narrow())
-      triplet_chain<true>(s, t0, t1, s.ga.data(), s.gb.data(), n_t);
-    else
-      triplet_chain<false>(s, t0, t1, s.ga.data(), s.gb.data(), n_t);
-  }
-
-  // out[(3 e + k) stride] += the chain rule's terms of edge e, component k.
-  void scatter_triplets(std::int64_t t0, std::int64_t t1, double* out, std::int64_t stride) const {
-    const CenterScratch& s = *s_;
-    const std::int64_t n_t = s.n_triplets;
-    for (int k = 0; k < 3; ++k) {
-      const double* ga = s.ga.data() + k * n_t;
-      const double* gb = s.gb.data() + k * n_t;
-      for (std::int64_t t = t0; t < t1; ++t) {
-        out[(3 * s.ta[t] + k) * stride] += ga[t];
-        out[(3 * s.tb[t] + k) * stride] += gb[t];
+    s.gb.resize(static_cast<std::size_t>(3 * n_t));
+    for (std::int64_t begin = t0; begin < t1;) {
+      const std::int32_t a = s.ta[begin];
+      std::int64_t end = begin + 1;
+      while (end < t1 && s.ta[end] == a) ++end;
+      double ga[3];
+      if (narrow())
+        triplet_chain_run<true>(s, a, begin, end, s.gb.data(), n_t, ga);
+      else
+        triplet_chain_run<false>(s, a, begin, end, s.gb.data(), n_t, ga);
+      for (int k = 0; k < 3; ++k) {
+        out[(3 * a + k) * stride] += ga[k];
+        const double* gb = s.gb.data() + k * n_t;
+        for (std::int64_t t = begin; t < end; ++t) out[(3 * s.tb[t] + k) * stride] += gb[t];
       }
+      begin = end;
     }
   }
+
 
   const SymmetryFunctions& sf_;
   const SymmetryFunctionConfig& config_;
   std::vector<std::int64_t> zeta_;  // per q = (lambda, zeta)
   std::vector<double> slope_;       // lambda zeta / 2
-  std::vector<double> lambda_;
   const std::vector<double>& eta_;  // the angular functions' eta
   std::vector<std::int64_t> cursor_;
   CenterScratch own_;
