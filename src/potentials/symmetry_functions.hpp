@@ -105,18 +105,15 @@ class SymmetryFunctions {
   /// The same functions evaluated directly in double precision, outside the autodiff engine
   /// (symmetry_functions_direct.cpp): row-major (n_atoms, n_features). For inference.
   std::vector<double> values(const AtomGraph& graph) const;
-  /// dE/d(edge_vectors), row-major (n_edges, 3), of an E whose gradient with respect to the
-  /// functions is `feature_gradient` (row-major (n_atoms, n_features)): the backward pass of
-  /// values(), contracted on the fly.
-  std::vector<double> edge_gradient(const AtomGraph& graph, const std::vector<double>& feature_gradient) const;
   /// dE/dG of the atoms [first, first + count), row-major (count, n_features), from their values.
   using BlockGradient = std::function<void(std::int64_t first, std::int64_t count, const double* values,
                                            double* feature_gradient)>;
-  /// values() and edge_gradient() in one pass, for an energy that is a sum of per-atom terms of
+  /// values() and dE/d(edge_vectors) in one pass, for an energy that is a sum of per-atom terms of
   /// each atom's own functions (a Behler-Parrinello model): the centers go in blocks of `block`
   /// atoms; once a block's functions are formed, `block_gradient` gives their dE/dG, and the
-  /// block's per-center terms, still held, give its edge gradients without being formed again.
-  /// Writes `values` (n_atoms, n_features) and `gradient` (n_edges, 3).
+  /// block's per-center terms, still held, are contracted with it on the fly into the edge
+  /// gradient. Writes `values` (n_atoms, n_features) and `gradient` (n_edges, 3; zero for edges
+  /// beyond the cutoff).
   void values_and_edge_gradient(const AtomGraph& graph, std::int64_t block, const BlockGradient& block_gradient,
                                 std::vector<double>& values, std::vector<double>& gradient) const;
   /// The full Jacobian dG[center(e), f] / d(edge_vectors[e]), row-major (n_edges, 3, n_features),
@@ -126,12 +123,10 @@ class SymmetryFunctions {
 
  private:
   class CenterKernel;  // one center's structure-of-arrays evaluation (symmetry_functions_direct.cpp)
-  /// Forward (features += G), backward (edge_gradient = dE/dG . dG/dv) or Jacobian
-  /// (edge_gradient = dG/dv, (n_edges, 3, F)) over every center.
-  enum class DirectPass { forward, backward, jacobian };
+  /// Forward (features += G) or Jacobian (out = dG/dv, (n_edges, 3, F)) over every center.
+  enum class DirectPass { forward, jacobian };
   template <DirectPass Pass>
-  void direct_pass(const AtomGraph& graph, const double* edge_vectors, double* features,
-                   const double* feature_gradient, double* edge_gradient) const;
+  void direct_pass(const AtomGraph& graph, const double* edge_vectors, double* out) const;
   ad::Tensor cutoff_function(const ad::Tensor& r) const;
   ad::Tensor angular_terms(const ad::Tensor& vectors, const ad::Tensor& r, const ad::Tensor& fc,
                            const Triplets& triplets, std::int64_t n_atoms) const;

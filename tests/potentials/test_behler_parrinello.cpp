@@ -237,12 +237,24 @@ void expect_direct_matches_engine(const json& config, const std::vector<const St
   EXPECT_EQ(no_gradient.outputs, direct.outputs);
   EXPECT_TRUE(no_gradient.edge_gradient.empty());
 
-  // The Jacobian (the training cache) contracted with dE/dG is the backward pass.
+  // The Jacobian (the training cache) contracted with dE/dG is the backward pass, with a dE/dG
+  // that is not a network's, in blocks of 3 atoms.
   const SymmetryFunctions& functions = model->symmetry_functions();
   const auto F = static_cast<std::size_t>(functions.n_features());
   std::vector<double> dg(static_cast<std::size_t>(g.n_atoms) * F);
   for (double& x : dg) x = u(rng);
-  const std::vector<double> backward = functions.edge_gradient(g, dg), jacobian = functions.jacobian(g);
+  const auto backward_pass = [&](const AtomGraph& graph) {
+    std::vector<double> values, gradient;
+    functions.values_and_edge_gradient(
+        graph, 3,
+        [&](std::int64_t first, std::int64_t count, const double*, double* feature_gradient) {
+          std::copy(dg.begin() + first * static_cast<std::int64_t>(F),
+                    dg.begin() + (first + count) * static_cast<std::int64_t>(F), feature_gradient);
+        },
+        values, gradient);
+    return gradient;
+  };
+  const std::vector<double> backward = backward_pass(g), jacobian = functions.jacobian(g);
   const auto& centers = *g.edge_center;
   for (std::int64_t e = 0; e < g.n_edges; ++e)
     for (std::size_t c = 0; c < 3; ++c) {
@@ -258,7 +270,7 @@ void expect_direct_matches_engine(const json& config, const std::vector<const St
   // were not accurate enough: symmetry_functions_direct.cpp): within that rounding of float64.
   const AtomGraph g32 = build_graph(std::span<const Structure* const>(structures.data(), structures.size()), kCuAu,
                                     model->cutoff(), ad::DType::f32);
-  const std::vector<double> values32 = functions.values(g32), backward32 = functions.edge_gradient(g32, dg);
+  const std::vector<double> values32 = functions.values(g32), backward32 = backward_pass(g32);
   const std::vector<double> jacobian32 = functions.jacobian(g32);
   double largest_value = 0, largest_backward = 0, largest_jacobian = 0;
   for (double x : values) largest_value = std::max(largest_value, std::abs(x));
