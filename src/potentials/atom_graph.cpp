@@ -255,7 +255,8 @@ AtomGraph assemble(std::span<const Structure* const> structures, const std::vect
   g.strain = ad::zeros({g.n_structures, 3, 3}, dtype);
   g.strain.set_requires_grad(true);
 
-  if (options && options->edge_vectors_only) {
+  if (options && options->inference) {
+    g.inference = true;
     g.edge_vectors = make_tensor(pair_vectors_d0, {g.n_edges, 3}, dtype);
     g.edge_vectors.set_requires_grad(true);
     return g;

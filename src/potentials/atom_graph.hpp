@@ -49,6 +49,8 @@ struct AtomGraph {
   /// nonzero energy weight (GraphOptions::layers when that many or more). A message-passing
   /// model then needs layer k's features (k = 1 .. L) only where hops <= L - k. Else empty.
   std::vector<int32_t> hops;
+  /// GraphOptions::inference: the edge vectors are leaves, and only first derivatives are taken.
+  bool inference = false;
 };
 
 /// Builds the graph of `structures` for a model with atomic numbers `species_z` (the model's
@@ -82,11 +84,13 @@ struct GraphOptions {
   /// energy and every force are unchanged; the work on far ghosts goes. Empty: keep all.
   std::span<const double> energy_weights{};
   int layers = 1;
-  /// The edge vectors as leaves that require gradients, not functions of positions and strain:
-  /// enough where forces and stress are formed from dE/d(edge vectors) (Potential::compute), and
-  /// it spares a broadcast product and two gathers per edge. Training, which differentiates
-  /// through positions and strain, keeps the full graph.
-  bool edge_vectors_only = false;
+  /// Inference (Potential::compute): nothing differentiates the energy twice or in the
+  /// parameters, and forces and stress are formed from dE/d(edge vectors). The edge vectors are
+  /// then leaves that require gradients, not functions of positions and strain (a broadcast
+  /// product and two gathers per edge fewer), and models may use their inference forms (the
+  /// NequIP-style model's tabulated radial networks). Training, which differentiates through
+  /// positions and strain, keeps the full graph.
+  bool inference = false;
 };
 
 /// The graph of one structure as `options` say. Throws what build_graph throws, and, for host

@@ -98,7 +98,7 @@ std::vector<Potential::MemberResult> Potential::evaluate_members(const Structure
                                       {.neighbors = needs.neighbors,
                                        .energy_weights = weights,
                                        .layers = layers(),
-                                       .edge_vectors_only = true});
+                                       .inference = true});
   const bool gradient = needs.gradient || needs.atom_virials;
   const auto n = static_cast<Eigen::Index>(structure.size());
   // The models see outputs; E_i = scale * output_i + shift, so the outputs' weights carry the scale.

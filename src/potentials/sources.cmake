@@ -15,6 +15,7 @@ set(MATNN_POTENTIAL_SOURCES
   nequip/spherical_harmonics.cpp
   nequip/clebsch_gordan.cpp
   nequip/radial_basis.cpp
+  nequip/radial_table.cpp
   nequip/edge_convolution.cpp
   nequip/tensor_product.cpp
   nequip/gate.cpp

@@ -254,6 +254,67 @@ TEST(Nequip, ForceTrainingGradientMatchesFiniteDifferences) {
   }
 }
 
+// Energies and dE/d(edge vectors) of the inference graph (tabulated radial networks) and of the
+// training graph (the networks themselves), in float64.
+struct EdgeEvaluation {
+  std::vector<double> energies, edge_gradient;
+};
+EdgeEvaluation evaluate_edges(NequipModel& m, const Structure& s, bool inference) {
+  const AtomGraph g = build_graph(s, m.species(), m.cutoff(), ad::DType::f64, GraphOptions{.inference = inference});
+  const ad::Tensor out = m.atomic_outputs(g);
+  return {out.to_vector(), ad::grad({ad::sum(out)}, {g.edge_vectors})[0].to_vector()};
+}
+
+void expect_close_to_the_networks(NequipModel& m, const Structure& s, const std::string& what) {
+  const EdgeEvaluation table = evaluate_edges(m, s, true), networks = evaluate_edges(m, s, false);
+  ASSERT_EQ(table.edge_gradient.size(), networks.edge_gradient.size());
+  double e_scale = 0, g_scale = 0;
+  for (double v : networks.energies) e_scale = std::max(e_scale, std::abs(v));
+  for (double v : networks.edge_gradient) g_scale = std::max(g_scale, std::abs(v));
+  for (std::size_t i = 0; i < table.energies.size(); ++i)
+    EXPECT_NEAR(table.energies[i], networks.energies[i], 1e-10 * e_scale) << what << ", atom " << i;
+  for (std::size_t i = 0; i < table.edge_gradient.size(); ++i)
+    EXPECT_NEAR(table.edge_gradient[i], networks.edge_gradient[i], 1e-8 * g_scale) << what << ", edge " << i / 3;
+}
+
+TEST(Nequip, TabulatedRadialNetworksMatchTheNetworks) {
+  const nlohmann::json other = {{"channels", 4}, {"num_layers", 2}, {"radial_hidden", 10}, {"radial_layers", 1},
+                                {"num_basis", 5}, {"envelope_p", 3}, {"cutoff", 3.2}};
+  for (const nlohmann::json& config : {small_config(), other}) {
+    auto model = make_model(config);
+    expect_close_to_the_networks(*model, crystal(8), "crystal, " + config.dump());
+    expect_close_to_the_networks(*model, cluster(), "cluster, " + config.dump());
+  }
+}
+
+TEST(Nequip, TabulatedRadialNetworksFollowNewWeights) {
+  auto model = make_model(small_config());
+  const Structure s = crystal(9);
+  (void)evaluate_edges(*model, s, true);  // tabulates the initial weights
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0.0, 0.2);
+  for (const auto& [name, p] : model->named_parameters()) {
+    if (name.find(".radial.") == std::string::npos) continue;
+    double* v = p.data<double>();
+    for (int64_t i = 0; i < p.numel(); ++i) v[i] += noise(rng);
+  }
+  expect_close_to_the_networks(*model, s, "after a weight change");
+}
+
+TEST(Nequip, TabulatedRadialNetworksRefuseSecondDerivatives) {
+  auto model = make_model(small_config());
+  const AtomGraph g = build_graph(cluster(), model->species(), model->cutoff(), ad::DType::f64,
+                                  GraphOptions{.inference = true});
+  const ad::Tensor e = ad::sum(model->atomic_outputs(g));
+  try {
+    (void)ad::grad({e}, {g.edge_vectors}, {}, /*create_graph=*/true);
+    ADD_FAILURE() << "a second-order graph through the radial tables was built";
+  } catch (const Error& err) {
+    EXPECT_EQ(err.status(), MATNN_ERROR_INTERNAL);
+    EXPECT_NE(std::string(err.what()).find("differentiable once"), std::string::npos) << err.what();
+  }
+}
+
 TEST(Nequip, ConfigRoundTripAndParameterLayout) {
   nlohmann::json config = small_config();
   config["parity"] = true;

@@ -33,6 +33,24 @@ ad::Tensor RadialMlp::output_columns(const ad::Tensor& hidden, const ad::Index& 
   return ad::matmul(hidden, w, false, true);
 }
 
+std::vector<Eigen::MatrixXd> RadialMlp::weight_matrices(const std::vector<int32_t>& columns) const {
+  std::vector<Eigen::MatrixXd> out;
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    const ad::Tensor& w = layers_[k]->weight();
+    const std::vector<double> values = w.to_vector();
+    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> full(
+        values.data(), w.dim(0), w.dim(1));
+    if (k + 1 < layers_.size()) {
+      out.emplace_back(full);
+      continue;
+    }
+    Eigen::MatrixXd last(w.dim(0), static_cast<Eigen::Index>(columns.size()));
+    for (std::size_t j = 0; j < columns.size(); ++j) last.col(static_cast<Eigen::Index>(j)) = full.col(columns[j]);
+    out.push_back(std::move(last));
+  }
+  return out;
+}
+
 Interaction::Interaction(const std::vector<Irrep>& in_irreps, bool last, const InteractionOptions& options,
                          std::mt19937_64& rng)
     : options_(options), last_(last) {
@@ -71,17 +89,44 @@ Interaction::Interaction(const std::vector<Irrep>& in_irreps, bool last, const I
   }
 }
 
+std::vector<std::shared_ptr<const RadialTable>> Interaction::radial_tables() const {
+  std::vector<double> current;
+  for (const ad::Tensor& p : radial_->parameters()) {
+    const std::vector<double> v = p.to_vector();
+    current.insert(current.end(), v.begin(), v.end());
+  }
+  const std::lock_guard lock(tables_mutex_);
+  if (tables_.empty() || current != tabulated_weights_) {
+    std::vector<std::shared_ptr<const RadialTable>> tables;
+    for (const ad::Index& columns : group_columns_) {
+      const RadialChain chain{options_.num_basis, options_.cutoff, options_.envelope_p, radial_->weight_matrices(*columns)};
+      tables.push_back(std::make_shared<const RadialTable>(chain));
+    }
+    tables_ = std::move(tables);
+    tabulated_weights_ = std::move(current);
+  }
+  return tables_;
+}
+
 Features Interaction::forward_features(const Features& x, const EdgeInputs& edges, const ad::Tensor& onehot) const {
   const int64_t c = options_.channels, n = edges.n_atoms, ns = options_.n_species;
   const Irrep even = scalar_irrep(options_.parity);
   Features y;
   if (edges.n_edges > 0) {
     const ad::Tensor h = tp_->pack(linear_1_->forward_features(x));
-    const ad::Tensor hidden = radial_->last_hidden(edges.basis);
     std::vector<ad::Tensor> w;
-    for (std::size_t g = 0; g < group_columns_.size(); ++g) {
-      const auto paths = static_cast<int64_t>(tp_->output_groups()[g].paths.size());
-      w.push_back(ad::reshape(radial_->output_columns(hidden, group_columns_[g]), {edges.n_edges, paths, c}));
+    if (edges.basis.defined()) {
+      const ad::Tensor hidden = radial_->last_hidden(edges.basis);
+      for (std::size_t g = 0; g < group_columns_.size(); ++g) {
+        const auto paths = static_cast<int64_t>(tp_->output_groups()[g].paths.size());
+        w.push_back(ad::reshape(radial_->output_columns(hidden, group_columns_[g]), {edges.n_edges, paths, c}));
+      }
+    } else {
+      const std::vector<std::shared_ptr<const RadialTable>> tables = radial_tables();
+      for (std::size_t g = 0; g < tables.size(); ++g) {
+        const auto paths = static_cast<int64_t>(tp_->output_groups()[g].paths.size());
+        w.push_back(ad::reshape(radial_lookup(tables[g], edges.lengths), {edges.n_edges, paths, c}));
+      }
     }
     y = linear_2_->forward_features(tp_->convolve(h, edges.harmonics, w, edges.topology));
   } else {

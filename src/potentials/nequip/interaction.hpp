@@ -15,19 +15,23 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <random>
 #include <vector>
 
 #include "nn/linear.hpp"
 #include "potentials/nequip/irreps.hpp"
+#include "potentials/nequip/radial_table.hpp"
 #include "potentials/nequip/tensor_product.hpp"
 
 namespace matnn::potentials::nequip {
 
-/// Per-edge inputs shared by every block.
+/// Per-edge inputs shared by every block. Either the basis (the radial networks run on it) or,
+/// for inference, the lengths (the blocks interpolate their tabulated networks; radial_table.hpp).
 struct EdgeInputs {
   ad::Tensor harmonics;  ///< (E, (l_max + 1)^2)
-  ad::Tensor basis;      ///< (E, num_basis)
+  ad::Tensor basis;      ///< (E, num_basis), or undefined
+  ad::Tensor lengths;    ///< (E, 1) when basis is undefined
   std::shared_ptr<const EdgeTopology> topology;
   int64_t n_edges = 0;
   int64_t n_atoms = 0;
@@ -37,6 +41,8 @@ struct InteractionOptions {
   int64_t channels = 16;
   int l_max = 2;
   int64_t num_basis = 8;
+  double cutoff = 4.0;  ///< of the basis (radial_basis.hpp), for the radial tables
+  int envelope_p = 6;
   int64_t radial_hidden = 32;
   int64_t radial_layers = 2;
   double avg_num_neighbors = 12.0;
@@ -55,6 +61,8 @@ class RadialMlp : public nn::Module {
   /// The outputs `columns` of the last layer from last_hidden(x): (n, columns), in that order.
   ad::Tensor output_columns(const ad::Tensor& hidden, const ad::Index& columns);
   std::string type_name() const override { return "RadialMlp"; }
+  /// The weights (in, out) in float64, the last one restricted to `columns` (in that order).
+  std::vector<Eigen::MatrixXd> weight_matrices(const std::vector<int32_t>& columns) const;
 
  private:
   std::vector<std::unique_ptr<nn::Linear>> layers_;
@@ -71,6 +79,10 @@ class Interaction : public nn::Module {
   std::string type_name() const override { return "Interaction"; }
 
  private:
+  /// Per output group, the table of its radial weights (radial_table.hpp), tabulated from the
+  /// current radial weights: rebuilt when they changed since the last call (training, loading).
+  std::vector<std::shared_ptr<const RadialTable>> radial_tables() const;
+
   InteractionOptions options_;
   bool last_;
   std::vector<Irrep> out_irreps_;
@@ -80,6 +92,9 @@ class Interaction : public nn::Module {
   std::unique_ptr<IrrepsLinear> linear_2_;
   std::unique_ptr<IrrepsLinear> self_connection_;
   std::vector<ad::Index> group_columns_;  // per output group: its radial outputs, path-major
+  mutable std::mutex tables_mutex_;       // guards the two below (compute may run on several threads)
+  mutable std::vector<double> tabulated_weights_;
+  mutable std::vector<std::shared_ptr<const RadialTable>> tables_;
 };
 
 }  // namespace matnn::potentials::nequip

@@ -63,6 +63,8 @@ NequipModel::NequipModel(const nlohmann::json& config, const std::vector<int>& s
   io.channels = c;
   io.l_max = options_.l_max;
   io.num_basis = options_.num_basis;
+  io.cutoff = options_.cutoff;
+  io.envelope_p = options_.envelope_p;
   io.radial_hidden = options_.radial_hidden;
   io.radial_layers = options_.radial_layers;
   io.avg_num_neighbors = options_.avg_num_neighbors;
@@ -108,7 +110,8 @@ nequip::EdgeInputs edges_within(const nequip::EdgeInputs& all, const AtomGraph& 
   some.topology = std::make_shared<const nequip::EdgeTopology>(all.n_atoms, std::move(center), std::move(neighbor));
   const ad::Index rows = ad::make_index(std::move(keep));
   some.harmonics = ad::gather_rows(all.harmonics, rows);
-  some.basis = ad::gather_rows(all.basis, rows);
+  if (all.basis.defined()) some.basis = ad::gather_rows(all.basis, rows);
+  if (all.lengths.defined()) some.lengths = ad::gather_rows(all.lengths, rows);
   return some;
 }
 
@@ -138,7 +141,11 @@ ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
     edges.topology = std::make_shared<const nequip::EdgeTopology>(n, *graph.edge_center, *graph.edge_neighbor);
     const ad::Tensor r = ad::norm(graph.edge_vectors, -1, true);  // (E, 1); no self-pairs, so r > 0
     edges.harmonics = sh_(ad::div(graph.edge_vectors, r));
-    edges.basis = nequip::bessel_basis(r, static_cast<int>(options_.num_basis), options_.cutoff, options_.envelope_p);
+    // Inference needs only first derivatives, which the tabulated radial networks give.
+    if (graph.inference)
+      edges.lengths = r;
+    else
+      edges.basis = nequip::bessel_basis(r, static_cast<int>(options_.num_basis), options_.cutoff, options_.envelope_p);
   }
 
   Features x;
