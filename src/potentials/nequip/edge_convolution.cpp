@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include "autodiff/graph.hpp"
@@ -144,10 +145,11 @@ MATNN_TARGET_CLONES void weights_range(const Views<T>& v, int64_t b, int64_t e) 
   }
 }
 
-// dS/dY[e]: per edge. Entries by harmonic column: a run's H * G products are summed over
-// channels once, weighted by W.
-template <typename T, int C>
-MATNN_TARGET_CLONES void harmonics_range(const Views<T>& v, int64_t b, int64_t e) {
+// dS/dY[e], per edge: entries by harmonic column, each run's H * G products summed over the
+// channels once, weighted by W. With WithWeights, dS/dW[e] in the same pass (the force pass of an
+// inference call needs both): the same run sums scaled by Y. v.out is dS/dY; dS/dW goes to out_w.
+template <typename T, int C, bool WithWeights>
+MATNN_TARGET_CLONES void edge_partials_range(const Views<T>& v, T* out_w, int64_t b, int64_t e) {
   const CouplingTable& t = v.table;
   const Walk<T> walk_ = walk<T>(t, CouplingTable::by_sh_col);
   const int64_t c = C > 0 ? C : v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
@@ -156,10 +158,12 @@ MATNN_TARGET_CLONES void harmonics_range(const Views<T>& v, int64_t b, int64_t e
     for (int64_t edge = b; edge < e; ++edge) {
       const T* __restrict h = v.h + v.topo.neighbor[edge] * d_in * c + k0;
       const T* __restrict g = v.g + v.topo.center[edge] * d_out * c + k0;
+      const T* y = v.y + edge * t.sh_cols;
       T* o = v.out + edge * t.sh_cols;
-      if (k0 == 0) std::fill_n(o, t.sh_cols, T(0));  // the channel chunks add up into one row
+      if (k0 == 0) std::fill_n(o, t.sh_cols, T(0));
       for (int64_t p = 0; p < p_count; ++p) {
         const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
+        T total[C > 0 ? C : kChunk] = {};
         for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
           const int32_t col = walk_.entries[q].sh_col;
           T acc[C > 0 ? C : kChunk] = {};
@@ -174,7 +178,13 @@ MATNN_TARGET_CLONES void harmonics_range(const Views<T>& v, int64_t b, int64_t e
 #pragma omp simd reduction(+ : dot)
           for (int64_t k = 0; k < len; ++k) dot += acc[k] * w[k];
           o[col] += dot;
+          if constexpr (WithWeights) {
+            const T yc = y[col];
+#pragma omp simd
+            for (int64_t k = 0; k < len; ++k) total[k] += yc * acc[k];
+          }
         }
+        if constexpr (WithWeights) std::copy_n(total, len, out_w + (edge * p_count + p) * c + k0);
       }
     }
   }
@@ -189,7 +199,9 @@ void run(Slot wanted, const Views<T>& v) {
   };
   switch (wanted) {
     case Slot::features: over(v.topo.n_atoms, node_range<T, C, Towards::neighbor>); break;
-    case Slot::harmonics: over(v.topo.n_edges, harmonics_range<T, C>); break;
+    case Slot::harmonics:
+      parallel_for(v.topo.n_edges, work, [&](int64_t b, int64_t e) { edge_partials_range<T, C, false>(v, nullptr, b, e); });
+      break;
     case Slot::weights: over(v.topo.n_edges, weights_range<T, C>); break;
     case Slot::messages: over(v.topo.n_atoms, node_range<T, C, Towards::center>); break;
   }
@@ -226,6 +238,33 @@ int64_t check_arguments(const CouplingTable& t, const EdgeTopology& topo, Slot w
                                            ad::shape_str(a.shape()), ad::shape_str(expected)));
   }
   return c;
+}
+
+// dS/dY and dS/dW of all edges, unrecorded (args: all four; those two are read as inputs).
+std::pair<ad::Tensor, ad::Tensor> edge_partials(const CouplingTable& t, const EdgeTopology& topo,
+                                                const std::array<ad::Tensor, 4>& args) {
+  const ad::Tensor& h = args[static_cast<std::size_t>(Slot::features)];
+  const int64_t c = h.dim(2);
+  ad::Tensor dy = ad::empty(slot_shape(t, topo, Slot::harmonics, c), h.dtype());
+  ad::Tensor dw = ad::empty(slot_shape(t, topo, Slot::weights, c), h.dtype());
+  dispatch(h.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const auto arg = [&](Slot s) { return args[static_cast<std::size_t>(s)].template data<T>(); };
+    const Views<T> v{t, topo, c, arg(Slot::features), arg(Slot::harmonics), arg(Slot::weights), arg(Slot::messages),
+                     dy.template data<T>()};
+    T* out_w = dw.template data<T>();
+    const int64_t work = topo.n_edges * static_cast<int64_t>(t.entries.size()) * c;
+    const auto over = [&](void (*range)(const Views<T>&, T*, int64_t, int64_t)) {
+      parallel_for(topo.n_edges, work, [&](int64_t b, int64_t e) { range(v, out_w, b, e); });
+    };
+    switch (c) {
+      case 8: over(edge_partials_range<T, 8, true>); break;
+      case 16: over(edge_partials_range<T, 16, true>); break;
+      case 32: over(edge_partials_range<T, 32, true>); break;
+      default: over(edge_partials_range<T, 0, true>); break;
+    }
+  });
+  return {dy, dw};
 }
 
 }  // namespace
@@ -315,8 +354,15 @@ ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table
     for (std::size_t k = 0; k < slots.size(); ++k) args[static_cast<std::size_t>(slots[k])] = ctx.inputs[k];
     args[static_cast<std::size_t>(wanted)] = ctx.grad_output;
     std::vector<ad::Tensor> grads(slots.size());
+    // An unrecorded pass that wants both edge slots (the forces of an inference call) gets
+    // them from one walk over the edges.
+    const auto at = [&](Slot s) { return static_cast<std::size_t>(std::find(slots.begin(), slots.end(), s) - slots.begin()); };
+    const std::size_t y_at = at(Slot::harmonics), w_at = at(Slot::weights);
+    if (!ad::grad_mode_enabled() && y_at < slots.size() && w_at < slots.size() && ctx.needs[y_at] && ctx.needs[w_at]) {
+      std::tie(grads[y_at], grads[w_at]) = edge_partials(*table, *topology, args);
+    }
     for (std::size_t k = 0; k < slots.size(); ++k) {
-      if (!ctx.needs[k]) continue;
+      if (!ctx.needs[k] || grads[k].defined()) continue;
       std::array<ad::Tensor, 4> a = args;
       a[static_cast<std::size_t>(slots[k])] = ad::Tensor();
       grads[k] = convolution_partial(table, topology, slots[k], a);
