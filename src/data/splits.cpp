@@ -113,6 +113,15 @@ Split make_split(const std::vector<SplitKey>& keys, const SplitOptions& options)
   return assign_groups(groups, n, options);
 }
 
+std::vector<std::size_t> bootstrap_resample(const std::vector<std::size_t>& rows, std::uint64_t seed,
+                                            std::size_t member) {
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + 0xB5297A4DULL * (member + 1));
+  std::vector<std::size_t> out(rows.size());
+  // rng() % n: the bias is below n / 2^64, nothing next to the resampling itself.
+  for (std::size_t& r : out) r = rows[static_cast<std::size_t>(rng() % rows.size())];
+  return out;
+}
+
 std::vector<std::string> leaked_groups(const std::vector<SplitKey>& keys, const Split& split) {
   std::map<std::string, std::set<int>> subsets_of_group;
   const std::vector<std::size_t>* subsets[] = {&split.train, &split.validation, &split.test};

@@ -45,6 +45,14 @@ struct Split {
 /// for fractions outside [0, 1) or summing to >= 1, and for a time split with a missing timestamp.
 Split make_split(const std::vector<SplitKey>& keys, const SplitOptions& options);
 
+/// Member `member`'s bootstrap resample of `rows` (bagging an ensemble): as many rows, drawn with
+/// replacement from a stream of its own (seed and member), so members train on different data
+/// and a resumed member on the same. About 1/e (37 %) of the rows are left out of each resample.
+/// The draw uses no std:: distribution (their algorithms are the implementation's), so a seed
+/// gives the same rows on every platform. Empty rows give an empty resample.
+std::vector<std::size_t> bootstrap_resample(const std::vector<std::size_t>& rows, std::uint64_t seed,
+                                            std::size_t member);
+
 /// Groups that occur in more than one subset: empty for composition and prototype splits by
 /// construction; the leakage audit of any other split (e.g. a random one) in terms of `group`.
 std::vector<std::string> leaked_groups(const std::vector<SplitKey>& keys, const Split& split);

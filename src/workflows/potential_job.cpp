@@ -215,6 +215,12 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   const ConfigSection m = root.section("model");
   const std::string kind = m.required_string("kind");
   const int ensemble_size = static_cast<int>(m.integer("ensemble", 1, 1));
+  const bool bootstrap = m.boolean("ensemble_bootstrap", false);
+  if (bootstrap && ensemble_size < 2) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "model.ensemble_bootstrap resamples the training data per ensemble member: "
+                                       "it needs model.ensemble of at least 2, got {}",
+         ensemble_size);
+  }
   const std::string precision = m.string("precision", "float32");
   if (precision != "float32" && precision != "float64") {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "model.precision must be float32 or float64, got \"{}\"", precision);
@@ -239,7 +245,8 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
                                        "model keeps the core repulsion of the model it starts from");
   }
   Json architecture = config.at("model");
-  for (const char* key : {"kind", "ensemble", "precision", "init_from", "freeze", "reference_energies", "core_repulsion"}) {
+  for (const char* key : {"kind", "ensemble", "ensemble_bootstrap", "precision", "init_from", "freeze",
+                          "reference_energies", "core_repulsion"}) {
     architecture.erase(key);
   }
 
@@ -397,8 +404,10 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   train::train_ensemble(
       potential.ensemble_size(),
       [&](std::size_t k) {
-        return std::make_unique<PotentialTask>(potential, k, records, split, trainer_options.batch_size, recipe,
-                                               stress_scale, described.empty() ? nullptr : &described);
+        return std::make_unique<PotentialTask>(potential, k, records, split,
+                                               bootstrap ? data::bootstrap_resample(split.train, seed, k) : split.train,
+                                               trainer_options.batch_size, recipe, stress_scale,
+                                               described.empty() ? nullptr : &described);
       },
       ensemble);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -412,6 +421,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   if (!validation_path.empty()) provenance["validation_dataset"] = std::filesystem::absolute(validation_path).string();
   if (!test_path.empty()) provenance["test_dataset"] = std::filesystem::absolute(test_path).string();
   if (!init_from.empty()) provenance["init_from"] = std::filesystem::absolute(init_from).string();
+  if (bootstrap) provenance["ensemble_bootstrap"] = true;
   potential.save(outputs.model, provenance);
   std::filesystem::remove(outputs.checkpoint);
 

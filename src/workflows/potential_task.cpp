@@ -68,12 +68,14 @@ ad::Tensor voigt_stress(const ad::Tensor& virial, const std::vector<double>& vol
 }
 
 PotentialTask::PotentialTask(potentials::Potential& potential, std::size_t member, const std::vector<Record>& records,
-                             const data::Split& split, std::size_t batch_size, const PotentialRecipe& recipe,
-                             double stress_scale, const std::vector<potentials::DescribedStructure>* described)
+                             const data::Split& split, std::vector<std::size_t> train_rows, std::size_t batch_size,
+                             const PotentialRecipe& recipe, double stress_scale,
+                             const std::vector<potentials::DescribedStructure>* described)
     : potential_(potential),
       member_(member),
       records_(records),
       split_(split),
+      train_rows_(std::move(train_rows)),
       batch_size_(batch_size),
       recipe_(recipe),
       weights_(recipe.weights),
@@ -166,7 +168,7 @@ void PotentialTask::add_core_repulsion(Predictions& p, const std::vector<const p
 
 ad::Tensor PotentialTask::batch_loss(std::span<const std::size_t> batch) {
   std::vector<std::size_t> rows;
-  for (std::size_t b : batch) rows.push_back(split_.train[b]);
+  for (std::size_t b : batch) rows.push_back(train_rows_[b]);
   return loss(rows, weights_, true, nullptr);
 }
 
@@ -240,7 +242,7 @@ train::Measurements PotentialTask::batch_measurements(std::span<const std::size_
   std::vector<std::size_t> rows;
   std::vector<const Record*> records;
   for (std::size_t b : batch) {
-    rows.push_back(split_.train[b]);
+    rows.push_back(train_rows_[b]);
     records.push_back(&records_[rows.back()]);
   }
   const ad::DType dtype = potential_.dtype();

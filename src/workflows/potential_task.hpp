@@ -21,11 +21,13 @@ class PotentialTask : public train::TrainingTask {
   /// units of scale / (volume per atom), so the stress weight is dimensionless.
   /// `described`, when given, holds cached Behler-Parrinello descriptors per record (defined for
   /// the training and validation rows): the loss then runs from them instead of graphs.
+  /// `train_rows`: the records this member trains on (split.train, or a bootstrap resample of it).
   PotentialTask(potentials::Potential& potential, std::size_t member, const std::vector<Record>& records,
-                const data::Split& split, std::size_t batch_size, const PotentialRecipe& recipe, double stress_scale,
+                const data::Split& split, std::vector<std::size_t> train_rows, std::size_t batch_size,
+                const PotentialRecipe& recipe, double stress_scale,
                 const std::vector<potentials::DescribedStructure>* described = nullptr);
 
-  std::size_t train_size() const override { return split_.train.size(); }
+  std::size_t train_size() const override { return train_rows_.size(); }
   nn::Module& module() override { return potential_.member(member_); }
   bool begin_epoch(int epoch) override {
     weights_ = recipe_.weights_at(epoch);
@@ -52,6 +54,7 @@ class PotentialTask : public train::TrainingTask {
   std::size_t member_;
   const std::vector<Record>& records_;
   const data::Split& split_;
+  std::vector<std::size_t> train_rows_;
   std::size_t batch_size_;
   const PotentialRecipe& recipe_;
   LossWeights weights_;

@@ -101,7 +101,7 @@ double expect_loss_gradient_matches_finite_differences(Potential& potential, con
                                                        const std::vector<potentials::DescribedStructure>* described,
                                                        const std::string& label) {
   const data::Split split = train_on_all(records.size());
-  PotentialTask task(potential, 0, records, split, records.size(), recipe, stress_scale, described);
+  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, stress_scale, described);
   task.begin_epoch(0);
   const std::vector<std::size_t> batch = all_rows(records.size());
   nn::Module& module = potential.member(0);
@@ -235,7 +235,7 @@ double hand_loss(const Residuals& r, const LossWeights& w, std::optional<double>
 double task_loss(Potential& potential, const std::vector<Record>& records, const PotentialRecipe& recipe,
                  double stress_scale) {
   const data::Split split = train_on_all(records.size());
-  PotentialTask task(potential, 0, records, split, records.size(), recipe, stress_scale);
+  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, stress_scale);
   task.begin_epoch(0);
   return task.batch_loss(all_rows(records.size())).item();
 }

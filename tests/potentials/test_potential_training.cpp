@@ -15,6 +15,7 @@
 #include "matnn/error.hpp"
 #include "autodiff/graph.hpp"
 #include "matnn/extxyz.hpp"
+#include "models/state_file.hpp"
 #include "workflows/potential_job.hpp"
 #include "workflows/potential_task.hpp"
 #include "workflows/reference_energies.hpp"
@@ -162,7 +163,7 @@ data::Split train_on_all(std::size_t n) {
 double batch_loss(const std::vector<Record>& records, const PotentialRecipe& recipe, int epoch = 0) {
   potentials::Potential potential = tiny_copper_potential();
   const data::Split split = train_on_all(records.size());
-  PotentialTask task(potential, 0, records, split, records.size(), recipe, 0.1);
+  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, 0.1);
   task.begin_epoch(epoch);
   std::vector<std::size_t> batch(records.size());
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = i;
@@ -200,7 +201,7 @@ TEST_F(PotentialTraining, KalmanMeasurementsAreTheWeightedResidualsOfTheLoss) {
   const data::Split split = train_on_all(records.size());
   PotentialRecipe recipe;
   recipe.weights = {2.0, 0.5, 3.0};
-  PotentialTask task(potential, 0, records, split, records.size(), recipe, 0.1);
+  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, 0.1);
   task.begin_epoch(0);
   const std::vector<std::size_t> batch{0, 1, 2, 3};
   std::size_t n_atoms = 0;
@@ -321,7 +322,7 @@ TEST_F(PotentialTraining, CachedDescriptorsGiveTheGraphPathsLossAndGradients) {
 
   const std::vector<std::size_t> batch{0, 1, 2, 3, 4};
   auto loss_and_gradient = [&](const std::vector<potentials::DescribedStructure>* cache) {
-    PotentialTask task(potential, 0, records, split, batch.size(), recipe, 0.1, cache);
+    PotentialTask task(potential, 0, records, split, split.train, batch.size(), recipe, 0.1, cache);
     task.begin_epoch(0);
     potential.member(0).zero_grad();
     const nn::NamedTensors params = potential.member(0).named_parameters();
@@ -443,6 +444,30 @@ TEST_F(PotentialTraining, SeparateFilesEvalByConfigTypeAndExtxyzPredictions) {
   EXPECT_DOUBLE_EQ(predicted[0].properties.at("REF_energy")[0], *all[32].energy());
   EXPECT_NEAR(predicted[0].properties.at("energy_sigma")[0], direct.energy_sigma, 1e-6);
   EXPECT_EQ(predicted[0].atom_properties.at("force_deviation").rows(), static_cast<Eigen::Index>(all[32].structure.size()));
+}
+
+TEST_F(PotentialTraining, BootstrappedEnsembleMembersTrainOnTheirOwnResamples) {
+  const std::string data = dataset("data.h5", copper(30));
+  json c = config(data);
+  c["model"]["ensemble_bootstrap"] = true;
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "model.ensemble_bootstrap");  // one member: nothing to bag
+  c["model"]["ensemble"] = 2;
+  const TrainJobResult bagged = train(c);
+  EXPECT_TRUE(bagged.test_metrics.count("energy_sigma_spearman"));
+  const models::StateFile file =
+      models::read_state_file(bagged.model_path, models::model_format, potentials::Potential::file_kind);
+  const json provenance = file.config.value("provenance", json::object());
+  EXPECT_EQ(provenance.value("ensemble_bootstrap", false), true) << provenance.dump();
+  // Member 0 of the bagged ensemble saw other data than member 0 of the plain one (same seed).
+  const auto a = potentials::Potential::load(bagged.model_path).member(0).state();
+  c["model"].erase("ensemble_bootstrap");
+  const auto b = potentials::Potential::load(train(c).model_path).member(0).state();
+  double largest = 0;
+  for (const auto& [name, t] : a) {
+    const std::vector<double> x = t.to_vector(), y = b.at(name).to_vector();
+    for (std::size_t i = 0; i < x.size(); ++i) largest = std::max(largest, std::abs(x[i] - y[i]));
+  }
+  EXPECT_GT(largest, 1e-6);
 }
 
 TEST_F(PotentialTraining, FineTuningKeepsFrozenParametersAndScaling) {

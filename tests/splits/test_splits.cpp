@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <set>
 
@@ -80,6 +81,21 @@ TEST(Splits, StructuresWithoutGroupAreTheirOwnGroup) {
   const Split s = make_split(keys, {SplitKind::prototype, 0.2, 0.2, 1});
   expect_partition(s, 100);
   EXPECT_EQ(s.test.size(), 20u);
+}
+
+TEST(Splits, BootstrapResamplesDifferPerMemberAndRepeat) {
+  std::vector<std::size_t> rows(2000);
+  std::iota(rows.begin(), rows.end(), std::size_t{10});
+  const std::vector<std::size_t> a = bootstrap_resample(rows, 5, 0), b = bootstrap_resample(rows, 5, 1);
+  ASSERT_EQ(a.size(), rows.size());
+  EXPECT_EQ(a, bootstrap_resample(rows, 5, 0));  // a resumed member draws the same rows
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, bootstrap_resample(rows, 6, 0));
+  for (std::size_t r : a) EXPECT_TRUE(r >= 10 && r < 2010) << r;
+  // With replacement: about 1 - 1/e = 63.2 % distinct rows (standard deviation 0.7 % here).
+  const double distinct = static_cast<double>(std::set<std::size_t>(a.begin(), a.end()).size()) / 2000.0;
+  EXPECT_NEAR(distinct, 1.0 - std::exp(-1.0), 0.03);
+  EXPECT_TRUE(bootstrap_resample({}, 5, 0).empty());
 }
 
 TEST(Splits, BadOptionsAreRejected) {
