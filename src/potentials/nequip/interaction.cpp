@@ -90,10 +90,11 @@ Interaction::Interaction(const std::vector<Irrep>& in_irreps, bool last, const I
 }
 
 std::vector<std::shared_ptr<const RadialTable>> Interaction::radial_tables() const {
-  std::vector<double> current;
+  // The weights' bytes, compared as they are: cheap next to any evaluation (tens of kB).
+  std::vector<unsigned char> current;
   for (const ad::Tensor& p : radial_->parameters()) {
-    const std::vector<double> v = p.to_vector();
-    current.insert(current.end(), v.begin(), v.end());
+    const auto* bytes = static_cast<const unsigned char*>(p.raw_data());
+    current.insert(current.end(), bytes, bytes + p.numel() * static_cast<int64_t>(ad::dtype_size(p.dtype())));
   }
   const std::lock_guard lock(tables_mutex_);
   if (tables_.empty() || current != tabulated_weights_) {

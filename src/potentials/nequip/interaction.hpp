@@ -93,7 +93,7 @@ class Interaction : public nn::Module {
   std::unique_ptr<IrrepsLinear> self_connection_;
   std::vector<ad::Index> group_columns_;  // per output group: its radial outputs, path-major
   mutable std::mutex tables_mutex_;       // guards the two below (compute may run on several threads)
-  mutable std::vector<double> tabulated_weights_;
+  mutable std::vector<unsigned char> tabulated_weights_;  // the radial weights' bytes when tabulated
   mutable std::vector<std::shared_ptr<const RadialTable>> tables_;
 };
 
