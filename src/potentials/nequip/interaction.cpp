@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
@@ -90,21 +91,34 @@ Interaction::Interaction(const std::vector<Irrep>& in_irreps, bool last, const I
 }
 
 std::vector<std::shared_ptr<const RadialTable>> Interaction::radial_tables() const {
-  // The weights' bytes, compared as they are: cheap next to any evaluation (tens of kB).
-  std::vector<unsigned char> current;
-  for (const ad::Tensor& p : radial_->parameters()) {
-    const auto* bytes = static_cast<const unsigned char*>(p.raw_data());
-    current.insert(current.end(), bytes, bytes + p.numel() * static_cast<int64_t>(ad::dtype_size(p.dtype())));
-  }
+  // The weights' bytes against those tabulated, compared in place (tens of kB, nothing copied
+  // unless they changed): cheap next to any evaluation, small MD calls included.
+  const std::vector<ad::Tensor> weights = radial_->parameters();
+  const auto bytes_of = [](const ad::Tensor& p) {
+    return static_cast<std::size_t>(p.numel()) * ad::dtype_size(p.dtype());
+  };
   const std::lock_guard lock(tables_mutex_);
-  if (tables_.empty() || current != tabulated_weights_) {
+  bool current = !tables_.empty();
+  std::size_t offset = 0;
+  for (const ad::Tensor& p : weights) {
+    const std::size_t n = bytes_of(p);
+    current = current && offset + n <= tabulated_weights_.size() &&
+              std::memcmp(tabulated_weights_.data() + offset, p.raw_data(), n) == 0;
+    offset += n;
+  }
+  if (!current || offset != tabulated_weights_.size()) {
+    std::vector<unsigned char> tabulated;
+    for (const ad::Tensor& p : weights) {
+      const auto* bytes = static_cast<const unsigned char*>(p.raw_data());
+      tabulated.insert(tabulated.end(), bytes, bytes + bytes_of(p));
+    }
     std::vector<std::shared_ptr<const RadialTable>> tables;
     for (const ad::Index& columns : group_columns_) {
       const RadialChain chain{options_.num_basis, options_.cutoff, options_.envelope_p, radial_->weight_matrices(*columns)};
       tables.push_back(std::make_shared<const RadialTable>(chain));
     }
-    tables_ = std::move(tables);
-    tabulated_weights_ = std::move(current);
+    tables_ = std::move(tables);  // both only once every table is built
+    tabulated_weights_ = std::move(tabulated);
   }
   return tables_;
 }
