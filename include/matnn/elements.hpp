@@ -1,5 +1,6 @@
 // The periodic table: the one place where matnn keeps element facts. Symbols and masses serve
-// file I/O; the other properties feed composition features (Magpie-style statistics).
+// file I/O; the other properties feed composition features (Magpie-style statistics) and the
+// CGCNN element encoding (src/features/cgcnn_element_features.hpp).
 // Unknown values are NaN (floating point) or -1 (integers); the source of each column is noted
 // in src/core/element_data.cpp.
 #pragma once
@@ -26,6 +27,7 @@ struct ElementData {
   double boiling_point;       ///< K, NaN if unknown
   double density;             ///< g/cm^3 at room temperature (solid or liquid), NaN if unknown
   double first_ionization;    ///< first ionization energy, eV, NaN if unknown
+  double electron_affinity;   ///< eV, NaN if unknown; negative: estimate for an unbound anion
   int valence_s;              ///< electrons in the outermost s shell of the ground-state configuration
   int valence_p;              ///< electrons in the outermost p shell
   int valence_d;              ///< electrons in the unfilled or outermost d shell
