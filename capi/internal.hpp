@@ -10,7 +10,7 @@
 
 #include "matnn/error.hpp"
 #include "matnn/matnn.h"
-#include "models/composition_model.hpp"
+#include "models/property_model.hpp"
 #include "potentials/potential.hpp"
 
 // The opaque handle. Immutable after matnn_model_load() except for the two mutex-guarded
@@ -20,10 +20,10 @@ struct matnn_model {
   matnn_units units = MATNN_UNITS_METAL;
   matnn_precision precision = MATNN_PRECISION_FLOAT32;
   std::unique_ptr<matnn::potentials::Potential> potential;      // kind == POTENTIAL
-  std::unique_ptr<matnn::models::CompositionModel> property;    // kind == PROPERTY
+  std::unique_ptr<matnn::models::PropertyModel> property;       // kind == PROPERTY
   double interaction_range = 0.0;  // Angstrom
 
-  // CompositionModel::predict() toggles dropout flags on shared members, so predictions on one
+  // PropertyModel::predict() toggles dropout flags on shared members, so predictions on one
   // handle run one at a time.
   mutable std::mutex predict_mutex;
   mutable std::mutex error_mutex;

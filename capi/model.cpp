@@ -74,14 +74,13 @@ MATNN_API matnn_status matnn_model_load(const char* path, const matnn_load_optio
       handle->potential = std::make_unique<matnn::potentials::Potential>(matnn::potentials::Potential::load(path));
       handle->potential->to(o.precision == MATNN_PRECISION_FLOAT64 ? matnn::ad::DType::f64 : matnn::ad::DType::f32);
       handle->interaction_range = handle->potential->interaction_range();
-    } else if (kind == matnn::models::CompositionModel::kind) {
+    } else if (matnn::models::is_property_model_kind(kind)) {
       if (o.precision == MATNN_PRECISION_FLOAT64) {
         fail(MATNN_ERROR_UNSUPPORTED, "{}: property models evaluate in float32 only; load with MATNN_PRECISION_FLOAT32",
              path);
       }
       handle->kind = MATNN_MODEL_PROPERTY;
-      handle->property =
-          std::make_unique<matnn::models::CompositionModel>(matnn::models::CompositionModel::load(path));
+      handle->property = matnn::models::load_property_model(path);
     } else {
       fail(MATNN_ERROR_MODEL, "{}: model kind \"{}\" is not served by the C interface", path, kind);
     }
@@ -119,7 +118,7 @@ MATNN_API matnn_status matnn_model_num_species(const matnn_model* model, int* n)
   return guarded(__func__, model, [&] {
     const matnn_model& m = require_model(model);
     require(n, "n");
-    *n = static_cast<int>(m.potential ? m.potential->species().size() : m.property->config().elements.size());
+    *n = static_cast<int>(m.potential ? m.potential->species().size() : m.property->elements().size());
   });
 }
 
@@ -127,7 +126,7 @@ MATNN_API matnn_status matnn_model_species(const matnn_model* model, int* atomic
   return guarded(__func__, model, [&] {
     const matnn_model& m = require_model(model);
     require(atomic_numbers, "atomic_numbers");
-    const std::vector<int>& z = m.potential ? m.potential->species() : m.property->config().elements;
+    const std::vector<int>& z = m.potential ? m.potential->species() : m.property->elements();
     std::copy(z.begin(), z.end(), atomic_numbers);
   });
 }
@@ -166,7 +165,7 @@ MATNN_API matnn_status matnn_model_outputs(const matnn_model* model, unsigned in
                MATNN_OUTPUT_ENERGY_SIGMA | MATNN_OUTPUT_FORCE_DEVIATION;
     } else {
       *flags = MATNN_OUTPUT_PROPERTY_VALUE | MATNN_OUTPUT_PROPERTY_SIGMA | MATNN_OUTPUT_PROPERTY_OOD;
-      if (m.property->config().task == matnn::models::TaskKind::classification) {
+      if (m.property->target().task == matnn::models::TaskKind::classification) {
         *flags |= MATNN_OUTPUT_PROPERTY_PROBABILITIES;
       }
     }

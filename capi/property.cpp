@@ -7,6 +7,7 @@
 
 #include "internal.hpp"
 #include "matnn/elements.hpp"
+#include "models/composition_model.hpp"
 
 namespace {
 
@@ -16,9 +17,10 @@ using matnn::capi::guarded;
 using matnn::capi::require;
 using matnn::capi::require_model;
 using matnn::models::CompositionModel;
+using matnn::models::PropertyModel;
 using matnn::models::TaskKind;
 
-const CompositionModel& require_property(const matnn_model& model) {
+const PropertyModel& require_property(const matnn_model& model) {
   if (model.kind != MATNN_MODEL_PROPERTY) {
     fail(MATNN_ERROR_MODEL, "the model is a potential, not a property model (wrong kind for this call)");
   }
@@ -33,26 +35,28 @@ void check_atomic_number(int z, const char* where, std::size_t index) {
 }
 
 // Checks shared by both calls, before any work.
-void check_outputs(const CompositionModel& model, int mc_samples, const double* values, const double* probabilities) {
+void check_outputs(const PropertyModel& model, int mc_samples, const double* values, const double* probabilities) {
   require(values, "values");
   if (mc_samples < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "mc_samples must be >= 0, got {}", mc_samples);
-  if (probabilities != nullptr && model.config().task != TaskKind::classification) {
+  if (probabilities != nullptr && model.target().task != TaskKind::classification) {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "probabilities must be NULL for a regression model");
   }
-  if (mc_samples > 0 && model.config().dropout <= 0) {
+  if (mc_samples > 0 && !model.supports_mc_dropout()) {
     fail(MATNN_ERROR_UNSUPPORTED, "mc_samples = {} needs a model trained with dropout > 0", mc_samples);
   }
 }
 
-void predict(const matnn_model& m, const std::vector<Composition>& compositions, int mc_samples, double* values,
-             double* sigmas, int* ood, double* probabilities) {
-  const CompositionModel& model = *m.property;
-  matnn::models::CompositionPrediction p;
-  {
-    const std::lock_guard lock(m.predict_mutex);
-    p = model.predict(compositions, mc_samples);
+// A model that reads only the composition, or MATNN_ERROR_UNSUPPORTED naming what it needs.
+const CompositionModel& require_composition_model(const PropertyModel& model) {
+  const auto* composition = dynamic_cast<const CompositionModel*>(&model);
+  if (composition == nullptr) {
+    fail(MATNN_ERROR_UNSUPPORTED, "a {} model needs atomic positions and the cell, not only the composition", model.kind());
   }
-  const auto n = static_cast<Eigen::Index>(compositions.size());
+  return *composition;
+}
+
+void copy_out(const matnn::models::PropertyPrediction& p, Eigen::Index n, double* values, double* sigmas, int* ood,
+              double* probabilities) {
   for (Eigen::Index i = 0; i < n; ++i) {
     values[i] = p.value[i];
     if (sigmas) sigmas[i] = p.sigma[i];
@@ -64,6 +68,19 @@ void predict(const matnn_model& m, const std::vector<Composition>& compositions,
   }
 }
 
+void predict(const matnn_model& m, const std::vector<Composition>& compositions, int mc_samples, double* values,
+             double* sigmas, int* ood, double* probabilities) {
+  const CompositionModel& model = require_composition_model(*m.property);
+  matnn::models::PredictOptions options;
+  options.mc_samples = mc_samples;
+  matnn::models::PropertyPrediction p;
+  {
+    const std::lock_guard lock(m.predict_mutex);
+    p = model.predict_compositions(compositions, options);
+  }
+  copy_out(p, static_cast<Eigen::Index>(compositions.size()), values, sigmas, ood, probabilities);
+}
+
 }  // namespace
 
 extern "C" {
@@ -72,7 +89,7 @@ MATNN_API matnn_status matnn_property_name(const matnn_model* model, const char*
   return guarded(__func__, model, [&] {
     const matnn_model& m = require_model(model);
     require(name, "name");
-    *name = require_property(m).config().target.c_str();
+    *name = require_property(m).target().name.c_str();
   });
 }
 
@@ -80,7 +97,7 @@ MATNN_API matnn_status matnn_property_unit(const matnn_model* model, const char*
   return guarded(__func__, model, [&] {
     const matnn_model& m = require_model(model);
     require(unit, "unit");
-    *unit = require_property(m).config().target_unit.c_str();
+    *unit = require_property(m).target().unit.c_str();
   });
 }
 
@@ -88,7 +105,7 @@ MATNN_API matnn_status matnn_property_task(const matnn_model* model, matnn_task*
   return guarded(__func__, model, [&] {
     const matnn_model& m = require_model(model);
     require(task, "task");
-    *task = require_property(m).config().task == TaskKind::classification ? MATNN_TASK_CLASSIFICATION
+    *task = require_property(m).target().task == TaskKind::classification ? MATNN_TASK_CLASSIFICATION
                                                                           : MATNN_TASK_REGRESSION;
   });
 }
@@ -97,8 +114,8 @@ MATNN_API matnn_status matnn_property_num_classes(const matnn_model* model, int*
   return guarded(__func__, model, [&] {
     const matnn_model& m = require_model(model);
     require(n_classes, "n_classes");
-    const auto& c = require_property(m).config();
-    *n_classes = c.task == TaskKind::classification ? c.n_classes : 0;
+    const auto& t = require_property(m).target();
+    *n_classes = t.task == TaskKind::classification ? t.n_classes : 0;
   });
 }
 

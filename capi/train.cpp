@@ -5,7 +5,7 @@
 #include "internal.hpp"
 #include "train/config.hpp"
 #include "train/trainer.hpp"
-#include "workflows/composition_job.hpp"
+#include "workflows/job_common.hpp"
 #include "workflows/potential_job.hpp"
 
 namespace {
@@ -47,19 +47,8 @@ MATNN_API matnn_status matnn_train(const char* config_path, const char* output_m
         return callback(record.epoch + 1, epochs, record.train_loss, validation_loss, user_data) == 0;
       };
     }
-    // The same dispatch as `matnn train`: composition models unless model.kind names a potential.
-    std::string kind = matnn::models::CompositionModel::kind;
-    if (const auto model = config.find("model"); model != config.end() && model->is_object()) {
-      if (const auto k = model->find("kind"); k != model->end()) {
-        if (!k->is_string()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: model.kind must be a string", config_path);
-        kind = k->get<std::string>();
-      }
-    }
-    if (kind == matnn::models::CompositionModel::kind) {
-      matnn::workflows::train_composition_model(config, job);
-    } else {
-      matnn::workflows::train_potential(config, job);
-    }
+    // The same dispatch as `matnn train`.
+    matnn::workflows::train_model(config, job);
   });
 }
 

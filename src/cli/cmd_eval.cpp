@@ -3,9 +3,9 @@
 
 #include "cli/commands.hpp"
 #include "matnn/error.hpp"
-#include "models/composition_model.hpp"
+#include "models/property_model.hpp"
 #include "models/state_file.hpp"
-#include "workflows/composition_job.hpp"
+#include "workflows/property_job.hpp"
 #include "workflows/potential_job.hpp"
 
 namespace matnn::cli {
@@ -51,11 +51,11 @@ void run_eval(const EvalOptions& o) {
     }
     return;
   }
-  const models::CompositionModel model = models::CompositionModel::load(o.model);
-  const auto metrics = workflows::evaluate_composition_model(model, o.dataset, o.subset);
-  fmt::print("{} of \"{}\" on {} ({} subset):\n", model.kind, model.config().target, o.dataset, o.subset);
+  const std::unique_ptr<models::PropertyModel> model = models::load_property_model(o.model);
+  const auto metrics = workflows::evaluate_property_model(*model, o.dataset, o.subset);
+  fmt::print("{} of \"{}\" on {} ({} subset):\n", model->kind(), model->target().name, o.dataset, o.subset);
   print_metric_table(metrics);
-  const int classes = model.config().n_classes;
+  const int classes = model->target().n_classes;
   if (classes > 0) {
     fmt::print("  confusion matrix (rows: true class, columns: predicted)\n");
     for (int i = 0; i < classes; ++i) {

@@ -3,9 +3,9 @@
 
 #include "cli/commands.hpp"
 #include "matnn/output_paths.hpp"
-#include "models/composition_model.hpp"
+#include "models/property_model.hpp"
 #include "models/state_file.hpp"
-#include "workflows/composition_job.hpp"
+#include "workflows/property_job.hpp"
 #include "workflows/potential_job.hpp"
 
 namespace matnn::cli {
@@ -23,9 +23,9 @@ void run_predict(const PredictOptions& o) {
     fmt::print("wrote energies and model deviations to {}\n", o.output);
     return;
   }
-  const models::CompositionModel model = models::CompositionModel::load(o.model);
-  workflows::write_composition_predictions(model, o.dataset, o.output, o.mc_samples);
-  fmt::print("wrote predictions of \"{}\" to {}\n", model.config().target, o.output);
+  const std::unique_ptr<models::PropertyModel> model = models::load_property_model(o.model);
+  workflows::write_property_predictions(*model, o.dataset, o.output, o.mc_samples);
+  fmt::print("wrote predictions of \"{}\" to {}\n", model->target().name, o.output);
 }
 
 }  // namespace

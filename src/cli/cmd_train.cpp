@@ -3,9 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "train/config.hpp"
-#include "models/composition_model.hpp"
-#include "workflows/composition_job.hpp"
-#include "workflows/potential_job.hpp"
+#include "workflows/job_common.hpp"
 
 namespace matnn::cli {
 namespace {
@@ -29,12 +27,7 @@ void run_train(const TrainOptions& o) {
   job.resume = o.resume;
   job.print_progress = !o.quiet;
   job.config_path = o.config;
-  const std::string kind = config.contains("model") && config["model"].is_object()
-                               ? config["model"].value("kind", models::CompositionModel::kind)
-                               : models::CompositionModel::kind;
-  const workflows::TrainJobResult result = kind == models::CompositionModel::kind
-                                               ? workflows::train_composition_model(config, job)
-                                               : workflows::train_potential(config, job);
+  const workflows::TrainJobResult result = workflows::train_model(config, job);
   fmt::print("wrote {}\n", result.model_path);
   if (!result.test_metrics.empty()) {
     fmt::print("held-out test set ({} structures):\n", result.n_test);

@@ -24,27 +24,7 @@ Eigen::VectorXd vector_from(const ad::Tensor& t) {
   return Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
 }
 
-// Mean and population standard deviation over the first index of samples[s][i].
-void mean_and_std(const std::vector<Eigen::VectorXd>& samples, Eigen::VectorXd& mean, Eigen::VectorXd& std) {
-  mean = Eigen::VectorXd::Zero(samples.front().size());
-  for (const auto& s : samples) mean += s;
-  mean /= static_cast<double>(samples.size());
-  std = Eigen::VectorXd::Zero(mean.size());
-  for (const auto& s : samples) std += (s - mean).cwiseAbs2();
-  std = (std / static_cast<double>(samples.size())).cwiseSqrt();
-}
-
 }  // namespace
-
-const char* task_name(TaskKind task) noexcept {
-  return task == TaskKind::regression ? "regression" : "classification";
-}
-
-TaskKind task_from_name(const std::string& name) {
-  if (name == "regression") return TaskKind::regression;
-  if (name == "classification") return TaskKind::classification;
-  fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown task \"{}\" (use regression or classification)", name);
-}
 
 json CompositionModelConfig::to_json() const {
   return {{"task", task_name(task)}, {"target", target},       {"target_unit", target_unit},
@@ -77,7 +57,9 @@ CompositionModelConfig CompositionModelConfig::from_json(const json& j) {
 }
 
 CompositionModel::CompositionModel(CompositionModelConfig config)
-    : config_(std::move(config)), featurizer_(config_.elements) {
+    : config_(std::move(config)),
+      target_{config_.task, config_.target, config_.target_unit, config_.n_classes},
+      featurizer_(config_.elements) {
   if (config_.ensemble < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "ensemble size must be >= 1, got {}", config_.ensemble);
   if (config_.task == TaskKind::classification && config_.n_classes < 2) {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "classification needs at least 2 classes, got {}", config_.n_classes);
@@ -138,12 +120,24 @@ ad::Tensor CompositionModel::standardize_targets(const Eigen::VectorXd& targets)
   return ad::from_vector(values, {targets.size(), 1});
 }
 
-CompositionPrediction CompositionModel::predict(const std::vector<Composition>& compositions, int mc_samples) const {
+PropertyPrediction CompositionModel::predict(std::span<const Structure> structures, const PredictOptions& options) const {
+  std::vector<Composition> compositions;
+  compositions.reserve(structures.size());
+  for (std::size_t i = 0; i < structures.size(); ++i) {
+    if (structures[i].size() == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "structure {} has no atoms", i);
+    compositions.push_back(structures[i].composition());
+  }
+  return predict_compositions(compositions, options);
+}
+
+PropertyPrediction CompositionModel::predict_compositions(const std::vector<Composition>& compositions,
+                                                          const PredictOptions& options) const {
+  const int mc_samples = options.mc_samples;
   if (mc_samples < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "mc_samples must be >= 0, got {}", mc_samples);
   if (mc_samples > 0 && config_.dropout <= 0) {
     fail(MATNN_ERROR_UNSUPPORTED, "Monte-Carlo dropout needs a model trained with dropout > 0");
   }
-  CompositionPrediction out;
+  PropertyPrediction out;
   const auto n = static_cast<Eigen::Index>(compositions.size());
   if (n == 0) return out;
   const Eigen::MatrixXd raw = featurizer_.featurize(compositions);
@@ -161,6 +155,16 @@ CompositionPrediction CompositionModel::predict(const std::vector<Composition>& 
   }
 
   ad::NoGradGuard no_grad;
+  if (options.embeddings) {
+    // The first member's last hidden layer: every layer but the output Linear, dropout off.
+    nn::Mlp& first = *members_.front();
+    first.eval();
+    ad::Tensor h = x;
+    for (std::size_t k = 0; k + 1 < first.layers().size(); ++k) h = first.layers()[k].forward(h);
+    const std::vector<double> v = h.to_vector();
+    out.embedding = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        v.data(), n, embedding_width());
+  }
   const int passes = std::max(mc_samples, 1);
   std::vector<Eigen::MatrixXd> samples;  // each n x output_size, in target units or probabilities
   for (const auto& member : members_) {
@@ -178,32 +182,14 @@ CompositionPrediction CompositionModel::predict(const std::vector<Composition>& 
     member->set_mc_dropout(false);
   }
 
-  if (config_.task == TaskKind::regression) {
-    std::vector<Eigen::VectorXd> columns;
-    for (const auto& s : samples) columns.emplace_back(s.col(0));
-    mean_and_std(columns, out.value, out.sigma);
-    return out;
-  }
-  out.probabilities = Eigen::MatrixXd::Zero(n, output_size());
-  for (const auto& s : samples) out.probabilities += s;
-  out.probabilities /= static_cast<double>(samples.size());
-  out.value.resize(n);
-  out.sigma.resize(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    Eigen::Index best = 0;
-    out.probabilities.row(i).maxCoeff(&best);
-    out.value[i] = static_cast<double>(best);
-    double variance = 0.0;
-    for (const auto& s : samples) variance += std::pow(s(i, best) - out.probabilities(i, best), 2);
-    out.sigma[i] = std::sqrt(variance / static_cast<double>(samples.size()));
-  }
+  summarize_samples(samples, config_.task, out);
   return out;
 }
 
 void CompositionModel::save(const std::string& path) const {
   StateFile file;
   file.format = model_format;
-  file.kind = kind;
+  file.kind = file_kind;
   file.config = config_.to_json();
   file.config["provenance"] = provenance_;
   for (std::size_t k = 0; k < members_.size(); ++k) file.tensors["member." + std::to_string(k)] = members_[k]->state();
@@ -213,7 +199,7 @@ void CompositionModel::save(const std::string& path) const {
 }
 
 CompositionModel CompositionModel::load(const std::string& path) {
-  const StateFile file = read_state_file(path, model_format, kind);
+  const StateFile file = read_state_file(path, model_format, file_kind);
   CompositionModel model(CompositionModelConfig::from_json(file.config));
   model.provenance_ = file.config.value("provenance", json::object());
   try {

@@ -19,11 +19,10 @@
 
 #include "features/composition_features.hpp"
 #include "matnn/composition.hpp"
+#include "models/property_model.hpp"
 #include "nn/mlp.hpp"
 
 namespace matnn::models {
-
-enum class TaskKind { regression, classification };
 
 struct CompositionModelConfig {
   TaskKind task = TaskKind::regression;
@@ -44,23 +43,25 @@ struct CompositionModelConfig {
   static CompositionModelConfig from_json(const nlohmann::json& json);
 };
 
-struct CompositionPrediction {
-  Eigen::VectorXd value;          ///< regression: ensemble mean (target unit); classification: class index
-  Eigen::VectorXd sigma;          ///< regression: std over members/samples; classification: std of the class probability
-  Eigen::MatrixXd probabilities;  ///< classification: n x n_classes mean probabilities (empty for regression)
-  Eigen::VectorXd ood_score;      ///< largest |standardised feature| of each composition
-  std::vector<bool> ood;          ///< unseen element, or ood_score > ood_threshold
-};
-
-class CompositionModel {
+/// PropertyModel for compositions: ood_score is the largest |standardised feature| of each
+/// composition; ood flags an element absent from the training data or ood_score >
+/// ood_threshold. The embedding is the last hidden layer of the first ensemble member.
+class CompositionModel final : public PropertyModel {
  public:
-  static constexpr const char* kind = "composition_mlp";
+  static constexpr const char* file_kind = "composition_mlp";
 
   explicit CompositionModel(CompositionModelConfig config);
 
+  const char* kind() const noexcept override { return file_kind; }
+  const std::vector<int>& elements() const noexcept override { return config_.elements; }
+  const PropertyTarget& target() const noexcept override { return target_; }
+  bool uses_geometry() const noexcept override { return false; }
+  bool supports_mc_dropout() const noexcept override { return config_.dropout > 0; }
+  std::int64_t embedding_width() const noexcept override { return config_.hidden.back(); }
+  std::size_t ensemble_size() const noexcept override { return members_.size(); }
+
   const CompositionModelConfig& config() const noexcept { return config_; }
   const features::CompositionFeaturizer& featurizer() const noexcept { return featurizer_; }
-  std::size_t ensemble_size() const noexcept { return members_.size(); }
   nn::Mlp& member(std::size_t k) { return *members_.at(k); }
   /// Width of the network output: 1 (regression) or n_classes.
   std::int64_t output_size() const noexcept;
@@ -75,28 +76,23 @@ class CompositionModel {
   /// Predictions for compositions. `mc_samples` > 0 keeps dropout active and averages that many
   /// stochastic passes per member (needs dropout > 0). Not safe to call from several threads on
   /// one model while mc_samples > 0 (the dropout streams are shared).
-  CompositionPrediction predict(const std::vector<Composition>& compositions, int mc_samples = 0) const;
-
-  /// Where the model came from (dataset, split, training options): free-form, saved with the
-  /// model, so `matnn eval --subset test` can rebuild the held-out split.
-  nlohmann::json& provenance() noexcept { return provenance_; }
-  const nlohmann::json& provenance() const noexcept { return provenance_; }
+  PropertyPrediction predict_compositions(const std::vector<Composition>& compositions,
+                                          const PredictOptions& options = {}) const;
+  /// The structures' compositions through predict_compositions().
+  PropertyPrediction predict(std::span<const Structure> structures, const PredictOptions& options = {}) const override;
 
   /// Atomic write of a model file (models/state_file.hpp layout, kind "composition_mlp").
-  void save(const std::string& path) const;
+  void save(const std::string& path) const override;
   /// Throws MATNN_ERROR_MODEL for another kind, a newer format, or inconsistent content.
   static CompositionModel load(const std::string& path);
 
  private:
   CompositionModelConfig config_;
+  PropertyTarget target_;
   features::CompositionFeaturizer featurizer_;
   std::vector<std::shared_ptr<nn::Mlp>> members_;
   Eigen::VectorXd feature_mean_, feature_std_;
   double target_mean_ = 0.0, target_std_ = 1.0;
-  nlohmann::json provenance_ = nlohmann::json::object();
 };
-
-const char* task_name(TaskKind task) noexcept;
-TaskKind task_from_name(const std::string& name);
 
 }  // namespace matnn::models

@@ -1,7 +1,9 @@
-// Pieces every training job shares: reading the split section of a config, the split keys of
-// dataset records, and picking rows.
+// Pieces every training job shares: what a job returns, the dispatch on model.kind, reading the
+// split section of a config, the split keys of dataset records, and picking rows.
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -11,8 +13,26 @@
 #include "matnn/record.hpp"
 #include "train/config.hpp"
 #include "train/ensemble.hpp"
+#include "train/trainer.hpp"
 
 namespace matnn::workflows {
+
+struct TrainJobResult {
+  std::string model_path;
+  std::size_t n_train = 0, n_validation = 0, n_test = 0;
+  std::map<std::string, double> test_metrics;
+};
+
+struct TrainJobOptions {
+  bool resume = false;
+  bool print_progress = true;
+  train::EpochCallback on_epoch;  ///< return false to cancel (MATNN_ERROR_CANCELLED)
+  std::string config_path;        ///< the config's file, when it came from one: no output may replace it
+};
+
+/// Trains the model a config describes, whatever its model.kind (property models, potentials):
+/// the one dispatch that `matnn train` and matnn_train() share.
+TrainJobResult train_model(const train::Json& config, const TrainJobOptions& options = {});
 
 /// The training, optimizer and schedule sections of a job config as trainer options (the two
 /// latter are checked by the optimiser and schedule factories, so they are only marked as read).

@@ -10,7 +10,7 @@
 #include "matnn/record.hpp"
 #include "potentials/potential.hpp"
 #include "train/config.hpp"
-#include "workflows/composition_job.hpp"
+#include "workflows/job_common.hpp"
 #include "workflows/potential_errors.hpp"
 
 namespace matnn::workflows {

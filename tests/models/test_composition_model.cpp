@@ -6,7 +6,7 @@
 #include "models/composition_model.hpp"
 #include "synthetic_data.hpp"
 #include "test_helpers.hpp"
-#include "workflows/composition_job.hpp"
+#include "workflows/property_job.hpp"
 
 namespace matnn::workflows {
 namespace {
@@ -33,11 +33,11 @@ TEST(CompositionMlp, LearnsAKnownNonlinearFunctionOfComposition) {
                                             matnn::testing::synthetic_energy);
   TrainJobOptions quiet;
   quiet.print_progress = false;
-  const TrainJobResult result = train_composition_model(regression_config(dir), quiet);
+  const TrainJobResult result = train_property_model(regression_config(dir), quiet);
 
   // The target's spread over the test set, for the acceptance threshold.
   const auto model = models::CompositionModel::load(result.model_path);
-  const auto all = evaluate_composition_model(model, dir / "data.h5", "test");
+  const auto all = evaluate_property_model(model, dir / "data.h5", "test");
   EXPECT_EQ(all.at("mae"), result.test_metrics.at("mae"));  // eval rebuilds the same split
   std::vector<double> y;
   for (const Record& r : DatasetReader(dir / "data.h5").read_all()) y.push_back(r.properties.at("energy_per_atom")[0]);
@@ -63,7 +63,7 @@ TEST(CompositionMlp, ClassifiesAKnownRule) {
   config["model"] = {{"task", "classification"}, {"target", "is_chalcogenide"}, {"hidden", {32, 32}}};
   TrainJobOptions quiet;
   quiet.print_progress = false;
-  const TrainJobResult result = train_composition_model(config, quiet);
+  const TrainJobResult result = train_property_model(config, quiet);
   std::printf("synthetic classification: test accuracy %.4f, ROC-AUC %.4f\n", result.test_metrics.at("accuracy"),
               result.test_metrics.at("roc_auc"));
   EXPECT_GT(result.test_metrics.at("accuracy"), 0.95);
@@ -79,39 +79,39 @@ TEST(CompositionMlp, SaveLoadPredictIsBitIdenticalAndSeedsReproduce) {
   config["model"]["dropout"] = 0.1;
   TrainJobOptions quiet;
   quiet.print_progress = false;
-  train_composition_model(config, quiet);
+  train_property_model(config, quiet);
   config["output"]["model"] = dir / "again.h5";
-  train_composition_model(config, quiet);
+  train_property_model(config, quiet);
 
   const auto a = models::CompositionModel::load(dir / "model.h5");
   const auto b = models::CompositionModel::load(dir / "again.h5");
   std::vector<Composition> c{Composition::from_formula("Fe2O3"), Composition::from_formula("NiAl"),
                              Composition::from_formula("Cu")};
-  const auto pa = a.predict(c), pb = b.predict(c);
+  const auto pa = a.predict_compositions(c), pb = b.predict_compositions(c);
   EXPECT_EQ(pa.value, pb.value);  // same seed, same model, bit for bit
   EXPECT_EQ(pa.sigma, pb.sigma);
 
   a.save(dir / "resaved.h5");
-  const auto pc = models::CompositionModel::load(dir / "resaved.h5").predict(c);
+  const auto pc = models::CompositionModel::load(dir / "resaved.h5").predict_compositions(c);
   EXPECT_EQ(pa.value, pc.value);
   EXPECT_GT(pa.sigma.minCoeff(), 0.0);  // two members disagree somewhere
 
   // Monte-Carlo dropout adds spread; a model without dropout refuses it.
-  const auto mc = a.predict(c, 8);
+  const auto mc = a.predict_compositions(c, {8});
   EXPECT_GT(mc.sigma.minCoeff(), 0.0);
 
   // With one member the ensemble gives no spread, so any sigma is the dropout's own.
   config["model"]["ensemble"] = 1;
   config["output"]["model"] = dir / "single.h5";
-  train_composition_model(config, quiet);
+  train_property_model(config, quiet);
   const auto single = models::CompositionModel::load(dir / "single.h5");
-  EXPECT_EQ(single.predict(c).sigma.maxCoeff(), 0.0);
-  const auto single_mc = single.predict(c, 8);
+  EXPECT_EQ(single.predict_compositions(c).sigma.maxCoeff(), 0.0);
+  const auto single_mc = single.predict_compositions(c, {8});
   EXPECT_GT(single_mc.sigma.minCoeff(), 0.0);
-  EXPECT_NE(single_mc.value, single.predict(c).value);  // the draws move the mean too
+  EXPECT_NE(single_mc.value, single.predict_compositions(c).value);  // the draws move the mean too
 
   // Out of distribution: an element never seen in training.
-  const auto ood = a.predict({Composition::from_formula("PuO2"), Composition::from_formula("FeO")});
+  const auto ood = a.predict_compositions({Composition::from_formula("PuO2"), Composition::from_formula("FeO")});
   EXPECT_TRUE(ood.ood[0]);
 }
 
@@ -132,16 +132,16 @@ TEST(CompositionMlp, RejectsWrongModelFilesAndBadConfigs) {
 
   train::Json config = regression_config(dir, 2);
   config["model"]["target"] = "band_gap";  // not in the dataset
-  EXPECT_EQ(status_of([&] { train_composition_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
   config = regression_config(dir, 2);
   config["training"]["epochz"] = 3;  // misspelt
-  EXPECT_EQ(status_of([&] { train_composition_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
   config = regression_config(dir, 2);
   config["optimizer"]["lr"] = -1;
-  EXPECT_EQ(status_of([&] { train_composition_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
   config = regression_config(dir, 2);
   config["model"]["task"] = "classification";  // real-valued labels are not classes
-  EXPECT_EQ(status_of([&] { train_composition_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(status_of([&] { train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
   EXPECT_FALSE(std::filesystem::exists(dir / "model.h5"));
 }
 

@@ -11,7 +11,7 @@
 #include "synthetic_data.hpp"
 #include "test_helpers.hpp"
 #include "train/trainer.hpp"
-#include "workflows/composition_job.hpp"
+#include "workflows/property_job.hpp"
 
 namespace matnn::workflows {
 namespace {
@@ -40,13 +40,13 @@ TEST(Trainer, KilledRunResumesToTheSameModel) {
   write_data(dir);
   TrainJobOptions quiet;
   quiet.print_progress = false;
-  train_composition_model(config_for(dir, "straight.h5"), quiet);
+  train_property_model(config_for(dir, "straight.h5"), quiet);
 
   // Stop during the second member's fourth epoch, as a kill after that epoch's checkpoint would.
   TrainJobOptions interrupted = quiet;
   int epochs_seen = 0;
   interrupted.on_epoch = [&](const train::EpochRecord&) { return ++epochs_seen < 6 + 4; };
-  EXPECT_EQ(status_of([&] { train_composition_model(config_for(dir, "resumed.h5"), interrupted); }), MATNN_ERROR_CANCELLED);
+  EXPECT_EQ(status_of([&] { train_property_model(config_for(dir, "resumed.h5"), interrupted); }), MATNN_ERROR_CANCELLED);
   EXPECT_TRUE(std::filesystem::exists(dir / "run.checkpoint.h5"));
   EXPECT_FALSE(std::filesystem::exists(dir / "resumed.h5"));
 
@@ -55,9 +55,9 @@ TEST(Trainer, KilledRunResumesToTheSameModel) {
   other["optimizer"]["lr"] = 5e-3;
   TrainJobOptions resume = quiet;
   resume.resume = true;
-  EXPECT_EQ(status_of([&] { train_composition_model(other, resume); }), MATNN_ERROR_MODEL);
+  EXPECT_EQ(status_of([&] { train_property_model(other, resume); }), MATNN_ERROR_MODEL);
 
-  train_composition_model(config_for(dir, "resumed.h5"), resume);
+  train_property_model(config_for(dir, "resumed.h5"), resume);
   EXPECT_FALSE(std::filesystem::exists(dir / "run.checkpoint.h5"));  // folded into the model file
 
   auto a = models::CompositionModel::load(dir / "straight.h5");
@@ -91,7 +91,7 @@ TEST(Trainer, EarlyStoppingEndsAnUnstableJobEarly) {  // the weights: EarlyStopp
   job.print_progress = false;
   int epochs = 0;
   job.on_epoch = [&](const train::EpochRecord&) { return ++epochs, true; };
-  train_composition_model(config, job);
+  train_property_model(config, job);
   EXPECT_LT(epochs, 200);
 }
 

@@ -1,6 +1,7 @@
-#include "workflows/composition_job.hpp"
+#include "workflows/property_job.hpp"
 
 #include "workflows/job_common.hpp"
+#include "workflows/property_learner.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,8 @@
 #include "matnn/error.hpp"
 #include "metrics/metrics.hpp"
 #include "nn/losses.hpp"
+#include "models/cgcnn/cgcnn_model.hpp"
+#include "models/composition_model.hpp"
 #include "train/ensemble.hpp"
 
 namespace matnn::workflows {
@@ -43,34 +46,34 @@ ad::Index rows_of(const std::vector<std::size_t>& rows) {
 // One ensemble member's view of the data for the shared trainer.
 class MemberTask : public train::TrainingTask {
  public:
-  MemberTask(models::CompositionModel& model, std::size_t member, const ad::Tensor& x, const ad::Tensor& y,
+  MemberTask(PropertyLearner& learner, std::size_t member, const models::PropertyTarget& target, const ad::Tensor& y,
              const std::vector<int64_t>& labels, const data::Split& split, LossKind loss, double huber_delta)
-      : model_(model), mlp_(model.member(member)), x_(x), y_(y), labels_(labels), split_(split), loss_(loss),
-        huber_delta_(huber_delta), validation_rows_(rows_of(split.validation)) {}
+      : learner_(learner), member_(member), target_(target), y_(y), labels_(labels), split_(split), loss_(loss),
+        huber_delta_(huber_delta) {}
 
   std::size_t train_size() const override { return split_.train.size(); }
-  nn::Module& module() override { return mlp_; }
+  nn::Module& module() override { return learner_.member(member_); }
 
   ad::Tensor batch_loss(std::span<const std::size_t> batch) override {
     std::vector<std::size_t> rows;
     rows.reserve(batch.size());
     for (std::size_t b : batch) rows.push_back(split_.train[b]);
-    return loss_on(rows_of(rows), rows);
+    return loss_of(learner_.forward(member_, rows), rows);
   }
 
   std::map<std::string, double> validate() override {
     if (split_.validation.empty()) return {};
-    std::map<std::string, double> out{{"loss", loss_on(validation_rows_, split_.validation).item()}};
-    const ad::Tensor output = mlp_.forward(ad::gather_rows(x_, validation_rows_));
+    const ad::Tensor output = learner_.forward(member_, split_.validation);
+    std::map<std::string, double> out{{"loss", loss_of(output, split_.validation).item()}};
     const std::vector<double> values = output.to_vector();
-    if (model_.config().task == models::TaskKind::regression) {
-      // Report in the target's unit: undo the standardisation through the model's own numbers.
-      const std::vector<double> targets = ad::gather_rows(y_, validation_rows_).to_vector();
+    if (target_.task == models::TaskKind::regression) {
+      // In the networks' standardised units: the model's own scale.
+      const std::vector<double> targets = ad::gather_rows(y_, rows_of(split_.validation)).to_vector();
       double abs_sum = 0.0;
       for (std::size_t i = 0; i < values.size(); ++i) abs_sum += std::abs(values[i] - targets[i]);
       out["mae_std_units"] = abs_sum / static_cast<double>(values.size());
     } else {
-      const auto c = static_cast<std::size_t>(model_.output_size());
+      const auto c = static_cast<std::size_t>(target_.n_classes);
       std::size_t correct = 0;
       for (std::size_t i = 0; i < split_.validation.size(); ++i) {
         const auto row = values.begin() + static_cast<std::ptrdiff_t>(i * c);
@@ -83,15 +86,14 @@ class MemberTask : public train::TrainingTask {
   }
 
  private:
-  ad::Tensor loss_on(const ad::Index& index, const std::vector<std::size_t>& rows) {
-    const ad::Tensor output = mlp_.forward(ad::gather_rows(x_, index));
-    if (model_.config().task == models::TaskKind::classification) {
+  ad::Tensor loss_of(const ad::Tensor& output, const std::vector<std::size_t>& rows) {
+    if (target_.task == models::TaskKind::classification) {
       std::vector<int64_t> labels;
       labels.reserve(rows.size());
       for (std::size_t r : rows) labels.push_back(labels_[r]);
       return nn::softmax_cross_entropy(output, labels);
     }
-    const ad::Tensor target = ad::gather_rows(y_, index);
+    const ad::Tensor target = ad::gather_rows(y_, rows_of(rows));
     switch (loss_) {
       case LossKind::mae: return nn::mae_loss(output, target);
       case LossKind::huber: return nn::huber_loss(output, target, huber_delta_);
@@ -100,21 +102,15 @@ class MemberTask : public train::TrainingTask {
     return nn::mse_loss(output, target);
   }
 
-  models::CompositionModel& model_;
-  nn::Mlp& mlp_;
-  ad::Tensor x_, y_;
+  PropertyLearner& learner_;
+  std::size_t member_;
+  const models::PropertyTarget& target_;
+  ad::Tensor y_;
   const std::vector<int64_t>& labels_;
   const data::Split& split_;
   LossKind loss_;
   double huber_delta_;
-  ad::Index validation_rows_;
 };
-
-Eigen::MatrixXd rows_of(const Eigen::MatrixXd& m, const std::vector<std::size_t>& rows) {
-  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), m.cols());
-  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = m.row(static_cast<Eigen::Index>(rows[i]));
-  return out;
-}
 
 std::string unit_of(const std::string& dataset_path, const std::string& target) {
   const std::string unit = DatasetReader(dataset_path).unit(target);
@@ -123,16 +119,16 @@ std::string unit_of(const std::string& dataset_path, const std::string& target) 
 
 }  // namespace
 
-CompositionData composition_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
-                                 data::SplitKind split_kind) {
-  CompositionData out;
+PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
+                           data::SplitKind split_kind) {
+  PropertyData out;
   std::vector<double> values;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     const auto it = r.properties.find(target);
     if (it == r.properties.end()) continue;
     if (it->second.size() != 1) {
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "target \"{}\" has {} values per structure; a composition model predicts one",
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "target \"{}\" has {} values per structure; a property model predicts one",
            target, it->second.size());
     }
     const double y = it->second.front();
@@ -140,7 +136,7 @@ CompositionData composition_data(const std::vector<Record>& records, const std::
       fail(MATNN_ERROR_INVALID_ARGUMENT, "structure {}: class label {} of \"{}\" is not an integer >= 0", i, y, target);
     }
     out.index.push_back(i);
-    out.compositions.push_back(r.structure.composition());
+    out.structures.push_back(r.structure);
     values.push_back(y);
     out.keys.push_back(split_key(r, split_kind));
   }
@@ -148,17 +144,16 @@ CompositionData composition_data(const std::vector<Record>& records, const std::
   return out;
 }
 
-std::map<std::string, double> composition_metrics(const models::CompositionModel& model,
-                                                  const models::CompositionPrediction& p,
-                                                  const Eigen::VectorXd& target) {
+std::map<std::string, double> property_metrics(const models::PropertyTarget& target, const models::PropertyPrediction& p,
+                                               const Eigen::VectorXd& values) {
   std::map<std::string, double> out;
-  const std::span<const double> y(target.data(), static_cast<std::size_t>(target.size()));
+  const std::span<const double> y(values.data(), static_cast<std::size_t>(values.size()));
   const std::span<const double> value(p.value.data(), static_cast<std::size_t>(p.value.size()));
-  out["n"] = static_cast<double>(target.size());
-  out["ood_fraction"] =
-      static_cast<double>(std::count(p.ood.begin(), p.ood.end(), true)) / static_cast<double>(std::max<Eigen::Index>(1, target.size()));
+  out["n"] = static_cast<double>(values.size());
+  out["ood_fraction"] = static_cast<double>(std::count(p.ood.begin(), p.ood.end(), true)) /
+                        static_cast<double>(std::max<Eigen::Index>(1, values.size()));
   out["mean_sigma"] = p.sigma.size() > 0 ? p.sigma.mean() : 0.0;
-  if (model.config().task == models::TaskKind::regression) {
+  if (target.task == models::TaskKind::regression) {
     out["mae"] = metrics::mae(value, y);
     out["rmse"] = metrics::rmse(value, y);
     out["r2"] = metrics::r2(value, y);
@@ -168,7 +163,7 @@ std::map<std::string, double> composition_metrics(const models::CompositionModel
     return out;
   }
   std::vector<int> predicted(value.begin(), value.end()), truth(y.begin(), y.end());
-  const int classes = model.config().n_classes;
+  const int classes = target.n_classes;
   for (int& t : truth) {
     if (t >= classes) fail(MATNN_ERROR_INVALID_ARGUMENT, "class {} is outside the model's 0..{}", t, classes - 1);
   }
@@ -181,40 +176,41 @@ std::map<std::string, double> composition_metrics(const models::CompositionModel
   }
   const auto cm = metrics::confusion_matrix(predicted, truth, classes);
   for (int i = 0; i < classes; ++i) {
-    for (int j = 0; j < classes; ++j) out[fmt::format("cm_{}_{}", i, j)] = static_cast<double>(cm[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]);
+    for (int j = 0; j < classes; ++j)
+      out[fmt::format("cm_{}_{}", i, j)] = static_cast<double>(cm[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]);
   }
   return out;
 }
 
-TrainJobResult train_composition_model(const Json& config, const TrainJobOptions& job) {
+std::vector<int> elements_of(const PropertyData& data, std::span<const std::size_t> rows) {
+  std::set<int> elements;
+  for (std::size_t r : rows) elements.insert(data.structures[r].numbers.begin(), data.structures[r].numbers.end());
+  return {elements.begin(), elements.end()};
+}
+
+std::unique_ptr<PropertyLearner> make_property_learner(const std::string& kind, const ConfigSection& model) {
+  if (kind == models::CompositionModel::file_kind) return make_composition_learner(model);
+  if (kind == models::cgcnn::CgcnnModel::file_kind) return make_cgcnn_learner(model);
+  fail(MATNN_ERROR_INVALID_ARGUMENT, "model.kind \"{}\" is not a property model (use composition_mlp or cgcnn)", kind);
+}
+
+TrainJobResult train_property_model(const Json& config, const TrainJobOptions& job) {
   const ConfigSection root(config, "");
   const std::uint64_t seed = static_cast<std::uint64_t>(root.integer("seed", 0, 0));
   const std::string dataset_path = root.required_string("dataset");
 
   const ConfigSection m = root.section("model");
-  const std::string kind = m.string("kind", models::CompositionModel::kind);
-  if (kind != models::CompositionModel::kind) {
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "model.kind \"{}\" is not a composition model", kind);
-  }
-  models::CompositionModelConfig mc;
-  mc.task = models::task_from_name(m.string("task", "regression"));
-  mc.target = m.required_string("target");
-  const auto hidden = m.integers("hidden", mc.hidden);
-  if (hidden.empty())
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "model.hidden must list at least one layer width (an empty list is a linear model)");
-  mc.hidden.assign(hidden.begin(), hidden.end());
-  mc.activation = m.string("activation", mc.activation);
-  mc.dropout = m.positive("dropout", mc.dropout, true);
-  mc.norm = m.string("norm", mc.norm);
-  mc.ensemble = static_cast<int>(m.integer("ensemble", mc.ensemble, 1));
-  mc.ood_threshold = m.positive("ood_threshold", mc.ood_threshold);
-  mc.seed = seed;
-  m.finish();
+  const std::string kind = m.string("kind", models::CompositionModel::file_kind);
+  models::PropertyTarget target;
+  target.task = models::task_from_name(m.string("task", "regression"));
+  target.name = m.required_string("target");
+  const std::unique_ptr<PropertyLearner> learner = make_property_learner(kind, m);
 
   const data::SplitOptions split_options = split_options_from(root.section("split"), seed);
   const ConfigSection training = root.section("training");
   const train::TrainerOptions trainer_options = trainer_options_from(root, training, config);
-  const LossKind loss = loss_from_name(training.string("loss", "mse"));
+  const std::string loss_name = training.string("loss", "mse");
+  const LossKind loss = loss_from_name(loss_name);
   const double huber_delta = training.positive("huber_delta", 1.0);
   training.finish();
 
@@ -222,48 +218,43 @@ TrainJobResult train_composition_model(const Json& config, const TrainJobOptions
   root.finish();
   check_job_outputs(outputs, {{"config", job.config_path}, {"dataset", dataset_path}});
 
-  // Data, split, normalisation.
+  // Data, split, the model built on the training rows.
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const CompositionData data = composition_data(records, mc.target, mc.task, split_options.kind);
-  if (data.compositions.size() < 2) {
+  const PropertyData data = property_data(records, target.name, target.task, split_options.kind);
+  if (data.structures.size() < 2) {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} structures have the label \"{}\"; training needs at least 2", dataset_path,
-         data.compositions.size(), mc.target);
+         data.structures.size(), target.name);
   }
   const data::Split split = data::make_split(data.keys, split_options);
   if (split.train.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "the split leaves no training data");
-  if (mc.task == models::TaskKind::classification) mc.n_classes = std::max(2, static_cast<int>(data.target.maxCoeff()) + 1);
-  mc.target_unit = unit_of(dataset_path, mc.target);
-  std::set<int> elements;
-  for (std::size_t r : split.train) {
-    for (const auto& entry : data.compositions[r].amounts()) elements.insert(entry.first);
-  }
-  mc.elements.assign(elements.begin(), elements.end());
-
-  models::CompositionModel model(mc);
-  const Eigen::MatrixXd features = model.featurizer().featurize(data.compositions);
-  model.fit_normalization(rows_of(features, split.train), pick(data.target, split.train));
-  const ad::Tensor x = model.standardize(features);
-  const ad::Tensor y = model.standardize_targets(data.target);
+  if (target.task == models::TaskKind::classification)
+    target.n_classes = std::max(2, static_cast<int>(data.target.maxCoeff()) + 1);
+  target.unit = unit_of(dataset_path, target.name);
+  learner->prepare(target, data, split.train, seed);
+  models::PropertyModel& model = learner->model();
+  const ad::Tensor y = learner->standardized_targets(data.target);
   std::vector<int64_t> labels(static_cast<std::size_t>(data.target.size()));
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(data.target[static_cast<Eigen::Index>(i)]);
 
   if (job.print_progress) {
     fmt::print("{} {} of \"{}\" on {} ({} train, {} validation, {} test; {} split), {} member(s)\n",
-               models::task_name(mc.task), kind, mc.target, dataset_path, split.train.size(), split.validation.size(),
-               split.test.size(), data::split_kind_name(split_options.kind), mc.ensemble);
+               models::task_name(target.task), kind, target.name, dataset_path, split.train.size(), split.validation.size(),
+               split.test.size(), data::split_kind_name(split_options.kind), model.ensemble_size());
   }
 
   const train::EnsembleOptions ensemble =
       ensemble_options(trainer_options, seed, outputs, job.resume, job.print_progress, job.on_epoch);
   train::train_ensemble(
       model.ensemble_size(),
-      [&](std::size_t k) { return std::make_unique<MemberTask>(model, k, x, y, labels, split, loss, huber_delta); },
+      [&](std::size_t k) {
+        return std::make_unique<MemberTask>(*learner, k, model.target(), y, labels, split, loss, huber_delta);
+      },
       ensemble);
 
   model.provenance() = {{"dataset", std::filesystem::absolute(dataset_path).string()},
                         {"n_structures", records.size()},
                         {"split", split_to_json(split_options)},
-                        {"loss", training.string("loss", "mse")}};
+                        {"loss", loss_name}};
   model.save(outputs.model);
   std::filesystem::remove(outputs.checkpoint);  // the model file now holds everything
 
@@ -273,24 +264,25 @@ TrainJobResult train_composition_model(const Json& config, const TrainJobOptions
   result.n_validation = split.validation.size();
   result.n_test = split.test.size();
   if (!split.test.empty()) {
-    const auto prediction = model.predict(pick(data.compositions, split.test));
-    result.test_metrics = composition_metrics(model, prediction, pick(data.target, split.test));
+    const std::vector<Structure> test = pick(data.structures, split.test);
+    result.test_metrics = property_metrics(model.target(), model.predict(test), pick(data.target, split.test));
   }
   return result;
 }
 
-std::map<std::string, double> evaluate_composition_model(const models::CompositionModel& model,
-                                                         const std::string& dataset_path, const std::string& subset) {
+std::map<std::string, double> evaluate_property_model(const models::PropertyModel& model, const std::string& dataset_path,
+                                                      const std::string& subset) {
   const DatasetReader reader(dataset_path);
   const std::vector<Record> records = reader.read_all();
   const Json& provenance = model.provenance();
   const data::SplitKind kind = subset == "all" || !provenance.contains("split")
                                    ? data::SplitKind::random
                                    : data::split_kind_from_name(provenance["split"].value("kind", "random"));
-  const CompositionData data = composition_data(records, model.config().target, model.config().task, kind);
+  const models::PropertyTarget& target = model.target();
+  const PropertyData data = property_data(records, target.name, target.task, kind);
   std::vector<std::size_t> rows;
   if (subset == "all") {
-    for (std::size_t i = 0; i < data.compositions.size(); ++i) rows.push_back(i);
+    for (std::size_t i = 0; i < data.structures.size(); ++i) rows.push_back(i);
   } else {
     // The split was made over the labelled structures only, as at training time.
     const data::Split split = recorded_split(provenance, data.keys, records.size(), dataset_path);
@@ -299,38 +291,43 @@ std::map<std::string, double> evaluate_composition_model(const models::Compositi
     else if (subset == "test") rows = split.test;
     else fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown subset \"{}\" (use all, train, validation or test)", subset);
   }
-  if (rows.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset {}", dataset_path, model.config().target, subset);
-  const auto prediction = model.predict(pick(data.compositions, rows));
-  return composition_metrics(model, prediction, pick(data.target, rows));
+  if (rows.empty())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset {}", dataset_path, target.name, subset);
+  const std::vector<Structure> structures = pick(data.structures, rows);
+  return property_metrics(target, model.predict(structures), pick(data.target, rows));
 }
 
-void write_composition_predictions(const models::CompositionModel& model, const std::string& dataset_path,
-                                   const std::string& csv_path, int mc_samples) {
+void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
+                                const std::string& csv_path, int mc_samples) {
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  std::vector<Composition> compositions;
-  for (const Record& r : records) compositions.push_back(r.structure.composition());
-  const auto p = model.predict(compositions, mc_samples);
-  const bool classifier = model.config().task == models::TaskKind::classification;
-  const std::string& target = model.config().target;
+  std::vector<Structure> structures;
+  structures.reserve(records.size());
+  for (const Record& r : records) structures.push_back(r.structure);
+  models::PredictOptions options;
+  options.mc_samples = mc_samples;
+  const models::PropertyPrediction p = model.predict(structures, options);
+  const models::PropertyTarget& target = model.target();
+  const bool classifier = target.task == models::TaskKind::classification;
 
   AtomicFile file(csv_path);
   {
     std::ofstream out(file.temp_path());
     if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", csv_path);
-    out << "index,id,formula," << target << "_predicted," << target << "_sigma,ood,ood_score," << target;
+    out << "index,id,formula," << target.name << "_predicted," << target.name << "_sigma,ood,ood_score," << target.name;
     if (classifier) {
-      for (int c = 0; c < model.config().n_classes; ++c) out << ",probability_" << c;
+      for (int c = 0; c < target.n_classes; ++c) out << ",probability_" << c;
     }
     out << '\n';
     for (std::size_t i = 0; i < records.size(); ++i) {
       const auto id = records[i].tags.find("id");
-      const auto label = records[i].properties.find(target);
+      const auto label = records[i].properties.find(target.name);
       const auto row = static_cast<Eigen::Index>(i);
       out << fmt::format("{},{},{},{:.10g},{:.6g},{},{:.4g},", i, id == records[i].tags.end() ? "" : id->second,
-                         compositions[i].formula(), p.value[row], p.sigma[row], p.ood[i] ? 1 : 0, p.ood_score[row]);
+                         structures[i].composition().formula(), p.value[row], p.sigma[row], p.ood[i] ? 1 : 0,
+                         p.ood_score[row]);
       if (label != records[i].properties.end()) out << fmt::format("{:.10g}", label->second.front());
       if (classifier) {
-        for (int c = 0; c < model.config().n_classes; ++c) out << fmt::format(",{:.6f}", p.probabilities(row, c));
+        for (int c = 0; c < target.n_classes; ++c) out << fmt::format(",{:.6f}", p.probabilities(row, c));
       }
       out << '\n';
     }

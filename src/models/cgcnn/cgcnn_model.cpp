@@ -1,0 +1,188 @@
+#include "models/cgcnn/cgcnn_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "autodiff/graph.hpp"
+#include "autodiff/ops.hpp"
+#include "features/cgcnn_element_features.hpp"
+#include "matnn/error.hpp"
+#include "models/state_file.hpp"
+#include "nn/losses.hpp"
+
+namespace matnn::models::cgcnn {
+namespace {
+
+using nlohmann::json;
+
+Eigen::MatrixXd matrix_of(const ad::Tensor& t) {
+  const std::vector<double> v = t.to_vector();
+  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), t.dim(0),
+                                                                                                   t.dim(1));
+}
+
+CgcnnArchitecture architecture_of(const CgcnnConfig& c) {
+  CgcnnArchitecture a;
+  a.element_features = features::cgcnn_element_feature_width();
+  a.edge_features = c.graph.gaussian_count();
+  a.atom_features = c.atom_features;
+  a.hidden = c.hidden;
+  a.n_conv = c.n_conv;
+  a.n_hidden = c.n_hidden;
+  a.dropout = c.dropout;
+  a.outputs = c.target.task == TaskKind::regression ? 1 : c.target.n_classes;
+  return a;
+}
+
+}  // namespace
+
+json CgcnnConfig::to_json() const {
+  return {{"task", task_name(target.task)}, {"target", target.name},   {"target_unit", target.unit},
+          {"n_classes", target.n_classes},  {"elements", elements},    {"graph", graph.to_json()},
+          {"atom_features", atom_features}, {"hidden", hidden},        {"n_conv", n_conv},
+          {"n_hidden", n_hidden},           {"dropout", dropout},      {"ensemble", ensemble},
+          {"seed", seed}};
+}
+
+CgcnnConfig CgcnnConfig::from_json(const json& j) {
+  CgcnnConfig c;
+  try {
+    c.target.task = task_from_name(j.at("task").get<std::string>());
+    c.target.name = j.at("target").get<std::string>();
+    c.target.unit = j.at("target_unit").get<std::string>();
+    c.target.n_classes = j.at("n_classes").get<int>();
+    c.elements = j.at("elements").get<std::vector<int>>();
+    c.graph = CrystalGraphOptions::from_json(j.at("graph"));
+    c.atom_features = j.at("atom_features").get<std::int64_t>();
+    c.hidden = j.at("hidden").get<std::int64_t>();
+    c.n_conv = j.at("n_conv").get<int>();
+    c.n_hidden = j.at("n_hidden").get<int>();
+    c.dropout = j.at("dropout").get<double>();
+    c.ensemble = j.at("ensemble").get<int>();
+    c.seed = j.at("seed").get<std::uint64_t>();
+  } catch (const json::exception& e) {
+    fail(MATNN_ERROR_MODEL, "cgcnn model config is incomplete or malformed: {}", e.what());
+  } catch (const Error& e) {
+    throw Error(MATNN_ERROR_MODEL, e.what());
+  }
+  return c;
+}
+
+CgcnnModel::CgcnnModel(CgcnnConfig config) : config_(std::move(config)) {
+  config_.graph.check();
+  if (config_.ensemble < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: ensemble size must be >= 1, got {}", config_.ensemble);
+  if (config_.target.task == TaskKind::classification && config_.target.n_classes < 2)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: classification needs at least 2 classes, got {}", config_.target.n_classes);
+  const CgcnnArchitecture architecture = architecture_of(config_);
+  for (int k = 0; k < config_.ensemble; ++k)  // members differ from the start
+    members_.push_back(std::make_shared<CgcnnNetwork>(architecture, config_.seed + static_cast<std::uint64_t>(k) * 1000003ULL));
+}
+
+void CgcnnModel::fit_normalization(const Eigen::VectorXd& targets) {
+  if (targets.size() < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: cannot fit the normalisation on no data");
+  if (config_.target.task != TaskKind::regression) return;
+  target_mean_ = targets.mean();
+  target_std_ = std::sqrt((targets.array() - target_mean_).square().mean());
+  if (target_std_ < 1e-12) target_std_ = 1.0;
+}
+
+ad::Tensor CgcnnModel::standardize_targets(const Eigen::VectorXd& targets) const {
+  std::vector<float> values(static_cast<std::size_t>(targets.size()));
+  for (Eigen::Index i = 0; i < targets.size(); ++i)
+    values[static_cast<std::size_t>(i)] = static_cast<float>((targets[i] - target_mean_) / target_std_);
+  return ad::from_vector(values, {targets.size(), 1});
+}
+
+PropertyPrediction CgcnnModel::predict(std::span<const Structure> structures, const PredictOptions& options) const {
+  return predict_graphs(build_crystal_graphs(structures, config_.graph), options);
+}
+
+PropertyPrediction CgcnnModel::predict_graphs(std::span<const CrystalGraph> graphs, const PredictOptions& options) const {
+  const int mc_samples = options.mc_samples;
+  if (mc_samples < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "mc_samples must be >= 0, got {}", mc_samples);
+  if (mc_samples > 0 && !supports_mc_dropout())
+    fail(MATNN_ERROR_UNSUPPORTED, "Monte-Carlo dropout needs a model trained with dropout > 0");
+  PropertyPrediction out;
+  const auto n = static_cast<Eigen::Index>(graphs.size());
+  if (n == 0) return out;
+
+  // OOD: the share of atoms of elements absent from the training data.
+  const std::set<int> known(config_.elements.begin(), config_.elements.end());
+  out.ood_score.resize(n);
+  out.ood.resize(graphs.size());
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const std::vector<int>& numbers = graphs[static_cast<std::size_t>(i)].numbers;
+    const auto unseen = std::count_if(numbers.begin(), numbers.end(), [&](int z) { return known.count(z) == 0; });
+    out.ood_score[i] = numbers.empty() ? 0.0 : static_cast<double>(unseen) / static_cast<double>(numbers.size());
+    out.ood[static_cast<std::size_t>(i)] = unseen > 0;
+  }
+
+  ad::NoGradGuard no_grad;
+  const int passes = std::max(mc_samples, 1);
+  const std::int64_t outputs = config_.target.task == TaskKind::regression ? 1 : config_.target.n_classes;
+  std::vector<Eigen::MatrixXd> samples(members_.size() * static_cast<std::size_t>(passes), Eigen::MatrixXd(n, outputs));
+  if (options.embeddings) out.embedding.resize(n, config_.hidden);
+  std::vector<std::size_t> rows;
+  for (std::size_t first = 0; first < graphs.size(); first += prediction_batch) {
+    rows.resize(std::min(prediction_batch, graphs.size() - first));
+    for (std::size_t k = 0; k < rows.size(); ++k) rows[k] = first + k;
+    const GraphBatch batch = make_batch(graphs, rows, config_.graph);
+    const auto top = static_cast<Eigen::Index>(first), count = static_cast<Eigen::Index>(rows.size());
+    for (std::size_t m = 0; m < members_.size(); ++m) {
+      CgcnnNetwork& net = *members_[m];
+      net.eval();
+      for (int pass = 0; pass < passes; ++pass) {
+        // Each pass its own reproducible mask stream.
+        net.set_mc_dropout(mc_samples > 0, config_.seed + 7919 * m + static_cast<std::uint64_t>(pass) + first);
+        const CgcnnNetwork::Output o = net.forward(batch);
+        Eigen::MatrixXd y = matrix_of(config_.target.task == TaskKind::classification ? nn::softmax(o.value) : o.value);
+        if (config_.target.task == TaskKind::regression) y = y.array() * target_std_ + target_mean_;
+        samples[m * static_cast<std::size_t>(passes) + static_cast<std::size_t>(pass)].middleRows(top, count) = y;
+        if (options.embeddings && m == 0 && pass == 0 && mc_samples == 0) out.embedding.middleRows(top, count) = matrix_of(o.embedding);
+      }
+      net.set_mc_dropout(false);
+      if (options.embeddings && m == 0 && mc_samples > 0) out.embedding.middleRows(top, count) = matrix_of(net.forward(batch).embedding);
+    }
+  }
+  summarize_samples(samples, config_.target.task, out);
+  return out;
+}
+
+void CgcnnModel::save(const std::string& path) const {
+  StateFile file;
+  file.format = model_format;
+  file.kind = file_kind;
+  file.config = config_.to_json();
+  file.config["provenance"] = provenance_;
+  for (std::size_t k = 0; k < members_.size(); ++k) file.tensors["member." + std::to_string(k)] = members_[k]->state();
+  file.scalars["normalization"] = {{"target_mean", target_mean_}, {"target_std", target_std_}};
+  write_state_file(path, file);
+}
+
+CgcnnModel CgcnnModel::load(const std::string& path) {
+  const StateFile file = read_state_file(path, model_format, file_kind);
+  CgcnnConfig config;
+  try {
+    config = CgcnnConfig::from_json(file.config);
+  } catch (const Error& e) {
+    fail(MATNN_ERROR_MODEL, "{}: {}", path, e.what());
+  }
+  CgcnnModel model(std::move(config));
+  model.provenance_ = file.config.value("provenance", json::object());
+  try {
+    for (std::size_t k = 0; k < model.members_.size(); ++k)
+      model.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));
+    model.target_mean_ = file.scalars.at("normalization").at("target_mean");
+    model.target_std_ = file.scalars.at("normalization").at("target_std");
+  } catch (const std::out_of_range&) {
+    fail(MATNN_ERROR_MODEL, "{}: model file lacks a member or the target normalisation", path);
+  } catch (const Error& e) {
+    fail(MATNN_ERROR_MODEL, "{}: {}", path, e.what());
+  }
+  if (!std::isfinite(model.target_mean_) || !(model.target_std_ > 0))
+    fail(MATNN_ERROR_MODEL, "{}: the target normalisation is not finite and positive", path);
+  return model;
+}
+
+}  // namespace matnn::models::cgcnn

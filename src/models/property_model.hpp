@@ -1,0 +1,96 @@
+// Property models: one number (regression) or one class (classification) per structure, the
+// property-side twin of the interatomic potentials. Every kind (the composition MLP, the crystal
+// graph network CGCNN) answers the same questions: the value with its uncertainty and class
+// probabilities, an out-of-distribution flag, and a learned embedding of the structure for
+// similarity search. The command line, the C ABI and the bindings see only this interface and
+// load_property_model(), so a new kind is added in one place (property_model_factory.cpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include "matnn/structure.hpp"
+
+namespace matnn::models {
+
+enum class TaskKind { regression, classification };
+
+const char* task_name(TaskKind task) noexcept;
+/// "regression" / "classification"; anything else is MATNN_ERROR_INVALID_ARGUMENT.
+TaskKind task_from_name(const std::string& name);
+
+/// What a property model predicts.
+struct PropertyTarget {
+  TaskKind task = TaskKind::regression;
+  std::string name;   ///< the dataset label, e.g. "formation_energy"
+  std::string unit;   ///< its unit as the dataset records it (regression)
+  int n_classes = 0;  ///< classification: classes 0 .. n_classes - 1
+};
+
+struct PropertyPrediction {
+  Eigen::VectorXd value;          ///< regression: ensemble mean (target unit); classification: class index
+  Eigen::VectorXd sigma;          ///< regression: std over members/samples; classification: std of the class probability
+  Eigen::MatrixXd probabilities;  ///< classification: n x n_classes mean probabilities (empty for regression)
+  Eigen::VectorXd ood_score;      ///< larger is further from the training data; each kind says how it is measured
+  std::vector<bool> ood;          ///< out of the training distribution
+  Eigen::MatrixXd embedding;      ///< n x embedding_width(), when PredictOptions::embeddings
+};
+
+struct PredictOptions {
+  /// Monte-Carlo dropout passes per ensemble member (0: off; needs supports_mc_dropout()).
+  int mc_samples = 0;
+  /// Also return each structure's learned embedding.
+  bool embeddings = false;
+};
+
+class PropertyModel {
+ public:
+  virtual ~PropertyModel() = default;
+
+  /// The model-file kind, e.g. "composition_mlp" or "cgcnn".
+  virtual const char* kind() const noexcept = 0;
+  virtual const PropertyTarget& target() const noexcept = 0;
+  /// The elements of the training data, ascending (others are predicted but flagged OOD).
+  virtual const std::vector<int>& elements() const noexcept = 0;
+  /// False for models that read only the composition (positions and cell are ignored).
+  virtual bool uses_geometry() const noexcept = 0;
+  virtual bool supports_mc_dropout() const noexcept = 0;
+  virtual std::int64_t embedding_width() const noexcept = 0;
+  virtual std::size_t ensemble_size() const noexcept = 0;
+
+  /// Predictions for structures (validated first: a bad structure is an error naming its index).
+  /// Not safe to call from several threads on one model while mc_samples > 0.
+  virtual PropertyPrediction predict(std::span<const Structure> structures, const PredictOptions& options = {}) const = 0;
+
+  /// Atomic write of the model file (models/state_file.hpp layout, this kind).
+  virtual void save(const std::string& path) const = 0;
+
+  /// Where the model came from (dataset, split, training options): saved with the model, so
+  /// `matnn eval --subset test` can rebuild the held-out split.
+  nlohmann::json& provenance() noexcept { return provenance_; }
+  const nlohmann::json& provenance() const noexcept { return provenance_; }
+
+ protected:
+  nlohmann::json provenance_ = nlohmann::json::object();
+};
+
+/// Fills value, sigma and (classification) probabilities of `prediction` from the samples of
+/// an ensemble (members times Monte-Carlo passes), each n x outputs: values in the target unit
+/// (regression) or class probabilities (classification). Classification takes the class of the
+/// largest mean probability, with the spread of that probability over the samples as sigma.
+void summarize_samples(const std::vector<Eigen::MatrixXd>& samples, TaskKind task, PropertyPrediction& prediction);
+
+/// The property-model kinds a model file may hold.
+bool is_property_model_kind(std::string_view kind) noexcept;
+
+/// Loads any property model file; MATNN_ERROR_MODEL for a potential or an unknown kind.
+std::unique_ptr<PropertyModel> load_property_model(const std::string& path);
+
+}  // namespace matnn::models

@@ -1,0 +1,53 @@
+// End-to-end jobs for property models of any kind (models/property_model.hpp), shared by the
+// `matnn` command line and the C ABI: train from a config and an HDF5 dataset, evaluate on a
+// dataset (or the held-out part of the split the model was trained with), write predictions.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/splits.hpp"
+#include "matnn/record.hpp"
+#include "matnn/structure.hpp"
+#include "models/property_model.hpp"
+#include "train/config.hpp"
+#include "workflows/job_common.hpp"
+
+namespace matnn::workflows {
+
+/// The labelled structures of a dataset for one target. Structures without the label are left
+/// out; `index` maps back to the dataset. Classification labels must be integers >= 0.
+struct PropertyData {
+  std::vector<std::size_t> index;
+  std::vector<Structure> structures;
+  Eigen::VectorXd target;
+  std::vector<data::SplitKey> keys;  ///< reduced formula / prototype tag and timestamp, for splits
+};
+
+PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
+                           data::SplitKind split_kind);
+
+/// Metrics of predictions against targets: regression MAE, RMSE, R^2, top-k recall (k = 10% of
+/// the samples, at least 1, screening for the largest values), mean sigma and OOD share;
+/// classification accuracy, F1, ROC-AUC (two classes) and the confusion matrix (as cm_i_j).
+std::map<std::string, double> property_metrics(const models::PropertyTarget& target,
+                                               const models::PropertyPrediction& prediction,
+                                               const Eigen::VectorXd& values);
+
+/// Trains a property model (model.kind composition_mlp or cgcnn) from a config document
+/// (docs/training-config.md) and writes the model file; ensemble members are trained in turn,
+/// checkpointed after each epoch.
+TrainJobResult train_property_model(const train::Json& config, const TrainJobOptions& options = {});
+
+/// Evaluates a model on a dataset: `subset` is "all", or "train"/"validation"/"test" of the
+/// split recorded in the model (the dataset must be the one it was trained on).
+std::map<std::string, double> evaluate_property_model(const models::PropertyModel& model, const std::string& dataset_path,
+                                                      const std::string& subset);
+
+/// Predictions for every structure of a dataset as CSV (index, id, formula, prediction, sigma,
+/// ood, and the target where the dataset has it; class probabilities for classifiers). Atomic.
+void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
+                                const std::string& csv_path, int mc_samples);
+
+}  // namespace matnn::workflows

@@ -1,0 +1,48 @@
+// How a property-model kind plugs into train_property_model(): the job owns the config's
+// shared sections, the data, the split, the loss and the ensemble loop; a learner owns its
+// model section, builds the model for the training data and runs its members' networks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+#include "models/property_model.hpp"
+#include "nn/module.hpp"
+#include "train/config.hpp"
+
+namespace matnn::workflows {
+
+struct PropertyData;
+
+class PropertyLearner {
+ public:
+  virtual ~PropertyLearner() = default;
+  /// Builds the model for `data` (training rows `train`), fitting what depends on the training
+  /// data (normalisations) on those rows only.
+  virtual void prepare(const models::PropertyTarget& target, const PropertyData& data,
+                       std::span<const std::size_t> train, std::uint64_t seed) = 0;
+  virtual models::PropertyModel& model() = 0;
+  /// Ensemble member k as the trainer sees it.
+  virtual nn::Module& member(std::size_t k) = 0;
+  /// Member k's raw outputs for data rows: (rows, 1) standardised values or (rows, classes) logits.
+  virtual ad::Tensor forward(std::size_t k, std::span<const std::size_t> rows) = 0;
+  /// Every row's regression target in the networks' standardised units, (n, 1).
+  virtual ad::Tensor standardized_targets(const Eigen::VectorXd& targets) const = 0;
+};
+
+/// The learner of model.kind, reading (and finishing) the kind's own keys of the model section;
+/// the shared keys (kind, task, target) are read by the job. MATNN_ERROR_INVALID_ARGUMENT for a
+/// kind that is not a property model.
+std::unique_ptr<PropertyLearner> make_property_learner(const std::string& kind, const train::ConfigSection& model);
+
+/// The elements of the structures `rows` of `data`, ascending (what a model records as trained).
+std::vector<int> elements_of(const PropertyData& data, std::span<const std::size_t> rows);
+
+std::unique_ptr<PropertyLearner> make_composition_learner(const train::ConfigSection& model);
+std::unique_ptr<PropertyLearner> make_cgcnn_learner(const train::ConfigSection& model);
+
+}  // namespace matnn::workflows

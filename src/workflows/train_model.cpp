@@ -1,0 +1,23 @@
+// The one dispatch from a config's model.kind to its training job.
+#include "matnn/error.hpp"
+#include "models/property_model.hpp"
+#include "workflows/job_common.hpp"
+#include "workflows/potential_job.hpp"
+#include "workflows/property_job.hpp"
+
+namespace matnn::workflows {
+
+TrainJobResult train_model(const train::Json& config, const TrainJobOptions& options) {
+  if (!config.is_object()) fail(MATNN_ERROR_FORMAT, "a training config must be a mapping");
+  // Property models unless model.kind names a potential; composition_mlp when none is given.
+  std::string kind = "composition_mlp";
+  if (const auto model = config.find("model"); model != config.end() && model->is_object()) {
+    if (const auto k = model->find("kind"); k != model->end()) {
+      if (!k->is_string()) fail(MATNN_ERROR_INVALID_ARGUMENT, "model.kind must be a string");
+      kind = k->get<std::string>();
+    }
+  }
+  return models::is_property_model_kind(kind) ? train_property_model(config, options) : train_potential(config, options);
+}
+
+}  // namespace matnn::workflows
