@@ -135,7 +135,11 @@ Tensor sigmoid(const Tensor& x) {
 Tensor softplus(const Tensor& x) {
   Tensor out = unary("softplus", x, [](auto v) {
     using T = decltype(v);
-    return std::max(v, T(0)) + std::log1p(std::exp(-std::abs(v)));
+    // float: branch-free, so that it vectorises; double keeps libm.
+    if constexpr (std::is_same_v<T, float>)
+      return std::max(v, 0.0f) + detail::log1p_unit_vectorisable(detail::exp_vectorisable(-std::abs(v)));
+    else
+      return std::max(v, T(0)) + std::log1p(std::exp(-std::abs(v)));
   });
   return record(out, "softplus", {x}, [](const BackwardContext& c) {
     return Grads{mul(c.grad_output, sigmoid(c.inputs[0]))};

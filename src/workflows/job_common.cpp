@@ -1,5 +1,10 @@
 #include "workflows/job_common.hpp"
 
+#include <algorithm>
+#include <fstream>
+
+#include <fmt/format.h>
+
 #include "matnn/error.hpp"
 
 namespace matnn::workflows {
@@ -66,8 +71,79 @@ data::SplitKey split_key(const Record& record, data::SplitKind kind) {
   return key;
 }
 
+JobSplit job_split_from(const train::ConfigSection& split, std::uint64_t seed) {
+  JobSplit out;
+  const bool listed = split.has("train");
+  if (!split.has("file") && !listed) {
+    out.options = split_options_from(split, seed);
+    return out;
+  }
+  train::Json lists;
+  std::string where = "split";
+  if (listed) {
+    for (const char* key : {"train", "validation", "test"}) lists[key] = *split.raw(key);
+    (void)split.string("kind", "given");
+  } else {
+    where = split.required_string("file");
+    std::ifstream in(where);
+    if (!in) fail(MATNN_ERROR_IO, "{}: cannot read the split file (split.file)", where);
+    try {
+      lists = train::Json::parse(in);
+    } catch (const train::Json::exception& e) {
+      fail(MATNN_ERROR_FORMAT, "{}: not a JSON split file: {}", where, e.what());
+    }
+  }
+  split.finish();
+  data::Split given;
+  for (auto [key, rows] : {std::pair{"train", &given.train}, {"validation", &given.validation}, {"test", &given.test}}) {
+    if (!lists.is_object() || !lists.contains(key) || !lists[key].is_array())
+      fail(MATNN_ERROR_FORMAT, "{}: needs a list \"{}\" of structure indices", where, key);
+    for (const auto& v : lists[key]) {
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
+        fail(MATNN_ERROR_FORMAT, "{}: \"{}\" holds {}, not a structure index >= 0", where, key, v.dump());
+      rows->push_back(v.get<std::size_t>());
+    }
+  }
+  out.given = std::move(given);
+  return out;
+}
+
+train::Json split_to_json(const JobSplit& split) {
+  if (!split.given) return split_to_json(split.options);
+  return {{"kind", "given"}, {"train", split.given->train}, {"validation", split.given->validation}, {"test", split.given->test}};
+}
+
+data::Split resolve_split(const JobSplit& split, const std::vector<data::SplitKey>& keys,
+                          const std::vector<std::size_t>& dataset_index, std::size_t n_records,
+                          const std::string& dataset_path) {
+  if (!split.given) return data::make_split(keys, split.options);
+  std::vector<std::int64_t> row_of(n_records, -1);
+  for (std::size_t r = 0; r < dataset_index.size(); ++r) row_of[dataset_index[r]] = static_cast<std::int64_t>(r);
+  std::vector<bool> used(dataset_index.size(), false);
+  data::Split out;
+  const auto map = [&](const std::vector<std::size_t>& indices, std::vector<std::size_t>& rows, const char* name) {
+    for (std::size_t i : indices) {
+      if (i >= n_records) fail(MATNN_ERROR_INVALID_ARGUMENT, "split {}: structure {} is beyond the {} of {}", name, i, n_records, dataset_path);
+      const std::int64_t r = row_of[i];
+      if (r < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "split {}: structure {} of {} has no target label", name, i, dataset_path);
+      if (used[static_cast<std::size_t>(r)]) fail(MATNN_ERROR_INVALID_ARGUMENT, "split {}: structure {} is listed twice", name, i);
+      used[static_cast<std::size_t>(r)] = true;
+      rows.push_back(static_cast<std::size_t>(r));
+    }
+    std::sort(rows.begin(), rows.end());
+  };
+  map(split.given->train, out.train, "train");
+  map(split.given->validation, out.validation, "validation");
+  map(split.given->test, out.test, "test");
+  const auto unused = static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
+  if (unused > 0)
+    fmt::print(stderr, "warning: the given split leaves {} labelled structures of {} out of every subset\n", unused, dataset_path);
+  return out;
+}
+
 data::Split recorded_split(const train::Json& provenance, const std::vector<data::SplitKey>& keys,
-                           std::size_t n_records, const std::string& dataset_path) {
+                           const std::vector<std::size_t>& dataset_index, std::size_t n_records,
+                           const std::string& dataset_path) {
   if (!provenance.contains("split")) fail(MATNN_ERROR_MODEL, "the model records no training split; use --subset all");
   const auto trained_on = provenance.value("n_structures", std::size_t{0});
   if (trained_on != n_records) {
@@ -75,7 +151,8 @@ data::Split recorded_split(const train::Json& provenance, const std::vector<data
          "{} has {} structures, the model was trained on a dataset of {}: a train/validation/test subset needs that dataset",
          dataset_path, n_records, trained_on);
   }
-  return data::make_split(keys, split_options_from(train::ConfigSection(provenance.at("split"), "split"), 0));
+  return resolve_split(job_split_from(train::ConfigSection(provenance.at("split"), "split"), 0), keys, dataset_index,
+                       n_records, dataset_path);
 }
 
 Eigen::VectorXd pick(const Eigen::VectorXd& values, const std::vector<std::size_t>& rows) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,10 +61,28 @@ train::Json split_to_json(const data::SplitOptions& options);
 /// (composition), the "prototype" tag (prototype), and always the timestamp.
 data::SplitKey split_key(const Record& record, data::SplitKind kind);
 
-/// The split recorded in a model's provenance, rebuilt for `records` (which must be the training
-/// dataset: the structure count is checked). `keys_for` maps records to their split keys.
+/// The split of a property job: computed from options, or given as lists of dataset indices
+/// (split: {file: PATH}, a JSON file {"train": [...], "validation": [...], "test": [...]} of
+/// 0-based structure indices), so that another code's split can be reproduced exactly.
+struct JobSplit {
+  data::SplitOptions options;
+  std::optional<data::Split> given;  ///< dataset indices
+};
+/// split: {kind, validation, test, seed} or {file}, or a recorded split (with the lists).
+JobSplit job_split_from(const train::ConfigSection& split, std::uint64_t seed);
+/// What a model records: the options, or the given lists themselves (not the file's path).
+train::Json split_to_json(const JobSplit& split);
+/// The split over the labelled rows of a dataset: `dataset_index[row]` is the dataset index of
+/// `keys[row]`. A given split must name labelled structures of the dataset, each at most once.
+data::Split resolve_split(const JobSplit& split, const std::vector<data::SplitKey>& keys,
+                          const std::vector<std::size_t>& dataset_index, std::size_t n_records,
+                          const std::string& dataset_path);
+
+/// The split recorded in a model's provenance, rebuilt for the labelled rows of a dataset
+/// (which must be the training dataset: the structure count is checked).
 data::Split recorded_split(const train::Json& provenance, const std::vector<data::SplitKey>& keys,
-                           std::size_t n_records, const std::string& dataset_path);
+                           const std::vector<std::size_t>& dataset_index, std::size_t n_records,
+                           const std::string& dataset_path);
 
 template <typename T>
 std::vector<T> pick(const std::vector<T>& values, const std::vector<std::size_t>& rows) {

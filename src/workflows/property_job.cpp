@@ -206,7 +206,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   target.name = m.required_string("target");
   const std::unique_ptr<PropertyLearner> learner = make_property_learner(kind, m);
 
-  const data::SplitOptions split_options = split_options_from(root.section("split"), seed);
+  const JobSplit split_options = job_split_from(root.section("split"), seed);
   const ConfigSection training = root.section("training");
   const train::TrainerOptions trainer_options = trainer_options_from(root, training, config);
   const std::string loss_name = training.string("loss", "mse");
@@ -220,12 +220,12 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
 
   // Data, split, the model built on the training rows.
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const PropertyData data = property_data(records, target.name, target.task, split_options.kind);
+  const PropertyData data = property_data(records, target.name, target.task, split_options.options.kind);
   if (data.structures.size() < 2) {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} structures have the label \"{}\"; training needs at least 2", dataset_path,
          data.structures.size(), target.name);
   }
-  const data::Split split = data::make_split(data.keys, split_options);
+  const data::Split split = resolve_split(split_options, data.keys, data.index, records.size(), dataset_path);
   if (split.train.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "the split leaves no training data");
   if (target.task == models::TaskKind::classification)
     target.n_classes = std::max(2, static_cast<int>(data.target.maxCoeff()) + 1);
@@ -239,7 +239,8 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   if (job.print_progress) {
     fmt::print("{} {} of \"{}\" on {} ({} train, {} validation, {} test; {} split), {} member(s)\n",
                models::task_name(target.task), kind, target.name, dataset_path, split.train.size(), split.validation.size(),
-               split.test.size(), data::split_kind_name(split_options.kind), model.ensemble_size());
+               split.test.size(), split_options.given ? "given" : data::split_kind_name(split_options.options.kind),
+               model.ensemble_size());
   }
 
   const train::EnsembleOptions ensemble =
@@ -275,9 +276,9 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
   const DatasetReader reader(dataset_path);
   const std::vector<Record> records = reader.read_all();
   const Json& provenance = model.provenance();
-  const data::SplitKind kind = subset == "all" || !provenance.contains("split")
-                                   ? data::SplitKind::random
-                                   : data::split_kind_from_name(provenance["split"].value("kind", "random"));
+  const std::string recorded = provenance.contains("split") ? provenance["split"].value("kind", "random") : "random";
+  const data::SplitKind kind =
+      subset == "all" || recorded == "given" ? data::SplitKind::random : data::split_kind_from_name(recorded);
   const models::PropertyTarget& target = model.target();
   const PropertyData data = property_data(records, target.name, target.task, kind);
   std::vector<std::size_t> rows;
@@ -285,7 +286,7 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
     for (std::size_t i = 0; i < data.structures.size(); ++i) rows.push_back(i);
   } else {
     // The split was made over the labelled structures only, as at training time.
-    const data::Split split = recorded_split(provenance, data.keys, records.size(), dataset_path);
+    const data::Split split = recorded_split(provenance, data.keys, data.index, records.size(), dataset_path);
     if (subset == "train") rows = split.train;
     else if (subset == "validation") rows = split.validation;
     else if (subset == "test") rows = split.test;

@@ -1,6 +1,7 @@
 // The engine's hand-written numerical kernels against the C library.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -24,6 +25,23 @@ TEST(Kernels, VectorisableExpWithinTwoUlpOverTheNormalRange) {
   EXPECT_TRUE(std::isfinite(exp_vectorisable(1000.0f)));
   EXPECT_GT(exp_vectorisable(-1000.0f), 0.0f);
   EXPECT_LT(exp_vectorisable(-1000.0f), 1.3e-38f);
+}
+
+TEST(Kernels, Float32SoftplusWithinFloatRoundingOfTheExactOne) {
+  // The float path (vectorisable exp and log1p) against softplus in double.
+  const std::vector<float> xs = [] {
+    std::vector<float> v;
+    for (double x = -40.0; x <= 40.0; x += 0.000917) v.push_back(static_cast<float>(x));
+    return v;
+  }();
+  const auto n = static_cast<std::int64_t>(xs.size());
+  const std::vector<double> got = matnn::ad::softplus(matnn::ad::from_vector(xs, {n})).to_vector();
+  double worst = 0.0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const double x = xs[i], exact = std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
+    worst = std::max(worst, std::abs(got[i] - exact) / std::max(exact, 1e-30));
+  }
+  EXPECT_LT(worst, 3.0 * std::numeric_limits<float>::epsilon());
 }
 
 TEST(Kernels, DoubleVectorisableExpWithinTwoUlpOverTheNormalRange) {

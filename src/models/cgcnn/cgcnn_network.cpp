@@ -3,6 +3,7 @@
 #include <string>
 
 #include "autodiff/ops.hpp"
+#include "models/cgcnn/cgcnn_ops.hpp"
 #include "matnn/error.hpp"
 
 namespace matnn::models::cgcnn {
@@ -19,10 +20,15 @@ CgcnnConvolution::CgcnnConvolution(std::int64_t atom_features, std::int64_t edge
 
 ad::Tensor CgcnnConvolution::forward(const ad::Tensor& v, const GraphBatch& batch) {
   if (batch.n_edges == 0) return ad::softplus(v);  // no neighbours anywhere: nothing to sum
-  const ad::Tensor z =
-      ad::concat({ad::gather_rows(v, batch.center), ad::gather_rows(v, batch.neighbor), batch.edge_features}, 1);
-  const ad::Tensor g = edge_norm_.forward(full_.forward(z));
-  const ad::Tensor message = ad::mul(ad::sigmoid(ad::slice(g, 1, 0, width_)), ad::softplus(ad::slice(g, 1, width_, 2 * width_)));
+  // z_ij W = v_i W_center + v_j W_neighbor + u_ij W_edge: the two atom parts are products per
+  // atom, gathered onto the edges, so the per-edge product is over the Gaussians only (41 of the
+  // 169 inputs at the defaults): the same map at a quarter of the work and no concatenation.
+  const ad::Tensor& w = full_.weight();  // (2 width + gaussians, 2 width)
+  const ad::Tensor at_center = ad::linear(v, ad::slice(w, 0, 0, width_), full_.bias());
+  const ad::Tensor at_neighbor = ad::matmul(v, ad::slice(w, 0, width_, 2 * width_));
+  const ad::Tensor on_edge = ad::matmul(batch.edge_features, ad::slice(w, 0, 2 * width_, w.dim(0)));
+  const ad::Tensor g = edge_norm_.forward(edge_sum(at_center, at_neighbor, on_edge, batch.center, batch.neighbor));
+  const ad::Tensor message = gated_message(g);
   const ad::Tensor summed = atom_norm_.forward(ad::scatter_add_rows(message, batch.center, batch.n_atoms));
   return ad::softplus(ad::add(v, summed));
 }
