@@ -10,6 +10,7 @@
 
 #include "matnn/error.hpp"
 #include "matnn/matnn.h"
+#include "matnn/structure.hpp"
 #include "models/property_model.hpp"
 #include "potentials/potential.hpp"
 
@@ -91,5 +92,13 @@ struct UnitFactors {
 
 /// MATNN_ERROR_INVALID_ARGUMENT for a value outside the enum.
 UnitFactors unit_factors(matnn_units units);
+
+/// MATNN_ERROR_NON_FINITE naming `name`, the index and its (row, column) of 3 for NaN or inf.
+void check_finite(const double* values, std::size_t count, const char* name);
+
+/// A host's structure in the engine's units (Angstrom): positions (natoms x 3, row-major) and the
+/// cell (3 x 3, rows the lattice vectors; NULL: none) times `length`; pbc NULL: no periodicity.
+matnn::Structure make_structure(std::size_t natoms, const int* atomic_numbers, const double* positions,
+                                const double* cell, const int* pbc, double length);
 
 }  // namespace matnn::capi

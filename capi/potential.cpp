@@ -20,6 +20,8 @@ using matnn::fail;
 using matnn::capi::guarded;
 using matnn::capi::require;
 using matnn::capi::require_model;
+using matnn::capi::check_finite;
+using matnn::capi::make_structure;
 using matnn::capi::UnitFactors;
 using matnn::potentials::Potential;
 using matnn::potentials::PotentialResult;
@@ -48,14 +50,6 @@ void check_results(const matnn_potential_results* results) {
   }
 }
 
-void check_finite(const double* values, std::size_t count, const char* name) {
-  for (std::size_t i = 0; i < count; ++i) {
-    if (!std::isfinite(values[i])) {
-      fail(MATNN_ERROR_NON_FINITE, "{}[{}] (row {}, column {}) is {}", name, i, i / 3, i % 3, values[i]);
-    }
-  }
-}
-
 void check_species(const Potential& potential, const int* atomic_numbers, std::size_t natoms) {
   const std::vector<int>& species = potential.species();
   for (std::size_t i = 0; i < natoms; ++i) {
@@ -64,19 +58,6 @@ void check_species(const Potential& potential, const int* atomic_numbers, std::s
            i, atomic_numbers[i], fmt::join(species, " "));
     }
   }
-}
-
-// The structure in the engine's units (Angstrom).
-matnn::Structure make_structure(std::size_t natoms, const int* atomic_numbers, const double* positions,
-                                const double* cell, const int* pbc, double length) {
-  matnn::Structure s;
-  s.numbers.assign(atomic_numbers, atomic_numbers + natoms);
-  s.positions = Eigen::Map<const matnn::Positions>(positions, static_cast<Eigen::Index>(natoms), 3) * length;
-  if (cell != nullptr) s.cell = Eigen::Map<const matnn::Cell>(cell) * length;
-  if (pbc != nullptr) {
-    for (int a = 0; a < 3; ++a) s.pbc[static_cast<std::size_t>(a)] = pbc[a] != 0;
-  }
-  return s;
 }
 
 // Writes the wanted outputs, converted to the host's units. Called only after success, so a

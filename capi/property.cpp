@@ -81,6 +81,40 @@ void predict(const matnn_model& m, const std::vector<Composition>& compositions,
   copy_out(p, static_cast<Eigen::Index>(compositions.size()), values, sigmas, ood, probabilities);
 }
 
+// The structures of a batch (atoms, positions, cells, pbc), checked, in Angstrom.
+std::vector<matnn::Structure> host_structures(const matnn_model& m, int n_structures, const int* natoms,
+                                              const int* atomic_numbers, const double* positions, const double* cells,
+                                              const int* pbc) {
+  require(natoms, "natoms");
+  require(atomic_numbers, "atomic_numbers");
+  require(positions, "positions");
+  if (n_structures <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "n_structures must be > 0, got {}", n_structures);
+  const double length = matnn::capi::unit_factors(m.units).length;
+  std::vector<matnn::Structure> out;
+  out.reserve(static_cast<std::size_t>(n_structures));
+  std::size_t first = 0;
+  for (std::size_t s = 0; s < static_cast<std::size_t>(n_structures); ++s) {
+    if (natoms[s] <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "natoms[{}] must be > 0, got {}", s, natoms[s]);
+    const auto n = static_cast<std::size_t>(natoms[s]);
+    for (std::size_t k = 0; k < n; ++k) check_atomic_number(atomic_numbers[first + k], "atomic_numbers", first + k);
+    const int* flags = pbc != nullptr ? pbc + 3 * s : nullptr;
+    const bool periodic = flags != nullptr && (flags[0] != 0 || flags[1] != 0 || flags[2] != 0);
+    if (periodic && cells == nullptr)
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "structure {}: pbc has a periodic axis but cells is NULL", s);
+    matnn::capi::check_finite(positions + 3 * first, 3 * n, "positions");
+    const double* cell = cells != nullptr ? cells + 9 * s : nullptr;
+    if (cell != nullptr) matnn::capi::check_finite(cell, 9, "cells");
+    out.push_back(matnn::capi::make_structure(n, atomic_numbers + first, positions + 3 * first, cell, flags, length));
+    try {
+      out.back().validate();
+    } catch (const matnn::Error& e) {
+      fail(e.status(), "structure {}: {}", s, e.what());
+    }
+    first += n;
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" {
@@ -180,6 +214,57 @@ MATNN_API matnn_status matnn_property_predict_structures(const matnn_model* mode
       compositions.emplace_back(std::move(amounts));
     }
     predict(m, compositions, mc_samples, values, sigmas, ood, probabilities);
+  });
+}
+
+MATNN_API matnn_status matnn_property_predict_atoms(const matnn_model* model, int n_structures, const int* natoms,
+                                                   const int* atomic_numbers, const double* positions,
+                                                   const double* cells, const int* pbc, int mc_samples, double* values,
+                                                   double* sigmas, int* ood, double* probabilities) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    const PropertyModel& property = require_property(m);
+    check_outputs(property, mc_samples, values, probabilities);
+    const std::vector<matnn::Structure> structures =
+        host_structures(m, n_structures, natoms, atomic_numbers, positions, cells, pbc);
+    matnn::models::PredictOptions options;
+    options.mc_samples = mc_samples;
+    matnn::models::PropertyPrediction p;
+    {
+      const std::lock_guard lock(m.predict_mutex);
+      p = property.predict(structures, options);
+    }
+    copy_out(p, static_cast<Eigen::Index>(structures.size()), values, sigmas, ood, probabilities);
+  });
+}
+
+MATNN_API matnn_status matnn_property_embedding_width(const matnn_model* model, int* width) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    require(width, "width");
+    *width = static_cast<int>(require_property(m).embedding_width());
+  });
+}
+
+MATNN_API matnn_status matnn_property_embed_atoms(const matnn_model* model, int n_structures, const int* natoms,
+                                                  const int* atomic_numbers, const double* positions,
+                                                  const double* cells, const int* pbc, double* embeddings) {
+  return guarded(__func__, model, [&] {
+    const matnn_model& m = require_model(model);
+    const PropertyModel& property = require_property(m);
+    require(embeddings, "embeddings");
+    const std::vector<matnn::Structure> structures =
+        host_structures(m, n_structures, natoms, atomic_numbers, positions, cells, pbc);
+    matnn::models::PredictOptions options;
+    options.embeddings = true;
+    matnn::models::PropertyPrediction p;
+    {
+      const std::lock_guard lock(m.predict_mutex);
+      p = property.predict(structures, options);
+    }
+    const Eigen::Index width = p.embedding.cols();
+    for (Eigen::Index i = 0; i < p.embedding.rows(); ++i)
+      for (Eigen::Index k = 0; k < width; ++k) embeddings[i * width + k] = p.embedding(i, k);
   });
 }
 

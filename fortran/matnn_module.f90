@@ -92,6 +92,7 @@ module matnn
   public :: matnn_potential_compute_local, matnn_potential_compute_local2
   public :: matnn_property_name, matnn_property_unit, matnn_property_task, matnn_property_num_classes
   public :: matnn_property_predict_compositions, matnn_property_predict_structures, matnn_train
+  public :: matnn_property_predict_atoms, matnn_property_embedding_width, matnn_property_embed_atoms
   public :: matnn_progress_callback
 
   interface
@@ -311,6 +312,38 @@ module matnn
       integer(c_int) :: status
     end function matnn_property_predict_structures
 
+    !> Since ABI 3: structures with positions(3, sum natoms), cells(3, 3, n) (column k the lattice
+    !> vector k) or c_null_ptr, pbc(3, n) or c_null_ptr.
+    function matnn_property_predict_atoms(model, n_structures, natoms, atomic_numbers, positions, cells, pbc, &
+        mc_samples, values, sigmas, ood, probabilities) bind(C, name="matnn_property_predict_atoms") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), value :: n_structures
+      type(c_ptr), value :: natoms, atomic_numbers, positions, cells, pbc
+      integer(c_int), value :: mc_samples
+      type(c_ptr), value :: values, sigmas, ood, probabilities
+      integer(c_int) :: status
+    end function matnn_property_predict_atoms
+
+    !> Since ABI 3.
+    function matnn_property_embedding_width(model, width) bind(C, name="matnn_property_embedding_width") &
+        result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: width
+      integer(c_int) :: status
+    end function matnn_property_embedding_width
+
+    !> Since ABI 3: embeddings(width, n).
+    function matnn_property_embed_atoms(model, n_structures, natoms, atomic_numbers, positions, cells, pbc, &
+        embeddings) bind(C, name="matnn_property_embed_atoms") result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), value :: n_structures
+      type(c_ptr), value :: natoms, atomic_numbers, positions, cells, pbc, embeddings
+      integer(c_int) :: status
+    end function matnn_property_embed_atoms
+
     !> config_path: NUL-terminated; output_model_path: c_loc of a NUL-terminated string or
     !> c_null_ptr; callback: c_funloc of a matnn_progress_callback or c_null_funptr.
     function matnn_train(config_path, output_model_path, callback, user_data) bind(C, name="matnn_train") &
@@ -387,6 +420,9 @@ module matnn
     procedure :: num_classes => property_num_classes
     procedure :: predict_compositions => property_predict_compositions
     procedure :: predict_structures => property_predict_structures
+    procedure :: predict_atoms => property_predict_atoms
+    procedure :: embedding_width => property_embedding_width
+    procedure :: embed_atoms => property_embed_atoms
   end type matnn_property_model
 
   !> Message of the last failure this module saw on this thread (C's matnn_last_error(), or the
@@ -1022,5 +1058,90 @@ contains
                                                  c_loc(atomic_numbers), int(samples, c_int), c_loc(values), &
                                                  sigmas_ptr, ood_ptr, probabilities_ptr), status)
   end subroutine property_predict_structures
+
+  !> Predictions for whole structures (every model kind; CGCNN needs them): natoms(s) atoms each,
+  !> atomic_numbers and positions(3, sum(natoms)) the structures' atoms concatenated, cells(3, 3, n)
+  !> with column k of cells(:, :, s) the lattice vector k, pbc(3, n) the periodic flags. Outputs as
+  !> predict_compositions, one per structure.
+  subroutine property_predict_atoms(self, natoms, atomic_numbers, positions, cells, pbc, values, sigmas, ood, &
+                                    probabilities, mc_samples, status)
+    class(matnn_property_model), intent(in) :: self
+    integer(c_int), intent(in), target, contiguous :: natoms(:), atomic_numbers(:), pbc(:, :)
+    real(c_double), intent(in), target, contiguous :: positions(:, :), cells(:, :, :)
+    real(c_double), intent(out), target, contiguous :: values(:)
+    real(c_double), intent(out), target, optional, contiguous :: sigmas(:), probabilities(:, :)
+    integer(c_int), intent(out), target, optional, contiguous :: ood(:)
+    integer, intent(in), optional :: mc_samples
+    integer, intent(out), optional :: status
+    character(len=*), parameter :: where = "matnn_property_model%predict_atoms"
+    type(c_ptr) :: sigmas_ptr, ood_ptr, probabilities_ptr
+    integer :: n, samples
+    n = size(natoms)
+    if (.not. atoms_batch_ok(where, natoms, atomic_numbers, positions, cells, pbc, status)) return
+    if (wrong_shape(where, "values", shape(values), [n], status)) return
+    sigmas_ptr = c_null_ptr
+    ood_ptr = c_null_ptr
+    probabilities_ptr = c_null_ptr
+    if (present(sigmas)) then
+      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
+      sigmas_ptr = c_loc(sigmas)
+    end if
+    if (present(ood)) then
+      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
+      ood_ptr = c_loc(ood)
+    end if
+    if (present(probabilities)) then
+      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
+      probabilities_ptr = c_loc(probabilities)
+    end if
+    samples = 0
+    if (present(mc_samples)) samples = mc_samples
+    call check(matnn_property_predict_atoms(self%handle, int(n, c_int), c_loc(natoms), c_loc(atomic_numbers), &
+                                            c_loc(positions), c_loc(cells), c_loc(pbc), int(samples, c_int), &
+                                            c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr), status)
+  end subroutine property_predict_atoms
+
+  !> Width of the learned structure embedding.
+  integer function property_embedding_width(self, status) result(width)
+    class(matnn_property_model), intent(in) :: self
+    integer, intent(out), optional :: status
+    integer(c_int) :: w
+    w = 0
+    call check(matnn_property_embedding_width(self%handle, w), status)
+    width = int(w)
+  end function property_embedding_width
+
+  !> The learned embeddings(width, n) of whole structures, arguments as predict_atoms.
+  subroutine property_embed_atoms(self, natoms, atomic_numbers, positions, cells, pbc, embeddings, status)
+    class(matnn_property_model), intent(in) :: self
+    integer(c_int), intent(in), target, contiguous :: natoms(:), atomic_numbers(:), pbc(:, :)
+    real(c_double), intent(in), target, contiguous :: positions(:, :), cells(:, :, :)
+    real(c_double), intent(out), target, contiguous :: embeddings(:, :)
+    integer, intent(out), optional :: status
+    character(len=*), parameter :: where = "matnn_property_model%embed_atoms"
+    if (.not. atoms_batch_ok(where, natoms, atomic_numbers, positions, cells, pbc, status)) return
+    if (wrong_shape(where, "embeddings", shape(embeddings), [self%embedding_width(), size(natoms)], status)) return
+    call check(matnn_property_embed_atoms(self%handle, int(size(natoms), c_int), c_loc(natoms), c_loc(atomic_numbers), &
+                                          c_loc(positions), c_loc(cells), c_loc(pbc), c_loc(embeddings)), status)
+  end subroutine property_embed_atoms
+
+  !> The shapes of a batch of whole structures, or an INVALID_ARGUMENT naming what is wrong.
+  logical function atoms_batch_ok(where, natoms, atomic_numbers, positions, cells, pbc, status) result(ok)
+    character(len=*), intent(in) :: where
+    integer(c_int), intent(in) :: natoms(:), atomic_numbers(:), pbc(:, :)
+    real(c_double), intent(in) :: positions(:, :), cells(:, :, :)
+    integer, intent(out), optional :: status
+    integer :: n
+    ok = .false.
+    n = size(natoms)
+    if (n == 0 .or. any(natoms <= 0) .or. sum(int(natoms, c_long_long)) /= size(atomic_numbers, kind=c_long_long)) then
+      call invalid(where, "need at least one structure; natoms must be positive and sum to size(atomic_numbers)", status)
+      return
+    end if
+    if (wrong_shape(where, "positions", shape(positions), [3, size(atomic_numbers)], status)) return
+    if (wrong_shape(where, "cells", shape(cells), [3, 3, n], status)) return
+    if (wrong_shape(where, "pbc", shape(pbc), [3, n], status)) return
+    ok = .true.
+  end function atoms_batch_ok
 
 end module matnn

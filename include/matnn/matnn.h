@@ -84,8 +84,10 @@
    conventions above). Only additions have happened, so libmatnn.so keeps SOVERSION 1, which
    would change only if an existing signature or struct layout did, which matnn avoids.
    ABI 2 added matnn_potential_results.virials, matnn_potential_results_init2() and
-   matnn_potential_compute_local2(). */
-#define MATNN_ABI_VERSION 2
+   matnn_potential_compute_local2(); ABI 3 added matnn_property_predict_atoms(),
+   matnn_property_embedding_width() and matnn_property_embed_atoms() (structure-based property
+   models such as CGCNN). */
+#define MATNN_ABI_VERSION 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -457,8 +459,9 @@ MATNN_API matnn_status matnn_property_predict_compositions(
     const double* fractions, int mc_samples, double* values, double* sigmas, int* ood,
     double* probabilities);
 
-/* Predictions for a batch of structures given by their atoms (only the composition is used by
- * composition models; positions are not needed).
+/* Predictions for a batch of structures given by their atoms, for composition models (a model
+ * that needs positions, such as CGCNN, is MATNN_ERROR_UNSUPPORTED here: use
+ * matnn_property_predict_atoms()).
  *
  *   n_structures    in   int                 > 0
  *   natoms          in   int[n_structures]   atoms of each structure, > 0
@@ -470,6 +473,40 @@ MATNN_API matnn_status matnn_property_predict_compositions(
 MATNN_API matnn_status matnn_property_predict_structures(
     const matnn_model* model, int n_structures, const int* natoms, const int* atomic_numbers,
     int mc_samples, double* values, double* sigmas, int* ood, double* probabilities);
+
+/* Predictions for a batch of structures given in full, for every property model: the
+ * structure-based ones (CGCNN) need positions and cells, composition models read only the atoms.
+ *
+ *   n_structures    in   int                       > 0
+ *   natoms          in   int[n_structures]         atoms of each structure, > 0
+ *   atomic_numbers  in   int[sum(natoms)]          the structures' atoms concatenated
+ *   positions       in   double[sum(natoms) x 3]   Cartesian, length unit, row-major, concatenated
+ *   cells           in   double[n_structures x 9]  each structure's rows a, b, c (length unit);
+ *                                                  NULL = no cells (then no axis may be periodic)
+ *   pbc             in   int[n_structures x 3]     periodic flag per lattice vector; NULL = none
+ *   mc_samples, values, sigmas, ood, probabilities: as matnn_property_predict_compositions(),
+ *                   with n = n_structures.
+ *
+ * Errors as matnn_property_predict_structures(), and MATNN_ERROR_NON_FINITE (positions or cells),
+ * MATNN_ERROR_SINGULAR_CELL, MATNN_ERROR_GEOMETRY (two atoms at one place); messages name the
+ * structure. Since ABI 3. */
+MATNN_API matnn_status matnn_property_predict_atoms(
+    const matnn_model* model, int n_structures, const int* natoms, const int* atomic_numbers,
+    const double* positions, const double* cells, const int* pbc, int mc_samples, double* values,
+    double* sigmas, int* ood, double* probabilities);
+
+/* Width of a property model's learned embedding of a structure (the input of its output
+   layers: CGCNN's crystal vector, the composition MLP's last hidden layer). MATNN_ERROR_MODEL
+   for a potential. Since ABI 3. */
+MATNN_API matnn_status matnn_property_embedding_width(const matnn_model* model, int* width);
+
+/* The learned embeddings of a batch of structures, for similarity search: embeddings is
+ * double[n_structures x width] (row-major, width from matnn_property_embedding_width()), the
+ * other arguments as matnn_property_predict_atoms(). Errors as that call. Since ABI 3. */
+MATNN_API matnn_status matnn_property_embed_atoms(const matnn_model* model, int n_structures,
+                                                  const int* natoms, const int* atomic_numbers,
+                                                  const double* positions, const double* cells,
+                                                  const int* pbc, double* embeddings);
 
 /* ========================================================================================
  * Retraining

@@ -122,6 +122,15 @@ _PROTOTYPES = {
     # probabilities
     "matnn_property_predict_structures": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, ctypes.c_int,
                                                     f64_1d, f64_1d_or_null, i32_1d_or_null, f64_2d_or_null]),
+    # model, n_structures, natoms, atomic_numbers, positions[sum natoms x 3], cells[n x 9] or NULL,
+    # pbc[n x 3] or NULL, mc_samples, values, sigmas, ood, probabilities (since ABI 3)
+    "matnn_property_predict_atoms": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, f64_1d, f64_1d_or_null,
+                                               i32_1d_or_null, ctypes.c_int, f64_1d, f64_1d_or_null,
+                                               i32_1d_or_null, f64_2d_or_null]),
+    "matnn_property_embedding_width": (_status, [_model_p, _c_int_p]),
+    # model, n_structures, natoms, atomic_numbers, positions, cells or NULL, pbc or NULL, embeddings
+    "matnn_property_embed_atoms": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, f64_1d, f64_1d_or_null,
+                                             i32_1d_or_null, f64_2d]),
     "matnn_train": (_status, [ctypes.c_char_p, ctypes.c_char_p, PROGRESS_CALLBACK, ctypes.c_void_p]),
 }
 

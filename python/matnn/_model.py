@@ -283,7 +283,7 @@ class Potential(_Model):
 
 
 class PropertyModel(_Model):
-    """A property model (composition model): ``PropertyModel(path)``."""
+    """A property model (composition MLP or CGCNN): ``PropertyModel(path)``."""
 
     _kind = PROPERTY
 
@@ -334,7 +334,16 @@ class PropertyModel(_Model):
         return self._finish(out)
 
     def predict_structures(self, structures, mc_samples=0, sigmas=True, ood=True, probabilities=False):
-        """Predictions for structures given as sequences of atomic numbers (or ase.Atoms)."""
+        """Predictions for structures: ase.Atoms (positions, cell and pbc are passed: every model
+        kind accepts them) or sequences of atomic numbers (composition models only). Returns a dict
+        of arrays: values, sigmas, ood (bool), probabilities."""
+        structures = list(structures)
+        if structures and all(hasattr(s, "positions") for s in structures):
+            batch = self._atoms_batch(structures)
+            out = self._outputs(len(structures), sigmas, ood, probabilities)
+            check(_L.matnn_property_predict_atoms(self._h(), *batch, int(mc_samples), out["values"], out["sigmas"],
+                                                  out["ood"], out["probabilities"]))
+            return self._finish(out)
         numbers = [np.asarray(s.numbers if hasattr(s, "numbers") else s) for s in structures]
         if not numbers or any(a.ndim != 1 or a.size == 0 for a in numbers):
             raise invalid_argument("need at least one structure, each a non-empty sequence of atomic numbers")
@@ -344,6 +353,34 @@ class PropertyModel(_Model):
         check(_L.matnn_property_predict_structures(self._h(), len(numbers), natoms, flat, int(mc_samples),
                                                    out["values"], out["sigmas"], out["ood"], out["probabilities"]))
         return self._finish(out)
+
+    @property
+    def embedding_width(self):
+        """Width of the learned structure embedding (CGCNN's crystal vector)."""
+        return self._int_query(_L.matnn_property_embedding_width)
+
+    def embed(self, structures):
+        """The learned embeddings of ase.Atoms structures, an array (n, embedding_width), for
+        similarity search."""
+        structures = list(structures)
+        batch = self._atoms_batch(structures)
+        out = np.zeros((len(structures), self.embedding_width))
+        check(_L.matnn_property_embed_atoms(self._h(), *batch, out))
+        return out
+
+    @staticmethod
+    def _atoms_batch(structures):
+        """(n, natoms, atomic_numbers, positions, cells, pbc) of ase.Atoms-like structures."""
+        if not structures or any(len(s) == 0 for s in structures):
+            raise invalid_argument("need at least one structure, each with atoms")
+        natoms = np.array([len(s) for s in structures], dtype=np.intc)
+        numbers = _as_int_array(np.concatenate([np.asarray(s.numbers) for s in structures]), (-1,), "atomic numbers")
+        positions = np.ascontiguousarray(np.concatenate([np.asarray(s.positions, dtype=np.float64).reshape(-1)
+                                                         for s in structures]))
+        cells = np.ascontiguousarray(np.concatenate([np.asarray(s.cell, dtype=np.float64).reshape(9)
+                                                     for s in structures]))
+        pbc = np.ascontiguousarray(np.concatenate([_as_pbc(s.pbc) for s in structures]))
+        return len(structures), natoms, numbers, positions, cells, pbc
 
     @staticmethod
     def _finish(out):

@@ -9,7 +9,12 @@
 namespace matnn::nn {
 
 const char* init_name(Init init) noexcept {
-  return init == Init::kaiming_uniform ? "kaiming_uniform" : "xavier_uniform";
+  switch (init) {
+    case Init::kaiming_uniform: return "kaiming_uniform";
+    case Init::xavier_uniform: return "xavier_uniform";
+    case Init::fan_in_uniform: return "fan_in_uniform";
+  }
+  return "unknown";
 }
 
 void init_weight(const ad::Tensor& weight, Init init, std::mt19937_64& rng) {
@@ -18,16 +23,21 @@ void init_weight(const ad::Tensor& weight, Init init, std::mt19937_64& rng) {
          ad::shape_str(weight.shape()));
   const double fan_in = static_cast<double>(weight.dim(0));
   const double fan_out = static_cast<double>(weight.dim(1));
-  const double bound = init == Init::kaiming_uniform ? std::sqrt(6.0 / std::max(1.0, fan_in))
-                                                     : std::sqrt(6.0 / std::max(1.0, fan_in + fan_out));
+  const double bound = init == Init::kaiming_uniform  ? std::sqrt(6.0 / std::max(1.0, fan_in))
+                       : init == Init::fan_in_uniform ? 1.0 / std::sqrt(std::max(1.0, fan_in))
+                                                      : std::sqrt(6.0 / std::max(1.0, fan_in + fan_out));
+  fill_uniform(weight, bound, rng);
+}
+
+void fill_uniform(const ad::Tensor& t, double bound, std::mt19937_64& rng) {
   // 53 random bits -> [0, 1) exactly as the bits dictate: portable, unlike uniform_real_distribution.
   auto uniform = [&] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
-  const int64_t n = weight.numel();
-  if (weight.dtype() == ad::DType::f32) {
-    float* p = weight.data<float>();
+  const int64_t n = t.numel();
+  if (t.dtype() == ad::DType::f32) {
+    float* p = t.data<float>();
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>((2.0 * uniform() - 1.0) * bound);
   } else {
-    double* p = weight.data<double>();
+    double* p = t.data<double>();
     for (int64_t i = 0; i < n; ++i) p[i] = (2.0 * uniform() - 1.0) * bound;
   }
 }
@@ -43,6 +53,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, std::mt19937_64& rng, 
   register_parameter("weight", &weight_);
   if (bias) {
     bias_ = ad::zeros({out_}, dtype);
+    if (init == Init::fan_in_uniform) fill_uniform(bias_, 1.0 / std::sqrt(static_cast<double>(in_)), rng);
     register_parameter("bias", &bias_);
   }
 }

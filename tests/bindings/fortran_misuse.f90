@@ -197,6 +197,29 @@ program fortran_misuse
   call expect("sigmas of the wrong shape", ierr, MATNN_ERROR_INVALID_ARGUMENT)
   call prop%predict_structures([1_c_int, 1_c_int], [29_c_int, 28_c_int], values, ood=ood(1:1), status=ierr)
   call expect("ood of the wrong shape", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+  ! Whole structures (two one-atom cubic cells): the same values as their atoms alone for a
+  ! composition model; embeddings of the model's width; a wrong shape is refused.
+  block
+    real(c_double) :: cells(3, 3, 2), xyz(3, 2), by_atoms(2), by_numbers(2)
+    real(c_double), allocatable :: embeddings(:, :)
+    integer(c_int) :: flags(3, 2)
+    cells = 0.0_c_double
+    cells(1, 1, :) = 3.0_c_double
+    cells(2, 2, :) = 3.0_c_double
+    cells(3, 3, :) = 3.0_c_double
+    xyz = 0.0_c_double
+    flags = 1_c_int
+    call prop%predict_atoms([1_c_int, 1_c_int], [29_c_int, 28_c_int], xyz, cells, flags, by_atoms, status=ierr)
+    call expect("predict_atoms", ierr, MATNN_SUCCESS)
+    call prop%predict_structures([1_c_int, 1_c_int], [29_c_int, 28_c_int], by_numbers, status=ierr)
+    if (any(abs(by_atoms - by_numbers) > 1.0e-6_c_double)) call failed("predict_atoms differs from predict_structures")
+    allocate (embeddings(prop%embedding_width(), 2))
+    call prop%embed_atoms([1_c_int, 1_c_int], [29_c_int, 28_c_int], xyz, cells, flags, embeddings, status=ierr)
+    call expect("embed_atoms", ierr, MATNN_SUCCESS)
+    call prop%predict_atoms([1_c_int, 1_c_int], [29_c_int, 28_c_int], xyz, cells(:, :, 1:1), flags, by_atoms, &
+                            status=ierr)
+    call expect("cells of the wrong shape", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+  end block
   if (len(prop%name()) == 0) call failed("the property model has no name")
   call prop%predict_compositions([29_c_int], reshape([-1.0_c_double, 1.0_c_double], [1, 2]), values, status=ierr)
   call expect("a negative fraction", ierr, MATNN_ERROR_INVALID_ARGUMENT)

@@ -3,7 +3,7 @@
 //   capi_fixture data DIR       writes DIR/data.h5 (Cu-Ni structures labelled by a Lennard-Jones
 //                               pair potential, and a composition property "formation_energy")
 //                               and the training configs DIR/potential.json (Behler-Parrinello),
-//                               DIR/property.json and DIR/nequip/potential.json (a tiny NequIP-style
+//                               DIR/property.json, DIR/cgcnn.json and DIR/nequip/potential.json (a tiny NequIP-style
 //                               model on the same data, trained by `matnn train` into
 //                               DIR/nequip/potential.h5)
 //   capi_fixture reference DIR  loads DIR/potential.h5 in float64 and writes DIR/reference.txt:
@@ -135,6 +135,16 @@ void write_data(const std::string& dir) {
       {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.1}}},
       {"training", {{"epochs", 3}, {"batch_size", 8}}},
       {"output", {{"model", dir + "/property.h5"}}}};
+  // A tiny CGCNN (the structure-based property model) on the same label.
+  const nlohmann::json cgcnn = {
+      {"dataset", dir + "/data.h5"},
+      {"seed", 3},
+      {"model",
+       {{"kind", "cgcnn"}, {"target", "formation_energy"}, {"radius", 4.0}, {"atom_features", 8}, {"hidden", 8},
+        {"n_conv", 1}, {"ensemble", 2}}},
+      {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.1}}},
+      {"training", {{"epochs", 2}, {"batch_size", 8}}},
+      {"output", {{"model", dir + "/cgcnn.h5"}}}};
   // NequIP-style: two interaction blocks, so that compute_local's ghosts carry messages over two
   // hops (interaction range 2 x 3.2 = 6.4 Angstrom; test_compute.c expects these numbers), l_max 2
   // so that every coupling path up to l = 2 runs; 8 channels and 10 epochs keep training under a
@@ -152,6 +162,7 @@ void write_data(const std::string& dir) {
   std::filesystem::create_directories(dir + "/nequip");
   std::ofstream(dir + "/potential.json") << potential.dump(2);
   std::ofstream(dir + "/property.json") << property.dump(2);
+  std::ofstream(dir + "/cgcnn.json") << cgcnn.dump(2);
   std::ofstream(dir + "/nequip/potential.json") << nequip.dump(2);
 }
 

@@ -1,5 +1,7 @@
-/* A composition property model through the C interface: queries, predictions at "material
-   points" (a fraction table), the same compositions given as structures, MC dropout and OOD.
+/* Property models through the C interface. The composition model: queries, predictions at
+   "material points" (a fraction table), the same compositions given as structures and as full
+   structures, embeddings, MC dropout and OOD. CGCNN: structures with positions and cells in two
+   unit systems and rotated, embeddings, and the composition-only call refused.
    Usage: test_capi_property DIR */
 #include "check.h"
 
@@ -56,6 +58,71 @@ int main(int argc, char** argv) {
   for (i = 0; i < 4; ++i) CHECK(isfinite(mc[i]) && mc_sigmas[i] > 0);
   /* The draws also move the mean away from the deterministic prediction. */
   for (i = 0; i < 4; ++i) CHECK(fabs(mc[i] - values[i]) > 1e-6 * (1 + fabs(values[i])));
+  /* Full structures: the composition model reads only their atoms. */
+  {
+    double full[3], embedding[3 * 8];
+    int width = 0;
+    double xyz[7 * 3] = {0};
+    for (i = 0; i < 7; ++i) xyz[3 * i] = 2.5 * i;
+    CHECK_OK(matnn_property_predict_atoms(model, 3, natoms, atoms, xyz, NULL, NULL, 0, full, NULL, NULL, NULL));
+    for (i = 0; i < 3; ++i) CHECK_CLOSE(full[i], values[i], 1e-6, 1e-6);
+    CHECK_OK(matnn_property_embedding_width(model, &width));
+    CHECK(width == 8); /* the last hidden layer */
+    CHECK_OK(matnn_property_embed_atoms(model, 3, natoms, atoms, xyz, NULL, NULL, embedding));
+    for (i = 0; i < 3 * 8; ++i) CHECK(isfinite(embedding[i]));
+  }
+  matnn_model_destroy(model);
+
+  /* CGCNN: an fcc Cu3Ni cell, strained so that no two distances tie. */
+  snprintf(path, sizeof path, "%s/cgcnn.h5", argv[1]);
+  CHECK_OK(matnn_model_load(path, NULL, &model));
+  {
+    const double a = 3.6, bohr = 0.529177210903;
+    const int n[1] = {4}, cu3ni[4] = {28, 29, 29, 29}, periodic[3] = {1, 1, 1};
+    double cell[9] = {a, 0.05, 0, 0, a * 1.01, 0, 0, 0, a * 0.99};
+    double xyz[12] = {0, 0, 0, 0, a / 2, a / 2, a / 2, 0, a / 2, a / 2, a / 2, 0};
+    double rotated_cell[9], rotated_xyz[12], cell_bohr[9], xyz_bohr[12];
+    double y[1], y_rotated[1], y_bohr[1], s[1], e[8], e_rotated[8];
+    int flag[1], width = 0;
+    matnn_model* atomic = NULL;
+    matnn_load_options options;
+    /* A rotation by 90 degrees about z: (x, y, z) -> (-y, x, z). */
+    for (i = 0; i < 3; ++i) {
+      rotated_cell[3 * i] = -cell[3 * i + 1];
+      rotated_cell[3 * i + 1] = cell[3 * i];
+      rotated_cell[3 * i + 2] = cell[3 * i + 2];
+    }
+    for (i = 0; i < 4; ++i) {
+      rotated_xyz[3 * i] = -xyz[3 * i + 1];
+      rotated_xyz[3 * i + 1] = xyz[3 * i];
+      rotated_xyz[3 * i + 2] = xyz[3 * i + 2];
+    }
+    for (i = 0; i < 9; ++i) cell_bohr[i] = cell[i] / bohr;
+    for (i = 0; i < 12; ++i) xyz_bohr[i] = xyz[i] / bohr;
+
+    CHECK_OK(matnn_property_predict_atoms(model, 1, n, cu3ni, xyz, cell, periodic, 0, y, s, flag, NULL));
+    CHECK(isfinite(y[0]) && s[0] > 0 && flag[0] == 0); /* two members */
+    CHECK_OK(matnn_property_predict_atoms(model, 1, n, cu3ni, rotated_xyz, rotated_cell, periodic, 0, y_rotated, NULL,
+                                          NULL, NULL));
+    CHECK_CLOSE(y_rotated[0], y[0], 1e-6, 1e-6);
+    matnn_load_options_init(&options);
+    options.units = MATNN_UNITS_ATOMIC;
+    CHECK_OK(matnn_model_load(path, &options, &atomic));
+    CHECK_OK(matnn_property_predict_atoms(atomic, 1, n, cu3ni, xyz_bohr, cell_bohr, periodic, 0, y_bohr, NULL, NULL, NULL));
+    CHECK_CLOSE(y_bohr[0], y[0], 1e-6, 1e-6);
+    matnn_model_destroy(atomic);
+    /* The crystal vector, and the same for the rotated cell. */
+    CHECK_OK(matnn_property_embedding_width(model, &width));
+    CHECK(width == 8);
+    CHECK_OK(matnn_property_embed_atoms(model, 1, n, cu3ni, xyz, cell, periodic, e));
+    CHECK_OK(matnn_property_embed_atoms(model, 1, n, cu3ni, rotated_xyz, rotated_cell, periodic, e_rotated));
+    for (i = 0; i < 8; ++i) CHECK_CLOSE(e_rotated[i], e[i], 1e-5, 1e-5);
+    /* Atoms alone are not enough for it; periodic flags need cells. */
+    CHECK_FAILS(matnn_property_predict_structures(model, 1, n, cu3ni, 0, y, NULL, NULL, NULL), MATNN_ERROR_UNSUPPORTED,
+                "positions");
+    CHECK_FAILS(matnn_property_predict_atoms(model, 1, n, cu3ni, xyz, NULL, periodic, 0, y, NULL, NULL, NULL),
+                MATNN_ERROR_INVALID_ARGUMENT, "cells is NULL");
+  }
   matnn_model_destroy(model);
   printf("%d failures\n", check_failures);
   return check_failures;

@@ -38,6 +38,9 @@ int main(void) {
       (any_function)matnn_property_num_classes,
       (any_function)matnn_property_predict_compositions,
       (any_function)matnn_property_predict_structures,
+      (any_function)matnn_property_predict_atoms,
+      (any_function)matnn_property_embedding_width,
+      (any_function)matnn_property_embed_atoms,
       (any_function)matnn_train,
   };
   size_t i;

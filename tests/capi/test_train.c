@@ -65,6 +65,11 @@ int main(int argc, char** argv) {
   CHECK_OK(matnn_train(config, NULL, NULL, NULL));
   snprintf(model_path, sizeof model_path, "%s/property.h5", argv[1]);
   CHECK(file_exists(model_path));
+  /* And the structure-based one (CGCNN), through the same call. */
+  snprintf(config, sizeof config, "%s/cgcnn.json", argv[1]);
+  CHECK_OK(matnn_train(config, NULL, NULL, NULL));
+  snprintf(model_path, sizeof model_path, "%s/cgcnn.h5", argv[1]);
+  CHECK(file_exists(model_path));
 
   /* Mistakes. */
   CHECK_FAILS(matnn_train(NULL, NULL, NULL, NULL), MATNN_ERROR_INVALID_ARGUMENT, "config_path");

@@ -1,6 +1,8 @@
 // CGCNN: the crystal graph, the invariances a structure model must have, its gradients, the
 // model file, training through the property job, and bad input.
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include <Eigen/Geometry>
@@ -246,6 +248,43 @@ TEST(Cgcnn, TellsPolymorphsApartWhereTheCompositionModelCannot) {
   std::printf("polymorphs: training MAE cgcnn %.4f, composition MLP %.4f eV/atom\n", cgcnn.at("mae"), mlp.at("mae"));
   EXPECT_GT(mlp.at("mae"), 0.01);  // it cannot see the 40 meV/atom between the phases
   EXPECT_LT(cgcnn.at("mae"), 0.25 * mlp.at("mae"));
+}
+
+TEST(PropertyJob, TrainsOnAGivenSplitAndRecordsIt) {
+  TempDir dir;
+  write_polymorph_dataset(dir / "poly.h5");
+  const auto write_split = [&](const train::Json& lists) {
+    std::ofstream(dir / "split.json") << lists.dump();
+  };
+  write_split({{"train", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27}},
+               {"validation", {40, 41, 42, 43}},
+               {"test", {44, 45, 46, 47, 30, 31}}});
+  train::Json config = polymorph_config(dir, "composition_mlp");
+  config["split"] = {{"file", dir / "split.json"}};
+  config["training"]["epochs"] = 3;
+  workflows::TrainJobOptions quiet;
+  quiet.print_progress = false;
+  const workflows::TrainJobResult result = workflows::train_property_model(config, quiet);
+  EXPECT_EQ(result.n_train, 28u);
+  EXPECT_EQ(result.n_validation, 4u);
+  EXPECT_EQ(result.n_test, 6u);
+  // The model records the lists, so eval rebuilds the same test set after the file is gone.
+  std::filesystem::remove(dir / "split.json");
+  const std::unique_ptr<PropertyModel> model = load_property_model(dir / "composition_mlp.h5");
+  EXPECT_EQ(model->provenance().at("split").at("test").size(), 6u);
+  const auto test = workflows::evaluate_property_model(*model, dir / "poly.h5", "test");
+  EXPECT_EQ(test.at("n"), 6.0);
+  EXPECT_DOUBLE_EQ(test.at("mae"), result.test_metrics.at("mae"));
+
+  // Indices beyond the dataset, listed twice, or a malformed file are errors.
+  write_split({{"train", {0, 1, 48}}, {"validation", train::Json::array()}, {"test", train::Json::array()}});
+  EXPECT_EQ(status_of([&] { workflows::train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  write_split({{"train", {0, 1, 2}}, {"validation", {2}}, {"test", train::Json::array()}});
+  EXPECT_EQ(status_of([&] { workflows::train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  write_split({{"train", {0, 1, 2}}, {"test", {3}}});
+  EXPECT_EQ(status_of([&] { workflows::train_property_model(config, quiet); }), MATNN_ERROR_FORMAT);
+  config["split"]["kind"] = "random";  // a file and a kind: which one? an error
+  EXPECT_EQ(status_of([&] { workflows::train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
 }
 
 TEST(Cgcnn, RefusesBadConfigsAndStructures) {

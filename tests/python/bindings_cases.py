@@ -541,6 +541,15 @@ def case_errors(c):
     check(out["values"].shape == (2,) and np.all(np.isfinite(out["values"])), "property prediction failed")
     expect_error("a negative fraction", matnn.InvalidArgumentError, S.INVALID_ARGUMENT,
                  lambda: prop.predict_compositions([29], [[-1.0]]))
+    # ase.Atoms go through matnn_property_predict_atoms (positions and cells): a composition
+    # model gives what their atomic numbers alone give; embeddings are (n, width).
+    atoms = [base.copy(), base.copy()[:4]]
+    by_atoms = prop.predict_structures(atoms)["values"]
+    by_numbers = prop.predict_structures([a.numbers for a in atoms])["values"]
+    check(np.allclose(by_atoms, by_numbers, rtol=1e-6, atol=1e-9), f"atoms {by_atoms} vs numbers {by_numbers}")
+    embedding = prop.embed(atoms)
+    check(embedding.shape == (2, prop.embedding_width) and np.all(np.isfinite(embedding)),
+          f"embeddings of shape {embedding.shape}, width {prop.embedding_width}")
 
     expect_error("missing model file", matnn.FileError, S.IO, lambda: matnn.Potential("/nonexistent/model.h5"))
     expect_error("unknown precision", matnn.InvalidArgumentError, S.INVALID_ARGUMENT,

@@ -10,7 +10,7 @@ namespace matnn::models::cgcnn {
 
 CgcnnConvolution::CgcnnConvolution(std::int64_t atom_features, std::int64_t edge_features, std::mt19937_64& rng)
     : width_(atom_features),
-      full_(2 * atom_features + edge_features, 2 * atom_features, rng),
+      full_(2 * atom_features + edge_features, 2 * atom_features, rng, true, nn::Init::fan_in_uniform),
       edge_norm_(2 * atom_features),
       atom_norm_(atom_features) {
   register_module("full", &full_);
@@ -40,19 +40,20 @@ CgcnnNetwork::CgcnnNetwork(const CgcnnArchitecture& a, std::uint64_t seed) : arc
          "cgcnn: atom_features, hidden, n_conv and n_hidden must be >= 1 and dropout in [0, 1)");
   }
   std::mt19937_64 rng(seed);
-  embedding_ = std::make_unique<nn::Linear>(a.element_features, a.atom_features, rng);
+  embedding_ = std::make_unique<nn::Linear>(a.element_features, a.atom_features, rng, true, nn::Init::fan_in_uniform);
   register_module("embedding", embedding_.get());
   for (int k = 0; k < a.n_conv; ++k) {
     convolutions_.push_back(std::make_unique<CgcnnConvolution>(a.atom_features, a.edge_features, rng));
     register_module("conv_" + std::to_string(k), convolutions_.back().get());
   }
   for (int k = 0; k < a.n_hidden; ++k) {
-    hidden_.push_back(std::make_unique<nn::Linear>(k == 0 ? a.atom_features : a.hidden, a.hidden, rng));
+    hidden_.push_back(
+        std::make_unique<nn::Linear>(k == 0 ? a.atom_features : a.hidden, a.hidden, rng, true, nn::Init::fan_in_uniform));
     register_module("hidden_" + std::to_string(k), hidden_.back().get());
   }
   dropout_ = std::make_unique<nn::Dropout>(a.dropout, seed ^ 0x9e3779b97f4a7c15ULL);
   register_module("dropout", dropout_.get());
-  output_ = std::make_unique<nn::Linear>(a.hidden, a.outputs, rng, true, nn::Init::xavier_uniform);
+  output_ = std::make_unique<nn::Linear>(a.hidden, a.outputs, rng, true, nn::Init::fan_in_uniform);
   register_module("output", output_.get());
 }
 

@@ -9,7 +9,8 @@
 //   y     = W_out dropout(h) + b_out                     value, or class logits
 //
 // The batch normalisations use batch statistics in training and running statistics in
-// evaluation, as in PyTorch's BatchNorm1d.
+// evaluation, as in PyTorch's BatchNorm1d; every linear layer starts as PyTorch's nn.Linear does
+// (nn::Init::fan_in_uniform), as the reference code's training settings assume.
 #pragma once
 
 #include <cstdint>
