@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "autodiff/graph.hpp"
+#include "autodiff/kernels.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
 #include "nn/dispatch.hpp"
@@ -18,6 +19,65 @@ struct ColumnStatistics {
   std::vector<double> mean, inv_std, var;
 };
 
+// The loops over (n, f), column-wise, each compiled for the CPU it runs on (kernels.hpp).
+template <typename T>
+MATNN_TARGET_CLONES void add_columns(const T* __restrict x, int64_t n, int64_t f, double* __restrict sum) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T* row = x + i * f;
+#pragma omp simd
+    for (int64_t j = 0; j < f; ++j) sum[j] += static_cast<double>(row[j]);
+  }
+}
+
+template <typename T>
+MATNN_TARGET_CLONES void add_squared_deviations(const T* __restrict x, int64_t n, int64_t f,
+                                                const double* __restrict mean, double* __restrict sum) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T* row = x + i * f;
+#pragma omp simd
+    for (int64_t j = 0; j < f; ++j) {
+      const double d = static_cast<double>(row[j]) - mean[j];
+      sum[j] += d * d;
+    }
+  }
+}
+
+// out = in * scale + shift, per column.
+template <typename T>
+MATNN_TARGET_CLONES void scale_columns(const T* __restrict in, int64_t n, int64_t f, const T* __restrict scale,
+                                       const T* __restrict shift, T* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) {
+#pragma omp simd
+    for (int64_t j = 0; j < f; ++j) out[i * f + j] = in[i * f + j] * scale[j] + shift[j];
+  }
+}
+
+// sum_dy[j] += dy, sum_dy_xhat[j] += dy (x - mean) / sigma.
+template <typename T>
+MATNN_TARGET_CLONES void backward_sums(const T* __restrict x, const T* __restrict dy, int64_t n, int64_t f,
+                                       const double* __restrict mean, const double* __restrict inv_std,
+                                       double* __restrict sum_dy, double* __restrict sum_dy_xhat) {
+  for (int64_t i = 0; i < n; ++i) {
+#pragma omp simd
+    for (int64_t j = 0; j < f; ++j) {
+      const double d = static_cast<double>(dy[i * f + j]);
+      sum_dy[j] += d;
+      sum_dy_xhat[j] += d * (static_cast<double>(x[i * f + j]) - mean[j]) * inv_std[j];
+    }
+  }
+}
+
+// dx = k_dy dy + k_x x + k_0, per column.
+template <typename T>
+MATNN_TARGET_CLONES void backward_rows(const T* __restrict x, const T* __restrict dy, int64_t n, int64_t f,
+                                       const T* __restrict k_dy, const T* __restrict k_x, const T* __restrict k_0,
+                                       T* __restrict dx) {
+  for (int64_t i = 0; i < n; ++i) {
+#pragma omp simd
+    for (int64_t j = 0; j < f; ++j) dx[i * f + j] = k_dy[j] * dy[i * f + j] + k_x[j] * x[i * f + j] + k_0[j];
+  }
+}
+
 template <typename T>
 ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps) {
   ColumnStatistics s;
@@ -25,20 +85,9 @@ ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps)
   s.var.assign(static_cast<std::size_t>(f), 0.0);
   double* mean = s.mean.data();
   double* var = s.var.data();
-  for (int64_t i = 0; i < n; ++i) {
-    const T* row = x + i * f;
-#pragma omp simd
-    for (int64_t j = 0; j < f; ++j) mean[j] += static_cast<double>(row[j]);
-  }
+  add_columns(x, n, f, mean);
   for (int64_t j = 0; j < f; ++j) mean[j] /= static_cast<double>(n);
-  for (int64_t i = 0; i < n; ++i) {
-    const T* row = x + i * f;
-#pragma omp simd
-    for (int64_t j = 0; j < f; ++j) {
-      const double d = static_cast<double>(row[j]) - mean[j];
-      var[j] += d * d;
-    }
-  }
+  add_squared_deviations(x, n, f, mean, var);
   s.inv_std.resize(static_cast<std::size_t>(f));
   for (int64_t j = 0; j < f; ++j) {
     var[j] /= static_cast<double>(n);
@@ -68,12 +117,7 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
       scale[k] = static_cast<T>(g * statistics->inv_std[k]);
       shift[k] = static_cast<T>(b - g * statistics->inv_std[k] * statistics->mean[k]);
     }
-    const T* in = x.template data<T>();
-    T* out = y.template data<T>();
-    for (int64_t i = 0; i < n; ++i) {
-#pragma omp simd
-      for (int64_t j = 0; j < f; ++j) out[i * f + j] = in[i * f + j] * scale[static_cast<std::size_t>(j)] + shift[static_cast<std::size_t>(j)];
-    }
+    scale_columns(x.template data<T>(), n, f, scale.data(), shift.data(), y.template data<T>());
   });
   std::vector<ad::Tensor> inputs{x};
   if (gamma.defined()) inputs.push_back(gamma);
@@ -106,14 +150,7 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
       std::vector<double> sum_dy(static_cast<std::size_t>(f), 0.0), sum_dy_xhat(static_cast<std::size_t>(f), 0.0);
       double* a = sum_dy.data();
       double* b = sum_dy_xhat.data();
-      for (int64_t i = 0; i < rows; ++i) {
-#pragma omp simd
-        for (int64_t j = 0; j < f; ++j) {
-          const double d = static_cast<double>(g[i * f + j]);
-          a[j] += d;
-          b[j] += d * (static_cast<double>(x[i * f + j]) - mean[j]) * inv_std[j];
-        }
-      }
+      backward_sums(x, g, rows, f, mean, inv_std, a, b);
       // dx = k (dy - a / n - x^ b / n) with k = gamma / sigma, as an affine map of dy and x.
       std::vector<T> k_dy(static_cast<std::size_t>(f)), k_x(static_cast<std::size_t>(f)), k_0(static_cast<std::size_t>(f));
       for (int64_t j = 0; j < f; ++j) {
@@ -124,14 +161,7 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
         k_x[q] = static_cast<T>(-gain * per_x);
         k_0[q] = static_cast<T>(gain * (per_x * mean[j] - a[j] / static_cast<double>(rows)));
       }
-      T* dx = grads[0].template data<T>();
-      for (int64_t i = 0; i < rows; ++i) {
-#pragma omp simd
-        for (int64_t j = 0; j < f; ++j) {
-          const auto q = static_cast<std::size_t>(j);
-          dx[i * f + j] = k_dy[q] * g[i * f + j] + k_x[q] * x[i * f + j] + k_0[q];
-        }
-      }
+      backward_rows(x, g, rows, f, k_dy.data(), k_x.data(), k_0.data(), grads[0].template data<T>());
       if (affine) {
         std::vector<double> gamma_grad(b, b + f), beta_grad(a, a + f);
         grads[1] = ad::to(ad::from_vector(gamma_grad, {f}), in.dtype());

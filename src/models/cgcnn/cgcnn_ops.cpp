@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
+#include <vector>
 
 #include "autodiff/graph.hpp"
 #include "autodiff/kernels.hpp"
@@ -28,29 +29,41 @@ T softplus_of(T v) {
   else return std::max(v, T(0)) + std::log1p(std::exp(-std::abs(v)));
 }
 
+// The message, and its two factors [sigmoid(f), softplus(c)] per row for the backward pass.
 template <typename T>
-MATNN_TARGET_CLONES void gated_rows(const T* __restrict g, T* __restrict out, int64_t width, int64_t b, int64_t e) {
+MATNN_TARGET_CLONES void gated_rows(const T* __restrict g, T* __restrict out, T* __restrict factors, int64_t width,
+                                    int64_t b, int64_t e) {
   for (int64_t i = b; i < e; ++i) {
     const T* row = g + i * 2 * width;
     T* o = out + i * width;
+    T* f = factors + i * 2 * width;
 #pragma omp simd
-    for (int64_t j = 0; j < width; ++j) o[j] = sigmoid_of(row[j]) * softplus_of(row[width + j]);
+    for (int64_t j = 0; j < width; ++j) {
+      const T s = sigmoid_of(row[j]), sp = softplus_of(row[width + j]);
+      f[j] = s;
+      f[width + j] = sp;
+      o[j] = s * sp;
+    }
   }
 }
 
-// d/dg of <dm, message>: [dm softplus(c) s (1 - s), dm s sigmoid(c)] with s = sigmoid(f).
+// d/dg of <dm, message>: [dm sp s (1 - s), dm s sigmoid(c)] with s = sigmoid(f), sp = softplus(c)
+// from the forward pass, and sigmoid(c) = 1 - exp(-softplus(c)): one exponential per element.
 template <typename T>
-MATNN_TARGET_CLONES void gated_backward_rows(const T* __restrict g, const T* __restrict dm, T* __restrict dg,
+MATNN_TARGET_CLONES void gated_backward_rows(const T* __restrict factors, const T* __restrict dm, T* __restrict dg,
                                              int64_t width, int64_t b, int64_t e) {
   for (int64_t i = b; i < e; ++i) {
-    const T* row = g + i * 2 * width;
+    const T* f = factors + i * 2 * width;
     const T* d = dm + i * width;
     T* o = dg + i * 2 * width;
 #pragma omp simd
     for (int64_t j = 0; j < width; ++j) {
-      const T s = sigmoid_of(row[j]), c = row[width + j];
-      o[j] = d[j] * softplus_of(c) * s * (T(1) - s);
-      o[width + j] = d[j] * s * sigmoid_of(c);
+      const T s = f[j], sp = f[width + j];
+      T decay;
+      if constexpr (std::is_same_v<T, float>) decay = ad::detail::exp_vectorisable(-sp);
+      else decay = std::exp(-sp);
+      o[j] = d[j] * sp * s * (T(1) - s);
+      o[width + j] = d[j] * s * (T(1) - decay);
     }
   }
 }
@@ -105,13 +118,22 @@ ad::Tensor gated_message(const ad::Tensor& g) {
   if (g.rank() != 2 || g.dim(1) % 2 != 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "gated_message: g must be (edges, 2 width)");
   const int64_t rows = g.dim(0), width = g.dim(1) / 2;
   ad::Tensor out = ad::empty({rows, width}, g.dtype());
+  // Kept for the backward pass only when one will run.
+  const bool recorded = ad::grad_mode_enabled() && g.requires_grad();
+  ad::Tensor factors = ad::empty(recorded ? g.shape() : ad::Shape{0, 2 * width}, g.dtype());
   dispatch(g.dtype(), [&](auto zero) {
     using T = decltype(zero);
+    std::vector<T> scratch;
+    T* f = factors.template data<T>();
+    if (!recorded) {
+      scratch.resize(static_cast<std::size_t>(rows * 2 * width));
+      f = scratch.data();
+    }
     parallel_for(rows, rows * width * 8, [&](int64_t b, int64_t e) {
-      gated_rows(g.template data<T>(), out.template data<T>(), width, b, e);
+      gated_rows(g.template data<T>(), out.template data<T>(), f, width, b, e);
     });
   });
-  return ad::record(out, "gated_message", {g}, [width](const ad::BackwardContext& c) {
+  return ad::record(out, "gated_message", {g}, [width, factors](const ad::BackwardContext& c) {
     const ad::Tensor& in = c.inputs[0];
     if (ad::grad_mode_enabled()) {
       // Recorded: the same derivative from differentiable ops.
@@ -126,8 +148,9 @@ ad::Tensor gated_message(const ad::Tensor& g) {
     const int64_t n = in.dim(0);
     dispatch(in.dtype(), [&](auto zero) {
       using T = decltype(zero);
-      parallel_for(n, n * width * 12, [&](int64_t b, int64_t e) {
-        gated_backward_rows(in.template data<T>(), c.grad_output.template data<T>(), dg.template data<T>(), width, b, e);
+      parallel_for(n, n * width * 4, [&](int64_t b, int64_t e) {
+        gated_backward_rows(factors.template data<T>(), c.grad_output.template data<T>(), dg.template data<T>(), width,
+                            b, e);
       });
     });
     return std::vector<ad::Tensor>{dg};
