@@ -145,7 +145,7 @@ PropertyData property_data(const std::vector<Record>& records, const std::string
 }
 
 std::map<std::string, double> property_metrics(const models::PropertyTarget& target, const models::PropertyPrediction& p,
-                                               const Eigen::VectorXd& values) {
+                                               const Eigen::VectorXd& values, std::optional<double> training_mean) {
   std::map<std::string, double> out;
   const std::span<const double> y(values.data(), static_cast<std::size_t>(values.size()));
   const std::span<const double> value(p.value.data(), static_cast<std::size_t>(p.value.size()));
@@ -160,6 +160,7 @@ std::map<std::string, double> property_metrics(const models::PropertyTarget& tar
     const std::size_t k = std::max<std::size_t>(1, y.size() / 10);
     out["top_k_recall"] = metrics::top_k_recall(value, y, k);
     out["top_k"] = static_cast<double>(k);
+    if (training_mean) out["baseline_mae"] = (values.array() - *training_mean).abs().mean();
     return out;
   }
   std::vector<int> predicted(value.begin(), value.end()), truth(y.begin(), y.end());
@@ -266,7 +267,8 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   result.n_test = split.test.size();
   if (!split.test.empty()) {
     const std::vector<Structure> test = pick(data.structures, split.test);
-    result.test_metrics = property_metrics(model.target(), model.predict(test), pick(data.target, split.test));
+    result.test_metrics = property_metrics(model.target(), model.predict(test), pick(data.target, split.test),
+                                           pick(data.target, split.train).mean());
   }
   return result;
 }
@@ -282,6 +284,7 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
   const models::PropertyTarget& target = model.target();
   const PropertyData data = property_data(records, target.name, target.task, kind);
   std::vector<std::size_t> rows;
+  std::optional<double> training_mean;
   if (subset == "all") {
     for (std::size_t i = 0; i < data.structures.size(); ++i) rows.push_back(i);
   } else {
@@ -291,11 +294,12 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
     else if (subset == "validation") rows = split.validation;
     else if (subset == "test") rows = split.test;
     else fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown subset \"{}\" (use all, train, validation or test)", subset);
+    if (!split.train.empty()) training_mean = pick(data.target, split.train).mean();
   }
   if (rows.empty())
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset {}", dataset_path, target.name, subset);
   const std::vector<Structure> structures = pick(data.structures, rows);
-  return property_metrics(target, model.predict(structures), pick(data.target, rows));
+  return property_metrics(target, model.predict(structures), pick(data.target, rows), training_mean);
 }
 
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,12 @@ PropertyData property_data(const std::vector<Record>& records, const std::string
 /// Metrics of predictions against targets: regression MAE, RMSE, R^2, top-k recall (k = 10% of
 /// the samples, at least 1, screening for the largest values), mean sigma and OOD share;
 /// classification accuracy, F1, ROC-AUC (two classes) and the confusion matrix (as cm_i_j).
+/// With the training targets' mean, regression also reports baseline_mae: the error of
+/// predicting that mean for every structure, the bar any model must clear.
 std::map<std::string, double> property_metrics(const models::PropertyTarget& target,
                                                const models::PropertyPrediction& prediction,
-                                               const Eigen::VectorXd& values);
+                                               const Eigen::VectorXd& values,
+                                               std::optional<double> training_mean = std::nullopt);
 
 /// Trains a property model (model.kind composition_mlp or cgcnn) from a config document
 /// (docs/training-config.md) and writes the model file; ensemble members are trained in turn,

@@ -275,6 +275,13 @@ TEST(PropertyJob, TrainsOnAGivenSplitAndRecordsIt) {
   const auto test = workflows::evaluate_property_model(*model, dir / "poly.h5", "test");
   EXPECT_EQ(test.at("n"), 6.0);
   EXPECT_DOUBLE_EQ(test.at("mae"), result.test_metrics.at("mae"));
+  // The predict-the-training-mean baseline, by hand.
+  const std::vector<Record> records = DatasetReader(dir / "poly.h5").read_all();
+  double mean = 0.0, baseline = 0.0;
+  for (int i = 0; i < 28; ++i) mean += records[static_cast<std::size_t>(i)].properties.at("y")[0] / 28.0;
+  for (int i : {44, 45, 46, 47, 30, 31}) baseline += std::abs(records[static_cast<std::size_t>(i)].properties.at("y")[0] - mean) / 6.0;
+  EXPECT_NEAR(test.at("baseline_mae"), baseline, 1e-12);
+  EXPECT_NEAR(result.test_metrics.at("baseline_mae"), baseline, 1e-12);
 
   // Indices beyond the dataset, listed twice, or a malformed file are errors.
   write_split({{"train", {0, 1, 48}}, {"validation", train::Json::array()}, {"test", train::Json::array()}});
