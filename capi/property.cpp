@@ -68,16 +68,25 @@ void copy_out(const matnn::models::PropertyPrediction& p, Eigen::Index n, double
   }
 }
 
+// One prediction at a time per handle (predict() toggles the members' dropout flags).
+template <typename Predict>
+matnn::models::PropertyPrediction serialised(const matnn_model& m, Predict&& predict) {
+  const std::lock_guard lock(m.predict_mutex);
+  return predict();
+}
+
+matnn::models::PredictOptions options_for(int mc_samples, bool embeddings = false) {
+  matnn::models::PredictOptions options;
+  options.mc_samples = mc_samples;
+  options.embeddings = embeddings;
+  return options;
+}
+
 void predict(const matnn_model& m, const std::vector<Composition>& compositions, int mc_samples, double* values,
              double* sigmas, int* ood, double* probabilities) {
   const CompositionModel& model = require_composition_model(*m.property);
-  matnn::models::PredictOptions options;
-  options.mc_samples = mc_samples;
-  matnn::models::PropertyPrediction p;
-  {
-    const std::lock_guard lock(m.predict_mutex);
-    p = model.predict_compositions(compositions, options);
-  }
+  const matnn::models::PropertyPrediction p =
+      serialised(m, [&] { return model.predict_compositions(compositions, options_for(mc_samples)); });
   copy_out(p, static_cast<Eigen::Index>(compositions.size()), values, sigmas, ood, probabilities);
 }
 
@@ -227,13 +236,8 @@ MATNN_API matnn_status matnn_property_predict_atoms(const matnn_model* model, in
     check_outputs(property, mc_samples, values, probabilities);
     const std::vector<matnn::Structure> structures =
         host_structures(m, n_structures, natoms, atomic_numbers, positions, cells, pbc);
-    matnn::models::PredictOptions options;
-    options.mc_samples = mc_samples;
-    matnn::models::PropertyPrediction p;
-    {
-      const std::lock_guard lock(m.predict_mutex);
-      p = property.predict(structures, options);
-    }
+    const matnn::models::PropertyPrediction p =
+        serialised(m, [&] { return property.predict(structures, options_for(mc_samples)); });
     copy_out(p, static_cast<Eigen::Index>(structures.size()), values, sigmas, ood, probabilities);
   });
 }
@@ -255,13 +259,8 @@ MATNN_API matnn_status matnn_property_embed_atoms(const matnn_model* model, int 
     require(embeddings, "embeddings");
     const std::vector<matnn::Structure> structures =
         host_structures(m, n_structures, natoms, atomic_numbers, positions, cells, pbc);
-    matnn::models::PredictOptions options;
-    options.embeddings = true;
-    matnn::models::PropertyPrediction p;
-    {
-      const std::lock_guard lock(m.predict_mutex);
-      p = property.predict(structures, options);
-    }
+    const matnn::models::PropertyPrediction p =
+        serialised(m, [&] { return property.predict(structures, options_for(0, true)); });
     const Eigen::Index width = p.embedding.cols();
     for (Eigen::Index i = 0; i < p.embedding.rows(); ++i)
       for (Eigen::Index k = 0; k < width; ++k) embeddings[i * width + k] = p.embedding(i, k);

@@ -5,11 +5,15 @@
 #   3. train the composition-MLP baseline for the formation energy (an ensemble of 3, split by
 #      composition) and evaluate it on its held-out test set, with predictions written to CSV;
 #   4. train the composition classifier for is_stable and evaluate it the same way;
-#   5. train a small Behler-Parrinello potential on EMT copper MD data (energies and forces) and
+#   5. train CGCNN (from crystal structure) and the composition MLP on the EMT prototype set
+#      (examples/data/emt_prototypes.extxyz: polymorphs of seven metals and their alloys), on a
+#      random split and on a split by prototype, and print both test errors beside that of
+#      predicting the training mean;
+#   6. train a small Behler-Parrinello potential on EMT copper MD data (energies and forces) and
 #      print its held-out energy and force errors;
-#   6. run that potential as a drop-in calculator: a short NVE MD through the ASE calculator
+#   7. run that potential as a drop-in calculator: a short NVE MD through the ASE calculator
 #      (Python ctypes), then the Fortran example host on the same cell;
-#   7. install it as a KIM portable model and run NVT then NVE MD with it in LAMMPS.
+#   8. install it as a KIM portable model and run NVT then NVE MD with it in LAMMPS.
 # Everything it writes goes to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +35,17 @@ $matnn predict out/formation_energy.model.h5 out/emt_alloys.h5 -o out/formation_
 echo "== composition MLP: stability classifier"
 $matnn train --quiet examples/configs/stability.yaml
 $matnn eval out/stability.model.h5 out/emt_alloys.h5 --subset test
+
+echo "== property models from crystal structure: CGCNN against the composition MLP"
+$matnn convert examples/data/emt_prototypes.extxyz out/emt_prototypes.h5 --unit formation_energy=eV/atom
+for split in random by_prototype; do
+  for kind in cgcnn composition; do
+    $matnn train --quiet examples/configs/prototypes/${kind}_${split}.yaml > /dev/null
+    $matnn eval out/${kind}_${split}.model.h5 out/emt_prototypes.h5 --subset test |
+      awk -v what="$kind, $split split" '$1 == "mae" { mae = $2 } $1 == "baseline_mae" { base = $2 } $1 == "n" { n = $2 }
+        END { printf "%-32s test MAE %.4f eV/atom on %d structures (predicting the training mean: %.4f)\n", what, mae, n, base }'
+  done
+done
 
 echo "== interatomic potential: Behler-Parrinello for EMT copper"
 $matnn convert examples/data/cu_emt_md.extxyz out/cu_emt_md.h5

@@ -187,12 +187,7 @@ PropertyPrediction CompositionModel::predict_compositions(const std::vector<Comp
 }
 
 void CompositionModel::save(const std::string& path) const {
-  StateFile file;
-  file.format = model_format;
-  file.kind = file_kind;
-  file.config = config_.to_json();
-  file.config["provenance"] = provenance_;
-  for (std::size_t k = 0; k < members_.size(); ++k) file.tensors["member." + std::to_string(k)] = members_[k]->state();
+  StateFile file = model_file(config_.to_json(), modules_of(members_));
   file.tensors["normalization"] = {{"feature_mean", tensor_from(feature_mean_)}, {"feature_std", tensor_from(feature_std_)}};
   file.scalars["normalization"] = {{"target_mean", target_mean_}, {"target_std", target_std_}};
   write_state_file(path, file);

@@ -16,6 +16,16 @@ TaskKind task_from_name(const std::string& name) {
   fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown task \"{}\" (use regression or classification)", name);
 }
 
+StateFile PropertyModel::model_file(nlohmann::json config, const std::vector<const nn::Module*>& members) const {
+  StateFile file;
+  file.format = model_format;
+  file.kind = kind();
+  file.config = std::move(config);
+  file.config["provenance"] = provenance_;
+  for (std::size_t k = 0; k < members.size(); ++k) file.tensors["member." + std::to_string(k)] = members[k]->state();
+  return file;
+}
+
 void summarize_samples(const std::vector<Eigen::MatrixXd>& samples, TaskKind task, PropertyPrediction& out) {
   if (samples.empty()) fail(MATNN_ERROR_INTERNAL, "summarize_samples: no samples");
   const Eigen::Index n = samples.front().rows();

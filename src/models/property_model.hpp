@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "matnn/structure.hpp"
+#include "models/state_file.hpp"
+#include "nn/module.hpp"
 
 namespace matnn::models {
 
@@ -78,6 +80,16 @@ class PropertyModel {
   const nlohmann::json& provenance() const noexcept { return provenance_; }
 
  protected:
+  /// The model file of this kind every kind starts from: `config` with the provenance, and each
+  /// ensemble member's parameters and buffers under member.K; the kind adds its own groups.
+  StateFile model_file(nlohmann::json config, const std::vector<const nn::Module*>& members) const;
+  template <typename Pointer>
+  static std::vector<const nn::Module*> modules_of(const std::vector<Pointer>& members) {
+    std::vector<const nn::Module*> out;
+    for (const Pointer& m : members) out.push_back(m.get());
+    return out;
+  }
+
   nlohmann::json provenance_ = nlohmann::json::object();
 };
 

@@ -150,12 +150,7 @@ PropertyPrediction CgcnnModel::predict_graphs(std::span<const CrystalGraph> grap
 }
 
 void CgcnnModel::save(const std::string& path) const {
-  StateFile file;
-  file.format = model_format;
-  file.kind = file_kind;
-  file.config = config_.to_json();
-  file.config["provenance"] = provenance_;
-  for (std::size_t k = 0; k < members_.size(); ++k) file.tensors["member." + std::to_string(k)] = members_[k]->state();
+  StateFile file = model_file(config_.to_json(), modules_of(members_));
   file.scalars["normalization"] = {{"target_mean", target_mean_}, {"target_std", target_std_}};
   write_state_file(path, file);
 }
