@@ -8,6 +8,7 @@ directory and checks the exit code (the matnn_status numbers of include/matnn/st
 the message names the file (and the line or structure where it applies), and that no output or
 temporary file is left behind after a failure.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -630,6 +631,41 @@ def case_potential_resume(c):
     other = c.write("other.yaml", POTENTIAL_CONFIG.format(dataset=data, model=model, epochs=2 * n).replace(
         "seed: 4", "seed: 5"))
     c.expect_failure(["train", "--resume", other], 8, "checkpoint", output=model)
+
+
+def case_split_file(c):
+    """matnn split writes a grouped split that train takes; no group straddles it, and eval
+    --subset test then scores exactly the structures the file lists."""
+    data = c.path("data.h5")
+    c.expect_success("convert", EXAMPLE, data)
+    split = c.path("split.json")
+    out = c.expect_success("split", data, "-o", split, "--kind", "composition", "--target", "formation_energy",
+                           "--validation", "0.2", "--test", "0.2", "--seed", "4").stdout
+    check("wrote" in out and "composition split" in out, out)
+    lists = json.load(open(split))
+    with h5py.File(data, "r") as f:
+        present = f["properties/formation_energy/present"][...].astype(bool)
+    labelled = set(np.flatnonzero(present).tolist())
+    chosen = lists["train"] + lists["validation"] + lists["test"]
+    check(sorted(chosen) == sorted(labelled), "the split does not cover the labelled structures exactly once")
+    import ase.io
+    frames = ase.io.read(EXAMPLE, ":")
+    formulas = {}
+    for name in ("train", "validation", "test"):
+        for i in lists[name]:
+            formulas.setdefault(frames[i].get_chemical_formula(empirical=True), set()).add(name)
+    straddling = [f for f, subsets in formulas.items() if len(subsets) > 1]
+    check(not straddling, f"formulas in two subsets: {straddling}")
+
+    model = c.path("model.h5")
+    config = TINY_CONFIG.format(dataset=data, model=model).replace(
+        "split: {kind: composition, validation: 0.2, test: 0.2}", "split: {file: " + split + "}")
+    c.expect_success("train", c.write("train.yaml", config))
+    evaluation = printed_metrics(c.expect_success("eval", model, data, "--subset", "test").stdout)
+    check(int(float(evaluation["n"])) == len(lists["test"]), f"eval scored {evaluation['n']}, the file lists {len(lists['test'])}")
+    # The split file may not replace its dataset, and a kind that does not exist is refused.
+    c.expect_failure(("split", data, "-o", data), INVALID_ARGUMENT)
+    c.expect_failure(("split", data, "-o", split, "--kind", "formula"), INVALID_ARGUMENT)
 
 
 def case_train_bad_config(c):
