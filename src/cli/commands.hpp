@@ -16,6 +16,7 @@ void add_predict_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_seal_command(CLI::App& app);
 void add_split_command(CLI::App& app);
+void add_embed_command(CLI::App& app);
 void add_kim_commands(CLI::App& app);
 
 /// Prints metrics one per line (confusion-matrix entries cm_i_j are left to the caller).

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   matnn::cli::add_eval_command(app);
   matnn::cli::add_seal_command(app);
   matnn::cli::add_split_command(app);
+  matnn::cli::add_embed_command(app);
   matnn::cli::add_kim_commands(app);
 
   try {

@@ -342,4 +342,33 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
   file.commit();
 }
 
+void write_property_embeddings(const models::PropertyModel& model, const std::string& dataset_path,
+                               const std::string& csv_path) {
+  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
+  std::vector<Structure> structures;
+  structures.reserve(records.size());
+  for (const Record& r : records) structures.push_back(r.structure);
+  models::PredictOptions options;
+  options.embeddings = true;
+  const Eigen::MatrixXd e = model.predict(structures, options).embedding;
+
+  AtomicFile file(csv_path);
+  {
+    std::ofstream out(file.temp_path());
+    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write embeddings", csv_path);
+    out << "index,id,formula";
+    for (Eigen::Index k = 0; k < e.cols(); ++k) out << ",e" << k;
+    out << '\n';
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const auto id = records[i].tags.find("id");
+      out << fmt::format("{},{},{}", i, id == records[i].tags.end() ? "" : id->second, structures[i].composition().formula());
+      for (Eigen::Index k = 0; k < e.cols(); ++k) out << fmt::format(",{:.7g}", e(static_cast<Eigen::Index>(i), k));
+      out << '\n';
+    }
+    out.flush();
+    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write embeddings", csv_path);
+  }
+  file.commit();
+}
+
 }  // namespace matnn::workflows

@@ -54,4 +54,9 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
                                 const std::string& csv_path, int mc_samples);
 
+/// Every structure's learned embedding as CSV (index, id, formula, e0 ... e{width-1}), for
+/// similarity search and maps of the data. Atomic.
+void write_property_embeddings(const models::PropertyModel& model, const std::string& dataset_path,
+                               const std::string& csv_path);
+
 }  // namespace matnn::workflows

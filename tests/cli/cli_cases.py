@@ -635,7 +635,8 @@ def case_potential_resume(c):
 
 def case_split_file(c):
     """matnn split writes a grouped split that train takes; no group straddles it, and eval
-    --subset test then scores exactly the structures the file lists."""
+    --subset test then scores exactly the structures the file lists; matnn embed writes the
+    trained model's embeddings."""
     data = c.path("data.h5")
     c.expect_success("convert", EXAMPLE, data)
     split = c.path("split.json")
@@ -663,6 +664,17 @@ def case_split_file(c):
     c.expect_success("train", c.write("train.yaml", config))
     evaluation = printed_metrics(c.expect_success("eval", model, data, "--subset", "test").stdout)
     check(int(float(evaluation["n"])) == len(lists["test"]), f"eval scored {evaluation['n']}, the file lists {len(lists['test'])}")
+    # The model's embeddings: one row per structure, the last hidden layer (16) wide, finite.
+    embeddings = c.path("embeddings.csv")
+    c.expect_success("embed", model, data, "-o", embeddings)
+    rows = open(embeddings).read().splitlines()
+    structures, _ = example_size()
+    check(len(rows) == 1 + structures and rows[0].split(",")[:4] == ["index", "id", "formula", "e0"],
+          f"{len(rows)} rows, header {rows[0][:40]}")
+    values = np.array([[float(v) for v in r.split(",")[3:]] for r in rows[1:]])
+    check(values.shape == (structures, 16) and np.all(np.isfinite(values)), f"embeddings of shape {values.shape}")
+    check(values.std(axis=0).max() > 1e-6, "every structure has the same embedding")
+    c.expect_failure(("embed", model, data, "-o", data), INVALID_ARGUMENT)
     # The split file may not replace its dataset, and a kind that does not exist is refused.
     c.expect_failure(("split", data, "-o", data), INVALID_ARGUMENT)
     c.expect_failure(("split", data, "-o", split, "--kind", "formula"), INVALID_ARGUMENT)
