@@ -423,7 +423,6 @@ module matnn
     procedure :: predict_atoms => property_predict_atoms
     procedure :: embedding_width => property_embedding_width
     procedure :: embed_atoms => property_embed_atoms
-    procedure, private :: optional_outputs => property_optional_outputs
   end type matnn_property_model
 
   !> Message of the last failure this module saw on this thread (C's matnn_last_error(), or the
@@ -993,8 +992,23 @@ contains
                    "size(values) = n, and n, n_elements > 0", status)
       return
     end if
-    if (.not. self%optional_outputs(where, n, sigmas_ptr, ood_ptr, probabilities_ptr, status, sigmas, ood, &
-                                    probabilities)) return
+    ! Absent optional arrays are never passed on (a helper taking them optional would read the
+    ! absent descriptors, which UBSan reports): each output is checked here.
+    sigmas_ptr = c_null_ptr
+    ood_ptr = c_null_ptr
+    probabilities_ptr = c_null_ptr
+    if (present(sigmas)) then
+      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
+      sigmas_ptr = c_loc(sigmas)
+    end if
+    if (present(ood)) then
+      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
+      ood_ptr = c_loc(ood)
+    end if
+    if (present(probabilities)) then
+      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
+      probabilities_ptr = c_loc(probabilities)
+    end if
     samples = 0
     if (present(mc_samples)) samples = mc_samples
     call check(matnn_property_predict_compositions(self%handle, int(n, c_int), int(size(atomic_numbers), c_int), &
@@ -1025,8 +1039,23 @@ contains
       call invalid(where, "natoms must be positive and sum to size(atomic_numbers)", status)
       return
     end if
-    if (.not. self%optional_outputs(where, n, sigmas_ptr, ood_ptr, probabilities_ptr, status, sigmas, ood, &
-                                    probabilities)) return
+    ! Absent optional arrays are never passed on (a helper taking them optional would read the
+    ! absent descriptors, which UBSan reports): each output is checked here.
+    sigmas_ptr = c_null_ptr
+    ood_ptr = c_null_ptr
+    probabilities_ptr = c_null_ptr
+    if (present(sigmas)) then
+      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
+      sigmas_ptr = c_loc(sigmas)
+    end if
+    if (present(ood)) then
+      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
+      ood_ptr = c_loc(ood)
+    end if
+    if (present(probabilities)) then
+      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
+      probabilities_ptr = c_loc(probabilities)
+    end if
     samples = 0
     if (present(mc_samples)) samples = mc_samples
     call check(matnn_property_predict_structures(self%handle, int(n, c_int), c_loc(natoms), &
@@ -1054,8 +1083,23 @@ contains
     n = size(natoms)
     if (.not. atoms_batch_ok(where, natoms, atomic_numbers, positions, cells, pbc, status)) return
     if (wrong_shape(where, "values", shape(values), [n], status)) return
-    if (.not. self%optional_outputs(where, n, sigmas_ptr, ood_ptr, probabilities_ptr, status, sigmas, ood, &
-                                    probabilities)) return
+    ! Absent optional arrays are never passed on (a helper taking them optional would read the
+    ! absent descriptors, which UBSan reports): each output is checked here.
+    sigmas_ptr = c_null_ptr
+    ood_ptr = c_null_ptr
+    probabilities_ptr = c_null_ptr
+    if (present(sigmas)) then
+      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
+      sigmas_ptr = c_loc(sigmas)
+    end if
+    if (present(ood)) then
+      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
+      ood_ptr = c_loc(ood)
+    end if
+    if (present(probabilities)) then
+      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
+      probabilities_ptr = c_loc(probabilities)
+    end if
     samples = 0
     if (present(mc_samples)) samples = mc_samples
     call check(matnn_property_predict_atoms(self%handle, int(n, c_int), c_loc(natoms), c_loc(atomic_numbers), &
@@ -1086,36 +1130,6 @@ contains
     call check(matnn_property_embed_atoms(self%handle, int(size(natoms), c_int), c_loc(natoms), c_loc(atomic_numbers), &
                                           c_loc(positions), c_loc(cells), c_loc(pbc), c_loc(embeddings)), status)
   end subroutine property_embed_atoms
-
-  !> C pointers to the optional outputs of a prediction for n structures (c_null_ptr when absent),
-  !> each checked for shape; false, with the status set, when one is wrong.
-  logical function property_optional_outputs(self, where, n, sigmas_ptr, ood_ptr, probabilities_ptr, status, sigmas, &
-                                             ood, probabilities) result(ok)
-    class(matnn_property_model), intent(in) :: self
-    character(len=*), intent(in) :: where
-    integer, intent(in) :: n
-    type(c_ptr), intent(out) :: sigmas_ptr, ood_ptr, probabilities_ptr
-    integer, intent(out), optional :: status
-    real(c_double), intent(in), target, optional, contiguous :: sigmas(:), probabilities(:, :)
-    integer(c_int), intent(in), target, optional, contiguous :: ood(:)
-    ok = .false.
-    sigmas_ptr = c_null_ptr
-    ood_ptr = c_null_ptr
-    probabilities_ptr = c_null_ptr
-    if (present(sigmas)) then
-      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
-      sigmas_ptr = c_loc(sigmas)
-    end if
-    if (present(ood)) then
-      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
-      ood_ptr = c_loc(ood)
-    end if
-    if (present(probabilities)) then
-      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
-      probabilities_ptr = c_loc(probabilities)
-    end if
-    ok = .true.
-  end function property_optional_outputs
 
   !> The shapes of a batch of whole structures, or an INVALID_ARGUMENT naming what is wrong.
   logical function atoms_batch_ok(where, natoms, atomic_numbers, positions, cells, pbc, status) result(ok)
