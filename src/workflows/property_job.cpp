@@ -117,6 +117,28 @@ std::string unit_of(const std::string& dataset_path, const std::string& target) 
   return unit;
 }
 
+std::vector<Structure> structures_of(const std::vector<Record>& records) {
+  std::vector<Structure> out;
+  out.reserve(records.size());
+  for (const Record& r : records) out.push_back(r.structure);
+  return out;
+}
+
+// Writes a CSV file atomically: `body` streams it into the temporary file, which replaces
+// `path` only once it is complete; a failed write is MATNN_ERROR_IO naming `what`.
+template <typename Body>
+void write_csv_atomically(const std::string& path, const char* what, Body&& body) {
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temp_path());
+    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write {}", path, what);
+    body(out);
+    out.flush();
+    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write {}", path, what);
+  }
+  file.commit();
+}
+
 }  // namespace
 
 PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
@@ -305,19 +327,14 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
                                 const std::string& csv_path, int mc_samples) {
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  std::vector<Structure> structures;
-  structures.reserve(records.size());
-  for (const Record& r : records) structures.push_back(r.structure);
+  const std::vector<Structure> structures = structures_of(records);
   models::PredictOptions options;
   options.mc_samples = mc_samples;
   const models::PropertyPrediction p = model.predict(structures, options);
   const models::PropertyTarget& target = model.target();
   const bool classifier = target.task == models::TaskKind::classification;
 
-  AtomicFile file(csv_path);
-  {
-    std::ofstream out(file.temp_path());
-    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", csv_path);
+  write_csv_atomically(csv_path, "predictions", [&](std::ofstream& out) {
     out << "index,id,formula," << target.name << "_predicted," << target.name << "_sigma,ood,ood_score," << target.name;
     if (classifier) {
       for (int c = 0; c < target.n_classes; ++c) out << ",probability_" << c;
@@ -336,26 +353,18 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
       }
       out << '\n';
     }
-    out.flush();
-    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", csv_path);
-  }
-  file.commit();
+  });
 }
 
 void write_property_embeddings(const models::PropertyModel& model, const std::string& dataset_path,
                                const std::string& csv_path) {
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  std::vector<Structure> structures;
-  structures.reserve(records.size());
-  for (const Record& r : records) structures.push_back(r.structure);
+  const std::vector<Structure> structures = structures_of(records);
   models::PredictOptions options;
   options.embeddings = true;
   const Eigen::MatrixXd e = model.predict(structures, options).embedding;
 
-  AtomicFile file(csv_path);
-  {
-    std::ofstream out(file.temp_path());
-    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write embeddings", csv_path);
+  write_csv_atomically(csv_path, "embeddings", [&](std::ofstream& out) {
     out << "index,id,formula";
     for (Eigen::Index k = 0; k < e.cols(); ++k) out << ",e" << k;
     out << '\n';
@@ -365,10 +374,7 @@ void write_property_embeddings(const models::PropertyModel& model, const std::st
       for (Eigen::Index k = 0; k < e.cols(); ++k) out << fmt::format(",{:.7g}", e(static_cast<Eigen::Index>(i), k));
       out << '\n';
     }
-    out.flush();
-    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write embeddings", csv_path);
-  }
-  file.commit();
+  });
 }
 
 }  // namespace matnn::workflows
