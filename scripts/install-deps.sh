@@ -12,6 +12,8 @@ packages=(
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   # command line, configs, formatting
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
+  # crystal symmetry for prototype labels (spglib; Debian 12 names its package libsymspg-dev)
+  libsymspg-dev
   # tests and benchmarks; clang and its runtimes for the libFuzzer harnesses
   libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind clang libclang-rt-14-dev
   # Python side (Debian's interpreter, /usr/bin/python3) and reference physics
