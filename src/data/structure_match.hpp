@@ -40,7 +40,7 @@
 namespace matnn::data {
 
 struct MatchTolerances {
-  double length = 0.02;  ///< Angstrom, on each neighbour distance
+  double length = 0.05;  ///< Angstrom, on each neighbour distance
   double volume = 0.01;  ///< relative, on the volume per atom
 };
 
