@@ -24,9 +24,6 @@ struct matnn_model {
   std::unique_ptr<matnn::models::PropertyModel> property;       // kind == PROPERTY
   double interaction_range = 0.0;  // Angstrom
 
-  // PropertyModel::predict() toggles dropout flags on shared members, so predictions on one
-  // handle run one at a time.
-  mutable std::mutex predict_mutex;
   mutable std::mutex error_mutex;
   mutable std::string last_error;  // guarded by error_mutex
 };

@@ -68,25 +68,20 @@ void copy_out(const matnn::models::PropertyPrediction& p, Eigen::Index n, double
   }
 }
 
-// One prediction at a time per handle (predict() toggles the members' dropout flags).
-template <typename Predict>
-matnn::models::PropertyPrediction serialised(const matnn_model& m, Predict&& predict) {
-  const std::lock_guard lock(m.predict_mutex);
-  return predict();
-}
-
-matnn::models::PredictOptions options_for(int mc_samples, bool embeddings = false) {
+// Predictions never modify the model (Monte-Carlo dropout draws from a stream made for the
+// call), so calls on one handle need no lock.
+matnn::models::PredictOptions options_for(int mc_samples, bool embeddings = false, std::uint64_t seed = 0) {
   matnn::models::PredictOptions options;
   options.mc_samples = mc_samples;
   options.embeddings = embeddings;
+  options.seed = seed;
   return options;
 }
 
 void predict(const matnn_model& m, const std::vector<Composition>& compositions, int mc_samples, double* values,
              double* sigmas, int* ood, double* probabilities) {
   const CompositionModel& model = require_composition_model(*m.property);
-  const matnn::models::PropertyPrediction p =
-      serialised(m, [&] { return model.predict_compositions(compositions, options_for(mc_samples)); });
+  const matnn::models::PropertyPrediction p = model.predict_compositions(compositions, options_for(mc_samples));
   copy_out(p, static_cast<Eigen::Index>(compositions.size()), values, sigmas, ood, probabilities);
 }
 
@@ -122,6 +117,18 @@ std::vector<matnn::Structure> host_structures(const matnn_model& m, int n_struct
     first += n;
   }
   return out;
+}
+
+void predict_atoms(const matnn_model& m, int n_structures, const int* natoms, const int* atomic_numbers,
+                   const double* positions, const double* cells, const int* pbc,
+                   const matnn::models::PredictOptions& options, double* values, double* sigmas, int* ood,
+                   double* probabilities) {
+  const PropertyModel& property = require_property(m);
+  check_outputs(property, options.mc_samples, values, probabilities);
+  const std::vector<matnn::Structure> structures =
+      host_structures(m, n_structures, natoms, atomic_numbers, positions, cells, pbc);
+  const matnn::models::PropertyPrediction p = property.predict(structures, options);
+  copy_out(p, static_cast<Eigen::Index>(structures.size()), values, sigmas, ood, probabilities);
 }
 
 }  // namespace
@@ -231,14 +238,20 @@ MATNN_API matnn_status matnn_property_predict_atoms(const matnn_model* model, in
                                                    const double* cells, const int* pbc, int mc_samples, double* values,
                                                    double* sigmas, int* ood, double* probabilities) {
   return guarded(__func__, model, [&] {
-    const matnn_model& m = require_model(model);
-    const PropertyModel& property = require_property(m);
-    check_outputs(property, mc_samples, values, probabilities);
-    const std::vector<matnn::Structure> structures =
-        host_structures(m, n_structures, natoms, atomic_numbers, positions, cells, pbc);
-    const matnn::models::PropertyPrediction p =
-        serialised(m, [&] { return property.predict(structures, options_for(mc_samples)); });
-    copy_out(p, static_cast<Eigen::Index>(structures.size()), values, sigmas, ood, probabilities);
+    predict_atoms(require_model(model), n_structures, natoms, atomic_numbers, positions, cells, pbc,
+                  options_for(mc_samples), values, sigmas, ood, probabilities);
+  });
+}
+
+MATNN_API matnn_status matnn_property_predict_atoms_mc(const matnn_model* model, int n_structures, const int* natoms,
+                                                      const int* atomic_numbers, const double* positions,
+                                                      const double* cells, const int* pbc, int mc_samples,
+                                                      uint64_t seed, double* values, double* sigmas, int* ood,
+                                                      double* probabilities) {
+  return guarded(__func__, model, [&] {
+    if (mc_samples <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "mc_samples must be > 0, got {}", mc_samples);
+    predict_atoms(require_model(model), n_structures, natoms, atomic_numbers, positions, cells, pbc,
+                  options_for(mc_samples, false, seed), values, sigmas, ood, probabilities);
   });
 }
 
@@ -259,8 +272,7 @@ MATNN_API matnn_status matnn_property_embed_atoms(const matnn_model* model, int 
     require(embeddings, "embeddings");
     const std::vector<matnn::Structure> structures =
         host_structures(m, n_structures, natoms, atomic_numbers, positions, cells, pbc);
-    const matnn::models::PropertyPrediction p =
-        serialised(m, [&] { return property.predict(structures, options_for(0, true)); });
+    const matnn::models::PropertyPrediction p = property.predict(structures, options_for(0, true));
     const Eigen::Index width = p.embedding.cols();
     for (Eigen::Index i = 0; i < p.embedding.rows(); ++i)
       for (Eigen::Index k = 0; k < width; ++k) embeddings[i * width + k] = p.embedding(i, k);

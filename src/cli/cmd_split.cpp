@@ -13,6 +13,7 @@ struct SplitCommandOptions {
   std::string dataset, output, kind = "random", target;
   double validation = 0.1, test = 0.1;
   std::uint64_t seed = 0;
+  bool random_validation = false;
 };
 
 void run_split(const SplitCommandOptions& o) {
@@ -22,6 +23,7 @@ void run_split(const SplitCommandOptions& o) {
   options.validation_fraction = o.validation;
   options.test_fraction = o.test;
   options.seed = o.seed;
+  options.validation_grouped = !o.random_validation;
   const workflows::SplitFileSummary s = workflows::write_split_file(o.dataset, options, o.target, o.output);
   fmt::print("wrote {}: {} train, {} validation, {} test of {} structures ({} split)\n", o.output, s.split.train.size(),
              s.split.validation.size(), s.split.test.size(), s.eligible, o.kind);
@@ -49,6 +51,8 @@ void add_split_command(CLI::App& app) {
   cmd->add_option("--test", options->test, "Fraction of the structures for testing")->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of the shuffle")->capture_default_str();
   cmd->add_option("--target", options->target, "Split only the structures that carry this label");
+  cmd->add_flag("--random-validation", options->random_validation,
+                "Grouped splits: hold whole groups out for test only, draw validation at random from the rest");
   cmd->callback([options] { run_split(*options); });
 }
 

@@ -110,7 +110,21 @@ Split make_split(const std::vector<SplitKey>& keys, const SplitOptions& options)
     for (auto& entry : by_group) groups.push_back(std::move(entry.second));
     shuffle(groups, options.seed);
   }
-  return assign_groups(groups, n, options);
+  if (options.validation_grouped || options.kind == SplitKind::random) return assign_groups(groups, n, options);
+
+  // Test groups as above, then validation at random from what is left.
+  SplitOptions test_only = options;
+  test_only.validation_fraction = 0.0;
+  Split split = assign_groups(groups, n, test_only);
+  std::vector<std::size_t> pool = split.train;
+  shuffle(pool, options.seed ^ 0x76616C6964ULL);
+  const auto n_validation = std::min(
+      pool.size(), static_cast<std::size_t>(std::llround(options.validation_fraction * static_cast<double>(n))));
+  split.validation.assign(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(n_validation));
+  split.train.assign(pool.begin() + static_cast<std::ptrdiff_t>(n_validation), pool.end());
+  std::sort(split.validation.begin(), split.validation.end());
+  std::sort(split.train.begin(), split.train.end());
+  return split;
 }
 
 std::vector<std::size_t> bootstrap_resample(const std::vector<std::size_t>& rows, std::uint64_t seed,

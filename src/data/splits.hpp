@@ -26,6 +26,11 @@ struct SplitOptions {
   double validation_fraction = 0.1;
   double test_fraction = 0.1;
   std::uint64_t seed = 0;
+  /// Grouped splits (composition, prototype, time): true holds whole groups out for validation
+  /// too; false draws validation at random from the structures left after the test groups, so
+  /// that validation is in distribution and test is not (what early stopping, the sigma
+  /// recalibration and an OOD threshold need to be measured against a held-out group).
+  bool validation_grouped = true;
 };
 
 /// What each structure is grouped or ordered by. `group` is the reduced formula for composition

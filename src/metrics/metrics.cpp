@@ -40,6 +40,32 @@ std::vector<std::size_t> top_k_indices(std::span<const double> values, std::size
   return order;
 }
 
+// 1-based ranks of the values, ties taking the mean of the ranks they span.
+std::vector<double> average_ranks(std::span<const double> values) {
+  std::vector<std::size_t> order(values.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  std::vector<double> rank(values.size());
+  for (std::size_t start = 0; start < order.size();) {
+    std::size_t end = start;
+    while (end < order.size() && values[order[end]] == values[order[start]]) ++end;
+    const double average = 0.5 * static_cast<double>(start + 1 + end);  // ranks start+1 .. end
+    for (std::size_t i = start; i < end; ++i) rank[order[i]] = average;
+    start = end;
+  }
+  return rank;
+}
+
+void check_distribution(const char* metric, std::span<const double> predicted, std::span<const double> sigma,
+                        std::span<const double> target) {
+  check_pair(metric, predicted, target);
+  check_pair(metric, sigma, target);
+  for (std::size_t i = 0; i < sigma.size(); ++i) {
+    if (!(sigma[i] > 0.0) || !std::isfinite(sigma[i]))
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: sigma[{}] = {} is not positive and finite", metric, i, sigma[i]);
+  }
+}
+
 }  // namespace
 
 double mae(std::span<const double> predicted, std::span<const double> target) {
@@ -134,27 +160,100 @@ double roc_auc(std::span<const double> score, std::span<const int> target) {
   check_classes("roc_auc", target, 2);
   // Mann-Whitney: AUC = (sum of positive ranks - n_pos (n_pos + 1) / 2) / (n_pos n_neg),
   // with average ranks for ties.
-  std::vector<std::size_t> order(score.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return score[a] < score[b]; });
+  const std::vector<double> rank = average_ranks(score);
   double positive_rank_sum = 0.0;
   std::size_t n_pos = 0;
-  for (std::size_t start = 0; start < order.size();) {
-    std::size_t end = start;
-    while (end < order.size() && score[order[end]] == score[order[start]]) ++end;
-    const double average_rank = 0.5 * static_cast<double>(start + 1 + end);  // ranks start..end-1, 1-based
-    for (std::size_t i = start; i < end; ++i) {
-      if (target[order[i]] == 1) {
-        positive_rank_sum += average_rank;
-        ++n_pos;
-      }
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == 1) {
+      positive_rank_sum += rank[i];
+      ++n_pos;
     }
-    start = end;
   }
   const std::size_t n_neg = target.size() - n_pos;
   if (n_pos == 0 || n_neg == 0) return std::numeric_limits<double>::quiet_NaN();
   const double pos = static_cast<double>(n_pos);
   return (positive_rank_sum - pos * (pos + 1) / 2) / (pos * static_cast<double>(n_neg));
+}
+
+// --- Uncertainty and calibration --------------------------------------------------------------
+
+double normal_quantile(double p) {
+  if (!(p > 0.0 && p < 1.0)) fail(MATNN_ERROR_INVALID_ARGUMENT, "normal_quantile: p = {} is outside (0, 1)", p);
+  // Bisection on erfc is exact to double precision in 60 steps and needs no tabulated
+  // rational approximation: Phi(z) = erfc(-z / sqrt 2) / 2 is increasing in z.
+  double lo = -40.0, hi = 40.0;
+  for (int i = 0; i < 200 && hi - lo > 1e-15 * std::max(1.0, std::abs(lo)); ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+double gaussian_nll(std::span<const double> predicted, std::span<const double> sigma, std::span<const double> target) {
+  check_distribution("gaussian_nll", predicted, sigma, target);
+  constexpr double log_two_pi = 1.8378770664093453;
+  double sum = 0.0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) {
+    const double z = (target[i] - predicted[i]) / sigma[i];
+    sum += 0.5 * log_two_pi + std::log(sigma[i]) + 0.5 * z * z;
+  }
+  return sum / static_cast<double>(predicted.size());
+}
+
+double interval_coverage(std::span<const double> predicted, std::span<const double> sigma,
+                         std::span<const double> target, double z) {
+  check_distribution("interval_coverage", predicted, sigma, target);
+  std::size_t inside = 0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) inside += std::abs(target[i] - predicted[i]) <= z * sigma[i];
+  return static_cast<double>(inside) / static_cast<double>(predicted.size());
+}
+
+std::vector<double> observed_coverage(std::span<const double> predicted, std::span<const double> sigma,
+                                      std::span<const double> target, std::span<const double> expected) {
+  check_distribution("observed_coverage", predicted, sigma, target);
+  std::vector<double> out;
+  out.reserve(expected.size());
+  for (double p : expected) out.push_back(interval_coverage(predicted, sigma, target, normal_quantile(0.5 + 0.5 * p)));
+  return out;
+}
+
+double miscalibration_area(std::span<const double> predicted, std::span<const double> sigma,
+                           std::span<const double> target) {
+  std::vector<double> expected;
+  for (int k = 1; k <= 99; ++k) expected.push_back(0.01 * k);
+  const std::vector<double> observed = observed_coverage(predicted, sigma, target, expected);
+  // Trapezoids on the 0.01 grid, the ends pinned at (0, 0) and (1, 1) where every curve is.
+  double area = 0.0, previous = 0.0;
+  for (std::size_t k = 0; k <= expected.size(); ++k) {
+    const double gap = k < expected.size() ? std::abs(observed[k] - expected[k]) : 0.0;
+    area += 0.5 * (previous + gap) * 0.01;
+    previous = gap;
+  }
+  return area;
+}
+
+double spearman(std::span<const double> a, std::span<const double> b) {
+  check_pair("spearman", a, b);
+  const std::vector<double> ra = average_ranks(a), rb = average_ranks(b);
+  const double mean = 0.5 * static_cast<double>(a.size() + 1);
+  double cov = 0.0, va = 0.0, vb = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    cov += (ra[i] - mean) * (rb[i] - mean);
+    va += (ra[i] - mean) * (ra[i] - mean);
+    vb += (rb[i] - mean) * (rb[i] - mean);
+  }
+  if (va == 0.0 || vb == 0.0) return std::numeric_limits<double>::quiet_NaN();
+  return cov / std::sqrt(va * vb);
+}
+
+double sigma_scale_fit(std::span<const double> predicted, std::span<const double> sigma, std::span<const double> target) {
+  check_distribution("sigma_scale_fit", predicted, sigma, target);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) {
+    const double z = (target[i] - predicted[i]) / sigma[i];
+    sum += z * z;
+  }
+  return std::sqrt(sum / static_cast<double>(predicted.size()));
 }
 
 }  // namespace matnn::metrics

@@ -22,6 +22,32 @@ double r2(std::span<const double> predicted, std::span<const double> target);
 double top_k_recall(std::span<const double> predicted, std::span<const double> target, std::size_t k,
                     bool largest = true);
 
+// --- Uncertainty and calibration --------------------------------------------------------------
+// For Gaussian predictive distributions N(predicted, sigma^2), as the uncertainty literature
+// reports them (Tran et al., Mach. Learn.: Sci. Technol. 1, 025006, 2020). Rows with sigma <= 0
+// carry no distribution and are an error: callers decide what a zero sigma means.
+
+/// Mean negative log-likelihood, 0.5 log(2 pi sigma^2) + (y - mu)^2 / (2 sigma^2), in nats.
+double gaussian_nll(std::span<const double> predicted, std::span<const double> sigma, std::span<const double> target);
+/// Share of targets inside the central interval mu +- z sigma (z = 1: 68.3 %, z = 1.96: 95 %).
+double interval_coverage(std::span<const double> predicted, std::span<const double> sigma,
+                         std::span<const double> target, double z);
+/// Area between the calibration curve (observed against expected coverage of the central
+/// intervals, expected p = 0.01 ... 0.99) and the diagonal: 0 when calibrated, at most 0.5.
+double miscalibration_area(std::span<const double> predicted, std::span<const double> sigma,
+                           std::span<const double> target);
+/// The calibration curve itself: observed coverage of the central interval of each expected
+/// coverage in `expected` (each in (0, 1)).
+std::vector<double> observed_coverage(std::span<const double> predicted, std::span<const double> sigma,
+                                      std::span<const double> target, std::span<const double> expected);
+/// Spearman rank correlation (ties take their mean rank); NaN when either side is constant.
+double spearman(std::span<const double> a, std::span<const double> b);
+/// The sigma scale s that maximises the Gaussian likelihood of the targets under N(mu, (s sigma)^2):
+/// s^2 = mean(((y - mu) / sigma)^2). The recalibration factor of a model's uncertainty.
+double sigma_scale_fit(std::span<const double> predicted, std::span<const double> sigma, std::span<const double> target);
+/// The standard normal quantile: z with Phi(z) = p, for p in (0, 1).
+double normal_quantile(double p);
+
 // --- Classification --------------------------------------------------------------------------
 
 /// Confusion matrix, rows = true class, columns = predicted class, for classes 0..n_classes-1.

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/elements.hpp"
 #include "matnn/error.hpp"
 #include "models/state_file.hpp"
+#include "nn/dropout.hpp"
 #include "nn/losses.hpp"
 
 namespace matnn::models {
@@ -155,10 +157,14 @@ PropertyPrediction CompositionModel::predict_compositions(const std::vector<Comp
   }
 
   ad::NoGradGuard no_grad;
-  if (options.embeddings) {
+  // Evaluation mode (a no-op, so no write, unless the members come straight from training):
+  // predictions never modify the model, so threads may share it.
+  for (const auto& member : members_) {
+    if (member->is_training()) member->eval();
+  }
+  if (wants_embeddings(options)) {
     // The first member's last hidden layer: every layer but the output Linear, dropout off.
     nn::Mlp& first = *members_.front();
-    first.eval();
     ad::Tensor h = x;
     for (std::size_t k = 0; k + 1 < first.layers().size(); ++k) h = first.layers()[k].forward(h);
     const std::vector<double> v = h.to_vector();
@@ -167,11 +173,12 @@ PropertyPrediction CompositionModel::predict_compositions(const std::vector<Comp
   }
   const int passes = std::max(mc_samples, 1);
   std::vector<Eigen::MatrixXd> samples;  // each n x output_size, in target units or probabilities
-  for (const auto& member : members_) {
-    member->eval();
-    member->set_mc_dropout(mc_samples > 0);
+  for (std::size_t k = 0; k < members_.size(); ++k) {
+    nn::Mlp& member = *members_[k];
     for (int pass = 0; pass < passes; ++pass) {
-      ad::Tensor y = member->forward(x);
+      std::optional<nn::McDropoutStream> stream;
+      if (mc_samples > 0) stream.emplace(mc_seed(options, k, pass));
+      ad::Tensor y = member.forward(x);
       if (config_.task == TaskKind::classification) y = nn::softmax(y);
       const std::vector<double> v = y.to_vector();
       Eigen::MatrixXd m = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
@@ -179,10 +186,10 @@ PropertyPrediction CompositionModel::predict_compositions(const std::vector<Comp
       if (config_.task == TaskKind::regression) m = m.array() * target_std_ + target_mean_;
       samples.push_back(std::move(m));
     }
-    member->set_mc_dropout(false);
   }
 
   summarize_samples(samples, config_.task, out);
+  finish_prediction(out, options);
   return out;
 }
 
@@ -196,7 +203,7 @@ void CompositionModel::save(const std::string& path) const {
 CompositionModel CompositionModel::load(const std::string& path) {
   const StateFile file = read_state_file(path, model_format, file_kind);
   CompositionModel model(CompositionModelConfig::from_json(file.config));
-  model.provenance_ = file.config.value("provenance", json::object());
+  model.load_common(file, path);
   try {
     for (std::size_t k = 0; k < model.members_.size(); ++k) {
       model.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));

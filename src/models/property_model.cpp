@@ -23,7 +23,39 @@ StateFile PropertyModel::model_file(nlohmann::json config, const std::vector<con
   file.config = std::move(config);
   file.config["provenance"] = provenance_;
   for (std::size_t k = 0; k < members.size(); ++k) file.tensors["member." + std::to_string(k)] = members[k]->state();
+  calibration_.save(file);
   return file;
+}
+
+void PropertyModel::load_common(const StateFile& file, const std::string& path) {
+  provenance_ = file.config.value("provenance", nlohmann::json::object());
+  calibration_ = UncertaintyCalibration::load(file, path);
+  if (calibration_.has_reference() && calibration_.reference.cols() != embedding_width()) {
+    fail(MATNN_ERROR_MODEL, "{}: the embedding reference has width {}, the model's embedding {}", path,
+         calibration_.reference.cols(), embedding_width());
+  }
+}
+
+void PropertyModel::finish_prediction(PropertyPrediction& out, const PredictOptions& options) const {
+  if (target().task == TaskKind::regression && options.mc_samples == 0) out.sigma *= calibration_.sigma_scale;
+  if (calibration_.has_reference() && out.embedding.rows() == out.value.size() && out.value.size() > 0) {
+    out.ood_score = calibration_.distance(out.embedding);
+    for (Eigen::Index i = 0; i < out.ood_score.size(); ++i) {
+      if (out.ood_score[i] > calibration_.threshold) out.ood[static_cast<std::size_t>(i)] = true;
+    }
+  }
+  if (!options.embeddings) out.embedding.resize(0, 0);
+}
+
+std::uint64_t PropertyModel::mc_seed(const PredictOptions& options, std::size_t member, int pass, std::size_t first_row) {
+  // splitmix64 of the caller's seed and the pass coordinates: distinct, well-mixed streams.
+  auto mix = [](std::uint64_t x) {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+  };
+  return mix(mix(mix(mix(options.seed) ^ member) ^ static_cast<std::uint64_t>(pass)) ^ first_row);
 }
 
 void summarize_samples(const std::vector<Eigen::MatrixXd>& samples, TaskKind task, PropertyPrediction& out) {

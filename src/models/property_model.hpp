@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "matnn/structure.hpp"
+#include "models/property_uncertainty.hpp"
 #include "models/state_file.hpp"
 #include "nn/module.hpp"
 
@@ -40,8 +41,13 @@ struct PropertyPrediction {
   Eigen::VectorXd value;          ///< regression: ensemble mean (target unit); classification: class index
   Eigen::VectorXd sigma;          ///< regression: std over members/samples; classification: std of the class probability
   Eigen::MatrixXd probabilities;  ///< classification: n x n_classes mean probabilities (empty for regression)
-  Eigen::VectorXd ood_score;      ///< larger is further from the training data; each kind says how it is measured
-  std::vector<bool> ood;          ///< out of the training distribution
+  /// Larger is further from the training data: the embedding distance to the nearest training
+  /// structures (UncertaintyCalibration::distance) when the model has an embedding reference,
+  /// otherwise the kind's own score (each kind says how it is measured).
+  Eigen::VectorXd ood_score;
+  /// Out of the training distribution: the kind's own test (an element never trained on, ...),
+  /// or an embedding distance above the model's threshold.
+  std::vector<bool> ood;
   Eigen::MatrixXd embedding;      ///< n x embedding_width(), when PredictOptions::embeddings
 };
 
@@ -50,6 +56,9 @@ struct PredictOptions {
   int mc_samples = 0;
   /// Also return each structure's learned embedding.
   bool embeddings = false;
+  /// The Monte-Carlo dropout stream: the same seed gives the same samples, and each call draws
+  /// from a stream of its own, so calls may run concurrently on one model.
+  std::uint64_t seed = 0;
 };
 
 class PropertyModel {
@@ -67,8 +76,8 @@ class PropertyModel {
   virtual std::int64_t embedding_width() const noexcept = 0;
   virtual std::size_t ensemble_size() const noexcept = 0;
 
-  /// Predictions for structures (validated first: a bad structure is an error naming its index).
-  /// Not safe to call from several threads on one model while mc_samples > 0.
+  /// Predictions for structures (validated first: a bad structure is an error naming its index),
+  /// with the model's uncertainty calibration applied. Safe to call from several threads.
   virtual PropertyPrediction predict(std::span<const Structure> structures, const PredictOptions& options = {}) const = 0;
 
   /// Atomic write of the model file (models/state_file.hpp layout, this kind).
@@ -79,7 +88,23 @@ class PropertyModel {
   nlohmann::json& provenance() noexcept { return provenance_; }
   const nlohmann::json& provenance() const noexcept { return provenance_; }
 
+  /// The sigma recalibration and embedding OOD reference (property_uncertainty.hpp), fitted by
+  /// the training job after the members are trained; saved with the model.
+  const UncertaintyCalibration& calibration() const noexcept { return calibration_; }
+  void set_calibration(UncertaintyCalibration calibration) { calibration_ = std::move(calibration); }
+
  protected:
+  /// Whether predict() must compute embeddings: asked for, or needed by the OOD reference.
+  bool wants_embeddings(const PredictOptions& options) const noexcept {
+    return options.embeddings || calibration_.has_reference();
+  }
+  /// The last step of every kind's predict(): applies the calibration (sigma scale for
+  /// deterministic regression, embedding OOD score and flag) and drops embeddings not asked for.
+  void finish_prediction(PropertyPrediction& prediction, const PredictOptions& options) const;
+  /// The Monte-Carlo dropout stream seed of one pass of one member (over one batch of rows).
+  static std::uint64_t mc_seed(const PredictOptions& options, std::size_t member, int pass, std::size_t first_row = 0);
+  /// Reads what model_file() wrote besides the members: the provenance and the calibration.
+  void load_common(const StateFile& file, const std::string& path);
   /// The model file of this kind every kind starts from: `config` with the provenance, and each
   /// ensemble member's parameters and buffers under member.K; the kind adds its own groups.
   StateFile model_file(nlohmann::json config, const std::vector<const nn::Module*>& members) const;
@@ -91,6 +116,7 @@ class PropertyModel {
   }
 
   nlohmann::json provenance_ = nlohmann::json::object();
+  UncertaintyCalibration calibration_;
 };
 
 /// Fills value, sigma and (classification) probabilities of `prediction` from the samples of

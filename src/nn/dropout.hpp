@@ -1,4 +1,4 @@
-// Inverted dropout, with a Monte-Carlo mode that keeps it active at inference.
+// Inverted dropout, and Monte-Carlo dropout at inference through a per-thread mask stream.
 #pragma once
 
 #include <cstdint>
@@ -10,14 +10,13 @@ namespace matnn::nn {
 
 /// Each element is zeroed with probability p and the survivors are scaled by 1 / (1 - p), so
 /// the expected output equals the input and evaluation needs no rescaling ("inverted"
-/// dropout). Active in training mode, or in any mode after set_mc(true): Monte-Carlo dropout
-/// samples several masks at inference to estimate the predictive uncertainty. Otherwise the
-/// layer is the identity (it returns its input handle).
+/// dropout). Active in training mode, drawing masks from the layer's own std::mt19937_64
+/// (seeded at construction, reseeded by the trainer). In evaluation mode the layer is the
+/// identity (it returns its input handle) unless the calling thread holds a McDropoutStream.
 ///
-/// Masks come from the layer's own std::mt19937_64 seeded at construction and are drawn in
-/// row-major order with a portable bit-to-uniform map, so a seed gives the same masks
-/// everywhere. The mask is a constant of the graph: gradients flow through the kept entries
-/// only, scaled like the values.
+/// Masks are drawn in row-major order with a portable bit-to-uniform map, so a seed gives the
+/// same masks everywhere. The mask is a constant of the graph: gradients flow through the kept
+/// entries only, scaled like the values.
 class Dropout : public Module {
  public:
   /// p in [0, 1); p = 0 is the identity.
@@ -27,18 +26,34 @@ class Dropout : public Module {
   std::string type_name() const override { return "Dropout"; }
 
   double p() const noexcept { return p_; }
-  /// Keep dropout active in evaluation mode (Monte-Carlo dropout).
-  void set_mc(bool on) noexcept { mc_ = on; }
-  bool mc() const noexcept { return mc_; }
-  /// Restarts the mask sequence (e.g. identical MC samples across runs).
+  /// Restarts the training mask sequence (e.g. identical masks across resumed runs).
   void reseed(uint64_t seed) { rng_.seed(seed); }
-  /// Whether the next forward() drops anything.
-  bool active() const noexcept { return p_ > 0.0 && (is_training() || mc_); }
 
  private:
   double p_;
-  bool mc_ = false;
   std::mt19937_64 rng_;
+};
+
+/// Monte-Carlo dropout for the calling thread: while a stream is alive, every Dropout layer
+/// that runs on this thread samples its mask from the stream, in evaluation mode too, and
+/// leaves its own state alone. The model is therefore never modified by a Monte-Carlo pass,
+/// so several threads may predict with one model at once, each from its own stream, and a
+/// seed reproduces the samples exactly. Streams nest (the innermost one is used); a stream
+/// belongs to the thread that made it and must not be moved.
+class McDropoutStream {
+ public:
+  explicit McDropoutStream(uint64_t seed);
+  ~McDropoutStream();
+  McDropoutStream(const McDropoutStream&) = delete;
+  McDropoutStream& operator=(const McDropoutStream&) = delete;
+
+  /// The calling thread's innermost stream, or nullptr.
+  static McDropoutStream* current() noexcept;
+  std::mt19937_64& engine() noexcept { return engine_; }
+
+ private:
+  std::mt19937_64 engine_;
+  McDropoutStream* enclosing_;
 };
 
 }  // namespace matnn::nn

@@ -45,11 +45,6 @@ Mlp::Mlp(MlpConfig config) : config_(std::move(config)) {
   register_module("layers", &layers_);
 }
 
-void Mlp::set_mc_dropout(bool on) {
-  for (std::size_t i = 0; i < layers_.size(); ++i)
-    if (auto* d = dynamic_cast<Dropout*>(&layers_[i])) d->set_mc(on);
-}
-
 std::shared_ptr<Mlp> make_mlp(const MlpConfig& config) { return std::make_shared<Mlp>(config); }
 
 }  // namespace matnn::nn

@@ -43,8 +43,6 @@ class Mlp : public Module {
 
   const MlpConfig& config() const noexcept { return config_; }
   Sequential& layers() noexcept { return layers_; }
-  /// Sets Monte-Carlo mode on every Dropout layer (see Dropout::set_mc).
-  void set_mc_dropout(bool on);
 
  private:
   MlpConfig config_;

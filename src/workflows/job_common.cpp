@@ -51,13 +51,14 @@ data::SplitOptions split_options_from(const train::ConfigSection& split, std::ui
   o.validation_fraction = split.number("validation", 0.1);
   o.test_fraction = split.number("test", 0.1);
   o.seed = static_cast<std::uint64_t>(split.integer("seed", static_cast<std::int64_t>(seed), 0));
+  o.validation_grouped = split.boolean("validation_grouped", true);
   split.finish();
   return o;
 }
 
 train::Json split_to_json(const data::SplitOptions& o) {
   return {{"kind", data::split_kind_name(o.kind)}, {"validation", o.validation_fraction}, {"test", o.test_fraction},
-          {"seed", o.seed}};
+          {"seed", o.seed}, {"validation_grouped", o.validation_grouped}};
 }
 
 data::SplitKey split_key(const Record& record, data::SplitKind kind) {

@@ -1,6 +1,7 @@
 #include "workflows/property_job.hpp"
 
 #include "workflows/job_common.hpp"
+#include "workflows/property_calibration.hpp"
 #include "workflows/property_learner.hpp"
 
 #include <algorithm>
@@ -183,6 +184,18 @@ std::map<std::string, double> property_metrics(const models::PropertyTarget& tar
     out["top_k_recall"] = metrics::top_k_recall(value, y, k);
     out["top_k"] = static_cast<double>(k);
     if (training_mean) out["baseline_mae"] = (values.array() - *training_mean).abs().mean();
+    if (p.sigma.size() == values.size() && (p.sigma.array() > 0).all()) {
+      // Calibration of the predictive distribution N(value, sigma^2); without a spread (one
+      // member, no dropout) there is no distribution to assess.
+      const std::span<const double> sigma(p.sigma.data(), static_cast<std::size_t>(p.sigma.size()));
+      const Eigen::VectorXd error = (p.value - values).cwiseAbs();
+      out["nll"] = metrics::gaussian_nll(value, sigma, y);
+      out["miscalibration_area"] = metrics::miscalibration_area(value, sigma, y);
+      out["coverage_68"] = metrics::interval_coverage(value, sigma, y, 1.0);
+      out["coverage_95"] = metrics::interval_coverage(value, sigma, y, metrics::normal_quantile(0.975));
+      out["spearman_error_sigma"] =
+          metrics::spearman(std::span<const double>(error.data(), static_cast<std::size_t>(error.size())), sigma);
+    }
     return out;
   }
   std::vector<int> predicted(value.begin(), value.end()), truth(y.begin(), y.end());
@@ -203,6 +216,18 @@ std::map<std::string, double> property_metrics(const models::PropertyTarget& tar
       out[fmt::format("cm_{}_{}", i, j)] = static_cast<double>(cm[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]);
   }
   return out;
+}
+
+void add_shift_metrics(std::map<std::string, double>& metrics, const models::PropertyPrediction& held_out,
+                       const models::PropertyPrediction& validation) {
+  if (held_out.value.size() == 0 || validation.value.size() == 0) return;
+  std::vector<double> score(held_out.ood_score.data(), held_out.ood_score.data() + held_out.ood_score.size());
+  score.insert(score.end(), validation.ood_score.data(), validation.ood_score.data() + validation.ood_score.size());
+  std::vector<int> is_held_out(static_cast<std::size_t>(held_out.value.size()), 1);
+  is_held_out.resize(score.size(), 0);
+  metrics["ood_auroc_vs_validation"] = metrics::roc_auc(score, is_held_out);
+  const double validation_sigma = validation.sigma.size() > 0 ? validation.sigma.mean() : 0.0;
+  if (validation_sigma > 0) metrics["sigma_ratio_vs_validation"] = held_out.sigma.mean() / validation_sigma;
 }
 
 std::vector<int> elements_of(const PropertyData& data, std::span<const std::size_t> rows) {
@@ -236,6 +261,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   const LossKind loss = loss_from_name(loss_name);
   const double huber_delta = training.positive("huber_delta", 1.0);
   training.finish();
+  const CalibrationOptions calibration_options = calibration_options_from(root.section("uncertainty"));
 
   const JobOutputs outputs = job_outputs(root.section("output"));
   root.finish();
@@ -275,6 +301,14 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
       },
       ensemble);
 
+  const CalibrationReport calibration =
+      calibrate_property_model(model, data.structures, data.target, split, calibration_options, seed);
+  if (job.print_progress) {
+    fmt::print("uncertainty: sigma scale {:.3g} ({}); OOD threshold {:.3g} ({}, quantile {}), {} reference embeddings\n",
+               calibration.sigma_scale, calibration.sigma_basis, calibration.ood_threshold, calibration.ood_basis,
+               calibration_options.ood_quantile, calibration.reference_size);
+  }
+
   model.provenance() = {{"dataset", std::filesystem::absolute(dataset_path).string()},
                         {"n_structures", records.size()},
                         {"split", split_to_json(split_options)},
@@ -288,9 +322,11 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   result.n_validation = split.validation.size();
   result.n_test = split.test.size();
   if (!split.test.empty()) {
-    const std::vector<Structure> test = pick(data.structures, split.test);
-    result.test_metrics = property_metrics(model.target(), model.predict(test), pick(data.target, split.test),
-                                           pick(data.target, split.train).mean());
+    const models::PropertyPrediction test = model.predict(pick(data.structures, split.test));
+    result.test_metrics =
+        property_metrics(model.target(), test, pick(data.target, split.test), pick(data.target, split.train).mean());
+    if (!split.validation.empty())
+      add_shift_metrics(result.test_metrics, test, model.predict(pick(data.structures, split.validation)));
   }
   return result;
 }
@@ -305,7 +341,7 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
       subset == "all" || recorded == "given" ? data::SplitKind::random : data::split_kind_from_name(recorded);
   const models::PropertyTarget& target = model.target();
   const PropertyData data = property_data(records, target.name, target.task, kind);
-  std::vector<std::size_t> rows;
+  std::vector<std::size_t> rows, validation_rows;
   std::optional<double> training_mean;
   if (subset == "all") {
     for (std::size_t i = 0; i < data.structures.size(); ++i) rows.push_back(i);
@@ -317,11 +353,14 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
     else if (subset == "test") rows = split.test;
     else fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown subset \"{}\" (use all, train, validation or test)", subset);
     if (!split.train.empty()) training_mean = pick(data.target, split.train).mean();
+    if (subset == "test") validation_rows = split.validation;
   }
   if (rows.empty())
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset {}", dataset_path, target.name, subset);
-  const std::vector<Structure> structures = pick(data.structures, rows);
-  return property_metrics(target, model.predict(structures), pick(data.target, rows), training_mean);
+  const models::PropertyPrediction prediction = model.predict(pick(data.structures, rows));
+  std::map<std::string, double> out = property_metrics(target, prediction, pick(data.target, rows), training_mean);
+  if (!validation_rows.empty()) add_shift_metrics(out, prediction, model.predict(pick(data.structures, validation_rows)));
+  return out;
 }
 
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,

@@ -30,7 +30,9 @@ PropertyData property_data(const std::vector<Record>& records, const std::string
                            data::SplitKind split_kind);
 
 /// Metrics of predictions against targets: regression MAE, RMSE, R^2, top-k recall (k = 10% of
-/// the samples, at least 1, screening for the largest values), mean sigma and OOD share;
+/// the samples, at least 1, screening for the largest values), mean sigma and OOD share, and
+/// when every sigma is positive the calibration of N(value, sigma^2): nll, miscalibration_area,
+/// coverage_68, coverage_95 and spearman_error_sigma (metrics/metrics.hpp);
 /// classification accuracy, F1, ROC-AUC (two classes) and the confusion matrix (as cm_i_j).
 /// With the training targets' mean, regression also reports baseline_mae: the error of
 /// predicting that mean for every structure, the bar any model must clear.
@@ -39,13 +41,22 @@ std::map<std::string, double> property_metrics(const models::PropertyTarget& tar
                                                const Eigen::VectorXd& values,
                                                std::optional<double> training_mean = std::nullopt);
 
+/// How a held-out set differs from the validation set in the model's eyes: the ROC AUC of the
+/// OOD score separating held-out (positive) from validation structures (ood_auroc_vs_validation;
+/// 0.5 when they look alike) and the ratio of their mean sigmas (sigma_ratio_vs_validation).
+/// With validation in distribution and a held-out group as test, the measure of whether the
+/// model knows what it has not seen.
+void add_shift_metrics(std::map<std::string, double>& metrics, const models::PropertyPrediction& held_out,
+                       const models::PropertyPrediction& validation);
+
 /// Trains a property model (model.kind composition_mlp or cgcnn) from a config document
 /// (docs/training-config.md) and writes the model file; ensemble members are trained in turn,
 /// checkpointed after each epoch.
 TrainJobResult train_property_model(const train::Json& config, const TrainJobOptions& options = {});
 
 /// Evaluates a model on a dataset: `subset` is "all", or "train"/"validation"/"test" of the
-/// split recorded in the model (the dataset must be the one it was trained on).
+/// split recorded in the model (the dataset must be the one it was trained on); "test" adds the
+/// shift metrics against the validation subset.
 std::map<std::string, double> evaluate_property_model(const models::PropertyModel& model, const std::string& dataset_path,
                                                       const std::string& subset);
 

@@ -3,7 +3,30 @@
    structures, embeddings, MC dropout and OOD. CGCNN: structures with positions and cells in two
    unit systems and rotated, embeddings, and the composition-only call refused.
    Usage: test_capi_property DIR */
+#include <pthread.h>
+
 #include "check.h"
+
+/* Seeded Monte-Carlo dropout from several threads on one handle (ABI 4): each thread's draws
+   must equal what its seed gives alone. */
+#define MC_THREADS 4
+typedef struct {
+  const matnn_model* model;
+  const int *natoms, *atoms;
+  const double* xyz;
+  uint64_t seed;
+  double values[3], sigmas[3];
+  matnn_status status;
+} mc_job;
+
+static void* mc_worker(void* argument) {
+  mc_job* j = (mc_job*)argument;
+  int k;
+  for (k = 0; k < 5 && j->status == MATNN_SUCCESS; ++k)
+    j->status = matnn_property_predict_atoms_mc(j->model, 3, j->natoms, j->atoms, j->xyz, NULL, NULL, 8, j->seed,
+                                                j->values, j->sigmas, NULL, NULL);
+  return NULL;
+}
 
 int main(int argc, char** argv) {
   char path[4096];
@@ -70,6 +93,39 @@ int main(int argc, char** argv) {
     CHECK(width == 8); /* the last hidden layer */
     CHECK_OK(matnn_property_embed_atoms(model, 3, natoms, atoms, xyz, NULL, NULL, embedding));
     for (i = 0; i < 3 * 8; ++i) CHECK(isfinite(embedding[i]));
+
+    /* Seeded MC dropout: a seed reproduces its draws, another seed differs, the plain call is
+       seed 0, and mc_samples must be positive. */
+    {
+      double a[3], b[3], other[3], plain[3];
+      mc_job jobs[MC_THREADS], alone[MC_THREADS];
+      pthread_t threads[MC_THREADS];
+      int t;
+      CHECK_OK(matnn_property_predict_atoms_mc(model, 3, natoms, atoms, xyz, NULL, NULL, 8, 42, a, NULL, NULL, NULL));
+      CHECK_OK(matnn_property_predict_atoms_mc(model, 3, natoms, atoms, xyz, NULL, NULL, 8, 42, b, NULL, NULL, NULL));
+      CHECK_OK(matnn_property_predict_atoms_mc(model, 3, natoms, atoms, xyz, NULL, NULL, 8, 43, other, NULL, NULL, NULL));
+      CHECK_OK(matnn_property_predict_atoms(model, 3, natoms, atoms, xyz, NULL, NULL, 8, plain, NULL, NULL, NULL));
+      CHECK(memcmp(a, b, sizeof a) == 0);
+      CHECK(memcmp(a, other, sizeof a) != 0);
+      CHECK_OK(matnn_property_predict_atoms_mc(model, 3, natoms, atoms, xyz, NULL, NULL, 8, 0, b, NULL, NULL, NULL));
+      CHECK(memcmp(plain, b, sizeof b) == 0);
+      CHECK_FAILS(matnn_property_predict_atoms_mc(model, 3, natoms, atoms, xyz, NULL, NULL, 0, 1, a, NULL, NULL, NULL),
+                  MATNN_ERROR_INVALID_ARGUMENT, "mc_samples");
+      for (t = 0; t < MC_THREADS; ++t) {
+        mc_job j = {model, natoms, atoms, xyz, (uint64_t)(100 + t), {0}, {0}, MATNN_SUCCESS};
+        alone[t] = j;
+        jobs[t] = j;
+        mc_worker(&alone[t]);
+        CHECK(alone[t].status == MATNN_SUCCESS);
+      }
+      for (t = 0; t < MC_THREADS; ++t) CHECK(pthread_create(&threads[t], NULL, mc_worker, &jobs[t]) == 0);
+      for (t = 0; t < MC_THREADS; ++t) {
+        CHECK(pthread_join(threads[t], NULL) == 0);
+        CHECK(jobs[t].status == MATNN_SUCCESS);
+        CHECK(memcmp(jobs[t].values, alone[t].values, sizeof jobs[t].values) == 0);
+        CHECK(memcmp(jobs[t].sigmas, alone[t].sigmas, sizeof jobs[t].sigmas) == 0);
+      }
+    }
   }
   matnn_model_destroy(model);
 

@@ -41,6 +41,7 @@ int main(void) {
       (any_function)matnn_property_predict_atoms,
       (any_function)matnn_property_embedding_width,
       (any_function)matnn_property_embed_atoms,
+      (any_function)matnn_property_predict_atoms_mc,
       (any_function)matnn_train,
   };
   size_t i;

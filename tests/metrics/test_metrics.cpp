@@ -56,6 +56,56 @@ TEST(Classification, RocAuc) {
   EXPECT_TRUE(std::isnan(roc_auc(std::vector<double>{0.5, 0.7}, std::vector<int>{1, 1})));
 }
 
+TEST(Calibration, NormalQuantile) {
+  EXPECT_NEAR(normal_quantile(0.5), 0.0, 1e-12);
+  EXPECT_NEAR(normal_quantile(0.975), 1.959963984540054, 1e-9);
+  EXPECT_NEAR(normal_quantile(0.841344746068543), 1.0, 1e-9);
+  EXPECT_NEAR(normal_quantile(1e-6), -4.753424308822899, 1e-8);
+  EXPECT_THROW(normal_quantile(1.0), Error);
+}
+
+TEST(Calibration, NllAndCoverageKnownValues) {
+  const std::vector<double> mu{0, 0, 0, 0}, sigma{1, 1, 2, 2}, y{0.5, -1.5, 1.0, 5.0};
+  const double half_log_two_pi = 0.5 * std::log(2 * M_PI);
+  const double expected = (4 * half_log_two_pi + 2 * std::log(2.0) + 0.5 * (0.25 + 2.25 + 0.25 + 6.25)) / 4;
+  EXPECT_NEAR(gaussian_nll(mu, sigma, y), expected, 1e-12);
+  // |z| = 0.5, 1.5, 0.5, 2.5: two inside one sigma, three inside 1.96 sigma.
+  EXPECT_DOUBLE_EQ(interval_coverage(mu, sigma, y, 1.0), 0.5);
+  EXPECT_DOUBLE_EQ(interval_coverage(mu, sigma, y, 1.96), 0.75);
+  EXPECT_NEAR(sigma_scale_fit(mu, sigma, y), std::sqrt((0.25 + 2.25 + 0.25 + 6.25) / 4), 1e-12);
+  EXPECT_THROW(gaussian_nll(mu, std::vector<double>{1, 0, 1, 1}, y), Error);
+}
+
+TEST(Calibration, CalibratedGaussianSamplesHaveSmallArea) {
+  // Errors drawn from the stated sigma (a deterministic quasi-random set of quantiles): the
+  // calibration curve follows the diagonal. Sigmas half the true spread: well off it.
+  std::vector<double> mu, sigma, y, small;
+  for (int i = 0; i < 2000; ++i) {
+    const double s = 0.5 + (i % 7) * 0.25;
+    const double z = normal_quantile((i + 0.5) / 2000.0);
+    mu.push_back(1.0);
+    sigma.push_back(s);
+    small.push_back(0.5 * s);
+    y.push_back(1.0 + z * s);
+  }
+  EXPECT_LT(miscalibration_area(mu, sigma, y), 0.01);
+  EXPECT_NEAR(interval_coverage(mu, sigma, y, 1.0), 0.6827, 0.005);
+  EXPECT_GT(miscalibration_area(mu, small, y), 0.15);
+  EXPECT_NEAR(sigma_scale_fit(mu, small, y), 2.0, 0.02);
+  const std::vector<double> expected{0.5, 0.9};
+  const std::vector<double> observed = observed_coverage(mu, sigma, y, expected);
+  EXPECT_NEAR(observed[0], 0.5, 0.005);
+  EXPECT_NEAR(observed[1], 0.9, 0.005);
+}
+
+TEST(Calibration, Spearman) {
+  EXPECT_DOUBLE_EQ(spearman(std::vector<double>{1, 2, 3, 4}, std::vector<double>{10, 20, 30, 400}), 1.0);
+  EXPECT_DOUBLE_EQ(spearman(std::vector<double>{1, 2, 3, 4}, std::vector<double>{4, 3, 2, 1}), -1.0);
+  // Ranks (1, 2.5, 2.5, 4) against (1, 2, 3, 4): cov 4.5 / sqrt(4.5 * 5).
+  EXPECT_NEAR(spearman(std::vector<double>{1, 2, 2, 3}, std::vector<double>{1, 2, 3, 4}), 4.5 / std::sqrt(4.5 * 5.0), 1e-12);
+  EXPECT_TRUE(std::isnan(spearman(std::vector<double>{1, 1}, std::vector<double>{1, 2})));
+}
+
 TEST(Metrics, RejectMismatchedInput) {
   try {
     mae(std::vector<double>{1, 2}, std::vector<double>{1});

@@ -115,6 +115,71 @@ TEST(CompositionMlp, SaveLoadPredictIsBitIdenticalAndSeedsReproduce) {
   EXPECT_TRUE(ood.ood[0]);
 }
 
+TEST(PropertyUncertainty, EmbeddingDistanceKnownValues) {
+  // Reference rows (0,0), (2,0), (0,2), (2,2): per-dimension std 1 and mean (1,1), so the
+  // standardised reference is the square's corners at +-1.
+  Eigen::MatrixXd reference(4, 2);
+  reference << 0, 0, 2, 0, 0, 2, 2, 2;
+  models::UncertaintyCalibration c;
+  c.set_reference(reference, 2);
+  Eigen::MatrixXd query(2, 2);
+  query << 0, 0, 1, 1;
+  const Eigen::VectorXd d = c.distance(query);
+  // A corner: nearest 0 and 2 (standardised), mean 1, over sqrt(2) dimensions. The centre: sqrt(2).
+  EXPECT_NEAR(d[0], 1.0 / std::sqrt(2.0), 1e-12);
+  EXPECT_NEAR(d[1], 1.0, 1e-12);
+  // Leave-one-out on the reference itself: each corner's two nearest others are 2 away.
+  const Eigen::VectorXd self = c.distance(reference, true);
+  for (Eigen::Index i = 0; i < 4; ++i) EXPECT_NEAR(self[i], 2.0 / std::sqrt(2.0), 1e-12);
+}
+
+TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings) {
+  TempDir dir;
+  matnn::testing::write_composition_dataset(dir / "data.h5", 400, 6, pool, "energy_per_atom",
+                                            matnn::testing::synthetic_energy);
+  train::Json config = regression_config(dir, 15);
+  config["model"]["ensemble"] = 3;
+  config["split"]["validation"] = 0.25;
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+  train_property_model(config, quiet);
+  const auto model = models::CompositionModel::load(dir / "model.h5");
+  const models::UncertaintyCalibration& c = model.calibration();
+  ASSERT_TRUE(c.has_reference());
+  EXPECT_NE(c.sigma_scale, 1.0);
+  EXPECT_TRUE(std::isfinite(c.threshold));
+
+  // The scale is the maximum-likelihood one on validation: there, mean((error / sigma)^2) = 1.
+  const auto validation = evaluate_property_model(model, dir / "data.h5", "validation");
+  const std::vector<Record> records = DatasetReader(dir / "data.h5").read_all();
+  const PropertyData data = property_data(records, "energy_per_atom", models::TaskKind::regression, data::SplitKind::random);
+  const data::Split split = recorded_split(model.provenance(), data.keys, data.index, records.size(), dir / "data.h5");
+  const models::PropertyPrediction p = model.predict(pick(data.structures, split.validation));
+  const Eigen::VectorXd y = pick(data.target, split.validation);
+  EXPECT_NEAR(((p.value - y).array() / p.sigma.array()).square().mean(), 1.0, 1e-9);
+  // The OOD threshold is the validation distances' 95th percentile: about 5 % of them beyond.
+  EXPECT_GT(validation.at("ood_fraction"), 0.0);
+  EXPECT_LT(validation.at("ood_fraction"), 0.1);
+  EXPECT_TRUE(validation.count("nll") && validation.count("miscalibration_area") && validation.count("coverage_95"));
+
+  // ood_score is the embedding distance, and the flag is that distance above the threshold.
+  models::PredictOptions with_embeddings;
+  with_embeddings.embeddings = true;
+  const models::PropertyPrediction e = model.predict(pick(data.structures, split.validation), with_embeddings);
+  const Eigen::VectorXd d = c.distance(e.embedding);
+  for (Eigen::Index i = 0; i < d.size(); ++i) {
+    EXPECT_DOUBLE_EQ(e.ood_score[i], d[i]);
+    if (d[i] > c.threshold) EXPECT_TRUE(e.ood[static_cast<std::size_t>(i)]);
+  }
+  // Compositions unlike any in training (one element dominating ten others, all seen) sit far.
+  std::map<int, double> odd;
+  for (int z : pool) odd[z] = 0.01;
+  odd[3] = 1.0;
+  const auto far = model.predict_compositions({Composition(odd)});
+  EXPECT_GT(far.ood_score[0], c.threshold);
+  EXPECT_TRUE(far.ood[0]);
+}
+
 TEST(CompositionMlp, RejectsWrongModelFilesAndBadConfigs) {
   TempDir dir;
   matnn::testing::write_composition_dataset(dir / "data.h5", 60, 4, pool, "energy_per_atom",

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "autodiff/ops.hpp"
 #include "nn/layers.hpp"
@@ -186,12 +187,24 @@ TEST(NnLayers, DropoutModes) {
   EXPECT_NEAR(zeros / y.size(), p, 0.005);
   EXPECT_NEAR(sum / y.size(), 1.0, 0.01);
 
-  // Monte-Carlo mode stays active in evaluation, with fresh masks per call.
+  // Evaluation: the identity, unless the thread holds a Monte-Carlo stream; then fresh masks per
+  // call, the same sequence for the same seed, and the layer's own stream untouched.
   drop.eval();
-  drop.set_mc(true);
-  const std::vector<double> m1 = drop.forward(x).to_vector(), m2 = drop.forward(x).to_vector();
+  EXPECT_EQ(drop.forward(x).to_vector(), x.to_vector());
+  std::vector<double> m1, m2, again;
+  {
+    McDropoutStream stream(11);
+    m1 = drop.forward(x).to_vector();
+    m2 = drop.forward(x).to_vector();
+  }
+  {
+    McDropoutStream stream(11);
+    again = drop.forward(x).to_vector();
+  }
   EXPECT_NE(m1, m2);
+  EXPECT_EQ(m1, again);
   EXPECT_GT(std::count(m1.begin(), m1.end(), 0.0), 0);
+  EXPECT_EQ(drop.forward(x).to_vector(), x.to_vector());  // the stream is gone
 
   // A seed fixes the masks.
   Dropout d1(p, 5), d2(p, 5);
@@ -227,8 +240,40 @@ TEST(NnLayers, MlpShapesAndDropoutLayers) {
   const ad::Tensor y = mlp->forward(x);
   EXPECT_EQ(y.shape(), (ad::Shape{10, 3}));
   EXPECT_EQ(y.to_vector(), mlp->forward(x).to_vector());  // deterministic in eval
-  mlp->set_mc_dropout(true);
+  McDropoutStream stream(3);
   EXPECT_NE(mlp->forward(x).to_vector(), mlp->forward(x).to_vector());
+}
+
+TEST(NnLayers, McDropoutStreamsArePerThread) {
+  // Two threads predicting with one network, each from its own seeded stream, get exactly what
+  // each seed gives alone: no state of the network is shared between Monte-Carlo passes.
+  MlpConfig c;
+  c.input = 4;
+  c.hidden = {32};
+  c.output = 1;
+  c.dropout = 0.3;
+  c.dtype = ad::DType::f64;
+  auto mlp = make_mlp(c);
+  mlp->eval();
+  std::mt19937_64 rng(4);
+  const ad::Tensor x = ad::randn({64, 4}, rng, ad::DType::f64);
+  auto passes = [&](std::uint64_t seed) {
+    McDropoutStream stream(seed);
+    std::vector<double> out;
+    for (int k = 0; k < 50; ++k) {
+      const std::vector<double> y = mlp->forward(x).to_vector();
+      out.insert(out.end(), y.begin(), y.end());
+    }
+    return out;
+  };
+  const std::vector<double> alone_a = passes(1), alone_b = passes(2);
+  std::vector<double> threaded_a, threaded_b;
+  std::thread ta([&] { threaded_a = passes(1); }), tb([&] { threaded_b = passes(2); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(threaded_a, alone_a);
+  EXPECT_EQ(threaded_b, alone_b);
+  EXPECT_NE(alone_a, alone_b);
 }
 
 }  // namespace

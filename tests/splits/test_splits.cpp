@@ -60,6 +60,28 @@ TEST(Splits, GroupSplitsNeverShareAGroup) {
   EXPECT_GT(leaked_groups(keys, random).size(), 30u);
 }
 
+TEST(Splits, RandomValidationOfAGroupedSplitIsInDistribution) {
+  // Test holds whole groups; validation is drawn from the remaining groups' structures, so it
+  // shares groups with train (in distribution) and none with test.
+  const auto keys = keys_with_groups(600, 37);
+  SplitOptions options{SplitKind::prototype, 0.1, 0.2, 7};
+  options.validation_grouped = false;
+  const Split s = make_split(keys, options);
+  expect_partition(s, 600);
+  EXPECT_EQ(s.validation.size(), 60u);
+  std::set<std::string> train_groups, test_groups;
+  for (std::size_t i : s.train) train_groups.insert(keys[i].group);
+  for (std::size_t i : s.test) test_groups.insert(keys[i].group);
+  for (std::size_t i : s.validation) {
+    EXPECT_EQ(test_groups.count(keys[i].group), 0u);
+    EXPECT_EQ(train_groups.count(keys[i].group), 1u);
+  }
+  for (const std::string& g : test_groups) EXPECT_EQ(train_groups.count(g), 0u);
+  // The test groups are those of the fully grouped split with the same seed.
+  const Split grouped = make_split(keys, {SplitKind::prototype, 0.0, 0.2, 7});
+  EXPECT_EQ(s.test, grouped.test);
+}
+
 TEST(Splits, TimeSplitTrainsOnThePast) {
   const auto keys = keys_with_groups(500, 5);
   const Split s = make_split(keys, {SplitKind::time, 0.1, 0.2, 0});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "autodiff/graph.hpp"
@@ -119,10 +120,16 @@ PropertyPrediction CgcnnModel::predict_graphs(std::span<const CrystalGraph> grap
   }
 
   ad::NoGradGuard no_grad;
+  // Evaluation mode (a no-op, so no write, unless the members come straight from training):
+  // predictions never modify the model, so threads may share it.
+  for (const auto& member : members_) {
+    if (member->is_training()) member->eval();
+  }
   const int passes = std::max(mc_samples, 1);
   const std::int64_t outputs = config_.target.task == TaskKind::regression ? 1 : config_.target.n_classes;
   std::vector<Eigen::MatrixXd> samples(members_.size() * static_cast<std::size_t>(passes), Eigen::MatrixXd(n, outputs));
-  if (options.embeddings) out.embedding.resize(n, config_.hidden);
+  const bool embeddings = wants_embeddings(options);
+  if (embeddings) out.embedding.resize(n, config_.hidden);
   std::vector<std::size_t> rows;
   for (std::size_t first = 0; first < graphs.size(); first += prediction_batch) {
     rows.resize(std::min(prediction_batch, graphs.size() - first));
@@ -131,21 +138,21 @@ PropertyPrediction CgcnnModel::predict_graphs(std::span<const CrystalGraph> grap
     const auto top = static_cast<Eigen::Index>(first), count = static_cast<Eigen::Index>(rows.size());
     for (std::size_t m = 0; m < members_.size(); ++m) {
       CgcnnNetwork& net = *members_[m];
-      net.eval();
       for (int pass = 0; pass < passes; ++pass) {
-        // Each pass its own reproducible mask stream.
-        net.set_mc_dropout(mc_samples > 0, config_.seed + 7919 * m + static_cast<std::uint64_t>(pass) + first);
+        // Each pass over each batch its own reproducible mask stream.
+        std::optional<nn::McDropoutStream> stream;
+        if (mc_samples > 0) stream.emplace(mc_seed(options, m, pass, first));
         const CgcnnNetwork::Output o = net.forward(batch);
         Eigen::MatrixXd y = matrix_of(config_.target.task == TaskKind::classification ? nn::softmax(o.value) : o.value);
         if (config_.target.task == TaskKind::regression) y = y.array() * target_std_ + target_mean_;
         samples[m * static_cast<std::size_t>(passes) + static_cast<std::size_t>(pass)].middleRows(top, count) = y;
-        if (options.embeddings && m == 0 && pass == 0 && mc_samples == 0) out.embedding.middleRows(top, count) = matrix_of(o.embedding);
+        if (embeddings && m == 0 && pass == 0 && mc_samples == 0) out.embedding.middleRows(top, count) = matrix_of(o.embedding);
       }
-      net.set_mc_dropout(false);
-      if (options.embeddings && m == 0 && mc_samples > 0) out.embedding.middleRows(top, count) = matrix_of(net.forward(batch).embedding);
+      if (embeddings && m == 0 && mc_samples > 0) out.embedding.middleRows(top, count) = matrix_of(net.forward(batch).embedding);
     }
   }
   summarize_samples(samples, config_.target.task, out);
+  finish_prediction(out, options);
   return out;
 }
 
@@ -164,7 +171,7 @@ CgcnnModel CgcnnModel::load(const std::string& path) {
     fail(MATNN_ERROR_MODEL, "{}: {}", path, e.what());
   }
   CgcnnModel model(std::move(config));
-  model.provenance_ = file.config.value("provenance", json::object());
+  model.load_common(file, path);
   try {
     for (std::size_t k = 0; k < model.members_.size(); ++k)
       model.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));

@@ -72,9 +72,4 @@ CgcnnNetwork::Output CgcnnNetwork::forward(const GraphBatch& batch) {
   return {output_->forward(dropout_->forward(h)), h};
 }
 
-void CgcnnNetwork::set_mc_dropout(bool on, std::uint64_t seed) {
-  dropout_->set_mc(on);
-  if (on) dropout_->reseed(seed);
-}
-
 }  // namespace matnn::models::cgcnn

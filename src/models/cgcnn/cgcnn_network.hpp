@@ -59,8 +59,6 @@ class CgcnnNetwork : public nn::Module {
   Output forward(const GraphBatch& batch);
   std::string type_name() const override { return "CgcnnNetwork"; }
   const CgcnnArchitecture& architecture() const noexcept { return architecture_; }
-  /// Keeps dropout active in evaluation (Monte-Carlo dropout), with the masks from `seed`.
-  void set_mc_dropout(bool on, std::uint64_t seed = 0);
 
  private:
   CgcnnArchitecture architecture_;

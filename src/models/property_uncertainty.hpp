@@ -1,0 +1,51 @@
+// What a property model learns about its own errors after training, from data it was not fitted
+// to, and applies to every prediction:
+//   - a recalibration factor for the regression sigma (ensemble spread is typically too small
+//     or too large by a roughly constant factor; Kuleshov et al. 2018, Levi et al. 2022), the
+//     maximum-likelihood scale on the validation set;
+//   - a reference of training embeddings: a structure whose learned embedding is far from every
+//     training structure's is out of distribution (the "distance in latent space" score of
+//     Janet et al., Chem. Sci. 10, 7913, 2019), with a threshold chosen on validation data.
+// Stored in the model file (tensors/uncertainty, scalars/uncertainty); files without them load
+// as uncalibrated (scale 1, no embedding reference).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+#include <Eigen/Core>
+
+#include "models/state_file.hpp"
+
+namespace matnn::models {
+
+struct UncertaintyCalibration {
+  /// Regression sigma multiplier (1: as the ensemble says). Applies to deterministic
+  /// predictions, whose ensemble spread it was fitted on, not to Monte-Carlo dropout samples.
+  double sigma_scale = 1.0;
+  /// Training embeddings, standardised per dimension with `mean` and `scale` (rows).
+  Eigen::MatrixXd reference;
+  Eigen::RowVectorXd mean, scale;
+  /// The OOD distance of a structure: the mean Euclidean distance of its standardised embedding
+  /// to its `neighbors` nearest reference rows, divided by the mean over all dimensions' count
+  /// (sqrt of the width) so that it reads in standard deviations per dimension.
+  int neighbors = 5;
+  /// Distances above this are out of distribution.
+  double threshold = std::numeric_limits<double>::infinity();
+
+  bool has_reference() const noexcept { return reference.rows() > 0; }
+
+  /// Fits mean and scale on `embeddings` (rows) and keeps them standardised as the reference.
+  /// Dimensions that never vary get scale 1 (they add nothing to any distance).
+  void set_reference(const Eigen::MatrixXd& embeddings, int neighbors);
+  /// The OOD distance of each row of `embeddings` (raw, as the model computes them). With
+  /// `exclude_self`, the reference rows themselves: each row's own zero distance is left out.
+  Eigen::VectorXd distance(const Eigen::MatrixXd& embeddings, bool exclude_self = false) const;
+
+  /// Adds the calibration to a model file / reads it back (absent: defaults).
+  void save(StateFile& file) const;
+  /// MATNN_ERROR_MODEL (naming `path`) for inconsistent content.
+  static UncertaintyCalibration load(const StateFile& file, const std::string& path);
+};
+
+}  // namespace matnn::models

@@ -1,0 +1,97 @@
+#include "workflows/property_calibration.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "matnn/error.hpp"
+#include "metrics/metrics.hpp"
+#include "workflows/job_common.hpp"
+
+namespace matnn::workflows {
+namespace {
+
+// The q-quantile with linear interpolation between order statistics.
+double quantile(Eigen::VectorXd values, double q) {
+  std::sort(values.data(), values.data() + values.size());
+  const double at = q * static_cast<double>(values.size() - 1);
+  const auto below = static_cast<Eigen::Index>(std::floor(at));
+  const Eigen::Index above = std::min<Eigen::Index>(below + 1, values.size() - 1);
+  return values[below] + (at - static_cast<double>(below)) * (values[above] - values[below]);
+}
+
+// At most `size` of the training rows, a seeded sample when there are more (sorted).
+std::vector<std::size_t> reference_rows(std::vector<std::size_t> rows, std::size_t size, std::uint64_t seed) {
+  if (rows.size() <= size) return rows;
+  std::mt19937_64 rng(seed ^ 0x7265666572656E63ULL);
+  for (std::size_t i = 0; i < size; ++i) std::swap(rows[i], rows[i + static_cast<std::size_t>(rng() % (rows.size() - i))]);
+  rows.resize(size);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+}  // namespace
+
+CalibrationOptions calibration_options_from(const train::ConfigSection& section) {
+  CalibrationOptions o;
+  o.recalibrate = section.boolean("recalibrate", o.recalibrate);
+  o.ood_quantile = section.number("ood_quantile", o.ood_quantile);
+  if (!(o.ood_quantile > 0.0 && o.ood_quantile < 1.0))
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "uncertainty.ood_quantile = {} must be in (0, 1)", o.ood_quantile);
+  o.ood_neighbors = static_cast<int>(section.integer("ood_neighbors", o.ood_neighbors, 1));
+  o.reference_size = static_cast<std::size_t>(section.integer("reference_size", static_cast<std::int64_t>(o.reference_size), 2));
+  section.finish();
+  return o;
+}
+
+CalibrationReport calibrate_property_model(models::PropertyModel& model, const std::vector<Structure>& structures,
+                                           const Eigen::VectorXd& target, const data::Split& split,
+                                           const CalibrationOptions& options, std::uint64_t seed) {
+  if (model.calibration().has_reference() || model.calibration().sigma_scale != 1.0)
+    fail(MATNN_ERROR_INTERNAL, "calibrate_property_model: the model is calibrated already");
+  CalibrationReport report;
+  models::PredictOptions with_embeddings;
+  with_embeddings.embeddings = true;
+
+  models::UncertaintyCalibration calibration;
+  const std::vector<std::size_t> reference = reference_rows(split.train, options.reference_size, seed);
+  report.reference_size = reference.size();
+  if (reference.size() < 2) return report;  // nothing to measure distances against
+  const Eigen::MatrixXd training_embeddings = model.predict(pick(structures, reference), with_embeddings).embedding;
+  calibration.set_reference(training_embeddings, options.ood_neighbors);
+
+  if (split.validation.empty()) {
+    // Leave-one-out distances of the training reference itself: smaller than those of unseen
+    // in-distribution data, so the threshold errs towards flagging.
+    calibration.threshold = quantile(calibration.distance(training_embeddings, true), options.ood_quantile);
+    report.ood_basis = fmt::format("training structures, leave-one-out ({}: no validation set)", reference.size());
+    report.sigma_basis = "no validation set";
+  } else {
+    const models::PropertyPrediction validation = model.predict(pick(structures, split.validation), with_embeddings);
+    calibration.threshold = quantile(calibration.distance(validation.embedding), options.ood_quantile);
+    report.ood_basis = fmt::format("validation ({} structures)", split.validation.size());
+    const bool spread = validation.sigma.size() > 0 && (validation.sigma.array() > 0).all();
+    if (model.target().task != models::TaskKind::regression) {
+      report.sigma_basis = "classification (not recalibrated)";
+    } else if (!options.recalibrate) {
+      report.sigma_basis = "uncertainty.recalibrate is false";
+    } else if (!spread) {
+      report.sigma_basis = "no ensemble spread (one member)";
+    } else {
+      const Eigen::VectorXd y = pick(target, split.validation);
+      calibration.sigma_scale = metrics::sigma_scale_fit(
+          std::span<const double>(validation.value.data(), static_cast<std::size_t>(validation.value.size())),
+          std::span<const double>(validation.sigma.data(), static_cast<std::size_t>(validation.sigma.size())),
+          std::span<const double>(y.data(), static_cast<std::size_t>(y.size())));
+      report.sigma_basis = fmt::format("validation ({} structures)", split.validation.size());
+    }
+  }
+  report.sigma_scale = calibration.sigma_scale;
+  report.ood_threshold = calibration.threshold;
+  model.set_calibration(std::move(calibration));
+  return report;
+}
+
+}  // namespace matnn::workflows
