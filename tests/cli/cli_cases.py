@@ -680,6 +680,61 @@ def case_split_file(c):
     c.expect_failure(("split", data, "-o", split, "--kind", "formula"), INVALID_ARGUMENT)
 
 
+def case_audit(c):
+    """matnn audit finds planted duplicates (a rotated, moved, repeated copy; fcc as its cubic
+    cell) that straddle a split, and the conflicting label of one of them; --strict turns those
+    findings into exit status 20; bad inputs are refused naming the file."""
+    import ase.io
+    from ase import Atoms
+    from ase.build import bulk
+    a = 3.75
+    l12 = Atoms("AuCu3", scaled_positions=[[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], cell=[a, a, a], pbc=True)
+    copy = l12.repeat((2, 1, 1))
+    copy.rotate(33, (1, 2, 3), rotate_cell=True)
+    copy.translate((0.4, -1.1, 2.0))
+    frames = [(bulk("Cu", "fcc", a=3.61), 0.0, "fcc"),
+              (l12, -0.05, "L1_2"),
+              (bulk("Cu", "bcc", a=2.87), 0.03, "bcc"),
+              (copy, -0.05, "L1_2"),
+              (bulk("Cu", "fcc", a=3.61, cubic=True), 0.25, "fcc"),
+              (bulk("Cu", "hcp", a=2.55, c=4.16), 0.01, "hcp")]
+    for atoms, energy, prototype in frames:
+        atoms.info.update(formation_energy=energy, prototype=prototype)
+    ase.io.write(c.path("planted.extxyz"), [f[0] for f in frames], format="extxyz")
+    data = c.path("planted.h5")
+    c.expect_success("convert", c.path("planted.extxyz"), data, "--unit", "formation_energy=eV/atom")
+    split = c.write("split.json", json.dumps({"train": [0, 1, 2], "validation": [5], "test": [3, 4]}))
+    report = c.path("audit.json")
+    out = c.expect_success("audit", data, "--split", split, "-o", report).stdout
+    check("exact duplicates: 2 groups, 4 structures" in out, out)
+    check("2 duplicate groups straddle" in out and "label conflicts: 1" in out, out)
+    check("AB3_cP4_221_a_c" in out and "A_cF4_225_a" in out, out)
+    r = json.load(open(report))
+    check([g["members"] for g in r["duplicate_groups"]] == [[0, 4], [1, 3]], r["duplicate_groups"])
+    check([leak["subsets"] for leak in r["leaks"]] == [{"train": [0], "test": [4]}, {"train": [1], "test": [3]}], r["leaks"])
+    conflict = r["label_conflicts"][0]
+    check(conflict["label"] == "formation_energy" and conflict["members"] == [0, 4] and abs(conflict["spread"] - 0.25) < 1e-9,
+          conflict)
+    check(r["structure_labels"][1] == r["structure_labels"][3] == "AB3_cP4_221_a_c", r["structure_labels"])
+    check(all(t["agrees"] for t in r["prototype_tags"]), r["prototype_tags"])
+    # --strict: the audit runs and writes its report, then exits 20 for the leaks and the conflict.
+    os.remove(report)
+    strict = c.run("audit", data, "--split", split, "--strict", "-o", report)
+    check(strict.returncode == 20 and os.path.exists(report), f"exit {strict.returncode}\n{strict.stderr}")
+    check(c.run("audit", data, "--strict").returncode == 20, "the conflict alone fails --strict")
+    check(c.run("audit", data, "--strict", "--target-tolerance", "0.3").returncode == 0, "nothing to fail")
+    # Bad inputs: the report may not replace an input; a split beyond the dataset; no dataset.
+    before = open(data, "rb").read()
+    c.expect_failure(("audit", data, "-o", data), INVALID_ARGUMENT, "-o")
+    c.expect_failure(("audit", data, "--split", split, "-o", split), INVALID_ARGUMENT, "--split")
+    check(open(data, "rb").read() == before, "the dataset changed")
+    beyond = c.write("beyond.json", json.dumps({"train": [0, 1], "validation": [], "test": [6]}))
+    c.expect_failure(("audit", data, "--split", beyond, "-o", c.path("r2.json")), INVALID_ARGUMENT, "beyond.json",
+                     "structure 6", output=c.path("r2.json"))
+    c.expect_failure(("audit", c.path("nowhere.h5")), IO, "nowhere.h5")
+    c.expect_failure(("audit", data, "--target", "band_gap"), INVALID_ARGUMENT, "band_gap")
+
+
 def case_train_bad_config(c):
     data = c.path("data.h5")
     c.expect_success("convert", EXAMPLE, data)
