@@ -8,7 +8,9 @@
 #   5. train CGCNN (from crystal structure) and the composition MLP on the EMT prototype set
 #      (examples/data/emt_prototypes.extxyz: polymorphs of seven metals and their alloys), on a
 #      random split and on a split by prototype, and print both test errors beside that of
-#      predicting the training mean;
+#      predicting the training mean; on the prototype split (a CGCNN ensemble of 4), also how
+#      much larger its calibrated sigma is on the unseen prototypes than on validation and how
+#      well its embedding-distance OOD score tells them apart (ROC AUC);
 #   6. train a small Behler-Parrinello potential on EMT copper MD data (energies and forces) and
 #      print its held-out energy and force errors;
 #   7. run that potential as a drop-in calculator: a short NVE MD through the ASE calculator
@@ -43,7 +45,9 @@ for split in random by_prototype; do
     $matnn train --quiet examples/configs/prototypes/${kind}_${split}.yaml > /dev/null
     $matnn eval out/${kind}_${split}.model.h5 out/emt_prototypes.h5 --subset test |
       awk -v what="$kind, $split split" '$1 == "mae" { mae = $2 } $1 == "baseline_mae" { base = $2 } $1 == "n" { n = $2 }
-        END { printf "%-32s test MAE %.4f eV/atom on %d structures (predicting the training mean: %.4f)\n", what, mae, n, base }'
+        $1 == "sigma_ratio_vs_validation" { ratio = $2 } $1 == "ood_auroc_vs_validation" { auroc = $2 }
+        END { printf "%-32s test MAE %.4f eV/atom on %d structures (predicting the training mean: %.4f)\n", what, mae, n, base
+              if (ratio != "") printf "%-32s sigma on test / on validation %.2f, OOD AUROC test vs validation %.2f\n", "", ratio, auroc }'
   done
 done
 

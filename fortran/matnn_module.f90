@@ -93,6 +93,7 @@ module matnn
   public :: matnn_property_name, matnn_property_unit, matnn_property_task, matnn_property_num_classes
   public :: matnn_property_predict_compositions, matnn_property_predict_structures, matnn_train
   public :: matnn_property_predict_atoms, matnn_property_embedding_width, matnn_property_embed_atoms
+  public :: matnn_property_predict_atoms_mc
   public :: matnn_progress_callback
 
   interface
@@ -324,6 +325,21 @@ module matnn
       type(c_ptr), value :: values, sigmas, ood, probabilities
       integer(c_int) :: status
     end function matnn_property_predict_atoms
+
+    !> Since ABI 4: matnn_property_predict_atoms with Monte-Carlo dropout from the caller's seed
+    !> (a uint64_t in C: any integer(c_int64_t), its bits taken as they are).
+    function matnn_property_predict_atoms_mc(model, n_structures, natoms, atomic_numbers, positions, cells, pbc, &
+        mc_samples, seed, values, sigmas, ood, probabilities) bind(C, name="matnn_property_predict_atoms_mc") &
+        result(status)
+      import :: c_int, c_int64_t, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), value :: n_structures
+      type(c_ptr), value :: natoms, atomic_numbers, positions, cells, pbc
+      integer(c_int), value :: mc_samples
+      integer(c_int64_t), value :: seed
+      type(c_ptr), value :: values, sigmas, ood, probabilities
+      integer(c_int) :: status
+    end function matnn_property_predict_atoms_mc
 
     !> Since ABI 3.
     function matnn_property_embedding_width(model, width) bind(C, name="matnn_property_embedding_width") &
@@ -1066,9 +1082,10 @@ contains
   !> Predictions for whole structures (every model kind; CGCNN needs them): natoms(s) atoms each,
   !> atomic_numbers and positions(3, sum(natoms)) the structures' atoms concatenated, cells(3, 3, n)
   !> with column k of cells(:, :, s) the lattice vector k, pbc(3, n) the periodic flags. Outputs as
-  !> predict_compositions, one per structure.
+  !> predict_compositions, one per structure. With mc_samples > 0, `seed` picks the Monte-Carlo
+  !> dropout stream (matnn_property_predict_atoms_mc; default: seed 0, so equal calls draw alike).
   subroutine property_predict_atoms(self, natoms, atomic_numbers, positions, cells, pbc, values, sigmas, ood, &
-                                    probabilities, mc_samples, status)
+                                    probabilities, mc_samples, status, seed)
     class(matnn_property_model), intent(in) :: self
     integer(c_int), intent(in), target, contiguous :: natoms(:), atomic_numbers(:), pbc(:, :)
     real(c_double), intent(in), target, contiguous :: positions(:, :), cells(:, :, :)
@@ -1077,6 +1094,7 @@ contains
     integer(c_int), intent(out), target, optional, contiguous :: ood(:)
     integer, intent(in), optional :: mc_samples
     integer, intent(out), optional :: status
+    integer(c_int64_t), intent(in), optional :: seed
     character(len=*), parameter :: where = "matnn_property_model%predict_atoms"
     type(c_ptr) :: sigmas_ptr, ood_ptr, probabilities_ptr
     integer :: n, samples
@@ -1102,9 +1120,15 @@ contains
     end if
     samples = 0
     if (present(mc_samples)) samples = mc_samples
-    call check(matnn_property_predict_atoms(self%handle, int(n, c_int), c_loc(natoms), c_loc(atomic_numbers), &
-                                            c_loc(positions), c_loc(cells), c_loc(pbc), int(samples, c_int), &
-                                            c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr), status)
+    if (present(seed)) then
+      call check(matnn_property_predict_atoms_mc(self%handle, int(n, c_int), c_loc(natoms), c_loc(atomic_numbers), &
+                                                 c_loc(positions), c_loc(cells), c_loc(pbc), int(samples, c_int), &
+                                                 seed, c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr), status)
+    else
+      call check(matnn_property_predict_atoms(self%handle, int(n, c_int), c_loc(natoms), c_loc(atomic_numbers), &
+                                              c_loc(positions), c_loc(cells), c_loc(pbc), int(samples, c_int), &
+                                              c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr), status)
+    end if
   end subroutine property_predict_atoms
 
   !> Width of the learned structure embedding.

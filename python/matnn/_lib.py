@@ -127,6 +127,10 @@ _PROTOTYPES = {
     "matnn_property_predict_atoms": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, f64_1d, f64_1d_or_null,
                                                i32_1d_or_null, ctypes.c_int, f64_1d, f64_1d_or_null,
                                                i32_1d_or_null, f64_2d_or_null]),
+    # as matnn_property_predict_atoms, with the stream's seed after mc_samples (since ABI 4)
+    "matnn_property_predict_atoms_mc": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, f64_1d, f64_1d_or_null,
+                                                  i32_1d_or_null, ctypes.c_int, ctypes.c_uint64, f64_1d,
+                                                  f64_1d_or_null, i32_1d_or_null, f64_2d_or_null]),
     "matnn_property_embedding_width": (_status, [_model_p, _c_int_p]),
     # model, n_structures, natoms, atomic_numbers, positions, cells or NULL, pbc or NULL, embeddings
     "matnn_property_embed_atoms": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, f64_1d, f64_1d_or_null,

@@ -333,17 +333,27 @@ class PropertyModel(_Model):
                                                      out["ood"], out["probabilities"]))
         return self._finish(out)
 
-    def predict_structures(self, structures, mc_samples=0, sigmas=True, ood=True, probabilities=False):
+    def predict_structures(self, structures, mc_samples=0, sigmas=True, ood=True, probabilities=False, seed=None):
         """Predictions for structures: ase.Atoms (positions, cell and pbc are passed: every model
         kind accepts them) or sequences of atomic numbers (composition models only). Returns a dict
-        of arrays: values, sigmas, ood (bool), probabilities."""
+        of arrays: values, sigmas, ood (bool), probabilities. With mc_samples > 0, `seed` (an
+        integer >= 0, ase.Atoms only) picks the Monte-Carlo dropout stream; the default is seed 0,
+        so equal calls give equal draws."""
         structures = list(structures)
+        if seed is not None and (not mc_samples or int(seed) < 0):
+            raise invalid_argument("seed needs mc_samples > 0 and must be >= 0")
         if structures and all(hasattr(s, "positions") for s in structures):
             batch = self._atoms_batch(structures)
             out = self._outputs(len(structures), sigmas, ood, probabilities)
-            check(_L.matnn_property_predict_atoms(self._h(), *batch, int(mc_samples), out["values"], out["sigmas"],
-                                                  out["ood"], out["probabilities"]))
+            if seed is not None:
+                check(_L.matnn_property_predict_atoms_mc(self._h(), *batch, int(mc_samples), int(seed), out["values"],
+                                                         out["sigmas"], out["ood"], out["probabilities"]))
+            else:
+                check(_L.matnn_property_predict_atoms(self._h(), *batch, int(mc_samples), out["values"],
+                                                      out["sigmas"], out["ood"], out["probabilities"]))
             return self._finish(out)
+        if seed is not None:
+            raise invalid_argument("seed needs ase.Atoms structures (matnn_property_predict_atoms_mc)")
         numbers = [np.asarray(s.numbers if hasattr(s, "numbers") else s) for s in structures]
         if not numbers or any(a.ndim != 1 or a.size == 0 for a in numbers):
             raise invalid_argument("need at least one structure, each a non-empty sequence of atomic numbers")

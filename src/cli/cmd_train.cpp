@@ -1,8 +1,10 @@
-// matnn train CONFIG [--resume]: train a model from a YAML/JSON config (docs/training-config.md).
+// matnn train CONFIG [--resume] [--cv K]: train a model from a YAML/JSON config
+// (docs/training-config.md), or cross-validate a property model over K folds.
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
 #include "train/config.hpp"
+#include "workflows/cross_validation.hpp"
 #include "workflows/job_common.hpp"
 
 namespace matnn::cli {
@@ -12,12 +14,13 @@ struct TrainOptions {
   std::string config;
   bool resume = false;
   bool quiet = false;
+  std::size_t cv = 0;
 };
 
 void print_metrics(const std::map<std::string, double>& metrics) {
   for (const auto& [name, value] : metrics) {
     if (name.starts_with("cm_")) continue;
-    fmt::print("  {:<14} {:.6g}\n", name, value);
+    fmt::print("  {:<26} {:.6g}\n", name, value);
   }
 }
 
@@ -27,6 +30,22 @@ void run_train(const TrainOptions& o) {
   job.resume = o.resume;
   job.print_progress = !o.quiet;
   job.config_path = o.config;
+  if (o.cv > 0) {
+    const workflows::CrossValidationResult cv = workflows::cross_validate_property_model(config, o.cv, job);
+    fmt::print("cross-validation over {} folds ({} split):\n", o.cv, cv.split_kind);
+    for (std::size_t f = 0; f < cv.models.size(); ++f) {
+      const auto mae = cv.fold_metrics[f].find("mae"), accuracy = cv.fold_metrics[f].find("accuracy");
+      const bool regression = mae != cv.fold_metrics[f].end();
+      fmt::print("  fold {:<3} {:>6} test structures  {} {:.6g}  {}\n", f + 1, cv.test_sizes[f], regression ? "mae" : "accuracy",
+                 regression ? mae->second : accuracy->second, cv.models[f]);
+    }
+    fmt::print("mean and standard deviation over the folds:\n");
+    for (const auto& [name, stats] : cv.summary) {
+      if (name.starts_with("cm_")) continue;
+      fmt::print("  {:<26} {:.6g} +- {:.2g}\n", name, stats.first, stats.second);
+    }
+    return;
+  }
   const workflows::TrainJobResult result = workflows::train_model(config, job);
   fmt::print("wrote {}\n", result.model_path);
   if (!result.test_metrics.empty()) {
@@ -45,6 +64,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("config", options->config, "Training config (.yaml, .yml or .json)")->required();
   cmd->add_flag("--resume", options->resume, "Continue from the checkpoint of an interrupted run");
   cmd->add_flag("--quiet", options->quiet, "Do not print per-epoch progress");
+  cmd->add_option("--cv", options->cv,
+                  "Cross-validate a property model over K folds of the config's split kind (one model per fold)")
+      ->check(CLI::Range(std::size_t{2}, std::size_t{1000}));
   cmd->callback([options] { run_train(*options); });
 }
 

@@ -17,7 +17,16 @@ void add_eval_command(CLI::App& app);
 void add_seal_command(CLI::App& app);
 void add_split_command(CLI::App& app);
 void add_embed_command(CLI::App& app);
+void add_similar_command(CLI::App& app);
 void add_kim_commands(CLI::App& app);
+void add_audit_command(CLI::App& app);
+void add_plot_command(CLI::App& app);  // runs python3 -m matnn.plot (cmd_plot.cpp)
+
+/// Thrown by a command that ran to completion but must exit with a nonzero status that is not an
+/// error (`matnn audit --strict` with findings): main() returns `status` and prints nothing.
+struct CommandExit {
+  int status;
+};
 
 /// Prints metrics one per line (confusion-matrix entries cm_i_j are left to the caller).
 void print_metric_table(const std::map<std::string, double>& metrics);

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
   matnn::cli::add_seal_command(app);
   matnn::cli::add_split_command(app);
   matnn::cli::add_embed_command(app);
+  matnn::cli::add_similar_command(app);
   matnn::cli::add_kim_commands(app);
+  matnn::cli::add_audit_command(app);
+  matnn::cli::add_plot_command(app);
 
   try {
     app.parse(argc, argv);
@@ -30,6 +33,8 @@ int main(int argc, char** argv) {
     // --help and --version arrive here too, with exit code 0.
     const int rc = app.exit(e);
     return rc == 0 ? MATNN_SUCCESS : MATNN_ERROR_INVALID_ARGUMENT;
+  } catch (const matnn::cli::CommandExit& e) {
+    return e.status;
   } catch (const matnn::Error& e) {
     fmt::print(stderr, "matnn: error: {}\n", e.what());
     return e.status();

@@ -54,21 +54,39 @@ Split assign_groups(const std::vector<std::vector<std::size_t>>& groups, std::si
   return split;
 }
 
+// The structures of each group (a structure without a group is a group of its own), in the
+// order of the group names.
+std::vector<std::vector<std::size_t>> groups_of(const std::vector<SplitKey>& keys) {
+  std::map<std::string, std::vector<std::size_t>> by_group;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::string& g = keys[i].group;
+    by_group[g.empty() ? "\x01structure " + std::to_string(i) : g].push_back(i);
+  }
+  std::vector<std::vector<std::size_t>> groups;
+  for (auto& entry : by_group) groups.push_back(std::move(entry.second));
+  return groups;
+}
+
 }  // namespace
 
 SplitKind split_kind_from_name(const std::string& name) {
   if (name == "random") return SplitKind::random;
-  if (name == "composition") return SplitKind::composition;
+  if (name == "formula" || name == "composition") return SplitKind::formula;
+  if (name == "chemical-system") return SplitKind::chemical_system;
   if (name == "prototype") return SplitKind::prototype;
+  if (name == "cluster") return SplitKind::cluster;
   if (name == "time") return SplitKind::time;
-  fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown split \"{}\" (use random, composition, prototype or time)", name);
+  fail(MATNN_ERROR_INVALID_ARGUMENT,
+       "unknown split \"{}\" (use random, formula, chemical-system, prototype, cluster or time)", name);
 }
 
 const char* split_kind_name(SplitKind kind) noexcept {
   switch (kind) {
     case SplitKind::random: return "random";
-    case SplitKind::composition: return "composition";
+    case SplitKind::formula: return "formula";
+    case SplitKind::chemical_system: return "chemical-system";
     case SplitKind::prototype: return "prototype";
+    case SplitKind::cluster: return "cluster";
     case SplitKind::time: return "time";
   }
   return "unknown";
@@ -102,12 +120,7 @@ Split make_split(const std::vector<SplitKey>& keys, const SplitOptions& options)
     }
     // Fill test with the newest, then validation: assign_groups walks groups in order.
   } else {
-    std::map<std::string, std::vector<std::size_t>> by_group;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::string& g = keys[i].group;
-      by_group[g.empty() ? "\x01structure " + std::to_string(i) : g].push_back(i);
-    }
-    for (auto& entry : by_group) groups.push_back(std::move(entry.second));
+    groups = groups_of(keys);
     shuffle(groups, options.seed);
   }
   if (options.validation_grouped || options.kind == SplitKind::random) return assign_groups(groups, n, options);
@@ -125,6 +138,87 @@ Split make_split(const std::vector<SplitKey>& keys, const SplitOptions& options)
   std::sort(split.validation.begin(), split.validation.end());
   std::sort(split.train.begin(), split.train.end());
   return split;
+}
+
+std::vector<std::vector<std::size_t>> make_folds(const std::vector<SplitKey>& keys, SplitKind kind, std::size_t folds,
+                                                 std::uint64_t seed) {
+  if (kind == SplitKind::time)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "cross-validation folds of a time split would train on the future; use another kind");
+  if (folds < 2) fail(MATNN_ERROR_INVALID_ARGUMENT, "cross-validation needs at least 2 folds, got {}", folds);
+  std::vector<std::vector<std::size_t>> groups;
+  if (kind == SplitKind::random) {
+    for (std::size_t i = 0; i < keys.size(); ++i) groups.push_back({i});
+  } else {
+    groups = groups_of(keys);
+  }
+  if (groups.size() < folds)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{} folds need at least as many groups; the {} split has {}", folds,
+         split_kind_name(kind), groups.size());
+  shuffle(groups, seed);
+  // Largest first (stable, so equal sizes keep the seeded order), each to the emptiest fold.
+  std::stable_sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::vector<std::vector<std::size_t>> out(folds);
+  for (const auto& members : groups) {
+    auto emptiest = std::min_element(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    emptiest->insert(emptiest->end(), members.begin(), members.end());
+  }
+  for (auto& fold : out) std::sort(fold.begin(), fold.end());
+  return out;
+}
+
+std::vector<int> kmeans_labels(const Eigen::MatrixXd& points, int k, std::uint64_t seed) {
+  const Eigen::Index n = points.rows();
+  if (k < 1 || k > n) fail(MATNN_ERROR_INVALID_ARGUMENT, "k-means: {} clusters of {} points", k, n);
+  std::mt19937_64 rng(seed ^ 0x6B6D65616E73ULL);
+  auto uniform = [&] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
+  // k-means++: each next centre drawn with probability proportional to the squared distance
+  // to the nearest centre chosen so far.
+  Eigen::MatrixXd centres(k, points.cols());
+  centres.row(0) = points.row(static_cast<Eigen::Index>(rng() % static_cast<std::uint64_t>(n)));
+  Eigen::VectorXd nearest = (points.rowwise() - centres.row(0)).rowwise().squaredNorm();
+  for (int c = 1; c < k; ++c) {
+    const double total = nearest.sum();
+    Eigen::Index pick = 0;
+    if (total > 0) {
+      double target = uniform() * total;
+      while (pick + 1 < n && (target -= nearest[pick]) > 0) ++pick;
+    } else {
+      pick = static_cast<Eigen::Index>(rng() % static_cast<std::uint64_t>(n));
+    }
+    centres.row(c) = points.row(pick);
+    nearest = nearest.cwiseMin((points.rowwise() - centres.row(c)).rowwise().squaredNorm());
+  }
+  std::vector<int> labels(static_cast<std::size_t>(n), -1);
+  for (int iteration = 0; iteration < 300; ++iteration) {
+    bool changed = false;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      Eigen::Index best = 0;
+      (centres.rowwise() - points.row(i)).rowwise().squaredNorm().minCoeff(&best);
+      changed |= labels[static_cast<std::size_t>(i)] != static_cast<int>(best);
+      labels[static_cast<std::size_t>(i)] = static_cast<int>(best);
+    }
+    if (!changed) break;
+    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(k, points.cols());
+    std::vector<Eigen::Index> counts(static_cast<std::size_t>(k), 0);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      sums.row(labels[static_cast<std::size_t>(i)]) += points.row(i);
+      ++counts[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)])];
+    }
+    for (int c = 0; c < k; ++c) {
+      if (counts[static_cast<std::size_t>(c)] > 0) {
+        centres.row(c) = sums.row(c) / static_cast<double>(counts[static_cast<std::size_t>(c)]);
+      } else {
+        // An emptied cluster restarts at the point furthest from its centre.
+        Eigen::Index far = 0;
+        Eigen::VectorXd d(n);
+        for (Eigen::Index i = 0; i < n; ++i) d[i] = (points.row(i) - centres.row(labels[static_cast<std::size_t>(i)])).squaredNorm();
+        d.maxCoeff(&far);
+        centres.row(c) = points.row(far);
+        labels[static_cast<std::size_t>(far)] = c;
+      }
+    }
+  }
+  return labels;
 }
 
 std::vector<std::size_t> bootstrap_resample(const std::vector<std::size_t>& rows, std::uint64_t seed,

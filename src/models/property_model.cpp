@@ -30,9 +30,9 @@ StateFile PropertyModel::model_file(nlohmann::json config, const std::vector<con
 void PropertyModel::load_common(const StateFile& file, const std::string& path) {
   provenance_ = file.config.value("provenance", nlohmann::json::object());
   calibration_ = UncertaintyCalibration::load(file, path);
-  if (calibration_.has_reference() && calibration_.reference.cols() != embedding_width()) {
+  if (calibration_.has_reference() && calibration_.whitening.rows() != embedding_width()) {
     fail(MATNN_ERROR_MODEL, "{}: the embedding reference has width {}, the model's embedding {}", path,
-         calibration_.reference.cols(), embedding_width());
+         calibration_.whitening.rows(), embedding_width());
   }
 }
 

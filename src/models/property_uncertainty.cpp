@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include <Eigen/SVD>
+
 #include "matnn/error.hpp"
 
 namespace matnn::models {
@@ -32,18 +34,26 @@ void UncertaintyCalibration::set_reference(const Eigen::MatrixXd& embeddings, in
   neighbors = k;
   mean = embeddings.colwise().mean();
   const Eigen::MatrixXd centred = embeddings.rowwise() - mean;
-  scale = (centred.colwise().squaredNorm() / static_cast<double>(embeddings.rows())).cwiseSqrt();
-  for (Eigen::Index j = 0; j < scale.size(); ++j) {
-    if (!(scale[j] > 1e-12)) scale[j] = 1.0;
-  }
-  reference = centred.array().rowwise() / scale.array();
+  const Eigen::BDCSVD<Eigen::MatrixXd> svd(centred, Eigen::ComputeThinV);
+  const Eigen::VectorXd& singular = svd.singularValues();
+  Eigen::Index rank = 0;
+  while (rank < singular.size() && singular[rank] > 1e-4 * singular[0]) ++rank;
+  if (rank == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "the training embeddings do not vary: no OOD reference");
+  // Axis j's standard deviation is singular[j] / sqrt(n).
+  const double root_n = std::sqrt(static_cast<double>(embeddings.rows()));
+  whitening = svd.matrixV().leftCols(rank) * (root_n / singular.head(rank).array()).matrix().asDiagonal();
+  reference = centred * whitening;
+}
+
+Eigen::MatrixXd UncertaintyCalibration::whiten(const Eigen::MatrixXd& embeddings) const {
+  if (!has_reference()) fail(MATNN_ERROR_INTERNAL, "whitening without a reference");
+  if (embeddings.cols() != whitening.rows())
+    fail(MATNN_ERROR_INTERNAL, "embedding width {} against a reference of width {}", embeddings.cols(), whitening.rows());
+  return (embeddings.rowwise() - mean) * whitening;
 }
 
 Eigen::VectorXd UncertaintyCalibration::distance(const Eigen::MatrixXd& embeddings, bool exclude_self) const {
-  if (!has_reference()) fail(MATNN_ERROR_INTERNAL, "embedding distance without a reference");
-  if (embeddings.cols() != reference.cols())
-    fail(MATNN_ERROR_INTERNAL, "embedding width {} against a reference of width {}", embeddings.cols(), reference.cols());
-  const Eigen::MatrixXd x = (embeddings.rowwise() - mean).array().rowwise() / scale.array();
+  const Eigen::MatrixXd x = whiten(embeddings);
   // |a - b|^2 = |a|^2 + |b|^2 - 2 a.b: one matrix product instead of a loop over pairs.
   Eigen::MatrixXd d2 = -2.0 * x * reference.transpose();
   d2.colwise() += x.rowwise().squaredNorm();
@@ -71,7 +81,7 @@ void UncertaintyCalibration::save(StateFile& file) const {
   if (has_reference()) {
     file.tensors["uncertainty"] = {{"reference", tensor_of(reference)},
                                    {"mean", tensor_of(mean)},
-                                   {"scale", tensor_of(scale)}};
+                                   {"whitening", tensor_of(whitening)}};
   }
 }
 
@@ -88,10 +98,9 @@ UncertaintyCalibration UncertaintyCalibration::load(const StateFile& file, const
     if (tensors != file.tensors.end()) {
       out.reference = matrix_of(tensors->second.at("reference"));
       const Eigen::MatrixXd mean = matrix_of(tensors->second.at("mean"));
-      const Eigen::MatrixXd scale = matrix_of(tensors->second.at("scale"));
-      if (mean.rows() != 1 || scale.rows() != 1) fail(MATNN_ERROR_MODEL, "mean and scale must be single rows");
+      if (mean.rows() != 1) fail(MATNN_ERROR_MODEL, "the mean must be a single row");
       out.mean = mean;
-      out.scale = scale;
+      out.whitening = matrix_of(tensors->second.at("whitening"));
     }
   } catch (const std::out_of_range&) {
     fail(MATNN_ERROR_MODEL, "{}: the uncertainty calibration is incomplete", path);
@@ -99,8 +108,9 @@ UncertaintyCalibration UncertaintyCalibration::load(const StateFile& file, const
     fail(MATNN_ERROR_MODEL, "{}: uncertainty calibration: {}", path, e.what());
   }
   const bool consistent = std::isfinite(out.sigma_scale) && out.sigma_scale > 0 && out.neighbors >= 1 &&
-                          out.mean.size() == out.reference.cols() && out.scale.size() == out.reference.cols() &&
-                          (out.scale.array() > 0).all();
+                          (!out.has_reference() || (out.whitening.cols() == out.reference.cols() &&
+                                                    out.mean.size() == out.whitening.rows() && out.reference.allFinite() &&
+                                                    out.whitening.allFinite()));
   if (!consistent) fail(MATNN_ERROR_MODEL, "{}: the uncertainty calibration is inconsistent", path);
   return out;
 }

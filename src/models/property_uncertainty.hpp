@@ -23,21 +23,29 @@ struct UncertaintyCalibration {
   /// Regression sigma multiplier (1: as the ensemble says). Applies to deterministic
   /// predictions, whose ensemble spread it was fitted on, not to Monte-Carlo dropout samples.
   double sigma_scale = 1.0;
-  /// Training embeddings, standardised per dimension with `mean` and `scale` (rows).
+  /// Training embeddings, whitened (rows): (embedding - mean) * whitening. Whitening with the
+  /// training covariance (a Mahalanobis distance) lets directions in which the training data
+  /// hardly vary count as much as those in which it varies a lot: on the EMT prototypes, held-out
+  /// prototypes separate from validation with AUROC 0.71 whitened against 0.63 with per-dimension
+  /// scaling.
   Eigen::MatrixXd reference;
-  Eigen::RowVectorXd mean, scale;
-  /// The OOD distance of a structure: the mean Euclidean distance of its standardised embedding
-  /// to its `neighbors` nearest reference rows, divided by the mean over all dimensions' count
-  /// (sqrt of the width) so that it reads in standard deviations per dimension.
-  int neighbors = 5;
+  Eigen::RowVectorXd mean;
+  /// width x rank: the principal axes of the training embeddings over their standard deviations,
+  /// for the axes whose singular value exceeds 1e-4 of the largest (the rest is numerical noise).
+  Eigen::MatrixXd whitening;
+  /// The OOD distance of a structure: the mean Euclidean distance of its whitened embedding to
+  /// its `neighbors` nearest reference rows, over sqrt(rank), so that it reads in standard
+  /// deviations per direction.
+  int neighbors = 10;
   /// Distances above this are out of distribution.
   double threshold = std::numeric_limits<double>::infinity();
 
   bool has_reference() const noexcept { return reference.rows() > 0; }
 
-  /// Fits mean and scale on `embeddings` (rows) and keeps them standardised as the reference.
-  /// Dimensions that never vary get scale 1 (they add nothing to any distance).
+  /// Fits mean and whitening on `embeddings` (rows) and keeps them whitened as the reference.
   void set_reference(const Eigen::MatrixXd& embeddings, int neighbors);
+  /// Raw embeddings (rows) in the whitened coordinates of the reference.
+  Eigen::MatrixXd whiten(const Eigen::MatrixXd& embeddings) const;
   /// The OOD distance of each row of `embeddings` (raw, as the model computes them). With
   /// `exclude_self`, the reference rows themselves: each row's own zero distance is left out.
   Eigen::VectorXd distance(const Eigen::MatrixXd& embeddings, bool exclude_self = false) const;

@@ -1,10 +1,15 @@
 #include "workflows/job_common.hpp"
 
 #include <algorithm>
+#include <set>
+#include <cmath>
 #include <fstream>
 
 #include <fmt/format.h>
 
+#include "data/prototype_label.hpp"
+#include "features/composition_features.hpp"
+#include "matnn/elements.hpp"
 #include "matnn/error.hpp"
 
 namespace matnn::workflows {
@@ -52,24 +57,65 @@ data::SplitOptions split_options_from(const train::ConfigSection& split, std::ui
   o.test_fraction = split.number("test", 0.1);
   o.seed = static_cast<std::uint64_t>(split.integer("seed", static_cast<std::int64_t>(seed), 0));
   o.validation_grouped = split.boolean("validation_grouped", true);
+  if (split.has("clusters") && o.kind != data::SplitKind::cluster)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "split.clusters is for kind cluster, not {}", data::split_kind_name(o.kind));
+  o.clusters = static_cast<int>(split.integer("clusters", o.clusters, 2));
   split.finish();
   return o;
 }
 
 train::Json split_to_json(const data::SplitOptions& o) {
-  return {{"kind", data::split_kind_name(o.kind)}, {"validation", o.validation_fraction}, {"test", o.test_fraction},
-          {"seed", o.seed}, {"validation_grouped", o.validation_grouped}};
+  train::Json out = {{"kind", data::split_kind_name(o.kind)}, {"validation", o.validation_fraction},
+                     {"test", o.test_fraction}, {"seed", o.seed}, {"validation_grouped", o.validation_grouped}};
+  if (o.kind == data::SplitKind::cluster) out["clusters"] = o.clusters;
+  return out;
 }
 
 data::SplitKey split_key(const Record& record, data::SplitKind kind) {
   data::SplitKey key;
-  if (kind == data::SplitKind::composition) key.group = record.structure.composition().reduced_formula();
+  if (kind == data::SplitKind::formula) key.group = record.structure.composition().reduced_formula();
+  if (kind == data::SplitKind::chemical_system) {
+    // Element symbols in alphabetical order, joined by dashes: "Au-Cu", whatever the ratio.
+    std::vector<std::string> symbols;
+    const Composition composition = record.structure.composition();  // amounts() refers into it
+    for (const auto& [z, amount] : composition.amounts()) symbols.push_back(element(z).symbol);
+    std::sort(symbols.begin(), symbols.end());
+    for (const std::string& symbol : symbols) key.group += (key.group.empty() ? "" : "-") + symbol;
+  }
   if (kind == data::SplitKind::prototype) {
+    // The dataset's tag where there is one; otherwise the structure's own AFLOW-style label
+    // (space group and occupied Wyckoff positions, from spglib).
     const auto tag = record.tags.find("prototype");
-    if (tag != record.tags.end()) key.group = tag->second;
+    if (tag != record.tags.end()) {
+      key.group = tag->second;
+    } else {
+      try {
+        key.group = data::prototype_label(record.structure);
+      } catch (const Error& e) {
+        fail(e.status(), "prototype split of a structure without a prototype tag: {}", e.what());
+      }
+    }
   }
   key.timestamp = record.timestamp;
   return key;
+}
+
+void assign_cluster_groups(std::vector<data::SplitKey>& keys, const std::vector<Composition>& compositions,
+                           int clusters, std::uint64_t seed) {
+  if (static_cast<std::size_t>(clusters) > compositions.size())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "split.clusters = {} exceeds the {} structures split", clusters, compositions.size());
+  std::set<int> elements;
+  for (const Composition& c : compositions) {
+    for (const auto& [z, amount] : c.amounts()) elements.insert(z);
+  }
+  Eigen::MatrixXd x = features::CompositionFeaturizer({elements.begin(), elements.end()}).featurize(compositions);
+  x = x.rowwise() - x.colwise().mean();
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    const double norm = x.col(j).norm() / std::sqrt(static_cast<double>(x.rows()));
+    if (norm > 1e-12) x.col(j) /= norm;
+  }
+  const std::vector<int> labels = data::kmeans_labels(x, clusters, seed);
+  for (std::size_t i = 0; i < labels.size(); ++i) keys[i].group = fmt::format("cluster {}", labels[i]);
 }
 
 JobSplit job_split_from(const train::ConfigSection& split, std::uint64_t seed) {

@@ -60,6 +60,12 @@ train::Json split_to_json(const data::SplitOptions& options);
 /// The key a split of `kind` groups or orders this record by: the reduced formula
 /// (composition), the "prototype" tag (prototype), and always the timestamp.
 data::SplitKey split_key(const Record& record, data::SplitKind kind);
+/// The groups of a cluster split: k-means (data::kmeans_labels) on the compositions' features
+/// (fractions of their elements and the Magpie statistics), each column standardised so that no
+/// feature's unit decides; keys[i].group becomes "cluster K". MATNN_ERROR_INVALID_ARGUMENT for
+/// more clusters than compositions.
+void assign_cluster_groups(std::vector<data::SplitKey>& keys, const std::vector<Composition>& compositions,
+                           int clusters, std::uint64_t seed);
 
 /// The split of a property job: computed from options, or given as lists of dataset indices
 /// (split: {file: PATH}, a JSON file {"train": [...], "validation": [...], "test": [...]} of

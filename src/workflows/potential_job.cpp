@@ -106,6 +106,11 @@ data::Split potential_split(const std::vector<Record>& records, std::size_t firs
     usable.push_back(i);
     keys.push_back(split_key(records[i], options.kind));
   }
+  if (options.kind == data::SplitKind::cluster) {
+    std::vector<Composition> compositions;
+    for (std::size_t i : usable) compositions.push_back(records[i].structure.composition());
+    assign_cluster_groups(keys, compositions, options.clusters, options.seed);
+  }
   data::Split split = data::make_split(keys, options);
   for (auto* rows : {&split.train, &split.validation, &split.test}) {
     for (std::size_t& r : *rows) r = usable[r];

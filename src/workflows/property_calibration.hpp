@@ -20,7 +20,7 @@ namespace matnn::workflows {
 struct CalibrationOptions {
   bool recalibrate = true;            ///< fit the regression sigma scale on validation data
   double ood_quantile = 0.95;         ///< the OOD threshold: this quantile of validation distances
-  int ood_neighbors = 5;              ///< nearest training embeddings averaged into a distance
+  int ood_neighbors = 10;             ///< nearest training embeddings averaged into a distance
   std::size_t reference_size = 2000;  ///< training embeddings kept (a seeded sample of them beyond)
 };
 

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "autodiff/graph.hpp"
+#include "io/content_hash.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/atomic_file.hpp"
 #include "matnn/dataset.hpp"
@@ -140,10 +141,32 @@ void write_csv_atomically(const std::string& path, const char* what, Body&& body
   file.commit();
 }
 
+// The labelled structures and their targets, as 16 hex digits: what a recorded split indexes.
+// Any change to an atom, a cell, a label or which structures carry the label changes it.
+std::string data_hash(const PropertyData& data) {
+  h5::ContentHash hash;
+  auto add = [&](const void* bytes, std::size_t size) {
+    hash.update(std::span<const unsigned char>(static_cast<const unsigned char*>(bytes), size));
+  };
+  for (std::size_t i = 0; i < data.structures.size(); ++i) {
+    const Structure& s = data.structures[i];
+    const std::uint64_t header[2] = {data.index[i], s.size()};
+    add(header, sizeof header);
+    add(s.numbers.data(), s.numbers.size() * sizeof(int));
+    add(s.positions.data(), static_cast<std::size_t>(s.positions.size()) * sizeof(double));
+    add(s.cell.data(), static_cast<std::size_t>(s.cell.size()) * sizeof(double));
+    const unsigned char pbc[3] = {s.pbc[0], s.pbc[1], s.pbc[2]};
+    add(pbc, sizeof pbc);
+    const double y = data.target[static_cast<Eigen::Index>(i)];
+    add(&y, sizeof y);
+  }
+  return fmt::format("{:016x}", hash.digest());
+}
+
 }  // namespace
 
 PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
-                           data::SplitKind split_kind) {
+                           const data::SplitOptions& split) {
   PropertyData out;
   std::vector<double> values;
   for (std::size_t i = 0; i < records.size(); ++i) {
@@ -161,9 +184,14 @@ PropertyData property_data(const std::vector<Record>& records, const std::string
     out.index.push_back(i);
     out.structures.push_back(r.structure);
     values.push_back(y);
-    out.keys.push_back(split_key(r, split_kind));
+    out.keys.push_back(split_key(r, split.kind));
   }
   out.target = Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
+  if (split.kind == data::SplitKind::cluster) {
+    std::vector<Composition> compositions;
+    for (const Structure& structure : out.structures) compositions.push_back(structure.composition());
+    assign_cluster_groups(out.keys, compositions, split.clusters, split.seed);
+  }
   return out;
 }
 
@@ -269,7 +297,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
 
   // Data, split, the model built on the training rows.
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const PropertyData data = property_data(records, target.name, target.task, split_options.options.kind);
+  const PropertyData data = property_data(records, target.name, target.task, split_options.options);
   if (data.structures.size() < 2) {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} structures have the label \"{}\"; training needs at least 2", dataset_path,
          data.structures.size(), target.name);
@@ -311,6 +339,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
 
   model.provenance() = {{"dataset", std::filesystem::absolute(dataset_path).string()},
                         {"n_structures", records.size()},
+                        {"data_hash", data_hash(data)},
                         {"split", split_to_json(split_options)},
                         {"loss", loss_name}};
   model.save(outputs.model);
@@ -337,16 +366,25 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
   const std::vector<Record> records = reader.read_all();
   const Json& provenance = model.provenance();
   const std::string recorded = provenance.contains("split") ? provenance["split"].value("kind", "random") : "random";
-  const data::SplitKind kind =
-      subset == "all" || recorded == "given" ? data::SplitKind::random : data::split_kind_from_name(recorded);
+  // The keys matter only to rebuild a computed split (a given one lists its structures).
+  data::SplitOptions keys_for;
+  if (subset != "all" && recorded != "given") keys_for = split_options_from(train::ConfigSection(provenance.at("split"), "split"), 0);
   const models::PropertyTarget& target = model.target();
-  const PropertyData data = property_data(records, target.name, target.task, kind);
+  const PropertyData data = property_data(records, target.name, target.task, keys_for);
   std::vector<std::size_t> rows, validation_rows;
   std::optional<double> training_mean;
   if (subset == "all") {
     for (std::size_t i = 0; i < data.structures.size(); ++i) rows.push_back(i);
   } else {
-    // The split was made over the labelled structures only, as at training time.
+    // The split was made over the labelled structures only, as at training time: they must be
+    // the very structures the model was trained on (older model files record no hash).
+    const std::string recorded_hash = provenance.value("data_hash", std::string());
+    if (!recorded_hash.empty() && recorded_hash != data_hash(data)) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT,
+           "{}: the structures labelled \"{}\" differ from those the model was trained on (data hash {}, the model "
+           "records {}): subset {} cannot be rebuilt; use --subset all",
+           dataset_path, target.name, data_hash(data), recorded_hash, subset);
+    }
     const data::Split split = recorded_split(provenance, data.keys, data.index, records.size(), dataset_path);
     if (subset == "train") rows = split.train;
     else if (subset == "validation") rows = split.validation;

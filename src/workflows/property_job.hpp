@@ -26,8 +26,10 @@ struct PropertyData {
   std::vector<data::SplitKey> keys;  ///< reduced formula / prototype tag and timestamp, for splits
 };
 
+/// `split` says what the keys hold: the group of each structure for its kind (cluster: the
+/// k-means cluster of its standardised composition features, from split.clusters and split.seed).
 PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
-                           data::SplitKind split_kind);
+                           const data::SplitOptions& split = {});
 
 /// Metrics of predictions against targets: regression MAE, RMSE, R^2, top-k recall (k = 10% of
 /// the samples, at least 1, screening for the largest values), mean sigma and OOD share, and

@@ -12,19 +12,53 @@
 
 namespace matnn::workflows {
 
-SplitFileSummary write_split_file(const std::string& dataset_path, const data::SplitOptions& options,
-                                  const std::string& target, const std::string& output_path) {
-  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  std::vector<std::size_t> index;
+namespace {
+
+// The structures a split covers (those with the target, when one is given) and their keys.
+struct Eligible {
+  std::size_t n_records = 0;
+  std::vector<std::size_t> index;  ///< dataset indices
   std::vector<data::SplitKey> keys;
+};
+
+Eligible eligible_structures(const std::string& dataset_path, const data::SplitOptions& options, const std::string& target) {
+  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
+  Eligible out;
+  out.n_records = records.size();
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (!target.empty() && records[i].properties.count(target) == 0) continue;
-    index.push_back(i);
-    keys.push_back(split_key(records[i], options.kind));
+    out.index.push_back(i);
+    out.keys.push_back(split_key(records[i], options.kind));
   }
-  if (index.size() < 2)
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} structures{}; a split needs at least 2", dataset_path, index.size(),
+  if (out.index.size() < 2)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} structures{}; a split needs at least 2", dataset_path, out.index.size(),
          target.empty() ? "" : " have the label \"" + target + "\"");
+  if (options.kind == data::SplitKind::cluster) {
+    std::vector<Composition> compositions;
+    for (std::size_t i : out.index) compositions.push_back(records[i].structure.composition());
+    assign_cluster_groups(out.keys, compositions, options.clusters, options.seed);
+  }
+  return out;
+}
+
+void write_json_atomically(const std::string& path, const nlohmann::json& document) {
+  AtomicFile atomic(path);
+  {
+    std::ofstream stream(atomic.temp_path());
+    stream << document.dump(1) << '\n';
+    stream.flush();
+    if (!stream) fail(MATNN_ERROR_IO, "{}: cannot write the split", path);
+  }
+  atomic.commit();
+}
+
+}  // namespace
+
+SplitFileSummary write_split_file(const std::string& dataset_path, const data::SplitOptions& options,
+                                  const std::string& target, const std::string& output_path) {
+  const Eligible eligible = eligible_structures(dataset_path, options, target);
+  const std::vector<std::size_t>& index = eligible.index;
+  const std::vector<data::SplitKey>& keys = eligible.keys;
   const data::Split rows = data::make_split(keys, options);
 
   SplitFileSummary summary;
@@ -41,18 +75,31 @@ SplitFileSummary write_split_file(const std::string& dataset_path, const data::S
                                {"validation", summary.split.validation},
                                {"test", summary.split.test},
                                {"dataset", std::filesystem::absolute(dataset_path).string()},
-                               {"n_structures", records.size()},
+                               {"n_structures", eligible.n_records},
                                {"target", target},
                                {"options", split_to_json(options)}};
-  AtomicFile atomic(output_path);
-  {
-    std::ofstream stream(atomic.temp_path());
-    stream << file.dump(1) << '\n';
-    stream.flush();
-    if (!stream) fail(MATNN_ERROR_IO, "{}: cannot write the split", output_path);
-  }
-  atomic.commit();
+  write_json_atomically(output_path, file);
   return summary;
+}
+
+std::vector<std::vector<std::size_t>> write_fold_file(const std::string& dataset_path, const data::SplitOptions& options,
+                                                      std::size_t folds, const std::string& target,
+                                                      const std::string& output_path) {
+  const Eligible eligible = eligible_structures(dataset_path, options, target);
+  std::vector<std::vector<std::size_t>> out = data::make_folds(eligible.keys, options.kind, folds, options.seed);
+  for (auto& fold : out) {
+    for (std::size_t& r : fold) r = eligible.index[r];
+  }
+  nlohmann::json recorded = split_to_json(options);
+  recorded.erase("validation");
+  recorded.erase("test");
+  recorded.erase("validation_grouped");
+  write_json_atomically(output_path, {{"folds", out},
+                                      {"dataset", std::filesystem::absolute(dataset_path).string()},
+                                      {"n_structures", eligible.n_records},
+                                      {"target", target},
+                                      {"options", recorded}});
+  return out;
 }
 
 }  // namespace matnn::workflows

@@ -6,6 +6,7 @@
 #include <array>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "data/splits.hpp"
 
@@ -24,5 +25,11 @@ struct SplitFileSummary {
 /// of 0-based dataset indices, with the options and the dataset recorded beside them.
 SplitFileSummary write_split_file(const std::string& dataset_path, const data::SplitOptions& options,
                                   const std::string& target, const std::string& output_path);
+
+/// Cross-validation folds instead of one split (data::make_folds): JSON {"folds": [[...], ...]}
+/// of dataset indices, with the options and the dataset beside them. Returns the folds.
+std::vector<std::vector<std::size_t>> write_fold_file(const std::string& dataset_path, const data::SplitOptions& options,
+                                                      std::size_t folds, const std::string& target,
+                                                      const std::string& output_path);
 
 }  // namespace matnn::workflows

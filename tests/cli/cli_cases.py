@@ -677,7 +677,20 @@ def case_split_file(c):
     c.expect_failure(("embed", model, data, "-o", data), INVALID_ARGUMENT)
     # The split file may not replace its dataset, and a kind that does not exist is refused.
     c.expect_failure(("split", data, "-o", data), INVALID_ARGUMENT)
-    c.expect_failure(("split", data, "-o", split, "--kind", "formula"), INVALID_ARGUMENT)
+    c.expect_failure(("split", data, "-o", split, "--kind", "kfold"), INVALID_ARGUMENT)
+    # Folds: every structure in exactly one; --clusters only with --kind cluster.
+    folds = c.path("folds.json")
+    c.expect_success("split", data, "-o", folds, "--kind", "chemical-system", "--folds", "3")
+    lists = json.load(open(folds))["folds"]
+    check(len(lists) == 3 and sorted(i for f in lists for i in f) == list(range(structures)),
+          f"folds {[len(f) for f in lists]} do not cover the {structures} structures once")
+    c.expect_failure(("split", data, "-o", folds, "--kind", "random", "--clusters", "4"), INVALID_ARGUMENT)
+    c.expect_success("split", data, "-o", folds, "--kind", "cluster", "--clusters", "4", "--folds", "4")
+    # Similar structures: a dataset entry's nearest others, and bad queries.
+    out = c.expect_success("similar", model, data, "--index", "0", "-k", "3").stdout
+    check(out.count("\n") >= 5 and "rank" in out, f"similar printed:\n{out}")
+    c.expect_failure(("similar", model, data), INVALID_ARGUMENT)
+    c.expect_failure(("similar", model, data, "--index", str(structures)), INVALID_ARGUMENT)
 
 
 def case_audit(c):

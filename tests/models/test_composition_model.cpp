@@ -1,11 +1,13 @@
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include <gtest/gtest.h>
 
 #include "models/composition_model.hpp"
 #include "synthetic_data.hpp"
 #include "test_helpers.hpp"
+#include "workflows/cross_validation.hpp"
 #include "workflows/property_job.hpp"
 
 namespace matnn::workflows {
@@ -152,7 +154,7 @@ TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings)
   // The scale is the maximum-likelihood one on validation: there, mean((error / sigma)^2) = 1.
   const auto validation = evaluate_property_model(model, dir / "data.h5", "validation");
   const std::vector<Record> records = DatasetReader(dir / "data.h5").read_all();
-  const PropertyData data = property_data(records, "energy_per_atom", models::TaskKind::regression, data::SplitKind::random);
+  const PropertyData data = property_data(records, "energy_per_atom", models::TaskKind::regression);
   const data::Split split = recorded_split(model.provenance(), data.keys, data.index, records.size(), dir / "data.h5");
   const models::PropertyPrediction p = model.predict(pick(data.structures, split.validation));
   const Eigen::VectorXd y = pick(data.target, split.validation);
@@ -178,6 +180,91 @@ TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings)
   const auto far = model.predict_compositions({Composition(odd)});
   EXPECT_GT(far.ood_score[0], c.threshold);
   EXPECT_TRUE(far.ood[0]);
+}
+
+TEST(PropertyJob, HeldOutSubsetsRefuseAChangedDataset) {
+  // The model records a hash of the labelled structures: a dataset with one label changed (same
+  // size, so a count would not notice) cannot stand in for the one the split was made on.
+  TempDir dir;
+  matnn::testing::write_composition_dataset(dir / "data.h5", 80, 8, pool, "energy_per_atom",
+                                            matnn::testing::synthetic_energy);
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+  train_property_model(regression_config(dir, 2), quiet);
+  const auto model = models::CompositionModel::load(dir / "model.h5");
+  EXPECT_NO_THROW(evaluate_property_model(model, dir / "data.h5", "test"));
+  std::vector<Record> records = DatasetReader(dir / "data.h5").read_all();
+  records[17].properties["energy_per_atom"][0] += 0.001;
+  write_dataset(dir / "changed.h5", records);
+  EXPECT_EQ(status_of([&] { evaluate_property_model(model, dir / "changed.h5", "test"); }), MATNN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NO_THROW(evaluate_property_model(model, dir / "changed.h5", "all"));
+}
+
+TEST(PropertyJob, PrototypeKeysFallBackOnTheStructuresOwnLabel) {
+  // Without a prototype tag a prototype split groups by the spglib label: fcc Cu and fcc Ni
+  // (any lattice constant) together, B2 CuNi apart; a tag wins; a cluster has no prototype.
+  auto cubic = [](double a, std::vector<int> numbers, std::vector<Eigen::Vector3d> fractional) {
+    Record r;
+    r.structure.numbers = std::move(numbers);
+    r.structure.cell = Cell::Identity() * a;
+    r.structure.pbc = {true, true, true};
+    r.structure.positions = Positions(static_cast<Eigen::Index>(fractional.size()), 3);
+    for (std::size_t i = 0; i < fractional.size(); ++i) r.structure.positions.row(static_cast<Eigen::Index>(i)) = a * fractional[i].transpose();
+    return r;
+  };
+  const std::vector<Eigen::Vector3d> fcc{{0, 0, 0}, {0, 0.5, 0.5}, {0.5, 0, 0.5}, {0.5, 0.5, 0}};
+  const Record cu = cubic(3.6, {29, 29, 29, 29}, fcc), ni = cubic(3.5, {28, 28, 28, 28}, fcc);
+  const Record b2 = cubic(2.9, {29, 28}, {{0, 0, 0}, {0.5, 0.5, 0.5}});
+  EXPECT_EQ(split_key(cu, data::SplitKind::prototype).group, "A_cF4_225_a");
+  EXPECT_EQ(split_key(ni, data::SplitKind::prototype).group, split_key(cu, data::SplitKind::prototype).group);
+  EXPECT_NE(split_key(b2, data::SplitKind::prototype).group, split_key(cu, data::SplitKind::prototype).group);
+  Record tagged = b2;
+  tagged.tags["prototype"] = "B2";
+  EXPECT_EQ(split_key(tagged, data::SplitKind::prototype).group, "B2");
+  EXPECT_EQ(split_key(b2, data::SplitKind::chemical_system).group, "Cu-Ni");
+  EXPECT_EQ(split_key(b2, data::SplitKind::formula).group, split_key(cubic(2.9, {28, 29}, {{0, 0, 0}, {0.5, 0.5, 0.5}}), data::SplitKind::formula).group);
+  Record cluster = b2;
+  cluster.structure.pbc = {false, false, false};
+  cluster.structure.cell = Cell::Zero();
+  EXPECT_EQ(status_of([&] { split_key(cluster, data::SplitKind::prototype); }), MATNN_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(PropertyJob, CrossValidationTestsEveryStructureOnce) {
+  TempDir dir;
+  matnn::testing::write_composition_dataset(dir / "data.h5", 120, 9, pool, "energy_per_atom",
+                                            matnn::testing::synthetic_energy);
+  train::Json config = regression_config(dir, 3);
+  config["split"] = {{"kind", "chemical-system"}, {"validation", 0.1}};
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+  const CrossValidationResult cv = cross_validate_property_model(config, 3, quiet);
+  ASSERT_EQ(cv.models.size(), 3u);
+  EXPECT_EQ(cv.split_kind, "chemical-system");
+  EXPECT_EQ(cv.test_sizes[0] + cv.test_sizes[1] + cv.test_sizes[2], 120u);
+  EXPECT_EQ(cv.models[1], dir / "model.fold2.h5");
+  std::set<std::string> test_systems[3];
+  double mean_mae = 0.0;
+  for (std::size_t f = 0; f < 3; ++f) {
+    // Each fold's model records its split: eval rebuilds the fold's test metrics.
+    const auto model = models::CompositionModel::load(cv.models[f]);
+    EXPECT_DOUBLE_EQ(evaluate_property_model(model, dir / "data.h5", "test").at("mae"), cv.fold_metrics[f].at("mae"));
+    const auto split = model.provenance().at("split");
+    const std::vector<Record> records = DatasetReader(dir / "data.h5").read_all();
+    for (std::size_t i : split.at("test").get<std::vector<std::size_t>>())
+      test_systems[f].insert(split_key(records[i], data::SplitKind::chemical_system).group);
+    mean_mae += cv.fold_metrics[f].at("mae") / 3;
+  }
+  EXPECT_DOUBLE_EQ(cv.summary.at("mae").first, mean_mae);
+  for (int a = 0; a < 3; ++a)  // group k-fold: no chemical system is tested in two folds
+    for (int b = a + 1; b < 3; ++b)
+      for (const std::string& system : test_systems[a]) EXPECT_EQ(test_systems[b].count(system), 0u) << system;
+
+  config["split"]["test"] = 0.2;
+  EXPECT_EQ(status_of([&] { cross_validate_property_model(config, 3, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  config["split"] = {{"kind", "time"}};
+  EXPECT_EQ(status_of([&] { cross_validate_property_model(config, 3, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  config["model"]["kind"] = "behler_parrinello";
+  EXPECT_EQ(status_of([&] { cross_validate_property_model(config, 3, quiet); }), MATNN_ERROR_UNSUPPORTED);
 }
 
 TEST(CompositionMlp, RejectsWrongModelFilesAndBadConfigs) {

@@ -547,6 +547,8 @@ def case_errors(c):
     by_atoms = prop.predict_structures(atoms)["values"]
     by_numbers = prop.predict_structures([a.numbers for a in atoms])["values"]
     check(np.allclose(by_atoms, by_numbers, rtol=1e-6, atol=1e-9), f"atoms {by_atoms} vs numbers {by_numbers}")
+    expect_error("a Monte-Carlo seed without Monte-Carlo samples", matnn.InvalidArgumentError, S.INVALID_ARGUMENT,
+                 lambda: prop.predict_structures(atoms, seed=3))
     embedding = prop.embed(atoms)
     check(embedding.shape == (2, prop.embedding_width) and np.all(np.isfinite(embedding)),
           f"embeddings of shape {embedding.shape}, width {prop.embedding_width}")

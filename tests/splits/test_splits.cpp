@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+#include <random>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -48,7 +50,7 @@ TEST(Splits, RandomSplitHasTheRequestedSizesAndIsReproducible) {
 
 TEST(Splits, GroupSplitsNeverShareAGroup) {
   const auto keys = keys_with_groups(600, 37);
-  for (SplitKind kind : {SplitKind::composition, SplitKind::prototype}) {
+  for (SplitKind kind : {SplitKind::formula, SplitKind::prototype}) {
     const Split s = make_split(keys, {kind, 0.15, 0.15, 7});
     expect_partition(s, 600);
     EXPECT_TRUE(leaked_groups(keys, s).empty());
@@ -80,6 +82,64 @@ TEST(Splits, RandomValidationOfAGroupedSplitIsInDistribution) {
   // The test groups are those of the fully grouped split with the same seed.
   const Split grouped = make_split(keys, {SplitKind::prototype, 0.0, 0.2, 7});
   EXPECT_EQ(s.test, grouped.test);
+}
+
+TEST(Splits, FoldsPartitionTheDataAndKeepGroupsWhole) {
+  const auto keys = keys_with_groups(600, 37);
+  for (SplitKind kind : {SplitKind::random, SplitKind::prototype}) {
+    const auto folds = make_folds(keys, kind, 5, 3);
+    ASSERT_EQ(folds.size(), 5u);
+    std::vector<std::size_t> all;
+    for (const auto& fold : folds) {
+      EXPECT_TRUE(std::is_sorted(fold.begin(), fold.end()));
+      EXPECT_NEAR(static_cast<double>(fold.size()), 120.0, kind == SplitKind::random ? 0.0 : 17.0);
+      all.insert(all.end(), fold.begin(), fold.end());
+    }
+    std::sort(all.begin(), all.end());
+    std::vector<std::size_t> expected(600);
+    std::iota(expected.begin(), expected.end(), 0);
+    EXPECT_EQ(all, expected);
+    if (kind == SplitKind::prototype) {
+      std::map<std::string, std::set<std::size_t>> folds_of_group;
+      for (std::size_t f = 0; f < folds.size(); ++f)
+        for (std::size_t i : folds[f]) folds_of_group[keys[i].group].insert(f);
+      for (const auto& [group, where] : folds_of_group) EXPECT_EQ(where.size(), 1u) << group;
+    }
+    EXPECT_EQ(make_folds(keys, kind, 5, 3), folds);  // seeded
+  }
+  EXPECT_THROW(make_folds(keys, SplitKind::prototype, 38, 3), Error);  // 37 groups
+  EXPECT_THROW(make_folds(keys, SplitKind::time, 5, 3), Error);
+  EXPECT_THROW(make_folds(keys, SplitKind::random, 1, 3), Error);
+}
+
+TEST(Splits, KmeansFindsSeparatedClusters) {
+  // Three tight blobs far apart: every seed recovers them exactly (up to the labels' names).
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> noise(0.0, 0.1);
+  const double centres[3][2] = {{0, 0}, {10, 0}, {0, 10}};
+  Eigen::MatrixXd points(90, 2);
+  for (int i = 0; i < 90; ++i) {
+    points(i, 0) = centres[i % 3][0] + noise(rng);
+    points(i, 1) = centres[i % 3][1] + noise(rng);
+  }
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    const std::vector<int> labels = kmeans_labels(points, 3, seed);
+    for (int i = 3; i < 90; ++i) EXPECT_EQ(labels[static_cast<std::size_t>(i)], labels[static_cast<std::size_t>(i % 3)]);
+    EXPECT_NE(labels[0], labels[1]);
+    EXPECT_NE(labels[1], labels[2]);
+    EXPECT_NE(labels[0], labels[2]);
+  }
+  EXPECT_EQ(kmeans_labels(points, 3, 5), kmeans_labels(points, 3, 5));
+  EXPECT_THROW(kmeans_labels(points, 0, 1), Error);
+  EXPECT_THROW(kmeans_labels(points, 91, 1), Error);
+}
+
+TEST(Splits, KindNames) {
+  EXPECT_EQ(split_kind_from_name("formula"), SplitKind::formula);
+  EXPECT_EQ(split_kind_from_name("composition"), SplitKind::formula);  // the older name
+  EXPECT_STREQ(split_kind_name(split_kind_from_name("chemical-system")), "chemical-system");
+  EXPECT_STREQ(split_kind_name(split_kind_from_name("cluster")), "cluster");
+  EXPECT_THROW(split_kind_from_name("kfold"), Error);
 }
 
 TEST(Splits, TimeSplitTrainsOnThePast) {

@@ -1,0 +1,97 @@
+#include "workflows/cross_validation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "matnn/dataset.hpp"
+#include "matnn/error.hpp"
+#include "models/property_model.hpp"
+#include "workflows/property_job.hpp"
+
+namespace matnn::workflows {
+
+std::string fold_path(const std::string& path, std::size_t fold) {
+  const std::filesystem::path p(path);
+  const std::string suffix = fmt::format(".fold{}", fold);
+  if (!p.has_extension()) return path + suffix;
+  return (p.parent_path() / (p.stem().string() + suffix + p.extension().string())).string();
+}
+
+CrossValidationResult cross_validate_property_model(const train::Json& config, std::size_t folds,
+                                                    const TrainJobOptions& options) {
+  const train::ConfigSection root(config, "");
+  const std::string kind = root.section("model").string("kind", "composition_mlp");
+  if (!models::is_property_model_kind(kind))
+    fail(MATNN_ERROR_UNSUPPORTED, "--cv cross-validates property models; model.kind {} is not one", kind);
+  const train::Json split_json = config.value("split", train::Json::object());
+  if (split_json.contains("file") || split_json.contains("train"))
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "--cv makes its own folds: remove the given split (split.file or lists)");
+  if (split_json.contains("validation_grouped"))
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "split.validation_grouped has no meaning with --cv: validation is drawn at random from the other folds");
+  if (split_json.contains("test"))
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "split.test has no meaning with --cv: each fold is the test set in turn");
+  const std::uint64_t seed = static_cast<std::uint64_t>(root.integer("seed", 0, 0));
+  const data::SplitOptions split = split_options_from(train::ConfigSection(split_json, "split"), seed);
+  const std::string dataset_path = root.required_string("dataset");
+  const std::string target = root.section("model").required_string("target");
+  const models::TaskKind task = models::task_from_name(root.section("model").string("task", "regression"));
+
+  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
+  const PropertyData data = property_data(records, target, task, split);
+  const std::vector<std::vector<std::size_t>> fold_rows = data::make_folds(data.keys, split.kind, folds, split.seed);
+
+  CrossValidationResult result;
+  result.split_kind = data::split_kind_name(split.kind);
+  for (std::size_t f = 0; f < folds; ++f) {
+    std::vector<std::size_t> rest;
+    for (std::size_t g = 0; g < folds; ++g) {
+      if (g != f) rest.insert(rest.end(), fold_rows[g].begin(), fold_rows[g].end());
+    }
+    std::mt19937_64 rng(split.seed + 0x9E3779B97F4A7C15ULL * (f + 1));
+    for (std::size_t i = rest.size(); i > 1; --i) std::swap(rest[i - 1], rest[static_cast<std::size_t>(rng() % i)]);
+    const auto n_validation = std::min(
+        rest.size() - 1, static_cast<std::size_t>(std::llround(split.validation_fraction * static_cast<double>(data.index.size()))));
+    // Dataset indices, as a given split names them.
+    auto dataset_indices = [&](auto first, auto last) {
+      std::vector<std::size_t> out;
+      for (auto it = first; it != last; ++it) out.push_back(data.index[*it]);
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    train::Json fold_config = config;
+    fold_config["split"] = {{"train", dataset_indices(rest.begin() + static_cast<std::ptrdiff_t>(n_validation), rest.end())},
+                            {"validation", dataset_indices(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(n_validation))},
+                            {"test", dataset_indices(fold_rows[f].begin(), fold_rows[f].end())}};
+    for (const char* key : {"model", "checkpoint", "log"}) {
+      if (config.contains("output") && config["output"].contains(key) && config["output"][key].is_string())
+        fold_config["output"][key] = fold_path(config["output"][key].get<std::string>(), f + 1);
+    }
+    if (options.print_progress)
+      fmt::print("== fold {}/{} ({} split): {} test structures\n", f + 1, folds, result.split_kind, fold_rows[f].size());
+    const TrainJobResult fold = train_property_model(fold_config, options);
+    result.models.push_back(fold.model_path);
+    result.test_sizes.push_back(fold_rows[f].size());
+    result.fold_metrics.push_back(fold.test_metrics);
+  }
+
+  for (const auto& [name, first] : result.fold_metrics.front()) {
+    std::vector<double> values;
+    for (const auto& m : result.fold_metrics) {
+      const auto it = m.find(name);
+      if (it != m.end() && std::isfinite(it->second)) values.push_back(it->second);
+    }
+    if (values.size() != folds) continue;
+    double mean = 0.0;
+    for (double v : values) mean += v / static_cast<double>(folds);
+    double variance = 0.0;
+    for (double v : values) variance += (v - mean) * (v - mean) / static_cast<double>(folds - 1);
+    result.summary[name] = {mean, std::sqrt(variance)};
+  }
+  return result;
+}
+
+}  // namespace matnn::workflows
