@@ -48,18 +48,20 @@ ad::Index rows_of(const std::vector<std::size_t>& rows) {
 // One ensemble member's view of the data for the shared trainer.
 class MemberTask : public train::TrainingTask {
  public:
+  /// `train_rows`: the rows this member trains on (split.train, or a bootstrap resample of it).
   MemberTask(PropertyLearner& learner, std::size_t member, const models::PropertyTarget& target, const ad::Tensor& y,
-             const std::vector<int64_t>& labels, const data::Split& split, LossKind loss, double huber_delta)
-      : learner_(learner), member_(member), target_(target), y_(y), labels_(labels), split_(split), loss_(loss),
-        huber_delta_(huber_delta) {}
+             const std::vector<int64_t>& labels, const data::Split& split, std::vector<std::size_t> train_rows,
+             LossKind loss, double huber_delta)
+      : learner_(learner), member_(member), target_(target), y_(y), labels_(labels), split_(split),
+        train_rows_(std::move(train_rows)), loss_(loss), huber_delta_(huber_delta) {}
 
-  std::size_t train_size() const override { return split_.train.size(); }
+  std::size_t train_size() const override { return train_rows_.size(); }
   nn::Module& module() override { return learner_.member(member_); }
 
   ad::Tensor batch_loss(std::span<const std::size_t> batch) override {
     std::vector<std::size_t> rows;
     rows.reserve(batch.size());
-    for (std::size_t b : batch) rows.push_back(split_.train[b]);
+    for (std::size_t b : batch) rows.push_back(train_rows_[b]);
     return loss_of(learner_.forward(member_, rows), rows);
   }
 
@@ -110,6 +112,7 @@ class MemberTask : public train::TrainingTask {
   ad::Tensor y_;
   const std::vector<int64_t>& labels_;
   const data::Split& split_;
+  std::vector<std::size_t> train_rows_;
   LossKind loss_;
   double huber_delta_;
 };
@@ -280,6 +283,10 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   models::PropertyTarget target;
   target.task = models::task_from_name(m.string("task", "regression"));
   target.name = m.required_string("target");
+  // Bagging: each member trains on its own bootstrap resample of the training rows, so the
+  // ensemble's spread also reflects the data it happened to see (Lakshminarayanan et al. found
+  // plain deep ensembles as good; it is an option, off by default).
+  const bool bootstrap = m.boolean("ensemble_bootstrap", false);
   const std::unique_ptr<PropertyLearner> learner = make_property_learner(kind, m);
 
   const JobSplit split_options = job_split_from(root.section("split"), seed);
@@ -309,6 +316,10 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   target.unit = unit_of(dataset_path, target.name);
   learner->prepare(target, data, split.train, seed);
   models::PropertyModel& model = learner->model();
+  if (bootstrap && model.ensemble_size() < 2) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT,
+         "model.ensemble_bootstrap resamples the training data per ensemble member: it needs model.ensemble >= 2");
+  }
   const ad::Tensor y = learner->standardized_targets(data.target);
   std::vector<int64_t> labels(static_cast<std::size_t>(data.target.size()));
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(data.target[static_cast<Eigen::Index>(i)]);
@@ -325,7 +336,9 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   train::train_ensemble(
       model.ensemble_size(),
       [&](std::size_t k) {
-        return std::make_unique<MemberTask>(*learner, k, model.target(), y, labels, split, loss, huber_delta);
+        return std::make_unique<MemberTask>(*learner, k, model.target(), y, labels, split,
+                                            bootstrap ? data::bootstrap_resample(split.train, seed, k) : split.train,
+                                            loss, huber_delta);
       },
       ensemble);
 
@@ -342,6 +355,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
                         {"data_hash", data_hash(data)},
                         {"split", split_to_json(split_options)},
                         {"loss", loss_name}};
+  if (bootstrap) model.provenance()["ensemble_bootstrap"] = true;
   model.save(outputs.model);
   std::filesystem::remove(outputs.checkpoint);  // the model file now holds everything
 

@@ -112,6 +112,18 @@ TEST(CompositionMlp, SaveLoadPredictIsBitIdenticalAndSeedsReproduce) {
   EXPECT_GT(single_mc.sigma.minCoeff(), 0.0);
   EXPECT_NE(single_mc.value, single.predict_compositions(c).value);  // the draws move the mean too
 
+  // Bagging: each member trains on its own resample, so the members (and their spread) change;
+  // it needs at least two members.
+  config["model"]["ensemble"] = 2;
+  config["model"]["ensemble_bootstrap"] = true;
+  config["output"]["model"] = dir / "bagged.h5";
+  train_property_model(config, quiet);
+  const auto bagged = models::CompositionModel::load(dir / "bagged.h5");
+  EXPECT_TRUE(bagged.provenance().value("ensemble_bootstrap", false));
+  EXPECT_NE(bagged.predict_compositions(c).sigma, pa.sigma);
+  config["model"]["ensemble"] = 1;
+  EXPECT_EQ(status_of([&] { train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+
   // Out of distribution: an element never seen in training.
   const auto ood = a.predict_compositions({Composition::from_formula("PuO2"), Composition::from_formula("FeO")});
   EXPECT_TRUE(ood.ood[0]);
