@@ -691,6 +691,16 @@ def case_split_file(c):
     check(out.count("\n") >= 5 and "rank" in out, f"similar printed:\n{out}")
     c.expect_failure(("similar", model, data), INVALID_ARGUMENT)
     c.expect_failure(("similar", model, data, "--index", str(structures)), INVALID_ARGUMENT)
+    # Cross-validation over 3 folds of chemical systems: a model per fold and the summary; a
+    # split with a test fraction (each fold is the test set) and a split file are refused.
+    cv_config = TINY_CONFIG.format(dataset=data, model=c.path("cv.h5")).replace(
+        "split: {kind: composition, validation: 0.2, test: 0.2}", "split: {kind: chemical-system, validation: 0.2}")
+    out = c.expect_success("train", c.write("cv.yaml", cv_config), "--cv", "3", "--quiet").stdout
+    check("mean and standard deviation over the folds" in out and all(
+        os.path.exists(c.path(f"cv.fold{k}.h5")) for k in (1, 2, 3)), f"--cv printed:\n{out}")
+    c.expect_failure(("train", c.write("cv_test.yaml", TINY_CONFIG.format(dataset=data, model=c.path("cv.h5"))), "--cv", "3"),
+                     INVALID_ARGUMENT)
+    c.expect_failure(("train", c.write("train_cv.yaml", config), "--cv", "3"), INVALID_ARGUMENT)
 
 
 def case_audit(c):
