@@ -56,36 +56,50 @@ CalibrationReport calibrate_property_model(models::PropertyModel& model, const s
   with_embeddings.embeddings = true;
 
   models::UncertaintyCalibration calibration;
-  const std::vector<std::size_t> reference = reference_rows(split.train, options.reference_size, seed);
-  report.reference_size = reference.size();
-  if (reference.size() < 2) return report;  // nothing to measure distances against
-  const Eigen::MatrixXd training_embeddings = model.predict(pick(structures, reference), with_embeddings).embedding;
-  calibration.set_reference(training_embeddings, options.ood_neighbors);
+  models::PropertyPrediction validation;
+  if (!split.validation.empty()) validation = model.predict(pick(structures, split.validation), with_embeddings);
 
+  // The sigma scale, from the validation errors.
+  const bool spread = validation.sigma.size() > 0 && (validation.sigma.array() > 0).all() && validation.sigma.allFinite() &&
+                      validation.value.allFinite();
   if (split.validation.empty()) {
-    // Leave-one-out distances of the training reference itself: smaller than those of unseen
-    // in-distribution data, so the threshold errs towards flagging.
-    calibration.threshold = quantile(calibration.distance(training_embeddings, true), options.ood_quantile);
-    report.ood_basis = fmt::format("training structures, leave-one-out ({}: no validation set)", reference.size());
     report.sigma_basis = "no validation set";
+  } else if (model.target().task != models::TaskKind::regression) {
+    report.sigma_basis = "classification (not recalibrated)";
+  } else if (!options.recalibrate) {
+    report.sigma_basis = "uncertainty.recalibrate is false";
+  } else if (!spread) {
+    report.sigma_basis = "no ensemble spread (one member)";
   } else {
-    const models::PropertyPrediction validation = model.predict(pick(structures, split.validation), with_embeddings);
-    calibration.threshold = quantile(calibration.distance(validation.embedding), options.ood_quantile);
-    report.ood_basis = fmt::format("validation ({} structures)", split.validation.size());
-    const bool spread = validation.sigma.size() > 0 && (validation.sigma.array() > 0).all();
-    if (model.target().task != models::TaskKind::regression) {
-      report.sigma_basis = "classification (not recalibrated)";
-    } else if (!options.recalibrate) {
-      report.sigma_basis = "uncertainty.recalibrate is false";
-    } else if (!spread) {
-      report.sigma_basis = "no ensemble spread (one member)";
+    const Eigen::VectorXd y = pick(target, split.validation);
+    calibration.sigma_scale = metrics::sigma_scale_fit(
+        std::span<const double>(validation.value.data(), static_cast<std::size_t>(validation.value.size())),
+        std::span<const double>(validation.sigma.data(), static_cast<std::size_t>(validation.sigma.size())),
+        std::span<const double>(y.data(), static_cast<std::size_t>(y.size())));
+    report.sigma_basis = fmt::format("validation ({} structures)", split.validation.size());
+  }
+
+  // The OOD reference and threshold, from the embeddings. A model whose embeddings do not vary
+  // (a diverged or collapsed network) gets none: it cannot tell structures apart at all.
+  const std::vector<std::size_t> reference = reference_rows(split.train, options.reference_size, seed);
+  const Eigen::MatrixXd training_embeddings =
+      reference.size() < 2 ? Eigen::MatrixXd() : model.predict(pick(structures, reference), with_embeddings).embedding;
+  const bool varies = training_embeddings.rows() >= 2 && training_embeddings.allFinite() &&
+                      ((training_embeddings.colwise().maxCoeff() - training_embeddings.colwise().minCoeff()).array() > 0).any();
+  if (!varies) {
+    report.ood_basis = reference.size() < 2 ? "none: fewer than 2 training structures"
+                                            : "none: the training embeddings do not vary (or are not finite)";
+  } else {
+    calibration.set_reference(training_embeddings, options.ood_neighbors);
+    report.reference_size = reference.size();
+    if (split.validation.empty() || !validation.embedding.allFinite()) {
+      // Leave-one-out distances of the training reference itself: smaller than those of unseen
+      // in-distribution data, so the threshold errs towards flagging.
+      calibration.threshold = quantile(calibration.distance(training_embeddings, true), options.ood_quantile);
+      report.ood_basis = fmt::format("training structures, leave-one-out ({}: no usable validation set)", reference.size());
     } else {
-      const Eigen::VectorXd y = pick(target, split.validation);
-      calibration.sigma_scale = metrics::sigma_scale_fit(
-          std::span<const double>(validation.value.data(), static_cast<std::size_t>(validation.value.size())),
-          std::span<const double>(validation.sigma.data(), static_cast<std::size_t>(validation.sigma.size())),
-          std::span<const double>(y.data(), static_cast<std::size_t>(y.size())));
-      report.sigma_basis = fmt::format("validation ({} structures)", split.validation.size());
+      calibration.threshold = quantile(calibration.distance(validation.embedding), options.ood_quantile);
+      report.ood_basis = fmt::format("validation ({} structures)", split.validation.size());
     }
   }
   report.sigma_scale = calibration.sigma_scale;

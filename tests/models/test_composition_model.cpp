@@ -8,6 +8,7 @@
 #include "synthetic_data.hpp"
 #include "test_helpers.hpp"
 #include "workflows/cross_validation.hpp"
+#include "workflows/property_calibration.hpp"
 #include "workflows/property_job.hpp"
 
 namespace matnn::workflows {
@@ -145,6 +146,51 @@ TEST(PropertyUncertainty, EmbeddingDistanceKnownValues) {
   // Leave-one-out on the reference itself: each corner's two nearest others are 2 away.
   const Eigen::VectorXd self = c.distance(reference, true);
   for (Eigen::Index i = 0; i < 4; ++i) EXPECT_NEAR(self[i], 2.0 / std::sqrt(2.0), 1e-12);
+}
+
+// A collapsed model: every structure gets the same embedding (as a diverged network gives), a
+// prediction of 0 with sigma 1.
+class CollapsedModel final : public models::PropertyModel {
+ public:
+  const char* kind() const noexcept override { return "collapsed"; }
+  const models::PropertyTarget& target() const noexcept override { return target_; }
+  const std::vector<int>& elements() const noexcept override { return elements_; }
+  bool uses_geometry() const noexcept override { return false; }
+  bool supports_mc_dropout() const noexcept override { return false; }
+  std::int64_t embedding_width() const noexcept override { return 4; }
+  std::size_t ensemble_size() const noexcept override { return 2; }
+  models::PropertyPrediction predict(std::span<const Structure> structures, const models::PredictOptions&) const override {
+    const auto n = static_cast<Eigen::Index>(structures.size());
+    models::PropertyPrediction p;
+    p.value = Eigen::VectorXd::Zero(n);
+    p.sigma = Eigen::VectorXd::Ones(n);
+    p.ood_score = Eigen::VectorXd::Zero(n);
+    p.ood.assign(structures.size(), false);
+    p.embedding = Eigen::MatrixXd::Ones(n, 4);
+    return p;
+  }
+  void save(const std::string&) const override {}
+
+ private:
+  models::PropertyTarget target_;
+  std::vector<int> elements_{29};
+};
+
+TEST(PropertyUncertainty, ACollapsedModelGetsNoOodReferenceButIsStillRecalibrated) {
+  CollapsedModel model;
+  std::vector<Structure> structures(10);
+  for (Structure& s : structures) {
+    s.numbers = {29};
+    s.positions = Positions::Zero(1, 3);
+  }
+  Eigen::VectorXd y = Eigen::VectorXd::Constant(10, 2.0);  // errors of 2 at sigma 1: scale 2
+  data::Split split;
+  split.train = {0, 1, 2, 3, 4, 5, 6};
+  split.validation = {7, 8, 9};
+  const CalibrationReport report = calibrate_property_model(model, structures, y, split, {}, 1);
+  EXPECT_FALSE(model.calibration().has_reference());
+  EXPECT_NE(report.ood_basis.find("do not vary"), std::string::npos) << report.ood_basis;
+  EXPECT_DOUBLE_EQ(model.calibration().sigma_scale, 2.0);
 }
 
 TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings) {
