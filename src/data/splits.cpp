@@ -129,15 +129,22 @@ Split make_split(const std::vector<SplitKey>& keys, const SplitOptions& options)
   SplitOptions test_only = options;
   test_only.validation_fraction = 0.0;
   Split split = assign_groups(groups, n, test_only);
-  std::vector<std::size_t> pool = split.train;
-  shuffle(pool, options.seed ^ 0x76616C6964ULL);
-  const auto n_validation = std::min(
-      pool.size(), static_cast<std::size_t>(std::llround(options.validation_fraction * static_cast<double>(n))));
-  split.validation.assign(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(n_validation));
-  split.train.assign(pool.begin() + static_cast<std::ptrdiff_t>(n_validation), pool.end());
-  std::sort(split.validation.begin(), split.validation.end());
-  std::sort(split.train.begin(), split.train.end());
+  const auto n_validation = static_cast<std::size_t>(std::llround(options.validation_fraction * static_cast<double>(n)));
+  RandomPick validation = pick_at_random(std::move(split.train), n_validation, options.seed ^ 0x76616C6964ULL);
+  split.validation = std::move(validation.picked);
+  split.train = std::move(validation.rest);
   return split;
+}
+
+RandomPick pick_at_random(std::vector<std::size_t> rows, std::size_t count, std::uint64_t seed) {
+  shuffle(rows, seed);
+  count = std::min(count, rows.size());
+  RandomPick out;
+  out.picked.assign(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(count));
+  out.rest.assign(rows.begin() + static_cast<std::ptrdiff_t>(count), rows.end());
+  std::sort(out.picked.begin(), out.picked.end());
+  std::sort(out.rest.begin(), out.rest.end());
+  return out;
 }
 
 std::vector<std::vector<std::size_t>> make_folds(const std::vector<SplitKey>& keys, SplitKind kind, std::size_t folds,

@@ -72,6 +72,14 @@ std::vector<std::vector<std::size_t>> make_folds(const std::vector<SplitKey>& ke
 /// least one point unless points coincide. Throws MATNN_ERROR_INVALID_ARGUMENT for k < 1 or k > n.
 std::vector<int> kmeans_labels(const Eigen::MatrixXd& points, int k, std::uint64_t seed);
 
+/// `count` of `rows` drawn at random without replacement (a seeded shuffle, the same on every
+/// platform) and the rest, each sorted: validation drawn from what a grouped test set leaves,
+/// or a sample of training rows. `count` beyond the rows takes them all.
+struct RandomPick {
+  std::vector<std::size_t> picked, rest;
+};
+RandomPick pick_at_random(std::vector<std::size_t> rows, std::size_t count, std::uint64_t seed);
+
 /// Member `member`'s bootstrap resample of `rows` (bagging an ensemble): as many rows, drawn with
 /// replacement from a stream of its own (seed and member), so members train on different data
 /// and a resumed member on the same. About 1/e (37 %) of the rows are left out of each resample.

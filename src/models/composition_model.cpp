@@ -162,15 +162,20 @@ PropertyPrediction CompositionModel::predict_compositions(const std::vector<Comp
   for (const auto& member : members_) {
     if (member->is_training()) member->eval();
   }
-  if (wants_embeddings(options)) {
-    // The first member's last hidden layer: every layer but the output Linear, dropout off.
-    nn::Mlp& first = *members_.front();
-    ad::Tensor h = x;
-    for (std::size_t k = 0; k + 1 < first.layers().size(); ++k) h = first.layers()[k].forward(h);
+  // The embedding is the first member's last hidden layer (every layer but the output Linear,
+  // dropout off). Without Monte-Carlo passes the member's deterministic pass goes through it, so
+  // the OOD reference costs no second forward pass.
+  const bool embeddings = wants_embeddings(options);
+  auto keep_embedding = [&](const ad::Tensor& h) {
     const std::vector<double> v = h.to_vector();
     out.embedding = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
         v.data(), n, embedding_width());
-  }
+  };
+  auto hidden_of = [](nn::Mlp& member, ad::Tensor h) {
+    for (std::size_t k = 0; k + 1 < member.layers().size(); ++k) h = member.layers()[k].forward(h);
+    return h;
+  };
+  if (embeddings && mc_samples > 0) keep_embedding(hidden_of(*members_.front(), x));
   const int passes = std::max(mc_samples, 1);
   std::vector<Eigen::MatrixXd> samples;  // each n x output_size, in target units or probabilities
   for (std::size_t k = 0; k < members_.size(); ++k) {
@@ -178,7 +183,14 @@ PropertyPrediction CompositionModel::predict_compositions(const std::vector<Comp
     for (int pass = 0; pass < passes; ++pass) {
       std::optional<nn::McDropoutStream> stream;
       if (mc_samples > 0) stream.emplace(mc_seed(options, k, pass));
-      ad::Tensor y = member.forward(x);
+      ad::Tensor y;
+      if (embeddings && mc_samples == 0 && k == 0) {
+        const ad::Tensor h = hidden_of(member, x);
+        keep_embedding(h);
+        y = member.layers()[member.layers().size() - 1].forward(h);
+      } else {
+        y = member.forward(x);
+      }
       if (config_.task == TaskKind::classification) y = nn::softmax(y);
       const std::vector<double> v = y.to_vector();
       Eigen::MatrixXd m = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(

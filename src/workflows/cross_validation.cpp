@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -51,21 +50,19 @@ CrossValidationResult cross_validate_property_model(const train::Json& config, s
     for (std::size_t g = 0; g < folds; ++g) {
       if (g != f) rest.insert(rest.end(), fold_rows[g].begin(), fold_rows[g].end());
     }
-    std::mt19937_64 rng(split.seed + 0x9E3779B97F4A7C15ULL * (f + 1));
-    for (std::size_t i = rest.size(); i > 1; --i) std::swap(rest[i - 1], rest[static_cast<std::size_t>(rng() % i)]);
     const auto n_validation = std::min(
         rest.size() - 1, static_cast<std::size_t>(std::llround(split.validation_fraction * static_cast<double>(data.index.size()))));
+    const data::RandomPick validation = data::pick_at_random(std::move(rest), n_validation, split.seed + 0x9E3779B97F4A7C15ULL * (f + 1));
     // Dataset indices, as a given split names them.
-    auto dataset_indices = [&](auto first, auto last) {
+    auto dataset_indices = [&](const std::vector<std::size_t>& rows) {
       std::vector<std::size_t> out;
-      for (auto it = first; it != last; ++it) out.push_back(data.index[*it]);
-      std::sort(out.begin(), out.end());
-      return out;
+      for (std::size_t r : rows) out.push_back(data.index[r]);
+      return out;  // data.index is ascending, so sorted rows give sorted indices
     };
     train::Json fold_config = config;
-    fold_config["split"] = {{"train", dataset_indices(rest.begin() + static_cast<std::ptrdiff_t>(n_validation), rest.end())},
-                            {"validation", dataset_indices(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(n_validation))},
-                            {"test", dataset_indices(fold_rows[f].begin(), fold_rows[f].end())}};
+    fold_config["split"] = {{"train", dataset_indices(validation.rest)},
+                            {"validation", dataset_indices(validation.picked)},
+                            {"test", dataset_indices(fold_rows[f])}};
     for (const char* key : {"model", "checkpoint", "log"}) {
       if (config.contains("output") && config["output"].contains(key) && config["output"][key].is_string())
         fold_config["output"][key] = fold_path(config["output"][key].get<std::string>(), f + 1);

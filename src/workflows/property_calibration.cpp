@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -20,16 +19,6 @@ double quantile(Eigen::VectorXd values, double q) {
   const auto below = static_cast<Eigen::Index>(std::floor(at));
   const Eigen::Index above = std::min<Eigen::Index>(below + 1, values.size() - 1);
   return values[below] + (at - static_cast<double>(below)) * (values[above] - values[below]);
-}
-
-// At most `size` of the training rows, a seeded sample when there are more (sorted).
-std::vector<std::size_t> reference_rows(std::vector<std::size_t> rows, std::size_t size, std::uint64_t seed) {
-  if (rows.size() <= size) return rows;
-  std::mt19937_64 rng(seed ^ 0x7265666572656E63ULL);
-  for (std::size_t i = 0; i < size; ++i) std::swap(rows[i], rows[i + static_cast<std::size_t>(rng() % (rows.size() - i))]);
-  rows.resize(size);
-  std::sort(rows.begin(), rows.end());
-  return rows;
 }
 
 }  // namespace
@@ -81,7 +70,9 @@ CalibrationReport calibrate_property_model(models::PropertyModel& model, const s
 
   // The OOD reference and threshold, from the embeddings. A model whose embeddings do not vary
   // (a diverged or collapsed network) gets none: it cannot tell structures apart at all.
-  const std::vector<std::size_t> reference = reference_rows(split.train, options.reference_size, seed);
+  // At most reference_size training rows, a seeded sample when there are more.
+  const std::vector<std::size_t> reference =
+      data::pick_at_random(split.train, options.reference_size, seed ^ 0x7265666572656E63ULL).picked;
   const Eigen::MatrixXd training_embeddings =
       reference.size() < 2 ? Eigen::MatrixXd() : model.predict(pick(structures, reference), with_embeddings).embedding;
   const bool varies = training_embeddings.rows() >= 2 && training_embeddings.allFinite() &&

@@ -219,6 +219,10 @@ program fortran_misuse
     call prop%predict_atoms([1_c_int, 1_c_int], [29_c_int, 28_c_int], xyz, cells(:, :, 1:1), flags, by_atoms, &
                             status=ierr)
     call expect("cells of the wrong shape", ierr, MATNN_ERROR_INVALID_ARGUMENT)
+    ! A seed goes to matnn_property_predict_atoms_mc, which needs Monte-Carlo samples.
+    call prop%predict_atoms([1_c_int, 1_c_int], [29_c_int, 28_c_int], xyz, cells, flags, by_atoms, seed=7_c_int64_t, &
+                            status=ierr)
+    call expect("a seed without Monte-Carlo samples", ierr, MATNN_ERROR_INVALID_ARGUMENT)
   end block
   if (len(prop%name()) == 0) call failed("the property model has no name")
   call prop%predict_compositions([29_c_int], reshape([-1.0_c_double, 1.0_c_double], [1, 2]), values, status=ierr)
