@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "internal.hpp"
+#include "parallel/communicator.hpp"
 #include "train/config.hpp"
 #include "train/trainer.hpp"
 #include "workflows/job_common.hpp"
@@ -22,21 +23,20 @@ int configured_epochs(const Json& config) {
   return matnn::train::TrainerOptions{}.epochs;
 }
 
-}  // namespace
-
-extern "C" {
-
-MATNN_API matnn_status matnn_train(const char* config_path, const char* output_model_path,
-                                   matnn_progress_callback callback, void* user_data) {
-  return matnn::capi::guarded(__func__, nullptr, [&] {
+// The body of matnn_train() and matnn_train_comm(): the same job on one rank or on several.
+matnn_status train_job(const char* function, const char* config_path, const char* output_model_path,
+                       matnn_progress_callback callback, void* user_data, const int* fortran_comm) {
+  return matnn::capi::guarded(function, nullptr, [&] {
     matnn::capi::require(config_path, "config_path");
+    matnn::workflows::TrainJobOptions job;
+    // First, so that a build without MPI refuses a communicator before reading anything.
+    if (fortran_comm != nullptr) job.communicator = matnn::parallel::Communicator::from_fortran_handle(*fortran_comm);
     Json config = matnn::train::load_config_file(config_path);
     if (!config.is_object()) fail(MATNN_ERROR_FORMAT, "{}: a training config must be a mapping", config_path);
     if (output_model_path != nullptr) {
       if (!config.contains("output") || !config["output"].is_object()) config["output"] = Json::object();
       config["output"]["model"] = output_model_path;
     }
-    matnn::workflows::TrainJobOptions job;
     job.print_progress = false;
     if (callback != nullptr) {
       const int epochs = configured_epochs(config);
@@ -50,6 +50,20 @@ MATNN_API matnn_status matnn_train(const char* config_path, const char* output_m
     // The same dispatch as `matnn train`.
     matnn::workflows::train_model(config, job);
   });
+}
+
+}  // namespace
+
+extern "C" {
+
+MATNN_API matnn_status matnn_train(const char* config_path, const char* output_model_path,
+                                   matnn_progress_callback callback, void* user_data) {
+  return train_job(__func__, config_path, output_model_path, callback, user_data, nullptr);
+}
+
+MATNN_API matnn_status matnn_train_comm(const char* config_path, const char* output_model_path, int fortran_comm,
+                                        matnn_progress_callback callback, void* user_data) {
+  return train_job(__func__, config_path, output_model_path, callback, user_data, &fortran_comm);
 }
 
 }  // extern "C"

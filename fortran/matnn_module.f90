@@ -372,6 +372,18 @@ module matnn
       integer(c_int) :: status
     end function matnn_train
 
+    !> matnn_train() on the ranks of an MPI communicator, given as its Fortran handle (ABI 5).
+    function matnn_train_comm(config_path, output_model_path, fortran_comm, callback, user_data) &
+        bind(C, name="matnn_train_comm") result(status)
+      import :: c_int, c_char, c_ptr, c_funptr
+      character(kind=c_char), intent(in) :: config_path(*)
+      type(c_ptr), value :: output_model_path
+      integer(c_int), value :: fortran_comm
+      type(c_funptr), value :: callback
+      type(c_ptr), value :: user_data
+      integer(c_int) :: status
+    end function matnn_train_comm
+
     !> strlen(3), to read the C strings matnn returns.
     function c_strlen(s) bind(C, name="strlen") result(n)
       import :: c_ptr, c_size_t
@@ -533,12 +545,16 @@ contains
   !> Trains a model from a YAML/JSON config (docs/training-config.md); see matnn_train() in
   !> matnn.h. output_model overrides the config's output.model; callback is called after each
   !> epoch with user_data (return non-zero from it to cancel: status MATNN_ERROR_CANCELLED).
-  subroutine matnn_train_model(config, output_model, callback, user_data, status)
+  !> comm: an MPI communicator (the integer handle of `use mpi`, or comm%MPI_VAL of `use mpi_f08`);
+  !> every rank of it calls with the same config and trains its share of each mini-batch (see
+  !> matnn_train_comm() in matnn.h). MATNN_ERROR_UNSUPPORTED in a build of matnn without MPI.
+  subroutine matnn_train_model(config, output_model, callback, user_data, status, comm)
     character(len=*), intent(in) :: config
     character(len=*), intent(in), optional :: output_model
     procedure(matnn_progress_callback), optional :: callback
     type(c_ptr), intent(in), optional :: user_data
     integer, intent(out), optional :: status
+    integer, intent(in), optional :: comm
     character(kind=c_char, len=:), allocatable, target :: output_c
     type(c_ptr) :: output_ptr, data_ptr
     type(c_funptr) :: callback_ptr
@@ -551,7 +567,11 @@ contains
     if (present(callback)) callback_ptr = c_funloc(callback)
     data_ptr = c_null_ptr
     if (present(user_data)) data_ptr = user_data
-    call check(matnn_train(to_c_string(config), output_ptr, callback_ptr, data_ptr), status)
+    if (present(comm)) then
+      call check(matnn_train_comm(to_c_string(config), output_ptr, int(comm, c_int), callback_ptr, data_ptr), status)
+    else
+      call check(matnn_train(to_c_string(config), output_ptr, callback_ptr, data_ptr), status)
+    end if
   end subroutine matnn_train_model
 
   ! ==== the shared handle ==========================================================================

@@ -8,8 +8,8 @@ packages=(
   build-essential cmake pkg-config gfortran git
   # numerical core
   libeigen3-dev libdnnl-dev
-  # parallel I/O and training
-  libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
+  # parallel I/O and training (the MPI build), and serial HDF5 (the build without MPI)
+  libopenmpi-dev openmpi-bin libhdf5-openmpi-dev libhdf5-dev hdf5-tools
   # command line, configs, formatting
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
   # crystal symmetry for prototype labels (spglib; Debian 12 names its package libsymspg-dev)
@@ -18,6 +18,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind clang libclang-rt-14-dev
   # Python side (Debian's interpreter, /usr/bin/python3) and reference physics
   python3 python3-numpy python3-h5py python3-ase python3-matplotlib python3-lammps lammps liblammps-dev
+  python3-mpi4py
   libkim-api-dev
 )
 

@@ -569,6 +569,26 @@ typedef int (*matnn_progress_callback)(int epoch, int epochs, double train_loss,
 MATNN_API matnn_status matnn_train(const char* config_path, const char* output_model_path,
                                    matnn_progress_callback callback, void* user_data);
 
+/* matnn_train() on the ranks of the host's MPI communicator, data-parallel: every rank of the
+ * communicator calls it with the same config; each trains on its share of every mini-batch, the
+ * gradients are summed over the ranks, and all ranks end with the same weights. Only rank 0
+ * writes the model file (and the checkpoint and log); every rank returns after it exists, with
+ * the same status. The communicator is duplicated, so matnn's messages never mix with the host's.
+ *
+ *   fortran_comm  in  int  the communicator as a Fortran handle: MPI_Comm_c2f(comm) in C (or
+ *                          matnn_train_mpi() of matnn/matnn_mpi.h, which takes an MPI_Comm), the
+ *                          integer communicator of `use mpi` in Fortran, comm.py2f() in mpi4py
+ *
+ * The handle keeps this header (and libmatnn's ABI) free of any MPI type, so one header serves
+ * both builds. The host must run the MPI that libmatnn was built with (Open MPI on Debian).
+ * Errors as matnn_train(), and: MATNN_ERROR_UNSUPPORTED in a build of matnn without MPI
+ * (MATNN_WITH_MPI=OFF), or for a model that cannot be trained across ranks yet (batch-normalised
+ * models such as CGCNN, and optimizer kalman, on more than one rank); MATNN_ERROR_MPI when MPI is
+ * not initialised, the handle is not a communicator, or another rank failed. Since ABI 5. */
+MATNN_API matnn_status matnn_train_comm(const char* config_path, const char* output_model_path,
+                                        int fortran_comm, matnn_progress_callback callback,
+                                        void* user_data);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -20,8 +20,9 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
-# The C ABI this binding is written for (MATNN_ABI_VERSION): it declares and calls what ABI 2 added.
-ABI_VERSION = 2
+# The C ABI this binding is written for (MATNN_ABI_VERSION): it declares and calls what ABIs 2 to 5
+# added.
+ABI_VERSION = 5
 
 c_double_p = ctypes.POINTER(ctypes.c_double)
 
@@ -136,6 +137,9 @@ _PROTOTYPES = {
     "matnn_property_embed_atoms": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, f64_1d, f64_1d_or_null,
                                              i32_1d_or_null, f64_2d]),
     "matnn_train": (_status, [ctypes.c_char_p, ctypes.c_char_p, PROGRESS_CALLBACK, ctypes.c_void_p]),
+    # config, output model or NULL, the communicator's Fortran handle, callback, user data (since ABI 5)
+    "matnn_train_comm": (_status, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, PROGRESS_CALLBACK,
+                                   ctypes.c_void_p]),
 }
 
 

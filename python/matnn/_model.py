@@ -399,12 +399,17 @@ class PropertyModel(_Model):
         return {k: v for k, v in out.items() if v is not None}
 
 
-def train(config, output_model=None, progress=None):
+def train(config, output_model=None, progress=None, comm=None):
     """Trains a model from a YAML/JSON config (docs/training-config.md) with matnn_train.
 
     progress(epoch, epochs, train_loss, validation_loss) is called after every epoch; return
     True (or anything truthy) from it to cancel (CancelledError). An exception raised in it
     cancels training and is re-raised here.
+
+    comm: train data-parallel on the ranks of an MPI communicator (matnn_train_comm): an mpi4py
+    communicator (its py2f() handle is passed), or the Fortran integer handle itself. Every rank
+    calls train() with the same config; only rank 0 writes the model, and every rank returns after
+    it exists. Needs a build of matnn with MPI (UnsupportedError otherwise).
     """
     raised = []
 
@@ -417,7 +422,13 @@ def train(config, output_model=None, progress=None):
 
     callback = _lib.PROGRESS_CALLBACK(trampoline) if progress is not None else _lib.PROGRESS_CALLBACK()
     output = None if output_model is None else _as_path(output_model, "output_model")
-    status = _L.matnn_train(_as_path(config, "config"), output, callback, None)
+    if comm is None:
+        status = _L.matnn_train(_as_path(config, "config"), output, callback, None)
+    else:
+        handle = comm.py2f() if hasattr(comm, "py2f") else comm
+        if isinstance(handle, bool) or not isinstance(handle, int):
+            raise TypeError(f"comm must be an mpi4py communicator or an integer Fortran handle, not {type(comm).__name__}")
+        status = _L.matnn_train_comm(_as_path(config, "config"), output, handle, callback, None)
     if raised:
         raise raised[0]
     check(status)

@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "matnn/error.hpp"
+#include "parallel/communicator.hpp"
 #include "train/config.hpp"
 #include "workflows/cross_validation.hpp"
 #include "workflows/job_common.hpp"
@@ -30,6 +32,10 @@ void run_train(const TrainOptions& o) {
   job.resume = o.resume;
   job.print_progress = !o.quiet;
   job.config_path = o.config;
+  job.communicator = parallel::Communicator::world();
+  if (o.cv > 0 && job.communicator.size() > 1) {
+    fail(MATNN_ERROR_UNSUPPORTED, "matnn train --cv runs on one MPI rank only ({} here)", job.communicator.size());
+  }
   if (o.cv > 0) {
     const workflows::CrossValidationResult cv = workflows::cross_validate_property_model(config, o.cv, job);
     fmt::print("cross-validation over {} folds ({} split):\n", o.cv, cv.split_kind);
@@ -47,6 +53,7 @@ void run_train(const TrainOptions& o) {
     return;
   }
   const workflows::TrainJobResult result = workflows::train_model(config, job);
+  if (!job.communicator.is_root()) return;  // rank 0 reports for the job
   fmt::print("wrote {}\n", result.model_path);
   if (!result.test_metrics.empty()) {
     fmt::print("held-out test set ({} structures):\n", result.n_test);

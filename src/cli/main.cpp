@@ -2,6 +2,8 @@
 // (0 success, 1 bad arguments, 2 I/O, 3 malformed input, ...), so scripts can tell failures apart.
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <string>
 #include <new>
 
 #include <fmt/core.h>
@@ -9,8 +11,35 @@
 #include "cli/commands.hpp"
 #include "matnn/error.hpp"
 #include "matnn/version.hpp"
+#include "parallel/communicator.hpp"
+
+namespace {
+
+int report(int status) {
+  // One failed rank ends the job: the others would wait for it in their next collective.
+  matnn::parallel::MpiSession::abort_job(status);
+  return status;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  // Only `matnn train` divides its work over MPI ranks, so only it starts MPI: every other command
+  // is a serial program (under mpirun each process runs all of it), and stays one when a rank of
+  // an MPI job runs it as a subprocess, which Open MPI does not let initialise MPI again.
+  const std::string command = argc > 1 ? argv[1] : "";
+  std::unique_ptr<matnn::parallel::MpiSession> mpi;
+  if (command == "train") {
+    try {
+      mpi = std::make_unique<matnn::parallel::MpiSession>(argc, argv);
+    } catch (const matnn::Error& e) {
+      fmt::print(stderr, "matnn: error: {}\n", e.what());
+      return e.status();
+    }
+  } else if (const int processes = matnn::parallel::launched_processes(); processes > 1) {
+    fmt::print(stderr, "matnn: warning: `matnn {}` does not divide its work over MPI ranks: each of the {} processes "
+               "runs all of it\n", command, processes);
+  }
   CLI::App app{"matnn: neural-network surrogates for materials science"};
   app.set_version_flag("--version", std::string("matnn ") + MATNN_VERSION_STRING);
   app.require_subcommand(1);
@@ -32,18 +61,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help and --version arrive here too, with exit code 0.
     const int rc = app.exit(e);
-    return rc == 0 ? MATNN_SUCCESS : MATNN_ERROR_INVALID_ARGUMENT;
+    return report(rc == 0 ? MATNN_SUCCESS : MATNN_ERROR_INVALID_ARGUMENT);
   } catch (const matnn::cli::CommandExit& e) {
-    return e.status;
+    return report(e.status);
   } catch (const matnn::Error& e) {
     fmt::print(stderr, "matnn: error: {}\n", e.what());
-    return e.status();
+    return report(e.status());
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "matnn: error: out of memory\n");
-    return MATNN_ERROR_OUT_OF_MEMORY;
+    return report(MATNN_ERROR_OUT_OF_MEMORY);
   } catch (const std::exception& e) {
     fmt::print(stderr, "matnn: internal error: {}\n", e.what());
-    return MATNN_ERROR_INTERNAL;
+    return report(MATNN_ERROR_INTERNAL);
   }
   return MATNN_SUCCESS;
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <random>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@
 #include "matnn/error.hpp"
 #include "nn/dropout.hpp"
 #include "nn/losses.hpp"
+#include "nn/norm.hpp"
 #include "nn/optim.hpp"
 #include "train/optimizer_factory.hpp"
 #include "train/training_log.hpp"
@@ -96,7 +98,75 @@ void check_kalman_options(const TrainerOptions& o) {
   }
 }
 
+bool contains_batch_norm(nn::Module& module) {
+  if (dynamic_cast<nn::BatchNorm1d*>(&module)) return true;
+  for (auto& [name, child] : module.children())
+    if (contains_batch_norm(*child)) return true;
+  return false;
+}
+
+// Sums the gradients of `params` and the batch loss over the ranks in one buffer: a gradient per
+// parameter, then a flag per parameter (whether any rank has a gradient for it: one that none has
+// stays undefined, so the optimiser skips it exactly as a serial step would), then the loss.
+double sum_over_ranks(const nn::NamedTensors& params, double loss, const parallel::Communicator& comm) {
+  std::vector<double> buffer;
+  for (const auto& [name, p] : params) {
+    const ad::Tensor g = p.grad();
+    if (g.defined()) {
+      const std::vector<double> values = g.to_vector();
+      buffer.insert(buffer.end(), values.begin(), values.end());
+    } else {
+      buffer.insert(buffer.end(), static_cast<std::size_t>(p.numel()), 0.0);
+    }
+  }
+  for (const auto& [name, p] : params) buffer.push_back(p.grad().defined() ? 1.0 : 0.0);
+  buffer.push_back(loss);
+  comm.sum(buffer);
+  std::size_t offset = 0;
+  const std::size_t flags = buffer.size() - 1 - params.size();
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const ad::Tensor& p = params[k].second;
+    const auto n = static_cast<std::size_t>(p.numel());
+    if (buffer[flags + k] > 0) {
+      const std::vector<double> g(buffer.begin() + static_cast<std::ptrdiff_t>(offset),
+                                  buffer.begin() + static_cast<std::ptrdiff_t>(offset + n));
+      p.set_grad(ad::to(ad::from_vector(g, p.shape()), p.dtype()));
+    }
+    offset += n;
+  }
+  return buffer.back();
+}
+
+// Makes the validation metrics rank 0's on every rank, so that the best epoch, early stopping and
+// the schedule decide the same everywhere (every rank validates the same weights on the same data).
+void share_validation(std::map<std::string, double>& metrics, const parallel::Communicator& comm) {
+  std::vector<double> values;
+  for (const auto& [name, value] : metrics) values.push_back(value);
+  comm.broadcast(values);
+  std::size_t k = 0;
+  for (auto& [name, value] : metrics) value = values[k++];
+}
+
 }  // namespace
+
+ad::Tensor TrainingTask::shard_loss(std::span<const std::size_t> batch, std::span<const std::size_t> local) {
+  return ad::mul(batch_loss(local), static_cast<double>(local.size()) / static_cast<double>(batch.size()));
+}
+
+std::vector<int> deal_to_ranks(const std::vector<double>& costs, int ranks) {
+  if (ranks < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "deal_to_ranks: {} ranks", ranks);
+  std::vector<std::size_t> order(costs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return costs[a] > costs[b]; });
+  std::vector<double> load(static_cast<std::size_t>(ranks), 0.0);
+  std::vector<int> owner(costs.size(), 0);
+  for (std::size_t i : order) {
+    const auto lightest = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    owner[i] = lightest;
+    load[static_cast<std::size_t>(lightest)] += costs[i];
+  }
+  return owner;
+}
 
 Measurements TrainingTask::batch_measurements(std::span<const std::size_t>, const MeasurementSelection&) {
   fail(MATNN_ERROR_UNSUPPORTED, "this model cannot be trained with optimizer kalman (use adam)");
@@ -149,6 +219,27 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
                          const models::StateFile& checkpoint_extra) {
   nn::Module& module = task.module();
   const nn::NamedTensors params = trained_parameters(module.named_parameters(), options_.frozen);
+  const parallel::Communicator& comm = options_.communicator;
+  const bool data_parallel = comm.size() > 1;
+  const bool root = comm.is_root();
+  if (data_parallel && is_kalman(options_.optimizer)) {
+    fail(MATNN_ERROR_UNSUPPORTED,
+         "optimizer kalman does not train across MPI ranks yet ({} ranks): run it on one rank, or use adam", comm.size());
+  }
+  if (data_parallel && contains_batch_norm(module)) {
+    fail(MATNN_ERROR_UNSUPPORTED,
+         "this model has batch normalisation, which across {} MPI ranks would normalise each rank's part of a "
+         "mini-batch on its own and so train another model than one rank does (synchronised batch norm is not "
+         "implemented yet): train it on one rank",
+         comm.size());
+  }
+  std::vector<int> owner;
+  if (data_parallel) {
+    std::vector<double> costs(task.train_size());
+    for (std::size_t i = 0; i < costs.size(); ++i) costs[i] = task.sample_cost(i);
+    owner = deal_to_ranks(costs, comm.size());
+  }
+  const bool print = options_.print_progress && root;
   // Either a gradient optimiser with a learning-rate schedule or the Kalman filter.
   std::unique_ptr<nn::Optimizer> optimizer;
   std::unique_ptr<nn::LrSchedule> schedule;
@@ -205,7 +296,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     result.best_epoch = static_cast<int>(progress.at("best_epoch"));
     result.best_loss = progress.at("best_loss");
     result.history = history_from_json(cp.config.at("history"));
-    if (options_.print_progress) {
+    if (print) {
       fmt::print("{}resumed from {} at epoch {}\n", options_.label.empty() ? "" : options_.label + "  ",
                  options_.checkpoint_path, first_epoch + 1);
     }
@@ -234,10 +325,25 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
         continue;
       }
       optimizer->zero_grad();
-      ad::Tensor loss = task.batch_loss(batch);
-      loss_sum += loss.item() * static_cast<double>(batch.size());
-      if (options_.l2 > 0) loss = ad::add(loss, ad::mul(nn::l2_penalty(params), options_.l2));
-      ad::backward(loss);
+      if (data_parallel) {
+        std::vector<std::size_t> local;
+        for (std::size_t b : batch)
+          if (owner[b] == comm.rank()) local.push_back(b);
+        double share = 0.0;
+        if (!local.empty()) {
+          ad::Tensor loss = task.shard_loss(batch, local);
+          share = loss.item();
+          ad::backward(loss);
+        }
+        // The penalty is one term of the global loss: one rank adds it.
+        if (options_.l2 > 0 && root) ad::backward(ad::mul(nn::l2_penalty(params), options_.l2));
+        loss_sum += sum_over_ranks(params, share, comm) * static_cast<double>(batch.size());
+      } else {
+        ad::Tensor loss = task.batch_loss(batch);
+        loss_sum += loss.item() * static_cast<double>(batch.size());
+        if (options_.l2 > 0) loss = ad::add(loss, ad::mul(nn::l2_penalty(params), options_.l2));
+        ad::backward(loss);
+      }
       if (options_.clip_norm > 0) nn::clip_grad_norm(params, options_.clip_norm);
       optimizer->step();
       if (ema) ema->update();
@@ -253,6 +359,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       if (ema) averaged = std::make_unique<nn::WeightEma::Scope>(*ema);
       ad::NoGradGuard no_grad;
       record.validation = task.validate();
+      if (data_parallel) share_validation(record.validation, comm);
       if (auto it = record.validation.find("loss"); it != record.validation.end()) validation_loss = it->second;
       if (validation_loss < result.best_loss || result.best_epoch < 0) {
         result.best_loss = validation_loss;
@@ -274,12 +381,12 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     ++epochs_timed;
     result.history.push_back(record);
 
-    if (options_.print_progress) {
+    if (print) {
       fmt::print("{}\n", progress_line(record, options_.epochs, seconds_total / epochs_timed, options_.label));
       std::fflush(stdout);
     }
-    if (!options_.log_path.empty()) write_csv_log(options_.log_path, result.history);
-    if (!options_.checkpoint_path.empty()) {
+    if (!options_.log_path.empty() && root) write_csv_log(options_.log_path, result.history);
+    if (!options_.checkpoint_path.empty() && root) {
       models::StateFile cp = checkpoint_extra;
       cp.format = models::checkpoint_format;
       cp.kind = "training";
@@ -306,12 +413,14 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
                                     {"best_loss", result.best_loss}};
       models::write_state_file(options_.checkpoint_path, cp);
     }
-    if (on_epoch && !on_epoch(record)) {
+    // A host may cancel on any rank; all ranks stop together.
+    const bool go_on = on_epoch ? on_epoch(record) : true;
+    if (!(data_parallel ? comm.all(go_on) : go_on)) {
       fail(MATNN_ERROR_CANCELLED, "training cancelled after epoch {}", epoch + 1);
     }
     if (options_.early_stopping > 0 && bad_epochs >= options_.early_stopping) {
       result.stopped_early = true;
-      if (options_.print_progress) {
+      if (print) {
         fmt::print("{}early stop: no validation improvement for {} epochs (best epoch {})\n",
                    options_.label.empty() ? "" : options_.label + "  ", bad_epochs, result.best_epoch + 1);
       }

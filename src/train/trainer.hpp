@@ -7,6 +7,13 @@
 // validates; the trainer owns everything about the optimisation. Runs are deterministic: the
 // mini-batch order of epoch e and every dropout mask stream are functions of (seed, e) only, so
 // a run resumed from the checkpoint of epoch e continues exactly as the uninterrupted run would.
+//
+// Data-parallel training (TrainerOptions::communicator with several MPI ranks): every rank walks
+// the same mini-batches; each training sample belongs to one rank (balanced by sample_cost), and
+// a rank computes the loss share of its samples in every batch (shard_loss). The gradients and
+// losses of all ranks are summed in one buffer per step, and every rank takes the same optimiser
+// step, so the ranks keep bit-identical weights and the run equals the serial one up to the order
+// of floating-point sums. Only rank 0 prints, logs and writes checkpoints.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +27,7 @@
 #include "autodiff/tensor.hpp"
 #include "models/state_file.hpp"
 #include "nn/module.hpp"
+#include "parallel/communicator.hpp"
 #include "train/config.hpp"
 
 namespace matnn::train {
@@ -63,6 +71,15 @@ class TrainingTask {
   /// is not a least-squares fit (or does not support the filter) keeps this default, which
   /// fails with MATNN_ERROR_UNSUPPORTED.
   virtual Measurements batch_measurements(std::span<const std::size_t> batch, const MeasurementSelection& selection);
+  /// Relative cost of training sample i (its atom count, for instance), by which the samples are
+  /// dealt to the ranks of a data-parallel run. Default: 1 (equal counts).
+  virtual double sample_cost(std::size_t /*i*/) const { return 1.0; }
+  /// One rank's share of the loss of mini-batch `batch`: the loss of its samples `local` (a
+  /// non-empty subset of `batch`) normalised as the whole batch is, so that the shares of all
+  /// ranks sum to batch_loss(batch). The default, batch_loss(local) * |local| / |batch|, is exact
+  /// for a loss that is a mean over samples; a task whose loss is normalised otherwise (per atom,
+  /// per force component) overrides it.
+  virtual ad::Tensor shard_loss(std::span<const std::size_t> batch, std::span<const std::size_t> local);
 };
 
 /// Settings of a run; from_config() reads them from the "training", "optimizer" and "schedule"
@@ -84,6 +101,8 @@ struct TrainerOptions {
   /// Parameters whose dotted name starts with one of these are not trained (fine-tuning with
   /// frozen parts). A prefix that matches no parameter is an error.
   std::vector<std::string> frozen;
+  /// The ranks that train together (see the top of this file); default: one rank.
+  parallel::Communicator communicator;
 
   static TrainerOptions from_config(const ConfigSection& training, const Json& optimizer, const Json& schedule);
 };
@@ -126,5 +145,9 @@ class Trainer {
 
 /// Deterministic permutation of 0..n-1 for (seed, epoch).
 std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, int epoch);
+
+/// The rank each of costs.size() samples belongs to: the largest cost first, each to the rank
+/// with the least total so far (lowest rank on ties), so every rank gets a near-equal share.
+std::vector<int> deal_to_ranks(const std::vector<double>& costs, int ranks);
 
 }  // namespace matnn::train

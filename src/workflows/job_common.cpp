@@ -1,5 +1,7 @@
 #include "workflows/job_common.hpp"
 
+#include <exception>
+
 #include <algorithm>
 #include <set>
 #include <cmath>
@@ -13,6 +15,24 @@
 #include "matnn/error.hpp"
 
 namespace matnn::workflows {
+
+void write_on_root(const parallel::Communicator& comm, const std::string& what, const std::function<void()>& write) {
+  if (comm.size() == 1) {
+    write();
+    return;
+  }
+  std::exception_ptr failure;
+  if (comm.is_root()) {
+    try {
+      write();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  const bool ok = comm.all(!failure);
+  if (failure) std::rethrow_exception(failure);
+  if (!ok) fail(MATNN_ERROR_MPI, "rank 0 failed to write {} (its error is in rank 0's report)", what);
+}
 
 train::TrainerOptions trainer_options_from(const train::ConfigSection& root, const train::ConfigSection& training,
                                            const train::Json& config) {

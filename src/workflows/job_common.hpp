@@ -2,6 +2,7 @@
 // split section of a config, the split keys of dataset records, and picking rows.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "data/splits.hpp"
 #include "matnn/output_paths.hpp"
 #include "matnn/record.hpp"
+#include "parallel/communicator.hpp"
 #include "train/config.hpp"
 #include "train/ensemble.hpp"
 #include "train/trainer.hpp"
@@ -29,6 +31,9 @@ struct TrainJobOptions {
   bool print_progress = true;
   train::EpochCallback on_epoch;  ///< return false to cancel (MATNN_ERROR_CANCELLED)
   std::string config_path;        ///< the config's file, when it came from one: no output may replace it
+  /// The ranks that train together (data-parallel); every rank must call with the same config.
+  /// Only rank 0 prints and writes files.
+  parallel::Communicator communicator;
 };
 
 /// Trains the model a config describes, whatever its model.kind (property models, potentials):
@@ -39,6 +44,11 @@ TrainJobResult train_model(const train::Json& config, const TrainJobOptions& opt
 /// latter are checked by the optimiser and schedule factories, so they are only marked as read).
 train::TrainerOptions trainer_options_from(const train::ConfigSection& root, const train::ConfigSection& training,
                                            const train::Json& config);
+
+/// Runs `write` (a model file, say) on rank 0 only, then tells every rank whether it succeeded, so
+/// that no rank returns before the file exists and all return the same status: rank 0 rethrows
+/// its error, the others fail with MATNN_ERROR_MPI naming `what`.
+void write_on_root(const parallel::Communicator& comm, const std::string& what, const std::function<void()>& write);
 
 /// output: {model (required), checkpoint (default <model>.checkpoint.h5), log (default <model>.log.csv)}.
 struct JobOutputs {

@@ -270,6 +270,8 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   const ConfigSection training = root.section("training");
   train::TrainerOptions trainer_options = trainer_options_from(root, training, config);
   trainer_options.frozen = frozen;
+  trainer_options.communicator = job.communicator;
+  const bool print = job.print_progress && job.communicator.is_root();
   const JobOutputs outputs = job_outputs(root.section("output"));
   check_job_outputs(outputs, {{"config", job.config_path},
                               {"dataset", dataset_path},
@@ -369,7 +371,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   }
   const double stress_scale = periodic > 0 ? static_cast<double>(periodic) / volume_per_atom : 1.0;
 
-  if (job.print_progress) {
+  if (print) {
     std::string e0_text;
     for (std::size_t k = 0; k < species.size(); ++k) {
       e0_text += fmt::format("{}{} {:.6g} eV", k ? ", " : "", element(species[k]).symbol, potential.shift()[k]);
@@ -391,21 +393,33 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     const auto& model = dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0));
     described.resize(records.size());
     std::size_t bytes = 0;
-    for (const auto* rows : {&split.train, &split.validation}) {
+    // Across MPI ranks each rank trains on its own training structures (dealt by atom count, as
+    // the trainer deals them) and only needs their descriptors; bagged members each deal their own
+    // resample, so they need all.
+    std::vector<std::size_t> train_rows = split.train;
+    if (job.communicator.size() > 1 && !bootstrap) {
+      std::vector<double> atoms;
+      for (std::size_t r : split.train) atoms.push_back(static_cast<double>(records[r].structure.size()));
+      const std::vector<int> owner = train::deal_to_ranks(atoms, job.communicator.size());
+      train_rows.clear();
+      for (std::size_t i = 0; i < split.train.size(); ++i)
+        if (owner[i] == job.communicator.rank()) train_rows.push_back(split.train[i]);
+    }
+    for (const auto* rows : {&train_rows, &split.validation}) {
       for (std::size_t r : *rows) {
         described[r] = potentials::describe(model, records[r].structure, potential.dtype(), potential.core_repulsion());
         bytes += described[r].bytes();
       }
     }
-    if (job.print_progress) {
+    if (print) {
       fmt::print("cached symmetry functions and their derivatives of {} structures: {:.0f} MB in {:.1f} s\n",
-                 split.train.size() + split.validation.size(), static_cast<double>(bytes) / 1e6,
+                 train_rows.size() + split.validation.size(), static_cast<double>(bytes) / 1e6,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
     }
   }
 
   const train::EnsembleOptions ensemble =
-      ensemble_options(trainer_options, seed, outputs, job.resume, job.print_progress, job.on_epoch);
+      ensemble_options(trainer_options, seed, outputs, job.resume, print, job.on_epoch);
   train::train_ensemble(
       potential.ensemble_size(),
       [&](std::size_t k) {
@@ -427,8 +441,10 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   if (!test_path.empty()) provenance["test_dataset"] = std::filesystem::absolute(test_path).string();
   if (!init_from.empty()) provenance["init_from"] = std::filesystem::absolute(init_from).string();
   if (bootstrap) provenance["ensemble_bootstrap"] = true;
-  potential.save(outputs.model, provenance);
-  std::filesystem::remove(outputs.checkpoint);
+  write_on_root(job.communicator, outputs.model, [&] {
+    potential.save(outputs.model, provenance);
+    std::filesystem::remove(outputs.checkpoint);
+  });
 
   TrainJobResult result;
   result.model_path = outputs.model;

@@ -12,6 +12,20 @@
 #include "workflows/potential_errors.hpp"
 
 namespace matnn::workflows {
+// How many labelled entries a set of structures holds per loss term: the denominators of the
+// term means. A rank of a data-parallel run divides by those of the whole mini-batch.
+struct PotentialTask::LabelCounts {
+  double energy = 0, forces = 0, stress = 0;
+
+  explicit LabelCounts(const std::vector<const Record*>& records) {
+    for (const Record* r : records) {
+      energy += r->energy() ? 1.0 : 0.0;
+      forces += r->forces() ? 3.0 * static_cast<double>(r->structure.size()) : 0.0;
+      stress += r->stress() && r->structure.fully_periodic() ? 6.0 : 0.0;
+    }
+  }
+};
+
 // Reference labels of a batch as tensors. A weight is c_s where the label exists and 0 where it
 // is missing; the mask sums count the labelled entries, so that config_type weights scale a
 // structure's share of the loss instead of cancelling in a weighted mean.
@@ -22,6 +36,10 @@ struct PotentialTask::Targets {
   double energy_mask = 0, forces_mask = 0, stress_mask = 0;
 
   Targets(const std::vector<const Record*>& records, const PotentialRecipe& recipe, ad::DType dtype) {
+    const LabelCounts counts(records);
+    energy_mask = counts.energy;
+    forces_mask = counts.forces;
+    stress_mask = counts.stress;
     std::vector<double> e, ew, n, f, fw, s, sw;
     for (const Record* r : records) {
       const double c = recipe.structure_weight(*r);
@@ -29,19 +47,16 @@ struct PotentialTask::Targets {
       const auto energy = r->energy();
       e.push_back(energy ? *energy / atoms : 0.0);
       ew.push_back(energy ? c : 0.0);
-      energy_mask += energy ? 1.0 : 0.0;
       n.push_back(atoms);
       const AtomValues* reference_forces = r->forces();
       for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(r->structure.size()); ++i) {
         for (int k = 0; k < 3; ++k) f.push_back(reference_forces ? (*reference_forces)(i, k) : 0.0);
         fw.push_back(reference_forces ? c : 0.0);
-        forces_mask += reference_forces ? 3.0 : 0.0;
       }
       const std::vector<double>* reference_stress = r->stress();
       const bool use_stress = reference_stress && r->structure.fully_periodic();
       for (std::size_t k = 0; k < 6; ++k) s.push_back(use_stress ? (*reference_stress)[k] : 0.0);
       sw.push_back(use_stress ? c : 0.0);
-      stress_mask += use_stress ? 6.0 : 0.0;
     }
     const auto ns = static_cast<std::int64_t>(records.size());
     const auto na = static_cast<std::int64_t>(fw.size());
@@ -172,6 +187,19 @@ ad::Tensor PotentialTask::batch_loss(std::span<const std::size_t> batch) {
   return loss(rows, weights_, true, nullptr);
 }
 
+ad::Tensor PotentialTask::shard_loss(std::span<const std::size_t> batch, std::span<const std::size_t> local) {
+  std::vector<const Record*> whole;
+  for (std::size_t b : batch) whole.push_back(&records_[train_rows_[b]]);
+  const LabelCounts counts(whole);
+  std::vector<std::size_t> rows;
+  for (std::size_t b : local) rows.push_back(train_rows_[b]);
+  return loss(rows, weights_, true, nullptr, &counts);
+}
+
+double PotentialTask::sample_cost(std::size_t i) const {
+  return static_cast<double>(records_[train_rows_[i]].structure.size());
+}
+
 std::map<std::string, double> PotentialTask::validate() {
   if (split_.validation.empty()) return {};
   ad::GradModeGuard record(true);  // forces need the forward graph even when not training
@@ -189,10 +217,15 @@ std::map<std::string, double> PotentialTask::validate() {
 }
 
 ad::Tensor PotentialTask::loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
-                               PotentialErrors* errors) {
+                               PotentialErrors* errors, const LabelCounts* normalisers) {
   std::vector<const Record*> records;
   for (std::size_t r : rows) records.push_back(&records_[r]);
-  const Targets t(records, recipe_, potential_.dtype());
+  Targets t(records, recipe_, potential_.dtype());
+  if (normalisers) {
+    t.energy_mask = normalisers->energy;
+    t.forces_mask = normalisers->forces;
+    t.stress_mask = normalisers->stress;
+  }
   const bool want_forces = weights.forces > 0 && t.forces_mask > 0;
   const bool want_stress = weights.stress > 0 && t.stress_mask > 0;
   const Predictions p = predict(rows, want_forces || want_stress || errors, create_graph);

@@ -34,18 +34,24 @@ class PotentialTask : public train::TrainingTask {
     return recipe_.stage_two && epoch == recipe_.stage_two_epoch;
   }
   ad::Tensor batch_loss(std::span<const std::size_t> batch) override;
+  /// Each term divided by the labelled entries of the whole batch, not of the rank's part.
+  ad::Tensor shard_loss(std::span<const std::size_t> batch, std::span<const std::size_t> local) override;
+  /// The structure's atom count: ranks get equal numbers of atoms.
+  double sample_cost(std::size_t i) const override;
   std::map<std::string, double> validate() override;
   train::Measurements batch_measurements(std::span<const std::size_t> batch,
                                          const train::MeasurementSelection& selection) override;
 
  private:
+  struct LabelCounts;
   struct Targets;
   struct Predictions;
   Predictions predict(const std::vector<std::size_t>& rows, bool derivatives, bool create_graph);
   void add_core_repulsion(Predictions& p, const std::vector<const potentials::PairTotals*>& cores,
                           const std::vector<double>& volumes, bool derivatives) const;
+  /// `normalisers`: the label counts to divide each term by; null: those of `rows`.
   ad::Tensor loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
-                  class PotentialErrors* errors);
+                  class PotentialErrors* errors, const LabelCounts* normalisers = nullptr);
   ad::Tensor loss_of(const Predictions& p, const Targets& t, const LossWeights& weights) const;
   ad::Tensor term(const ad::Tensor& predicted, const ad::Tensor& target, const ad::Tensor& weight,
                   double mask_sum, double unit) const;

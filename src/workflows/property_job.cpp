@@ -291,7 +291,9 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
 
   const JobSplit split_options = job_split_from(root.section("split"), seed);
   const ConfigSection training = root.section("training");
-  const train::TrainerOptions trainer_options = trainer_options_from(root, training, config);
+  train::TrainerOptions trainer_options = trainer_options_from(root, training, config);
+  trainer_options.communicator = job.communicator;
+  const bool print = job.print_progress && job.communicator.is_root();
   const std::string loss_name = training.string("loss", "mse");
   const LossKind loss = loss_from_name(loss_name);
   const double huber_delta = training.positive("huber_delta", 1.0);
@@ -324,7 +326,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   std::vector<int64_t> labels(static_cast<std::size_t>(data.target.size()));
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(data.target[static_cast<Eigen::Index>(i)]);
 
-  if (job.print_progress) {
+  if (print) {
     fmt::print("{} {} of \"{}\" on {} ({} train, {} validation, {} test; {} split), {} member(s)\n",
                models::task_name(target.task), kind, target.name, dataset_path, split.train.size(), split.validation.size(),
                split.test.size(), split_options.given ? "given" : data::split_kind_name(split_options.options.kind),
@@ -332,7 +334,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   }
 
   const train::EnsembleOptions ensemble =
-      ensemble_options(trainer_options, seed, outputs, job.resume, job.print_progress, job.on_epoch);
+      ensemble_options(trainer_options, seed, outputs, job.resume, print, job.on_epoch);
   train::train_ensemble(
       model.ensemble_size(),
       [&](std::size_t k) {
@@ -344,7 +346,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
 
   const CalibrationReport calibration =
       calibrate_property_model(model, data.structures, data.target, split, calibration_options, seed);
-  if (job.print_progress) {
+  if (print) {
     fmt::print("uncertainty: sigma scale {:.3g} ({}); OOD threshold {:.3g} ({}, quantile {}), {} reference embeddings\n",
                calibration.sigma_scale, calibration.sigma_basis, calibration.ood_threshold, calibration.ood_basis,
                calibration_options.ood_quantile, calibration.reference_size);
@@ -356,8 +358,10 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
                         {"split", split_to_json(split_options)},
                         {"loss", loss_name}};
   if (bootstrap) model.provenance()["ensemble_bootstrap"] = true;
-  model.save(outputs.model);
-  std::filesystem::remove(outputs.checkpoint);  // the model file now holds everything
+  write_on_root(job.communicator, outputs.model, [&] {
+    model.save(outputs.model);
+    std::filesystem::remove(outputs.checkpoint);  // the model file now holds everything
+  });
 
   TrainJobResult result;
   result.model_path = outputs.model;

@@ -43,6 +43,7 @@ int main(void) {
       (any_function)matnn_property_embed_atoms,
       (any_function)matnn_property_predict_atoms_mc,
       (any_function)matnn_train,
+      (any_function)matnn_train_comm,
   };
   size_t i;
   int failures = 0;

@@ -193,6 +193,62 @@ TEST(PotentialLossGradient, NequipStressTermMatchesFiniteDifferences) {
                                                   "nequip, energy + forces + stress");
 }
 
+// ---- (1b) the ranks' shares of a batch loss -------------------------------------------------
+
+// A data-parallel step sums, over the ranks, each rank's shard_loss of its part of the batch: that
+// sum and its gradient must be the batch's own loss and gradient, for any partition, also when a
+// part holds no label of a term (here: one record without forces, one without energy, the slab
+// whose stress is not a term). Each term must be divided by the batch's label count, not the part's.
+TEST(PotentialLoss, ShardLossesOfAnyPartitionSumToTheBatchLoss) {
+  std::vector<Record> records = labelled_cells();
+  records[1].atom_properties.erase("forces");
+  records[2].properties.erase("energy");
+  const double stress_scale = inverse_volume_per_atom(records);
+  Potential potential = bp_student();
+  const PotentialRecipe recipe = weighted(0.7, 1.3, 2.1);
+  const data::Split split = train_on_all(records.size());
+  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, stress_scale);
+  task.begin_epoch(0);
+  nn::Module& module = potential.member(0);
+  const nn::NamedTensors params = module.named_parameters();
+  auto gradients = [&] {
+    std::vector<double> out;
+    for (const auto& [name, p] : params) {
+      const std::vector<double> g = p.grad().defined() ? p.grad().to_vector() : std::vector<double>(p.numel(), 0.0);
+      out.insert(out.end(), g.begin(), g.end());
+    }
+    return out;
+  };
+  const std::vector<std::size_t> batch = {3, 0, 2, 1};
+  module.zero_grad();
+  ad::Tensor whole = task.batch_loss(batch);
+  ad::backward(whole);
+  const double expected = whole.item();
+  const std::vector<double> expected_gradient = gradients();
+  EXPECT_DOUBLE_EQ(task.sample_cost(0), 4.0);
+
+  const std::vector<std::vector<std::vector<std::size_t>>> partitions = {
+      {{3, 0}, {2, 1}}, {{1}, {3, 0, 2}}, {{2}, {0}, {3, 1}}, {{3, 0, 2, 1}}};
+  for (const auto& parts : partitions) {
+    module.zero_grad();
+    double sum = 0.0;
+    for (const auto& part : parts) {
+      ad::Tensor share = task.shard_loss(batch, part);
+      sum += share.item();
+      ad::backward(share);
+    }
+    EXPECT_NEAR(sum, expected, 1e-12 * expected) << parts.size() << " parts";
+    const std::vector<double> g = gradients();
+    ASSERT_EQ(g.size(), expected_gradient.size());
+    double largest = 0.0, worst = 0.0;
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      largest = std::max(largest, std::abs(expected_gradient[i]));
+      worst = std::max(worst, std::abs(g[i] - expected_gradient[i]));
+    }
+    EXPECT_LT(worst, 1e-11 * largest) << parts.size() << " parts";
+  }
+}
+
 // ---- (2) Huber against a value computed by hand ----------------------------------------------
 
 // Residuals of one record in the loss's units: energy per atom / u, forces / u, stress / (u / Omega)

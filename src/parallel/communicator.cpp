@@ -1,0 +1,174 @@
+#include "parallel/communicator.hpp"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "matnn/error.hpp"
+
+#ifdef MATNN_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace matnn::parallel {
+
+bool built_with_mpi() noexcept {
+#ifdef MATNN_WITH_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+int launched_processes() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS", "MPI_LOCALNRANKS"}) {
+    if (const char* value = std::getenv(name)) {
+      const int n = std::atoi(value);
+      if (n > 0) return n;
+    }
+  }
+  return 1;
+}
+
+#ifdef MATNN_WITH_MPI
+
+struct Communicator::Handle {
+  MPI_Comm comm = MPI_COMM_NULL;
+  ~Handle() {
+    int finalised = 0;
+    MPI_Finalized(&finalised);
+    if (!finalised && comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+  }
+};
+
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  fail(MATNN_ERROR_MPI, "{} failed: {}", what, std::string(text, static_cast<std::size_t>(length)));
+}
+
+bool mpi_initialised() {
+  int initialised = 0, finalised = 0;
+  MPI_Initialized(&initialised);
+  MPI_Finalized(&finalised);
+  return initialised && !finalised;
+}
+
+}  // namespace
+
+Communicator::Communicator() = default;
+
+Communicator Communicator::world() {
+  if (!mpi_initialised()) return Communicator();
+  Communicator c;
+  c.handle_ = std::make_shared<Handle>();
+  check(MPI_Comm_dup(MPI_COMM_WORLD, &c.handle_->comm), "MPI_Comm_dup");
+  // Errors come back as return codes (turned into matnn errors) instead of aborting the host.
+  MPI_Comm_set_errhandler(c.handle_->comm, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(c.handle_->comm, &c.rank_);
+  MPI_Comm_size(c.handle_->comm, &c.size_);
+  return c;
+}
+
+Communicator Communicator::from_fortran_handle(std::int64_t handle) {
+  if (!mpi_initialised()) fail(MATNN_ERROR_MPI, "a communicator was given but MPI is not initialised (call MPI_Init first)");
+  const MPI_Comm host = MPI_Comm_f2c(static_cast<MPI_Fint>(handle));
+  if (host == MPI_COMM_NULL) fail(MATNN_ERROR_MPI, "the communicator handle {} is MPI_COMM_NULL", handle);
+  Communicator c;
+  c.handle_ = std::make_shared<Handle>();
+  check(MPI_Comm_dup(host, &c.handle_->comm), "MPI_Comm_dup of the host's communicator");
+  MPI_Comm_set_errhandler(c.handle_->comm, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(c.handle_->comm, &c.rank_);
+  MPI_Comm_size(c.handle_->comm, &c.size_);
+  return c;
+}
+
+void Communicator::sum(std::span<double> values) const {
+  if (size_ == 1 || values.empty()) return;
+  std::vector<double> total(values.size());
+  const int n = static_cast<int>(values.size());
+  check(MPI_Reduce(values.data(), total.data(), n, MPI_DOUBLE, MPI_SUM, 0, handle_->comm), "MPI_Reduce");
+  if (rank_ == 0) std::copy(total.begin(), total.end(), values.begin());
+  check(MPI_Bcast(values.data(), n, MPI_DOUBLE, 0, handle_->comm), "MPI_Bcast");
+}
+
+void Communicator::broadcast(std::span<double> values, int root) const {
+  if (size_ == 1 || values.empty()) return;
+  check(MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, root, handle_->comm), "MPI_Bcast");
+}
+
+bool Communicator::all(bool value) const {
+  if (size_ == 1) return value;
+  int local = value ? 1 : 0, global = 0;
+  check(MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_LAND, handle_->comm), "MPI_Allreduce");
+  return global != 0;
+}
+
+std::uint64_t Communicator::max(std::uint64_t value) const {
+  if (size_ == 1) return value;
+  std::uint64_t global = 0;
+  check(MPI_Allreduce(&value, &global, 1, MPI_UINT64_T, MPI_MAX, handle_->comm), "MPI_Allreduce");
+  return global;
+}
+
+namespace {
+
+// Variables every common launcher sets in the processes it starts (Open MPI, MPICH/Hydra, PMIx,
+// Slurm's srun).
+bool started_by_launcher() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+MpiSession::MpiSession(int& argc, char**& argv) {
+  if (const char* setting = std::getenv("MATNN_MPI"); setting && std::string(setting) == "off") return;
+  if (!started_by_launcher() || mpi_initialised()) return;
+  int provided = 0;
+  // Only the thread that called main() makes MPI calls; OpenMP threads never do.
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    fail(MATNN_ERROR_MPI, "MPI_Init_thread failed");
+  initialised_here_ = true;
+}
+
+MpiSession::~MpiSession() {
+  if (initialised_here_ && mpi_initialised()) MPI_Finalize();
+}
+
+void MpiSession::abort_job(int status) {
+  if (!mpi_initialised()) return;
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size > 1) MPI_Abort(MPI_COMM_WORLD, status);
+}
+
+#else  // a build without MPI: one rank, and every request for more is refused
+
+struct Communicator::Handle {};
+
+Communicator::Communicator() = default;
+Communicator Communicator::world() { return Communicator(); }
+Communicator Communicator::from_fortran_handle(std::int64_t) {
+  fail(MATNN_ERROR_UNSUPPORTED,
+       "this build of matnn has no MPI (it was configured with MATNN_WITH_MPI=OFF): training on a communicator "
+       "needs the MPI build");
+}
+void Communicator::sum(std::span<double>) const {}
+void Communicator::broadcast(std::span<double>, int) const {}
+bool Communicator::all(bool value) const { return value; }
+std::uint64_t Communicator::max(std::uint64_t value) const { return value; }
+
+MpiSession::MpiSession(int&, char**&) {}
+MpiSession::~MpiSession() = default;
+void MpiSession::abort_job(int) {}
+
+#endif
+
+}  // namespace matnn::parallel

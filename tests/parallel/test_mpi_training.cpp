@@ -1,0 +1,238 @@
+// Data-parallel training on MPI ranks (src/parallel, src/train/trainer.cpp): run under
+// `mpirun -np N` (N = 1, 2, 3). Every rank must end with bit-identical weights, equal to those of
+// a serial run up to the order of floating-point sums; the jobs (`matnn train` for a potential
+// and a composition model) must write the serial model; what cannot train across ranks yet must
+// fail the same way on every rank. A gtest program with its own main, which initialises MPI;
+// only rank 0 prints, and the program fails when any rank failed.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <span>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "autodiff/ops.hpp"
+#include "matnn/dataset.hpp"
+#include "matnn/error.hpp"
+#include "matnn/extxyz.hpp"
+#include "nn/losses.hpp"
+#include "nn/mlp.hpp"
+#include "parallel/communicator.hpp"
+#include "potentials/potential.hpp"
+#include "train/trainer.hpp"
+#include "workflows/job_common.hpp"
+
+namespace matnn {
+namespace {
+
+std::string work_dir;  // the folder for data and models, shared by all ranks (argv[1])
+
+parallel::Communicator& world() {
+  static parallel::Communicator comm = parallel::Communicator::world();
+  return comm;
+}
+
+// Rank 0's values on every rank.
+std::vector<double> rank0_values(std::vector<double> values) {
+  world().broadcast(values);
+  return values;
+}
+
+std::vector<double> flat_parameters(nn::Module& m) {
+  std::vector<double> out;
+  for (const auto& [name, p] : m.named_parameters()) {
+    const std::vector<double> v = p.to_vector();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+// Noisy regression of a smooth function of 3 inputs, samples of unequal cost so that the ranks
+// get unequal sample counts.
+class RegressionTask : public train::TrainingTask {
+ public:
+  explicit RegressionTask(std::uint64_t seed)
+      : net_(nn::MlpConfig{3, {8, 8}, 1, nn::ActivationKind::silu, 0.0, nn::NormKind::none, seed, ad::DType::f64}) {
+    std::mt19937_64 rng(11);
+    std::normal_distribution<double> normal;
+    for (int i = 0; i < 37; ++i) {
+      const double a = normal(rng), b = normal(rng), c = normal(rng);
+      x_.insert(x_.end(), {a, b, c});
+      y_.push_back(std::sin(a) + 0.5 * b * c + 0.1 * normal(rng));
+    }
+  }
+  std::size_t train_size() const override { return y_.size(); }
+  double sample_cost(std::size_t i) const override { return 1.0 + static_cast<double>(i % 5); }
+  nn::Module& module() override { return net_; }
+  ad::Tensor batch_loss(std::span<const std::size_t> batch) override {
+    std::vector<double> x, y;
+    for (std::size_t i : batch) {
+      x.insert(x.end(), x_.begin() + static_cast<std::ptrdiff_t>(3 * i), x_.begin() + static_cast<std::ptrdiff_t>(3 * i + 3));
+      y.push_back(y_[i]);
+    }
+    const auto n = static_cast<std::int64_t>(batch.size());
+    return nn::mse_loss(net_.forward(ad::from_vector(x, {n, 3})), ad::from_vector(y, {n, 1}));
+  }
+  std::map<std::string, double> validate() override {
+    std::vector<std::size_t> all(8);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    return {{"loss", batch_loss(all).item()}};
+  }
+
+ private:
+  nn::Mlp net_;
+  std::vector<double> x_, y_;
+};
+
+train::TrainerOptions regression_options(const parallel::Communicator& comm) {
+  train::TrainerOptions o;
+  o.epochs = 4;
+  o.batch_size = 7;  // 37 samples: a last batch of 2, smaller than some rank counts' share
+  o.print_progress = false;
+  o.clip_norm = 0.5;
+  o.ema_decay = 0.8;
+  o.l2 = 1e-3;
+  o.seed = 5;
+  o.optimizer = {{"name", "adam"}, {"lr", 0.01}};
+  o.communicator = comm;
+  return o;
+}
+
+TEST(DataParallelTrainer, RanksKeepIdenticalWeightsEqualToTheSerialRun) {
+  RegressionTask parallel_task(3);
+  const train::TrainResult parallel_result = train::Trainer(regression_options(world())).run(parallel_task);
+  const std::vector<double> mine = flat_parameters(parallel_task.module());
+  const std::vector<double> root = rank0_values(mine);
+  EXPECT_TRUE(mine == root) << "rank " << world().rank() << " has other weights than rank 0";
+
+  RegressionTask serial_task(3);
+  const train::TrainResult serial_result = train::Trainer(regression_options(parallel::Communicator())).run(serial_task);
+  const std::vector<double> serial = flat_parameters(serial_task.module());
+  ASSERT_EQ(serial.size(), mine.size());
+  double worst = 0.0;
+  for (std::size_t i = 0; i < serial.size(); ++i) worst = std::max(worst, std::abs(serial[i] - mine[i]));
+  EXPECT_LT(worst, 1e-12) << world().size() << " ranks";
+  ASSERT_EQ(parallel_result.history.size(), serial_result.history.size());
+  for (std::size_t e = 0; e < serial_result.history.size(); ++e) {
+    EXPECT_NEAR(parallel_result.history[e].train_loss, serial_result.history[e].train_loss,
+                1e-12 * serial_result.history[e].train_loss);
+  }
+}
+
+// The job's data: rank 0 writes the dataset on the first call, which every rank makes at the same
+// point (a collective); later calls only return the path.
+std::string dataset() {
+  static const std::string path = [] {
+    const std::string p = work_dir + "/cu.h5";
+    workflows::write_on_root(world(), p, [&] {
+      std::vector<Record> records = read_extxyz(MATNN_EXAMPLES_DATA_DIR "/cu_emt_md.extxyz");
+      records.resize(24);
+      write_dataset(p, records);
+    });
+    return p;
+  }();
+  return path;
+}
+
+train::Json potential_config(const std::string& kind, const std::string& model) {
+  train::Json architecture = kind == "nequip"
+                                 ? train::Json{{"kind", kind}, {"cutoff", 4.0}, {"channels", 4}, {"num_layers", 2},
+                                               {"l_max", 1}, {"radial_hidden", 8}}
+                                 : train::Json{{"kind", kind}, {"cutoff", 4.5}, {"radial", {{"count", 4}}},
+                                               {"angular", {{"zeta", {1, 4}}}}, {"hidden", {8}}};
+  architecture["precision"] = "float64";
+  architecture["ensemble"] = 2;
+  return {{"dataset", dataset()},
+          {"seed", 4},
+          {"model", architecture},
+          {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.1}}},
+          {"training", {{"epochs", 2}, {"batch_size", 5}, {"stress_weight", 0.1}, {"clip_norm", 10.0}}},
+          {"optimizer", {{"name", "adam"}, {"lr", 0.005}}},
+          {"output", {{"model", work_dir + "/" + model}}}};
+}
+
+workflows::TrainJobOptions quiet_job(const parallel::Communicator& comm) {
+  workflows::TrainJobOptions job;
+  job.print_progress = false;
+  job.communicator = comm;
+  return job;
+}
+
+// Energies, forces and stress of both models on a few structures of the data: equal up to the
+// order of sums (float64 weights).
+void expect_same_potential(const std::string& a, const std::string& b) {
+  const potentials::Potential pa = potentials::Potential::load(a), pb = potentials::Potential::load(b);
+  const std::vector<Record> records = DatasetReader(work_dir + "/cu.h5").read(0, 4);
+  for (const Record& r : records) {
+    const potentials::PotentialResult x = pa.compute(r.structure), y = pb.compute(r.structure);
+    EXPECT_NEAR(x.energy, y.energy, 1e-9 * std::abs(x.energy) + 1e-12) << a;
+    EXPECT_LT((x.forces - y.forces).cwiseAbs().maxCoeff(), 1e-9) << a;
+    for (std::size_t k = 0; k < 6; ++k) EXPECT_NEAR(x.stress[k], y.stress[k], 1e-10) << a;
+  }
+}
+
+TEST(DataParallelJob, PotentialsTrainToTheSerialModel) {
+  (void)dataset();
+  for (const std::string kind : {"behler_parrinello", "nequip"}) {
+    const workflows::TrainJobResult result =
+        workflows::train_model(potential_config(kind, kind + "_ranks.h5"), quiet_job(world()));
+    // Every rank returns after rank 0 wrote the file.
+    EXPECT_TRUE(std::filesystem::exists(result.model_path)) << "rank " << world().rank();
+    if (world().is_root()) {
+      workflows::train_model(potential_config(kind, kind + "_serial.h5"), quiet_job(parallel::Communicator()));
+      expect_same_potential(work_dir + "/" + kind + "_ranks.h5", work_dir + "/" + kind + "_serial.h5");
+    }
+  }
+}
+
+// Every rank returns the same status, and no model file is written.
+void expect_refused_on_every_rank(const train::Json& config, matnn_status expected) {
+  matnn_status status = MATNN_SUCCESS;
+  try {
+    workflows::train_model(config, quiet_job(world()));
+  } catch (const Error& e) {
+    status = e.status();
+    if (world().is_root()) std::printf("refused: %s\n", e.what());
+  }
+  const std::vector<double> root = rank0_values({static_cast<double>(status)});
+  EXPECT_EQ(static_cast<double>(status), root[0]);
+  EXPECT_EQ(status, world().size() > 1 ? expected : MATNN_SUCCESS);
+}
+
+TEST(DataParallelJob, WhatCannotTrainAcrossRanksIsRefusedOnEveryRank) {
+  (void)dataset();
+  train::Json kalman = potential_config("behler_parrinello", "kalman.h5");
+  kalman["optimizer"] = {{"name", "kalman"}};
+  kalman["training"].erase("clip_norm");
+  expect_refused_on_every_rank(kalman, MATNN_ERROR_UNSUPPORTED);
+  train::Json cgcnn = {{"dataset", dataset()},
+                       {"seed", 1},
+                       {"model", {{"kind", "cgcnn"}, {"target", "energy"}, {"atom_features", 4}, {"hidden", 4},
+                                  {"n_conv", 1}, {"radius", 4.0}}},
+                       {"split", {{"kind", "random"}, {"validation", 0.25}, {"test", 0.0}}},
+                       {"training", {{"epochs", 1}, {"batch_size", 8}}},
+                       {"output", {{"model", work_dir + "/cgcnn.h5"}}}};
+  expect_refused_on_every_rank(cgcnn, MATNN_ERROR_UNSUPPORTED);
+}
+
+}  // namespace
+}  // namespace matnn
+
+int main(int argc, char** argv) {
+  matnn::parallel::MpiSession mpi(argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: mpirun -np N test_mpi_training WORK_DIR\n");
+    return 2;
+  }
+  matnn::work_dir = argv[1];
+  std::filesystem::create_directories(matnn::work_dir);
+  auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+  if (!matnn::world().is_root()) delete listeners.Release(listeners.default_result_printer());
+  const int rc = RUN_ALL_TESTS();
+  const bool all_passed = matnn::world().all(rc == 0);
+  if (matnn::world().is_root() && !all_passed) std::fprintf(stderr, "a test failed on some rank\n");
+  return all_passed ? 0 : 1;
+}
