@@ -1,5 +1,6 @@
 #include "nn/norm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -17,6 +18,7 @@ namespace {
 // Per-column mean and 1 / sqrt(biased variance + eps) of x (n, f), in double.
 struct ColumnStatistics {
   std::vector<double> mean, inv_std, var;
+  double rows = 0;  // of the whole batch: all ranks' rows when synchronised
 };
 
 // The loops over (n, f), column-wise, each compiled for the CPU it runs on (kernels.hpp).
@@ -78,20 +80,26 @@ MATNN_TARGET_CLONES void backward_rows(const T* __restrict x, const T* __restric
   }
 }
 
+// Mean and biased variance over the rows of every rank of `comm` (this process's rows when null):
+// two sums over the ranks, of the columns and of the squared deviations from the global mean.
 template <typename T>
-ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps) {
+ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps, const parallel::Communicator* comm) {
   ColumnStatistics s;
-  s.mean.assign(static_cast<std::size_t>(f), 0.0);
+  std::vector<double> sums(static_cast<std::size_t>(f) + 1, 0.0);
+  add_columns(x, n, f, sums.data());
+  sums[static_cast<std::size_t>(f)] = static_cast<double>(n);
+  if (comm) comm->sum(sums);
+  s.rows = sums[static_cast<std::size_t>(f)];
+  s.mean.assign(sums.begin(), sums.begin() + f);
+  for (double& m : s.mean) m /= s.rows;
   s.var.assign(static_cast<std::size_t>(f), 0.0);
-  double* mean = s.mean.data();
-  double* var = s.var.data();
-  add_columns(x, n, f, mean);
-  for (int64_t j = 0; j < f; ++j) mean[j] /= static_cast<double>(n);
-  add_squared_deviations(x, n, f, mean, var);
+  add_squared_deviations(x, n, f, s.mean.data(), s.var.data());
+  if (comm) comm->sum(s.var);
   s.inv_std.resize(static_cast<std::size_t>(f));
   for (int64_t j = 0; j < f; ++j) {
-    var[j] /= static_cast<double>(n);
-    s.inv_std[static_cast<std::size_t>(j)] = 1.0 / std::sqrt(var[j] + eps);
+    const auto k = static_cast<std::size_t>(j);
+    s.var[k] /= s.rows;
+    s.inv_std[k] = 1.0 / std::sqrt(s.var[k] + eps);
   }
   return s;
 }
@@ -103,12 +111,12 @@ ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps)
 // a CGCNN training step. A backward pass that is itself recorded (higher derivatives) uses the
 // closed form written with differentiable ops instead, so every order still exists.
 ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, const ad::Tensor& beta, double eps,
-                               std::shared_ptr<ColumnStatistics>& statistics) {
+                               const parallel::Communicator* comm, std::shared_ptr<ColumnStatistics>& statistics) {
   const int64_t n = x.dim(0), f = x.dim(1);
   ad::Tensor y = ad::empty(x.shape(), x.dtype());
   detail::with_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    statistics = std::make_shared<ColumnStatistics>(column_statistics(x.template data<T>(), n, f, eps));
+    statistics = std::make_shared<ColumnStatistics>(column_statistics(x.template data<T>(), n, f, eps, comm));
     std::vector<T> scale(static_cast<std::size_t>(f)), shift(static_cast<std::size_t>(f));
     for (int64_t j = 0; j < f; ++j) {
       const double g = gamma.defined() ? static_cast<double>(gamma.template data<T>()[j]) : 1.0;
@@ -123,11 +131,12 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
   if (gamma.defined()) inputs.push_back(gamma);
   if (beta.defined()) inputs.push_back(beta);
   const bool affine = gamma.defined();
-  return ad::record(y, "batch_norm", std::move(inputs), [eps, affine, statistics](const ad::BackwardContext& c) {
+  return ad::record(y, "batch_norm", std::move(inputs), [eps, affine, statistics, comm](const ad::BackwardContext& c) {
     const ad::Tensor& in = c.inputs[0];
     const ad::Tensor& dy = c.grad_output;
     std::vector<ad::Tensor> grads(c.inputs.size());
     if (ad::grad_mode_enabled()) {
+      if (comm) fail(MATNN_ERROR_UNSUPPORTED, "batch normalisation synchronised over MPI ranks has no second derivative");
       const ad::Tensor centred = ad::sub(in, ad::mean(in, 0));
       const ad::Tensor inv_std = ad::rdiv(1.0, ad::sqrt(ad::add(ad::mean(ad::square(centred), 0), eps)));
       const ad::Tensor xhat = ad::mul(centred, inv_std);
@@ -140,6 +149,7 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
       return grads;
     }
     const int64_t rows = in.dim(0), f = in.dim(1);
+    const double batch_rows = statistics->rows;
     grads[0] = ad::empty(in.shape(), in.dtype());
     detail::with_dtype(in.dtype(), [&](auto zero) {
       using T = decltype(zero);
@@ -151,19 +161,27 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
       double* a = sum_dy.data();
       double* b = sum_dy_xhat.data();
       backward_sums(x, g, rows, f, mean, inv_std, a, b);
+      // gamma and beta: this rank's share; dx: the means over the whole batch.
+      const std::vector<double> gamma_grad(b, b + f), beta_grad(a, a + f);
+      if (comm) {
+        std::vector<double> both(sum_dy);
+        both.insert(both.end(), sum_dy_xhat.begin(), sum_dy_xhat.end());
+        comm->sum(both);
+        std::copy(both.begin(), both.begin() + f, sum_dy.begin());
+        std::copy(both.begin() + f, both.end(), sum_dy_xhat.begin());
+      }
       // dx = k (dy - a / n - x^ b / n) with k = gamma / sigma, as an affine map of dy and x.
       std::vector<T> k_dy(static_cast<std::size_t>(f)), k_x(static_cast<std::size_t>(f)), k_0(static_cast<std::size_t>(f));
       for (int64_t j = 0; j < f; ++j) {
         const auto q = static_cast<std::size_t>(j);
         const double gain = (affine ? static_cast<double>(c.inputs[1].template data<T>()[j]) : 1.0) * inv_std[j];
-        const double per_x = b[j] / static_cast<double>(rows) * inv_std[j];
+        const double per_x = b[j] / batch_rows * inv_std[j];
         k_dy[q] = static_cast<T>(gain);
         k_x[q] = static_cast<T>(-gain * per_x);
-        k_0[q] = static_cast<T>(gain * (per_x * mean[j] - a[j] / static_cast<double>(rows)));
+        k_0[q] = static_cast<T>(gain * (per_x * mean[j] - a[j] / batch_rows));
       }
       backward_rows(x, g, rows, f, k_dy.data(), k_x.data(), k_0.data(), grads[0].template data<T>());
       if (affine) {
-        std::vector<double> gamma_grad(b, b + f), beta_grad(a, a + f);
         grads[1] = ad::to(ad::from_vector(gamma_grad, {f}), in.dtype());
         grads[2] = ad::to(ad::from_vector(beta_grad, {f}), in.dtype());
       }
@@ -222,26 +240,48 @@ ad::Tensor BatchNorm1d::forward(const ad::Tensor& x) {
          ad::shape_str(x.shape()));
   ad::Tensor y;
   if (is_training()) {
-    const int64_t n = x.dim(0);
+    const parallel::Communicator* comm = synchronised() ? communicator_ : nullptr;
+    std::shared_ptr<ColumnStatistics> statistics;
+    // Counted over all ranks when synchronised, after the collective that every rank must make.
+    if (!comm && x.dim(0) < 2)
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "BatchNorm1d: training needs at least 2 samples per batch, got {}", x.dim(0));
+    y = batch_norm_training(x, gamma_, beta_, eps_, comm, statistics);
+    const auto n = static_cast<int64_t>(statistics->rows);
     if (n < 2)
       fail(MATNN_ERROR_INVALID_ARGUMENT, "BatchNorm1d: training needs at least 2 samples per batch, got {}", n);
-    std::shared_ptr<ColumnStatistics> statistics;
-    y = batch_norm_training(x, gamma_, beta_, eps_, statistics);
-    {
-      // New tensors rather than writes into the old ones: an evaluation graph that still
-      // holds the previous statistics as constants stays valid.
-      ad::NoGradGuard no_grad;
-      const double unbiased = static_cast<double>(n) / static_cast<double>(n - 1);
-      const ad::Tensor mean = ad::to(ad::from_vector(statistics->mean, {features_}), x.dtype());
-      const ad::Tensor var = ad::to(ad::from_vector(statistics->var, {features_}), x.dtype());
-      running_mean_ = ad::add(ad::mul(running_mean_, 1.0 - momentum_), ad::mul(mean, momentum_));
-      running_var_ = ad::add(ad::mul(running_var_, 1.0 - momentum_), ad::mul(var, momentum_ * unbiased));
-    }
+    update_running_statistics(statistics->mean, statistics->var, statistics->rows);
     return y;
   }
   y = ad::div(ad::sub(x, running_mean_), ad::sqrt(ad::add(running_var_, eps_)));
   if (gamma_.defined()) y = ad::add(ad::mul(y, gamma_), beta_);
   return y;
+}
+
+void BatchNorm1d::update_running_statistics(const std::vector<double>& mean, const std::vector<double>& var,
+                                            double rows) {
+  // New tensors rather than writes into the old ones: an evaluation graph that still holds the
+  // previous statistics as constants stays valid.
+  ad::NoGradGuard no_grad;
+  const double unbiased = rows / (rows - 1.0);
+  const ad::DType dtype = running_mean_.dtype();
+  const ad::Tensor m = ad::to(ad::from_vector(mean, {features_}), dtype);
+  const ad::Tensor v = ad::to(ad::from_vector(var, {features_}), dtype);
+  running_mean_ = ad::add(ad::mul(running_mean_, 1.0 - momentum_), ad::mul(m, momentum_));
+  running_var_ = ad::add(ad::mul(running_var_, 1.0 - momentum_), ad::mul(v, momentum_ * unbiased));
+}
+
+void BatchNorm1d::forward_without_rows() {
+  if (!synchronised()) fail(MATNN_ERROR_INTERNAL, "BatchNorm1d: forward_without_rows on a layer that is not synchronised");
+  const ColumnStatistics s = column_statistics(static_cast<const double*>(nullptr), 0, features_, eps_, communicator_);
+  if (s.rows < 2)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "BatchNorm1d: training needs at least 2 samples per batch, got {}", s.rows);
+  update_running_statistics(s.mean, s.var, s.rows);
+}
+
+void BatchNorm1d::backward_without_rows() {
+  if (!synchronised()) fail(MATNN_ERROR_INTERNAL, "BatchNorm1d: backward_without_rows on a layer that is not synchronised");
+  std::vector<double> sums(2 * static_cast<std::size_t>(features_), 0.0);
+  communicator_->sum(sums);
 }
 
 }  // namespace matnn::nn

@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "nn/module.hpp"
+#include "parallel/communicator.hpp"
 
 namespace matnn::nn {
 
@@ -39,6 +41,12 @@ class LayerNorm : public Module {
 ///  - evaluation: y = (x - running_mean) / sqrt(running_var + eps), a fixed affine map.
 /// Then * gamma + beta when affine. Buffers: "running_mean" (features, starts at 0),
 /// "running_var" (features, starts at 1). Parameters (when affine): "gamma", "beta".
+///
+/// Synchronised (data-parallel training on several MPI ranks, see synchronise()): the batch is
+/// the union of every rank's rows, so the statistics in training, and the mean(dy) and
+/// mean(dy x^) of the backward pass, are sums over all ranks; each rank's forward and backward
+/// pass is then a collective, which every rank must make in the same order. gamma and beta get
+/// the rank's own share of their gradient (the trainer sums the shares).
 class BatchNorm1d : public Module {
  public:
   explicit BatchNorm1d(int64_t features, double momentum = 0.1, double eps = 1e-5, bool affine = true,
@@ -49,8 +57,21 @@ class BatchNorm1d : public Module {
   int64_t features() const noexcept { return features_; }
   const ad::Tensor& running_mean() const noexcept { return running_mean_; }
   const ad::Tensor& running_var() const noexcept { return running_var_; }
+  /// Normalise over the rows of all ranks of `comm` in training (null: this process's rows).
+  /// The communicator must outlive the training that uses it.
+  void synchronise(const parallel::Communicator* comm) noexcept { communicator_ = comm; }
+  bool synchronised() const noexcept { return communicator_ != nullptr && communicator_->size() > 1; }
+  /// A synchronised rank whose part of a mini-batch is empty makes, per layer, the collectives of
+  /// a forward pass (in the order the layers run forward) and then of a backward pass (in reverse),
+  /// with no rows, so that the other ranks' passes complete; its running statistics follow the
+  /// batch's, as on every rank.
+  void forward_without_rows();
+  void backward_without_rows();
 
  private:
+  void update_running_statistics(const std::vector<double>& mean, const std::vector<double>& var, double rows);
+
+  const parallel::Communicator* communicator_ = nullptr;
   int64_t features_;
   double momentum_;
   double eps_;

@@ -98,12 +98,28 @@ void check_kalman_options(const TrainerOptions& o) {
   }
 }
 
-bool contains_batch_norm(nn::Module& module) {
-  if (dynamic_cast<nn::BatchNorm1d*>(&module)) return true;
-  for (auto& [name, child] : module.children())
-    if (contains_batch_norm(*child)) return true;
-  return false;
+using nn::BatchNorm1d;
+
+void collect_batch_norms(nn::Module& module, std::vector<BatchNorm1d*>& out) {
+  if (auto* norm = dynamic_cast<BatchNorm1d*>(&module)) out.push_back(norm);
+  for (auto& [name, child] : module.children()) collect_batch_norms(*child, out);
 }
+
+// Batch normalisation over the rows of all ranks for the lifetime of a training run.
+class SynchronisedNorms {
+ public:
+  SynchronisedNorms(const std::vector<BatchNorm1d*>& norms, const parallel::Communicator& comm) : norms_(norms) {
+    for (BatchNorm1d* n : norms_) n->synchronise(&comm);
+  }
+  ~SynchronisedNorms() {
+    for (BatchNorm1d* n : norms_) n->synchronise(nullptr);
+  }
+  SynchronisedNorms(const SynchronisedNorms&) = delete;
+  SynchronisedNorms& operator=(const SynchronisedNorms&) = delete;
+
+ private:
+  std::vector<BatchNorm1d*> norms_;
+};
 
 // Sums the gradients of `params` and the batch loss over the ranks in one buffer: a gradient per
 // parameter, then a flag per parameter (whether any rank has a gradient for it: one that none has
@@ -226,19 +242,20 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     fail(MATNN_ERROR_UNSUPPORTED,
          "optimizer kalman does not train across MPI ranks yet ({} ranks): run it on one rank, or use adam", comm.size());
   }
-  if (data_parallel && contains_batch_norm(module)) {
-    fail(MATNN_ERROR_UNSUPPORTED,
-         "this model has batch normalisation, which across {} MPI ranks would normalise each rank's part of a "
-         "mini-batch on its own and so train another model than one rank does (synchronised batch norm is not "
-         "implemented yet): train it on one rank",
-         comm.size());
-  }
+  // Batch normalisation over all ranks' rows makes every forward and backward pass a collective
+  // that every rank must join: batches are then dealt round-robin (each rank gets a part of every
+  // batch that has as many samples as ranks) instead of by fixed owners, and a rank left without
+  // a sample joins with no rows.
+  std::vector<BatchNorm1d*> norms;
+  if (data_parallel) collect_batch_norms(module, norms);
+  const bool deal_each_batch = !norms.empty();
   std::vector<int> owner;
-  if (data_parallel) {
+  if (data_parallel && !deal_each_batch) {
     std::vector<double> costs(task.train_size());
     for (std::size_t i = 0; i < costs.size(); ++i) costs[i] = task.sample_cost(i);
     owner = deal_to_ranks(costs, comm.size());
   }
+  const SynchronisedNorms synchronised(norms, comm);
   const bool print = options_.print_progress && root;
   // Either a gradient optimiser with a learning-rate schedule or the Kalman filter.
   std::unique_ptr<nn::Optimizer> optimizer;
@@ -327,13 +344,21 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       optimizer->zero_grad();
       if (data_parallel) {
         std::vector<std::size_t> local;
-        for (std::size_t b : batch)
-          if (owner[b] == comm.rank()) local.push_back(b);
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+          const bool mine = deal_each_batch ? static_cast<int>(k % static_cast<std::size_t>(comm.size())) == comm.rank()
+                                            : owner[batch[k]] == comm.rank();
+          if (mine) local.push_back(batch[k]);
+        }
         double share = 0.0;
         if (!local.empty()) {
           ad::Tensor loss = task.shard_loss(batch, local);
           share = loss.item();
           ad::backward(loss);
+        } else if (deal_each_batch) {
+          // A batch smaller than the rank count: this rank has no sample, but the others' batch
+          // normalisation waits for its (empty) share.
+          for (BatchNorm1d* n : norms) n->forward_without_rows();
+          for (auto n = norms.rbegin(); n != norms.rend(); ++n) (*n)->backward_without_rows();
         }
         // The penalty is one term of the global loss: one rank adds it.
         if (options_.l2 > 0 && root) ad::backward(ad::mul(nn::l2_penalty(params), options_.l2));

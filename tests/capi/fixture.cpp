@@ -3,7 +3,7 @@
 //   capi_fixture data DIR       writes DIR/data.h5 (Cu-Ni structures labelled by a Lennard-Jones
 //                               pair potential, and a composition property "formation_energy")
 //                               and the training configs DIR/potential.json (Behler-Parrinello),
-//                               DIR/property.json, DIR/cgcnn.json and DIR/nequip/potential.json (a tiny NequIP-style
+//                               DIR/property.json, DIR/cgcnn.json, DIR/kalman.json and DIR/nequip/potential.json (a tiny NequIP-style
 //                               model on the same data, trained by `matnn train` into
 //                               DIR/nequip/potential.h5)
 //   capi_fixture reference DIR  loads DIR/potential.h5 in float64 and writes DIR/reference.txt:
@@ -164,6 +164,11 @@ void write_data(const std::string& dir) {
   std::ofstream(dir + "/property.json") << property.dump(2);
   std::ofstream(dir + "/cgcnn.json") << cgcnn.dump(2);
   std::ofstream(dir + "/nequip/potential.json") << nequip.dump(2);
+  // The Kalman filter, which trains on one MPI rank only (test_train_comm.c).
+  nlohmann::json kalman = potential;
+  kalman["optimizer"] = {{"name", "kalman"}};
+  kalman["output"]["model"] = dir + "/kalman.h5";
+  std::ofstream(dir + "/kalman.json") << kalman.dump(2);
 }
 
 // One structure per line group, every number with 17 significant digits:

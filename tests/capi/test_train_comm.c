@@ -1,8 +1,9 @@
 /* matnn_train_comm() from a C host. In an MPI build this program is the host of an MPI job (run
    by mpirun on 2 ranks): it initialises MPI, trains the composition model of the capi fixture on
    MPI_COMM_WORLD through matnn_train_mpi() (matnn/matnn_mpi.h), and checks that every rank gets
-   SUCCESS, its progress callbacks, and a model file that exists when the call returns; a model
-   that cannot train across ranks (CGCNN, batch-normalised) must fail on every rank alike. In a
+   SUCCESS, its progress callbacks, and a model file that exists when the call returns; then the
+   same for CGCNN (batch normalisation over all ranks), and a Kalman-filter config, which cannot
+   train across ranks, must fail on every rank alike. In a
    build without MPI the call must fail with MATNN_ERROR_UNSUPPORTED and write nothing.
    Usage: test_capi_train_comm DIR */
 #include <stdio.h>
@@ -32,11 +33,12 @@ static int file_exists(const char* path) {
 }
 
 int main(int argc, char** argv) {
-  char config[4096], cgcnn[4096], model_path[4096];
+  char config[4096], cgcnn[4096], kalman[4096], model_path[4096];
   int calls = 0;
   if (argc != 2) return 2;
   snprintf(config, sizeof config, "%s/property.json", argv[1]);
   snprintf(cgcnn, sizeof cgcnn, "%s/cgcnn.json", argv[1]);
+  snprintf(kalman, sizeof kalman, "%s/kalman.json", argv[1]);
   snprintf(model_path, sizeof model_path, "%s/property_comm.h5", argv[1]);
 #ifdef MATNN_TEST_WITH_MPI
   {
@@ -57,9 +59,12 @@ int main(int argc, char** argv) {
       CHECK(fewest == most);
     }
     snprintf(model_path, sizeof model_path, "%s/cgcnn_comm.h5", argv[1]);
+    CHECK_OK(matnn_train_mpi(cgcnn, model_path, MPI_COMM_WORLD, NULL, NULL));
+    CHECK(file_exists(model_path));
+    snprintf(model_path, sizeof model_path, "%s/kalman_comm.h5", argv[1]);
     if (size > 1) {
-      CHECK_FAILS(matnn_train_mpi(cgcnn, model_path, MPI_COMM_WORLD, NULL, NULL), MATNN_ERROR_UNSUPPORTED,
-                  "batch normalisation");
+      CHECK_FAILS(matnn_train_mpi(kalman, model_path, MPI_COMM_WORLD, NULL, NULL), MATNN_ERROR_UNSUPPORTED,
+                  "kalman");
       CHECK(!file_exists(model_path));
     }
     MPI_Allreduce(&check_failures, &failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);

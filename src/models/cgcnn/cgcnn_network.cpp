@@ -19,7 +19,14 @@ CgcnnConvolution::CgcnnConvolution(std::int64_t atom_features, std::int64_t edge
 }
 
 ad::Tensor CgcnnConvolution::forward(const ad::Tensor& v, const GraphBatch& batch) {
-  if (batch.n_edges == 0) return ad::softplus(v);  // no neighbours anywhere: nothing to sum
+  if (batch.n_edges == 0) {
+    // No neighbours anywhere: nothing to sum. Normalisation synchronised over MPI ranks cannot skip
+    // its collective, and an empty edge batch cannot take part in it.
+    if (edge_norm_.synchronised() && is_training())
+      fail(MATNN_ERROR_UNSUPPORTED, "cgcnn: this rank's part of a mini-batch has no edges, so it cannot take part in the "
+           "batch normalisation over the MPI ranks; train on one rank or with larger batches");
+    return ad::softplus(v);
+  }
   // z_ij W = v_i W_center + v_j W_neighbor + u_ij W_edge: the two atom parts are products per
   // atom, gathered onto the edges, so the per-edge product is over the Gaussians only (41 of the
   // 169 inputs at the defaults): the same map at a quarter of the work and no concatenation.
