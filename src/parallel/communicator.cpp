@@ -60,31 +60,36 @@ bool mpi_initialised() {
 
 }  // namespace
 
+// A private duplicate of `comm`, whose errors come back as return codes (turned into matnn errors)
+// instead of aborting the host.
+namespace {
+
+std::shared_ptr<Communicator::Handle> duplicate(MPI_Comm comm) {
+  auto handle = std::make_shared<Communicator::Handle>();
+  check(MPI_Comm_dup(comm, &handle->comm), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(handle->comm, MPI_ERRORS_RETURN);
+  return handle;
+}
+
+}  // namespace
+
 Communicator::Communicator() = default;
+
+Communicator::Communicator(std::shared_ptr<Handle> handle) : handle_(std::move(handle)) {
+  MPI_Comm_rank(handle_->comm, &rank_);
+  MPI_Comm_size(handle_->comm, &size_);
+}
 
 Communicator Communicator::world() {
   if (!mpi_initialised()) return Communicator();
-  Communicator c;
-  c.handle_ = std::make_shared<Handle>();
-  check(MPI_Comm_dup(MPI_COMM_WORLD, &c.handle_->comm), "MPI_Comm_dup");
-  // Errors come back as return codes (turned into matnn errors) instead of aborting the host.
-  MPI_Comm_set_errhandler(c.handle_->comm, MPI_ERRORS_RETURN);
-  MPI_Comm_rank(c.handle_->comm, &c.rank_);
-  MPI_Comm_size(c.handle_->comm, &c.size_);
-  return c;
+  return Communicator(duplicate(MPI_COMM_WORLD));
 }
 
 Communicator Communicator::from_fortran_handle(std::int64_t handle) {
   if (!mpi_initialised()) fail(MATNN_ERROR_MPI, "a communicator was given but MPI is not initialised (call MPI_Init first)");
   const MPI_Comm host = MPI_Comm_f2c(static_cast<MPI_Fint>(handle));
   if (host == MPI_COMM_NULL) fail(MATNN_ERROR_MPI, "the communicator handle {} is MPI_COMM_NULL", handle);
-  Communicator c;
-  c.handle_ = std::make_shared<Handle>();
-  check(MPI_Comm_dup(host, &c.handle_->comm), "MPI_Comm_dup of the host's communicator");
-  MPI_Comm_set_errhandler(c.handle_->comm, MPI_ERRORS_RETURN);
-  MPI_Comm_rank(c.handle_->comm, &c.rank_);
-  MPI_Comm_size(c.handle_->comm, &c.size_);
-  return c;
+  return Communicator(duplicate(host));
 }
 
 void Communicator::sum(std::span<double> values) const {
@@ -154,6 +159,7 @@ void MpiSession::abort_job(int status) {
 struct Communicator::Handle {};
 
 Communicator::Communicator() = default;
+Communicator::Communicator(std::shared_ptr<Handle> handle) : handle_(std::move(handle)) {}
 Communicator Communicator::world() { return Communicator(); }
 Communicator Communicator::from_fortran_handle(std::int64_t) {
   fail(MATNN_ERROR_UNSUPPORTED,

@@ -20,8 +20,14 @@ bool built_with_mpi() noexcept;
 
 class Communicator {
  public:
+  /// The duplicated MPI_Comm, freed with the last copy of the Communicator (defined, and only
+  /// usable, in communicator.cpp).
+  struct Handle;
+
   /// The one rank of a serial run.
   Communicator();
+  /// A communicator over a duplicated MPI_Comm (communicator.cpp makes them).
+  explicit Communicator(std::shared_ptr<Handle> handle);
 
   /// MPI_COMM_WORLD (duplicated) once MpiSession or the host has initialised MPI; the serial
   /// communicator otherwise.
@@ -46,7 +52,6 @@ class Communicator {
   std::uint64_t max(std::uint64_t value) const;
 
  private:
-  struct Handle;  // the duplicated MPI_Comm; freed with the last copy of the Communicator
   std::shared_ptr<Handle> handle_;
   int rank_ = 0;
   int size_ = 1;
