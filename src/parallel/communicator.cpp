@@ -1,6 +1,8 @@
 #include "parallel/communicator.hpp"
 
 #include <cstdlib>
+#include <new>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,27 @@
 #endif
 
 namespace matnn::parallel {
+
+#ifdef MATNN_WITH_MPI
+namespace {
+
+// The status and message of a failure (MATNN_ERROR_INTERNAL for an exception that is not matnn's).
+std::pair<matnn_status, std::string> describe(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const Error& e) {
+    return {e.status(), e.what()};
+  } catch (const std::bad_alloc&) {
+    return {MATNN_ERROR_OUT_OF_MEMORY, "out of memory"};
+  } catch (const std::exception& e) {
+    return {MATNN_ERROR_INTERNAL, e.what()};
+  } catch (...) {
+    return {MATNN_ERROR_INTERNAL, "unknown exception"};
+  }
+}
+
+}  // namespace
+#endif
 
 bool built_with_mpi() noexcept {
 #ifdef MATNN_WITH_MPI
@@ -120,6 +143,24 @@ std::uint64_t Communicator::max(std::uint64_t value) const {
   return global;
 }
 
+void Communicator::rethrow_first(const std::exception_ptr& failure) const {
+  if (size_ == 1) {
+    if (failure) std::rethrow_exception(failure);
+    return;
+  }
+  // The lowest failed rank, as size - rank so that the largest wins; 0: none failed.
+  const std::uint64_t mark = failure ? static_cast<std::uint64_t>(size_ - rank_) : 0;
+  const std::uint64_t first = max(mark);
+  if (first == 0) return;
+  const int root = size_ - static_cast<int>(first);
+  auto [status, message] = failure && root == rank_ ? describe(failure) : std::pair{MATNN_SUCCESS, std::string()};
+  int header[2] = {static_cast<int>(status), static_cast<int>(message.size())};
+  check(MPI_Bcast(header, 2, MPI_INT, root, handle_->comm), "MPI_Bcast");
+  message.resize(static_cast<std::size_t>(header[1]));
+  check(MPI_Bcast(message.data(), header[1], MPI_CHAR, root, handle_->comm), "MPI_Bcast");
+  throw Error(static_cast<matnn_status>(header[0]), "rank " + std::to_string(root) + ": " + message);
+}
+
 namespace {
 
 // Variables every common launcher sets in the processes it starts (Open MPI, MPICH/Hydra, PMIx,
@@ -170,6 +211,9 @@ void Communicator::sum(std::span<double>) const {}
 void Communicator::broadcast(std::span<double>, int) const {}
 bool Communicator::all(bool value) const { return value; }
 std::uint64_t Communicator::max(std::uint64_t value) const { return value; }
+void Communicator::rethrow_first(const std::exception_ptr& failure) const {
+  if (failure) std::rethrow_exception(failure);
+}
 
 MpiSession::MpiSession(int&, char**&) {}
 MpiSession::~MpiSession() = default;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <span>
 
@@ -50,6 +51,11 @@ class Communicator {
   bool all(bool value) const;
   /// The largest of `value` over the ranks.
   std::uint64_t max(std::uint64_t value) const;
+  /// Collective: when `failure` holds an error on some ranks, every rank throws the error of the
+  /// lowest of them (its status, and its message prefixed with "rank R: "); returns when no rank
+  /// failed. So one rank's exception stops all ranks together instead of leaving the others
+  /// waiting in their next collective.
+  void rethrow_first(const std::exception_ptr& failure) const;
 
  private:
   std::shared_ptr<Handle> handle_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <limits>
 #include <random>
@@ -350,16 +351,25 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
           if (mine) local.push_back(batch[k]);
         }
         double share = 0.0;
-        if (!local.empty()) {
-          ad::Tensor loss = task.shard_loss(batch, local);
-          share = loss.item();
-          ad::backward(loss);
-        } else if (deal_each_batch) {
-          // A batch smaller than the rank count: this rank has no sample, but the others' batch
-          // normalisation waits for its (empty) share.
-          for (BatchNorm1d* n : norms) n->forward_without_rows();
-          for (auto n = norms.rbegin(); n != norms.rend(); ++n) (*n)->backward_without_rows();
+        // A failure in this rank's share stops every rank, with its message, at the step's end
+        // instead of leaving the others waiting for its gradients (not inside a synchronised
+        // normalisation, whose collectives come earlier).
+        std::exception_ptr failure;
+        try {
+          if (!local.empty()) {
+            ad::Tensor loss = task.shard_loss(batch, local);
+            share = loss.item();
+            ad::backward(loss);
+          } else if (deal_each_batch) {
+            // A batch smaller than the rank count: this rank has no sample, but the others' batch
+            // normalisation waits for its (empty) share.
+            for (BatchNorm1d* n : norms) n->forward_without_rows();
+            for (auto n = norms.rbegin(); n != norms.rend(); ++n) (*n)->backward_without_rows();
+          }
+        } catch (...) {
+          failure = std::current_exception();
         }
+        comm.rethrow_first(failure);
         // The penalty is one term of the global loss: one rank adds it.
         if (options_.l2 > 0 && root) ad::backward(ad::mul(nn::l2_penalty(params), options_.l2));
         loss_sum += sum_over_ranks(params, share, comm) * static_cast<double>(batch.size());

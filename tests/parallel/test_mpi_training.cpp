@@ -122,6 +122,44 @@ TEST(DataParallelTrainer, RanksKeepIdenticalWeightsEqualToTheSerialRun) {
   }
 }
 
+// A share that throws on the last rank only, in the second epoch (as a structure the model cannot
+// evaluate, or memory running out, would): every rank must stop with that rank's status and
+// message, not wait for its gradients.
+class FailingTask : public RegressionTask {
+ public:
+  FailingTask() : RegressionTask(3) {}
+  bool begin_epoch(int epoch) override {
+    epoch_ = epoch;
+    return false;
+  }
+  ad::Tensor shard_loss(std::span<const std::size_t> batch, std::span<const std::size_t> local) override {
+    if (epoch_ == 1 && world().rank() == world().size() - 1)
+      fail(MATNN_ERROR_GEOMETRY, "structure {}: two atoms 0.1 A apart", local.front());
+    return RegressionTask::shard_loss(batch, local);
+  }
+
+ private:
+  int epoch_ = 0;
+};
+
+TEST(DataParallelTrainer, OneFailingRankStopsEveryRankWithItsMessage) {
+  FailingTask task;
+  matnn_status status = MATNN_SUCCESS;
+  std::string message;
+  try {
+    train::Trainer(regression_options(world())).run(task);
+  } catch (const Error& e) {
+    status = e.status();
+    message = e.what();
+  }
+  if (world().size() == 1) {
+    EXPECT_EQ(status, MATNN_SUCCESS);  // one rank trains serially, through batch_loss
+    return;
+  }
+  EXPECT_EQ(status, MATNN_ERROR_GEOMETRY) << "rank " << world().rank() << ": " << message;
+  EXPECT_NE(message.find("rank " + std::to_string(world().size() - 1) + ": structure"), std::string::npos) << message;
+}
+
 // The job's data: rank 0 writes the dataset on the first call, which every rank makes at the same
 // point (a collective); later calls only return the path.
 std::string dataset() {
