@@ -175,7 +175,12 @@ bool started_by_launcher() {
 }  // namespace
 
 MpiSession::MpiSession(int& argc, char**& argv) {
-  if (const char* setting = std::getenv("MATNN_MPI"); setting && std::string(setting) == "off") return;
+  if (const char* setting = std::getenv("MATNN_MPI")) {
+    const std::string value = setting;
+    if (value == "off") return;
+    if (value != "on" && !value.empty())
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "MATNN_MPI is \"{}\"; it takes off (run on one rank) or on", value);
+  }
   if (!started_by_launcher() || mpi_initialised()) return;
   int provided = 0;
   // Only the thread that called main() makes MPI calls; OpenMP threads never do.

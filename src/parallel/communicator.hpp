@@ -70,6 +70,7 @@ int launched_processes();
 /// Initialises MPI for the lifetime of a program (`matnn train`) when it was started by an MPI
 /// launcher, and finalises it at the end; does nothing in a build without MPI, in a program
 /// started on its own (which then runs on one rank), or when the environment has MATNN_MPI=off
+/// (any value but off and on is an error)
 /// (for a `matnn train` that a rank of an MPI job runs as a subprocess, which Open MPI does not let
 /// initialise MPI a second time).
 class MpiSession {

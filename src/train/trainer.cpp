@@ -1,5 +1,6 @@
 #include "train/trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -7,7 +8,6 @@
 #include <filesystem>
 #include <limits>
 #include <random>
-#include <algorithm>
 
 #include <fmt/format.h>
 
