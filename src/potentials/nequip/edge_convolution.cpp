@@ -8,6 +8,7 @@
 #include "autodiff/graph.hpp"
 #include "autodiff/kernels.hpp"
 #include "matnn/error.hpp"
+#include "potentials/nequip/radial_table.hpp"
 
 namespace matnn::potentials::nequip {
 namespace {
@@ -63,6 +64,35 @@ int64_t chunk_length(int64_t c, int64_t k0) {
   else return std::min(kChunk, c - k0);
 }
 
+// Where a kernel reads each edge's weights W[e] (num_paths x c, contiguous). Each parallel task
+// takes its own copy, so a tabulated source's buffers are the task's own.
+template <typename T>
+struct StoredWeights {
+  const T* w;
+  int64_t row;
+  const T* operator()(int64_t edge) { return w + edge * row; }
+};
+
+// W[e] interpolated from the radial table at the edge's length when the kernel reaches the edge:
+// a row of scratch per task instead of E x paths x c stored floats (radial_table.hpp).
+template <typename T>
+struct TabulatedWeights {
+  const RadialTable* table;
+  const T* lengths;
+  std::vector<T> value, slope;
+  TabulatedWeights(const RadialTable& t, const T* r)
+      : table(&t), lengths(r), value(static_cast<std::size_t>(t.outputs())), slope(value.size()) {}
+  const T* operator()(int64_t edge) {
+    table->row(lengths[edge], value.data());
+    return value.data();
+  }
+  // W[e], and dW/dr into `slope`.
+  const T* with_slope(int64_t edge) {
+    table->row(lengths[edge], value.data(), slope.data());
+    return value.data();
+  }
+};
+
 // The two node-valued slots are one kernel in two directions. Towards the centre, the messages
 // M[i] sum over the edges of centre i the neighbour's features H; towards the neighbour, dS/dH[j]
 // sums over the edges whose neighbour is j the centre's G. One target atom per task, so no write
@@ -70,8 +100,8 @@ int64_t chunk_length(int64_t c, int64_t k0) {
 // and added once.
 enum class Towards { center, neighbor };
 
-template <typename T, int C, Towards D>
-MATNN_TARGET_CLONES void node_range(const Views<T>& v, int64_t b, int64_t e) {
+template <typename T, int C, Towards D, typename Weights>
+MATNN_TARGET_CLONES void node_range(const Views<T>& v, Weights weights, int64_t b, int64_t e) {
   constexpr bool to_center = D == Towards::center;
   const CouplingTable& t = v.table;
   const Walk<T> walk_ = walk<T>(t, to_center ? CouplingTable::by_out_row : CouplingTable::by_in_row);
@@ -91,8 +121,9 @@ MATNN_TARGET_CLONES void node_range(const Views<T>& v, int64_t b, int64_t e) {
         const int64_t edge = to_center ? r : v.topo.by_neighbor[r];
         const T* __restrict x = source + other_end[edge] * source_rows * c + k0;
         const T* y = v.y + edge * t.sh_cols;
+        const T* w_edge = weights(edge);
         for (int64_t p = 0; p < p_count; ++p) {
-          const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
+          const T* __restrict w = w_edge + p * c + k0;
           for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
             const int32_t row = target_row(q);
             T acc[C > 0 ? C : kChunk] = {};
@@ -146,10 +177,13 @@ MATNN_TARGET_CLONES void weights_range(const Views<T>& v, int64_t b, int64_t e) 
 }
 
 // dS/dY[e], per edge: entries by harmonic column, each run's H * G products summed over the
-// channels once, weighted by W. With WithWeights, dS/dW[e] in the same pass (the force pass of an
-// inference call needs both): the same run sums scaled by Y. v.out is dS/dY; dS/dW goes to out_w.
-template <typename T, int C, bool WithWeights>
-MATNN_TARGET_CLONES void edge_partials_range(const Views<T>& v, T* out_w, int64_t b, int64_t e) {
+// channels once, weighted by W. With a tabulated source, also dS/dr[e] = sum_p dS/dW[e, p] .
+// dW[e, p]/dr in the same walk (the force pass of an inference call needs both): the same run
+// sums, scaled by Y, give dS/dW[e, p], which is contracted with the table's slope and dropped.
+// v.out is dS/dY; dS/dr goes to out_r.
+template <typename T, int C, typename Weights>
+MATNN_TARGET_CLONES void edge_partials_range(const Views<T>& v, Weights weights, T* out_r, int64_t b, int64_t e) {
+  constexpr bool with_lengths = std::is_same_v<Weights, TabulatedWeights<T>>;
   const CouplingTable& t = v.table;
   const Walk<T> walk_ = walk<T>(t, CouplingTable::by_sh_col);
   const int64_t c = C > 0 ? C : v.c, d_in = t.in_rows, d_out = t.out_rows, p_count = t.num_paths();
@@ -161,8 +195,12 @@ MATNN_TARGET_CLONES void edge_partials_range(const Views<T>& v, T* out_w, int64_
       const T* y = v.y + edge * t.sh_cols;
       T* o = v.out + edge * t.sh_cols;
       if (k0 == 0) std::fill_n(o, t.sh_cols, T(0));
+      const T* w_edge;
+      if constexpr (with_lengths) w_edge = weights.with_slope(edge);
+      else w_edge = weights(edge);
+      T length_gradient = 0;
       for (int64_t p = 0; p < p_count; ++p) {
-        const T* __restrict w = v.w + (edge * p_count + p) * c + k0;
+        const T* __restrict w = w_edge + p * c + k0;
         T total[C > 0 ? C : kChunk] = {};
         for (int64_t q = t.path_offsets[p], end = t.path_offsets[p + 1]; q < end;) {
           const int32_t col = walk_.entries[q].sh_col;
@@ -178,15 +216,32 @@ MATNN_TARGET_CLONES void edge_partials_range(const Views<T>& v, T* out_w, int64_
 #pragma omp simd reduction(+ : dot)
           for (int64_t k = 0; k < len; ++k) dot += acc[k] * w[k];
           o[col] += dot;
-          if constexpr (WithWeights) {
+          if constexpr (with_lengths) {
             const T yc = y[col];
 #pragma omp simd
             for (int64_t k = 0; k < len; ++k) total[k] += yc * acc[k];
           }
         }
-        if constexpr (WithWeights) std::copy_n(total, len, out_w + (edge * p_count + p) * c + k0);
+        if constexpr (with_lengths) {
+          const T* __restrict dw = weights.slope.data() + p * c + k0;
+#pragma omp simd reduction(+ : length_gradient)
+          for (int64_t k = 0; k < len; ++k) length_gradient += total[k] * dw[k];
+        }
       }
+      if constexpr (with_lengths) out_r[edge] = (k0 == 0 ? T(0) : out_r[edge]) + length_gradient;
     }
+  }
+}
+
+// Calls f with the channel count as a compile-time constant for the usual counts (code compiled
+// for their exact width), 0 (any count, chunked) otherwise.
+template <typename F>
+void with_channels(int64_t c, F&& f) {
+  switch (c) {
+    case 8: f(std::integral_constant<int, 8>{}); break;
+    case 16: f(std::integral_constant<int, 16>{}); break;
+    case 32: f(std::integral_constant<int, 32>{}); break;
+    default: f(std::integral_constant<int, 0>{}); break;
   }
 }
 
@@ -194,16 +249,19 @@ MATNN_TARGET_CLONES void edge_partials_range(const Views<T>& v, T* out_w, int64_
 template <typename T, int C>
 void run(Slot wanted, const Views<T>& v) {
   const int64_t work = v.topo.n_edges * static_cast<int64_t>(v.table.entries.size()) * v.c;
-  const auto over = [&](int64_t count, void (*range)(const Views<T>&, int64_t, int64_t)) {
-    parallel_for(count, work, [&](int64_t b, int64_t e) { range(v, b, e); });
-  };
+  const StoredWeights<T> weights{v.w, v.table.num_paths() * v.c};
   switch (wanted) {
-    case Slot::features: over(v.topo.n_atoms, node_range<T, C, Towards::neighbor>); break;
-    case Slot::harmonics:
-      parallel_for(v.topo.n_edges, work, [&](int64_t b, int64_t e) { edge_partials_range<T, C, false>(v, nullptr, b, e); });
+    case Slot::features:
+      parallel_for(v.topo.n_atoms, work,
+                   [&](int64_t b, int64_t e) { node_range<T, C, Towards::neighbor>(v, weights, b, e); });
       break;
-    case Slot::weights: over(v.topo.n_edges, weights_range<T, C>); break;
-    case Slot::messages: over(v.topo.n_atoms, node_range<T, C, Towards::center>); break;
+    case Slot::harmonics:
+      parallel_for(v.topo.n_edges, work, [&](int64_t b, int64_t e) { edge_partials_range<T, C>(v, weights, nullptr, b, e); });
+      break;
+    case Slot::weights: parallel_for(v.topo.n_edges, work, [&](int64_t b, int64_t e) { weights_range<T, C>(v, b, e); }); break;
+    case Slot::messages:
+      parallel_for(v.topo.n_atoms, work, [&](int64_t b, int64_t e) { node_range<T, C, Towards::center>(v, weights, b, e); });
+      break;
   }
 }
 
@@ -238,33 +296,6 @@ int64_t check_arguments(const CouplingTable& t, const EdgeTopology& topo, Slot w
                                            ad::shape_str(a.shape()), ad::shape_str(expected)));
   }
   return c;
-}
-
-// dS/dY and dS/dW of all edges, unrecorded (args: all four; those two are read as inputs).
-std::pair<ad::Tensor, ad::Tensor> edge_partials(const CouplingTable& t, const EdgeTopology& topo,
-                                                const std::array<ad::Tensor, 4>& args) {
-  const ad::Tensor& h = args[static_cast<std::size_t>(Slot::features)];
-  const int64_t c = h.dim(2);
-  ad::Tensor dy = ad::empty(slot_shape(t, topo, Slot::harmonics, c), h.dtype());
-  ad::Tensor dw = ad::empty(slot_shape(t, topo, Slot::weights, c), h.dtype());
-  dispatch(h.dtype(), [&](auto zero) {
-    using T = decltype(zero);
-    const auto arg = [&](Slot s) { return args[static_cast<std::size_t>(s)].template data<T>(); };
-    const Views<T> v{t, topo, c, arg(Slot::features), arg(Slot::harmonics), arg(Slot::weights), arg(Slot::messages),
-                     dy.template data<T>()};
-    T* out_w = dw.template data<T>();
-    const int64_t work = topo.n_edges * static_cast<int64_t>(t.entries.size()) * c;
-    const auto over = [&](void (*range)(const Views<T>&, T*, int64_t, int64_t)) {
-      parallel_for(topo.n_edges, work, [&](int64_t b, int64_t e) { range(v, out_w, b, e); });
-    };
-    switch (c) {
-      case 8: over(edge_partials_range<T, 8, true>); break;
-      case 16: over(edge_partials_range<T, 16, true>); break;
-      case 32: over(edge_partials_range<T, 32, true>); break;
-      default: over(edge_partials_range<T, 0, true>); break;
-    }
-  });
-  return {dy, dw};
 }
 
 }  // namespace
@@ -332,13 +363,7 @@ ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table
                      ptr(Slot::weights, zero),
                      ptr(Slot::messages, zero),
                      out.template data<T>()};
-    // The usual channel counts get code compiled for their exact width.
-    switch (c) {
-      case 8: run<T, 8>(wanted, v); break;
-      case 16: run<T, 16>(wanted, v); break;
-      case 32: run<T, 32>(wanted, v); break;
-      default: run<T, 0>(wanted, v); break;
-    }
+    with_channels(c, [&](auto channels) { run<T, decltype(channels)::value>(wanted, v); });
   });
 
   std::vector<ad::Tensor> inputs;
@@ -354,19 +379,86 @@ ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table
     for (std::size_t k = 0; k < slots.size(); ++k) args[static_cast<std::size_t>(slots[k])] = ctx.inputs[k];
     args[static_cast<std::size_t>(wanted)] = ctx.grad_output;
     std::vector<ad::Tensor> grads(slots.size());
-    // An unrecorded pass that wants both edge slots (the forces of an inference call) gets
-    // them from one walk over the edges.
-    const auto at = [&](Slot s) { return static_cast<std::size_t>(std::find(slots.begin(), slots.end(), s) - slots.begin()); };
-    const std::size_t y_at = at(Slot::harmonics), w_at = at(Slot::weights);
-    if (!ad::grad_mode_enabled() && y_at < slots.size() && w_at < slots.size() && ctx.needs[y_at] && ctx.needs[w_at]) {
-      std::tie(grads[y_at], grads[w_at]) = edge_partials(*table, *topology, args);
-    }
     for (std::size_t k = 0; k < slots.size(); ++k) {
-      if (!ctx.needs[k] || grads[k].defined()) continue;
+      if (!ctx.needs[k]) continue;
       std::array<ad::Tensor, 4> a = args;
       a[static_cast<std::size_t>(slots[k])] = ad::Tensor();
       grads[k] = convolution_partial(table, topology, slots[k], a);
     }
+    return grads;
+  });
+}
+
+ad::Tensor tabulated_messages(const std::shared_ptr<const CouplingTable>& table,
+                              const std::shared_ptr<const EdgeTopology>& topology,
+                              const std::shared_ptr<const RadialTable>& radial, const ad::Tensor& features,
+                              const ad::Tensor& harmonics, const ad::Tensor& lengths) {
+  const CouplingTable& t = *table;
+  const EdgeTopology& topo = *topology;
+  if (!features.defined() || !harmonics.defined() || !lengths.defined())
+    ad::detail::invalid(kOp, "tabulated messages need features, harmonics and lengths");
+  ad::detail::check_same_dtype(kOp, features, harmonics);
+  ad::detail::check_same_dtype(kOp, features, lengths);
+  const int64_t c = features.rank() == 3 ? features.dim(2) : -1;
+  const std::array<std::pair<const ad::Tensor*, ad::Shape>, 3> expected{
+      {{&features, slot_shape(t, topo, Slot::features, c)},
+       {&harmonics, slot_shape(t, topo, Slot::harmonics, c)},
+       {&lengths, ad::Shape{topo.n_edges, 1}}}};
+  for (const auto& [tensor, shape] : expected)
+    if (tensor->shape() != shape)
+      ad::detail::invalid(kOp, fmt::format("tabulated messages: an argument of shape {}, expected {}",
+                                           ad::shape_str(tensor->shape()), ad::shape_str(shape)));
+  if (radial->outputs() != t.num_paths() * c)
+    ad::detail::invalid(kOp, fmt::format("the radial table gives {} weights per edge, the paths need {}",
+                                         radial->outputs(), t.num_paths() * c));
+  const int64_t work = topo.n_edges * static_cast<int64_t>(t.entries.size()) * c;
+
+  ad::Tensor out = ad::empty(slot_shape(t, topo, Slot::messages, c), features.dtype());
+  dispatch(features.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const Views<T> v{t, topo, c, features.data<T>(), harmonics.data<T>(), nullptr, nullptr, out.template data<T>()};
+    with_channels(c, [&](auto channels) {
+      constexpr int C = decltype(channels)::value;
+      parallel_for(topo.n_atoms, work, [&](int64_t b, int64_t e) {
+        node_range<T, C, Towards::center>(v, TabulatedWeights<T>(*radial, lengths.data<T>()), b, e);
+      });
+    });
+  });
+
+  return ad::record(out, "edge_convolution_tabulated", {features, harmonics, lengths},
+                    [table, topology, radial, work](const ad::BackwardContext& ctx) {
+    if (ad::grad_mode_enabled())
+      fail(MATNN_ERROR_INTERNAL,
+           "edge convolution: the tabulated radial weights are differentiable once (inference); training "
+           "evaluates the radial networks themselves");
+    const CouplingTable& t = *table;
+    const EdgeTopology& topo = *topology;
+    const ad::Tensor &h = ctx.inputs[0], &y = ctx.inputs[1], &r = ctx.inputs[2], &g = ctx.grad_output;
+    const int64_t c = h.dim(2);
+    std::vector<ad::Tensor> grads(3);
+    dispatch(h.dtype(), [&](auto zero) {
+      using T = decltype(zero);
+      with_channels(c, [&](auto channels) {
+        constexpr int C = decltype(channels)::value;
+        if (ctx.needs[0]) {
+          grads[0] = ad::empty(h.shape(), h.dtype());
+          const Views<T> v{t, topo, c, nullptr, y.data<T>(), nullptr, g.data<T>(), grads[0].template data<T>()};
+          parallel_for(topo.n_atoms, work, [&](int64_t b, int64_t e) {
+            node_range<T, C, Towards::neighbor>(v, TabulatedWeights<T>(*radial, r.data<T>()), b, e);
+          });
+        }
+        if (ctx.needs[1] || ctx.needs[2]) {
+          // Both edge gradients come from one walk; the one not asked for costs little.
+          grads[1] = ad::empty(y.shape(), y.dtype());
+          grads[2] = ad::empty(r.shape(), r.dtype());
+          const Views<T> v{t, topo, c, h.data<T>(), y.data<T>(), nullptr, g.data<T>(), grads[1].template data<T>()};
+          T* out_r = grads[2].template data<T>();
+          parallel_for(topo.n_edges, work, [&](int64_t b, int64_t e) {
+            edge_partials_range<T, C>(v, TabulatedWeights<T>(*radial, r.data<T>()), out_r, b, e);
+          });
+        }
+      });
+    });
     return grads;
   });
 }

@@ -17,7 +17,8 @@
 // The kernels walk the edges of one centre (messages) or one neighbour (feature gradient) at a
 // time, with the channels innermost and contiguous; nothing of size edges x paths x components
 // x channels is ever stored. Per edge, only Y ((l_max + 1)^2 values) and W (paths x channels)
-// exist, both produced by the caller.
+// exist, both produced by the caller; in inference W is interpolated from the radial table inside
+// the kernels (tabulated_messages), so only Y and the edge length are.
 #pragma once
 
 #include <array>
@@ -28,6 +29,8 @@
 #include "autodiff/tensor.hpp"
 
 namespace matnn::potentials::nequip {
+
+class RadialTable;
 
 /// The non-zero coupling coefficients of every path, grouped by path.
 struct CouplingTable {
@@ -78,5 +81,14 @@ enum class ConvolutionSlot { features = 0, harmonics = 1, weights = 2, messages 
 ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table,
                                const std::shared_ptr<const EdgeTopology>& topology, ConvolutionSlot wanted,
                                const std::array<ad::Tensor, 4>& args);
+
+/// The messages dS/dG with W interpolated from `radial` (radial_table.hpp) at the edge lengths
+/// (n_edges, 1), edge by edge inside the kernels, so no edge's weights are stored: inference.
+/// The table's outputs are W[e] (num_paths x c). Differentiable once, in the features, harmonics
+/// and lengths (forces and stress); a recorded backward is MATNN_ERROR_INTERNAL.
+ad::Tensor tabulated_messages(const std::shared_ptr<const CouplingTable>& table,
+                              const std::shared_ptr<const EdgeTopology>& topology,
+                              const std::shared_ptr<const RadialTable>& radial, const ad::Tensor& features,
+                              const ad::Tensor& harmonics, const ad::Tensor& lengths);
 
 }  // namespace matnn::potentials::nequip

@@ -129,21 +129,19 @@ Features Interaction::forward_features(const Features& x, const EdgeInputs& edge
   Features y;
   if (edges.n_edges > 0) {
     const ad::Tensor h = tp_->pack(linear_1_->forward_features(x));
-    std::vector<ad::Tensor> w;
+    Features messages;
     if (edges.basis.defined()) {
       const ad::Tensor hidden = radial_->last_hidden(edges.basis);
+      std::vector<ad::Tensor> w;
       for (std::size_t g = 0; g < group_columns_.size(); ++g) {
         const auto paths = static_cast<int64_t>(tp_->output_groups()[g].paths.size());
         w.push_back(ad::reshape(radial_->output_columns(hidden, group_columns_[g]), {edges.n_edges, paths, c}));
       }
+      messages = tp_->convolve(h, edges.harmonics, w, edges.topology);
     } else {
-      const std::vector<std::shared_ptr<const RadialTable>> tables = radial_tables();
-      for (std::size_t g = 0; g < tables.size(); ++g) {
-        const auto paths = static_cast<int64_t>(tp_->output_groups()[g].paths.size());
-        w.push_back(ad::reshape(radial_lookup(tables[g], edges.lengths), {edges.n_edges, paths, c}));
-      }
+      messages = tp_->convolve(h, edges.harmonics, radial_tables(), edges.lengths, edges.topology);
     }
-    y = linear_2_->forward_features(tp_->convolve(h, edges.harmonics, w, edges.topology));
+    y = linear_2_->forward_features(messages);
   } else {
     // No neighbours anywhere: every message is zero.
     for (const auto& [ir, wt] : linear_2_->weights()) y[ir] = ad::zeros({n, ir.dim(), wt.dim(1)}, onehot.dtype());

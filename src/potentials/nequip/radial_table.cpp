@@ -4,9 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "autodiff/graph.hpp"
 #include "autodiff/kernels.hpp"
-#include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
 
 namespace matnn::potentials::nequip {
@@ -106,13 +104,11 @@ MATNN_TARGET_CLONES void interpolate_row(const T* __restrict rows, int64_t n, co
   for (int64_t j = 0; j < n; ++j) out[j] = combine(rows, n, j, w);
 }
 
-// sum_j g[j] combine(j) with the weights' slopes d: one edge's length gradient.
+// out[j] = scale combine(j) with the weights' slopes d: one edge's dw/dr.
 template <typename T>
-MATNN_TARGET_CLONES T contract_row(const T* __restrict rows, int64_t n, const T* d, const T* __restrict g) {
-  T sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t j = 0; j < n; ++j) sum += g[j] * combine(rows, n, j, d);
-  return sum;
+MATNN_TARGET_CLONES void slope_row(const T* __restrict rows, int64_t n, const T* d, T scale, T* __restrict out) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) out[j] = scale * combine(rows, n, j, d);
 }
 
 }  // namespace
@@ -193,76 +189,25 @@ const std::vector<float>& RadialTable::nodes<float>() const {
 }
 
 template <typename T>
-void RadialTable::values(const T* r, int64_t n, T* out) const {
+void RadialTable::row(T r, T* value, T* slope) const {
   const Locator locate{1.0 / spacing_, intervals_};
-  const T* table = nodes<T>().data();
-  const int64_t m = outputs_;
-  ad::detail::parallel_for(n, n * m * 6, [&](int64_t begin, int64_t end) {
-    for (int64_t e = begin; e < end; ++e) {
-      T* row = out + e * m;
-      int64_t i;
-      T t;
-      if (!locate(r[e], i, t)) {
-        std::fill(row, row + m, T(0));
-        continue;
-      }
-      T w[6];
-      hermite_weights(t, w);
-      interpolate_row(table + i * 3 * m, m, w, row);
-    }
-  });
+  int64_t i;
+  T t;
+  if (!locate(r, i, t)) {
+    std::fill_n(value, outputs_, T(0));
+    if (slope != nullptr) std::fill_n(slope, outputs_, T(0));
+    return;
+  }
+  const T* rows = nodes<T>().data() + i * 3 * outputs_;
+  T w[6];
+  hermite_weights(t, w);
+  interpolate_row(rows, outputs_, w, value);
+  if (slope == nullptr) return;
+  hermite_slopes(t, w);
+  slope_row(rows, outputs_, w, static_cast<T>(1.0 / spacing_), slope);
 }
 
-template <typename T>
-void RadialTable::backward(const T* r, const T* grad_w, int64_t n, T* grad_r) const {
-  const Locator locate{1.0 / spacing_, intervals_};
-  const T* table = nodes<T>().data();
-  const int64_t m = outputs_;
-  const auto inv_spacing = static_cast<T>(1.0 / spacing_);
-  ad::detail::parallel_for(n, n * m * 6, [&](int64_t begin, int64_t end) {
-    for (int64_t e = begin; e < end; ++e) {
-      int64_t i;
-      T t;
-      if (!locate(r[e], i, t)) {
-        grad_r[e] = T(0);
-        continue;
-      }
-      T d[6];
-      hermite_slopes(t, d);
-      grad_r[e] = inv_spacing * contract_row(table + i * 3 * m, m, d, grad_w + e * m);
-    }
-  });
-}
-
-template void RadialTable::values<float>(const float*, int64_t, float*) const;
-template void RadialTable::values<double>(const double*, int64_t, double*) const;
-template void RadialTable::backward<float>(const float*, const float*, int64_t, float*) const;
-template void RadialTable::backward<double>(const double*, const double*, int64_t, double*) const;
-
-ad::Tensor radial_lookup(const std::shared_ptr<const RadialTable>& table, const ad::Tensor& lengths) {
-  if (!lengths.defined() || lengths.rank() != 2 || lengths.dim(1) != 1)
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "radial lookup: expected lengths (n, 1), got {}",
-         lengths.defined() ? ad::shape_str(lengths.shape()) : std::string("an undefined tensor"));
-  const int64_t n = lengths.dim(0);
-  ad::Tensor out = ad::empty({n, table->outputs()}, lengths.dtype());
-  ad::detail::dispatch(lengths.dtype(), [&](auto zero) {
-    using T = decltype(zero);
-    table->values(lengths.data<T>(), n, out.data<T>());
-  });
-  return ad::record(out, "radial_lookup", {lengths}, [table](const ad::BackwardContext& ctx) {
-    if (ad::grad_mode_enabled())
-      fail(MATNN_ERROR_INTERNAL,
-           "radial lookup: the tabulated radial networks are differentiable once (inference); training "
-           "evaluates the networks themselves");
-    const ad::Tensor& r = ctx.inputs[0];
-    const ad::Tensor& g = ctx.grad_output;
-    ad::Tensor grad_r = ad::empty(r.shape(), r.dtype());
-    ad::detail::dispatch(r.dtype(), [&](auto zero) {
-      using T = decltype(zero);
-      table->backward(r.data<T>(), g.data<T>(), r.dim(0), grad_r.data<T>());
-    });
-    return std::vector<ad::Tensor>{grad_r};
-  });
-}
+template void RadialTable::row<float>(float, float*, float*) const;
+template void RadialTable::row<double>(double, double*, double*) const;
 
 }  // namespace matnn::potentials::nequip

@@ -9,19 +9,17 @@
 // node (forward-mode derivatives, in float64). With nodes 0.01 Angstrom apart the interpolant
 // differs from the networks by about 1e-10 relative in value and 1e-8 in slope, far below
 // float32 rounding; forces are the exact derivative of the interpolated energy, so MD conserves
-// it as it conserves the networks' own.
+// it as it conserves the networks' own. The convolution interpolates each edge's weights where it
+// uses them (edge_convolution.hpp, tabulated_messages), so no edge's weights are ever stored.
 //
-// The table is differentiable once in r (forces, stress): training needs second derivatives and
-// the weights' gradients, so it evaluates the networks themselves.
+// The table gives w and dw/dr, enough for forces and stress: training needs second derivatives
+// and the weights' gradients, so it evaluates the networks themselves.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include <Eigen/Core>
-
-#include "autodiff/tensor.hpp"
 
 namespace matnn::potentials::nequip {
 
@@ -51,12 +49,11 @@ class RadialTable {
   int64_t outputs() const noexcept { return outputs_; }
   double cutoff() const noexcept { return cutoff_; }
 
-  /// w(r) for n lengths: out (n, outputs), row-major.
+  /// w(r) of one length into `value` (outputs() entries), and dw/dr into `slope` unless it is
+  /// null. For kernels that interpolate each edge's weights where they use them instead of
+  /// storing every edge's (edge_convolution.hpp, tabulated_messages).
   template <typename T>
-  void values(const T* r, int64_t n, T* out) const;
-  /// grad_r[e] = sum_j grad_w[e, j] dw_j/dr (r_e): the backward pass of values().
-  template <typename T>
-  void backward(const T* r, const T* grad_w, int64_t n, T* grad_r) const;
+  void row(T r, T* value, T* slope = nullptr) const;
 
  private:
   template <typename T>
@@ -70,10 +67,5 @@ class RadialTable {
   std::vector<double> nodes_f64_;
   std::vector<float> nodes_f32_;
 };
-
-/// The weights w(r) of edges of lengths `lengths` (E, 1): (E, table outputs). Differentiable
-/// once in the lengths; asking for a second derivative is MATNN_ERROR_INTERNAL (see the file
-/// comment).
-ad::Tensor radial_lookup(const std::shared_ptr<const RadialTable>& table, const ad::Tensor& lengths);
 
 }  // namespace matnn::potentials::nequip

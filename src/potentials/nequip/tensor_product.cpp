@@ -77,21 +77,35 @@ ad::Tensor TensorProduct::pack(const Features& x) const {
   return parts.size() == 1 ? parts[0] : ad::concat(parts, 1);
 }
 
-Features TensorProduct::convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const std::vector<ad::Tensor>& weights,
-                                 const std::shared_ptr<const EdgeTopology>& topology) const {
-  if (weights.size() != groups_.size())
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "tensor product: {} weight tensors for {} output irreps", weights.size(), groups_.size());
+template <typename Message>
+Features TensorProduct::assemble(const ad::Tensor& packed, std::size_t weight_count, Message message) const {
+  if (weight_count != groups_.size())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "tensor product: {} weight sources for {} output irreps", weight_count, groups_.size());
   if (packed.rank() != 3) fail(MATNN_ERROR_INVALID_ARGUMENT, "tensor product: packed features must be (n, D_in, c)");
   const int64_t n = packed.dim(0), c = packed.dim(2);
   Features out;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     const OutputGroup& group = groups_[g];
-    const ad::Tensor m = convolution_partial(group.table, topology, ConvolutionSlot::messages,
-                                             {packed, harmonics, weights[g], ad::Tensor()});
     // (n, d3 * paths, c) with row m * paths + q is (n, d3, paths * c): a view, no copy.
-    out[group.out] = ad::reshape(m, {n, group.out.dim(), static_cast<int64_t>(group.paths.size()) * c});
+    out[group.out] = ad::reshape(message(g), {n, group.out.dim(), static_cast<int64_t>(group.paths.size()) * c});
   }
   return out;
+}
+
+Features TensorProduct::convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const std::vector<ad::Tensor>& weights,
+                                 const std::shared_ptr<const EdgeTopology>& topology) const {
+  return assemble(packed, weights.size(), [&](std::size_t g) {
+    return convolution_partial(groups_[g].table, topology, ConvolutionSlot::messages,
+                               {packed, harmonics, weights[g], ad::Tensor()});
+  });
+}
+
+Features TensorProduct::convolve(const ad::Tensor& packed, const ad::Tensor& harmonics,
+                                 const std::vector<std::shared_ptr<const RadialTable>>& tables, const ad::Tensor& lengths,
+                                 const std::shared_ptr<const EdgeTopology>& topology) const {
+  return assemble(packed, tables.size(), [&](std::size_t g) {
+    return tabulated_messages(groups_[g].table, topology, tables[g], packed, harmonics, lengths);
+  });
 }
 
 }  // namespace matnn::potentials::nequip

@@ -62,8 +62,17 @@ class TensorProduct {
   /// in path order.
   Features convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const std::vector<ad::Tensor>& weights,
                     const std::shared_ptr<const EdgeTopology>& topology) const;
+  /// The same with each group's weights interpolated from `tables[g]` at the edge lengths (E, 1)
+  /// inside the kernels (tabulated_messages): inference, differentiable once.
+  Features convolve(const ad::Tensor& packed, const ad::Tensor& harmonics,
+                    const std::vector<std::shared_ptr<const RadialTable>>& tables, const ad::Tensor& lengths,
+                    const std::shared_ptr<const EdgeTopology>& topology) const;
 
  private:
+  // The groups' messages, message(g) each, in the layout convolve() documents.
+  template <typename Message>
+  Features assemble(const ad::Tensor& packed, std::size_t weight_count, Message message) const;
+
   std::vector<TensorProductPath> paths_;
   std::map<Irrep, int> output_counts_;
   std::vector<std::pair<Irrep, int64_t>> packed_inputs_;  // irrep, first row in the packed features
