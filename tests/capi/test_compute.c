@@ -3,8 +3,15 @@
    periodic structure rebuilt from compute_local calls with explicit ghost atoms; float32 within
    its round-off of float64, at the origin and with the structure translated 130 Angstrom away.
    Usage: test_capi_compute DIR [bp|nequip]   (DIR/potential.h5 is a model of that kind, made by
-   capi_fixture's configs: the expected cutoff and interaction range below come from there) */
+   capi_fixture's configs: the expected cutoff and interaction range below come from there)
+
+   Built with MATNN_TEST_WITH_MPI (test_capi_domain_mpi), it is an MPI host run on two ranks: each
+   rank computes only its own domain with compute_local, and the energies, ghost forces and
+   virials reach their owners through MPI_Allreduce, as in LAMMPS; only that comparison runs. */
 #include <stdlib.h>
+#ifdef MATNN_TEST_WITH_MPI
+#include <mpi.h>
+#endif
 
 #include "check.h"
 #include "reference.h"
@@ -219,6 +226,9 @@ static int* host_list(const double* positions, int m, double reach, int* offsets
    ghost forces sent back to their owners give the periodic forces. Each rank is also evaluated
    through compute_local2 with a host neighbour list (the same results), whose per-atom virials,
    sent back to their owners, are those of the periodic structure and sum to V x stress. */
+/* The "ranks" this process computes: both, in turn, unless it is one of two MPI ranks. */
+static int first_rank = 0, last_rank = 2;
+
 static void compare_decomposed(const matnn_model* model, const reference_case* c, double ghost_range) {
   const int shells = shells_for(c, ghost_range);
   const int copies = (2 * shells + 1) * (2 * shells + 1) * (2 * shells + 1);
@@ -250,7 +260,7 @@ static void compare_decomposed(const matnn_model* model, const reference_case* c
   CHECK_OK(matnn_potential_results_init2(&r, sizeof r));
   r.energy = &e;
   r.forces = forces;
-  for (rank = 0; rank < 2; ++rank) {
+  for (rank = first_rank; rank < last_rank; ++rank) {
     /* Rank 0 lists its own atoms first and passes energy_counts = NULL; rank 1 passes every atom
        of the cell as local, in the original order, and flags its own in energy_counts. */
     const int own_first = rank == 0 ? 0 : half, own_last = rank == 0 ? half : n;
@@ -303,6 +313,12 @@ static void compare_decomposed(const matnn_model* model, const reference_case* c
       for (d = 0; d < 6; ++d) summed_virials[6 * owner[i] + d] += virials[6 * i + d];
     }
   }
+#ifdef MATNN_TEST_WITH_MPI
+  /* Reverse communication: every rank's share of each owner's force and virial, and the energy. */
+  MPI_Allreduce(MPI_IN_PLACE, &energy_sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, summed, 3 * n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, summed_virials, 6 * n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+#endif
   CHECK_CLOSE(energy_sum, c->energy, 1e-9, 1e-6);
   for (i = 0; i < 3 * n; ++i) CHECK_CLOSE(summed[i], c->forces[i], 1e-8, 1e-4);
 
@@ -332,6 +348,40 @@ static void compare_decomposed(const matnn_model* model, const reference_case* c
   free(summed);
 }
 
+#ifdef MATNN_TEST_WITH_MPI
+/* Two ranks, each its own domain of every periodic structure (see the file comment). */
+int main(int argc, char** argv) {
+  reference_case* cases = NULL;
+  int n, k, size = 0, rank = 0, decomposed = 0, failures = 0;
+  double range = 0;
+  matnn_model* model;
+  MPI_Init(&argc, &argv);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (size != 2 || argc < 2) {
+    fprintf(stderr, "usage: mpirun -np 2 test_capi_domain_mpi DIR\n");
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  }
+  first_rank = rank;
+  last_rank = rank + 1;
+  n = read_reference(argv[1], &cases);
+  CHECK(n > 0);
+  model = load(argv[1], MATNN_UNITS_METAL, MATNN_PRECISION_FLOAT64);
+  CHECK_OK(matnn_model_interaction_range(model, &range));
+  for (k = 0; k < n; ++k) {
+    if (!cases[k].periodic) continue;
+    compare_decomposed(model, &cases[k], range);
+    ++decomposed;
+  }
+  CHECK(decomposed > 0);
+  matnn_model_destroy(model);
+  free_reference(cases, n);
+  MPI_Allreduce(&check_failures, &failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (rank == 0) printf("%d periodic structures decomposed over 2 ranks, %d failures\n", decomposed, failures);
+  MPI_Finalize();
+  return failures;
+}
+#else
 int main(int argc, char** argv) {
   static const double translation[3] = {100.0, -70.0, 55.0};
   static const double origin[3] = {0.0, 0.0, 0.0};
@@ -441,3 +491,4 @@ int main(int argc, char** argv) {
   printf("%d structures compared, %d failures\n", n, check_failures);
   return check_failures;
 }
+#endif
