@@ -5,6 +5,7 @@
 #include "matnn/error.hpp"
 #include "models/property_model.hpp"
 #include "models/state_file.hpp"
+#include "parallel/communicator.hpp"
 #include "workflows/property_job.hpp"
 #include "workflows/potential_job.hpp"
 
@@ -33,9 +34,14 @@ struct EvalOptions {
   std::string model, dataset, subset = "all", ood;
 };
 
-void run_eval(const EvalOptions& o) {
+// Under mpirun (comm: the job's ranks) the structures of a potential's dataset are shared among
+// the ranks, and rank 0 prints.
+void run_eval(const EvalOptions& o, const parallel::Communicator& comm) {
   if (models::read_model_kind(o.model) == potentials::Potential::file_kind) {
-    const workflows::PotentialEvaluation evaluation = workflows::evaluate_potential(o.model, o.dataset, o.subset);
+    const workflows::PotentialEvaluation evaluation = workflows::evaluate_potential(o.model, o.dataset, o.subset, comm);
+    const workflows::PotentialEvaluation ood =
+        o.ood.empty() ? workflows::PotentialEvaluation{} : workflows::evaluate_potential(o.model, o.ood, "all", comm);
+    if (!comm.is_root()) return;
     fmt::print("potential {} on {} ({} subset):\n", o.model, o.dataset, o.subset);
     print_metric_table(evaluation.overall);
     print_config_type_table(evaluation.by_config_type);
@@ -44,11 +50,17 @@ void run_eval(const EvalOptions& o) {
       print_metric_table(evaluation.uncertainty);
     }
     if (!o.ood.empty()) {
-      const workflows::PotentialEvaluation ood = workflows::evaluate_potential(o.model, o.ood, "all");
       fmt::print("  out-of-distribution structures of {} ({}) against the {} subset: ROC-AUC of the uncertainty\n",
                  o.ood, ood.overall.at("n"), o.subset);
       print_metric_table(workflows::ood_separation(evaluation, ood));
     }
+    return;
+  }
+  if (comm.size() > 1) {
+    if (comm.is_root())
+      fmt::print(stderr, "matnn: warning: property models are evaluated on rank 0 alone; the other {} ranks wait\n",
+                 comm.size() - 1);
+    workflows::write_on_root(comm, "the evaluation", [&] { run_eval(o, parallel::Communicator()); });
     return;
   }
   const std::unique_ptr<models::PropertyModel> model = models::load_property_model(o.model);
@@ -83,7 +95,7 @@ void add_eval_command(CLI::App& app) {
     if (!options->ood.empty() && models::read_model_kind(options->model) != potentials::Potential::file_kind) {
       fail(MATNN_ERROR_INVALID_ARGUMENT, "--ood is for potentials; {} is a property model", options->model);
     }
-    run_eval(*options);
+    run_eval(*options, parallel::Communicator::world());
   });
 }
 

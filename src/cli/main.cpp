@@ -24,21 +24,28 @@ int report(int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Only `matnn train` divides its work over MPI ranks, so only it starts MPI: every other command
-  // is a serial program (under mpirun each process runs all of it), and stays one when a rank of
-  // an MPI job runs it as a subprocess, which Open MPI does not let initialise MPI again.
+  // Only `matnn train`, `eval` and `predict` divide their work over MPI ranks, so only they start
+  // MPI: every other command is a serial program (under mpirun each process runs all of it), and
+  // stays one when a rank of an MPI job runs it as a subprocess, which Open MPI does not let
+  // initialise MPI again.
   const std::string command = argc > 1 ? argv[1] : "";
   std::unique_ptr<matnn::parallel::MpiSession> mpi;
-  if (command == "train") {
+  if (command == "train" || command == "eval" || command == "predict") {
     try {
       mpi = std::make_unique<matnn::parallel::MpiSession>(argc, argv);
     } catch (const matnn::Error& e) {
       fmt::print(stderr, "matnn: error: {}\n", e.what());
       return e.status();
     }
-  } else if (const int processes = matnn::parallel::launched_processes(); processes > 1) {
-    fmt::print(stderr, "matnn: warning: `matnn {}` does not divide its work over MPI ranks: each of the {} processes "
-               "runs all of it\n", command, processes);
+  }
+  if (const int processes = matnn::parallel::launched_processes();
+      processes > 1 && matnn::parallel::Communicator::world().size() == 1) {
+    fmt::print(stderr, "matnn: warning: `matnn {}` runs on one rank here ({}): each of the {} processes runs all of it\n",
+               command,
+               !mpi                                   ? "only train, eval and predict divide their work"
+               : !matnn::parallel::built_with_mpi() ? "this matnn was built without MPI"
+                                                      : "MATNN_MPI is off",
+               processes);
   }
   CLI::App app{"matnn: neural-network surrogates for materials science"};
   app.set_version_flag("--version", std::string("matnn ") + MATNN_VERSION_STRING);

@@ -1,6 +1,7 @@
 #include "parallel/communicator.hpp"
 
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <utility>
 #include <string>
@@ -129,6 +130,32 @@ void Communicator::broadcast(std::span<double> values, int root) const {
   check(MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, root, handle_->comm), "MPI_Bcast");
 }
 
+std::vector<std::vector<double>> Communicator::all_gather(std::span<const double> mine) const {
+  if (size_ == 1) return {std::vector<double>(mine.begin(), mine.end())};
+  if (mine.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    fail(MATNN_ERROR_UNSUPPORTED, "all_gather: {} values on rank {}, more than one MPI call takes", mine.size(), rank_);
+  const int count = static_cast<int>(mine.size());
+  std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
+  check(MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, handle_->comm), "MPI_Allgather");
+  std::int64_t total = 0;
+  for (int r = 0; r < size_; ++r) {
+    offsets[static_cast<std::size_t>(r)] = static_cast<int>(total);
+    total += counts[static_cast<std::size_t>(r)];
+    if (total > std::numeric_limits<int>::max())
+      fail(MATNN_ERROR_UNSUPPORTED, "all_gather: {} values over the ranks, more than one MPI call takes", total);
+  }
+  std::vector<double> all(static_cast<std::size_t>(total));
+  check(MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), offsets.data(), MPI_DOUBLE,
+                       handle_->comm),
+        "MPI_Allgatherv");
+  std::vector<std::vector<double>> out;
+  for (int r = 0; r < size_; ++r) {
+    const auto begin = all.begin() + offsets[static_cast<std::size_t>(r)];
+    out.emplace_back(begin, begin + counts[static_cast<std::size_t>(r)]);
+  }
+  return out;
+}
+
 bool Communicator::all(bool value) const {
   if (size_ == 1) return value;
   int local = value ? 1 : 0, global = 0;
@@ -214,6 +241,9 @@ Communicator Communicator::from_fortran_handle(std::int64_t) {
 }
 void Communicator::sum(std::span<double>) const {}
 void Communicator::broadcast(std::span<double>, int) const {}
+std::vector<std::vector<double>> Communicator::all_gather(std::span<const double> mine) const {
+  return {std::vector<double>(mine.begin(), mine.end())};
+}
 bool Communicator::all(bool value) const { return value; }
 std::uint64_t Communicator::max(std::uint64_t value) const { return value; }
 void Communicator::rethrow_first(const std::exception_ptr& failure) const {

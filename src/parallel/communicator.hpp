@@ -13,6 +13,7 @@
 #include <exception>
 #include <memory>
 #include <span>
+#include <vector>
 
 namespace matnn::parallel {
 
@@ -47,6 +48,9 @@ class Communicator {
   void sum(std::span<double> values) const;
   /// values <- root's values.
   void broadcast(std::span<double> values, int root = 0) const;
+  /// Every rank's `mine` (of any length), indexed by rank, on every rank: how ranks that each
+  /// computed a share of a dataset's results pass them to all.
+  std::vector<std::vector<double>> all_gather(std::span<const double> mine) const;
   /// True on every rank when `value` is true on every rank.
   bool all(bool value) const;
   /// The largest of `value` over the ranks.

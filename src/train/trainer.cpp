@@ -18,6 +18,7 @@
 #include "nn/losses.hpp"
 #include "nn/norm.hpp"
 #include "nn/optim.hpp"
+#include "parallel/deal.hpp"
 #include "train/optimizer_factory.hpp"
 #include "train/training_log.hpp"
 
@@ -170,21 +171,6 @@ ad::Tensor TrainingTask::shard_loss(std::span<const std::size_t> batch, std::spa
   return ad::mul(batch_loss(local), static_cast<double>(local.size()) / static_cast<double>(batch.size()));
 }
 
-std::vector<int> deal_to_ranks(const std::vector<double>& costs, int ranks) {
-  if (ranks < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "deal_to_ranks: {} ranks", ranks);
-  std::vector<std::size_t> order(costs.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return costs[a] > costs[b]; });
-  std::vector<double> load(static_cast<std::size_t>(ranks), 0.0);
-  std::vector<int> owner(costs.size(), 0);
-  for (std::size_t i : order) {
-    const auto lightest = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-    owner[i] = lightest;
-    load[static_cast<std::size_t>(lightest)] += costs[i];
-  }
-  return owner;
-}
-
 Measurements TrainingTask::batch_measurements(std::span<const std::size_t>, const MeasurementSelection&) {
   fail(MATNN_ERROR_UNSUPPORTED, "this model cannot be trained with optimizer kalman (use adam)");
 }
@@ -254,7 +240,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
   if (data_parallel && !deal_each_batch) {
     std::vector<double> costs(task.train_size());
     for (std::size_t i = 0; i < costs.size(); ++i) costs[i] = task.sample_cost(i);
-    owner = deal_to_ranks(costs, comm.size());
+    owner = parallel::deal_to_ranks(costs, comm.size());
   }
   const SynchronisedNorms synchronised(norms, comm);
   const bool print = options_.print_progress && root;

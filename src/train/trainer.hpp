@@ -146,8 +146,4 @@ class Trainer {
 /// Deterministic permutation of 0..n-1 for (seed, epoch).
 std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, int epoch);
 
-/// The rank each of costs.size() samples belongs to: the largest cost first, each to the rank
-/// with the least total so far (lowest rank on ties), so every rank gets a near-equal share.
-std::vector<int> deal_to_ranks(const std::vector<double>& costs, int ranks);
-
 }  // namespace matnn::train

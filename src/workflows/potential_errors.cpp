@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "metrics/metrics.hpp"
+#include "workflows/potential_on_ranks.hpp"
 #include "workflows/reference_energies.hpp"
 
 namespace matnn::workflows {
@@ -102,7 +103,7 @@ std::map<std::string, double> PotentialErrors::metrics() const {
 }
 
 PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, std::span<const Record> records,
-                                          const std::vector<std::size_t>& rows) {
+                                          const std::vector<std::size_t>& rows, const parallel::Communicator& comm) {
   PotentialErrors all;
   std::map<std::string, PotentialErrors> by_type;
   std::map<std::string, std::size_t> count_by_type;
@@ -110,10 +111,9 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
   std::vector<double> energy_error, energy_sigma, force_mae, force_deviation;
   std::size_t n = 0;
   PotentialEvaluation out;
-  auto add = [&](const Record& r) {
-    if (is_isolated_atom(r)) return;
+  auto add = [&](std::size_t row, const potentials::PotentialResult& result) {
+    const Record& r = records[row];
     ++n;
-    const auto result = potential.compute(r.structure, {.forces = r.forces() != nullptr, .stress = r.stress() != nullptr});
     const auto tag = r.tags.find("config_type");
     any_type = any_type || tag != r.tags.end();
     const std::string type = tag == r.tags.end() ? "-" : tag->second;
@@ -139,11 +139,19 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
       group.add_stress(result.stress, *s);
     }
   };
+  std::vector<std::size_t> evaluated;
+  const auto keep = [&](std::size_t row) {
+    if (!is_isolated_atom(records[row])) evaluated.push_back(row);
+  };
   if (rows.empty()) {
-    for (const Record& r : records) add(r);
+    for (std::size_t i = 0; i < records.size(); ++i) keep(i);
   } else {
-    for (std::size_t i : rows) add(records[i]);
+    for (std::size_t i : rows) keep(i);
   }
+  const auto request = [](const Record& r) {
+    return potentials::ComputeRequest{.forces = r.forces() != nullptr, .stress = r.stress() != nullptr};
+  };
+  for_each_result(potential, records, evaluated, request, add, comm);
   out.overall = all.metrics();
   out.overall["n"] = static_cast<double>(n);
   if (any_type) {

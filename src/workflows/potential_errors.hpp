@@ -10,6 +10,7 @@
 
 #include "autodiff/tensor.hpp"
 #include "matnn/record.hpp"
+#include "parallel/communicator.hpp"
 #include "potentials/potential.hpp"
 
 namespace matnn::workflows {
@@ -51,9 +52,12 @@ struct PotentialEvaluation {
 std::map<std::string, double> ood_separation(const PotentialEvaluation& in, const PotentialEvaluation& ood);
 
 /// Errors of the ensemble mean (Potential::compute, the path hosts call) on `records` (all when
-/// `rows` is empty). Isolated-atom frames (reference_energies.hpp) are skipped.
+/// `rows` is empty). Isolated-atom frames (reference_energies.hpp) are skipped. The structures are
+/// shared among the ranks of `comm` (potential_on_ranks.hpp); every rank returns the serial
+/// run's evaluation, bit for bit.
 PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, std::span<const Record> records,
-                                          const std::vector<std::size_t>& rows = {});
+                                          const std::vector<std::size_t>& rows = {},
+                                          const parallel::Communicator& comm = {});
 
 /// Spearman's rank correlation of two equally long samples (average ranks for ties; 0 when
 /// either is constant or shorter than 3).

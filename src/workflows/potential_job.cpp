@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <set>
 #include <span>
 
@@ -17,10 +18,12 @@
 #include "matnn/error.hpp"
 #include "matnn/extxyz.hpp"
 #include "models/state_file.hpp"
+#include "parallel/deal.hpp"
 #include "potentials/descriptor_cache.hpp"
 #include "train/ensemble.hpp"
 #include "train/optimizer_factory.hpp"
 #include "workflows/job_common.hpp"
+#include "workflows/potential_on_ranks.hpp"
 #include "workflows/potential_recipe.hpp"
 #include "workflows/potential_task.hpp"
 #include "workflows/reference_energies.hpp"
@@ -400,7 +403,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     if (job.communicator.size() > 1 && !bootstrap) {
       std::vector<double> atoms;
       for (std::size_t r : split.train) atoms.push_back(static_cast<double>(records[r].structure.size()));
-      const std::vector<int> owner = train::deal_to_ranks(atoms, job.communicator.size());
+      const std::vector<int> owner = parallel::deal_to_ranks(atoms, job.communicator.size());
       train_rows.clear();
       for (std::size_t i = 0; i < split.train.size(); ++i)
         if (owner[i] == job.communicator.rank()) train_rows.push_back(split.train[i]);
@@ -452,7 +455,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   result.n_validation = split.validation.size();
   result.n_test = split.test.size();
   if (!split.test.empty()) {
-    const PotentialEvaluation test = evaluate_potential_on(potential, records, split.test);
+    const PotentialEvaluation test = evaluate_potential_on(potential, records, split.test, job.communicator);
     result.test_metrics = test.overall;
     result.test_metrics.insert(test.uncertainty.begin(), test.uncertainty.end());
   }
@@ -461,11 +464,11 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
 }
 
 PotentialEvaluation evaluate_potential(const std::string& model_path, const std::string& dataset_path,
-                                       const std::string& subset) {
+                                       const std::string& subset, const parallel::Communicator& comm) {
   const Potential potential = Potential::load(model_path);
   const std::vector<Record> records = read_dataset(dataset_path);
   check_structures_for(potential, records, dataset_path);
-  if (subset == "all") return evaluate_potential_on(potential, records);
+  if (subset == "all") return evaluate_potential_on(potential, records, {}, comm);
   const models::StateFile file = models::read_state_file(model_path, models::model_format, Potential::file_kind);
   const Json provenance = file.config.value("provenance", Json::object());
   if (!provenance.contains("split")) fail(MATNN_ERROR_MODEL, "{} records no training split; use --subset all", model_path);
@@ -490,43 +493,60 @@ PotentialEvaluation evaluate_potential(const std::string& model_path, const std:
     }
     fail(MATNN_ERROR_INVALID_ARGUMENT, "subset {} is empty", subset);
   }
-  return evaluate_potential_on(potential, records, *rows);
+  return evaluate_potential_on(potential, records, *rows, comm);
 }
 
 namespace {
 
-void write_csv(const Potential& potential, const std::vector<Record>& records, const std::string& path) {
-  AtomicFile file(path);
-  {
-    std::ofstream out(file.temp_path());
+// The dataset's order, all rows.
+std::vector<std::size_t> all_rows(std::size_t n) {
+  std::vector<std::size_t> rows(n);
+  for (std::size_t i = 0; i < n; ++i) rows[i] = i;
+  return rows;
+}
+
+void write_csv(const Potential& potential, const std::vector<Record>& records, const std::string& path,
+               const parallel::Communicator& comm) {
+  std::optional<AtomicFile> file;
+  std::ofstream out;
+  if (comm.is_root()) {
+    file.emplace(path);
+    out.open(file->temp_path());
     if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", path);
     out << "index,id,config_type,atoms,energy_predicted,energy_sigma,max_force_deviation,energy\n";
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      const Record& r = records[i];
-      const auto result = potential.compute(r.structure, {.forces = true, .stress = false});
-      auto tag = [&](const char* name) {
-        const auto it = r.tags.find(name);
-        return it == r.tags.end() ? std::string() : it->second;
-      };
-      const auto reference = r.energy();
-      out << fmt::format("{},{},{},{},{:.10g},{:.6g},{:.6g},{}\n", i, tag("id"), tag("config_type"), r.structure.size(),
-                         result.energy, result.energy_sigma, result.max_force_deviation,
-                         reference ? fmt::format("{:.10g}", *reference) : "");
-    }
+  }
+  const auto write = [&](std::size_t i, const potentials::PotentialResult& result) {
+    if (!comm.is_root()) return;
+    const Record& r = records[i];
+    auto tag = [&](const char* name) {
+      const auto it = r.tags.find(name);
+      return it == r.tags.end() ? std::string() : it->second;
+    };
+    const auto reference = r.energy();
+    out << fmt::format("{},{},{},{},{:.10g},{:.6g},{:.6g},{}\n", i, tag("id"), tag("config_type"), r.structure.size(),
+                       result.energy, result.energy_sigma, result.max_force_deviation,
+                       reference ? fmt::format("{:.10g}", *reference) : "");
+  };
+  for_each_result(potential, records, all_rows(records.size()), [](const Record&) {
+    return potentials::ComputeRequest{.forces = true, .stress = false};
+  }, write, comm);
+  write_on_root(comm, path, [&] {
     out.flush();
     if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", path);
-  }
-  file.commit();
+    out.close();
+    file->commit();
+  });
 }
 
 // Extended XYZ as ASE reads it: the predictions under the reserved names (energy, forces,
 // stress, energies), the ensemble's energy_sigma and per-atom force_deviation, and the
 // reference labels kept under REF_ names so a parity plot needs only this file.
-void write_xyz(const Potential& potential, const std::vector<Record>& records, const std::string& path) {
+void write_xyz(const Potential& potential, const std::vector<Record>& records, const std::string& path,
+               const parallel::Communicator& comm) {
   std::vector<Record> predicted;
-  predicted.reserve(records.size());
-  for (const Record& r : records) {
-    const auto result = potential.compute(r.structure, {.forces = true, .stress = true});
+  const auto keep = [&](std::size_t i, const potentials::PotentialResult& result) {
+    if (!comm.is_root()) return;
+    const Record& r = records[i];
     Record p;
     p.structure = r.structure;
     p.tags = r.tags;
@@ -541,21 +561,24 @@ void write_xyz(const Potential& potential, const std::vector<Record>& records, c
     if (potential.ensemble_size() > 1) p.atom_properties["force_deviation"] = result.force_deviation;
     if (result.has_stress) p.properties["stress"] = {result.stress.begin(), result.stress.end()};
     predicted.push_back(std::move(p));
-  }
-  write_extxyz(path, predicted);
+  };
+  for_each_result(potential, records, all_rows(records.size()), [](const Record&) {
+    return potentials::ComputeRequest{.forces = true, .stress = true};
+  }, keep, comm);
+  write_on_root(comm, path, [&] { write_extxyz(path, predicted); });
 }
 
 }  // namespace
 
 void write_potential_predictions(const std::string& model_path, const std::string& dataset_path,
-                                 const std::string& output_path) {
+                                 const std::string& output_path, const parallel::Communicator& comm) {
   const Potential potential = Potential::load(model_path);
   const std::vector<Record> records = read_dataset(dataset_path);
   check_structures_for(potential, records, dataset_path);
   if (output_path.ends_with(".xyz") || output_path.ends_with(".extxyz")) {
-    write_xyz(potential, records, output_path);
+    write_xyz(potential, records, output_path, comm);
   } else {
-    write_csv(potential, records, output_path);
+    write_csv(potential, records, output_path, comm);
   }
 }
 

@@ -24,6 +24,7 @@
 #include "potentials/potential.hpp"
 #include "train/trainer.hpp"
 #include "workflows/job_common.hpp"
+#include "workflows/potential_on_ranks.hpp"
 
 namespace matnn {
 namespace {
@@ -173,6 +174,52 @@ std::string dataset() {
     return p;
   }();
   return path;
+}
+
+// The results of a potential computed over the ranks in chunks (potential_on_ranks.hpp) reach
+// every rank in the order asked for, equal bit for bit to the serial ones; a failure on the rank
+// that computes a structure, or in one rank's sink, stops every rank with its message.
+TEST(DataParallelEvaluation, ResultsOverRanksEqualTheSerialOnesInOrder) {
+  const std::vector<Record> records = DatasetReader(dataset()).read(0, 24);
+  potentials::Potential potential("behler_parrinello", {{"cutoff", 4.5}, {"radial", {{"count", 4}}}, {"hidden", {8}}},
+                                  {29}, 2, 3);
+  potential.to(ad::DType::f64);
+  const std::vector<std::size_t> rows{23, 0, 5, 7, 1, 2, 19, 11, 8, 3, 4, 17, 16};
+  const auto request = [](const Record&) { return potentials::ComputeRequest{.forces = true, .stress = true}; };
+  std::vector<std::size_t> seen;
+  workflows::for_each_result(potential, records, rows, request, [&](std::size_t row, const potentials::PotentialResult& got) {
+    seen.push_back(row);
+    const potentials::PotentialResult want = potential.compute(records[row].structure, request(records[row]));
+    EXPECT_EQ(got.energy, want.energy);
+    EXPECT_EQ(got.energy_sigma, want.energy_sigma);
+    EXPECT_EQ(got.max_force_deviation, want.max_force_deviation);
+    EXPECT_EQ(got.has_stress, want.has_stress);
+    EXPECT_EQ(got.stress, want.stress);
+    EXPECT_TRUE(got.forces == want.forces) << "structure " << row;
+    EXPECT_TRUE(got.energies == want.energies) << "structure " << row;
+    EXPECT_TRUE(got.force_deviation == want.force_deviation) << "structure " << row;
+  }, world(), 4);
+  EXPECT_EQ(seen, rows);
+
+  const auto expect_stopped = [&](const workflows::RequestFor& ask, const workflows::ResultSink& sink, const std::string& text) {
+    std::string message;
+    try {
+      workflows::for_each_result(potential, records, rows, ask, sink, world(), 4);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    EXPECT_NE(message.find(text), std::string::npos) << "rank " << world().rank() << ": \"" << message << "\"";
+  };
+  // Structure 19 (in the second chunk) fails on the rank it was dealt to.
+  expect_stopped([&](const Record& r) {
+    if (&r == &records[19]) fail(MATNN_ERROR_NON_FINITE, "structure 19 is broken");
+    return request(r);
+  }, [](std::size_t, const potentials::PotentialResult&) {}, "structure 19 is broken");
+  // The last rank's sink fails at structure 4 (the third chunk).
+  const int last = world().size() - 1;
+  expect_stopped(request, [&](std::size_t row, const potentials::PotentialResult&) {
+    if (row == 4 && world().rank() == last) fail(MATNN_ERROR_IO, "cannot keep structure 4");
+  }, "cannot keep structure 4");
 }
 
 train::Json potential_config(const std::string& kind, const std::string& model) {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Usage: check_cli_ranks.sh MPIEXEC MATNN DATA_DIR WORK_DIR
+# `matnn predict` and `matnn eval` on 2 and 3 ranks against the serial run, for both potential
+# kinds that capi_fixture trains (DATA_DIR/potential.h5, DATA_DIR/nequip/potential.h5, on
+# DATA_DIR/data.h5): the same bytes in the CSV and extended XYZ files and the same printed
+# metrics. Then faults: one rank given a dataset that does not exist (MPMD launch, so the other
+# rank starts normally) must end the whole job, for predict and for train, with that rank's
+# message and a non-zero status, within the timeout instead of hanging.
+set -euo pipefail
+mpiexec=$1
+matnn=$2
+data=$3
+work=$4
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+run() { timeout 120 "$mpiexec" --oversubscribe "$@"; }
+status=0
+fail() {
+  echo "FAILED: $*"
+  status=1
+}
+
+for model in "$data/potential.h5" "$data/nequip/potential.h5"; do
+  before=$status
+  "$matnn" predict "$model" "$data/data.h5" -o serial.csv >/dev/null
+  "$matnn" predict "$model" "$data/data.h5" -o serial.xyz >/dev/null
+  "$matnn" eval "$model" "$data/data.h5" >serial.txt
+  for ranks in 2 3; do
+    run -np "$ranks" "$matnn" predict "$model" "$data/data.h5" -o ranks.csv >/dev/null
+    cmp serial.csv ranks.csv || fail "$model: predict CSV on $ranks ranks differs from the serial file"
+    run -np "$ranks" "$matnn" predict "$model" "$data/data.h5" -o ranks.xyz >/dev/null
+    cmp serial.xyz ranks.xyz || fail "$model: predict extended XYZ on $ranks ranks differs from the serial file"
+    run -np "$ranks" "$matnn" eval "$model" "$data/data.h5" >ranks.txt
+    diff serial.txt ranks.txt || fail "$model: eval on $ranks ranks prints other metrics than the serial run"
+  done
+  [ "$status" -ne "$before" ] || echo "$model: predict and eval on 2 and 3 ranks equal the serial run"
+done
+
+# Exit status and stderr of a job whose rank 1 cannot read its dataset; the timeout (124) is a hang.
+faulty() {
+  set +e
+  run "$@" >fault.out 2>fault.err
+  code=$?
+  set -e
+  if [ "$code" -eq 0 ] || [ "$code" -eq 124 ]; then
+    fail "a job with a missing dataset on rank 1 ended with status $code"
+  elif ! grep -q "missing.h5" fault.err; then
+    fail "the job's errors do not name the missing file:"
+    cat fault.err
+  else
+    echo "a missing dataset on rank 1 ends the job: status $code, $(grep -m1 missing.h5 fault.err)"
+  fi
+}
+faulty -np 1 "$matnn" predict "$data/potential.h5" "$data/data.h5" -o fault.csv : \
+  -np 1 "$matnn" predict "$data/potential.h5" "$work/missing.h5" -o fault.csv
+[ ! -e fault.csv ] || fail "a failed prediction job left fault.csv"
+sed "s|$data/data.h5|$work/missing.h5|; s|\"model\": *\"[^\"]*\"|\"model\": \"$work/fault_model.h5\"|" \
+  "$data/potential.json" >missing.json
+sed "s|\"model\": *\"[^\"]*\"|\"model\": \"$work/fault_model.h5\"|" "$data/potential.json" >good.json
+grep -q missing.h5 missing.json || fail "could not point a config at the missing dataset"
+faulty -np 1 "$matnn" train good.json --quiet : -np 1 "$matnn" train missing.json --quiet
+[ ! -e fault_model.h5 ] || fail "a failed training job wrote a model"
+exit "$status"
