@@ -155,17 +155,19 @@ double sum_over_ranks(const nn::NamedTensors& params, double loss, const paralle
   return buffer.back();
 }
 
-// Makes the validation metrics rank 0's on every rank, so that the best epoch, early stopping and
-// the schedule decide the same everywhere (every rank validates the same weights on the same data).
-void share_validation(std::map<std::string, double>& metrics, const parallel::Communicator& comm) {
+}  // namespace
+
+// Rank 0's metrics on every rank, so that the best epoch, early stopping and the schedule decide
+// the same everywhere (every rank validated the same weights on the same data).
+std::map<std::string, double> TrainingTask::validate_over(const parallel::Communicator& comm) {
+  std::map<std::string, double> metrics = validate();
   std::vector<double> values;
   for (const auto& [name, value] : metrics) values.push_back(value);
   comm.broadcast(values);
   std::size_t k = 0;
   for (auto& [name, value] : metrics) value = values[k++];
+  return metrics;
 }
-
-}  // namespace
 
 ad::Tensor TrainingTask::shard_loss(std::span<const std::size_t> batch, std::span<const std::size_t> local) {
   return ad::mul(batch_loss(local), static_cast<double>(local.size()) / static_cast<double>(batch.size()));
@@ -379,8 +381,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       std::unique_ptr<nn::WeightEma::Scope> averaged;
       if (ema) averaged = std::make_unique<nn::WeightEma::Scope>(*ema);
       ad::NoGradGuard no_grad;
-      record.validation = task.validate();
-      if (data_parallel) share_validation(record.validation, comm);
+      record.validation = data_parallel ? task.validate_over(comm) : task.validate();
       if (auto it = record.validation.find("loss"); it != record.validation.end()) validation_loss = it->second;
       if (validation_loss < result.best_loss || result.best_epoch < 0) {
         result.best_loss = validation_loss;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 #include "metrics/metrics.hpp"
 #include "workflows/potential_on_ranks.hpp"
@@ -82,6 +83,24 @@ void PotentialErrors::add_batch(const std::vector<const Record*>& records, const
       add_stress(predicted, *reference);
     }
   }
+}
+
+void PotentialErrors::sum_over(const parallel::Communicator& comm) {
+  std::array<double, 9> sums{energy_abs_,
+                             energy_sq_,
+                             force_abs_,
+                             force_sq_,
+                             stress_abs_,
+                             stress_sq_,
+                             static_cast<double>(energies_),
+                             static_cast<double>(force_components_),
+                             static_cast<double>(stress_components_)};
+  comm.sum(sums);
+  std::tie(energy_abs_, energy_sq_, force_abs_, force_sq_, stress_abs_, stress_sq_) =
+      std::tuple{sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]};
+  energies_ = static_cast<std::size_t>(sums[6]);
+  force_components_ = static_cast<std::size_t>(sums[7]);
+  stress_components_ = static_cast<std::size_t>(sums[8]);
 }
 
 std::map<std::string, double> PotentialErrors::metrics() const {

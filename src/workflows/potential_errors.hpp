@@ -26,6 +26,9 @@ class PotentialErrors {
   void add_batch(const std::vector<const Record*>& records, const ad::Tensor& energies, const ad::Tensor& forces,
                  const ad::Tensor& stress, const std::vector<std::int64_t>& atom_offsets);
   std::map<std::string, double> metrics() const;
+  /// Each error sum <- its sum over the ranks of `comm` (each rank having added its own
+  /// structures), on every rank.
+  void sum_over(const parallel::Communicator& comm);
 
  private:
   double energy_abs_ = 0, energy_sq_ = 0, force_abs_ = 0, force_sq_ = 0, stress_abs_ = 0, stress_sq_ = 0;

@@ -9,6 +9,7 @@
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
 #include "nn/losses.hpp"
+#include "parallel/deal.hpp"
 #include "workflows/potential_errors.hpp"
 
 namespace matnn::workflows {
@@ -200,7 +201,9 @@ double PotentialTask::sample_cost(std::size_t i) const {
   return static_cast<double>(records_[train_rows_[i]].structure.size());
 }
 
-std::map<std::string, double> PotentialTask::validate() {
+std::map<std::string, double> PotentialTask::validate() { return validate_over(parallel::Communicator()); }
+
+std::map<std::string, double> PotentialTask::validate_over(const parallel::Communicator& comm) {
   if (split_.validation.empty()) return {};
   ad::GradModeGuard record(true);  // forces need the forward graph even when not training
   PotentialErrors errors;
@@ -209,10 +212,25 @@ std::map<std::string, double> PotentialTask::validate() {
     const std::size_t end = std::min(split_.validation.size(), begin + batch_size_);
     const std::vector<std::size_t> rows(split_.validation.begin() + static_cast<std::ptrdiff_t>(begin),
                                         split_.validation.begin() + static_cast<std::ptrdiff_t>(end));
-    loss_sum += loss(rows, recipe_.final_weights(), false, &errors).item() * static_cast<double>(rows.size());
+    std::vector<const Record*> batch;
+    std::vector<double> atoms;
+    for (std::size_t r : rows) {
+      batch.push_back(&records_[r]);
+      atoms.push_back(static_cast<double>(records_[r].structure.size()));
+    }
+    const std::vector<int> owner = parallel::deal_to_ranks(atoms, comm.size());
+    std::vector<std::size_t> mine;
+    for (std::size_t k = 0; k < rows.size(); ++k)
+      if (owner[k] == comm.rank()) mine.push_back(rows[k]);
+    if (mine.empty()) continue;
+    const LabelCounts counts(batch);
+    loss_sum += loss(mine, recipe_.final_weights(), false, &errors, &counts).item() * static_cast<double>(rows.size());
   }
+  std::array<double, 1> total{loss_sum};
+  comm.sum(total);
+  errors.sum_over(comm);
   std::map<std::string, double> out = errors.metrics();
-  out["loss"] = loss_sum / static_cast<double>(split_.validation.size());
+  out["loss"] = total[0] / static_cast<double>(split_.validation.size());
   return out;
 }
 

@@ -39,6 +39,9 @@ class PotentialTask : public train::TrainingTask {
   /// The structure's atom count: ranks get equal numbers of atoms.
   double sample_cost(std::size_t i) const override;
   std::map<std::string, double> validate() override;
+  /// The validation structures of each batch shared among the ranks by atoms, each share's loss
+  /// normalised by the whole batch's label counts (as in training): the serial metrics and loss.
+  std::map<std::string, double> validate_over(const parallel::Communicator& comm) override;
   train::Measurements batch_measurements(std::span<const std::size_t> batch,
                                          const train::MeasurementSelection& selection) override;
 

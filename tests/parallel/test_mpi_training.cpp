@@ -259,16 +259,50 @@ void expect_same_potential(const std::string& a, const std::string& b) {
   }
 }
 
+// Every epoch's validation metrics, flattened, as the job reports them to its callback.
+workflows::TrainJobOptions recording_job(const parallel::Communicator& comm, std::vector<double>& validation) {
+  workflows::TrainJobOptions job = quiet_job(comm);
+  job.on_epoch = [&validation](const train::EpochRecord& record) {
+    for (const auto& [name, value] : record.validation) validation.push_back(value);
+    return true;
+  };
+  return job;
+}
+
+// Equal up to the order of sums: the ranks' shares of each validation batch and of the test set
+// are summed in another order than the serial run's.
+void expect_same_metrics(const std::vector<double>& ranks, const std::vector<double>& serial, const std::string& what) {
+  ASSERT_EQ(ranks.size(), serial.size()) << what;
+  for (std::size_t k = 0; k < ranks.size(); ++k) EXPECT_NEAR(ranks[k], serial[k], 1e-9 * std::abs(serial[k]) + 1e-12) << what;
+}
+
+std::vector<double> metric_values(const std::map<std::string, double>& metrics) {
+  std::vector<double> out;
+  for (const auto& [name, value] : metrics)
+    if (name != "training_seconds") out.push_back(value);
+  return out;
+}
+
 TEST(DataParallelJob, PotentialsTrainToTheSerialModel) {
   (void)dataset();
   for (const std::string kind : {"behler_parrinello", "nequip"}) {
+    std::vector<double> validation;
     const workflows::TrainJobResult result =
-        workflows::train_model(potential_config(kind, kind + "_ranks.h5"), quiet_job(world()));
-    // Every rank returns after rank 0 wrote the file.
+        workflows::train_model(potential_config(kind, kind + "_ranks.h5"), recording_job(world(), validation));
+    // Every rank returns after rank 0 wrote the file, with rank 0's metrics.
     EXPECT_TRUE(std::filesystem::exists(result.model_path)) << "rank " << world().rank();
+    ASSERT_FALSE(validation.empty());
+    EXPECT_EQ(validation, rank0_values(validation)) << "rank " << world().rank();
+    const std::vector<double> test = metric_values(result.test_metrics);
+    ASSERT_FALSE(test.empty());
+    EXPECT_EQ(test, rank0_values(test)) << "rank " << world().rank();
     if (world().is_root()) {
-      workflows::train_model(potential_config(kind, kind + "_serial.h5"), quiet_job(parallel::Communicator()));
+      std::vector<double> serial_validation;
+      const workflows::TrainJobResult serial = workflows::train_model(
+          potential_config(kind, kind + "_serial.h5"), recording_job(parallel::Communicator(), serial_validation));
       expect_same_potential(work_dir + "/" + kind + "_ranks.h5", work_dir + "/" + kind + "_serial.h5");
+      expect_same_metrics(validation, serial_validation, kind + " validation");
+      expect_same_metrics(test, metric_values(serial.test_metrics), kind + " test");
     }
   }
 }
