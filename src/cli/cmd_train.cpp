@@ -1,5 +1,5 @@
-// matnn train CONFIG [--resume] [--cv K]: train a model from a YAML/JSON config
-// (docs/training-config.md), or cross-validate a property model over K folds.
+// matnn train CONFIG [--resume] [--cv K] [--ensemble-parallel]: train a model from a YAML/JSON
+// config (docs/training-config.md), or cross-validate a property model over K folds.
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
@@ -16,6 +16,7 @@ struct TrainOptions {
   std::string config;
   bool resume = false;
   bool quiet = false;
+  bool ensemble_parallel = false;
   std::size_t cv = 0;
 };
 
@@ -33,6 +34,11 @@ void run_train(const TrainOptions& o) {
   job.print_progress = !o.quiet;
   job.config_path = o.config;
   job.communicator = parallel::Communicator::world();
+  job.ensemble_parallel = o.ensemble_parallel;
+  if (o.ensemble_parallel && job.communicator.size() == 1) {
+    fmt::print(stderr, "matnn: warning: --ensemble-parallel on one rank: the members train one after another\n");
+  }
+  if (o.cv > 0 && o.ensemble_parallel) fail(MATNN_ERROR_INVALID_ARGUMENT, "--cv and --ensemble-parallel do not go together");
   if (o.cv > 0 && job.communicator.size() > 1) {
     fail(MATNN_ERROR_UNSUPPORTED, "matnn train --cv runs on one MPI rank only ({} here)", job.communicator.size());
   }
@@ -71,6 +77,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("config", options->config, "Training config (.yaml, .yml or .json)")->required();
   cmd->add_flag("--resume", options->resume, "Continue from the checkpoint of an interrupted run");
   cmd->add_flag("--quiet", options->quiet, "Do not print per-epoch progress");
+  cmd->add_flag("--ensemble-parallel", options->ensemble_parallel,
+                "Under mpirun: each rank trains whole ensemble members (rank r: members r, r + N, ...) "
+                "instead of a share of every batch");
   cmd->add_option("--cv", options->cv,
                   "Cross-validate a property model over K folds of the config's split kind (one model per fold)")
       ->check(CLI::Range(std::size_t{2}, std::size_t{1000}));

@@ -58,15 +58,16 @@ void check_job_outputs(const JobOutputs& outputs, const std::vector<NamedPath>& 
 }
 
 train::EnsembleOptions ensemble_options(const train::TrainerOptions& trainer, std::uint64_t seed, const JobOutputs& outputs,
-                                        bool resume, bool print_progress, const train::EpochCallback& on_epoch) {
+                                        const TrainJobOptions& job, bool print_progress) {
   train::EnsembleOptions e;
   e.trainer = trainer;
   e.trainer.seed = seed;
   e.checkpoint_path = outputs.checkpoint;
   e.log_path = outputs.log;
-  e.resume = resume;
+  e.resume = job.resume;
   e.print_progress = print_progress;
-  e.on_epoch = on_epoch;
+  e.on_epoch = job.on_epoch;
+  e.members_over_ranks = job.ensemble_parallel;
   return e;
 }
 

@@ -34,6 +34,9 @@ struct TrainJobOptions {
   /// The ranks that train together (data-parallel); every rank must call with the same config.
   /// Only rank 0 prints and writes files.
   parallel::Communicator communicator;
+  /// Spread the ensemble's members over the ranks instead (train/ensemble.hpp): each rank
+  /// trains whole members, writing their own checkpoints and logs.
+  bool ensemble_parallel = false;
 };
 
 /// Trains the model a config describes, whatever its model.kind (property models, potentials):
@@ -59,9 +62,10 @@ JobOutputs job_outputs(const train::ConfigSection& output);
 /// datasets, a model to start from) or each other, and outputs in a folder that does not exist.
 void check_job_outputs(const JobOutputs& outputs, const std::vector<NamedPath>& inputs);
 
-/// How a job trains its ensemble: the trainer options with the job's seed, paths and host hooks.
+/// How a job trains its ensemble: the trainer options with the job's seed, paths, host hooks and
+/// ensemble_parallel; `print_progress` on this rank.
 train::EnsembleOptions ensemble_options(const train::TrainerOptions& trainer, std::uint64_t seed, const JobOutputs& outputs,
-                                        bool resume, bool print_progress, const train::EpochCallback& on_epoch);
+                                        const TrainJobOptions& job, bool print_progress);
 
 /// split: {kind, validation, test, seed (default: `seed`)}; rejects unknown keys.
 data::SplitOptions split_options_from(const train::ConfigSection& split, std::uint64_t seed);

@@ -398,9 +398,9 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     std::size_t bytes = 0;
     // Across MPI ranks each rank trains on its own training structures (dealt by atom count, as
     // the trainer deals them) and only needs their descriptors; bagged members each deal their own
-    // resample, so they need all.
+    // resample, and members spread over the ranks train on all, so they need all.
     std::vector<std::size_t> train_rows = split.train;
-    if (job.communicator.size() > 1 && !bootstrap) {
+    if (job.communicator.size() > 1 && !bootstrap && !job.ensemble_parallel) {
       std::vector<double> atoms;
       for (std::size_t r : split.train) atoms.push_back(static_cast<double>(records[r].structure.size()));
       const std::vector<int> owner = parallel::deal_to_ranks(atoms, job.communicator.size());
@@ -422,7 +422,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   }
 
   const train::EnsembleOptions ensemble =
-      ensemble_options(trainer_options, seed, outputs, job.resume, print, job.on_epoch);
+      ensemble_options(trainer_options, seed, outputs, job, print);
   train::train_ensemble(
       potential.ensemble_size(),
       [&](std::size_t k) {
@@ -446,7 +446,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   if (bootstrap) provenance["ensemble_bootstrap"] = true;
   write_on_root(job.communicator, outputs.model, [&] {
     potential.save(outputs.model, provenance);
-    std::filesystem::remove(outputs.checkpoint);
+    train::remove_checkpoints(outputs.checkpoint, potential.ensemble_size());
   });
 
   TrainJobResult result;

@@ -334,7 +334,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   }
 
   const train::EnsembleOptions ensemble =
-      ensemble_options(trainer_options, seed, outputs, job.resume, print, job.on_epoch);
+      ensemble_options(trainer_options, seed, outputs, job, print);
   train::train_ensemble(
       model.ensemble_size(),
       [&](std::size_t k) {
@@ -360,7 +360,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   if (bootstrap) model.provenance()["ensemble_bootstrap"] = true;
   write_on_root(job.communicator, outputs.model, [&] {
     model.save(outputs.model);
-    std::filesystem::remove(outputs.checkpoint);  // the model file now holds everything
+    train::remove_checkpoints(outputs.checkpoint, model.ensemble_size());  // the model file now holds everything
   });
 
   TrainJobResult result;

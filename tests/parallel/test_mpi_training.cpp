@@ -360,6 +360,62 @@ TEST(DataParallelJob, CgcnnTrainsToTheSerialModel) {
   EXPECT_LT((pa.value - pb.value).cwiseAbs().maxCoeff(), 1e-6 * scale) << world().size() << " ranks";
 }
 
+// --ensemble-parallel: each rank trains whole members alone, and every rank ends with all of
+// them, so the model file is the serial ensemble, bit for bit, as each member's run is the serial
+// one. On 3 ranks one rank has no member of the two. The members' own checkpoints are removed
+// with the run's.
+TEST(DataParallelJob, EnsembleMembersSpreadOverRanksAreTheSerialEnsemble) {
+  (void)dataset();
+  workflows::TrainJobOptions job = quiet_job(world());
+  job.ensemble_parallel = true;
+  for (const std::string kind : {"behler_parrinello", "cgcnn"}) {
+    const auto config = [&](const std::string& model) {
+      return kind == "cgcnn" ? cgcnn_config(model) : potential_config(kind, model);
+    };
+    const workflows::TrainJobResult result = workflows::train_model(config(kind + "_members.h5"), job);
+    EXPECT_TRUE(std::filesystem::exists(result.model_path)) << "rank " << world().rank();
+    for (int k = 0; k < 2; ++k)
+      EXPECT_FALSE(std::filesystem::exists(result.model_path + ".checkpoint.h5.member" + std::to_string(k)));
+    if (kind == "behler_parrinello") {
+      // Member 0 is cancelled after its first epoch; every rank stops with that status, and a
+      // resume (here at the same rank count) finishes member 0 from its checkpoint and takes
+      // the other member as it was finished.
+      workflows::TrainJobOptions cancelled = job;
+      cancelled.on_epoch = [](const train::EpochRecord& record) { return !(world().is_root() && record.epoch == 0); };
+      matnn_status status = MATNN_SUCCESS;
+      try {
+        workflows::train_model(config(kind + "_members_resumed.h5"), cancelled);
+      } catch (const Error& e) {
+        status = e.status();
+      }
+      EXPECT_EQ(status, MATNN_ERROR_CANCELLED) << "rank " << world().rank();
+      workflows::TrainJobOptions resumed = job;
+      resumed.resume = true;
+      workflows::train_model(config(kind + "_members_resumed.h5"), resumed);
+    }
+    if (!world().is_root()) continue;
+    const std::string serial = workflows::train_model(config(kind + "_members_serial.h5"), quiet_job(parallel::Communicator())).model_path;
+    if (kind == "behler_parrinello") expect_same_potential(work_dir + "/" + kind + "_members_resumed.h5", serial);
+    if (kind == "cgcnn") {
+      const auto a = models::load_property_model(result.model_path);
+      const auto b = models::load_property_model(serial);
+      std::vector<Structure> structures;
+      for (const Record& r : DatasetReader(dataset()).read(0, 24)) structures.push_back(r.structure);
+      const models::PropertyPrediction pa = a->predict(structures), pb = b->predict(structures);
+      EXPECT_TRUE(pa.value == pb.value);
+      EXPECT_TRUE(pa.sigma == pb.sigma);
+    } else {
+      const potentials::Potential pa = potentials::Potential::load(result.model_path), pb = potentials::Potential::load(serial);
+      for (const Record& r : DatasetReader(dataset()).read(0, 4)) {
+        const potentials::PotentialResult x = pa.compute(r.structure), y = pb.compute(r.structure);
+        EXPECT_EQ(x.energy, y.energy);
+        EXPECT_EQ(x.energy_sigma, y.energy_sigma);
+        EXPECT_TRUE(x.forces == y.forces);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace matnn
 
