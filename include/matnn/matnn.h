@@ -88,8 +88,10 @@
    matnn_potential_compute_local2(); ABI 3 added matnn_property_predict_atoms(),
    matnn_property_embedding_width() and matnn_property_embed_atoms() (structure-based property
    models such as CGCNN); ABI 4 added matnn_property_predict_atoms_mc() (Monte-Carlo dropout
-   from a caller's seed). */
-#define MATNN_ABI_VERSION 4
+   from a caller's seed); ABI 5 added matnn_train_comm() (training on a host's MPI
+   communicator); ABI 6 added matnn_dataset_append() (a host's labelled structures into a
+   training dataset). */
+#define MATNN_ABI_VERSION 6
 
 #ifdef __cplusplus
 extern "C" {
@@ -588,6 +590,44 @@ MATNN_API matnn_status matnn_train(const char* config_path, const char* output_m
 MATNN_API matnn_status matnn_train_comm(const char* config_path, const char* output_model_path,
                                         int fortran_comm, matnn_progress_callback callback,
                                         void* user_data);
+
+/* ========================================================================================
+ * Training data
+ * ======================================================================================== */
+
+/* Appends nstructures labelled structures to the matnn HDF5 dataset at path (docs/dataset-format.md),
+ * creating it when it does not exist: the data a host has just computed, for matnn_train() to
+ * retrain on. The arrays hold the structures one after another:
+ *
+ *   path            in  const char*  dataset file, not NULL
+ *   units           in  matnn_units  of positions, cells and the labels (the labels are stored in
+ *                                    eV, Angstrom)
+ *   nstructures     in  int          > 0
+ *   natoms          in  int[nstructures]            atoms of each structure, > 0
+ *   atomic_numbers  in  int[total]                  total = sum of natoms
+ *   positions       in  double[total x 3]           row-major
+ *   cells           in  double[nstructures x 9]     each 3 x 3, rows the lattice vectors; NULL: no cells
+ *   pbc             in  int[nstructures x 3]        NULL: periodic along all three when cells are
+ *                                                   given, not periodic otherwise
+ *   energies        in  double[nstructures]         total energies, or NULL (no energy label)
+ *   forces          in  double[total x 3]           or NULL
+ *   stresses        in  double[nstructures x 6]     Voigt xx yy zz yz xz xy, ASE's sign, or NULL
+ *   config_type     in  const char*                 tag of every structure of this call (per-config
+ *                                                   weights and the evaluation's breakdown), or NULL
+ *
+ * Atomic: the file is copied, extended and renamed, so it holds all the new structures or none
+ * (a crash leaves it as it was). Call it from one process at a time: in an MPI job, gather the
+ * ranks' structures to one rank first. Errors: MATNN_ERROR_INVALID_ARGUMENT (NULL arrays, counts
+ * <= 0, a periodic structure without a cell, an empty config_type), MATNN_ERROR_NON_FINITE (NaN or
+ * infinity, named by structure), MATNN_ERROR_UNKNOWN_ELEMENT, MATNN_ERROR_IO,
+ * MATNN_ERROR_FORMAT (an existing file that is not a matnn dataset, or whose labels disagree in
+ * width or unit). Since ABI 6. */
+MATNN_API matnn_status matnn_dataset_append(const char* path, matnn_units units, int nstructures,
+                                            const int* natoms, const int* atomic_numbers,
+                                            const double* positions, const double* cells,
+                                            const int* pbc, const double* energies,
+                                            const double* forces, const double* stresses,
+                                            const char* config_type);
 
 #ifdef __cplusplus
 } /* extern "C" */

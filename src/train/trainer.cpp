@@ -319,6 +319,11 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
 
     const std::vector<std::size_t> order = epoch_order(task.train_size(), options_.seed, epoch);
     double loss_sum = 0.0;
+    // Where a data-parallel epoch's time goes, as rank 0 sees it (printed with the progress).
+    double waiting_seconds = 0.0, summing_seconds = 0.0, validation_seconds = 0.0;
+    const auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    };
     for (std::size_t begin = 0; begin < order.size(); begin += options_.batch_size) {
       const std::size_t end = std::min(order.size(), begin + options_.batch_size);
       const std::span<const std::size_t> batch(order.data() + begin, end - begin);
@@ -357,10 +362,14 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
         } catch (...) {
           failure = std::current_exception();
         }
+        const auto waiting = std::chrono::steady_clock::now();
         comm.rethrow_first(failure);
+        waiting_seconds += seconds_since(waiting);
         // The penalty is one term of the global loss: one rank adds it.
         if (options_.l2 > 0 && root) ad::backward(ad::mul(nn::l2_penalty(params), options_.l2));
+        const auto summing = std::chrono::steady_clock::now();
         loss_sum += sum_over_ranks(params, share, comm) * static_cast<double>(batch.size());
+        summing_seconds += seconds_since(summing);
       } else {
         ad::Tensor loss = task.batch_loss(batch);
         loss_sum += loss.item() * static_cast<double>(batch.size());
@@ -381,7 +390,9 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       std::unique_ptr<nn::WeightEma::Scope> averaged;
       if (ema) averaged = std::make_unique<nn::WeightEma::Scope>(*ema);
       ad::NoGradGuard no_grad;
+      const auto validating = std::chrono::steady_clock::now();
       record.validation = data_parallel ? task.validate_over(comm) : task.validate();
+      validation_seconds = seconds_since(validating);
       if (auto it = record.validation.find("loss"); it != record.validation.end()) validation_loss = it->second;
       if (validation_loss < result.best_loss || result.best_epoch < 0) {
         result.best_loss = validation_loss;
@@ -405,6 +416,11 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
 
     if (print) {
       fmt::print("{}\n", progress_line(record, options_.epochs, seconds_total / epochs_timed, options_.label));
+      if (data_parallel) {
+        fmt::print("  {} ranks: {:.3f} s waiting for the slowest rank's share, {:.3f} s summing gradients, {:.3f} s "
+                   "validating\n",
+                   comm.size(), waiting_seconds, summing_seconds, validation_seconds);
+      }
       std::fflush(stdout);
     }
     if (!options_.log_path.empty() && root) write_csv_log(options_.log_path, result.history);

@@ -235,6 +235,53 @@ static void property_errors(const matnn_model* potential, const matnn_model* pro
   CHECK(values[0] == SENTINEL && values[1] == SENTINEL);
 }
 
+/* matnn_dataset_append(): bad arguments name what is wrong, and a failed call leaves an existing
+   dataset as it was (the good call's structure is still the only one: appending it again
+   gives a file that a later bad call does not change in size). */
+static void dataset_errors(const char* dir) {
+  char path[4096];
+  FILE* f;
+  long size_before = -1, size_after = -2;
+  const int natoms[2] = {2, 1};
+  const int z[3] = {29, 29, 29};
+  double positions[9] = {0, 0, 0, 1.8, 0, 0, 0, 0, 0};
+  const double cells[18] = {3.6, 0, 0, 0, 3.6, 0, 0, 0, 3.6, 3.6, 0, 0, 0, 3.6, 0, 0, 0, 3.6};
+  const int slab[6] = {1, 1, 0, 1, 1, 0};
+  double energies[2] = {-7.0, -3.5};
+  snprintf(path, sizeof path, "%s/appended.h5", dir);
+  remove(path);
+  CHECK_FAILS(matnn_dataset_append(NULL, MATNN_UNITS_METAL, 1, natoms, z, positions, NULL, NULL, NULL, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "path");
+  CHECK_FAILS(matnn_dataset_append(path, MATNN_UNITS_METAL, 0, natoms, z, positions, NULL, NULL, NULL, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "nstructures");
+  CHECK_FAILS(matnn_dataset_append(path, (matnn_units)9, 1, natoms, z, positions, NULL, NULL, NULL, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "units");
+  CHECK_FAILS(matnn_dataset_append(path, MATNN_UNITS_METAL, 2, natoms, z, positions, NULL, slab, NULL, NULL, NULL, NULL),
+              MATNN_ERROR_INVALID_ARGUMENT, "cells is NULL");
+  CHECK_OK(matnn_dataset_append(path, MATNN_UNITS_METAL, 2, natoms, z, positions, cells, NULL, energies, NULL, NULL, "bulk"));
+  f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (f) {
+    fseek(f, 0, SEEK_END);
+    size_before = ftell(f);
+    fclose(f);
+  }
+  positions[4] = (double)NAN; /* y of the second atom */
+  CHECK_FAILS(matnn_dataset_append(path, MATNN_UNITS_METAL, 2, natoms, z, positions, cells, NULL, energies, NULL, NULL, NULL),
+              MATNN_ERROR_NON_FINITE, "positions of structure 0");
+  positions[4] = 0.0;
+  energies[1] = (double)INFINITY;
+  CHECK_FAILS(matnn_dataset_append(path, MATNN_UNITS_METAL, 2, natoms, z, positions, cells, NULL, energies, NULL, NULL, NULL),
+              MATNN_ERROR_NON_FINITE, "energies");
+  f = fopen(path, "rb");
+  if (f) {
+    fseek(f, 0, SEEK_END);
+    size_after = ftell(f);
+    fclose(f);
+  }
+  CHECK(size_after == size_before);
+}
+
 int main(int argc, char** argv) {
   matnn_model *potential, *property;
   if (argc != 2) return 2;
@@ -250,6 +297,7 @@ int main(int argc, char** argv) {
   compute_errors(potential, property);
   query_errors(potential, property);
   property_errors(potential, property);
+  dataset_errors(argv[1]);
   matnn_model_destroy(potential);
   matnn_model_destroy(property);
   printf("%d failures\n", check_failures);

@@ -44,6 +44,7 @@ int main(void) {
       (any_function)matnn_property_predict_atoms_mc,
       (any_function)matnn_train,
       (any_function)matnn_train_comm,
+      (any_function)matnn_dataset_append,
   };
   size_t i;
   int failures = 0;
