@@ -384,6 +384,17 @@ module matnn
       integer(c_int) :: status
     end function matnn_train_comm
 
+    !> Appends labelled structures to a training dataset (ABI 6).
+    function matnn_dataset_append(path, units, nstructures, natoms, atomic_numbers, positions, cells, pbc, &
+                                  energies, forces, stresses, config_type) &
+        bind(C, name="matnn_dataset_append") result(status)
+      import :: c_int, c_char, c_ptr
+      character(kind=c_char), intent(in) :: path(*)
+      integer(c_int), value :: units, nstructures
+      type(c_ptr), value :: natoms, atomic_numbers, positions, cells, pbc, energies, forces, stresses, config_type
+      integer(c_int) :: status
+    end function matnn_dataset_append
+
     !> strlen(3), to read the C strings matnn returns.
     function c_strlen(s) bind(C, name="strlen") result(n)
       import :: c_ptr, c_size_t
@@ -406,7 +417,7 @@ module matnn
   end interface
 
   ! ---- layer 2: module procedures and the handle types ----------------------------------------
-  public :: matnn_version_string, matnn_status_name, matnn_error_message, matnn_train_model
+  public :: matnn_version_string, matnn_status_name, matnn_error_message, matnn_train_model, matnn_append_dataset
 
   !> What both model types share: the owned handle and the queries every model answers.
   type, public :: matnn_model_handle
@@ -573,6 +584,79 @@ contains
       call check(matnn_train(to_c_string(config), output_ptr, callback_ptr, data_ptr), status)
     end if
   end subroutine matnn_train_model
+
+  !> Appends labelled structures to the training dataset `path` (created when missing), for
+  !> matnn_train_model to retrain on; see matnn_dataset_append() in matnn.h. The structures lie
+  !> one after another: natoms(s) atoms each, atomic_numbers(total) and positions(3, total) with
+  !> total = sum(natoms). Optional, per structure: cells(3, 3, nstructures) (cells(:, k, s) is
+  !> lattice vector k; periodic along all three unless pbc(3, nstructures) says otherwise),
+  !> energies(nstructures), forces(3, total), stresses(6, nstructures) (Voigt, ASE's sign), and
+  !> one config_type for all. units: MATNN_UNITS_* of every length and energy (default metal).
+  !> Atomic; call it from one MPI rank at a time.
+  subroutine matnn_append_dataset(path, natoms, atomic_numbers, positions, cells, pbc, energies, forces, stresses, &
+                                  config_type, units, status)
+    character(len=*), intent(in) :: path
+    integer(c_int), intent(in), target, contiguous :: natoms(:), atomic_numbers(:)
+    real(c_double), intent(in), target, contiguous :: positions(:, :)
+    real(c_double), intent(in), target, optional, contiguous :: cells(:, :, :), energies(:), forces(:, :), stresses(:, :)
+    logical, intent(in), optional :: pbc(:, :)
+    character(len=*), intent(in), optional :: config_type
+    integer, intent(in), optional :: units
+    integer, intent(out), optional :: status
+    character(len=*), parameter :: where = "matnn_append_dataset"
+    character(kind=c_char, len=:), allocatable, target :: config_c
+    integer(c_int), allocatable, target :: pbc_c(:, :)
+    type(c_ptr) :: cells_ptr, pbc_ptr, energies_ptr, forces_ptr, stresses_ptr, config_ptr
+    integer :: nstructures, total
+    integer(c_int) :: unit_system
+    nstructures = size(natoms)
+    total = int(sum(natoms))
+    if (nstructures == 0) then
+      call invalid(where, "no structures", status)
+      return
+    end if
+    if (size(atomic_numbers) /= total) then
+      call invalid(where, "size(atomic_numbers) must be sum(natoms)", status)
+      return
+    end if
+    if (wrong_shape(where, "positions", shape(positions), [3, total], status)) return
+    cells_ptr = c_null_ptr
+    if (present(cells)) then
+      if (wrong_shape(where, "cells", shape(cells), [3, 3, nstructures], status)) return
+      cells_ptr = c_loc(cells)
+    end if
+    pbc_ptr = c_null_ptr
+    if (present(pbc)) then
+      if (wrong_shape(where, "pbc", shape(pbc), [3, nstructures], status)) return
+      pbc_c = merge(1_c_int, 0_c_int, pbc)
+      pbc_ptr = c_loc(pbc_c)
+    end if
+    energies_ptr = c_null_ptr
+    if (present(energies)) then
+      if (wrong_shape(where, "energies", shape(energies), [nstructures], status)) return
+      energies_ptr = c_loc(energies)
+    end if
+    forces_ptr = c_null_ptr
+    if (present(forces)) then
+      if (wrong_shape(where, "forces", shape(forces), [3, total], status)) return
+      forces_ptr = c_loc(forces)
+    end if
+    stresses_ptr = c_null_ptr
+    if (present(stresses)) then
+      if (wrong_shape(where, "stresses", shape(stresses), [6, nstructures], status)) return
+      stresses_ptr = c_loc(stresses)
+    end if
+    config_ptr = c_null_ptr
+    if (present(config_type)) then
+      config_c = to_c_string(config_type)
+      config_ptr = c_loc(config_c)
+    end if
+    unit_system = MATNN_UNITS_METAL
+    if (present(units)) unit_system = int(units, c_int)
+    call check(matnn_dataset_append(to_c_string(path), unit_system, int(nstructures, c_int), c_loc(natoms), &
+                                    c_loc(atomic_numbers), c_loc(positions), cells_ptr, pbc_ptr, energies_ptr, &
+                                    forces_ptr, stresses_ptr, config_ptr), status)
+  end subroutine matnn_append_dataset
 
   ! ==== the shared handle ==========================================================================
 
