@@ -229,7 +229,9 @@ TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings)
   const Eigen::VectorXd d = c.distance(e.embedding);
   for (Eigen::Index i = 0; i < d.size(); ++i) {
     EXPECT_DOUBLE_EQ(e.ood_score[i], d[i]);
-    if (d[i] > c.threshold) EXPECT_TRUE(e.ood[static_cast<std::size_t>(i)]);
+    if (d[i] > c.threshold) {
+      EXPECT_TRUE(e.ood[static_cast<std::size_t>(i)]);
+    }
   }
   // Compositions unlike any in training (one element dominating ten others, all seen) sit far.
   std::map<int, double> odd;
