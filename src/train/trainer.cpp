@@ -231,18 +231,17 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     fail(MATNN_ERROR_UNSUPPORTED,
          "optimizer kalman does not train across MPI ranks yet ({} ranks): run it on one rank, or use adam", comm.size());
   }
-  // Batch normalisation over all ranks' rows makes every forward and backward pass a collective
-  // that every rank must join: batches are then dealt round-robin (each rank gets a part of every
-  // batch that has as many samples as ranks) instead of by fixed owners, and a rank left without
-  // a sample joins with no rows.
+  // Each mini-batch is dealt to the ranks by cost (parallel/deal.hpp), so every rank's share of
+  // every step costs about the same: fixed owners of samples leave a random split per batch (with
+  // 4 samples on 2 ranks, a quarter of each step spent waiting). Batch normalisation over all
+  // ranks' rows makes every forward and backward pass a collective that every rank must join: a
+  // rank left without a sample (a batch smaller than the rank count) joins with no rows.
   std::vector<BatchNorm1d*> norms;
   if (data_parallel) collect_batch_norms(module, norms);
-  const bool deal_each_batch = !norms.empty();
-  std::vector<int> owner;
-  if (data_parallel && !deal_each_batch) {
-    std::vector<double> costs(task.train_size());
+  std::vector<double> costs;
+  if (data_parallel) {
+    costs.resize(task.train_size());
     for (std::size_t i = 0; i < costs.size(); ++i) costs[i] = task.sample_cost(i);
-    owner = parallel::deal_to_ranks(costs, comm.size());
   }
   const SynchronisedNorms synchronised(norms, comm);
   const bool print = options_.print_progress && root;
@@ -337,12 +336,12 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       }
       optimizer->zero_grad();
       if (data_parallel) {
+        std::vector<double> batch_costs;
+        for (std::size_t i : batch) batch_costs.push_back(costs[i]);
+        const std::vector<int> owner = parallel::deal_to_ranks(batch_costs, comm.size());
         std::vector<std::size_t> local;
-        for (std::size_t k = 0; k < batch.size(); ++k) {
-          const bool mine = deal_each_batch ? static_cast<int>(k % static_cast<std::size_t>(comm.size())) == comm.rank()
-                                            : owner[batch[k]] == comm.rank();
-          if (mine) local.push_back(batch[k]);
-        }
+        for (std::size_t k = 0; k < batch.size(); ++k)
+          if (owner[k] == comm.rank()) local.push_back(batch[k]);
         double share = 0.0;
         // A failure in this rank's share stops every rank, with its message, at the step's end
         // instead of leaving the others waiting for its gradients (not inside a synchronised
@@ -353,7 +352,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
             ad::Tensor loss = task.shard_loss(batch, local);
             share = loss.item();
             ad::backward(loss);
-          } else if (deal_each_batch) {
+          } else if (!norms.empty()) {
             // A batch smaller than the rank count: this rank has no sample, but the others' batch
             // normalisation waits for its (empty) share.
             for (BatchNorm1d* n : norms) n->forward_without_rows();
@@ -416,10 +415,14 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
 
     if (print) {
       fmt::print("{}\n", progress_line(record, options_.epochs, seconds_total / epochs_timed, options_.label));
+      // Where the epoch went: the steps (with, on several ranks, the time rank 0 waited for the
+      // slowest rank's share and spent summing gradients) and validation.
       if (data_parallel) {
-        fmt::print("  {} ranks: {:.3f} s waiting for the slowest rank's share, {:.3f} s summing gradients, {:.3f} s "
-                   "validating\n",
-                   comm.size(), waiting_seconds, summing_seconds, validation_seconds);
+        fmt::print("  time on rank 0 of {}: {:.3f} s steps ({:.3f} s waiting for the slowest rank, {:.3f} s summing "
+                   "gradients), {:.3f} s validating\n",
+                   comm.size(), record.seconds - validation_seconds, waiting_seconds, summing_seconds, validation_seconds);
+      } else {
+        fmt::print("  time: {:.3f} s steps, {:.3f} s validating\n", record.seconds - validation_seconds, validation_seconds);
       }
       std::fflush(stdout);
     }

@@ -9,8 +9,8 @@
 // a run resumed from the checkpoint of epoch e continues exactly as the uninterrupted run would.
 //
 // Data-parallel training (TrainerOptions::communicator with several MPI ranks): every rank walks
-// the same mini-batches; each training sample belongs to one rank (balanced by sample_cost), and
-// a rank computes the loss share of its samples in every batch (shard_loss). The gradients and
+// the same mini-batches; each batch is dealt to the ranks by sample_cost, and a rank computes the
+// loss share of its samples of the batch (shard_loss). The gradients and
 // losses of all ranks are summed in one buffer per step, and every rank takes the same optimiser
 // step, so the ranks keep bit-identical weights and the run equals the serial one up to the order
 // of floating-point sums. Only rank 0 prints, logs and writes checkpoints.
@@ -76,8 +76,8 @@ class TrainingTask {
   /// is not a least-squares fit (or does not support the filter) keeps this default, which
   /// fails with MATNN_ERROR_UNSUPPORTED.
   virtual Measurements batch_measurements(std::span<const std::size_t> batch, const MeasurementSelection& selection);
-  /// Relative cost of training sample i (its atom count, for instance), by which the samples are
-  /// dealt to the ranks of a data-parallel run. Default: 1 (equal counts).
+  /// Relative cost of training sample i (its atom count, for instance), by which each batch's
+  /// samples are dealt to the ranks of a data-parallel run. Default: 1 (equal counts).
   virtual double sample_cost(std::size_t /*i*/) const { return 1.0; }
   /// One rank's share of the loss of mini-batch `batch`: the loss of its samples `local` (a
   /// non-empty subset of `batch`) normalised as the whole batch is, so that the shares of all

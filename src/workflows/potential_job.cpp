@@ -18,7 +18,6 @@
 #include "matnn/error.hpp"
 #include "matnn/extxyz.hpp"
 #include "models/state_file.hpp"
-#include "parallel/deal.hpp"
 #include "potentials/descriptor_cache.hpp"
 #include "train/ensemble.hpp"
 #include "train/optimizer_factory.hpp"
@@ -297,6 +296,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   };
   const std::size_t n_validation_file = append(validation_path);
   append(test_path);
+  const double reading_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   data::Split split = potential_split(records, 0, n_main, split_options);
   if (!validation_path.empty()) split.validation = all_usable(records, n_main, n_main + n_validation_file);
   if (!test_path.empty()) split.test = all_usable(records, n_main + n_validation_file, records.size());
@@ -379,8 +379,9 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     for (std::size_t k = 0; k < species.size(); ++k) {
       e0_text += fmt::format("{}{} {:.6g} eV", k ? ", " : "", element(species[k]).symbol, potential.shift()[k]);
     }
-    fmt::print("{} potential on {}: {} train, {} validation, {} test structures; {} member(s)\n", kind, dataset_path,
-               split.train.size(), split.validation.size(), split.test.size(), ensemble_size);
+    fmt::print("{} potential on {}: {} train, {} validation, {} test structures; {} member(s); read in {:.2f} s\n", kind,
+               dataset_path, split.train.size(), split.validation.size(), split.test.size(), ensemble_size,
+               reading_seconds);
     fmt::print("reference energies ({}): {}; energy scale {:.4g} eV\n", e0_source, e0_text, potential.scale());
     const potentials::CoreRepulsion& core = potential.core_repulsion();
     if (core.enabled()) {
@@ -396,19 +397,9 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     const auto& model = dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0));
     described.resize(records.size());
     std::size_t bytes = 0;
-    // Across MPI ranks each rank trains on its own training structures (dealt by atom count, as
-    // the trainer deals them) and only needs their descriptors; bagged members each deal their own
-    // resample, and members spread over the ranks train on all, so they need all.
-    std::vector<std::size_t> train_rows = split.train;
-    if (job.communicator.size() > 1 && !bootstrap && !job.ensemble_parallel) {
-      std::vector<double> atoms;
-      for (std::size_t r : split.train) atoms.push_back(static_cast<double>(records[r].structure.size()));
-      const std::vector<int> owner = parallel::deal_to_ranks(atoms, job.communicator.size());
-      train_rows.clear();
-      for (std::size_t i = 0; i < split.train.size(); ++i)
-        if (owner[i] == job.communicator.rank()) train_rows.push_back(split.train[i]);
-    }
-    for (const auto* rows : {&train_rows, &split.validation}) {
+    // Every rank caches every structure: each batch is dealt to the ranks anew (by atoms, so that
+    // the ranks' shares of a step cost the same), so any rank may get any one.
+    for (const auto* rows : {&split.train, &split.validation}) {
       for (std::size_t r : *rows) {
         described[r] = potentials::describe(model, records[r].structure, potential.dtype(), potential.core_repulsion());
         bytes += described[r].bytes();
@@ -416,7 +407,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     }
     if (print) {
       fmt::print("cached symmetry functions and their derivatives of {} structures: {:.0f} MB in {:.1f} s\n",
-                 train_rows.size() + split.validation.size(), static_cast<double>(bytes) / 1e6,
+                 split.train.size() + split.validation.size(), static_cast<double>(bytes) / 1e6,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
     }
   }
