@@ -5,6 +5,7 @@
 #include "workflows/property_learner.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,7 @@
 #include "matnn/error.hpp"
 #include "metrics/metrics.hpp"
 #include "nn/losses.hpp"
+#include "parallel/deal.hpp"
 #include "models/cgcnn/cgcnn_model.hpp"
 #include "models/composition_model.hpp"
 #include "train/ensemble.hpp"
@@ -65,28 +67,41 @@ class MemberTask : public train::TrainingTask {
     return loss_of(learner_.forward(member_, rows), rows);
   }
 
-  std::map<std::string, double> validate() override {
+  std::map<std::string, double> validate() override { return validate_over(parallel::Communicator()); }
+
+  // The validation structures shared among the ranks (the model is in evaluation mode, so no
+  // batch normalisation waits for the others); the loss and error sums are summed over them.
+  std::map<std::string, double> validate_over(const parallel::Communicator& comm) override {
     if (split_.validation.empty()) return {};
-    const ad::Tensor output = learner_.forward(member_, split_.validation);
-    std::map<std::string, double> out{{"loss", loss_of(output, split_.validation).item()}};
-    const std::vector<double> values = output.to_vector();
-    if (target_.task == models::TaskKind::regression) {
-      // In the networks' standardised units: the model's own scale.
-      const std::vector<double> targets = ad::gather_rows(y_, rows_of(split_.validation)).to_vector();
-      double abs_sum = 0.0;
-      for (std::size_t i = 0; i < values.size(); ++i) abs_sum += std::abs(values[i] - targets[i]);
-      out["mae_std_units"] = abs_sum / static_cast<double>(values.size());
-    } else {
-      const auto c = static_cast<std::size_t>(target_.n_classes);
-      std::size_t correct = 0;
-      for (std::size_t i = 0; i < split_.validation.size(); ++i) {
-        const auto row = values.begin() + static_cast<std::ptrdiff_t>(i * c);
-        const auto predicted = std::max_element(row, row + static_cast<std::ptrdiff_t>(c)) - row;
-        correct += predicted == labels_[split_.validation[i]];
+    const std::vector<int> owner =
+        parallel::deal_to_ranks(std::vector<double>(split_.validation.size(), 1.0), comm.size());
+    std::vector<std::size_t> mine;
+    for (std::size_t k = 0; k < split_.validation.size(); ++k)
+      if (owner[k] == comm.rank()) mine.push_back(split_.validation[k]);
+    // loss x rows, then the sum of |error| (regression, standardised units) or of correct classes.
+    std::array<double, 2> sums{};
+    if (!mine.empty()) {
+      const ad::Tensor output = learner_.forward(member_, mine);
+      sums[0] = loss_of(output, mine).item() * static_cast<double>(mine.size());
+      const std::vector<double> values = output.to_vector();
+      if (target_.task == models::TaskKind::regression) {
+        const std::vector<double> targets = ad::gather_rows(y_, rows_of(mine)).to_vector();
+        for (std::size_t i = 0; i < values.size(); ++i) sums[1] += std::abs(values[i] - targets[i]);
+      } else {
+        const auto c = static_cast<std::size_t>(target_.n_classes);
+        for (std::size_t i = 0; i < mine.size(); ++i) {
+          const auto row = values.begin() + static_cast<std::ptrdiff_t>(i * c);
+          const auto predicted = std::max_element(row, row + static_cast<std::ptrdiff_t>(c)) - row;
+          sums[1] += predicted == labels_[mine[i]] ? 1.0 : 0.0;
+        }
       }
-      out["accuracy"] = static_cast<double>(correct) / static_cast<double>(split_.validation.size());
     }
-    return out;
+    comm.sum(sums);
+    const auto n = static_cast<double>(split_.validation.size());
+    if (target_.task == models::TaskKind::classification) return {{"loss", sums[0] / n}, {"accuracy", sums[1] / n}};
+    // In the networks' standardised units (the model's own scale), per target value.
+    const auto per_row = static_cast<double>(y_.numel() / y_.dim(0));
+    return {{"loss", sums[0] / n}, {"mae_std_units", sums[1] / (n * per_row)}};
   }
 
  private:
