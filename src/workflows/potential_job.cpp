@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -500,12 +501,19 @@ void write_csv(const Potential& potential, const std::vector<Record>& records, c
                const parallel::Communicator& comm) {
   std::optional<AtomicFile> file;
   std::ofstream out;
+  // Rank 0 opens the file; if it cannot, every rank stops here rather than in the computation.
+  std::exception_ptr failure;
   if (comm.is_root()) {
-    file.emplace(path);
-    out.open(file->temp_path());
-    if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", path);
-    out << "index,id,config_type,atoms,energy_predicted,energy_sigma,max_force_deviation,energy\n";
+    try {
+      file.emplace(path);
+      out.open(file->temp_path());
+      if (!out) fail(MATNN_ERROR_IO, "{}: cannot write predictions", path);
+      out << "index,id,config_type,atoms,energy_predicted,energy_sigma,max_force_deviation,energy\n";
+    } catch (...) {
+      failure = std::current_exception();
+    }
   }
+  comm.rethrow_first(failure);
   const auto write = [&](std::size_t i, const potentials::PotentialResult& result) {
     if (!comm.is_root()) return;
     const Record& r = records[i];
