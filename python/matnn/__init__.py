@@ -9,7 +9,7 @@ A ctypes binding of the C interface (libmatnn.so, include/matnn/matnn.h); see py
 
 Errors are matnn.MatnnError subclasses with .status (matnn.Status) and the library's message.
 """
-from ._model import Potential, PropertyModel, abi_version, train, version
+from ._model import Potential, PropertyModel, abi_version, append_dataset, train, version
 from .errors import (CancelledError, FileError, FormatError, GeometryError, InternalError,
                      InvalidArgumentError, MatnnError, ModelError, MPIError, NonFiniteError,
                      OutOfMemoryError, SingularCellError, Status, UnknownElementError,
@@ -18,7 +18,7 @@ from .errors import (CancelledError, FileError, FormatError, GeometryError, Inte
 __version__ = version()
 
 __all__ = [
-    "Potential", "PropertyModel", "MatnnCalculator", "train", "version", "abi_version", "Status",
+    "Potential", "PropertyModel", "MatnnCalculator", "train", "append_dataset", "version", "abi_version", "Status",
     "MatnnError", "InvalidArgumentError", "FileError", "FormatError", "UnknownElementError",
     "NonFiniteError", "SingularCellError", "GeometryError", "ModelError", "UnsupportedError",
     "CancelledError", "MPIError", "OutOfMemoryError", "InternalError",

@@ -20,9 +20,9 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
-# The C ABI this binding is written for (MATNN_ABI_VERSION): it declares and calls what ABIs 2 to 5
+# The C ABI this binding is written for (MATNN_ABI_VERSION): it declares and calls what ABIs 2 to 6
 # added.
-ABI_VERSION = 5
+ABI_VERSION = 6
 
 c_double_p = ctypes.POINTER(ctypes.c_double)
 
@@ -140,6 +140,11 @@ _PROTOTYPES = {
     # config, output model or NULL, the communicator's Fortran handle, callback, user data (since ABI 5)
     "matnn_train_comm": (_status, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, PROGRESS_CALLBACK,
                                    ctypes.c_void_p]),
+    # path, units, n_structures, natoms, atomic_numbers, positions, cells or NULL, pbc or NULL,
+    # energies or NULL, forces or NULL, stresses or NULL, config_type or NULL (since ABI 6)
+    "matnn_dataset_append": (_status, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, i32_1d, i32_1d, f64_2d,
+                                       f64_1d_or_null, i32_1d_or_null, f64_1d_or_null, f64_2d_or_null,
+                                       f64_1d_or_null, ctypes.c_char_p]),
 }
 
 

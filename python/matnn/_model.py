@@ -432,3 +432,42 @@ def train(config, output_model=None, progress=None, comm=None):
     if raised:
         raise raised[0]
     check(status)
+
+
+def append_dataset(path, structures, config_type=None):
+    """Appends labelled structures to the matnn dataset at `path` (matnn_dataset_append; created if
+    missing, atomically: the file holds all of them or is left as it was).
+
+    structures: ASE Atoms (or objects with get_atomic_numbers(), get_positions(), get_cell() and
+    get_pbc()); each one's energy, forces and stress come from its calculator's results (ASE's
+    units and stress sign) when it has them. All structures must carry the same labels.
+    config_type tags every structure of the call. Returns the number appended.
+    """
+    structures = list(structures)
+    if not structures:
+        raise invalid_argument("append_dataset: no structures")
+    results = [dict(getattr(getattr(a, "calc", None), "results", None) or {}) for a in structures]
+    labels = [{k for k in ("energy", "forces", "stress") if k in r} for r in results]
+    if any(l != labels[0] for l in labels):
+        raise invalid_argument("append_dataset: the structures carry different labels "
+                               f"({sorted(labels[0])} and {sorted(next(l for l in labels if l != labels[0]))})")
+    numbers = np.concatenate([np.asarray(a.get_atomic_numbers(), dtype=np.intc) for a in structures])
+    positions = np.ascontiguousarray(np.concatenate([np.asarray(a.get_positions(), dtype=np.float64)
+                                                     for a in structures]))
+    natoms = np.array([len(a) for a in structures], dtype=np.intc)
+    periodic = [bool(np.any(a.get_pbc())) for a in structures]
+    cells = pbc = None
+    if any(periodic):
+        cells = np.concatenate([np.asarray(a.get_cell(), dtype=np.float64).reshape(9) for a in structures])
+        pbc = np.concatenate([np.asarray(a.get_pbc(), dtype=np.intc) for a in structures])
+    energies = forces = stresses = None
+    if "energy" in labels[0]:
+        energies = np.array([r["energy"] for r in results], dtype=np.float64)
+    if "forces" in labels[0]:
+        forces = np.ascontiguousarray(np.concatenate([np.asarray(r["forces"], dtype=np.float64) for r in results]))
+    if "stress" in labels[0]:
+        stresses = np.concatenate([np.asarray(r["stress"], dtype=np.float64).reshape(6) for r in results])
+    check(_L.matnn_dataset_append(_as_path(path, "path"), 0, len(structures), natoms, numbers, positions, cells, pbc,
+                                  energies, forces, stresses,
+                                  None if config_type is None else str(config_type).encode()))
+    return len(structures)

@@ -34,8 +34,8 @@ struct EvalOptions {
   std::string model, dataset, subset = "all", ood;
 };
 
-// Under mpirun (comm: the job's ranks) the structures of a potential's dataset are shared among
-// the ranks, and rank 0 prints.
+// Under mpirun (comm: the job's ranks) the structures of the dataset are shared among the ranks,
+// and rank 0 prints.
 void run_eval(const EvalOptions& o, const parallel::Communicator& comm) {
   if (models::read_model_kind(o.model) == potentials::Potential::file_kind) {
     const workflows::PotentialEvaluation evaluation = workflows::evaluate_potential(o.model, o.dataset, o.subset, comm);
@@ -56,15 +56,9 @@ void run_eval(const EvalOptions& o, const parallel::Communicator& comm) {
     }
     return;
   }
-  if (comm.size() > 1) {
-    if (comm.is_root())
-      fmt::print(stderr, "matnn: warning: property models are evaluated on rank 0 alone; the other {} ranks wait\n",
-                 comm.size() - 1);
-    workflows::write_on_root(comm, "the evaluation", [&] { run_eval(o, parallel::Communicator()); });
-    return;
-  }
   const std::unique_ptr<models::PropertyModel> model = models::load_property_model(o.model);
-  const auto metrics = workflows::evaluate_property_model(*model, o.dataset, o.subset);
+  const auto metrics = workflows::evaluate_property_model(*model, o.dataset, o.subset, comm);
+  if (!comm.is_root()) return;
   fmt::print("{} of \"{}\" on {} ({} subset):\n", model->kind(), model->target().name, o.dataset, o.subset);
   print_metric_table(metrics);
   const int classes = model->target().n_classes;

@@ -19,21 +19,19 @@ struct PredictOptions {
 
 void run_predict(const PredictOptions& o) {
   check_output_paths({{"model", o.model}, {"dataset", o.dataset}}, {{"-o", o.output}});
-  // Under mpirun the structures of a potential's dataset are shared among the ranks.
+  // Under mpirun the structures of the dataset are shared among the ranks.
   const parallel::Communicator comm = parallel::Communicator::world();
   if (models::read_model_kind(o.model) == potentials::Potential::file_kind) {
     workflows::write_potential_predictions(o.model, o.dataset, o.output, comm);
     if (comm.is_root()) fmt::print("wrote energies and model deviations to {}\n", o.output);
     return;
   }
-  if (comm.size() > 1 && comm.is_root())
-    fmt::print(stderr, "matnn: warning: property models predict on rank 0 alone; the other {} ranks wait\n",
-               comm.size() - 1);
-  workflows::write_on_root(comm, o.output, [&] {
-    const std::unique_ptr<models::PropertyModel> model = models::load_property_model(o.model);
-    workflows::write_property_predictions(*model, o.dataset, o.output, o.mc_samples);
-    fmt::print("wrote predictions of \"{}\" to {}\n", model->target().name, o.output);
-  });
+  if (o.mc_samples > 0 && comm.size() > 1 && comm.is_root())
+    fmt::print(stderr, "matnn: warning: Monte-Carlo dropout predicts on rank 0 alone (one random stream per call); "
+               "the other {} ranks wait\n", comm.size() - 1);
+  const std::unique_ptr<models::PropertyModel> model = models::load_property_model(o.model);
+  workflows::write_property_predictions(*model, o.dataset, o.output, o.mc_samples, comm);
+  if (comm.is_root()) fmt::print("wrote predictions of \"{}\" to {}\n", model->target().name, o.output);
 }
 
 }  // namespace

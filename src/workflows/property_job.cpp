@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -384,17 +385,68 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   result.n_validation = split.validation.size();
   result.n_test = split.test.size();
   if (!split.test.empty()) {
-    const models::PropertyPrediction test = model.predict(pick(data.structures, split.test));
+    // As `matnn eval` predicts, so that both give the same numbers, and shared among the ranks.
+    const models::PropertyPrediction test = predict_in_blocks(model, pick(data.structures, split.test), job.communicator);
     result.test_metrics =
         property_metrics(model.target(), test, pick(data.target, split.test), pick(data.target, split.train).mean());
     if (!split.validation.empty())
-      add_shift_metrics(result.test_metrics, test, model.predict(pick(data.structures, split.validation)));
+      add_shift_metrics(result.test_metrics, test,
+                        predict_in_blocks(model, pick(data.structures, split.validation), job.communicator));
   }
   return result;
 }
 
+models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const std::vector<Structure>& structures,
+                                             const parallel::Communicator& comm, std::size_t block) {
+  if (block == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "predict_in_blocks: blocks of 0 structures");
+  const std::size_t n = structures.size(), blocks = (n + block - 1) / block;
+  const auto ranks = static_cast<std::size_t>(comm.size()), rank = static_cast<std::size_t>(comm.rank());
+  const Eigen::Index classes = model.target().task == models::TaskKind::classification ? model.target().n_classes : 0;
+  // Per structure: value, sigma, ood score, ood flag, its class probabilities.
+  const auto stride = static_cast<std::size_t>(4 + classes);
+  std::vector<double> mine;
+  std::exception_ptr failure;
+  try {
+    for (std::size_t b = rank; b < blocks; b += ranks) {
+      const auto first = structures.begin() + static_cast<std::ptrdiff_t>(b * block);
+      const std::vector<Structure> part(first, first + static_cast<std::ptrdiff_t>(std::min(block, n - b * block)));
+      const models::PropertyPrediction p = model.predict(part);
+      for (Eigen::Index i = 0; i < p.value.size(); ++i) {
+        mine.insert(mine.end(), {p.value[i], p.sigma[i], p.ood_score[i], p.ood[static_cast<std::size_t>(i)] ? 1.0 : 0.0});
+        for (Eigen::Index c = 0; c < classes; ++c) mine.push_back(p.probabilities(i, c));
+      }
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  comm.rethrow_first(failure);
+  const std::vector<std::vector<double>> all = comm.all_gather(mine);
+  models::PropertyPrediction out;
+  const auto rows = static_cast<Eigen::Index>(n);
+  out.value.resize(rows);
+  out.sigma.resize(rows);
+  out.ood_score.resize(rows);
+  out.ood.resize(n);
+  out.probabilities.resize(classes > 0 ? rows : 0, classes);
+  std::vector<std::size_t> at(ranks, 0);
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::vector<double>& from = all[b % ranks];
+    std::size_t& k = at[b % ranks];
+    for (std::size_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
+      if (k + stride > from.size()) fail(MATNN_ERROR_INTERNAL, "rank {} sent too few predictions", b % ranks);
+      const auto row = static_cast<Eigen::Index>(i);
+      out.value[row] = from[k++];
+      out.sigma[row] = from[k++];
+      out.ood_score[row] = from[k++];
+      out.ood[i] = from[k++] != 0.0;
+      for (Eigen::Index c = 0; c < classes; ++c) out.probabilities(row, c) = from[k++];
+    }
+  }
+  return out;
+}
+
 std::map<std::string, double> evaluate_property_model(const models::PropertyModel& model, const std::string& dataset_path,
-                                                      const std::string& subset) {
+                                                      const std::string& subset, const parallel::Communicator& comm) {
   const DatasetReader reader(dataset_path);
   const std::vector<Record> records = reader.read_all();
   const Json& provenance = model.provenance();
@@ -428,23 +480,29 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
   }
   if (rows.empty())
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset {}", dataset_path, target.name, subset);
-  const models::PropertyPrediction prediction = model.predict(pick(data.structures, rows));
+  const models::PropertyPrediction prediction = predict_in_blocks(model, pick(data.structures, rows), comm);
   std::map<std::string, double> out = property_metrics(target, prediction, pick(data.target, rows), training_mean);
-  if (!validation_rows.empty()) add_shift_metrics(out, prediction, model.predict(pick(data.structures, validation_rows)));
+  if (!validation_rows.empty())
+    add_shift_metrics(out, prediction, predict_in_blocks(model, pick(data.structures, validation_rows), comm));
   return out;
 }
 
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
-                                const std::string& csv_path, int mc_samples) {
+                                const std::string& csv_path, int mc_samples, const parallel::Communicator& comm) {
+  if (mc_samples > 0 && comm.size() > 1) {
+    write_on_root(comm, csv_path, [&] { write_property_predictions(model, dataset_path, csv_path, mc_samples, {}); });
+    return;
+  }
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
   const std::vector<Structure> structures = structures_of(records);
   models::PredictOptions options;
   options.mc_samples = mc_samples;
-  const models::PropertyPrediction p = model.predict(structures, options);
+  const models::PropertyPrediction p =
+      mc_samples > 0 ? model.predict(structures, options) : predict_in_blocks(model, structures, comm);
   const models::PropertyTarget& target = model.target();
   const bool classifier = target.task == models::TaskKind::classification;
 
-  write_csv_atomically(csv_path, "predictions", [&](std::ofstream& out) {
+  write_on_root(comm, csv_path, [&] { write_csv_atomically(csv_path, "predictions", [&](std::ofstream& out) {
     out << "index,id,formula," << target.name << "_predicted," << target.name << "_sigma,ood,ood_score," << target.name;
     if (classifier) {
       for (int c = 0; c < target.n_classes; ++c) out << ",probability_" << c;
@@ -463,7 +521,7 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
       }
       out << '\n';
     }
-  });
+  }); });
 }
 
 void write_property_embeddings(const models::PropertyModel& model, const std::string& dataset_path,

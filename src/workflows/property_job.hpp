@@ -12,6 +12,7 @@
 #include "matnn/record.hpp"
 #include "matnn/structure.hpp"
 #include "models/property_model.hpp"
+#include "parallel/communicator.hpp"
 #include "train/config.hpp"
 #include "workflows/job_common.hpp"
 
@@ -59,13 +60,26 @@ TrainJobResult train_property_model(const train::Json& config, const TrainJobOpt
 /// Evaluates a model on a dataset: `subset` is "all", or "train"/"validation"/"test" of the
 /// split recorded in the model (the dataset must be the one it was trained on); "test" adds the
 /// shift metrics against the validation subset.
+/// The structures are shared among the ranks of `comm` (predict_in_blocks); every rank returns
+/// the metrics of a serial run.
 std::map<std::string, double> evaluate_property_model(const models::PropertyModel& model, const std::string& dataset_path,
-                                                      const std::string& subset);
+                                                      const std::string& subset, const parallel::Communicator& comm = {});
 
 /// Predictions for every structure of a dataset as CSV (index, id, formula, prediction, sigma,
 /// ood, and the target where the dataset has it; class probabilities for classifiers). Atomic.
+/// Without Monte-Carlo dropout the structures are shared among the ranks of `comm`
+/// (predict_in_blocks) and rank 0 writes the file a serial run writes; with it, rank 0 predicts
+/// them all in one call (one random stream per call) while the others wait.
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
-                                const std::string& csv_path, int mc_samples);
+                                const std::string& csv_path, int mc_samples, const parallel::Communicator& comm = {});
+
+/// model.predict(structures) in fixed blocks of `block` structures, dealt round-robin to the
+/// ranks of `comm` and passed back to every rank in the original order. The blocks do not depend
+/// on the rank count, and the arithmetic of a block's GEMMs depends on its rows, so any rank
+/// count, one included, gives the same bits. Memory holds the blocks' outputs, not one pass over
+/// all structures. No Monte-Carlo dropout (MATNN_ERROR_UNSUPPORTED): a call draws one stream.
+models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const std::vector<Structure>& structures,
+                                             const parallel::Communicator& comm, std::size_t block = 64);
 
 /// Every structure's learned embedding as CSV (index, id, formula, e0 ... e{width-1}), for
 /// similarity search and maps of the data. Atomic.

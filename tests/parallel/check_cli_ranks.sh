@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Usage: check_cli_ranks.sh MPIEXEC MATNN DATA_DIR WORK_DIR
 # `matnn predict` and `matnn eval` on 2 and 3 ranks against the serial run, for both potential
-# kinds that capi_fixture trains (DATA_DIR/potential.h5, DATA_DIR/nequip/potential.h5, on
-# DATA_DIR/data.h5): the same bytes in the CSV and extended XYZ files and the same printed
-# metrics. Then faults: one rank given a dataset that does not exist (MPMD launch, so the other
+# kinds and both property-model kinds that capi_fixture trains (DATA_DIR/potential.h5,
+# DATA_DIR/nequip/potential.h5, property.h5, cgcnn.h5, on DATA_DIR/data.h5): the same bytes in the
+# CSV and extended XYZ files and the same printed metrics. Then faults: one rank given a dataset that does not exist (MPMD launch, so the other
 # rank starts normally) must end the whole job, for predict and for train, with that rank's
 # message and a non-zero status, within the timeout instead of hanging.
 set -euo pipefail
@@ -22,16 +22,18 @@ fail() {
   status=1
 }
 
-for model in "$data/potential.h5" "$data/nequip/potential.h5"; do
+# Potentials also write extended XYZ; property models write CSV only.
+for model in "$data/potential.h5" "$data/nequip/potential.h5" "$data/property.h5" "$data/cgcnn.h5"; do
   before=$status
-  "$matnn" predict "$model" "$data/data.h5" -o serial.csv >/dev/null
-  "$matnn" predict "$model" "$data/data.h5" -o serial.xyz >/dev/null
+  formats=csv
+  case "$model" in */potential.h5) formats="csv xyz" ;; esac
+  for format in $formats; do "$matnn" predict "$model" "$data/data.h5" -o "serial.$format" >/dev/null; done
   "$matnn" eval "$model" "$data/data.h5" >serial.txt
   for ranks in 2 3; do
-    run -np "$ranks" "$matnn" predict "$model" "$data/data.h5" -o ranks.csv >/dev/null
-    cmp serial.csv ranks.csv || fail "$model: predict CSV on $ranks ranks differs from the serial file"
-    run -np "$ranks" "$matnn" predict "$model" "$data/data.h5" -o ranks.xyz >/dev/null
-    cmp serial.xyz ranks.xyz || fail "$model: predict extended XYZ on $ranks ranks differs from the serial file"
+    for format in $formats; do
+      run -np "$ranks" "$matnn" predict "$model" "$data/data.h5" -o "ranks.$format" >/dev/null
+      cmp "serial.$format" "ranks.$format" || fail "$model: predict $format on $ranks ranks differs from the serial file"
+    done
     run -np "$ranks" "$matnn" eval "$model" "$data/data.h5" >ranks.txt
     diff serial.txt ranks.txt || fail "$model: eval on $ranks ranks prints other metrics than the serial run"
   done

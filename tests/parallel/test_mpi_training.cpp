@@ -25,6 +25,7 @@
 #include "train/trainer.hpp"
 #include "workflows/job_common.hpp"
 #include "workflows/potential_on_ranks.hpp"
+#include "workflows/property_job.hpp"
 
 namespace matnn {
 namespace {
@@ -365,6 +366,27 @@ TEST(DataParallelJob, CgcnnTrainsToTheSerialModel) {
   std::printf("cgcnn: largest value %.6g, spread %.3g, largest difference %.3g\n", scale,
               pb.value.maxCoeff() - pb.value.minCoeff(), (pa.value - pb.value).cwiseAbs().maxCoeff());
   EXPECT_LT((pa.value - pb.value).cwiseAbs().maxCoeff(), 1e-6 * scale) << world().size() << " ranks";
+}
+
+// Property predictions in fixed blocks dealt to the ranks (predict_in_blocks): every rank gets
+// the one-rank result bit for bit, in order, with blocks of 5 over 24 structures (5 blocks, the
+// last short), whatever the rank count.
+TEST(DataParallelEvaluation, PropertyPredictionsInBlocksAreTheSameAtAnyRankCount) {
+  (void)dataset();
+  const std::string path = work_dir + "/cgcnn_blocks.h5";
+  workflows::write_on_root(world(), path, [&] { workflows::train_model(cgcnn_config("cgcnn_blocks.h5"), quiet_job({})); });
+  const auto model = models::load_property_model(path);
+  std::vector<Structure> structures;
+  for (const Record& r : DatasetReader(dataset()).read(0, 24)) structures.push_back(r.structure);
+  const models::PropertyPrediction ranks = workflows::predict_in_blocks(*model, structures, world(), 5);
+  const models::PropertyPrediction one = workflows::predict_in_blocks(*model, structures, parallel::Communicator(), 5);
+  EXPECT_TRUE(ranks.value == one.value) << "rank " << world().rank();
+  EXPECT_TRUE(ranks.sigma == one.sigma);
+  EXPECT_TRUE(ranks.ood_score == one.ood_score);
+  EXPECT_EQ(ranks.ood, one.ood);
+  // And the whole pass agrees to float32 round-off (a block's arithmetic depends on its rows).
+  const models::PropertyPrediction whole = model->predict(structures);
+  EXPECT_LT((ranks.value - whole.value).cwiseAbs().maxCoeff(), 1e-5 * whole.value.cwiseAbs().maxCoeff());
 }
 
 // --ensemble-parallel: each rank trains whole members alone, and every rank ends with all of

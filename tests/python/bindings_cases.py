@@ -703,6 +703,45 @@ def case_hosts(c):
           f"md_example did not stop with matnn's message: exit {result.returncode}, {result.stderr!r}")
 
 
+def case_append(c):
+    """matnn.append_dataset: EMT-labelled Atoms into a new dataset, then more appended; the file
+    holds them in order with ASE's values (read back with h5py), and mixed labels are refused."""
+    import h5py
+    from ase.build import bulk
+    from ase.calculators.emt import EMT
+    path = os.path.join(c.workdir, "appended.h5")
+    if os.path.exists(path):
+        os.remove(path)
+    frames = []
+    for k, a in enumerate((3.55, 3.60, 3.65)):
+        atoms = bulk("Cu", "fcc", a=a, cubic=True).repeat((2, 1, 1))
+        atoms.rattle(0.05, seed=k)
+        atoms.calc = EMT()
+        atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress()
+        frames.append(atoms)
+    check(matnn.append_dataset(path, frames[:2], config_type="bulk") == 2, "append_dataset did not report 2")
+    check(matnn.append_dataset(path, frames[2:]) == 1, "append_dataset did not report 1")
+    with h5py.File(path, "r") as f:
+        energies = f["properties/energy/values"][...].reshape(-1)
+        forces = f["atom_properties/forces/values"][...]
+        stress = f["properties/stress/values"][...]
+        positions = f["atoms/positions"][...]
+        n_atoms = f["structures/n_atoms"][...]
+    expected_e = [a.get_potential_energy() for a in frames]
+    print(f"appended 3 EMT frames: energies {np.round(energies, 6).tolist()}, ASE {np.round(expected_e, 6).tolist()}")
+    check(list(n_atoms) == [8, 8, 8], f"atoms per structure {list(n_atoms)}")
+    check(np.allclose(energies, expected_e, rtol=0, atol=1e-12), "energies differ from ASE's")
+    check(np.allclose(forces, np.concatenate([a.get_forces() for a in frames]), rtol=0, atol=1e-12), "forces differ")
+    check(np.allclose(stress.reshape(3, 6), [a.get_stress() for a in frames], rtol=0, atol=1e-14), "stress differs")
+    check(np.allclose(positions, np.concatenate([a.get_positions() for a in frames]), rtol=0, atol=1e-12),
+          "positions differ")
+    unlabelled = bulk("Cu", "fcc", a=3.6)
+    e = expect_error("structures with different labels", matnn.InvalidArgumentError, matnn.Status.INVALID_ARGUMENT,
+                     lambda: matnn.append_dataset(path, [frames[0], unlabelled]))
+    check("different labels" in e.message, f"message {e.message!r}")
+    print("ok  append_dataset stores ASE's labels and refuses mixed ones")
+
+
 def case_coverage(c):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with open(os.path.join(root, "include", "matnn", "matnn.h")) as f:
