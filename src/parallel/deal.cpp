@@ -22,4 +22,12 @@ std::vector<int> deal_to_ranks(const std::vector<double>& costs, int ranks) {
   return owner;
 }
 
+std::vector<std::size_t> dealt_to(const std::vector<double>& costs, int ranks, int rank) {
+  const std::vector<int> owner = deal_to_ranks(costs, ranks);
+  std::vector<std::size_t> mine;
+  for (std::size_t k = 0; k < owner.size(); ++k)
+    if (owner[k] == rank) mine.push_back(k);
+  return mine;
+}
+
 }  // namespace matnn::parallel

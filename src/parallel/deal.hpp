@@ -3,6 +3,7 @@
 // ranks waiting for the one that drew the large ones.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 namespace matnn::parallel {
@@ -11,5 +12,8 @@ namespace matnn::parallel {
 /// with the least total so far (lowest rank on ties), so every rank gets a near-equal share.
 /// Deterministic: every rank computes the same deal from the same costs.
 std::vector<int> deal_to_ranks(const std::vector<double>& costs, int ranks);
+
+/// The positions, in order, of the samples deal_to_ranks gives to `rank`.
+std::vector<std::size_t> dealt_to(const std::vector<double>& costs, int ranks, int rank);
 
 }  // namespace matnn::parallel

@@ -338,10 +338,8 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       if (data_parallel) {
         std::vector<double> batch_costs;
         for (std::size_t i : batch) batch_costs.push_back(costs[i]);
-        const std::vector<int> owner = parallel::deal_to_ranks(batch_costs, comm.size());
         std::vector<std::size_t> local;
-        for (std::size_t k = 0; k < batch.size(); ++k)
-          if (owner[k] == comm.rank()) local.push_back(batch[k]);
+        for (std::size_t k : parallel::dealt_to(batch_costs, comm.size(), comm.rank())) local.push_back(batch[k]);
         double share = 0.0;
         // A failure in this rank's share stops every rank, with its message, at the step's end
         // instead of leaving the others waiting for its gradients (not inside a synchronised
@@ -390,7 +388,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       if (ema) averaged = std::make_unique<nn::WeightEma::Scope>(*ema);
       ad::NoGradGuard no_grad;
       const auto validating = std::chrono::steady_clock::now();
-      record.validation = data_parallel ? task.validate_over(comm) : task.validate();
+      record.validation = task.validate_over(comm);
       validation_seconds = seconds_since(validating);
       if (auto it = record.validation.find("loss"); it != record.validation.end()) validation_loss = it->second;
       if (validation_loss < result.best_loss || result.best_epoch < 0) {

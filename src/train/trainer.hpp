@@ -58,8 +58,9 @@ class TrainingTask {
   /// Validation metrics (the module is in evaluation mode, nothing recorded). Must contain
   /// "loss", the quantity early stopping and ReduceOnPlateau watch. Empty: no validation set.
   virtual std::map<std::string, double> validate() = 0;
-  /// validate() in a data-parallel run: called on every rank of `comm`, returns the same metrics
-  /// on all. The default has every rank validate everything and keeps rank 0's numbers; a task
+  /// validate() on every rank of `comm` (the trainer calls this; one rank in a serial run),
+  /// returning the same metrics on all. The default has every rank validate everything and keeps
+  /// rank 0's numbers; a task
   /// that shares the validation samples among the ranks overrides it, and must give the serial
   /// metrics up to the order of sums.
   virtual std::map<std::string, double> validate_over(const parallel::Communicator& comm);

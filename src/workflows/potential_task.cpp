@@ -218,10 +218,8 @@ std::map<std::string, double> PotentialTask::validate_over(const parallel::Commu
       batch.push_back(&records_[r]);
       atoms.push_back(static_cast<double>(records_[r].structure.size()));
     }
-    const std::vector<int> owner = parallel::deal_to_ranks(atoms, comm.size());
     std::vector<std::size_t> mine;
-    for (std::size_t k = 0; k < rows.size(); ++k)
-      if (owner[k] == comm.rank()) mine.push_back(rows[k]);
+    for (std::size_t k : parallel::dealt_to(atoms, comm.size(), comm.rank())) mine.push_back(rows[k]);
     if (mine.empty()) continue;
     const LabelCounts counts(batch);
     loss_sum += loss(mine, recipe_.final_weights(), false, &errors, &counts).item() * static_cast<double>(rows.size());

@@ -74,11 +74,9 @@ class MemberTask : public train::TrainingTask {
   // batch normalisation waits for the others); the loss and error sums are summed over them.
   std::map<std::string, double> validate_over(const parallel::Communicator& comm) override {
     if (split_.validation.empty()) return {};
-    const std::vector<int> owner =
-        parallel::deal_to_ranks(std::vector<double>(split_.validation.size(), 1.0), comm.size());
     std::vector<std::size_t> mine;
-    for (std::size_t k = 0; k < split_.validation.size(); ++k)
-      if (owner[k] == comm.rank()) mine.push_back(split_.validation[k]);
+    for (std::size_t k : parallel::dealt_to(std::vector<double>(split_.validation.size(), 1.0), comm.size(), comm.rank()))
+      mine.push_back(split_.validation[k]);
     // loss x rows, then the sum of |error| (regression, standardised units) or of correct classes.
     std::array<double, 2> sums{};
     if (!mine.empty()) {
