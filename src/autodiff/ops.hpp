@@ -126,6 +126,51 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 /// x * g / (r + [r == 0]). Higher derivatives at exactly zero are finite but not meaningful.
 Tensor norm(const Tensor& x, int64_t axis = -1, bool keepdim = false);
 
+// ---- convolution and pooling (ops_conv.cpp, ops_pool.cpp) ----------------------------------------
+// Channels-first tensors: spectra x (N, C, W), images x (N, C, H, W). Per-axis options hold one
+// value per spatial axis, or one value for all of them; empty means the default.
+
+struct ConvOptions {
+  std::vector<int64_t> stride;    // default 1
+  std::vector<int64_t> padding;   // zeros added at both ends of each axis; default 0
+  std::vector<int64_t> dilation;  // spacing of the kernel taps; default 1
+};
+
+/// Cross-correlation (what deep-learning codes call convolution) of x (N, C_in, [H,] W) with
+/// weight (C_out, C_in, [kH,] kW), plus bias (C_out) when defined: out (N, C_out, [H_out,] W_out)
+/// with H_out = floor((H + 2 p - d (kH - 1) - 1) / s) + 1. float32 runs on oneDNN's primitives
+/// (or the plain im2col path when the Eigen GEMM backend is selected), float64 on the plain path.
+/// Backward: conv_input_grad and conv_weight_grad, whose own backward passes are these three
+/// ops again, so derivatives of any order exist.
+Tensor conv(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), const ConvOptions& options = {});
+/// The adjoint of conv in x: the gradient of <grad_output, conv(x, weight)> with respect to an
+/// x of shape input_shape (a transposed convolution; the stride makes input_shape necessary).
+Tensor conv_input_grad(const Tensor& grad_output, const Tensor& weight, const Shape& input_shape,
+                       const ConvOptions& options = {});
+/// The adjoint of conv in weight: the gradient of <grad_output, conv(x, weight)> with respect to
+/// a weight of shape weight_shape, summed over the batch.
+Tensor conv_weight_grad(const Tensor& x, const Tensor& grad_output, const Shape& weight_shape,
+                        const ConvOptions& options = {});
+
+struct PoolOptions {
+  std::vector<int64_t> kernel;   // the window; required
+  std::vector<int64_t> stride;   // default: the window (non-overlapping windows)
+  std::vector<int64_t> padding;  // at most half the window; default 0
+};
+
+/// The largest element of each window (padding never wins). The winners' positions are found
+/// first, then gathered (gather_rows), so every derivative is a gather or scatter of them.
+Tensor max_pool(const Tensor& x, const PoolOptions& options);
+/// The mean of each window's elements; padding is left out of the count. Linear; backward
+/// avg_pool_adjoint. float32 runs on oneDNN's pooling primitives unless Eigen is selected.
+Tensor avg_pool(const Tensor& x, const PoolOptions& options);
+/// The adjoint of avg_pool: spreads each grad_output element evenly over its window in an x of
+/// shape input_shape. Backward: avg_pool.
+Tensor avg_pool_adjoint(const Tensor& grad_output, const Shape& input_shape, const PoolOptions& options);
+/// Mean / maximum over all spatial positions: (N, C, [H,] W) -> (N, C).
+Tensor global_avg_pool(const Tensor& x);
+Tensor global_max_pool(const Tensor& x);
+
 // ---- operators -------------------------------------------------------------------------------------
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

@@ -9,4 +9,9 @@ set(MATNN_AUTODIFF_SOURCES
   ops_reduce.cpp
   ops_index.cpp
   ops_shape.cpp
-  ops_linalg.cpp)
+  ops_linalg.cpp
+  conv_geometry.cpp
+  conv_kernels.cpp
+  onednn_kernels.cpp
+  ops_conv.cpp
+  ops_pool.cpp)
