@@ -50,6 +50,8 @@ class DatasetReader {
   std::vector<std::string> property_names() const;
   std::vector<std::string> atom_property_names() const;
   std::vector<std::string> tag_names() const;
+  /// Names of the signals (spectra, images) stored in the file.
+  std::vector<std::string> signal_names() const;
   /// Unit attribute of a label ("" if none).
   std::string unit(const std::string& label) const;
 

@@ -19,6 +19,7 @@
 
 #include <Eigen/Core>
 
+#include "matnn/signal.hpp"
 #include "matnn/structure.hpp"
 
 namespace matnn {
@@ -32,6 +33,9 @@ struct Record {
   std::map<std::string, std::vector<double>> properties;
   /// Per-atom labels: name -> natoms x width values.
   std::map<std::string, AtomValues> atom_properties;
+  /// Array-valued samples: name -> spectrum or image (matnn/signal.hpp). A row may hold signals
+  /// and no atoms (a measured pattern) or both (a pattern with the structure that made it).
+  std::map<std::string, Signal> signals;
   /// String tags: "id", "config_type", "prototype", or any other name.
   std::map<std::string, std::string> tags;
   /// Time the structure was made or measured, seconds since 1970-01-01T00:00:00Z (for time splits).
@@ -43,7 +47,8 @@ struct Record {
   const std::vector<double>* stress() const;
 
   /// Structure::validate() plus label checks: per-atom label rows == natoms, all values finite,
-  /// reserved labels of the right width. Throws matnn::Error naming the label.
+  /// reserved labels of the right width, and Signal::validate() of every signal. Throws matnn::Error
+  /// naming the label or signal.
   void validate() const;
 };
 

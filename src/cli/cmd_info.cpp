@@ -1,4 +1,5 @@
-// matnn info: what a dataset holds — counts, elements, periodicity, label coverage and ranges.
+// matnn info: what a dataset holds — counts, elements, periodicity, label coverage and ranges,
+// and the spectra and images beside the atoms.
 #include <algorithm>
 #include <ctime>
 #include <limits>
@@ -6,6 +7,7 @@
 #include <string>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.hpp"
 #include "matnn/dataset.hpp"
@@ -18,7 +20,15 @@ namespace {
 // Structures read per block: bounded memory whatever the file size.
 constexpr std::size_t block_size = 4096;
 
+/// One signal over the dataset: its shared description and the rows that have it.
+struct SignalTally {
+  Signal description;  ///< the first row's, without its values
+  std::size_t present = 0;
+  double min_pixel = std::numeric_limits<double>::max(), max_pixel = 0;
+};
+
 struct StructureTally {
+  std::map<std::string, SignalTally> signals;
   std::map<int, std::size_t> atoms_per_element;
   std::map<int, std::size_t> structures_per_element;
   std::map<std::string, std::size_t> by_periodicity;
@@ -41,6 +51,15 @@ struct StructureTally {
     by_periodicity[names[periodic]] += 1;
     for (const auto& [name, value] : r.tags) {
       if (!value.empty()) tag_present[name] += 1;
+    }
+    for (const auto& [name, signal] : r.signals) {
+      SignalTally& t = signals[name];
+      if (t.present++ == 0) {
+        t.description = signal;
+        t.description.values.clear();
+      }
+      t.min_pixel = std::min(t.min_pixel, signal.pixel_size);
+      t.max_pixel = std::max(t.max_pixel, signal.pixel_size);
     }
     if (r.timestamp) {
       ++timestamps;
@@ -96,6 +115,18 @@ void run_info(const std::string& path) {
     fmt::print("tags\n");
     for (const auto& [name, count] : tally.tag_present) {
       fmt::print("  {:<20} {:>7.1f}%\n", name, 100.0 * static_cast<double>(count) / static_cast<double>(n));
+    }
+  }
+  if (!tally.signals.empty()) {
+    fmt::print("signals\n");
+    for (const auto& [name, t] : tally.signals) {
+      const Signal& d = t.description;
+      const std::string where =
+          d.kind == SignalKind::spectrum
+              ? fmt::format("{} {:g} to {:g} {}", d.axis_name, d.axis->front(), d.axis->back(), d.axis_unit)
+              : fmt::format("pixel {:g} to {:g} {}", t.min_pixel, t.max_pixel, d.axis_unit);
+      fmt::print("  {:<20} {:>8} {:>16} {:>7.1f}%  {}\n", name, signal_kind_name(d.kind), fmt::join(d.shape, "x"),
+                 100.0 * static_cast<double>(t.present) / static_cast<double>(n), where);
     }
   }
   if (tally.timestamps > 0) {

@@ -97,6 +97,13 @@ void Record::validate() const {
     }
     if (!values.allFinite()) fail(MATNN_ERROR_NON_FINITE, "per-atom label \"{}\" has a non-finite value", name);
   }
+  for (const auto& [name, signal] : signals) {
+    try {
+      signal.validate();
+    } catch (const Error& e) {
+      fail(e.status(), "signal \"{}\": {}", name, e.what());
+    }
+  }
 }
 
 }  // namespace matnn

@@ -23,6 +23,7 @@ inline constexpr const char* atoms = "atoms";
 inline constexpr const char* properties = "properties";
 inline constexpr const char* atom_properties = "atom_properties";
 inline constexpr const char* tags = "tags";
+inline constexpr const char* signals = "signals";
 
 // Datasets of /structures and /atoms.
 inline constexpr const char* n_atoms = "structures/n_atoms";
@@ -37,6 +38,14 @@ inline constexpr const char* positions = "atoms/positions";
 // Inside each /properties/<name> and /atom_properties/<name> group.
 inline constexpr const char* values = "values";
 inline constexpr const char* present = "present";
+
+// Inside each /signals/<name> group: values and present as for labels, plus the spectrum axis
+// (with its quantity in the "name" attribute) or the images' pixel sizes; the group's "kind"
+// attribute says which.
+inline constexpr const char* attr_kind = "kind";
+inline constexpr const char* axis = "axis";
+inline constexpr const char* attr_axis_name = "name";
+inline constexpr const char* pixel_size = "pixel_size";
 
 /// Stored in /structures/timestamp where a structure has no timestamp (numpy reads it as NaT
 /// after .astype("datetime64[s]")); the mask timestamp_present is authoritative.

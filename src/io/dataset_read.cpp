@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "dataset_layout.hpp"
+#include "dataset_signals.hpp"
 #include "hdf5_handle.hpp"
 #include "matnn/dataset.hpp"
 #include "matnn/error.hpp"
@@ -61,6 +62,8 @@ struct DatasetReader::Impl {
   h5::Dataset cell, pbc, timestamp, timestamp_present, numbers, positions;
   std::vector<Label> labels;  ///< per-structure labels then per-atom labels, each in name order
   std::vector<Tag> tags;
+  std::map<std::string, signals::SignalSpec> signal_specs;
+  std::vector<signals::SignalColumn> signal_columns;
 
   explicit Impl(const std::string& p) : path(p), ctx(p, MATNN_ERROR_FORMAT) {}
 
@@ -206,6 +209,8 @@ void DatasetReader::Impl::open() {
       tags.push_back(std::move(tag));
     }
   }
+  signal_specs = signals::read_specs(ctx, f, structures);
+  for (const auto& [name, spec] : signal_specs) signal_columns.push_back(signals::open(ctx, f, spec));
 }
 
 void DatasetReader::Impl::load_labels(bool per_atom) {
@@ -339,6 +344,7 @@ std::vector<Record> DatasetReader::Impl::read_runs(const std::vector<h5::RowRang
       if (!strings[k].empty()) records[k].tags.emplace(tag.name, std::move(strings[k]));
     }
   }
+  for (const signals::SignalColumn& column : signal_columns) signals::read_rows(ctx, column, runs, records);
   return records;
 }
 
@@ -390,6 +396,12 @@ std::vector<std::string> DatasetReader::atom_property_names() const {
 std::vector<std::string> DatasetReader::tag_names() const {
   std::vector<std::string> names;
   for (const Tag& tag : impl_->tags) names.push_back(tag.name);
+  return names;
+}
+
+std::vector<std::string> DatasetReader::signal_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, spec] : impl_->signal_specs) names.push_back(name);
   return names;
 }
 

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "dataset_layout.hpp"
+#include "dataset_signals.hpp"
 #include "hdf5_handle.hpp"
 #include "hdf5_seal.hpp"
 #include "matnn/atomic_file.hpp"
@@ -45,6 +46,7 @@ struct Plan {
   std::map<std::string, LabelSpec> labels;
   std::map<std::string, std::size_t> tags;  ///< name -> longest value in bytes
   std::set<std::string> tags_in_file;
+  std::map<std::string, signals::SignalSpec> signals;
 };
 
 std::string label_group(const LabelSpec& label) {
@@ -152,6 +154,7 @@ struct Datasets {
   h5::Dataset n_atoms, atom_offset, cell, pbc, timestamp, timestamp_present, numbers, positions;
   std::vector<LabelData> labels;
   std::vector<TagData> tags;
+  std::vector<signals::SignalColumn> signals;
 };
 
 h5::CreateOptions create_options() {
@@ -300,6 +303,7 @@ void write_records(const h5::Hdf5Context& ctx, Datasets& ds, std::span<const Rec
       }
       ctx.write_strings(tag.data, tag.path, row, values);
     }
+    for (const signals::SignalColumn& column : ds.signals) signals::write_rows(ctx, column, records.subspan(begin, b), row);
     atom_row += atoms;
     begin = end;
   }
@@ -329,6 +333,7 @@ void write_dataset(const std::string& path, std::span<const Record> records, con
   validate_records(path, records);
   Plan plan;
   plan_labels(path, records, options, plan);
+  signals::plan(path, records, plan.signals);
 
   h5::Hdf5ErrorSilencer silence;
   AtomicFile out(path);
@@ -362,6 +367,7 @@ void write_dataset(const std::string& path, std::span<const Record> records, con
       ctx.write_rows(ds.atom_offset, full(layout::atom_offset), 0, 1, 1, &zero);
       for (const auto& [name, label] : plan.labels) ds.labels.push_back(create_label(ctx, file.get(), label, n_s, n_a));
       for (const auto& [tag, size] : plan.tags) ds.tags.push_back(create_tag(ctx, file.get(), tag, n_s, size));
+      for (const auto& [name, spec] : plan.signals) ds.signals.push_back(signals::create(ctx, file.get(), spec, n_s));
       write_records(ctx, ds, records, 0, 0);
     }
     close_file(ctx, file);
@@ -416,8 +422,10 @@ void append_dataset(const std::string& path, std::span<const Record> records, co
         plan.tags_in_file.insert(name);
       }
     }
+    plan.signals = signals::read_specs(ctx, file.get(), s0);
   }
   plan_labels(path, records, options, plan);
+  signals::plan(path, records, plan.signals);
 
   AtomicFile out(path);
   std::error_code ec;
@@ -476,6 +484,9 @@ void append_dataset(const std::string& path, std::span<const Record> records, co
         }
         ds.tags.push_back(std::move(tag));
       }
+      for (const auto& [name, spec] : plan.signals)
+        ds.signals.push_back(spec.in_file ? signals::open(ctx, file.get(), spec, n_s)
+                                          : signals::create(ctx, file.get(), spec, n_s));
       write_records(ctx, ds, records, s0, a0);
       write_root_attributes(ctx, file.get(), n_s, n_a);
     }
