@@ -110,7 +110,8 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis);
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end);
 /// Same elements with a new shape (one dimension may be -1: inferred). Shares storage.
 Tensor reshape(const Tensor& x, const Shape& shape);
-/// Transpose of a 2-D tensor (a new contiguous tensor).
+/// Transpose of a 2-D tensor, or of each matrix of a 3-D batch (batch, m, n) -> (batch, n, m)
+/// (a new contiguous tensor).
 Tensor transpose(const Tensor& x);
 
 // ---- linear algebra (ops_linalg.cpp) ---------------------------------------------------------------

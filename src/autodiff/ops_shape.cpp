@@ -136,21 +136,26 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
 
 Tensor transpose(const Tensor& x) {
   detail::check_defined("transpose", x);
-  detail::check_rank("transpose", x, 2);
-  const int64_t m = x.dim(0), n = x.dim(1);
-  Tensor out = empty({n, m}, x.dtype());
+  if (x.rank() != 2 && x.rank() != 3)
+    detail::invalid("transpose", fmt::format("expected a matrix or a batch of matrices, got {}", shape_str(x.shape())));
+  // A matrix is a batch of one; (batch, m, n) -> (batch, n, m).
+  const int64_t batch = x.rank() == 3 ? x.dim(0) : 1;
+  const int64_t m = x.dim(x.rank() - 2), n = x.dim(x.rank() - 1);
+  Tensor out = empty(x.rank() == 3 ? Shape{batch, n, m} : Shape{n, m}, x.dtype());
   detail::dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    const T* px = x.data<T>();
-    T* po = out.data<T>();
     constexpr int64_t B = 32;
     const int64_t row_blocks = (m + B - 1) / B;
-    parallel_for(row_blocks, m * n, [&](int64_t b, int64_t e) {
-      for (int64_t ib = b * B; ib < std::min(m, e * B); ib += B)
-        for (int64_t jb = 0; jb < n; jb += B)
-          for (int64_t i = ib; i < std::min(m, ib + B); ++i)
-            for (int64_t j = jb; j < std::min(n, jb + B); ++j) po[j * m + i] = px[i * n + j];
-    });
+    for (int64_t k = 0; k < batch; ++k) {
+      const T* px = x.data<T>() + k * m * n;
+      T* po = out.data<T>() + k * m * n;
+      parallel_for(row_blocks, m * n, [&](int64_t b, int64_t e) {
+        for (int64_t ib = b * B; ib < std::min(m, e * B); ib += B)
+          for (int64_t jb = 0; jb < n; jb += B)
+            for (int64_t i = ib; i < std::min(m, ib + B); ++i)
+              for (int64_t j = jb; j < std::min(n, jb + B); ++j) po[j * m + i] = px[i * n + j];
+      });
+    }
   });
   return record(out, "transpose", {x}, [](const BackwardContext& c) {
     return std::vector<Tensor>{transpose(c.grad_output)};

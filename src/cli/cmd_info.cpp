@@ -7,7 +7,6 @@
 #include <string>
 
 #include <fmt/core.h>
-#include <fmt/ranges.h>
 
 #include "cli/commands.hpp"
 #include "matnn/dataset.hpp"
@@ -69,6 +68,12 @@ struct StructureTally {
   }
 };
 
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string text;
+  for (std::int64_t extent : shape) text += (text.empty() ? "" : "x") + std::to_string(extent);
+  return text;
+}
+
 std::string utc_date(std::int64_t seconds) {
   const std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
@@ -125,7 +130,8 @@ void run_info(const std::string& path) {
           d.kind == SignalKind::spectrum
               ? fmt::format("{} {:g} to {:g} {}", d.axis_name, d.axis->front(), d.axis->back(), d.axis_unit)
               : fmt::format("pixel {:g} to {:g} {}", t.min_pixel, t.max_pixel, d.axis_unit);
-      fmt::print("  {:<20} {:>8} {:>16} {:>7.1f}%  {}\n", name, signal_kind_name(d.kind), fmt::join(d.shape, "x"),
+      fmt::print("  {:<20} {:>8} {:>16} {:>7.1f}%  {}\n", name, signal_kind_name(d.kind),
+                 shape_text(d.shape),
                  100.0 * static_cast<double>(t.present) / static_cast<double>(n), where);
     }
   }

@@ -122,7 +122,8 @@ ad::Tensor CompositionModel::standardize_targets(const Eigen::VectorXd& targets)
   return ad::from_vector(values, {targets.size(), 1});
 }
 
-PropertyPrediction CompositionModel::predict(std::span<const Structure> structures, const PredictOptions& options) const {
+PropertyPrediction CompositionModel::predict(const Samples& samples, const PredictOptions& options) const {
+  const std::span<const Structure> structures = structures_of(samples);
   std::vector<Composition> compositions;
   compositions.reserve(structures.size());
   for (std::size_t i = 0; i < structures.size(); ++i) {

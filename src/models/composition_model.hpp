@@ -79,7 +79,7 @@ class CompositionModel final : public PropertyModel {
   PropertyPrediction predict_compositions(const std::vector<Composition>& compositions,
                                           const PredictOptions& options = {}) const;
   /// The structures' compositions through predict_compositions().
-  PropertyPrediction predict(std::span<const Structure> structures, const PredictOptions& options = {}) const override;
+  PropertyPrediction predict(const Samples& samples, const PredictOptions& options = {}) const override;
 
   /// Atomic write of a model file (models/state_file.hpp layout, kind "composition_mlp").
   void save(const std::string& path) const override;

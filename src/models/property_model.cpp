@@ -16,6 +16,29 @@ TaskKind task_from_name(const std::string& name) {
   fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown task \"{}\" (use regression or classification)", name);
 }
 
+Samples Samples::slice(std::size_t first, std::size_t count) const {
+  if (first + count > size())
+    fail(MATNN_ERROR_INTERNAL, "samples [{}, {}) of a batch of {}", first, first + count, size());
+  Samples out;
+  if (!structures.empty()) out.structures = structures.subspan(first, count);
+  if (!signals.empty()) out.signals = signals.subspan(first, count);
+  return out;
+}
+
+std::span<const Structure> PropertyModel::structures_of(const Samples& samples) const {
+  if (samples.structures.size() != samples.size())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "a {} model reads structures, but the batch holds {} for {} samples", kind(),
+         samples.structures.size(), samples.size());
+  return samples.structures;
+}
+
+std::span<const Signal> PropertyModel::signals_of(const Samples& samples) const {
+  if (samples.signals.size() != samples.size())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "a {} model reads the signal \"{}\", but the batch holds {} signals for {} samples",
+         kind(), input_signal(), samples.signals.size(), samples.size());
+  return samples.signals;
+}
+
 StateFile PropertyModel::model_file(nlohmann::json config, const std::vector<const nn::Module*>& members) const {
   StateFile file;
   file.format = model_format;

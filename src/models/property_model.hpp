@@ -16,6 +16,7 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "matnn/signal.hpp"
 #include "matnn/structure.hpp"
 #include "models/property_uncertainty.hpp"
 #include "models/state_file.hpp"
@@ -61,6 +62,24 @@ struct PredictOptions {
   std::uint64_t seed = 0;
 };
 
+/// The inputs of a batch: structures for the kinds that read atoms (composition, crystal graph),
+/// signals for the kinds that read a spectrum or an image (input_signal() names which). A kind
+/// reads the one it needs and refuses a batch without it (MATNN_ERROR_INVALID_ARGUMENT).
+struct Samples {
+  std::span<const Structure> structures;
+  std::span<const Signal> signals;
+
+  Samples() = default;
+  Samples(std::span<const Structure> s) : structures(s) {}  // NOLINT: a batch of structures is samples
+  Samples(const std::vector<Structure>& s) : structures(s) {}  // NOLINT
+  Samples(std::span<const Signal> s) : signals(s) {}  // NOLINT
+  Samples(const std::vector<Signal>& s) : signals(s) {}  // NOLINT
+  Samples(std::span<const Structure> s, std::span<const Signal> g) : structures(s), signals(g) {}
+  std::size_t size() const noexcept { return std::max(structures.size(), signals.size()); }
+  /// Samples [first, first + count) of both inputs (those that are given).
+  Samples slice(std::size_t first, std::size_t count) const;
+};
+
 class PropertyModel {
  public:
   virtual ~PropertyModel() = default;
@@ -72,13 +91,16 @@ class PropertyModel {
   virtual const std::vector<int>& elements() const noexcept = 0;
   /// False for models that read only the composition (positions and cell are ignored).
   virtual bool uses_geometry() const noexcept = 0;
+  /// The name of the dataset signal the model reads (a spectrum or image kind), or "" for the
+  /// kinds that read structures.
+  virtual std::string input_signal() const { return {}; }
   virtual bool supports_mc_dropout() const noexcept = 0;
   virtual std::int64_t embedding_width() const noexcept = 0;
   virtual std::size_t ensemble_size() const noexcept = 0;
 
-  /// Predictions for structures (validated first: a bad structure is an error naming its index),
-  /// with the model's uncertainty calibration applied. Safe to call from several threads.
-  virtual PropertyPrediction predict(std::span<const Structure> structures, const PredictOptions& options = {}) const = 0;
+  /// Predictions for samples (validated first: a bad structure or signal is an error naming its
+  /// index), with the model's uncertainty calibration applied. Safe to call from several threads.
+  virtual PropertyPrediction predict(const Samples& samples, const PredictOptions& options = {}) const = 0;
 
   /// Atomic write of the model file (models/state_file.hpp layout, this kind).
   virtual void save(const std::string& path) const = 0;
@@ -94,6 +116,10 @@ class PropertyModel {
   void set_calibration(UncertaintyCalibration calibration) { calibration_ = std::move(calibration); }
 
  protected:
+  /// The structures of a batch for the kinds that read atoms; MATNN_ERROR_INVALID_ARGUMENT
+  /// naming the kind when the batch holds only signals. signals_of: the same for signal kinds.
+  std::span<const Structure> structures_of(const Samples& samples) const;
+  std::span<const Signal> signals_of(const Samples& samples) const;
   /// Whether predict() must compute embeddings: asked for, or needed by the OOD reference.
   bool wants_embeddings(const PredictOptions& options) const noexcept {
     return options.embeddings || calibration_.has_reference();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "nn/activation.hpp"
+#include "nn/conv.hpp"
 #include "nn/dropout.hpp"
 #include "nn/linear.hpp"
 #include "nn/mlp.hpp"

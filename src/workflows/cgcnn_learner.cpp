@@ -30,7 +30,7 @@ class CgcnnLearner final : public PropertyLearner {
     config_.elements = elements_of(data, train);
     config_.seed = seed;
     model_ = std::make_unique<CgcnnModel>(config_);
-    graphs_ = models::cgcnn::build_crystal_graphs(data.structures, config_.graph);
+    graphs_ = models::cgcnn::build_crystal_graphs(data.samples.structures, config_.graph);
     Eigen::VectorXd train_targets(static_cast<Eigen::Index>(train.size()));
     for (std::size_t i = 0; i < train.size(); ++i)
       train_targets[static_cast<Eigen::Index>(i)] = data.target[static_cast<Eigen::Index>(train[i])];

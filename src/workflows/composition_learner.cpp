@@ -34,8 +34,8 @@ class CompositionLearner final : public PropertyLearner {
     config_.seed = seed;
     model_ = std::make_unique<models::CompositionModel>(config_);
     std::vector<Composition> compositions;
-    compositions.reserve(data.structures.size());
-    for (const Structure& s : data.structures) compositions.push_back(s.composition());
+    compositions.reserve(data.samples.structures.size());
+    for (const Structure& s : data.samples.structures) compositions.push_back(s.composition());
     const Eigen::MatrixXd features = model_->featurizer().featurize(compositions);
     Eigen::MatrixXd train_features(static_cast<Eigen::Index>(train.size()), features.cols());
     Eigen::VectorXd train_targets(static_cast<Eigen::Index>(train.size()));

@@ -13,6 +13,7 @@
 #include "matnn/structure.hpp"
 #include "models/property_model.hpp"
 #include "train/config.hpp"
+#include "workflows/sample_set.hpp"
 
 namespace matnn::workflows {
 
@@ -37,8 +38,8 @@ struct CalibrationReport {
 };
 
 /// Fits and sets the model's calibration from its predictions (the model must not carry one
-/// yet): `structures` and `target` are the labelled rows that `split` indexes.
-CalibrationReport calibrate_property_model(models::PropertyModel& model, const std::vector<Structure>& structures,
+/// yet): `samples` and `target` are the labelled rows that `split` indexes.
+CalibrationReport calibrate_property_model(models::PropertyModel& model, const SampleSet& samples,
                                            const Eigen::VectorXd& target, const data::Split& split,
                                            const CalibrationOptions& options, std::uint64_t seed);
 

@@ -25,6 +25,7 @@
 #include "nn/losses.hpp"
 #include "parallel/deal.hpp"
 #include "models/cgcnn/cgcnn_model.hpp"
+#include "models/cnn/signal_model.hpp"
 #include "models/composition_model.hpp"
 #include "train/ensemble.hpp"
 
@@ -136,13 +137,6 @@ std::string unit_of(const std::string& dataset_path, const std::string& target) 
   return unit;
 }
 
-std::vector<Structure> structures_of(const std::vector<Record>& records) {
-  std::vector<Structure> out;
-  out.reserve(records.size());
-  for (const Record& r : records) out.push_back(r.structure);
-  return out;
-}
-
 // Writes a CSV file atomically: `body` streams it into the temporary file, which replaces
 // `path` only once it is complete; a failed write is MATNN_ERROR_IO naming `what`.
 template <typename Body>
@@ -165,8 +159,8 @@ std::string data_hash(const PropertyData& data) {
   auto add = [&](const void* bytes, std::size_t size) {
     hash.update(std::span<const unsigned char>(static_cast<const unsigned char*>(bytes), size));
   };
-  for (std::size_t i = 0; i < data.structures.size(); ++i) {
-    const Structure& s = data.structures[i];
+  for (std::size_t i = 0; i < data.samples.size(); ++i) {
+    const Structure& s = data.samples.structures[i];
     const std::uint64_t header[2] = {data.index[i], s.size()};
     add(header, sizeof header);
     add(s.numbers.data(), s.numbers.size() * sizeof(int));
@@ -176,6 +170,10 @@ std::string data_hash(const PropertyData& data) {
     add(pbc, sizeof pbc);
     const double y = data.target[static_cast<Eigen::Index>(i)];
     add(&y, sizeof y);
+    if (!data.samples.signals.empty()) {
+      const std::vector<float>& values = data.samples.signals[i].values;
+      add(values.data(), values.size() * sizeof(float));
+    }
   }
   return fmt::format("{:016x}", hash.digest());
 }
@@ -183,13 +181,15 @@ std::string data_hash(const PropertyData& data) {
 }  // namespace
 
 PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
-                           const data::SplitOptions& split) {
+                           const data::SplitOptions& split, const std::string& signal) {
   PropertyData out;
   std::vector<double> values;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     const auto it = r.properties.find(target);
     if (it == r.properties.end()) continue;
+    const auto with_signal = signal.empty() ? r.signals.end() : r.signals.find(signal);
+    if (!signal.empty() && with_signal == r.signals.end()) continue;
     if (it->second.size() != 1) {
       fail(MATNN_ERROR_INVALID_ARGUMENT, "target \"{}\" has {} values per structure; a property model predicts one",
            target, it->second.size());
@@ -199,14 +199,15 @@ PropertyData property_data(const std::vector<Record>& records, const std::string
       fail(MATNN_ERROR_INVALID_ARGUMENT, "structure {}: class label {} of \"{}\" is not an integer >= 0", i, y, target);
     }
     out.index.push_back(i);
-    out.structures.push_back(r.structure);
+    out.samples.structures.push_back(r.structure);
+    if (!signal.empty()) out.samples.signals.push_back(with_signal->second);
     values.push_back(y);
     out.keys.push_back(split_key(r, split.kind));
   }
   out.target = Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
   if (split.kind == data::SplitKind::cluster) {
     std::vector<Composition> compositions;
-    for (const Structure& structure : out.structures) compositions.push_back(structure.composition());
+    for (const Structure& structure : out.samples.structures) compositions.push_back(structure.composition());
     assign_cluster_groups(out.keys, compositions, split.clusters, split.seed);
   }
   return out;
@@ -277,14 +278,20 @@ void add_shift_metrics(std::map<std::string, double>& metrics, const models::Pro
 
 std::vector<int> elements_of(const PropertyData& data, std::span<const std::size_t> rows) {
   std::set<int> elements;
-  for (std::size_t r : rows) elements.insert(data.structures[r].numbers.begin(), data.structures[r].numbers.end());
+  for (std::size_t r : rows) {
+    const Structure& s = data.samples.structures[r];
+    elements.insert(s.numbers.begin(), s.numbers.end());
+  }
   return {elements.begin(), elements.end()};
 }
 
 std::unique_ptr<PropertyLearner> make_property_learner(const std::string& kind, const ConfigSection& model) {
   if (kind == models::CompositionModel::file_kind) return make_composition_learner(model);
   if (kind == models::cgcnn::CgcnnModel::file_kind) return make_cgcnn_learner(model);
-  fail(MATNN_ERROR_INVALID_ARGUMENT, "model.kind \"{}\" is not a property model (use composition_mlp or cgcnn)", kind);
+  if (kind == models::cnn::SignalModel::spectrum_kind || kind == models::cnn::SignalModel::image_kind)
+    return make_signal_learner(kind, model);
+  fail(MATNN_ERROR_INVALID_ARGUMENT,
+       "model.kind \"{}\" is not a property model (use composition_mlp, cgcnn, cnn1d or cnn2d)", kind);
 }
 
 TrainJobResult train_property_model(const Json& config, const TrainJobOptions& job) {
@@ -320,10 +327,11 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
 
   // Data, split, the model built on the training rows.
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const PropertyData data = property_data(records, target.name, target.task, split_options.options);
-  if (data.structures.size() < 2) {
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} structures have the label \"{}\"; training needs at least 2", dataset_path,
-         data.structures.size(), target.name);
+  const PropertyData data = property_data(records, target.name, target.task, split_options.options, learner->signal());
+  if (data.samples.size() < 2) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} rows have the label \"{}\"{}; training needs at least 2", dataset_path,
+         data.samples.size(), target.name,
+         learner->signal().empty() ? "" : fmt::format(" and the signal \"{}\"", learner->signal()));
   }
   const data::Split split = resolve_split(split_options, data.keys, data.index, records.size(), dataset_path);
   if (split.train.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "the split leaves no training data");
@@ -359,7 +367,7 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
       ensemble);
 
   const CalibrationReport calibration =
-      calibrate_property_model(model, data.structures, data.target, split, calibration_options, seed);
+      calibrate_property_model(model, data.samples, data.target, split, calibration_options, seed);
   if (print) {
     fmt::print("uncertainty: sigma scale {:.3g} ({}); OOD threshold {:.3g} ({}, quantile {}), {} reference embeddings\n",
                calibration.sigma_scale, calibration.sigma_basis, calibration.ood_threshold, calibration.ood_basis,
@@ -384,20 +392,20 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   result.n_test = split.test.size();
   if (!split.test.empty()) {
     // As `matnn eval` predicts, so that both give the same numbers, and shared among the ranks.
-    const models::PropertyPrediction test = predict_in_blocks(model, pick(data.structures, split.test), job.communicator);
+    const models::PropertyPrediction test = predict_in_blocks(model, data.samples.pick(split.test).view(), job.communicator);
     result.test_metrics =
         property_metrics(model.target(), test, pick(data.target, split.test), pick(data.target, split.train).mean());
     if (!split.validation.empty())
       add_shift_metrics(result.test_metrics, test,
-                        predict_in_blocks(model, pick(data.structures, split.validation), job.communicator));
+                        predict_in_blocks(model, data.samples.pick(split.validation).view(), job.communicator));
   }
   return result;
 }
 
-models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const std::vector<Structure>& structures,
+models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const models::Samples& samples,
                                              const parallel::Communicator& comm, std::size_t block) {
   if (block == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "predict_in_blocks: blocks of 0 structures");
-  const std::size_t n = structures.size(), blocks = (n + block - 1) / block;
+  const std::size_t n = samples.size(), blocks = (n + block - 1) / block;
   const auto ranks = static_cast<std::size_t>(comm.size()), rank = static_cast<std::size_t>(comm.rank());
   const Eigen::Index classes = model.target().task == models::TaskKind::classification ? model.target().n_classes : 0;
   // Per structure: value, sigma, ood score, ood flag, its class probabilities.
@@ -406,9 +414,7 @@ models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model,
   std::exception_ptr failure;
   try {
     for (std::size_t b = rank; b < blocks; b += ranks) {
-      const auto first = structures.begin() + static_cast<std::ptrdiff_t>(b * block);
-      const std::vector<Structure> part(first, first + static_cast<std::ptrdiff_t>(std::min(block, n - b * block)));
-      const models::PropertyPrediction p = model.predict(part);
+      const models::PropertyPrediction p = model.predict(samples.slice(b * block, std::min(block, n - b * block)));
       for (Eigen::Index i = 0; i < p.value.size(); ++i) {
         mine.insert(mine.end(), {p.value[i], p.sigma[i], p.ood_score[i], p.ood[static_cast<std::size_t>(i)] ? 1.0 : 0.0});
         for (Eigen::Index c = 0; c < classes; ++c) mine.push_back(p.probabilities(i, c));
@@ -453,11 +459,11 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
   data::SplitOptions keys_for;
   if (subset != "all" && recorded != "given") keys_for = split_options_from(train::ConfigSection(provenance.at("split"), "split"), 0);
   const models::PropertyTarget& target = model.target();
-  const PropertyData data = property_data(records, target.name, target.task, keys_for);
+  const PropertyData data = property_data(records, target.name, target.task, keys_for, model.input_signal());
   std::vector<std::size_t> rows, validation_rows;
   std::optional<double> training_mean;
   if (subset == "all") {
-    for (std::size_t i = 0; i < data.structures.size(); ++i) rows.push_back(i);
+    for (std::size_t i = 0; i < data.samples.size(); ++i) rows.push_back(i);
   } else {
     // The split was made over the labelled structures only, as at training time: they must be
     // the very structures the model was trained on (older model files record no hash).
@@ -478,10 +484,10 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
   }
   if (rows.empty())
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset {}", dataset_path, target.name, subset);
-  const models::PropertyPrediction prediction = predict_in_blocks(model, pick(data.structures, rows), comm);
+  const models::PropertyPrediction prediction = predict_in_blocks(model, data.samples.pick(rows).view(), comm);
   std::map<std::string, double> out = property_metrics(target, prediction, pick(data.target, rows), training_mean);
   if (!validation_rows.empty())
-    add_shift_metrics(out, prediction, predict_in_blocks(model, pick(data.structures, validation_rows), comm));
+    add_shift_metrics(out, prediction, predict_in_blocks(model, data.samples.pick(validation_rows).view(), comm));
   return out;
 }
 
@@ -492,11 +498,12 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
     return;
   }
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const std::vector<Structure> structures = structures_of(records);
+  const SampleSet samples = samples_of(records, model.input_signal(), dataset_path);
+  const std::vector<Structure>& structures = samples.structures;
   models::PredictOptions options;
   options.mc_samples = mc_samples;
   const models::PropertyPrediction p =
-      mc_samples > 0 ? model.predict(structures, options) : predict_in_blocks(model, structures, comm);
+      mc_samples > 0 ? model.predict(samples.view(), options) : predict_in_blocks(model, samples.view(), comm);
   const models::PropertyTarget& target = model.target();
   const bool classifier = target.task == models::TaskKind::classification;
 
@@ -525,10 +532,11 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
 void write_property_embeddings(const models::PropertyModel& model, const std::string& dataset_path,
                                const std::string& csv_path) {
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const std::vector<Structure> structures = structures_of(records);
+  const SampleSet samples = samples_of(records, model.input_signal(), dataset_path);
+  const std::vector<Structure>& structures = samples.structures;
   models::PredictOptions options;
   options.embeddings = true;
-  const Eigen::MatrixXd e = model.predict(structures, options).embedding;
+  const Eigen::MatrixXd e = model.predict(samples.view(), options).embedding;
 
   write_csv_atomically(csv_path, "embeddings", [&](std::ofstream& out) {
     out << "index,id,formula";

@@ -15,22 +15,25 @@
 #include "parallel/communicator.hpp"
 #include "train/config.hpp"
 #include "workflows/job_common.hpp"
+#include "workflows/sample_set.hpp"
 
 namespace matnn::workflows {
 
-/// The labelled structures of a dataset for one target. Structures without the label are left
-/// out; `index` maps back to the dataset. Classification labels must be integers >= 0.
+/// The labelled samples of a dataset for one target. Rows without the label (or, for a model
+/// that reads a signal, without that signal) are left out; `index` maps back to the dataset.
+/// Classification labels must be integers >= 0.
 struct PropertyData {
   std::vector<std::size_t> index;
-  std::vector<Structure> structures;
+  SampleSet samples;
   Eigen::VectorXd target;
   std::vector<data::SplitKey> keys;  ///< reduced formula / prototype tag and timestamp, for splits
 };
 
 /// `split` says what the keys hold: the group of each structure for its kind (cluster: the
 /// k-means cluster of its standardised composition features, from split.clusters and split.seed).
+/// `signal`: the signal a spectrum or image model reads ("" for the kinds that read structures).
 PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
-                           const data::SplitOptions& split = {});
+                           const data::SplitOptions& split = {}, const std::string& signal = {});
 
 /// Metrics of predictions against targets: regression MAE, RMSE, R^2, top-k recall (k = 10% of
 /// the samples, at least 1, screening for the largest values), mean sigma and OOD share, and
@@ -78,7 +81,7 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
 /// on the rank count, and the arithmetic of a block's GEMMs depends on its rows, so any rank
 /// count, one included, gives the same bits. Memory holds the blocks' outputs, not one pass over
 /// all structures. No Monte-Carlo dropout (MATNN_ERROR_UNSUPPORTED): a call draws one stream.
-models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const std::vector<Structure>& structures,
+models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const models::Samples& samples,
                                              const parallel::Communicator& comm, std::size_t block = 64);
 
 /// Every structure's learned embedding as CSV (index, id, formula, e0 ... e{width-1}), for

@@ -30,6 +30,9 @@ class PropertyLearner {
   virtual nn::Module& member(std::size_t k) = 0;
   /// Member k's raw outputs for data rows: (rows, 1) standardised values or (rows, classes) logits.
   virtual ad::Tensor forward(std::size_t k, std::span<const std::size_t> rows) = 0;
+  /// The dataset signal the kind reads ("" for the kinds that read structures): rows without it
+  /// are left out of the data.
+  virtual std::string signal() const { return {}; }
   /// Every row's regression target in the networks' standardised units, (n, 1).
   virtual ad::Tensor standardized_targets(const Eigen::VectorXd& targets) const = 0;
 };
@@ -44,5 +47,7 @@ std::vector<int> elements_of(const PropertyData& data, std::span<const std::size
 
 std::unique_ptr<PropertyLearner> make_composition_learner(const train::ConfigSection& model);
 std::unique_ptr<PropertyLearner> make_cgcnn_learner(const train::ConfigSection& model);
+/// model.kind cnn1d (spectra) or cnn2d (images).
+std::unique_ptr<PropertyLearner> make_signal_learner(const std::string& kind, const train::ConfigSection& model);
 
 }  // namespace matnn::workflows

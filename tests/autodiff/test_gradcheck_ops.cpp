@@ -186,6 +186,10 @@ TEST_F(OpGradcheck, ReshapeAndTranspose) {
                         {input_normal({3, 2}, rng), input_normal({2, 3}, rng)}));
   const Tensor x = from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3});
   EXPECT_EQ(transpose(x).to_vector(), (std::vector<double>{1, 4, 2, 5, 3, 6}));
+  EXPECT_TRUE(gradcheck([](const Ts& t) { return square(transpose(t[0])); }, {input_normal({3, 2, 4}, rng)}));
+  const Tensor batch = from_vector(std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {2, 2, 3});
+  EXPECT_EQ(transpose(batch).shape(), (Shape{2, 3, 2}));
+  EXPECT_EQ(transpose(batch).to_vector(), (std::vector<double>{1, 4, 2, 5, 3, 6, 7, 10, 8, 11, 9, 12}));
   EXPECT_EQ(reshape(x, {-1}).shape(), (Shape{6}));
 }
 

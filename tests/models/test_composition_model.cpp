@@ -159,7 +159,8 @@ class CollapsedModel final : public models::PropertyModel {
   bool supports_mc_dropout() const noexcept override { return false; }
   std::int64_t embedding_width() const noexcept override { return 4; }
   std::size_t ensemble_size() const noexcept override { return 2; }
-  models::PropertyPrediction predict(std::span<const Structure> structures, const models::PredictOptions&) const override {
+  models::PropertyPrediction predict(const models::Samples& samples, const models::PredictOptions&) const override {
+    const std::span<const Structure> structures = structures_of(samples);
     const auto n = static_cast<Eigen::Index>(structures.size());
     models::PropertyPrediction p;
     p.value = Eigen::VectorXd::Zero(n);
@@ -187,7 +188,7 @@ TEST(PropertyUncertainty, ACollapsedModelGetsNoOodReferenceButIsStillRecalibrate
   data::Split split;
   split.train = {0, 1, 2, 3, 4, 5, 6};
   split.validation = {7, 8, 9};
-  const CalibrationReport report = calibrate_property_model(model, structures, y, split, {}, 1);
+  const CalibrationReport report = calibrate_property_model(model, SampleSet{structures, {}}, y, split, {}, 1);
   EXPECT_FALSE(model.calibration().has_reference());
   EXPECT_NE(report.ood_basis.find("do not vary"), std::string::npos) << report.ood_basis;
   EXPECT_DOUBLE_EQ(model.calibration().sigma_scale, 2.0);
@@ -214,7 +215,7 @@ TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings)
   const std::vector<Record> records = DatasetReader(dir / "data.h5").read_all();
   const PropertyData data = property_data(records, "energy_per_atom", models::TaskKind::regression);
   const data::Split split = recorded_split(model.provenance(), data.keys, data.index, records.size(), dir / "data.h5");
-  const models::PropertyPrediction p = model.predict(pick(data.structures, split.validation));
+  const models::PropertyPrediction p = model.predict(data.samples.pick(split.validation).view());
   const Eigen::VectorXd y = pick(data.target, split.validation);
   EXPECT_NEAR(((p.value - y).array() / p.sigma.array()).square().mean(), 1.0, 1e-9);
   // The OOD threshold is the validation distances' 95th percentile: about 5 % of them beyond.
@@ -225,7 +226,7 @@ TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings)
   // ood_score is the embedding distance, and the flag is that distance above the threshold.
   models::PredictOptions with_embeddings;
   with_embeddings.embeddings = true;
-  const models::PropertyPrediction e = model.predict(pick(data.structures, split.validation), with_embeddings);
+  const models::PropertyPrediction e = model.predict(data.samples.pick(split.validation).view(), with_embeddings);
   const Eigen::VectorXd d = c.distance(e.embedding);
   for (Eigen::Index i = 0; i < d.size(); ++i) {
     EXPECT_DOUBLE_EQ(e.ood_score[i], d[i]);

@@ -95,8 +95,8 @@ ad::Tensor CgcnnModel::standardize_targets(const Eigen::VectorXd& targets) const
   return ad::from_vector(values, {targets.size(), 1});
 }
 
-PropertyPrediction CgcnnModel::predict(std::span<const Structure> structures, const PredictOptions& options) const {
-  return predict_graphs(build_crystal_graphs(structures, config_.graph), options);
+PropertyPrediction CgcnnModel::predict(const Samples& samples, const PredictOptions& options) const {
+  return predict_graphs(build_crystal_graphs(structures_of(samples), config_.graph), options);
 }
 
 PropertyPrediction CgcnnModel::predict_graphs(std::span<const CrystalGraph> graphs, const PredictOptions& options) const {

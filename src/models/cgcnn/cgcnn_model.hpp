@@ -65,7 +65,7 @@ class CgcnnModel final : public PropertyModel {
   /// Regression targets in the networks' standardised units (n x 1, float32).
   ad::Tensor standardize_targets(const Eigen::VectorXd& targets) const;
 
-  PropertyPrediction predict(std::span<const Structure> structures, const PredictOptions& options = {}) const override;
+  PropertyPrediction predict(const Samples& samples, const PredictOptions& options = {}) const override;
   /// The same for graphs already built with config().graph.
   PropertyPrediction predict_graphs(std::span<const CrystalGraph> graphs, const PredictOptions& options = {}) const;
 

@@ -1,0 +1,307 @@
+#include "models/cnn/signal_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "autodiff/graph.hpp"
+#include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
+#include "models/state_file.hpp"
+#include "nn/losses.hpp"
+
+namespace matnn::models::cnn {
+namespace {
+
+using nlohmann::json;
+
+Eigen::MatrixXd matrix_of(const ad::Tensor& t) {
+  const std::vector<double> v = t.to_vector();
+  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), t.dim(0),
+                                                                                                   t.dim(1));
+}
+
+SignalArchitecture architecture_of(const SignalModelConfig& c) {
+  SignalArchitecture a;
+  a.spatial_rank = c.signal_kind == SignalKind::spectrum ? 1 : 2;
+  a.in_channels = c.shape.empty() ? 1 : c.shape[0];
+  a.channels = c.channels;
+  a.kernel = c.kernel;
+  a.residual = c.residual;
+  a.input_size.assign(c.shape.size() > 1 ? c.shape.begin() + 1 : c.shape.end(), c.shape.end());
+  a.flatten = c.flatten;
+  a.hidden = c.hidden;
+  a.dropout = c.dropout;
+  a.outputs = c.target.task == TaskKind::regression ? 1 : c.target.n_classes;
+  return a;
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string text;
+  for (std::int64_t extent : shape) text += (text.empty() ? "" : " x ") + std::to_string(extent);
+  return text;
+}
+
+/// `values` (one channel on `from`) interpolated linearly onto `to`, which `from` must cover.
+void resample(const float* values, const std::vector<double>& from, const std::vector<double>& to, float* out) {
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < to.size(); ++i) {
+    while (j + 2 < from.size() && from[j + 1] < to[i]) ++j;
+    const double t = (to[i] - from[j]) / (from[j + 1] - from[j]);
+    out[i] = static_cast<float>((1 - t) * values[j] + t * values[j + 1]);
+  }
+}
+
+}  // namespace
+
+const char* normalization_name(Normalization n) noexcept { return n == Normalization::max ? "max" : "standardize"; }
+
+Normalization normalization_from_name(const std::string& name) {
+  if (name == "max") return Normalization::max;
+  if (name == "standardize") return Normalization::standardize;
+  fail(MATNN_ERROR_INVALID_ARGUMENT, "model.normalize \"{}\" is unknown (use max or standardize)", name);
+}
+
+const char* SignalModelConfig::kind() const noexcept {
+  return signal_kind == SignalKind::spectrum ? SignalModel::spectrum_kind : SignalModel::image_kind;
+}
+
+json SignalModelConfig::to_json() const {
+  return {{"task", task_name(target.task)}, {"target", target.name},   {"target_unit", target.unit},
+          {"n_classes", target.n_classes},  {"signal", signal},        {"signal_kind", signal_kind_name(signal_kind)},
+          {"shape", shape},                 {"axis", axis},            {"axis_name", axis_name},
+          {"axis_unit", axis_unit},         {"normalize", normalization_name(normalization)},
+          {"channels", channels},           {"kernel", kernel},        {"residual", residual},
+          {"head", flatten ? "flatten" : "average"},
+          {"hidden", hidden},               {"dropout", dropout},      {"ensemble", ensemble},
+          {"seed", seed}};
+}
+
+SignalModelConfig SignalModelConfig::from_json(const json& j) {
+  SignalModelConfig c;
+  try {
+    c.target.task = task_from_name(j.at("task").get<std::string>());
+    c.target.name = j.at("target").get<std::string>();
+    c.target.unit = j.at("target_unit").get<std::string>();
+    c.target.n_classes = j.at("n_classes").get<int>();
+    c.signal = j.at("signal").get<std::string>();
+    c.signal_kind = signal_kind_from_name(j.at("signal_kind").get<std::string>());
+    c.shape = j.at("shape").get<std::vector<std::int64_t>>();
+    c.axis = j.at("axis").get<std::vector<double>>();
+    c.axis_name = j.at("axis_name").get<std::string>();
+    c.axis_unit = j.at("axis_unit").get<std::string>();
+    c.normalization = normalization_from_name(j.at("normalize").get<std::string>());
+    c.channels = j.at("channels").get<std::vector<std::int64_t>>();
+    c.kernel = j.at("kernel").get<std::int64_t>();
+    c.residual = j.at("residual").get<bool>();
+    const std::string head = j.at("head").get<std::string>();
+    if (head != "flatten" && head != "average") fail(MATNN_ERROR_MODEL, "head \"{}\" is neither flatten nor average", head);
+    c.flatten = head == "flatten";
+    c.hidden = j.at("hidden").get<std::int64_t>();
+    c.dropout = j.at("dropout").get<double>();
+    c.ensemble = j.at("ensemble").get<int>();
+    c.seed = j.at("seed").get<std::uint64_t>();
+  } catch (const json::exception& e) {
+    fail(MATNN_ERROR_MODEL, "signal model config is incomplete or malformed: {}", e.what());
+  } catch (const Error& e) {
+    throw Error(MATNN_ERROR_MODEL, e.what());
+  }
+  return c;
+}
+
+SignalModel::SignalModel(SignalModelConfig config) : config_(std::move(config)) {
+  const std::size_t rank = config_.signal_kind == SignalKind::spectrum ? 2 : 3;
+  if (config_.shape.size() != rank || std::any_of(config_.shape.begin(), config_.shape.end(), [](auto e) { return e < 1; }))
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the input shape {} is not that of a {}", config_.kind(),
+         shape_text(config_.shape), signal_kind_name(config_.signal_kind));
+  if (config_.signal_kind == SignalKind::spectrum && static_cast<std::int64_t>(config_.axis.size()) != config_.shape[1])
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the axis has {} positions for {} points", config_.kind(), config_.axis.size(),
+         config_.shape[1]);
+  if (config_.ensemble < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: ensemble size must be >= 1", config_.kind());
+  if (config_.target.task == TaskKind::classification && config_.target.n_classes < 2)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: classification needs at least 2 classes, got {}", config_.kind(),
+         config_.target.n_classes);
+  const SignalArchitecture architecture = architecture_of(config_);
+  for (int k = 0; k < config_.ensemble; ++k)  // members differ from the start
+    members_.push_back(std::make_shared<SignalNetwork>(architecture, config_.seed + static_cast<std::uint64_t>(k) * 1000003ULL));
+  channel_mean_.assign(static_cast<std::size_t>(config_.shape[0]), 0.0);
+  channel_std_.assign(static_cast<std::size_t>(config_.shape[0]), 1.0);
+}
+
+void SignalModel::fit_normalization(std::span<const Signal> signals, const Eigen::VectorXd& targets) {
+  if (targets.size() < 1 || signals.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: cannot fit the normalisation on no data", kind());
+  if (config_.target.task == TaskKind::regression) {
+    target_mean_ = targets.mean();
+    target_std_ = std::sqrt((targets.array() - target_mean_).square().mean());
+    if (target_std_ < 1e-12) target_std_ = 1.0;
+  }
+  if (config_.normalization != Normalization::standardize) return;
+  const std::int64_t channels = config_.shape[0];
+  std::vector<double> sum(static_cast<std::size_t>(channels), 0.0), squares = sum;
+  double count = 0;
+  for (const Signal& s : signals) {
+    const std::int64_t plane = s.plane();
+    for (std::int64_t c = 0; c < channels; ++c)
+      for (std::int64_t i = 0; i < plane; ++i) {
+        const double v = s.values[static_cast<std::size_t>(c * plane + i)];
+        sum[static_cast<std::size_t>(c)] += v;
+        squares[static_cast<std::size_t>(c)] += v * v;
+      }
+    count += static_cast<double>(plane);
+  }
+  for (std::size_t c = 0; c < sum.size(); ++c) {
+    channel_mean_[c] = sum[c] / count;
+    const double var = squares[c] / count - channel_mean_[c] * channel_mean_[c];
+    channel_std_[c] = var > 1e-24 ? std::sqrt(var) : 1.0;
+  }
+}
+
+ad::Tensor SignalModel::standardize_targets(const Eigen::VectorXd& targets) const {
+  std::vector<float> values(static_cast<std::size_t>(targets.size()));
+  for (Eigen::Index i = 0; i < targets.size(); ++i)
+    values[static_cast<std::size_t>(i)] = static_cast<float>((targets[i] - target_mean_) / target_std_);
+  return ad::from_vector(values, {targets.size(), 1});
+}
+
+ad::Tensor SignalModel::inputs(std::span<const Signal> signals) const {
+  const std::int64_t channels = config_.shape[0];
+  std::int64_t plane = 1;
+  for (std::size_t d = 1; d < config_.shape.size(); ++d) plane *= config_.shape[d];
+  std::vector<float> data(signals.size() * static_cast<std::size_t>(channels * plane));
+  for (std::size_t n = 0; n < signals.size(); ++n) {
+    const Signal& s = signals[n];
+    try {
+      s.validate();
+    } catch (const Error& e) {
+      fail(e.status(), "sample {}: {}", n, e.what());
+    }
+    if (s.kind != config_.signal_kind || s.channels() != channels)
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "sample {}: the model reads {}s of {} channel(s), got a {} of shape {}", n,
+           signal_kind_name(config_.signal_kind), channels, signal_kind_name(s.kind), shape_text(s.shape));
+    float* out = data.data() + n * static_cast<std::size_t>(channels * plane);
+    if (s.kind == SignalKind::spectrum) {
+      const std::vector<double>& grid = *s.axis;
+      if (grid == config_.axis) {
+        std::copy(s.values.begin(), s.values.end(), out);
+      } else {
+        if (grid.size() < 2 || grid.front() > config_.axis.front() || grid.back() < config_.axis.back())
+          fail(MATNN_ERROR_INVALID_ARGUMENT, "sample {}: the spectrum covers {} {} to {} but the model reads {} to {}", n,
+               s.axis_name, grid.front(), grid.back(), config_.axis.front(), config_.axis.back());
+        for (std::int64_t c = 0; c < channels; ++c)
+          resample(s.values.data() + c * s.plane(), grid, config_.axis, out + c * plane);
+      }
+    } else {
+      if (s.shape != config_.shape)
+        fail(MATNN_ERROR_INVALID_ARGUMENT, "sample {}: the model reads images of {} pixels, got {}", n,
+             shape_text(config_.shape), shape_text(s.shape));
+      std::copy(s.values.begin(), s.values.end(), out);
+    }
+    for (std::int64_t c = 0; c < channels; ++c) {
+      float* v = out + c * plane;
+      if (config_.normalization == Normalization::max) {
+        float largest = 0;
+        for (std::int64_t i = 0; i < plane; ++i) largest = std::max(largest, std::abs(v[i]));
+        if (largest > 0)
+          for (std::int64_t i = 0; i < plane; ++i) v[i] /= largest;
+      } else {
+        const auto mean = static_cast<float>(channel_mean_[static_cast<std::size_t>(c)]);
+        const auto scale = static_cast<float>(1.0 / channel_std_[static_cast<std::size_t>(c)]);
+        for (std::int64_t i = 0; i < plane; ++i) v[i] = (v[i] - mean) * scale;
+      }
+    }
+  }
+  ad::Shape shape{static_cast<std::int64_t>(signals.size())};
+  shape.insert(shape.end(), config_.shape.begin(), config_.shape.end());
+  return ad::from_vector(data, shape);
+}
+
+PropertyPrediction SignalModel::predict(const Samples& samples, const PredictOptions& options) const {
+  const std::span<const Signal> signals = signals_of(samples);
+  const int mc_samples = options.mc_samples;
+  if (mc_samples < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "mc_samples must be >= 0, got {}", mc_samples);
+  if (mc_samples > 0 && !supports_mc_dropout())
+    fail(MATNN_ERROR_UNSUPPORTED, "Monte-Carlo dropout needs a model trained with dropout > 0");
+  PropertyPrediction out;
+  const auto n = static_cast<Eigen::Index>(signals.size());
+  if (n == 0) return out;
+  out.ood_score = Eigen::VectorXd::Zero(n);
+  out.ood.assign(signals.size(), false);
+
+  ad::NoGradGuard no_grad;
+  for (const auto& member : members_) {
+    if (member->is_training()) member->eval();
+  }
+  const int passes = std::max(mc_samples, 1);
+  const std::int64_t outputs = config_.target.task == TaskKind::regression ? 1 : config_.target.n_classes;
+  std::vector<Eigen::MatrixXd> draws(members_.size() * static_cast<std::size_t>(passes), Eigen::MatrixXd(n, outputs));
+  const bool embeddings = wants_embeddings(options);
+  if (embeddings) out.embedding.resize(n, config_.hidden);
+  for (std::size_t first = 0; first < signals.size(); first += prediction_batch) {
+    const std::size_t count = std::min(prediction_batch, signals.size() - first);
+    const ad::Tensor x = inputs(signals.subspan(first, count));
+    const auto top = static_cast<Eigen::Index>(first), rows = static_cast<Eigen::Index>(count);
+    for (std::size_t m = 0; m < members_.size(); ++m) {
+      SignalNetwork& net = *members_[m];
+      for (int pass = 0; pass < passes; ++pass) {
+        std::optional<nn::McDropoutStream> stream;
+        if (mc_samples > 0) stream.emplace(mc_seed(options, m, pass, first));
+        const SignalNetwork::Output o = net.forward_all(x);
+        Eigen::MatrixXd y = matrix_of(config_.target.task == TaskKind::classification ? nn::softmax(o.value) : o.value);
+        if (config_.target.task == TaskKind::regression) y = y.array() * target_std_ + target_mean_;
+        draws[m * static_cast<std::size_t>(passes) + static_cast<std::size_t>(pass)].middleRows(top, rows) = y;
+        if (embeddings && m == 0 && pass == 0 && mc_samples == 0) out.embedding.middleRows(top, rows) = matrix_of(o.embedding);
+      }
+      if (embeddings && m == 0 && mc_samples > 0) out.embedding.middleRows(top, rows) = matrix_of(net.forward_all(x).embedding);
+    }
+  }
+  summarize_samples(draws, config_.target.task, out);
+  finish_prediction(out, options);
+  return out;
+}
+
+void SignalModel::save(const std::string& path) const {
+  StateFile file = model_file(config_.to_json(), modules_of(members_));
+  auto& n = file.scalars["normalization"];
+  n = {{"target_mean", target_mean_}, {"target_std", target_std_}};
+  for (std::size_t c = 0; c < channel_mean_.size(); ++c) {
+    n["channel_mean_" + std::to_string(c)] = channel_mean_[c];
+    n["channel_std_" + std::to_string(c)] = channel_std_[c];
+  }
+  write_state_file(path, file);
+}
+
+SignalModel SignalModel::load(const std::string& path) {
+  const StateFile file = read_state_file(path, model_format);
+  if (file.kind != spectrum_kind && file.kind != image_kind)
+    fail(MATNN_ERROR_MODEL, "{}: holds a {} model, not a spectrum or image model", path, file.kind);
+  SignalModelConfig config;
+  try {
+    config = SignalModelConfig::from_json(file.config);
+  } catch (const Error& e) {
+    fail(MATNN_ERROR_MODEL, "{}: {}", path, e.what());
+  }
+  if (file.kind != config.kind()) fail(MATNN_ERROR_MODEL, "{}: a {} file holding a {} config", path, file.kind, config.kind());
+  SignalModel model(std::move(config));
+  model.load_common(file, path);
+  try {
+    for (std::size_t k = 0; k < model.members_.size(); ++k)
+      model.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));
+    const auto& n = file.scalars.at("normalization");
+    model.target_mean_ = n.at("target_mean");
+    model.target_std_ = n.at("target_std");
+    for (std::size_t c = 0; c < model.channel_mean_.size(); ++c) {
+      model.channel_mean_[c] = n.at("channel_mean_" + std::to_string(c));
+      model.channel_std_[c] = n.at("channel_std_" + std::to_string(c));
+    }
+  } catch (const std::exception& e) {
+    fail(MATNN_ERROR_MODEL, "{}: model file lacks a member or the normalisation: {}", path, e.what());
+  }
+  const auto channels = static_cast<std::size_t>(model.config_.shape[0]);
+  if (!std::isfinite(model.target_mean_) || !(model.target_std_ > 0) || model.channel_mean_.size() != channels ||
+      model.channel_std_.size() != channels ||
+      std::any_of(model.channel_std_.begin(), model.channel_std_.end(), [](double s) { return !(s > 0); }))
+    fail(MATNN_ERROR_MODEL, "{}: the normalisation is not finite and positive", path);
+  return model;
+}
+
+}  // namespace matnn::models::cnn
