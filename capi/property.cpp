@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "internal.hpp"
+#include "property_internal.hpp"
 #include "matnn/elements.hpp"
 #include "models/composition_model.hpp"
 
@@ -13,36 +14,21 @@ namespace {
 
 using matnn::Composition;
 using matnn::fail;
+using matnn::capi::check_outputs;
+using matnn::capi::copy_out;
 using matnn::capi::guarded;
+using matnn::capi::options_for;
+using matnn::capi::require_property;
 using matnn::capi::require;
 using matnn::capi::require_model;
 using matnn::models::CompositionModel;
 using matnn::models::PropertyModel;
 using matnn::models::TaskKind;
 
-const PropertyModel& require_property(const matnn_model& model) {
-  if (model.kind != MATNN_MODEL_PROPERTY) {
-    fail(MATNN_ERROR_MODEL, "the model is a potential, not a property model (wrong kind for this call)");
-  }
-  return *model.property;
-}
-
 void check_atomic_number(int z, const char* where, std::size_t index) {
   if (!matnn::is_known_atomic_number(z)) {
     fail(MATNN_ERROR_UNKNOWN_ELEMENT, "{}[{}] = {} is not an atomic number (1..{})", where, index, z,
          matnn::max_atomic_number);
-  }
-}
-
-// Checks shared by both calls, before any work.
-void check_outputs(const PropertyModel& model, int mc_samples, const double* values, const double* probabilities) {
-  require(values, "values");
-  if (mc_samples < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "mc_samples must be >= 0, got {}", mc_samples);
-  if (probabilities != nullptr && model.target().task != TaskKind::classification) {
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "probabilities must be NULL for a regression model");
-  }
-  if (mc_samples > 0 && !model.supports_mc_dropout()) {
-    fail(MATNN_ERROR_UNSUPPORTED, "mc_samples = {} needs a model trained with dropout > 0", mc_samples);
   }
 }
 
@@ -53,29 +39,6 @@ const CompositionModel& require_composition_model(const PropertyModel& model) {
     fail(MATNN_ERROR_UNSUPPORTED, "a {} model needs atomic positions and the cell, not only the composition", model.kind());
   }
   return *composition;
-}
-
-void copy_out(const matnn::models::PropertyPrediction& p, Eigen::Index n, double* values, double* sigmas, int* ood,
-              double* probabilities) {
-  for (Eigen::Index i = 0; i < n; ++i) {
-    values[i] = p.value[i];
-    if (sigmas) sigmas[i] = p.sigma[i];
-    if (ood) ood[i] = p.ood[static_cast<std::size_t>(i)] ? 1 : 0;
-    if (probabilities) {
-      const Eigen::Index c = p.probabilities.cols();
-      for (Eigen::Index k = 0; k < c; ++k) probabilities[i * c + k] = p.probabilities(i, k);
-    }
-  }
-}
-
-// Predictions never modify the model (Monte-Carlo dropout draws from a stream made for the
-// call), so calls on one handle need no lock.
-matnn::models::PredictOptions options_for(int mc_samples, bool embeddings = false, std::uint64_t seed = 0) {
-  matnn::models::PredictOptions options;
-  options.mc_samples = mc_samples;
-  options.embeddings = embeddings;
-  options.seed = seed;
-  return options;
 }
 
 void predict(const matnn_model& m, const std::vector<Composition>& compositions, int mc_samples, double* values,
@@ -132,6 +95,49 @@ void predict_atoms(const matnn_model& m, int n_structures, const int* natoms, co
 }
 
 }  // namespace
+
+namespace matnn::capi {
+
+const PropertyModel& require_property(const matnn_model& model) {
+  if (model.kind != MATNN_MODEL_PROPERTY) {
+    fail(MATNN_ERROR_MODEL, "the model is a potential, not a property model (wrong kind for this call)");
+  }
+  return *model.property;
+}
+
+void check_outputs(const PropertyModel& model, int mc_samples, const double* values, const double* probabilities) {
+  require(values, "values");
+  if (mc_samples < 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "mc_samples must be >= 0, got {}", mc_samples);
+  if (probabilities != nullptr && model.target().task != TaskKind::classification) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "probabilities must be NULL for a regression model");
+  }
+  if (mc_samples > 0 && !model.supports_mc_dropout()) {
+    fail(MATNN_ERROR_UNSUPPORTED, "mc_samples = {} needs a model trained with dropout > 0", mc_samples);
+  }
+}
+
+void copy_out(const matnn::models::PropertyPrediction& p, Eigen::Index n, double* values, double* sigmas, int* ood,
+              double* probabilities) {
+  for (Eigen::Index i = 0; i < n; ++i) {
+    values[i] = p.value[i];
+    if (sigmas) sigmas[i] = p.sigma[i];
+    if (ood) ood[i] = p.ood[static_cast<std::size_t>(i)] ? 1 : 0;
+    if (probabilities) {
+      const Eigen::Index c = p.probabilities.cols();
+      for (Eigen::Index k = 0; k < c; ++k) probabilities[i * c + k] = p.probabilities(i, k);
+    }
+  }
+}
+
+matnn::models::PredictOptions options_for(int mc_samples, bool embeddings, std::uint64_t seed) {
+  matnn::models::PredictOptions options;
+  options.mc_samples = mc_samples;
+  options.embeddings = embeddings;
+  options.seed = seed;
+  return options;
+}
+
+}  // namespace matnn::capi
 
 extern "C" {
 

@@ -94,6 +94,8 @@ module matnn
   public :: matnn_property_predict_compositions, matnn_property_predict_structures, matnn_train
   public :: matnn_property_predict_atoms, matnn_property_embedding_width, matnn_property_embed_atoms
   public :: matnn_property_predict_atoms_mc
+  public :: matnn_property_input, matnn_property_spectrum_axis, matnn_property_predict_spectra
+  public :: matnn_property_predict_images
   public :: matnn_progress_callback
 
   interface
@@ -359,6 +361,49 @@ module matnn
       type(c_ptr), value :: natoms, atomic_numbers, positions, cells, pbc, embeddings
       integer(c_int) :: status
     end function matnn_property_embed_atoms
+
+    !> Since ABI 7: what a property model reads (0 structures, 1 spectra, 2 images) and its shape.
+    function matnn_property_input(model, input, channels, points, width) bind(C, name="matnn_property_input") &
+        result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), intent(out) :: input, channels, points, width
+      integer(c_int) :: status
+    end function matnn_property_input
+
+    !> Since ABI 7: a spectrum model's grid, axis(points); name and unit as C strings (c_ptr).
+    function matnn_property_spectrum_axis(model, axis, name, unit) bind(C, name="matnn_property_spectrum_axis") &
+        result(status)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model, axis, name, unit
+      integer(c_int) :: status
+    end function matnn_property_spectrum_axis
+
+    !> Since ABI 7: intensities(points, channels, n) in Fortran order is the C layout
+    !> [n][channels][points]; outputs as matnn_property_predict_atoms_mc, embeddings(width, n).
+    function matnn_property_predict_spectra(model, n_spectra, n_channels, n_points, axis, intensities, &
+        mc_samples, seed, values, sigmas, ood, probabilities, embeddings) &
+        bind(C, name="matnn_property_predict_spectra") result(status)
+      import :: c_int, c_ptr, c_int64_t
+      type(c_ptr), value :: model
+      integer(c_int), value :: n_spectra, n_channels, n_points, mc_samples
+      integer(c_int64_t), value :: seed
+      type(c_ptr), value :: axis, intensities, values, sigmas, ood, probabilities, embeddings
+      integer(c_int) :: status
+    end function matnn_property_predict_spectra
+
+    !> Since ABI 7: pixels(width, height, channels, n) in Fortran order is the C layout
+    !> [n][channels][height][width]; pixel_sizes(n).
+    function matnn_property_predict_images(model, n_images, n_channels, height, width, pixel_sizes, pixels, &
+        mc_samples, seed, values, sigmas, ood, probabilities, embeddings) &
+        bind(C, name="matnn_property_predict_images") result(status)
+      import :: c_int, c_ptr, c_int64_t
+      type(c_ptr), value :: model
+      integer(c_int), value :: n_images, n_channels, height, width, mc_samples
+      integer(c_int64_t), value :: seed
+      type(c_ptr), value :: pixel_sizes, pixels, values, sigmas, ood, probabilities, embeddings
+      integer(c_int) :: status
+    end function matnn_property_predict_images
 
     !> config_path: NUL-terminated; output_model_path: c_loc of a NUL-terminated string or
     !> c_null_ptr; callback: c_funloc of a matnn_progress_callback or c_null_funptr.

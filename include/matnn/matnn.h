@@ -90,8 +90,10 @@
    models such as CGCNN); ABI 4 added matnn_property_predict_atoms_mc() (Monte-Carlo dropout
    from a caller's seed); ABI 5 added matnn_train_comm() (training on a host's MPI
    communicator); ABI 6 added matnn_dataset_append() (a host's labelled structures into a
-   training dataset). */
-#define MATNN_ABI_VERSION 6
+   training dataset); ABI 7 added matnn_property_input(), matnn_property_spectrum_axis(),
+   matnn_property_predict_spectra() and matnn_property_predict_images() (spectrum and image
+   models). */
+#define MATNN_ABI_VERSION 7
 
 #ifdef __cplusplus
 extern "C" {
@@ -534,6 +536,81 @@ MATNN_API matnn_status matnn_property_embed_atoms(const matnn_model* model, int 
                                                   const int* natoms, const int* atomic_numbers,
                                                   const double* positions, const double* cells,
                                                   const int* pbc, double* embeddings);
+
+/* ---- spectrum and image models (model kinds cnn1d and cnn2d) ---------------------------- */
+
+/* What a property model reads. */
+typedef enum {
+  MATNN_INPUT_STRUCTURES = 0, /* atoms: compositions or structures (the calls above) */
+  MATNN_INPUT_SPECTRA = 1,    /* spectra: matnn_property_predict_spectra() */
+  MATNN_INPUT_IMAGES = 2      /* images: matnn_property_predict_images() */
+} matnn_input;
+
+/* What a property model reads and the shape it was trained on.
+ *
+ *   input     out  matnn_input  structures, spectra or images
+ *   channels  out  int          channels of a spectrum or image (0 for structure models); NULL =
+ *                               not wanted
+ *   points    out  int          spectra: points of the trained grid; images: height in pixels;
+ *                               0 for structure models; NULL = not wanted
+ *   width     out  int          images: width in pixels; 0 otherwise; NULL = not wanted
+ *
+ * Errors: MATNN_ERROR_INVALID_ARGUMENT (NULL model or input), MATNN_ERROR_MODEL (a potential).
+ * Since ABI 7. */
+MATNN_API matnn_status matnn_property_input(const matnn_model* model, matnn_input* input, int* channels,
+                                            int* points, int* width);
+
+/* A spectrum model's trained grid: axis is double[points] (points from matnn_property_input()),
+ * name and unit the axis quantity and its unit (for example "2theta" and "degree"; strings owned
+ * by the model). Any output may be NULL. Errors: MATNN_ERROR_INVALID_ARGUMENT (NULL model, a model
+ * that does not read spectra), MATNN_ERROR_MODEL (a potential). Since ABI 7. */
+MATNN_API matnn_status matnn_property_spectrum_axis(const matnn_model* model, double* axis, const char** name,
+                                                    const char** unit);
+
+/* Predictions for a batch of spectra that share one axis grid, for spectrum models (cnn1d). A
+ * grid other than the model's is interpolated linearly onto the model's, which it must cover.
+ * Intensities may be in any scale: each spectrum is normalised as at training.
+ *
+ *   n_spectra    in   int                     > 0
+ *   n_channels   in   int                     the model's channel count
+ *   n_points     in   int                     >= 2
+ *   axis         in   double[n_points]        positions, strictly increasing, in the model's axis
+ *                                             unit (matnn_property_spectrum_axis())
+ *   intensities  in   double[n_spectra x n_channels x n_points]  row-major, finite
+ *   mc_samples   in   int                     0, or Monte-Carlo dropout passes per member
+ *   seed         in   uint64_t                the Monte-Carlo stream's seed (as
+ *                                             matnn_property_predict_atoms_mc())
+ *   values, sigmas, ood, probabilities: as matnn_property_predict_compositions(), n = n_spectra
+ *   embeddings   out  double[n_spectra x width]  learned embeddings (width from
+ *                                             matnn_property_embedding_width()); NULL = not wanted
+ *
+ * Errors: MATNN_ERROR_INVALID_ARGUMENT (NULL model/axis/intensities/values, counts out of range,
+ * an axis that does not increase or does not cover the model's grid, a model that does not read
+ * spectra), MATNN_ERROR_NON_FINITE, MATNN_ERROR_MODEL (a potential), MATNN_ERROR_UNSUPPORTED
+ * (mc_samples > 0 without dropout). Since ABI 7. */
+MATNN_API matnn_status matnn_property_predict_spectra(const matnn_model* model, int n_spectra, int n_channels,
+                                                      int n_points, const double* axis, const double* intensities,
+                                                      int mc_samples, uint64_t seed, double* values, double* sigmas,
+                                                      int* ood, double* probabilities, double* embeddings);
+
+/* Predictions for a batch of images (micrographs), for image models (cnn2d). The images must have
+ * the trained size in pixels; an image whose pixel size lies more than 5 % outside the training
+ * images' range is flagged out of distribution.
+ *
+ *   n_images     in   int                     > 0
+ *   n_channels, height, width  in int         the model's shape (matnn_property_input())
+ *   pixel_sizes  in   double[n_images]        edge of a pixel, in the unit the training data
+ *                                             gave, > 0
+ *   pixels       in   double[n_images x n_channels x height x width]  row-major, finite
+ *   mc_samples, seed, values, sigmas, ood, probabilities, embeddings: as
+ *                   matnn_property_predict_spectra(), n = n_images
+ *
+ * Errors as matnn_property_predict_spectra(), for images. Since ABI 7. */
+MATNN_API matnn_status matnn_property_predict_images(const matnn_model* model, int n_images, int n_channels,
+                                                     int height, int width, const double* pixel_sizes,
+                                                     const double* pixels, int mc_samples, uint64_t seed,
+                                                     double* values, double* sigmas, int* ood, double* probabilities,
+                                                     double* embeddings);
 
 /* ========================================================================================
  * Retraining

@@ -20,9 +20,9 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
-# The C ABI this binding is written for (MATNN_ABI_VERSION): it declares and calls what ABIs 2 to 6
+# The C ABI this binding is written for (MATNN_ABI_VERSION): it declares and calls what ABIs 2 to 7
 # added.
-ABI_VERSION = 6
+ABI_VERSION = 7
 
 c_double_p = ctypes.POINTER(ctypes.c_double)
 
@@ -42,6 +42,8 @@ def _ndpointer(dtype, ndim, nullable=False):
 
 f64_1d = _ndpointer(np.float64, 1)
 f64_2d = _ndpointer(np.float64, 2)
+f64_3d = _ndpointer(np.float64, 3)
+f64_4d = _ndpointer(np.float64, 4)
 f64_1d_or_null = _ndpointer(np.float64, 1, nullable=True)
 f64_2d_or_null = _ndpointer(np.float64, 2, nullable=True)
 i32_1d = _ndpointer(np.intc, 1)
@@ -136,6 +138,21 @@ _PROTOTYPES = {
     # model, n_structures, natoms, atomic_numbers, positions, cells or NULL, pbc or NULL, embeddings
     "matnn_property_embed_atoms": (_status, [_model_p, ctypes.c_int, i32_1d, i32_1d, f64_1d, f64_1d_or_null,
                                              i32_1d_or_null, f64_2d]),
+    # model, input, channels, points, width (since ABI 7)
+    "matnn_property_input": (_status, [_model_p, _c_int_p, _c_int_p, _c_int_p, _c_int_p]),
+    # model, axis[points] or NULL, name or NULL, unit or NULL (since ABI 7)
+    "matnn_property_spectrum_axis": (_status, [_model_p, f64_1d_or_null, ctypes.POINTER(ctypes.c_char_p),
+                                               ctypes.POINTER(ctypes.c_char_p)]),
+    # model, n, channels, points, axis[points], intensities[n x channels x points], mc_samples, seed,
+    # values, sigmas, ood, probabilities, embeddings (since ABI 7)
+    "matnn_property_predict_spectra": (_status, [_model_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, f64_1d,
+                                                 f64_3d, ctypes.c_int, ctypes.c_uint64, f64_1d, f64_1d_or_null,
+                                                 i32_1d_or_null, f64_2d_or_null, f64_2d_or_null]),
+    # model, n, channels, height, width, pixel_sizes[n], pixels[n x channels x height x width],
+    # mc_samples, seed, values, sigmas, ood, probabilities, embeddings (since ABI 7)
+    "matnn_property_predict_images": (_status, [_model_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                                f64_1d, f64_4d, ctypes.c_int, ctypes.c_uint64, f64_1d,
+                                                f64_1d_or_null, i32_1d_or_null, f64_2d_or_null, f64_2d_or_null]),
     "matnn_train": (_status, [ctypes.c_char_p, ctypes.c_char_p, PROGRESS_CALLBACK, ctypes.c_void_p]),
     # config, output model or NULL, the communicator's Fortran handle, callback, user data (since ABI 5)
     "matnn_train_comm": (_status, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, PROGRESS_CALLBACK,

@@ -283,7 +283,7 @@ class Potential(_Model):
 
 
 class PropertyModel(_Model):
-    """A property model (composition MLP or CGCNN): ``PropertyModel(path)``."""
+    """A property model (composition MLP, CGCNN, or a spectrum or image CNN): ``PropertyModel(path)``."""
 
     _kind = PROPERTY
 
@@ -377,6 +377,69 @@ class PropertyModel(_Model):
         out = np.zeros((len(structures), self.embedding_width))
         check(_L.matnn_property_embed_atoms(self._h(), *batch, out))
         return out
+
+    @property
+    def input(self):
+        """What the model reads: "structures", "spectra" or "images"."""
+        kind, channels, points, width = ctypes.c_int(), ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        check(_L.matnn_property_input(self._h(), ctypes.byref(kind), ctypes.byref(channels), ctypes.byref(points),
+                                      ctypes.byref(width)))
+        self._input_shape = (channels.value, points.value, width.value)
+        return ("structures", "spectra", "images")[kind.value]
+
+    @property
+    def spectrum_axis(self):
+        """A spectrum model's trained grid: (axis array, axis name, unit)."""
+        if self.input != "spectra":
+            raise invalid_argument("the model does not read spectra")
+        axis = np.zeros(self._input_shape[1])
+        name, unit = ctypes.c_char_p(), ctypes.c_char_p()
+        check(_L.matnn_property_spectrum_axis(self._h(), axis, ctypes.byref(name), ctypes.byref(unit)))
+        return axis, _lib.decode(name.value), _lib.decode(unit.value)
+
+    def _signal_outputs(self, n, sigmas, ood, probabilities, embeddings):
+        out = self._outputs(n, sigmas, ood, probabilities)
+        out["embeddings"] = np.zeros((n, self.embedding_width)) if embeddings else None
+        return out
+
+    def predict_spectra(self, axis, intensities, mc_samples=0, seed=0, sigmas=True, ood=True, probabilities=False,
+                        embeddings=False):
+        """Predictions for spectra on one grid: axis (points,) in the model's axis unit, intensities
+        (n, points) or (n, channels, points) numpy arrays. Returns a dict of arrays: values, sigmas,
+        ood (bool), probabilities, embeddings."""
+        axis = _as_array(axis, np.float64, (-1,), "axis")
+        intensities = np.asarray(intensities, dtype=np.float64)
+        if intensities.ndim == 2:
+            intensities = intensities[:, None, :]
+        intensities = _as_array(intensities, np.float64, (-1, -1, axis.shape[0]), "intensities")
+        n = intensities.shape[0]
+        if n == 0:
+            raise invalid_argument("need at least one spectrum")
+        out = self._signal_outputs(n, sigmas, ood, probabilities, embeddings)
+        check(_L.matnn_property_predict_spectra(self._h(), n, intensities.shape[1], axis.shape[0], axis, intensities,
+                                                int(mc_samples), int(seed), out["values"], out["sigmas"], out["ood"],
+                                                out["probabilities"], out["embeddings"]))
+        return self._finish(out)
+
+    def predict_images(self, images, pixel_sizes, mc_samples=0, seed=0, sigmas=True, ood=True, probabilities=False,
+                       embeddings=False):
+        """Predictions for images: (n, height, width) or (n, channels, height, width) numpy arrays
+        with the pixel size of each (a number for all, or (n,)). Returns a dict as
+        predict_spectra."""
+        images = np.asarray(images, dtype=np.float64)
+        if images.ndim == 3:
+            images = images[:, None, :, :]
+        images = _as_array(images, np.float64, (-1, -1, -1, -1), "images")
+        n = images.shape[0]
+        if n == 0:
+            raise invalid_argument("need at least one image")
+        pixel_sizes = _as_array(np.broadcast_to(np.asarray(pixel_sizes, dtype=np.float64), (n,)), np.float64, (n,),
+                                "pixel_sizes")
+        out = self._signal_outputs(n, sigmas, ood, probabilities, embeddings)
+        check(_L.matnn_property_predict_images(self._h(), n, images.shape[1], images.shape[2], images.shape[3],
+                                               pixel_sizes, images, int(mc_samples), int(seed), out["values"],
+                                               out["sigmas"], out["ood"], out["probabilities"], out["embeddings"]))
+        return self._finish(out)
 
     @staticmethod
     def _atoms_batch(structures):

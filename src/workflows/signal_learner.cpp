@@ -84,9 +84,16 @@ class SignalLearner final : public PropertyLearner {
     config_.axis_name = first.axis_name;
     config_.axis_unit = first.axis_unit;
     config_.seed = seed;
-    model_ = std::make_unique<SignalModel>(config_);
     std::vector<Signal> training;
     Eigen::VectorXd targets(static_cast<Eigen::Index>(train.size()));
+    if (first.kind == SignalKind::image) {
+      config_.pixel_min = config_.pixel_max = first.pixel_size;
+      for (std::size_t r : train) {
+        config_.pixel_min = std::min(config_.pixel_min, signals[r].pixel_size);
+        config_.pixel_max = std::max(config_.pixel_max, signals[r].pixel_size);
+      }
+    }
+    model_ = std::make_unique<SignalModel>(config_);
     for (std::size_t i = 0; i < train.size(); ++i) {
       training.push_back(signals[train[i]]);
       targets[static_cast<Eigen::Index>(i)] = data.target[static_cast<Eigen::Index>(train[i])];

@@ -5,7 +5,8 @@
 //                               and the training configs DIR/potential.json (Behler-Parrinello),
 //                               DIR/property.json, DIR/cgcnn.json, DIR/kalman.json and DIR/nequip/potential.json (a tiny NequIP-style
 //                               model on the same data, trained by `matnn train` into
-//                               DIR/nequip/potential.h5)
+//                               DIR/nequip/potential.h5), and DIR/spectra.h5 with
+//                               DIR/cnn1d.json (patterns whose peak position sets the class)
 //   capi_fixture reference DIR  loads DIR/potential.h5 in float64 and writes DIR/reference.txt:
 //                               the engine's own results for a few structures, which the C tests
 //                               must reproduce through libmatnn.so (DIR/nequip for the NequIP model)
@@ -95,6 +96,39 @@ std::vector<Structure> structures(int count, std::uint64_t seed) {
   return out;
 }
 
+// Patterns on 10..50 degrees (201 points): a peak whose position sets "above_30" (class 1 above
+// 30 degrees), a fixed weaker peak at 20, and a little noise; test_signals.c trains on them.
+void write_spectra(const std::string& dir) {
+  std::vector<double> axis(201);
+  for (std::size_t i = 0; i < axis.size(); ++i) axis[i] = 10.0 + 0.2 * static_cast<double>(i);
+  std::mt19937_64 rng(23);
+  std::vector<Record> records;
+  for (int k = 0; k < 96; ++k) {
+    const double centre = 14.0 + 32.0 * static_cast<double>(rng() % 1000) / 1000.0;
+    std::vector<float> v;
+    for (double t : axis)
+      v.push_back(static_cast<float>(std::exp(-0.5 * std::pow((t - centre) / 0.4, 2)) +
+                                     0.3 * std::exp(-0.5 * std::pow((t - 20.0) / 0.4, 2)) +
+                                     0.01 * static_cast<double>(rng() % 100) / 100.0));
+    Record r;
+    r.signals.emplace("xrd", matnn::make_spectrum(axis, std::move(v), "2theta", "degree"));
+    r.properties["above_30"] = {centre > 30 ? 1.0 : 0.0};
+    records.push_back(std::move(r));
+  }
+  matnn::write_dataset(dir + "/spectra.h5", records);
+  const nlohmann::json cnn1d = {
+      {"dataset", dir + "/spectra.h5"},
+      {"seed", 5},
+      {"model",
+       {{"kind", "cnn1d"}, {"signal", "xrd"}, {"task", "classification"}, {"target", "above_30"},
+        {"channels", {4, 8, 8}}, {"kernel", 5}, {"hidden", 8}, {"dropout", 0.1}, {"ensemble", 2}}},
+      {"split", {{"kind", "random"}, {"validation", 0.1}, {"test", 0.1}}},
+      {"training", {{"epochs", 20}, {"batch_size", 16}}},
+      {"optimizer", {{"name", "adam"}, {"lr", 3e-3}}},
+      {"output", {{"model", dir + "/cnn1d.h5"}}}};
+  std::ofstream(dir + "/cnn1d.json") << cnn1d.dump(2);
+}
+
 void write_data(const std::string& dir) {
   std::filesystem::create_directories(dir);
   std::vector<Record> records;
@@ -169,6 +203,7 @@ void write_data(const std::string& dir) {
   kalman["optimizer"] = {{"name", "kalman"}};
   kalman["output"]["model"] = dir + "/kalman.h5";
   std::ofstream(dir + "/kalman.json") << kalman.dump(2);
+  write_spectra(dir);
 }
 
 // One structure per line group, every number with 17 significant digits:

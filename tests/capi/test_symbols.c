@@ -45,6 +45,10 @@ int main(void) {
       (any_function)matnn_train,
       (any_function)matnn_train_comm,
       (any_function)matnn_dataset_append,
+      (any_function)matnn_property_input,
+      (any_function)matnn_property_spectrum_axis,
+      (any_function)matnn_property_predict_spectra,
+      (any_function)matnn_property_predict_images,
   };
   size_t i;
   int failures = 0;

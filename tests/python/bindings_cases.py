@@ -24,6 +24,8 @@ MATNN_LIBRARY=<libmatnn.so>. Cases:
   errors  bad input raises MatnnError subclasses with the right status, and nothing crashes
   hosts   the C host, the Fortran md_example and the ASE calculator give the same energy and
           forces to 1e-10 relative (float64); md_example's short NVE run conserves energy
+  spectra  a cnn1d trained through matnn.train on patterns written with h5py in the documented
+          layout predicts numpy arrays, on its grid and on a finer one, and refuses bad ones
   coverage  every function of matnn.h has ctypes types in python/matnn/_lib.py and a bind(C)
           interface in fortran/matnn_module.f90, and libmatnn.so exports exactly those
 """
@@ -740,6 +742,68 @@ def case_append(c):
                      lambda: matnn.append_dataset(path, [frames[0], unlabelled]))
     check("different labels" in e.message, f"message {e.message!r}")
     print("ok  append_dataset stores ASE's labels and refuses mixed ones")
+
+
+def case_spectra(c):
+    """A spectrum model end to end from Python: patterns written with h5py alone (docs/dataset-format.md),
+    trained by matnn.train, predicted from numpy arrays."""
+    import json
+    import h5py
+    rng = np.random.default_rng(3)
+    axis = np.linspace(10.0, 50.0, 201)
+    centres = rng.uniform(14, 46, 96)
+
+    def patterns(grid, peaks):
+        return np.exp(-0.5 * ((grid[None, :] - peaks[:, None]) / 0.4) ** 2) + 0.3 * np.exp(-0.5 * ((grid - 20) / 0.4) ** 2)
+
+    data = os.path.join(c.workdir, "spectra_py.h5")
+    S = len(centres)
+    with h5py.File(data, "w", libver=("v110", "latest")) as f:
+        for key, value in (("format", b"matnn-dataset"), ("matnn_version", b"test")):
+            f.attrs[key] = np.bytes_(value)
+        f.attrs["format_version"], f.attrs["n_structures"], f.attrs["total_atoms"] = np.int64(1), np.int64(S), np.int64(0)
+        for name, value in (("structures/n_atoms", np.zeros(S, np.int64)), ("structures/atom_offset", np.zeros(S + 1, np.int64)),
+                            ("structures/cell", np.zeros((S, 3, 3))), ("structures/pbc", np.zeros((S, 3), np.uint8)),
+                            ("structures/timestamp", np.full(S, np.iinfo(np.int64).min)),
+                            ("structures/timestamp_present", np.zeros(S, np.uint8)),
+                            ("atoms/numbers", np.zeros(0, np.int32)), ("atoms/positions", np.zeros((0, 3))),
+                            ("properties/above_30/values", (centres > 30).astype(float)),
+                            ("properties/above_30/present", np.ones(S, np.uint8)),
+                            ("signals/xrd/values", patterns(axis, centres)[:, None, :].astype(np.float32)),
+                            ("signals/xrd/present", np.ones(S, np.uint8)), ("signals/xrd/axis", axis)):
+            f.create_dataset(name, data=value, maxshape=(None,) + value.shape[1:], chunks=True)
+        f["signals/xrd"].attrs["kind"] = np.bytes_("spectrum")
+        f["signals/xrd/axis"].attrs["name"], f["signals/xrd/axis"].attrs["units"] = np.bytes_("2theta"), np.bytes_("degree")
+    config = os.path.join(c.workdir, "spectra_py.json")
+    model_path = os.path.join(c.workdir, "spectra_py.model.h5")
+    with open(config, "w") as f:
+        json.dump({"dataset": data, "seed": 2,
+                   "model": {"kind": "cnn1d", "signal": "xrd", "task": "classification", "target": "above_30",
+                             "channels": [4, 8, 8], "kernel": 5, "hidden": 8},
+                   "split": {"kind": "random", "validation": 0.1, "test": 0.1},
+                   "training": {"epochs": 20, "batch_size": 16}, "optimizer": {"name": "adam", "lr": 3e-3},
+                   "output": {"model": model_path}}, f)
+    matnn.train(config)
+    model = matnn.PropertyModel(model_path)
+    check(model.input == "spectra", f"input {model.input}")
+    grid, name, unit = model.spectrum_axis
+    check(np.array_equal(grid, axis) and (name, unit) == ("2theta", "degree"), f"axis {name} {unit}")
+    test = np.array([15.0, 22.0, 27.0, 34.0, 40.0, 45.0])
+    p = model.predict_spectra(axis, patterns(axis, test), probabilities=True, embeddings=True)
+    fine = np.linspace(9.0, 51.0, 841)
+    q = model.predict_spectra(fine, 1000.0 * patterns(fine, test))
+    print(f"classes {p['values'].tolist()} (truth {(test > 30).astype(int).tolist()}); finer grid {q['values'].tolist()}")
+    check(np.sum(p["values"] == (test > 30)) >= 5, "the model did not learn where the peak is")
+    check(np.array_equal(p["values"], q["values"]), "another grid and scale changed the classes")
+    check(p["embeddings"].shape == (6, 8) and p["probabilities"].shape == (6, 2), "output shapes")
+    e = expect_error("a grid that does not cover the model's", matnn.InvalidArgumentError, matnn.Status.INVALID_ARGUMENT,
+                     lambda: model.predict_spectra(axis[20:], patterns(axis[20:], test)))
+    check("covers" in e.message, f"message {e.message!r}")
+    expect_error("intensities of the wrong length", matnn.InvalidArgumentError, matnn.Status.INVALID_ARGUMENT,
+                 lambda: model.predict_spectra(axis, patterns(axis, test)[:, :-1]))
+    expect_error("images to a spectrum model", matnn.InvalidArgumentError, matnn.Status.INVALID_ARGUMENT,
+                 lambda: model.predict_images(np.zeros((1, 4, 4)), 1.0))
+    print("ok  a spectrum model trains on an h5py-written dataset and predicts numpy arrays")
 
 
 def case_coverage(c):

@@ -70,7 +70,8 @@ json SignalModelConfig::to_json() const {
   return {{"task", task_name(target.task)}, {"target", target.name},   {"target_unit", target.unit},
           {"n_classes", target.n_classes},  {"signal", signal},        {"signal_kind", signal_kind_name(signal_kind)},
           {"shape", shape},                 {"axis", axis},            {"axis_name", axis_name},
-          {"axis_unit", axis_unit},         {"normalize", normalization_name(normalization)},
+          {"axis_unit", axis_unit},         {"pixel_size_range", {pixel_min, pixel_max}},
+          {"normalize", normalization_name(normalization)},
           {"channels", channels},           {"kernel", kernel},        {"residual", residual},
           {"head", flatten ? "flatten" : "average"},
           {"hidden", hidden},               {"dropout", dropout},      {"ensemble", ensemble},
@@ -90,6 +91,10 @@ SignalModelConfig SignalModelConfig::from_json(const json& j) {
     c.axis = j.at("axis").get<std::vector<double>>();
     c.axis_name = j.at("axis_name").get<std::string>();
     c.axis_unit = j.at("axis_unit").get<std::string>();
+    const auto range = j.at("pixel_size_range").get<std::vector<double>>();
+    if (range.size() != 2) fail(MATNN_ERROR_MODEL, "pixel_size_range needs two numbers");
+    c.pixel_min = range[0];
+    c.pixel_max = range[1];
     c.normalization = normalization_from_name(j.at("normalize").get<std::string>());
     c.channels = j.at("channels").get<std::vector<std::int64_t>>();
     c.kernel = j.at("kernel").get<std::int64_t>();
@@ -226,6 +231,9 @@ PropertyPrediction SignalModel::predict(const Samples& samples, const PredictOpt
   if (n == 0) return out;
   out.ood_score = Eigen::VectorXd::Zero(n);
   out.ood.assign(signals.size(), false);
+  if (config_.signal_kind == SignalKind::image && config_.pixel_max > 0)
+    for (std::size_t i = 0; i < signals.size(); ++i)
+      out.ood[i] = signals[i].pixel_size < 0.95 * config_.pixel_min || signals[i].pixel_size > 1.05 * config_.pixel_max;
 
   ad::NoGradGuard no_grad;
   for (const auto& member : members_) {

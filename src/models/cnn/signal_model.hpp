@@ -10,9 +10,10 @@
 // the training mean and divides by the training standard deviation of each channel.
 //
 // Uncertainty: the spread over ensemble members and Monte-Carlo dropout samples, as CGCNN. The
-// model has no element-based OOD test: its ood_score is the embedding distance of the
-// calibration reference (0 before calibration). The embedding is the first member's hidden
-// layer.
+// ood_score is the embedding distance of the calibration reference (0 before calibration); an
+// image is also flagged OOD when its pixel size lies more than 5 % outside the training images'
+// range (another magnification shows features at another scale). The embedding is the first
+// member's hidden layer.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,8 @@ struct SignalModelConfig {
   std::vector<std::int64_t> shape;    ///< trained shape: (channels, points) or (channels, height, width)
   std::vector<double> axis;           ///< spectra: the trained grid
   std::string axis_name, axis_unit;
+  /// images: the smallest and largest pixel size of the training images (axis_unit).
+  double pixel_min = 0, pixel_max = 0;
   Normalization normalization = Normalization::max;
   std::vector<std::int64_t> channels{16, 32, 64, 64};
   std::int64_t kernel = 7;
