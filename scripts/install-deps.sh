@@ -19,6 +19,9 @@ packages=(
   # Python side (Debian's interpreter, /usr/bin/python3) and reference physics
   python3 python3-numpy python3-h5py python3-ase python3-matplotlib python3-lammps lammps liblammps-dev
   python3-mpi4py
+  # data generators and classical baselines of the spectrum and image examples: pymatgen's
+  # XRDCalculator (scripts/generate_xrd_data.py), scikit-image (scripts/micrograph_baselines.py)
+  python3-pymatgen python3-skimage
   libkim-api-dev
 )
 

@@ -100,6 +100,7 @@ class SignalLearner final : public PropertyLearner {
     }
     model_->fit_normalization(training, targets);
     inputs_ = model_->inputs(signals);
+    scales_ = model_->scales(signals);
     if (augment_.shift > 0) {
       const std::vector<double>& axis = config_.axis;
       const double step = (axis.back() - axis.front()) / static_cast<double>(std::max<std::size_t>(1, axis.size() - 1));
@@ -112,10 +113,10 @@ class SignalLearner final : public PropertyLearner {
   nn::Module& member(std::size_t k) override { return model_->member(k); }
 
   ad::Tensor forward(std::size_t k, std::span<const std::size_t> rows) override {
-    std::vector<int32_t> index(rows.begin(), rows.end());
-    ad::Tensor x = ad::gather_rows(inputs_, ad::make_index(std::move(index)));
+    const ad::Index index = ad::make_index(std::vector<int32_t>(rows.begin(), rows.end()));
+    ad::Tensor x = ad::gather_rows(inputs_, index);
     if (model_->member(k).is_training() && augment_.any()) x = augmented(x);
-    return model_->member(k).forward_all(x).value;
+    return model_->member(k).forward_all(x, scales_.defined() ? ad::gather_rows(scales_, index) : ad::Tensor()).value;
   }
 
   ad::Tensor standardized_targets(const Eigen::VectorXd& targets) const override {
@@ -170,7 +171,7 @@ class SignalLearner final : public PropertyLearner {
   Augmentation augment_;
   std::int64_t shift_points_ = 0;
   std::unique_ptr<SignalModel> model_;
-  ad::Tensor inputs_;
+  ad::Tensor inputs_, scales_;
   std::mt19937_64 rng_;
 };
 

@@ -37,12 +37,14 @@ TEST(SignalNetwork, ParameterGradientsMatchFiniteDifferences) {
       a.flatten = !residual;  // both heads
       a.hidden = 5;
       a.outputs = 2;
+      a.scale_input = rank == 2;  // images read their pixel scale
       SignalNetwork net(a, 11);
       net.to(ad::DType::f64);  // training mode: batch statistics, a smooth function of the weights
       std::mt19937_64 rng(3);
       const ad::Tensor x = ad::randn(rank == 1 ? ad::Shape{3, 2, 9} : ad::Shape{3, 2, 5, 6}, rng, ad::DType::f64);
       const ad::Tensor w = ad::randn({3, 2}, rng, ad::DType::f64);
-      auto loss = [&] { return ad::sum(ad::mul(ad::tanh(net.forward_all(x).value), w)); };
+      const ad::Tensor scale = rank == 2 ? ad::randn({3, 1}, rng, ad::DType::f64) : ad::Tensor();
+      auto loss = [&] { return ad::sum(ad::mul(ad::tanh(net.forward_all(x, scale).value), w)); };
       const std::vector<ad::Tensor> params = net.parameters();
       const std::vector<ad::Tensor> grads = ad::grad({loss()}, params);
       for (std::size_t p = 0; p < params.size(); p += 3) {  // a sample of the tensors, first entry of each
@@ -210,6 +212,57 @@ TEST(SignalModel, TrainingLearnsWhereThePeakIs) {
   // `matnn eval --subset test` rebuilds the same numbers from the model file.
   const auto test = workflows::evaluate_property_model(*models::load_property_model(dir / "a.h5"), dir / "peaks.h5", "test");
   EXPECT_DOUBLE_EQ(test.at("mae"), values.test_metrics.at("mae"));
+}
+
+/// 16 x 16 images of bright discs on a noisy background, labelled with the disc area fraction
+/// ("fraction"), pixel size 10 nm.
+void write_disc_dataset(const std::string& path, int rows) {
+  std::mt19937_64 rng(29);
+  std::vector<Record> records;
+  for (int k = 0; k < rows; ++k) {
+    const double radius = 2.0 + 5.0 * static_cast<double>(rng() % 1000) / 1000.0;
+    const double cx = 6 + static_cast<double>(rng() % 5), cy = 6 + static_cast<double>(rng() % 5);
+    std::vector<float> v(256);
+    int inside = 0;
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x) {
+        const bool in = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= radius * radius;
+        inside += in;
+        v[static_cast<std::size_t>(y * 16 + x)] = (in ? 1.0f : 0.2f) + 0.05f * static_cast<float>(rng() % 100) / 100.0f;
+      }
+    Record r;
+    r.signals.emplace("sem", make_image(1, 16, 16, std::move(v), 10.0, "nm"));
+    r.properties["fraction"] = {inside / 256.0};
+    records.push_back(std::move(r));
+  }
+  write_dataset(path, records);
+}
+
+TEST(SignalModel, ImageModelLearnsAnAreaFraction) {
+  TempDir dir;
+  write_disc_dataset(dir / "discs.h5", 120);
+  train::Json config = {{"dataset", dir / "discs.h5"},
+                        {"seed", 6},
+                        {"model",
+                         {{"kind", "cnn2d"}, {"signal", "sem"}, {"target", "fraction"}, {"channels", {8, 16}},
+                          {"hidden", 16}, {"augment", {{"flip", true}}}}},
+                        {"split", {{"kind", "random"}, {"validation", 0.1}, {"test", 0.2}}},
+                        {"training", {{"epochs", 15}, {"batch_size", 16}}},
+                        {"optimizer", {{"name", "adam"}, {"lr", 3e-3}}},
+                        {"output", {{"model", dir / "discs.model.h5"}}}};
+  workflows::TrainJobOptions quiet;
+  quiet.print_progress = false;
+  const workflows::TrainJobResult result = workflows::train_property_model(config, quiet);
+  std::printf("discs: area fraction MAE %.4f against %.4f for the mean\n", result.test_metrics.at("mae"),
+              result.test_metrics.at("baseline_mae"));
+  EXPECT_LT(result.test_metrics.at("mae"), 0.35 * result.test_metrics.at("baseline_mae"));
+  // The same images at another magnification are flagged out of distribution.
+  const std::unique_ptr<models::PropertyModel> model = models::load_property_model(dir / "discs.model.h5");
+  std::vector<Signal> images;
+  for (const Record& r : DatasetReader(dir / "discs.h5").read(0, 4)) images.push_back(r.signals.at("sem"));
+  EXPECT_FALSE(model->predict(images).ood[0]);
+  images[0].pixel_size = 30.0;
+  EXPECT_TRUE(model->predict(images).ood[0]);
 }
 
 TEST(SignalModel, RefusesConfigsThatDoNotFitTheData) {

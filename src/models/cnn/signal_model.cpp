@@ -30,6 +30,7 @@ SignalArchitecture architecture_of(const SignalModelConfig& c) {
   a.residual = c.residual;
   a.input_size.assign(c.shape.size() > 1 ? c.shape.begin() + 1 : c.shape.end(), c.shape.end());
   a.flatten = c.flatten;
+  a.scale_input = c.signal_kind == SignalKind::image;
   a.hidden = c.hidden;
   a.dropout = c.dropout;
   a.outputs = c.target.task == TaskKind::regression ? 1 : c.target.n_classes;
@@ -220,6 +221,15 @@ ad::Tensor SignalModel::inputs(std::span<const Signal> signals) const {
   return ad::from_vector(data, shape);
 }
 
+ad::Tensor SignalModel::scales(std::span<const Signal> signals) const {
+  if (config_.signal_kind != SignalKind::image) return {};
+  const double reference = config_.pixel_max > 0 ? std::sqrt(config_.pixel_min * config_.pixel_max) : 1.0;
+  std::vector<float> values;
+  values.reserve(signals.size());
+  for (const Signal& s : signals) values.push_back(static_cast<float>(std::log(s.pixel_size / reference)));
+  return ad::from_vector(values, {static_cast<std::int64_t>(signals.size()), 1});
+}
+
 PropertyPrediction SignalModel::predict(const Samples& samples, const PredictOptions& options) const {
   const std::span<const Signal> signals = signals_of(samples);
   const int mc_samples = options.mc_samples;
@@ -246,20 +256,20 @@ PropertyPrediction SignalModel::predict(const Samples& samples, const PredictOpt
   if (embeddings) out.embedding.resize(n, config_.hidden);
   for (std::size_t first = 0; first < signals.size(); first += prediction_batch) {
     const std::size_t count = std::min(prediction_batch, signals.size() - first);
-    const ad::Tensor x = inputs(signals.subspan(first, count));
+    const ad::Tensor x = inputs(signals.subspan(first, count)), scale = scales(signals.subspan(first, count));
     const auto top = static_cast<Eigen::Index>(first), rows = static_cast<Eigen::Index>(count);
     for (std::size_t m = 0; m < members_.size(); ++m) {
       SignalNetwork& net = *members_[m];
       for (int pass = 0; pass < passes; ++pass) {
         std::optional<nn::McDropoutStream> stream;
         if (mc_samples > 0) stream.emplace(mc_seed(options, m, pass, first));
-        const SignalNetwork::Output o = net.forward_all(x);
+        const SignalNetwork::Output o = net.forward_all(x, scale);
         Eigen::MatrixXd y = matrix_of(config_.target.task == TaskKind::classification ? nn::softmax(o.value) : o.value);
         if (config_.target.task == TaskKind::regression) y = y.array() * target_std_ + target_mean_;
         draws[m * static_cast<std::size_t>(passes) + static_cast<std::size_t>(pass)].middleRows(top, rows) = y;
         if (embeddings && m == 0 && pass == 0 && mc_samples == 0) out.embedding.middleRows(top, rows) = matrix_of(o.embedding);
       }
-      if (embeddings && m == 0 && mc_samples > 0) out.embedding.middleRows(top, rows) = matrix_of(net.forward_all(x).embedding);
+      if (embeddings && m == 0 && mc_samples > 0) out.embedding.middleRows(top, rows) = matrix_of(net.forward_all(x, scale).embedding);
     }
   }
   summarize_samples(draws, config_.target.task, out);

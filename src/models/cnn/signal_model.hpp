@@ -9,6 +9,10 @@
 // diffraction pattern's intensity scale says nothing about the crystal), "standardize" subtracts
 // the training mean and divides by the training standard deviation of each channel.
 //
+// Images carry their pixel size into the head (log of its ratio to the training images'), so a
+// label in physical units (a grain size in nm) is learnable from images at several
+// magnifications.
+//
 // Uncertainty: the spread over ensemble members and Monte-Carlo dropout samples, as CGCNN. The
 // ood_score is the embedding distance of the calibration reference (0 before calibration); an
 // image is also flagged OOD when its pixel size lies more than 5 % outside the training images'
@@ -87,6 +91,9 @@ class SignalModel final : public PropertyModel {
   /// The network input (n, channels, ...) of signals: checked, put on the model's grid and
   /// normalised (float32). Errors name the sample's index.
   ad::Tensor inputs(std::span<const Signal> signals) const;
+  /// Images: each sample's log(pixel size / the training range's geometric mean), (n, 1), which
+  /// the network's head reads beside the pooled features (undefined for spectra).
+  ad::Tensor scales(std::span<const Signal> signals) const;
 
   PropertyPrediction predict(const Samples& samples, const PredictOptions& options = {}) const override;
 

@@ -56,6 +56,7 @@ SignalNetwork::SignalNetwork(const SignalArchitecture& a, std::uint64_t seed) : 
   std::int64_t features = in;
   if (a.flatten)
     for (std::int64_t extent : output_size(a)) features *= extent;
+  if (a.scale_input) ++features;
   hidden_ = std::make_unique<nn::Linear>(features, a.hidden, rng, true, nn::Init::kaiming_uniform);
   register_module("hidden", hidden_.get());
   dropout_ = std::make_unique<nn::Dropout>(a.dropout, seed ^ 0x9e3779b97f4a7c15ULL);
@@ -74,7 +75,7 @@ std::vector<std::int64_t> SignalNetwork::output_size(const SignalArchitecture& a
   return size;
 }
 
-SignalNetwork::Output SignalNetwork::forward_all(const ad::Tensor& x) {
+SignalNetwork::Output SignalNetwork::forward_all(const ad::Tensor& x, const ad::Tensor& scale) {
   if (x.rank() != architecture_.spatial_rank + 2 || x.dim(1) != architecture_.in_channels)
     fail(MATNN_ERROR_INVALID_ARGUMENT, "signal network: expected (N, {}, {}), got {}", architecture_.in_channels,
          architecture_.spatial_rank == 1 ? "points" : "height, width", ad::shape_str(x.shape()));
@@ -84,7 +85,12 @@ SignalNetwork::Output SignalNetwork::forward_all(const ad::Tensor& x) {
            architecture_.input_size[static_cast<std::size_t>(d)], d, x.dim(2 + d));
   ad::Tensor h = x;
   for (const auto& block : blocks_) h = block->forward(h);
-  const ad::Tensor pooled = architecture_.flatten ? ad::reshape(h, {h.dim(0), -1}) : ad::global_avg_pool(h);
+  ad::Tensor pooled = architecture_.flatten ? ad::reshape(h, {h.dim(0), -1}) : ad::global_avg_pool(h);
+  if (architecture_.scale_input) {
+    if (!scale.defined() || scale.rank() != 2 || scale.dim(0) != x.dim(0) || scale.dim(1) != 1)
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "signal network: needs one scale per sample");
+    pooled = ad::concat({pooled, scale}, 1);
+  }
   const ad::Tensor embedding = ad::relu(hidden_->forward(pooled));
   return {output_->forward(dropout_->forward(embedding)), embedding};
 }

@@ -5,7 +5,9 @@
 //             h = relu(BN(conv_k2(relu(BN(conv_k1(x))))) + P x)  residual (P: 1x1 conv when the
 //                                                                channel count changes)
 //             x = max_pool(h, 2)  along every axis still at least 2 long
-//   e = relu(W_h head(x) + b_h)                                   the embedding
+//   e = relu(W_h [head(x), s] + b_h)                              the embedding (images: s is the
+//                                                                 log pixel size, so that lengths
+//                                                                 in nm are learnable)
 //   y = W_out dropout(e) + b_out                                  value, or class logits
 //
 // "Same" padding keeps each convolution's length, so the pooling alone sets the resolution: a
@@ -35,6 +37,7 @@ struct SignalArchitecture {
   bool residual = false;
   std::vector<std::int64_t> input_size;    ///< spatial extents: (points) or (height, width)
   bool flatten = true;                     ///< head: flatten (true) or mean over positions
+  bool scale_input = false;                ///< one more head input per sample (the pixel scale)
   std::int64_t hidden = 64;                ///< embedding width
   double dropout = 0.0;                    ///< before the output layer
   std::int64_t outputs = 1;                ///< 1 (regression) or the number of classes
@@ -59,7 +62,8 @@ class SignalNetwork : public nn::Module {
     ad::Tensor value;      ///< (N, outputs)
     ad::Tensor embedding;  ///< (N, hidden)
   };
-  Output forward_all(const ad::Tensor& x);
+  /// x (N, C, ...); scale (N, 1) when the architecture has scale_input, else undefined.
+  Output forward_all(const ad::Tensor& x, const ad::Tensor& scale = ad::Tensor());
   /// The spatial extents after the blocks for an input of `input_size`.
   static std::vector<std::int64_t> output_size(const SignalArchitecture& a);
   std::string type_name() const override { return "SignalNetwork"; }
