@@ -40,12 +40,11 @@ void run_similar(const SimilarOptions& o) {
     queries = resolve_format(o.query, "") == FileFormat::extxyz ? read_extxyz(o.query) : DatasetReader(o.query).read_all();
     source = o.query;
   }
-  std::vector<Structure> searched, query_structures;
-  for (const Record& r : records) searched.push_back(r.structure);
-  for (const Record& r : queries) query_structures.push_back(r.structure);
+  const workflows::SampleSet searched = workflows::samples_of(records, model->input_signal(), o.dataset);
+  const workflows::SampleSet query_samples = workflows::samples_of(queries, model->input_signal(), source);
   // A dataset entry asks for the others: it would be its own nearest neighbour.
   const std::size_t extra = o.index >= 0 ? 1 : 0;
-  const auto found = workflows::nearest_structures(*model, searched, query_structures, o.k + extra);
+  const auto found = workflows::nearest_samples(*model, searched, query_samples, o.k + extra);
 
   const std::string& target = model->target().name;
   fmt::print("nearest structures of {} by {} ({} model)\n", o.dataset, workflows::similarity_metric(*model), model->kind());

@@ -9,10 +9,10 @@
 namespace matnn::workflows {
 namespace {
 
-Eigen::MatrixXd coordinates(const models::PropertyModel& model, const std::vector<Structure>& structures) {
+Eigen::MatrixXd coordinates(const models::PropertyModel& model, const SampleSet& samples) {
   models::PredictOptions options;
   options.embeddings = true;
-  const Eigen::MatrixXd e = model.predict(structures, options).embedding;
+  const Eigen::MatrixXd e = model.predict(samples.view(), options).embedding;
   return model.calibration().has_reference() ? model.calibration().whiten(e) : e;
 }
 
@@ -22,11 +22,10 @@ const char* similarity_metric(const models::PropertyModel& model) noexcept {
   return model.calibration().has_reference() ? "whitened embedding distance" : "Euclidean embedding distance";
 }
 
-std::vector<std::vector<Neighbour>> nearest_structures(const models::PropertyModel& model,
-                                                       const std::vector<Structure>& searched,
-                                                       const std::vector<Structure>& queries, std::size_t k) {
+std::vector<std::vector<Neighbour>> nearest_samples(const models::PropertyModel& model, const SampleSet& searched,
+                                                    const SampleSet& queries, std::size_t k) {
   if (k == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "k must be >= 1");
-  if (searched.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "no structures to search");
+  if (searched.size() == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "nothing to search");
   const Eigen::MatrixXd x = coordinates(model, searched), q = coordinates(model, queries);
   const std::size_t keep = std::min(k, searched.size());
   std::vector<std::vector<Neighbour>> out(queries.size());
