@@ -2,11 +2,13 @@
 """Classical image analysis (scikit-image) for the micrograph labels, on the same split as the models.
 
   - phase_fraction: Otsu's threshold of the Gaussian-smoothed image; the fraction of pixels above it;
-  - grain_size: the boundaries are the dark lines (black top-hat of a 2-pixel disk above its Otsu
-    threshold); the grains are the connected regions between them (4-connected, at least 4
-    pixels); the mean equivalent-circle diameter of those regions times the pixel size, scaled by
-    one factor fitted on the training images (boundary pixels make every region smaller than its
-    grain), as a metallographer calibrates a method on known samples.
+  - grain_size: the lineal intercept method (ASTM E112): the boundaries are the dark lines (black
+    top-hat of a 2-pixel disk of the Gaussian-smoothed image, above its Otsu threshold); the mean
+    intercept length is the length of the rows and columns over the number of boundaries they
+    cross; times the pixel size and one factor fitted on the training images (intercept and
+    equivalent-circle diameter differ by a shape factor), as a metallographer calibrates the
+    method on known samples. (Counting the regions between boundaries instead gave 96 nm MAE
+    against 43: noise splits grains.)
 
 Usage (Debian's interpreter; split files from `matnn split --target LABEL`):
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/micrograph_baselines.py out/micrographs.h5 \\
@@ -18,7 +20,7 @@ import sys
 
 import h5py
 import numpy as np
-from skimage import filters, measure, morphology
+from skimage import filters, morphology
 
 
 def phase_fraction(image):
@@ -26,12 +28,12 @@ def phase_fraction(image):
     return float(np.mean(smooth > filters.threshold_otsu(smooth)))
 
 
-def grain_diameter_px(image):
-    tophat = morphology.black_tophat(image, morphology.disk(2))
+def mean_intercept_px(image):
+    tophat = morphology.black_tophat(filters.gaussian(image, sigma=1.0), morphology.disk(2))
     boundary = tophat > filters.threshold_otsu(tophat)
-    regions = measure.label(~boundary, connectivity=1)
-    diameters = [r.equivalent_diameter for r in measure.regionprops(regions) if r.area >= 4]
-    return float(np.mean(diameters)) if diameters else float(image.shape[0])
+    # Entries into boundary runs along rows and columns (the images are periodic).
+    crossings = np.sum(boundary & ~np.roll(boundary, 1, 1)) + np.sum(boundary & ~np.roll(boundary, 1, 0))
+    return 2.0 * boundary.size / max(int(crossings), 1)
 
 
 def main(path, tasks):
@@ -49,10 +51,10 @@ def main(path, tasks):
             predicted = np.array([phase_fraction(images[i]) for i in test])
             method = "Otsu threshold"
         elif name == "grain_size":
-            measured = np.array([grain_diameter_px(images[i]) * pixel[i] for i in np.concatenate([train, test])])
+            measured = np.array([mean_intercept_px(images[i]) * pixel[i] for i in np.concatenate([train, test])])
             factor = np.median(y[train] / measured[:len(train)])
             predicted = factor * measured[len(train):]
-            method = f"top-hat boundaries, region diameters x {factor:.3f}"
+            method = f"lineal intercept x {factor:.3f}"
         else:
             sys.exit(f"no classical method for {name}")
         mae = np.mean(np.abs(predicted - y[test]))
