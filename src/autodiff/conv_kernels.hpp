@@ -13,6 +13,7 @@
 #include <string>
 
 #include "autodiff/conv_geometry.hpp"
+#include "autodiff/kernels.hpp"
 
 namespace matnn::ad::detail {
 
@@ -32,6 +33,26 @@ void avg_pool_forward(const Geometry2d& g, const T* x, T* y);
 /// gx = the adjoint of avg_pool_forward applied to gy.
 template <typename T>
 void avg_pool_backward(const Geometry2d& g, const T* gy, T* gx);
+
+/// Calls body(first input element of the plane, output element, h0, h1, w0, w1) for every output
+/// element of every (sample, channel) plane of a pooling geometry, with its window clipped to
+/// the input: rows [h0, h1), columns [w0, w1). Threads own whole planes.
+template <typename Body>
+void for_each_window(const Geometry2d& g, Body&& body) {
+  const int64_t planes = g.batch * g.in_channels;
+  parallel_for(planes, planes * g.out_plane() * g.kernel_size(), [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p)
+      for (int64_t oh = 0; oh < g.out[0]; ++oh) {
+        const int64_t h_start = oh * g.stride[0] - g.padding[0];
+        const int64_t h0 = std::max<int64_t>(h_start, 0), h1 = std::min(h_start + g.kernel[0], g.in[0]);
+        for (int64_t ow = 0; ow < g.out[1]; ++ow) {
+          const int64_t w_start = ow * g.stride[1] - g.padding[1];
+          const int64_t w0 = std::max<int64_t>(w_start, 0), w1 = std::min(w_start + g.kernel[1], g.in[1]);
+          body(p * g.in_plane(), p * g.out_plane() + oh * g.out[1] + ow, h0, h1, w0, w1);
+        }
+      }
+  });
+}
 
 /// oneDNN's primitives for float32 (onednn_kernels.cpp); the dispatchers above call them when
 /// the oneDNN backend is selected. Primitives are cached per thread and geometry.

@@ -23,25 +23,13 @@ detail::Geometry2d geometry(const char* op, const Shape& x, const PoolOptions& o
 /// The flat index into x of each window's largest element (the first one on ties).
 template <typename T>
 std::vector<int32_t> window_maxima(const detail::Geometry2d& g, const T* x) {
-  const int64_t planes = g.batch * g.in_channels;
-  std::vector<int32_t> winner(static_cast<std::size_t>(planes * g.out_plane()));
-  detail::parallel_for(planes, planes * g.out_plane() * g.kernel_size(), [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p)
-      for (int64_t oh = 0; oh < g.out[0]; ++oh) {
-        const int64_t h_start = oh * g.stride[0] - g.padding[0];
-        const int64_t h0 = std::max<int64_t>(h_start, 0), h1 = std::min(h_start + g.kernel[0], g.in[0]);
-        for (int64_t ow = 0; ow < g.out[1]; ++ow) {
-          const int64_t w_start = ow * g.stride[1] - g.padding[1];
-          const int64_t w0 = std::max<int64_t>(w_start, 0), w1 = std::min(w_start + g.kernel[1], g.in[1]);
-          int64_t best = p * g.in_plane() + h0 * g.in[1] + w0;
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w) {
-              const int64_t at = p * g.in_plane() + h * g.in[1] + w;
-              if (x[at] > x[best]) best = at;
-            }
-          winner[static_cast<std::size_t>(p * g.out_plane() + oh * g.out[1] + ow)] = static_cast<int32_t>(best);
-        }
-      }
+  std::vector<int32_t> winner(static_cast<std::size_t>(g.batch * g.in_channels * g.out_plane()));
+  detail::for_each_window(g, [&](int64_t in, int64_t out, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+    int64_t best = in + h0 * g.in[1] + w0;
+    for (int64_t h = h0; h < h1; ++h)
+      for (int64_t w = w0; w < w1; ++w)
+        if (x[in + h * g.in[1] + w] > x[best]) best = in + h * g.in[1] + w;
+    winner[static_cast<std::size_t>(out)] = static_cast<int32_t>(best);
   });
   return winner;
 }

@@ -115,6 +115,9 @@ class PropertyModel {
   const UncertaintyCalibration& calibration() const noexcept { return calibration_; }
   void set_calibration(UncertaintyCalibration calibration) { calibration_ = std::move(calibration); }
 
+  /// The Monte-Carlo dropout stream seed of one pass of one member (over one batch of rows).
+  static std::uint64_t mc_seed(const PredictOptions& options, std::size_t member, int pass, std::size_t first_row = 0);
+
  protected:
   /// The structures of a batch for the kinds that read atoms; MATNN_ERROR_INVALID_ARGUMENT
   /// naming the kind when the batch holds only signals. signals_of: the same for signal kinds.
@@ -127,8 +130,6 @@ class PropertyModel {
   /// The last step of every kind's predict(): applies the calibration (sigma scale for
   /// deterministic regression, embedding OOD score and flag) and drops embeddings not asked for.
   void finish_prediction(PropertyPrediction& prediction, const PredictOptions& options) const;
-  /// The Monte-Carlo dropout stream seed of one pass of one member (over one batch of rows).
-  static std::uint64_t mc_seed(const PredictOptions& options, std::size_t member, int pass, std::size_t first_row = 0);
   /// Reads what model_file() wrote besides the members: the provenance and the calibration.
   void load_common(const StateFile& file, const std::string& path);
   /// The model file of this kind every kind starts from: `config` with the provenance, and each

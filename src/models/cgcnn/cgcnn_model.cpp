@@ -17,12 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-Eigen::MatrixXd matrix_of(const ad::Tensor& t) {
-  const std::vector<double> v = t.to_vector();
-  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), t.dim(0),
-                                                                                                   t.dim(1));
-}
-
 CgcnnArchitecture architecture_of(const CgcnnConfig& c) {
   CgcnnArchitecture a;
   a.element_features = features::cgcnn_element_feature_width();
@@ -82,17 +76,11 @@ CgcnnModel::CgcnnModel(CgcnnConfig config) : config_(std::move(config)) {
 
 void CgcnnModel::fit_normalization(const Eigen::VectorXd& targets) {
   if (targets.size() < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: cannot fit the normalisation on no data");
-  if (config_.target.task != TaskKind::regression) return;
-  target_mean_ = targets.mean();
-  target_std_ = std::sqrt((targets.array() - target_mean_).square().mean());
-  if (target_std_ < 1e-12) target_std_ = 1.0;
+  if (config_.target.task == TaskKind::regression) scaling_.fit(targets);
 }
 
 ad::Tensor CgcnnModel::standardize_targets(const Eigen::VectorXd& targets) const {
-  std::vector<float> values(static_cast<std::size_t>(targets.size()));
-  for (Eigen::Index i = 0; i < targets.size(); ++i)
-    values[static_cast<std::size_t>(i)] = static_cast<float>((targets[i] - target_mean_) / target_std_);
-  return ad::from_vector(values, {targets.size(), 1});
+  return scaling_.standardize(targets);
 }
 
 PropertyPrediction CgcnnModel::predict(const Samples& samples, const PredictOptions& options) const {
@@ -119,46 +107,26 @@ PropertyPrediction CgcnnModel::predict_graphs(std::span<const CrystalGraph> grap
     out.ood[static_cast<std::size_t>(i)] = unseen > 0;
   }
 
-  ad::NoGradGuard no_grad;
-  // Evaluation mode (a no-op, so no write, unless the members come straight from training):
-  // predictions never modify the model, so threads may share it.
-  for (const auto& member : members_) {
-    if (member->is_training()) member->eval();
-  }
-  const int passes = std::max(mc_samples, 1);
-  const std::int64_t outputs = config_.target.task == TaskKind::regression ? 1 : config_.target.n_classes;
-  std::vector<Eigen::MatrixXd> samples(members_.size() * static_cast<std::size_t>(passes), Eigen::MatrixXd(n, outputs));
-  const bool embeddings = wants_embeddings(options);
-  if (embeddings) out.embedding.resize(n, config_.hidden);
-  std::vector<std::size_t> rows;
-  for (std::size_t first = 0; first < graphs.size(); first += prediction_batch) {
-    rows.resize(std::min(prediction_batch, graphs.size() - first));
-    for (std::size_t k = 0; k < rows.size(); ++k) rows[k] = first + k;
-    const GraphBatch batch = make_batch(graphs, rows, config_.graph);
-    const auto top = static_cast<Eigen::Index>(first), count = static_cast<Eigen::Index>(rows.size());
-    for (std::size_t m = 0; m < members_.size(); ++m) {
-      CgcnnNetwork& net = *members_[m];
-      for (int pass = 0; pass < passes; ++pass) {
-        // Each pass over each batch its own reproducible mask stream.
-        std::optional<nn::McDropoutStream> stream;
-        if (mc_samples > 0) stream.emplace(mc_seed(options, m, pass, first));
-        const CgcnnNetwork::Output o = net.forward(batch);
-        Eigen::MatrixXd y = matrix_of(config_.target.task == TaskKind::classification ? nn::softmax(o.value) : o.value);
-        if (config_.target.task == TaskKind::regression) y = y.array() * target_std_ + target_mean_;
-        samples[m * static_cast<std::size_t>(passes) + static_cast<std::size_t>(pass)].middleRows(top, count) = y;
-        if (embeddings && m == 0 && pass == 0 && mc_samples == 0) out.embedding.middleRows(top, count) = matrix_of(o.embedding);
-      }
-      if (embeddings && m == 0 && mc_samples > 0) out.embedding.middleRows(top, count) = matrix_of(net.forward(batch).embedding);
-    }
-  }
-  summarize_samples(samples, config_.target.task, out);
+  predict_with_members(
+      members_, graphs.size(), prediction_batch, config_.target, scaling_, options, wants_embeddings(options),
+      config_.hidden,
+      [&](std::size_t first, std::size_t count) {
+        std::vector<std::size_t> rows(count);
+        for (std::size_t k = 0; k < count; ++k) rows[k] = first + k;
+        return make_batch(graphs, rows, config_.graph);
+      },
+      [](CgcnnNetwork& net, const GraphBatch& batch) {
+        CgcnnNetwork::Output o = net.forward(batch);
+        return std::pair{o.value, o.embedding};
+      },
+      out);
   finish_prediction(out, options);
   return out;
 }
 
 void CgcnnModel::save(const std::string& path) const {
   StateFile file = model_file(config_.to_json(), modules_of(members_));
-  file.scalars["normalization"] = {{"target_mean", target_mean_}, {"target_std", target_std_}};
+  scaling_.write(file.scalars["normalization"]);
   write_state_file(path, file);
 }
 
@@ -175,15 +143,12 @@ CgcnnModel CgcnnModel::load(const std::string& path) {
   try {
     for (std::size_t k = 0; k < model.members_.size(); ++k)
       model.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));
-    model.target_mean_ = file.scalars.at("normalization").at("target_mean");
-    model.target_std_ = file.scalars.at("normalization").at("target_std");
+    model.scaling_.read(file.scalars.at("normalization"), path);
   } catch (const std::out_of_range&) {
     fail(MATNN_ERROR_MODEL, "{}: model file lacks a member or the target normalisation", path);
   } catch (const Error& e) {
     fail(MATNN_ERROR_MODEL, "{}: {}", path, e.what());
   }
-  if (!std::isfinite(model.target_mean_) || !(model.target_std_ > 0))
-    fail(MATNN_ERROR_MODEL, "{}: the target normalisation is not finite and positive", path);
   return model;
 }
 

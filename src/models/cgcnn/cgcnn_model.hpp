@@ -17,6 +17,7 @@
 
 #include "models/cgcnn/cgcnn_network.hpp"
 #include "models/cgcnn/crystal_graph.hpp"
+#include "models/network_ensemble.hpp"
 #include "models/property_model.hpp"
 
 namespace matnn::models::cgcnn {
@@ -76,7 +77,7 @@ class CgcnnModel final : public PropertyModel {
  private:
   CgcnnConfig config_;
   std::vector<std::shared_ptr<CgcnnNetwork>> members_;
-  double target_mean_ = 0.0, target_std_ = 1.0;
+  TargetScaling scaling_;
 };
 
 }  // namespace matnn::models::cgcnn

@@ -15,12 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-Eigen::MatrixXd matrix_of(const ad::Tensor& t) {
-  const std::vector<double> v = t.to_vector();
-  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), t.dim(0),
-                                                                                                   t.dim(1));
-}
-
 SignalArchitecture architecture_of(const SignalModelConfig& c) {
   SignalArchitecture a;
   a.spatial_rank = c.signal_kind == SignalKind::spectrum ? 1 : 2;
@@ -136,11 +130,7 @@ SignalModel::SignalModel(SignalModelConfig config) : config_(std::move(config)) 
 
 void SignalModel::fit_normalization(std::span<const Signal> signals, const Eigen::VectorXd& targets) {
   if (targets.size() < 1 || signals.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: cannot fit the normalisation on no data", kind());
-  if (config_.target.task == TaskKind::regression) {
-    target_mean_ = targets.mean();
-    target_std_ = std::sqrt((targets.array() - target_mean_).square().mean());
-    if (target_std_ < 1e-12) target_std_ = 1.0;
-  }
+  if (config_.target.task == TaskKind::regression) scaling_.fit(targets);
   if (config_.normalization != Normalization::standardize) return;
   const std::int64_t channels = config_.shape[0];
   std::vector<double> sum(static_cast<std::size_t>(channels), 0.0), squares = sum;
@@ -163,10 +153,7 @@ void SignalModel::fit_normalization(std::span<const Signal> signals, const Eigen
 }
 
 ad::Tensor SignalModel::standardize_targets(const Eigen::VectorXd& targets) const {
-  std::vector<float> values(static_cast<std::size_t>(targets.size()));
-  for (Eigen::Index i = 0; i < targets.size(); ++i)
-    values[static_cast<std::size_t>(i)] = static_cast<float>((targets[i] - target_mean_) / target_std_);
-  return ad::from_vector(values, {targets.size(), 1});
+  return scaling_.standardize(targets);
 }
 
 ad::Tensor SignalModel::inputs(std::span<const Signal> signals) const {
@@ -245,34 +232,20 @@ PropertyPrediction SignalModel::predict(const Samples& samples, const PredictOpt
     for (std::size_t i = 0; i < signals.size(); ++i)
       out.ood[i] = signals[i].pixel_size < 0.95 * config_.pixel_min || signals[i].pixel_size > 1.05 * config_.pixel_max;
 
-  ad::NoGradGuard no_grad;
-  for (const auto& member : members_) {
-    if (member->is_training()) member->eval();
-  }
-  const int passes = std::max(mc_samples, 1);
-  const std::int64_t outputs = config_.target.task == TaskKind::regression ? 1 : config_.target.n_classes;
-  std::vector<Eigen::MatrixXd> draws(members_.size() * static_cast<std::size_t>(passes), Eigen::MatrixXd(n, outputs));
-  const bool embeddings = wants_embeddings(options);
-  if (embeddings) out.embedding.resize(n, config_.hidden);
-  for (std::size_t first = 0; first < signals.size(); first += prediction_batch) {
-    const std::size_t count = std::min(prediction_batch, signals.size() - first);
-    const ad::Tensor x = inputs(signals.subspan(first, count)), scale = scales(signals.subspan(first, count));
-    const auto top = static_cast<Eigen::Index>(first), rows = static_cast<Eigen::Index>(count);
-    for (std::size_t m = 0; m < members_.size(); ++m) {
-      SignalNetwork& net = *members_[m];
-      for (int pass = 0; pass < passes; ++pass) {
-        std::optional<nn::McDropoutStream> stream;
-        if (mc_samples > 0) stream.emplace(mc_seed(options, m, pass, first));
-        const SignalNetwork::Output o = net.forward_all(x, scale);
-        Eigen::MatrixXd y = matrix_of(config_.target.task == TaskKind::classification ? nn::softmax(o.value) : o.value);
-        if (config_.target.task == TaskKind::regression) y = y.array() * target_std_ + target_mean_;
-        draws[m * static_cast<std::size_t>(passes) + static_cast<std::size_t>(pass)].middleRows(top, rows) = y;
-        if (embeddings && m == 0 && pass == 0 && mc_samples == 0) out.embedding.middleRows(top, rows) = matrix_of(o.embedding);
-      }
-      if (embeddings && m == 0 && mc_samples > 0) out.embedding.middleRows(top, rows) = matrix_of(net.forward_all(x, scale).embedding);
-    }
-  }
-  summarize_samples(draws, config_.target.task, out);
+  struct Input {
+    ad::Tensor x, scale;
+  };
+  predict_with_members(
+      members_, signals.size(), prediction_batch, config_.target, scaling_, options, wants_embeddings(options),
+      config_.hidden,
+      [&](std::size_t first, std::size_t count) {
+        return Input{inputs(signals.subspan(first, count)), scales(signals.subspan(first, count))};
+      },
+      [](SignalNetwork& net, const Input& input) {
+        SignalNetwork::Output o = net.forward_all(input.x, input.scale);
+        return std::pair{o.value, o.embedding};
+      },
+      out);
   finish_prediction(out, options);
   return out;
 }
@@ -280,7 +253,7 @@ PropertyPrediction SignalModel::predict(const Samples& samples, const PredictOpt
 void SignalModel::save(const std::string& path) const {
   StateFile file = model_file(config_.to_json(), modules_of(members_));
   auto& n = file.scalars["normalization"];
-  n = {{"target_mean", target_mean_}, {"target_std", target_std_}};
+  scaling_.write(n);
   for (std::size_t c = 0; c < channel_mean_.size(); ++c) {
     n["channel_mean_" + std::to_string(c)] = channel_mean_[c];
     n["channel_std_" + std::to_string(c)] = channel_std_[c];
@@ -305,8 +278,7 @@ SignalModel SignalModel::load(const std::string& path) {
     for (std::size_t k = 0; k < model.members_.size(); ++k)
       model.members_[k]->load_state(file.tensors.at("member." + std::to_string(k)));
     const auto& n = file.scalars.at("normalization");
-    model.target_mean_ = n.at("target_mean");
-    model.target_std_ = n.at("target_std");
+    model.scaling_.read(n, path);
     for (std::size_t c = 0; c < model.channel_mean_.size(); ++c) {
       model.channel_mean_[c] = n.at("channel_mean_" + std::to_string(c));
       model.channel_std_[c] = n.at("channel_std_" + std::to_string(c));
@@ -315,7 +287,7 @@ SignalModel SignalModel::load(const std::string& path) {
     fail(MATNN_ERROR_MODEL, "{}: model file lacks a member or the normalisation: {}", path, e.what());
   }
   const auto channels = static_cast<std::size_t>(model.config_.shape[0]);
-  if (!std::isfinite(model.target_mean_) || !(model.target_std_ > 0) || model.channel_mean_.size() != channels ||
+  if (model.channel_mean_.size() != channels ||
       model.channel_std_.size() != channels ||
       std::any_of(model.channel_std_.begin(), model.channel_std_.end(), [](double s) { return !(s > 0); }))
     fail(MATNN_ERROR_MODEL, "{}: the normalisation is not finite and positive", path);

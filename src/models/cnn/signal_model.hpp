@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "models/cnn/signal_network.hpp"
+#include "models/network_ensemble.hpp"
 #include "models/property_model.hpp"
 
 namespace matnn::models::cnn {
@@ -105,7 +106,7 @@ class SignalModel final : public PropertyModel {
   SignalModelConfig config_;
   std::vector<std::shared_ptr<SignalNetwork>> members_;
   std::vector<int> no_elements_;
-  double target_mean_ = 0.0, target_std_ = 1.0;
+  TargetScaling scaling_;
   std::vector<double> channel_mean_, channel_std_;  ///< "standardize" only
 };
 
