@@ -14,6 +14,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
   # crystal symmetry for prototype labels (spglib; Debian 12 names its package libsymspg-dev)
   libsymspg-dev
+  # PNG micrographs for `matnn import`
+  libpng-dev
   # tests and benchmarks; clang and its runtimes for the libFuzzer harnesses
   libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind clang libclang-rt-14-dev
   # Python side (Debian's interpreter, /usr/bin/python3) and reference physics

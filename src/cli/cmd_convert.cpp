@@ -27,15 +27,6 @@ FileFormat resolve_format(const std::string& path, const std::string& explicit_f
        "{}: cannot tell the format from the extension (.xyz/.extxyz or .h5/.hdf5); give --from/--to", path);
 }
 
-namespace {
-
-struct ConvertOptions {
-  std::string input, output, from, to;
-  ExtxyzKeys keys;
-  std::vector<std::string> units;  // NAME=UNIT
-  bool append = false;
-};
-
 DatasetWriteOptions parse_units(const std::vector<std::string>& specs) {
   DatasetWriteOptions options;
   for (const auto& spec : specs) {
@@ -47,6 +38,15 @@ DatasetWriteOptions parse_units(const std::vector<std::string>& specs) {
   }
   return options;
 }
+
+namespace {
+
+struct ConvertOptions {
+  std::string input, output, from, to;
+  ExtxyzKeys keys;
+  std::vector<std::string> units;  // NAME=UNIT
+  bool append = false;
+};
 
 // A key named on the command line that no frame carries is a typo or the wrong file: refusing
 // it beats writing a dataset without the labels the user asked for.

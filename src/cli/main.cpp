@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   matnn::cli::add_kim_commands(app);
   matnn::cli::add_audit_command(app);
   matnn::cli::add_plot_command(app);
+  matnn::cli::add_import_command(app);
 
   try {
     app.parse(argc, argv);

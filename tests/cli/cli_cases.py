@@ -806,6 +806,55 @@ def case_wrong_model_file(c):
     c.expect_failure(["eval", c.write("junk.h5", "junk"), data], 8, "junk.h5")
 
 
+def case_import_signals(c):
+    """matnn import: text and CSV spectra with a label table, PNG images; bad lines, a second grid
+    and labels of no input are refused naming the file, with no output left."""
+    grid = np.arange(10.0, 12.01, 0.5)
+    c.write("a.xy", "# 2theta intensity\n" + "".join(f"{x} {y}\n" for x, y in zip(grid, [1, 5, 2, 1, 0.5])))
+    c.write("b.csv", "2theta,intensity\n" + "".join(f"{x},{y}\n" for x, y in zip(grid, [2, 1, 7, 1, 0])))
+    labels = c.write("labels.csv", "file,lattice_a,phase\na.xy,4.05,fcc\nb.csv,3.61,\n")
+    out = c.path("spectra.h5")
+    c.expect_success("import", out, c.path("a.xy"), c.path("b.csv"), "--signal", "xrd", "--labels", labels,
+                     "--unit", "lattice_a=Angstrom")
+    with h5py.File(out, "r") as f:
+        check(f["signals/xrd/values"].shape == (2, 1, 5), f"shape {f['signals/xrd/values'].shape}")
+        check(np.allclose(f["signals/xrd/values"][1, 0], [2, 1, 7, 1, 0]), "b.csv intensities")
+        check(np.allclose(f["signals/xrd/axis"][:], grid), "axis")
+        check(list(f["properties/lattice_a/values"][:]) == [4.05, 3.61], "lattice_a")
+        check(f["properties/lattice_a/values"].attrs["units"] == b"Angstrom", "unit")
+        check(f["tags/phase"].asstr()[0] == "fcc" and f["tags/phase"].asstr()[1] == "", "phase tag")
+        check(f["tags/id"].asstr()[1] == "b", "id tag")
+    info = c.expect_success("info", out).stdout
+    check("spectrum" in info and "2theta 10 to 12 degree" in info, info)
+
+    bad = c.write("bad.xy", "10 1\n10.5 2\n11 x\n")
+    c.expect_failure(["import", c.path("bad.h5"), bad, "--signal", "xrd"], FORMAT, "bad.xy:3", output=c.path("bad.h5"))
+    c.write("shifted.xy", "".join(f"{x + 0.1} 1\n" for x in grid))
+    c.expect_failure(["import", c.path("bad.h5"), c.path("a.xy"), c.path("shifted.xy"), "--signal", "xrd"], FORMAT,
+                     "shifted.xy", "one grid", output=c.path("bad.h5"))
+    stray = c.write("stray.csv", "file,y\na.xy,1\nmissing.xy,2\n")
+    c.expect_failure(["import", c.path("bad.h5"), c.path("a.xy"), "--signal", "xrd", "--labels", stray],
+                     INVALID_ARGUMENT, "missing.xy", output=c.path("bad.h5"))
+    c.expect_failure(["import", out, c.path("a.xy"), "--signal", "xrd", "--labels", out], INVALID_ARGUMENT, "labels")
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.image
+    pixels = np.linspace(0, 1, 12).reshape(3, 4)
+    matplotlib.image.imsave(c.path("m.png"), pixels, cmap="gray", vmin=0, vmax=1)
+    images = c.path("images.h5")
+    c.expect_failure(["import", images, c.path("m.png"), "--signal", "sem"], INVALID_ARGUMENT, "--pixel-size",
+                     output=images)
+    c.expect_success("import", images, c.path("m.png"), "--signal", "sem", "--pixel-size", "12.5")
+    with h5py.File(images, "r") as f:
+        values = f["signals/sem/values"][0]
+        check(values.shape == (3, 3, 4), f"a colour PNG is 3 channels of 3 x 4, got {values.shape}")
+        check(np.allclose(values[0], np.round(pixels * 255) / 255, atol=1.5 / 255), "grey levels")
+        check(f["signals/sem/pixel_size"][0] == 12.5, "pixel size")
+    c.expect_failure(["import", c.path("mixed.h5"), c.path("m.png"), c.path("a.xy"), "--signal", "x",
+                      "--pixel-size", "1"], INVALID_ARGUMENT, "mix", output=c.path("mixed.h5"))
+
+
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
