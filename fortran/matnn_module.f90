@@ -507,6 +507,7 @@ module matnn
     procedure :: predict_atoms => property_predict_atoms
     procedure :: embedding_width => property_embedding_width
     procedure :: embed_atoms => property_embed_atoms
+    procedure :: predict_spectra => property_predict_spectra
   end type matnn_property_model
 
   !> Message of the last failure this module saw on this thread (C's matnn_last_error(), or the
@@ -1279,6 +1280,55 @@ contains
                                               c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr), status)
     end if
   end subroutine property_predict_atoms
+
+  !> Predictions for one-channel spectra on one grid, for spectrum models (cnn1d): axis(points)
+  !> in the model's axis unit, intensities(points, n) one spectrum per column (the C layout
+  !> [n][points]); a grid other than the model's is interpolated onto it. Outputs as
+  !> predict_compositions, one per spectrum; `seed` picks the Monte-Carlo stream (default 0).
+  subroutine property_predict_spectra(self, axis, intensities, values, sigmas, ood, probabilities, mc_samples, &
+                                      status, seed)
+    class(matnn_property_model), intent(in) :: self
+    real(c_double), intent(in), target, contiguous :: axis(:), intensities(:, :)
+    real(c_double), intent(out), target, contiguous :: values(:)
+    real(c_double), intent(out), target, optional, contiguous :: sigmas(:), probabilities(:, :)
+    integer(c_int), intent(out), target, optional, contiguous :: ood(:)
+    integer, intent(in), optional :: mc_samples
+    integer, intent(out), optional :: status
+    integer(c_int64_t), intent(in), optional :: seed
+    character(len=*), parameter :: where = "matnn_property_model%predict_spectra"
+    type(c_ptr) :: sigmas_ptr, ood_ptr, probabilities_ptr
+    integer :: n, samples
+    integer(c_int64_t) :: stream
+    n = size(intensities, 2)
+    if (n == 0 .or. size(intensities, 1) /= size(axis)) then
+      call invalid(where, "need at least one spectrum and size(intensities, 1) = size(axis)", status)
+      return
+    end if
+    if (wrong_shape(where, "values", shape(values), [n], status)) return
+    sigmas_ptr = c_null_ptr
+    ood_ptr = c_null_ptr
+    probabilities_ptr = c_null_ptr
+    if (present(sigmas)) then
+      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
+      sigmas_ptr = c_loc(sigmas)
+    end if
+    if (present(ood)) then
+      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
+      ood_ptr = c_loc(ood)
+    end if
+    if (present(probabilities)) then
+      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
+      probabilities_ptr = c_loc(probabilities)
+    end if
+    samples = 0
+    if (present(mc_samples)) samples = mc_samples
+    stream = 0
+    if (present(seed)) stream = seed
+    call check(matnn_property_predict_spectra(self%handle, int(n, c_int), 1_c_int, int(size(axis), c_int), &
+                                              c_loc(axis), c_loc(intensities), int(samples, c_int), stream, &
+                                              c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr, c_null_ptr), &
+               status)
+  end subroutine property_predict_spectra
 
   !> Width of the learned structure embedding.
   integer function property_embedding_width(self, status) result(width)
