@@ -44,6 +44,8 @@ ContentHash::ContentHash(std::uint64_t seed) noexcept
     : lanes_{seed + prime1 + prime2, seed + prime2, seed, seed - prime1}, seed_(seed) {}
 
 void ContentHash::update(std::span<const unsigned char> bytes) noexcept {
+  // An empty span may hold a null pointer (a structure without atoms), which memcpy must not see.
+  if (bytes.empty()) return;
   const unsigned char* p = bytes.data();
   std::size_t n = bytes.size();
   total_ += n;
