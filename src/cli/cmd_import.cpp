@@ -23,6 +23,7 @@ struct ImportOptions {
   std::vector<std::string> inputs, units;
   double pixel_size = 0;
   bool append = false;
+  bool axis_given = false, axis_unit_given = false, pixel_unit_given = false;  // set from the parser
 };
 
 bool is_png(const std::string& path) {
@@ -38,6 +39,9 @@ void run_import(const ImportOptions& o) {
     if (is_png(input) != images)
       fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the inputs mix PNG images and text spectra; import each kind on its own",
            input);
+  if (images && (o.axis_given || o.axis_unit_given))
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "--axis-name and --axis-unit are for spectra, not PNG images");
+  if (!images && o.pixel_unit_given) fail(MATNN_ERROR_INVALID_ARGUMENT, "--pixel-unit is for PNG images, not spectra");
   if (images && !(o.pixel_size > 0)) fail(MATNN_ERROR_INVALID_ARGUMENT, "PNG images need --pixel-size (> 0)");
   if (!images && o.pixel_size > 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "--pixel-size is for PNG images, not spectra");
   std::vector<NamedPath> inputs;
@@ -105,7 +109,12 @@ void add_import_command(CLI::App& app) {
   cmd->add_option("--pixel-unit", options->pixel_unit, "Images: the unit of --pixel-size")->capture_default_str();
   cmd->add_option("--unit", options->units, "Unit of a label, NAME=UNIT (repeatable)");
   cmd->add_flag("--append", options->append, "Append to an existing dataset instead of replacing it");
-  cmd->callback([options] { run_import(*options); });
+  cmd->callback([options, cmd] {
+    options->axis_given = cmd->count("--axis-name") > 0;
+    options->axis_unit_given = cmd->count("--axis-unit") > 0;
+    options->pixel_unit_given = cmd->count("--pixel-unit") > 0;
+    run_import(*options);
+  });
 }
 
 }  // namespace matnn::cli

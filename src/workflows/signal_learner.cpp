@@ -105,6 +105,9 @@ class SignalLearner final : public PropertyLearner {
       const std::vector<double>& axis = config_.axis;
       const double step = (axis.back() - axis.front()) / static_cast<double>(std::max<std::size_t>(1, axis.size() - 1));
       shift_points_ = static_cast<std::int64_t>(std::floor(augment_.shift / step));
+      if (shift_points_ == 0)  // a shift below one grid step would silently do nothing
+        fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.shift {} is below the grid step {} of signal \"{}\"",
+             augment_.shift, step, config_.signal);
     }
     rng_.seed(seed ^ 0x6175676d656e74ULL);
   }

@@ -851,6 +851,10 @@ def case_import_signals(c):
         check(values.shape == (3, 3, 4), f"a colour PNG is 3 channels of 3 x 4, got {values.shape}")
         check(np.allclose(values[0], np.round(pixels * 255) / 255, atol=1.5 / 255), "grey levels")
         check(f["signals/sem/pixel_size"][0] == 12.5, "pixel size")
+    c.expect_failure(["import", c.path("x.h5"), c.path("m.png"), "--signal", "sem", "--pixel-size", "1",
+                      "--axis-unit", "eV"], INVALID_ARGUMENT, "--axis", output=c.path("x.h5"))
+    c.expect_failure(["import", c.path("x.h5"), c.path("a.xy"), "--signal", "xrd", "--pixel-unit", "um"],
+                     INVALID_ARGUMENT, "--pixel-unit", output=c.path("x.h5"))
     c.expect_failure(["import", c.path("mixed.h5"), c.path("m.png"), c.path("a.xy"), "--signal", "x",
                       "--pixel-size", "1"], INVALID_ARGUMENT, "mix", output=c.path("mixed.h5"))
 

@@ -283,6 +283,9 @@ TEST(SignalModel, RefusesConfigsThatDoNotFitTheData) {
   config["model"]["augment"] = {{"flip", true}};
   EXPECT_EQ(status_of([&] { workflows::train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
   config = peak_config(dir, "regression", "a");
+  config["model"]["augment"] = {{"shift", 0.05}};  // below the 0.2 degree step: would do nothing
+  EXPECT_EQ(status_of([&] { workflows::train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
+  config = peak_config(dir, "regression", "a");
   config["model"]["augment"] = {{"shfit", 0.1}};  // misspelt: an error, not a run without it
   EXPECT_EQ(status_of([&] { workflows::train_property_model(config, quiet); }), MATNN_ERROR_INVALID_ARGUMENT);
 }
