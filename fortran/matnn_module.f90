@@ -508,6 +508,7 @@ module matnn
     procedure :: embedding_width => property_embedding_width
     procedure :: embed_atoms => property_embed_atoms
     procedure :: predict_spectra => property_predict_spectra
+    procedure :: predict_images => property_predict_images
   end type matnn_property_model
 
   !> Message of the last failure this module saw on this thread (C's matnn_last_error(), or the
@@ -1329,6 +1330,64 @@ contains
                                               c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr, c_null_ptr), &
                status)
   end subroutine property_predict_spectra
+
+  !> Predictions for images, for image models (cnn2d): pixels(width, height, channels, n) (the C
+  !> layout [n][channels][height][width]) in the model's size in pixels, pixel_sizes(n) in the unit
+  !> of the training images (> 0). Outputs as predict_compositions, one per image (ood also flags
+  !> a pixel size more than 5 % outside the training range); embeddings(embedding_width(), n)
+  !> when present; `seed` picks the Monte-Carlo stream (default 0).
+  subroutine property_predict_images(self, pixel_sizes, pixels, values, sigmas, ood, probabilities, mc_samples, &
+                                     status, seed, embeddings)
+    class(matnn_property_model), intent(in) :: self
+    real(c_double), intent(in), target, contiguous :: pixel_sizes(:), pixels(:, :, :, :)
+    real(c_double), intent(out), target, contiguous :: values(:)
+    real(c_double), intent(out), target, optional, contiguous :: sigmas(:), probabilities(:, :), embeddings(:, :)
+    integer(c_int), intent(out), target, optional, contiguous :: ood(:)
+    integer, intent(in), optional :: mc_samples
+    integer, intent(out), optional :: status
+    integer(c_int64_t), intent(in), optional :: seed
+    character(len=*), parameter :: where = "matnn_property_model%predict_images"
+    type(c_ptr) :: sigmas_ptr, ood_ptr, probabilities_ptr, embeddings_ptr
+    integer :: n, samples
+    integer(c_int64_t) :: stream
+    n = size(pixels, 4)
+    if (n == 0) then
+      call invalid(where, "need at least one image", status)
+      return
+    end if
+    if (wrong_shape(where, "pixel_sizes", shape(pixel_sizes), [n], status)) return
+    if (wrong_shape(where, "values", shape(values), [n], status)) return
+    ! Each optional output is checked here, never passed on absent (see predict_atoms).
+    sigmas_ptr = c_null_ptr
+    ood_ptr = c_null_ptr
+    probabilities_ptr = c_null_ptr
+    embeddings_ptr = c_null_ptr
+    if (present(sigmas)) then
+      if (wrong_shape(where, "sigmas", shape(sigmas), [n], status)) return
+      sigmas_ptr = c_loc(sigmas)
+    end if
+    if (present(ood)) then
+      if (wrong_shape(where, "ood", shape(ood), [n], status)) return
+      ood_ptr = c_loc(ood)
+    end if
+    if (present(probabilities)) then
+      if (wrong_shape(where, "probabilities", shape(probabilities), [self%num_classes(), n], status)) return
+      probabilities_ptr = c_loc(probabilities)
+    end if
+    if (present(embeddings)) then
+      if (wrong_shape(where, "embeddings", shape(embeddings), [self%embedding_width(), n], status)) return
+      embeddings_ptr = c_loc(embeddings)
+    end if
+    samples = 0
+    if (present(mc_samples)) samples = mc_samples
+    stream = 0
+    if (present(seed)) stream = seed
+    call check(matnn_property_predict_images(self%handle, int(n, c_int), int(size(pixels, 3), c_int), &
+                                             int(size(pixels, 2), c_int), int(size(pixels, 1), c_int), &
+                                             c_loc(pixel_sizes), c_loc(pixels), int(samples, c_int), stream, &
+                                             c_loc(values), sigmas_ptr, ood_ptr, probabilities_ptr, embeddings_ptr), &
+               status)
+  end subroutine property_predict_images
 
   !> Width of the learned structure embedding.
   integer function property_embedding_width(self, status) result(width)

@@ -14,8 +14,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
   # crystal symmetry for prototype labels (spglib; Debian 12 names its package libsymspg-dev)
   libsymspg-dev
-  # PNG micrographs for `matnn import`
-  libpng-dev
+  # PNG and TIFF micrographs for `matnn import`
+  libpng-dev libtiff-dev
   # tests and benchmarks; clang and its runtimes for the libFuzzer harnesses
   libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind clang libclang-rt-14-dev
   # Python side (Debian's interpreter, /usr/bin/python3) and reference physics
@@ -24,6 +24,8 @@ packages=(
   # data generators and classical baselines of the spectrum and image examples: pymatgen's
   # XRDCalculator (scripts/generate_xrd_data.py), scikit-image (scripts/micrograph_baselines.py)
   python3-pymatgen python3-skimage
+  # independent PNG and TIFF writers for the import tests
+  python3-pil python3-tifffile
   libkim-api-dev
 )
 

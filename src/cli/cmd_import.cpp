@@ -1,4 +1,4 @@
-// matnn import OUTPUT INPUT... --signal NAME: spectra (two-column text or CSV) or images (PNG)
+// matnn import OUTPUT INPUT... --signal NAME: spectra (two-column text or CSV) or images (PNG, TIFF)
 // into a dataset, with labels from a CSV table, so that measured data train and evaluate the
 // spectrum and image models as generated data do.
 #include <filesystem>
@@ -26,24 +26,19 @@ struct ImportOptions {
   bool axis_given = false, axis_unit_given = false, pixel_unit_given = false;  // set from the parser
 };
 
-bool is_png(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".png";
-}
-
 void run_import(const ImportOptions& o) {
   if (o.signal.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "--signal names the signal the files become (e.g. xrd)");
-  const bool images = is_png(o.inputs.front());
+  const bool images = image_reader_for(o.inputs.front()) != nullptr;
   for (const std::string& input : o.inputs)
-    if (is_png(input) != images)
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the inputs mix PNG images and text spectra; import each kind on its own",
-           input);
+    if ((image_reader_for(input) != nullptr) != images)
+      fail(MATNN_ERROR_INVALID_ARGUMENT,
+           "{}: the inputs mix images (PNG, TIFF) and text spectra; import each kind on its own", input);
   if (images && (o.axis_given || o.axis_unit_given))
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "--axis-name and --axis-unit are for spectra, not PNG images");
-  if (!images && o.pixel_unit_given) fail(MATNN_ERROR_INVALID_ARGUMENT, "--pixel-unit is for PNG images, not spectra");
-  if (images && !(o.pixel_size > 0)) fail(MATNN_ERROR_INVALID_ARGUMENT, "PNG images need --pixel-size (> 0)");
-  if (!images && o.pixel_size > 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "--pixel-size is for PNG images, not spectra");
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "--axis-name and --axis-unit are for spectra, not images");
+  if (!images && o.pixel_unit_given) fail(MATNN_ERROR_INVALID_ARGUMENT, "--pixel-unit is for images, not spectra");
+  // A TIFF's resolution tags are not used: most say 72 dpi, a screen's, not the microscope's.
+  if (images && !(o.pixel_size > 0)) fail(MATNN_ERROR_INVALID_ARGUMENT, "images need --pixel-size (> 0)");
+  if (!images && o.pixel_size > 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "--pixel-size is for images, not spectra");
   std::vector<NamedPath> inputs;
   for (const std::string& input : o.inputs) inputs.push_back({"input", input});
   inputs.push_back({"--labels", o.labels});
@@ -56,7 +51,8 @@ void run_import(const ImportOptions& o) {
   std::size_t unlabelled = 0;
   for (const std::string& input : o.inputs) {
     Record r;
-    Signal s = images ? read_png(input, o.pixel_size, o.pixel_unit) : read_spectrum_text(input, o.axis_name, o.axis_unit);
+    const ImageReader read_image = image_reader_for(input);
+    Signal s = images ? read_image(input, o.pixel_size, o.pixel_unit) : read_spectrum_text(input, o.axis_name, o.axis_unit);
     if (!records.empty()) {
       const Signal& first = records.front().signals.at(o.signal);
       if (images && s.shape != first.shape)
@@ -97,9 +93,9 @@ void run_import(const ImportOptions& o) {
 void add_import_command(CLI::App& app) {
   auto options = std::make_shared<ImportOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "import", "Spectra (two-column text or CSV) or images (PNG) into a dataset, with labels from a CSV table");
+      "import", "Spectra (two-column text or CSV) or images (PNG, TIFF) into a dataset, with labels from a CSV table");
   cmd->add_option("output", options->output, "Dataset to write (.h5), atomically")->required();
-  cmd->add_option("inputs", options->inputs, "Spectrum files (.txt, .csv, .xy, ...) or PNG images")->required();
+  cmd->add_option("inputs", options->inputs, "Spectrum files (.txt, .csv, .xy, ...) or images (.png, .tif, .tiff)")->required();
   cmd->add_option("--signal", options->signal, "Name of the signal in the dataset (e.g. xrd, sem)")->required();
   cmd->add_option("--labels", options->labels,
                   "CSV table: a \"file\" column (path as given or file name), then one column per label");

@@ -2,8 +2,10 @@
 
 #include <png.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -113,6 +115,14 @@ Signal read_png(const std::string& path, double pixel_size, const std::string& u
       }
   return make_image(static_cast<std::int64_t>(channels), static_cast<std::int64_t>(height),
                     static_cast<std::int64_t>(width), std::move(values), pixel_size, unit);
+}
+
+ImageReader image_reader_for(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".png") return read_png;
+  if (ext == ".tif" || ext == ".tiff") return read_tiff;
+  return nullptr;
 }
 
 std::map<std::string, FileLabels> read_label_table(const std::string& path) {

@@ -1,5 +1,6 @@
 // Spectra and images from the plain files instruments and codes write, for `matnn import`:
-// two-column text or CSV spectra, PNG images (through libpng), and a CSV table of labels.
+// two-column text or CSV spectra, PNG and TIFF images (through libpng and libtiff), and a CSV
+// table of labels.
 #pragma once
 
 #include <map>
@@ -21,6 +22,20 @@ Signal read_spectrum_text(const std::string& path, const std::string& axis_name,
 /// bits, the stored values (no gamma conversion) scaled to [0, 1], with the given pixel size. MATNN_ERROR_IO / MATNN_ERROR_FORMAT
 /// naming the file.
 Signal read_png(const std::string& path, double pixel_size, const std::string& unit);
+
+/// An image from a TIFF file (tiff_image.cpp): grey (1 channel) or RGB (3 channels; alpha and
+/// other extra samples are dropped) in strips or tiles, interleaved or planar. 8- and 16-bit
+/// integers are scaled to [0, 1], 32-bit floats kept as stored; MINISWHITE images are inverted
+/// so that larger is brighter. Other layouts (palette, bilevel, YCbCr, CMYK) are converted by
+/// libtiff to 8-bit RGB. Reduced-resolution previews are skipped; a file of several full-size
+/// images (a stack) is MATNN_ERROR_FORMAT, as is anything libtiff cannot decode; a NaN or
+/// infinite float pixel is MATNN_ERROR_NON_FINITE naming its row and column.
+Signal read_tiff(const std::string& path, double pixel_size, const std::string& unit);
+
+/// The image reader for a file name: read_png for .png, read_tiff for .tif and .tiff (any case),
+/// nullptr for anything else (a spectrum).
+using ImageReader = Signal (*)(const std::string& path, double pixel_size, const std::string& unit);
+ImageReader image_reader_for(const std::string& path);
 
 /// Labels per input file from a CSV table whose header names the columns: "file" (required:
 /// the input path as given, or its file name), then one column per label. A column whose

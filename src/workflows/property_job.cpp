@@ -66,7 +66,8 @@ class MemberTask : public train::TrainingTask {
     std::vector<std::size_t> rows;
     rows.reserve(batch.size());
     for (std::size_t b : batch) rows.push_back(train_rows_[b]);
-    return loss_of(learner_.forward(member_, rows), rows);
+    const ad::Tensor output = learner_.forward(member_, rows);
+    return loss_of(output, rows, /*augmented=*/true);
   }
 
   std::map<std::string, double> validate() override { return validate_over(parallel::Communicator()); }
@@ -105,14 +106,16 @@ class MemberTask : public train::TrainingTask {
   }
 
  private:
-  ad::Tensor loss_of(const ad::Tensor& output, const std::vector<std::size_t>& rows) {
+  /// augmented: `output` is of a training pass, whose augmentation may have changed the targets.
+  ad::Tensor loss_of(const ad::Tensor& output, const std::vector<std::size_t>& rows, bool augmented = false) {
     if (target_.task == models::TaskKind::classification) {
       std::vector<int64_t> labels;
       labels.reserve(rows.size());
       for (std::size_t r : rows) labels.push_back(labels_[r]);
       return nn::softmax_cross_entropy(output, labels);
     }
-    const ad::Tensor target = ad::gather_rows(y_, rows_of(rows));
+    ad::Tensor target = ad::gather_rows(y_, rows_of(rows));
+    if (augmented) target = learner_.augmented_targets(target);
     switch (loss_) {
       case LossKind::mae: return nn::mae_loss(output, target);
       case LossKind::huber: return nn::huber_loss(output, target, huber_delta_);

@@ -35,6 +35,10 @@ class PropertyLearner {
   virtual std::string signal() const { return {}; }
   /// Every row's regression target in the networks' standardised units, (n, 1).
   virtual ad::Tensor standardized_targets(const Eigen::VectorXd& targets) const = 0;
+  /// The standardised regression targets of the rows of the last forward pass in training mode,
+  /// as its augmentation changed them (a strained pattern's lattice parameter strains with it).
+  /// The default leaves them unchanged.
+  virtual ad::Tensor augmented_targets(const ad::Tensor& standardized) const { return standardized; }
 };
 
 /// The learner of model.kind, reading (and finishing) the kind's own keys of the model section;

@@ -3,17 +3,24 @@
 // forward pass, and the data augmentation of training batches.
 //
 // Augmentation respects what a measurement can change without changing the label: a spectrum
-// may shift along its axis (sample displacement, a small strain: model.augment.shift, in axis
-// units), scale in intensity (augment.scale, a relative amount) and carry more noise
-// (augment.noise, relative to the normalised maximum); an image may be flipped and, when
-// square, turned by quarter turns (augment.flip). Only training batches are augmented;
-// validation, calibration and prediction see the data as measured.
+// may shift along its axis (sample displacement: model.augment.shift, in axis units), scale in
+// intensity (augment.scale, a relative amount) and carry more noise (augment.noise, relative to
+// the normalised maximum). A powder pattern on a 2theta axis may be strained (augment.strain: an
+// isotropic strain that scales every d-spacing, Bragg's law moving each peak by its own amount);
+// augment.strain_target says whether the label is a length that strains with it (a lattice
+// parameter, scaled by 1 + strain) or a label the strain leaves fixed (a crystal system). An image may be flipped and, when
+// square, turned by quarter turns (augment.flip), and cropped (augment.crop: a random window of
+// at least that fraction of the edge, magnified back to the full size, its pixel-size input
+// scaled alike, so a crop is the same sample seen at a higher magnification). Only training
+// batches are augmented; validation, calibration and prediction see the data as measured.
+#include <cmath>
 #include <random>
 
 #include "matnn/error.hpp"
 #include "models/cnn/signal_model.hpp"
 #include "workflows/property_job.hpp"
 #include "workflows/property_learner.hpp"
+#include "workflows/signal_augment.hpp"
 
 namespace matnn::workflows {
 namespace {
@@ -25,8 +32,11 @@ struct Augmentation {
   double scale = 0;  ///< intensity factor drawn from [1 - scale, 1 + scale]
   double noise = 0;  ///< Gaussian noise sigma, in normalised units
   bool flip = false; ///< images: mirror and (square images) quarter turns
+  double crop = 0;   ///< images: smallest window edge, as a fraction of the image's; 0 = off
+  double strain = 0; ///< 2theta patterns: largest isotropic strain
+  std::string strain_target;  ///< "length" (the label strains too) or "fixed"; "" when unset
 
-  bool any() const noexcept { return shift > 0 || scale > 0 || noise > 0 || flip; }
+  bool any() const noexcept { return shift > 0 || scale > 0 || noise > 0 || flip || crop > 0 || strain > 0; }
 };
 
 /// Uniform in [0, 1) from 53 bits, portably.
@@ -61,10 +71,26 @@ class SignalLearner final : public PropertyLearner {
     if (augment_.scale >= 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.scale must be below 1, got {}", augment_.scale);
     augment_.noise = a.positive("noise", 0.0, true);
     augment_.flip = a.boolean("flip", false);
-    if (config_.signal_kind == SignalKind::spectrum && augment_.flip)
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.flip is for images; a spectrum has a direction");
-    if (config_.signal_kind == SignalKind::image && augment_.shift > 0)
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.shift is for spectra; use flip for images");
+    augment_.crop = a.positive("crop", 0.0, true);
+    if (augment_.crop >= 1)
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.crop (the smallest window, as a fraction of the image edge) "
+           "must be below 1, got {}", augment_.crop);
+    if (config_.signal_kind == SignalKind::spectrum && (augment_.flip || augment_.crop > 0))
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.{} is for images; a spectrum has a direction and an axis",
+           augment_.flip ? "flip" : "crop");
+    augment_.strain = a.positive("strain", 0.0, true);
+    augment_.strain_target = a.string("strain_target", "");
+    if (augment_.strain >= 0.2)
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain {} is not a small strain (use less than 0.2)",
+           augment_.strain);
+    if (!augment_.strain_target.empty() && augment_.strain_target != "length" && augment_.strain_target != "fixed")
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain_target \"{}\" is unknown (use length or fixed)",
+           augment_.strain_target);
+    if (!augment_.strain_target.empty() && augment_.strain == 0)
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain_target is given without augment.strain");
+    if (config_.signal_kind == SignalKind::image && (augment_.shift > 0 || augment_.strain > 0))
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.{} is for spectra; use flip or crop for images",
+           augment_.shift > 0 ? "shift" : "strain");
     a.finish();
     m.finish();
   }
@@ -109,6 +135,7 @@ class SignalLearner final : public PropertyLearner {
         fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.shift {} is below the grid step {} of signal \"{}\"",
              augment_.shift, step, config_.signal);
     }
+    if (augment_.strain > 0) check_strain(target);
     rng_.seed(seed ^ 0x6175676d656e74ULL);
   }
 
@@ -118,34 +145,71 @@ class SignalLearner final : public PropertyLearner {
   ad::Tensor forward(std::size_t k, std::span<const std::size_t> rows) override {
     const ad::Index index = ad::make_index(std::vector<int32_t>(rows.begin(), rows.end()));
     ad::Tensor x = ad::gather_rows(inputs_, index);
-    if (model_->member(k).is_training() && augment_.any()) x = augmented(x);
-    return model_->member(k).forward_all(x, scales_.defined() ? ad::gather_rows(scales_, index) : ad::Tensor()).value;
+    ad::Tensor scales = scales_.defined() ? ad::gather_rows(scales_, index) : ad::Tensor();
+    target_factors_.clear();
+    if (model_->member(k).is_training() && augment_.any()) {
+      std::vector<double> log_zoom;
+      x = augmented(x, log_zoom);
+      if (augment_.crop > 0) {  // a window magnified by 1 / zoom has pixels zoom times as large
+        scales = scales.detach().clone_data();
+        for (std::size_t s = 0; s < log_zoom.size(); ++s)
+          scales.data<float>()[s] += static_cast<float>(log_zoom[s]);
+      }
+    }
+    return model_->member(k).forward_all(x, scales).value;
   }
 
   ad::Tensor standardized_targets(const Eigen::VectorXd& targets) const override {
     return model_->standardize_targets(targets);
   }
 
+  // y = mean + std * z, so the standardised value of (f y) is f z + (f - 1) mean / std.
+  ad::Tensor augmented_targets(const ad::Tensor& standardized) const override {
+    if (target_factors_.empty()) return standardized;
+    if (static_cast<std::size_t>(standardized.numel()) != target_factors_.size())
+      fail(MATNN_ERROR_INTERNAL, "augmented_targets: {} targets for a batch of {}", standardized.numel(),
+           target_factors_.size());
+    const models::TargetScaling& scaling = model_->target_scaling();
+    ad::Tensor out = standardized.detach().clone_data();
+    float* z = out.data<float>();
+    for (std::size_t i = 0; i < target_factors_.size(); ++i) {
+      const double f = target_factors_[i];
+      z[i] = static_cast<float>(f * z[i] + (f - 1) * scaling.mean / scaling.std);
+    }
+    return out;
+  }
+
  private:
-  /// A new tensor: each sample of x (a training batch) changed as the module comment says.
-  ad::Tensor augmented(const ad::Tensor& x) {
+  /// A new tensor: each sample of x (a training batch) changed as the module comment says;
+  /// log_zoom gets each sample's log of the crop's zoom (0 without cropping).
+  ad::Tensor augmented(const ad::Tensor& x, std::vector<double>& log_zoom) {
     ad::Tensor out = x.detach().clone_data();
     float* v = out.data<float>();
     const std::int64_t n = out.dim(0), channels = out.dim(1), plane = out.numel() / (n * channels);
+    const bool image = out.rank() == 4;
+    const std::int64_t height = image ? out.dim(2) : 1, width = image ? out.dim(3) : plane;
     std::vector<float> scratch(static_cast<std::size_t>(plane));
+    log_zoom.assign(static_cast<std::size_t>(n), 0.0);
     for (std::int64_t s = 0; s < n; ++s) {
       const std::int64_t shift =
           shift_points_ > 0 ? static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(2 * shift_points_ + 1)) - shift_points_ : 0;
       const double factor = 1.0 + augment_.scale * (2.0 * uniform(rng_) - 1.0);
-      const int flip = augment_.flip ? static_cast<int>(rng_() % 8) : 0;
+      const int symmetry = augment_.flip ? static_cast<int>(rng_() % 8) : 0;
+      const double strain = augment_.strain > 0 ? augment_.strain * (2.0 * uniform(rng_) - 1.0) : 0.0;
+      if (augment_.strain_target == "length") target_factors_.push_back(1 + strain);
+      double zoom = 1, row0 = 0, column0 = 0;
+      if (augment_.crop > 0) {
+        zoom = augment_.crop + (1 - augment_.crop) * uniform(rng_);
+        row0 = uniform(rng_) * (1 - zoom) * static_cast<double>(height - 1);
+        column0 = uniform(rng_) * (1 - zoom) * static_cast<double>(width - 1);
+        log_zoom[static_cast<std::size_t>(s)] = std::log(zoom);
+      }
       for (std::int64_t c = 0; c < channels; ++c) {
         float* p = v + (s * channels + c) * plane;
-        if (shift != 0) {  // move the pattern, repeating the edge value into the gap
-          for (std::int64_t i = 0; i < plane; ++i)
-            scratch[static_cast<std::size_t>(i)] = p[std::clamp<std::int64_t>(i - shift, 0, plane - 1)];
-          std::copy(scratch.begin(), scratch.end(), p);
-        }
-        if (flip != 0) flip_image(p, out.dim(2), out.dim(3), flip, scratch);
+        if (strain != 0) strain_pattern(p, config_.axis, strain, scratch);
+        if (shift != 0) shift_spectrum(p, plane, shift, scratch);
+        if (zoom < 1) zoom_window(p, height, width, zoom, row0, column0, scratch);
+        if (symmetry != 0) flip_image(p, height, width, symmetry, scratch);
         for (std::int64_t i = 0; i < plane; ++i) {
           double value = p[i] * factor;
           if (augment_.noise > 0) value += augment_.noise * normal(rng_);
@@ -156,23 +220,24 @@ class SignalLearner final : public PropertyLearner {
     return out;
   }
 
-  /// One of the eight symmetries of a square (bit 0: mirror columns, bit 1: mirror rows, bit 2:
-  /// transpose; the transposes only for square images).
-  static void flip_image(float* p, std::int64_t height, std::int64_t width, int flip, std::vector<float>& scratch) {
-    const bool transpose = (flip & 4) != 0 && height == width;
-    for (std::int64_t y = 0; y < height; ++y)
-      for (std::int64_t x = 0; x < width; ++x) {
-        std::int64_t sy = (flip & 2) ? height - 1 - y : y, sx = (flip & 1) ? width - 1 - x : x;
-        if (transpose) std::swap(sy, sx);
-        scratch[static_cast<std::size_t>(y * width + x)] = p[sy * width + sx];
-      }
-    std::copy(scratch.begin(), scratch.begin() + height * width, p);
+  /// Strain needs a diffraction angle, and a choice for a regression label.
+  void check_strain(const models::PropertyTarget& target) const {
+    if (config_.axis_name != "2theta" || config_.axis_unit != "degree")
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain moves powder diffraction peaks on a 2theta axis in "
+           "degrees; signal \"{}\" is on {} ({})", config_.signal, config_.axis_name, config_.axis_unit);
+    if (target.task == models::TaskKind::regression && augment_.strain_target.empty())
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain with a regression target: set augment.strain_target "
+           "to length (a lattice parameter, which strains with the pattern) or fixed (a label strain does not "
+           "change)");
+    if (target.task == models::TaskKind::classification && augment_.strain_target == "length")
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain_target length is for a regression target");
   }
 
   std::string kind_;
   models::cnn::SignalModelConfig config_;
   Augmentation augment_;
   std::int64_t shift_points_ = 0;
+  std::vector<double> target_factors_;  ///< 1 + strain of each row of the last training pass
   std::unique_ptr<SignalModel> model_;
   ad::Tensor inputs_, scales_;
   std::mt19937_64 rng_;

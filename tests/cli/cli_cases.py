@@ -44,6 +44,11 @@ class Case:
             f.write(text)
         return self.path(name)
 
+    def write_bytes(self, name, data):
+        with open(self.path(name), "wb") as f:
+            f.write(data)
+        return self.path(name)
+
     def run(self, *args):
         return subprocess.run([self.matnn, *args], capture_output=True, text=True)
 
@@ -858,6 +863,65 @@ def case_import_signals(c):
     c.expect_failure(["import", c.path("mixed.h5"), c.path("m.png"), c.path("a.xy"), "--signal", "x",
                       "--pixel-size", "1"], INVALID_ARGUMENT, "mix", output=c.path("mixed.h5"))
 
+
+def case_import_tiff(c):
+    """matnn import of TIFF micrographs written by tifffile and Pillow: 16-bit grey in strips,
+    float RGB in planar tiles with partial edge tiles, MINISWHITE, a palette image (libtiff's
+    RGB conversion), a reduced-resolution preview (skipped); a stack, a truncated file and a NaN
+    pixel are refused naming the file, with no output left."""
+    import tifffile
+    from PIL import Image
+    rng = np.random.default_rng(3)
+    grey16 = rng.integers(0, 65536, size=(5, 7), dtype=np.uint16)
+    tifffile.imwrite(c.path("g16.tif"), grey16, photometric="minisblack", rowsperstrip=2)
+    out = c.path("grey.h5")
+    c.expect_success("import", out, c.path("g16.tif"), "--signal", "sem", "--pixel-size", "2", "--pixel-unit", "um")
+    with h5py.File(out, "r") as f:
+        values = f["signals/sem/values"][0]
+        check(values.shape == (1, 5, 7), f"16-bit grey is 1 x 5 x 7, got {values.shape}")
+        check(np.allclose(values[0], grey16 / 65535.0, atol=1e-6), "16-bit grey levels")
+        check(f["signals/sem/pixel_size"].attrs["units"] == b"um", "pixel unit")
+
+    rgb = rng.normal(size=(3, 20, 24)).astype(np.float32)
+    tifffile.imwrite(c.path("rgb.tiff"), rgb, photometric="rgb", planarconfig="separate", tile=(16, 16))
+    white = rng.integers(0, 256, size=(4, 6), dtype=np.uint8)
+    tifffile.imwrite(c.path("white.TIF"), white, photometric="miniswhite")
+    out = c.path("colour.h5")
+    c.expect_success("import", out, c.path("rgb.tiff"), "--signal", "eds", "--pixel-size", "1")
+    with h5py.File(out, "r") as f:
+        check(np.array_equal(f["signals/eds/values"][0], rgb), "float RGB from separate planes in tiles")
+    c.expect_success("import", c.path("white.h5"), c.path("white.TIF"), "--signal", "sem", "--pixel-size", "1")
+    with h5py.File(c.path("white.h5"), "r") as f:
+        check(np.allclose(f["signals/sem/values"][0, 0], 1 - white / 255.0, atol=1e-6), "MINISWHITE is inverted")
+
+    palette = Image.fromarray(rng.integers(0, 4, size=(6, 5), dtype=np.uint8), mode="P")
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (10, 20, 30)]
+    palette.putpalette([v for rgb_ in colours for v in rgb_] + [0] * (3 * 252))
+    palette.save(c.path("palette.tif"))
+    c.expect_success("import", c.path("palette.h5"), c.path("palette.tif"), "--signal", "sem", "--pixel-size", "1")
+    with h5py.File(c.path("palette.h5"), "r") as f:
+        expect = np.array(colours, dtype=float)[np.asarray(palette)].transpose(2, 0, 1) / 255.0
+        check(np.allclose(f["signals/sem/values"][0], expect, atol=1e-6), "palette through libtiff's RGB conversion")
+
+    with tifffile.TiffWriter(c.path("preview.tif")) as tif:
+        tif.write(grey16, photometric="minisblack")
+        tif.write(grey16[::2, ::2], photometric="minisblack", subfiletype=1)
+    c.expect_success("import", c.path("preview.h5"), c.path("preview.tif"), "--signal", "sem", "--pixel-size", "1")
+    with h5py.File(c.path("preview.h5"), "r") as f:
+        check(f["signals/sem/values"].shape == (1, 1, 5, 7), "the preview is skipped, the image read")
+
+    tifffile.imwrite(c.path("stack.tif"), np.stack([grey16, grey16]), photometric="minisblack", metadata=None)
+    c.expect_failure(["import", c.path("bad.h5"), c.path("stack.tif"), "--signal", "sem", "--pixel-size", "1"],
+                     FORMAT, "stack.tif", "2 full-size images", output=c.path("bad.h5"))
+    data = open(c.path("g16.tif"), "rb").read()
+    c.write_bytes("cut.tif", data[:40])
+    c.expect_failure(["import", c.path("bad.h5"), c.path("cut.tif"), "--signal", "sem", "--pixel-size", "1"],
+                     FORMAT, "cut.tif", output=c.path("bad.h5"))
+    nan = np.zeros((3, 4), dtype=np.float32)
+    nan[2, 1] = np.nan
+    tifffile.imwrite(c.path("nan.tif"), nan)
+    c.expect_failure(["import", c.path("bad.h5"), c.path("nan.tif"), "--signal", "sem", "--pixel-size", "1"],
+                     NON_FINITE, "nan.tif", "row 2, column 1", output=c.path("bad.h5"))
 
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
 

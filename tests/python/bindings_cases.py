@@ -744,11 +744,40 @@ def case_append(c):
     print("ok  append_dataset stores ASE's labels and refuses mixed ones")
 
 
+def write_signal_dataset(path, name, values, labels, axis=None, pixel_sizes=None):
+    """A dataset of one signal and no atoms written with h5py alone (docs/dataset-format.md):
+    values (S, C, L) spectra on `axis` or (S, C, H, W) images of `pixel_sizes` nm; labels
+    {name: (S,) floats}."""
+    import h5py
+    S = len(values)
+    arrays = [("structures/n_atoms", np.zeros(S, np.int64)), ("structures/atom_offset", np.zeros(S + 1, np.int64)),
+              ("structures/cell", np.zeros((S, 3, 3))), ("structures/pbc", np.zeros((S, 3), np.uint8)),
+              ("structures/timestamp", np.full(S, np.iinfo(np.int64).min)),
+              ("structures/timestamp_present", np.zeros(S, np.uint8)),
+              ("atoms/numbers", np.zeros(0, np.int32)), ("atoms/positions", np.zeros((0, 3))),
+              (f"signals/{name}/values", np.asarray(values, np.float32)),
+              (f"signals/{name}/present", np.ones(S, np.uint8))]
+    arrays += [(f"properties/{k}/values", np.asarray(v, float)) for k, v in labels.items()]
+    arrays += [(f"properties/{k}/present", np.ones(S, np.uint8)) for k in labels]
+    arrays += [(f"signals/{name}/axis", axis)] if axis is not None else [(f"signals/{name}/pixel_size", pixel_sizes)]
+    with h5py.File(path, "w", libver=("v110", "latest")) as f:
+        for key, value in (("format", b"matnn-dataset"), ("matnn_version", b"test")):
+            f.attrs[key] = np.bytes_(value)
+        f.attrs["format_version"], f.attrs["n_structures"], f.attrs["total_atoms"] = np.int64(1), np.int64(S), np.int64(0)
+        for key, value in arrays:
+            f.create_dataset(key, data=value, maxshape=(None,) + value.shape[1:], chunks=True)
+        f[f"signals/{name}"].attrs["kind"] = np.bytes_("spectrum" if axis is not None else "image")
+        if axis is not None:
+            f[f"signals/{name}/axis"].attrs["name"] = np.bytes_("2theta")
+            f[f"signals/{name}/axis"].attrs["units"] = np.bytes_("degree")
+        else:
+            f[f"signals/{name}/pixel_size"].attrs["units"] = np.bytes_("nm")
+
+
 def case_spectra(c):
     """A spectrum model end to end from Python: patterns written with h5py alone (docs/dataset-format.md),
     trained by matnn.train, predicted from numpy arrays."""
     import json
-    import h5py
     rng = np.random.default_rng(3)
     axis = np.linspace(10.0, 50.0, 201)
     centres = rng.uniform(14, 46, 96)
@@ -757,23 +786,8 @@ def case_spectra(c):
         return np.exp(-0.5 * ((grid[None, :] - peaks[:, None]) / 0.4) ** 2) + 0.3 * np.exp(-0.5 * ((grid - 20) / 0.4) ** 2)
 
     data = os.path.join(c.workdir, "spectra_py.h5")
-    S = len(centres)
-    with h5py.File(data, "w", libver=("v110", "latest")) as f:
-        for key, value in (("format", b"matnn-dataset"), ("matnn_version", b"test")):
-            f.attrs[key] = np.bytes_(value)
-        f.attrs["format_version"], f.attrs["n_structures"], f.attrs["total_atoms"] = np.int64(1), np.int64(S), np.int64(0)
-        for name, value in (("structures/n_atoms", np.zeros(S, np.int64)), ("structures/atom_offset", np.zeros(S + 1, np.int64)),
-                            ("structures/cell", np.zeros((S, 3, 3))), ("structures/pbc", np.zeros((S, 3), np.uint8)),
-                            ("structures/timestamp", np.full(S, np.iinfo(np.int64).min)),
-                            ("structures/timestamp_present", np.zeros(S, np.uint8)),
-                            ("atoms/numbers", np.zeros(0, np.int32)), ("atoms/positions", np.zeros((0, 3))),
-                            ("properties/above_30/values", (centres > 30).astype(float)),
-                            ("properties/above_30/present", np.ones(S, np.uint8)),
-                            ("signals/xrd/values", patterns(axis, centres)[:, None, :].astype(np.float32)),
-                            ("signals/xrd/present", np.ones(S, np.uint8)), ("signals/xrd/axis", axis)):
-            f.create_dataset(name, data=value, maxshape=(None,) + value.shape[1:], chunks=True)
-        f["signals/xrd"].attrs["kind"] = np.bytes_("spectrum")
-        f["signals/xrd/axis"].attrs["name"], f["signals/xrd/axis"].attrs["units"] = np.bytes_("2theta"), np.bytes_("degree")
+    write_signal_dataset(data, "xrd", patterns(axis, centres)[:, None, :], {"above_30": (centres > 30).astype(float)},
+                         axis=axis)
     config = os.path.join(c.workdir, "spectra_py.json")
     model_path = os.path.join(c.workdir, "spectra_py.model.h5")
     with open(config, "w") as f:
@@ -805,6 +819,61 @@ def case_spectra(c):
                  lambda: model.predict_images(np.zeros((1, 4, 4)), 1.0))
     print("ok  a spectrum model trains on an h5py-written dataset and predicts numpy arrays")
 
+
+def bright_fraction_images(rng, n, size=12):
+    """Two-phase images: a bright phase in random blobs at a random fraction, grey noise on top;
+    returns (images (n, size, size), fractions)."""
+    fractions = rng.uniform(0.1, 0.9, n)
+    images = np.empty((n, size, size))
+    for k, f in enumerate(fractions):
+        field = rng.normal(size=(size, size))
+        field = (field + np.roll(field, 1, 0) + np.roll(field, 1, 1) + np.roll(field, (1, 1), (0, 1))) / 4
+        threshold = np.quantile(field, 1 - f)
+        images[k] = (field > threshold) + 0.05 * rng.normal(size=(size, size))
+    measured = np.array([(im > 0.5).mean() for im in images])
+    return images, measured
+
+
+def case_images(c):
+    """An image model end to end from Python: two-phase images written with h5py alone, a cnn2d
+    regression of the bright-phase fraction trained by matnn.train, predicted from numpy arrays;
+    a pixel size far from the training ones is flagged, a wrong size refused."""
+    import json
+    rng = np.random.default_rng(5)
+    images, fractions = bright_fraction_images(rng, 160)
+    data = os.path.join(c.workdir, "images_py.h5")
+    write_signal_dataset(data, "sem", images[:, None], {"fraction": fractions},
+                         pixel_sizes=rng.uniform(8.0, 12.0, len(images)))
+    config = os.path.join(c.workdir, "images_py.json")
+    model_path = os.path.join(c.workdir, "images_py.model.h5")
+    with open(config, "w") as f:
+        json.dump({"dataset": data, "seed": 4,
+                   "model": {"kind": "cnn2d", "signal": "sem", "target": "fraction",
+                             "channels": [8, 8], "kernel": 3, "hidden": 8},
+                   "split": {"kind": "random", "validation": 0.1, "test": 0.1},
+                   "training": {"epochs": 30, "batch_size": 16}, "optimizer": {"name": "adam", "lr": 3e-3},
+                   "output": {"model": model_path}}, f)
+    matnn.train(config)
+    model = matnn.PropertyModel(model_path)
+    check(model.input == "images", f"input {model.input}")
+    test, truth = bright_fraction_images(np.random.default_rng(6), 8)
+    p = model.predict_images(test, 10.0, embeddings=True)
+    mae, spread = np.mean(np.abs(p["values"] - truth)), np.mean(np.abs(truth - truth.mean()))
+    print(f"fraction MAE {mae:.3f} (mean predictor {spread:.3f}); ood {p['ood'].tolist()}")
+    check(mae < 0.5 * spread, "the model did not learn the bright fraction")
+    check(not p["ood"].any(), "images like the training ones flagged")
+    check(p["embeddings"].shape == (8, 8) and p["sigmas"].shape == (8,), "output shapes")
+    # For bindings.fortran_signals: the images in C order and these predictions, to be matched.
+    with open(os.path.join(c.workdir, "images_py.check.txt"), "w") as f:
+        f.write(f"{test.shape[0]} {test.shape[1]} {test.shape[2]}\n")
+        f.write("".join(f"{v:.17g}\n" for v in np.concatenate([test.ravel(), p["values"]])))
+    far = model.predict_images(test[:, None], np.full(8, 100.0))
+    check(far["ood"].all(), "a pixel size ten times the training ones is not flagged")
+    expect_error("an image of another size", matnn.InvalidArgumentError, matnn.Status.INVALID_ARGUMENT,
+                 lambda: model.predict_images(test[:, :10, :10], 10.0))
+    expect_error("spectra to an image model", matnn.InvalidArgumentError, matnn.Status.INVALID_ARGUMENT,
+                 lambda: model.predict_spectra(np.linspace(0, 1, 12), test[:, 0]))
+    print("ok  an image model trains on an h5py-written dataset and predicts numpy arrays")
 
 def case_coverage(c):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -89,6 +89,7 @@ class SignalModel final : public PropertyModel {
   void fit_normalization(std::span<const Signal> training_signals, const Eigen::VectorXd& training_targets);
   /// Regression targets in the networks' standardised units (n x 1, float32).
   ad::Tensor standardize_targets(const Eigen::VectorXd& targets) const;
+  const TargetScaling& target_scaling() const noexcept { return scaling_; }
   /// The network input (n, channels, ...) of signals: checked, put on the model's grid and
   /// normalised (float32). Errors name the sample's index.
   ad::Tensor inputs(std::span<const Signal> signals) const;
