@@ -13,7 +13,8 @@ Two ways a crystallographer without a neural network would answer "which crystal
 
 Usage (Debian's interpreter; the split from `matnn split`, as the training configs use it):
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/xrd_baselines.py out/xrd.h5 out/xrd_split.json
-Prints test accuracy (crystal_system) and test MAE (lattice_a, Angstrom) of each baseline.
+Prints test accuracy (crystal_system, prototype_index) and test MAE (lattice_a, Angstrom) of
+each baseline.
 """
 import json
 import sys
@@ -39,6 +40,7 @@ def main(path, split_path):
         two_theta = f["signals/xrd/axis"][:]
         patterns = f["signals/xrd/values"][:, 0, :].astype(np.float64)
         system = f["properties/crystal_system/values"][:].astype(int)
+        prototype = f["properties/prototype_index/values"][:].astype(int)
         lattice = f["properties/lattice_a/values"][:]
     with open(split_path) as handle:
         split = json.load(handle)
@@ -51,12 +53,15 @@ def main(path, split_path):
     distance = np.nansum(np.abs(d[test][:, None, :] - d[train][None, :, :]) / d[test][:, None, :], axis=2)
     matched = train[np.argmin(distance, axis=1)]
     print(f"{len(train)} training and {len(test)} test patterns ({path}, split {split_path})")
-    print(f"{'baseline':<32} {'crystal_system accuracy':>24} {'lattice_a MAE (A)':>18}")
+    print(f"{'baseline':<32} {'crystal_system accuracy':>24} {'prototype accuracy':>19} {'lattice_a MAE (A)':>18}")
     for name, source in (("nearest pattern (Pearson)", nearest), ("Hanawalt search-match (3 lines)", matched)):
         accuracy = np.mean(system[source] == system[test])
+        prototype_accuracy = np.mean(prototype[source] == prototype[test])
         mae = np.mean(np.abs(lattice[source] - lattice[test]))
-        print(f"{name:<32} {accuracy:>24.3f} {mae:>18.3f}")
-    print(f"{'training mean / majority class':<32} {np.mean(system[test] == np.bincount(system[train]).argmax()):>24.3f} "
+        print(f"{name:<32} {accuracy:>24.3f} {prototype_accuracy:>19.3f} {mae:>18.3f}")
+    majority = np.mean(system[test] == np.bincount(system[train]).argmax())
+    prototype_majority = np.mean(prototype[test] == np.bincount(prototype[train]).argmax())
+    print(f"{'training mean / majority class':<32} {majority:>24.3f} {prototype_majority:>19.3f} "
           f"{np.mean(np.abs(lattice[train].mean() - lattice[test])):>18.3f}")
 
 
