@@ -882,6 +882,17 @@ def case_import_tiff(c):
         check(np.allclose(values[0], grey16 / 65535.0, atol=1e-6), "16-bit grey levels")
         check(f["signals/sem/pixel_size"].attrs["units"] == b"um", "pixel unit")
 
+    # Big-endian and deflate-compressed (tifffile), LZW-compressed RGB (Pillow): libtiff decodes.
+    tifffile.imwrite(c.path("be.tif"), grey16, byteorder=">", compression="zlib")
+    rgb8 = rng.integers(0, 256, size=(4, 5, 3), dtype=np.uint8)
+    Image.fromarray(rgb8).save(c.path("lzw.tif"), compression="tiff_lzw")
+    c.expect_success("import", c.path("more.h5"), c.path("be.tif"), "--signal", "sem", "--pixel-size", "2")
+    c.expect_success("import", c.path("lzw.h5"), c.path("lzw.tif"), "--signal", "sem", "--pixel-size", "2")
+    with h5py.File(c.path("more.h5"), "r") as f:
+        check(np.allclose(f["signals/sem/values"][0, 0], grey16 / 65535.0, atol=1e-6), "big-endian deflate TIFF")
+    with h5py.File(c.path("lzw.h5"), "r") as f:
+        check(np.allclose(f["signals/sem/values"][0], rgb8.transpose(2, 0, 1) / 255.0, atol=1e-6), "LZW RGB TIFF")
+
     rgb = rng.normal(size=(3, 20, 24)).astype(np.float32)
     tifffile.imwrite(c.path("rgb.tiff"), rgb, photometric="rgb", planarconfig="separate", tile=(16, 16))
     white = rng.integers(0, 256, size=(4, 6), dtype=np.uint8)
