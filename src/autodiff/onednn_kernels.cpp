@@ -1,13 +1,22 @@
 // oneDNN's convolution and average-pooling primitives on matnn's dense channels-first tensors.
 //
+// Convolutions let oneDNN choose its memory layouts (format_tag::any): its direct AVX-512 and
+// AVX2 kernels want channels blocked by 8 or 16 (nCw16c, OIw16i16o), which a plain ncw/oihw
+// descriptor rules out, leaving only its gemm-based kernels. Where the chosen layout differs
+// from matnn's plain one, inputs are reordered into a buffer the cached primitive owns and
+// outputs reordered back, so callers still see plain tensors. Pooling is memory-bound and stays
+// plain.
+//
 // Creating a primitive costs far more than running a small one, so each thread keeps the
-// primitives it made, keyed by pass and geometry; training repeats the same few shapes every
-// step. Per-thread caches and streams also keep concurrent callers (several model handles used
-// from host threads) apart. oneDNN reports failures as dnnl::error, which becomes a matnn::Error.
+// primitives it made (with their reorders and buffers), keyed by pass and geometry; training
+// repeats the same few shapes every step. Per-thread caches and streams also keep concurrent
+// callers (several model handles used from host threads) apart. oneDNN reports failures as
+// dnnl::error, which becomes a matnn::Error.
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "autodiff/conv_kernels.hpp"
 #include "matnn/error.hpp"
@@ -38,6 +47,14 @@ struct ConvDescs {
   memory::dims strides, dilates, padding;
 };
 
+/// The descriptors with every layout left to oneDNN, for creating the primitives.
+ConvDescs any_layout(ConvDescs d) {
+  d.src = memory::desc(d.src.dims(), memory::data_type::f32, Tag::any);
+  d.weights = memory::desc(d.weights.dims(), memory::data_type::f32, Tag::any);
+  d.dst = memory::desc(d.dst.dims(), memory::data_type::f32, Tag::any);
+  return d;
+}
+
 ConvDescs conv_descs(const Geometry2d& g) {
   return {plain_desc(g.batch, g.in_channels, g.in[0], g.in[1], Tag::nchw),
           plain_desc(g.out_channels, g.in_channels, g.kernel[0], g.kernel[1], Tag::oihw),
@@ -48,7 +65,7 @@ ConvDescs conv_descs(const Geometry2d& g) {
 }
 
 dnnl::convolution_forward::primitive_desc conv_forward_pd(const Geometry2d& g) {
-  const ConvDescs d = conv_descs(g);
+  const ConvDescs d = any_layout(conv_descs(g));
   return {dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                           d.src, d.weights, d.dst, d.strides, d.dilates, d.padding, d.padding),
           cpu_engine()};
@@ -77,36 +94,67 @@ const char* pass_name(Pass pass) {
   return "?";
 }
 
+/// One argument of a primitive whose chosen layout is not the plain one: the buffer in the
+/// chosen layout and the reorder between it and the caller's plain tensor.
+struct Staged {
+  int arg = 0;
+  bool input = true;  ///< reordered into the buffer before the primitive, else out of it after
+  memory buffer;
+  dnnl::reorder reorder;
+};
+
 struct Cached {
   dnnl::primitive primitive;
   std::string implementation;
+  std::vector<Staged> staged;
 };
 
+/// Stages argument `arg` when the primitive chose another layout than `plain` for it.
+void stage(Cached& c, int arg, bool input, const memory::desc& plain, const memory::desc& chosen) {
+  if (chosen == plain) return;
+  memory buffer(chosen, cpu_engine());
+  const memory::desc& from = input ? plain : chosen;
+  const memory::desc& to = input ? chosen : plain;
+  c.staged.push_back({arg, input, buffer, dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from,
+                                                                                      cpu_engine(), to))});
+}
+
 Cached make_primitive(Pass pass, const Geometry2d& g) {
+  const ConvDescs plain = conv_descs(g), any = any_layout(plain);
   switch (pass) {
     case Pass::conv_forward: {
       const auto pd = conv_forward_pd(g);
-      return {dnnl::convolution_forward(pd), pd.impl_info_str()};
+      Cached c{dnnl::convolution_forward(pd), pd.impl_info_str(), {}};
+      stage(c, DNNL_ARG_SRC, true, plain.src, pd.src_desc());
+      stage(c, DNNL_ARG_WEIGHTS, true, plain.weights, pd.weights_desc());
+      stage(c, DNNL_ARG_DST, false, plain.dst, pd.dst_desc());
+      return c;
     }
     case Pass::conv_backward_data: {
-      const ConvDescs d = conv_descs(g);
       const dnnl::convolution_backward_data::primitive_desc pd(
-          dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst,
-                                                d.strides, d.dilates, d.padding, d.padding),
+          dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any.src, any.weights, any.dst,
+                                                any.strides, any.dilates, any.padding, any.padding),
           cpu_engine(), conv_forward_pd(g));
-      return {dnnl::convolution_backward_data(pd), pd.impl_info_str()};
+      Cached c{dnnl::convolution_backward_data(pd), pd.impl_info_str(), {}};
+      stage(c, DNNL_ARG_DIFF_DST, true, plain.dst, pd.diff_dst_desc());
+      stage(c, DNNL_ARG_WEIGHTS, true, plain.weights, pd.weights_desc());
+      stage(c, DNNL_ARG_DIFF_SRC, false, plain.src, pd.diff_src_desc());
+      return c;
     }
     case Pass::conv_backward_weights: {
-      const ConvDescs d = conv_descs(g);
       const dnnl::convolution_backward_weights::primitive_desc pd(
-          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst,
-                                                   d.strides, d.dilates, d.padding, d.padding),
+          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any.src, any.weights,
+                                                   any.dst, any.strides, any.dilates, any.padding, any.padding),
           cpu_engine(), conv_forward_pd(g));
-      return {dnnl::convolution_backward_weights(pd), pd.impl_info_str()};
+      Cached c{dnnl::convolution_backward_weights(pd), pd.impl_info_str(), {}};
+      stage(c, DNNL_ARG_SRC, true, plain.src, pd.src_desc());
+      stage(c, DNNL_ARG_DIFF_DST, true, plain.dst, pd.diff_dst_desc());
+      stage(c, DNNL_ARG_DIFF_WEIGHTS, false, plain.weights, pd.diff_weights_desc());
+      return c;
     }
     case Pass::pool_forward: {
       const auto pd = pool_forward_pd(g);
-      return {dnnl::pooling_forward(pd), pd.impl_info_str()};
+      return {dnnl::pooling_forward(pd), pd.impl_info_str(), {}};
     }
     case Pass::pool_backward: {
       const memory::dims kernel{g.kernel[0], g.kernel[1]}, strides{g.stride[0], g.stride[1]},
@@ -117,7 +165,7 @@ Cached make_primitive(Pass pass, const Geometry2d& g) {
                                        plain_desc(g.batch, g.in_channels, g.out[0], g.out[1], Tag::nchw), strides,
                                        kernel, padding, padding),
           cpu_engine(), pool_forward_pd(g));
-      return {dnnl::pooling_backward(pd), pd.impl_info_str()};
+      return {dnnl::pooling_backward(pd), pd.impl_info_str(), {}};
     }
   }
   fail(MATNN_ERROR_INTERNAL, "oneDNN: unknown pass");
@@ -153,8 +201,20 @@ memory wrap(const memory::desc& desc, const float* data) {
 void run(Pass pass, const Geometry2d& g, std::unordered_map<int, memory> args) {
   const Cached& cached = primitive_for(pass, g);
   try {
-    cached.primitive.execute(thread_stream(), args);
-    thread_stream().wait();
+    dnnl::stream& stream = thread_stream();
+    std::unordered_map<int, memory> plain;  // the caller's tensors of the staged arguments
+    for (const Staged& s : cached.staged) {
+      memory buffer = s.buffer;  // a handle: oneDNN's execute takes non-const ones
+      plain.emplace(s.arg, args.at(s.arg));
+      if (s.input) s.reorder.execute(stream, args.at(s.arg), buffer);
+      args[s.arg] = buffer;
+    }
+    cached.primitive.execute(stream, args);
+    for (const Staged& s : cached.staged) {
+      memory buffer = s.buffer;
+      if (!s.input) s.reorder.execute(stream, buffer, plain.at(s.arg));
+    }
+    stream.wait();
   } catch (const dnnl::error& e) {
     fail(MATNN_ERROR_INTERNAL, "oneDNN {} ({}) failed for {}: {}", pass_name(pass), cached.implementation,
          cache_key(pass, g), e.what());
