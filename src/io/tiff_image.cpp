@@ -150,7 +150,8 @@ Signal read_tiff(const std::string& path, double pixel_size, const std::string& 
   TIFFOpenOptionsSetWarningHandlerExtR(options, drop_warning, nullptr);
   TiffHandle tif(TIFFOpenExt(path.c_str(), "r", options));
   TIFFOpenOptionsFree(options);
-  if (!tif) fail(MATNN_ERROR_FORMAT, "{}: not a readable TIFF image: {}", path, error.empty() ? "unknown error" : error);
+  if (!tif)
+    fail(MATNN_ERROR_FORMAT, "{}: not a readable TIFF image: {}", path, error.empty() ? "unknown error" : error);
 
   const std::size_t images = full_images(tif.get());
   if (images != 1)

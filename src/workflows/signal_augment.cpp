@@ -53,7 +53,8 @@ void zoom_window(float* values, std::int64_t height, std::int64_t width, double 
   // Source coordinate and the weight of the next pixel, per output row and per output column.
   auto source = [zoom](double origin, std::int64_t i, std::int64_t size) {
     const double at = std::min(origin + zoom * static_cast<double>(i), static_cast<double>(size - 1));
-    const std::int64_t lower = std::min<std::int64_t>(static_cast<std::int64_t>(at), std::max<std::int64_t>(0, size - 2));
+    const std::int64_t last_cell = std::max<std::int64_t>(0, size - 2);  // the cell left of the last pixel
+    const std::int64_t lower = std::min<std::int64_t>(static_cast<std::int64_t>(at), last_cell);
     return std::pair<std::int64_t, double>{lower, at - static_cast<double>(lower)};
   };
   for (std::int64_t y = 0; y < height; ++y) {

@@ -8,11 +8,12 @@
 // the normalised maximum). A powder pattern on a 2theta axis may be strained (augment.strain: an
 // isotropic strain that scales every d-spacing, Bragg's law moving each peak by its own amount);
 // augment.strain_target says whether the label is a length that strains with it (a lattice
-// parameter, scaled by 1 + strain) or a label the strain leaves fixed (a crystal system). An image may be flipped and, when
-// square, turned by quarter turns (augment.flip), and cropped (augment.crop: a random window of
-// at least that fraction of the edge, magnified back to the full size, its pixel-size input
-// scaled alike, so a crop is the same sample seen at a higher magnification). Only training
-// batches are augmented; validation, calibration and prediction see the data as measured.
+// parameter, scaled by 1 + strain) or a label the strain leaves fixed (a crystal system).
+// An image may be flipped and, when square, turned by quarter turns (augment.flip), and cropped
+// (augment.crop: a random window of at least that fraction of the edge, magnified back to the
+// full size, its pixel-size input scaled alike, so a crop is the same sample seen at a higher
+// magnification). Only training batches are augmented; validation, calibration and prediction
+// see the data as measured.
 #include <cmath>
 #include <random>
 

@@ -76,7 +76,8 @@ TEST(SignalAugment, ZoomedWindowSamplesALinearRampExactly) {
   auto ramp = [](double y, double x) { return 0.5 + 0.25 * y - 0.125 * x; };
   std::vector<float> image(height * width), scratch(height * width);
   for (std::int64_t y = 0; y < height; ++y)
-    for (std::int64_t x = 0; x < width; ++x) image[static_cast<std::size_t>(y * width + x)] = static_cast<float>(ramp(y, x));
+    for (std::int64_t x = 0; x < width; ++x)
+      image[static_cast<std::size_t>(y * width + x)] = static_cast<float>(ramp(y, x));
   std::vector<float> same = image;
   workflows::zoom_window(same.data(), height, width, 1.0, 0, 0, scratch);
   EXPECT_EQ(same, image);
