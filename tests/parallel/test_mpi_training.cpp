@@ -354,8 +354,12 @@ TEST(DataParallelJob, CgcnnTrainsToTheSerialModel) {
   if (!world().is_root()) return;
   workflows::train_model(cgcnn_config("cgcnn_serial.h5"), recording_job(parallel::Communicator(), serial_validation));
   ASSERT_EQ(validation.size(), serial_validation.size());
-  for (std::size_t k = 0; k < validation.size(); ++k)  // float32 model: to its round-off
-    EXPECT_NEAR(validation[k], serial_validation[k], 1e-5 * std::abs(serial_validation[k]) + 1e-7) << "cgcnn validation";
+  // A float32 model trained for several epochs: sums over the ranks in another order make the
+  // validation losses drift apart by about 1e-5 relative, depending on the CPU's GEMM kernels
+  // (1.4e-5 on one AVX-512 Xeon). The strict check is the final predictions' below (1e-6
+  // relative; without the synchronised normalisation they differ by 8e-3).
+  for (std::size_t k = 0; k < validation.size(); ++k)
+    EXPECT_NEAR(validation[k], serial_validation[k], 1e-4 * std::abs(serial_validation[k]) + 1e-7) << "cgcnn validation";
   const auto a = models::load_property_model(work_dir + "/cgcnn_ranks.h5");
   const auto b = models::load_property_model(work_dir + "/cgcnn_serial.h5");
   std::vector<Structure> structures;
