@@ -1,19 +1,44 @@
-// The geometric changes of a spectrum or image that training augmentation applies (the random
-// draws stay in signal_learner.cpp). Each works on one channel in place, with a scratch buffer of
-// at least one channel's size, so a batch is augmented without allocating per sample.
+// Training augmentation of spectrum and image batches (model.augment, docs/training-config.md):
+// the random draws per sample and the geometric changes they drive. The single-channel changes
+// work in place with a scratch buffer of at least one channel's size, so a batch is augmented
+// without allocating per sample.
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <vector>
 
 namespace matnn::workflows {
 
-/// A powder diffraction pattern on a 2theta grid (degrees) as the same crystal strained
-/// isotropically by `strain` would give it: every d-spacing times (1 + strain), so by Bragg's law
-/// sin(theta') = sin(theta) / (1 + strain) at any wavelength. Point i takes the input at the 2theta
-/// whose sine of half is (1 + strain) sin(theta'_i), interpolated linearly on the grid (which
-/// must increase); outside the grid the edge value.
-void strain_pattern(float* values, const std::vector<double>& two_theta, double strain, std::vector<float>& scratch);
+struct AugmentOptions {
+  std::int64_t shift_points = 0;  ///< spectra: largest shift, in grid points
+  double scale = 0;               ///< intensity factor drawn from [1 - scale, 1 + scale]
+  double noise = 0;               ///< Gaussian noise sigma, in normalised units
+  bool flip = false;              ///< images: mirrors and (square images) quarter turns
+  double crop = 0;                ///< images: smallest window edge, as a fraction of the image's
+  double strain = 0;              ///< 2theta patterns: largest isotropic strain
+  bool strain_length = false;     ///< the label is a length that strains with the pattern
+
+  bool any() const noexcept {
+    return shift_points > 0 || scale > 0 || noise > 0 || flip || crop > 0 || strain > 0;
+  }
+};
+
+/// Augments a batch in place: values (n, channels, height, width) for images or (n, channels,
+/// width) spectra with height 1, on the spectra's `axis` (2theta in degrees when straining).
+/// Each sample draws its own change, the same for all its channels. A crop multiplies the
+/// sample's pixel size by its zoom, so `log_pixel_size` (n entries, or nullptr for spectra) gets
+/// log(zoom) added. Returns each sample's label factor, 1 + strain, when options.strain_length
+/// (empty otherwise).
+std::vector<double> augment_batch(float* values, std::int64_t n, std::int64_t channels, std::int64_t height,
+                                  std::int64_t width, const std::vector<double>& axis, const AugmentOptions& options,
+                                  std::mt19937_64& rng, float* log_pixel_size);
+
+/// Where each point of a 2theta grid (degrees) reads the unstrained pattern once the crystal is
+/// strained isotropically by `strain`: every d-spacing times (1 + strain), so by Bragg's law
+/// sin(theta') = sin(theta) / (1 + strain) at any wavelength, and point i reads the 2theta whose
+/// half has the sine (1 + strain) sin(theta'_i) (180 degrees beyond the largest sine).
+std::vector<double> bragg_source_angles(const std::vector<double>& two_theta, double strain);
 
 /// Moves a spectrum by `shift` points (positive: towards larger positions), repeating the edge
 /// value into the gap.

@@ -28,25 +28,6 @@ namespace {
 
 using models::cnn::SignalModel;
 
-struct Augmentation {
-  double shift = 0;  ///< spectra: largest shift, in axis units
-  double scale = 0;  ///< intensity factor drawn from [1 - scale, 1 + scale]
-  double noise = 0;  ///< Gaussian noise sigma, in normalised units
-  bool flip = false; ///< images: mirror and (square images) quarter turns
-  double crop = 0;   ///< images: smallest window edge, as a fraction of the image's; 0 = off
-  double strain = 0; ///< 2theta patterns: largest isotropic strain
-  std::string strain_target;  ///< "length" (the label strains too) or "fixed"; "" when unset
-
-  bool any() const noexcept { return shift > 0 || scale > 0 || noise > 0 || flip || crop > 0 || strain > 0; }
-};
-
-/// Uniform in [0, 1) from 53 bits, portably.
-double uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-double normal(std::mt19937_64& rng) {
-  const double u1 = std::max(uniform(rng), 1e-300), u2 = uniform(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-}
-
 class SignalLearner final : public PropertyLearner {
  public:
   SignalLearner(const std::string& kind, const train::ConfigSection& m) : kind_(kind) {
@@ -67,7 +48,7 @@ class SignalLearner final : public PropertyLearner {
     if (config_.dropout >= 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "model.dropout must be in [0, 1), got {}", config_.dropout);
     config_.ensemble = static_cast<int>(m.integer("ensemble", config_.ensemble, 1));
     const train::ConfigSection a = m.section("augment");
-    augment_.shift = a.positive("shift", 0.0, true);
+    shift_ = a.positive("shift", 0.0, true);
     augment_.scale = a.positive("scale", 0.0, true);
     if (augment_.scale >= 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.scale must be below 1, got {}", augment_.scale);
     augment_.noise = a.positive("noise", 0.0, true);
@@ -80,18 +61,19 @@ class SignalLearner final : public PropertyLearner {
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.{} is for images; a spectrum has a direction and an axis",
            augment_.flip ? "flip" : "crop");
     augment_.strain = a.positive("strain", 0.0, true);
-    augment_.strain_target = a.string("strain_target", "");
+    strain_target_ = a.string("strain_target", "");
+    augment_.strain_length = strain_target_ == "length";
     if (augment_.strain >= 0.2)
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain {} is not a small strain (use less than 0.2)",
            augment_.strain);
-    if (!augment_.strain_target.empty() && augment_.strain_target != "length" && augment_.strain_target != "fixed")
+    if (!strain_target_.empty() && strain_target_ != "length" && strain_target_ != "fixed")
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain_target \"{}\" is unknown (use length or fixed)",
-           augment_.strain_target);
-    if (!augment_.strain_target.empty() && augment_.strain == 0)
+           strain_target_);
+    if (!strain_target_.empty() && augment_.strain == 0)
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain_target is given without augment.strain");
-    if (config_.signal_kind == SignalKind::image && (augment_.shift > 0 || augment_.strain > 0))
+    if (config_.signal_kind == SignalKind::image && (shift_ > 0 || augment_.strain > 0))
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.{} is for spectra; use flip or crop for images",
-           augment_.shift > 0 ? "shift" : "strain");
+           shift_ > 0 ? "shift" : "strain");
     a.finish();
     m.finish();
   }
@@ -128,13 +110,13 @@ class SignalLearner final : public PropertyLearner {
     model_->fit_normalization(training, targets);
     inputs_ = model_->inputs(signals);
     scales_ = model_->scales(signals);
-    if (augment_.shift > 0) {
+    if (shift_ > 0) {
       const std::vector<double>& axis = config_.axis;
       const double step = (axis.back() - axis.front()) / static_cast<double>(std::max<std::size_t>(1, axis.size() - 1));
-      shift_points_ = static_cast<std::int64_t>(std::floor(augment_.shift / step));
-      if (shift_points_ == 0)  // a shift below one grid step would silently do nothing
+      augment_.shift_points = static_cast<std::int64_t>(std::floor(shift_ / step));
+      if (augment_.shift_points == 0)  // a shift below one grid step would silently do nothing
         fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.shift {} is below the grid step {} of signal \"{}\"",
-             augment_.shift, step, config_.signal);
+             shift_, step, config_.signal);
     }
     if (augment_.strain > 0) check_strain(target);
     rng_.seed(seed ^ 0x6175676d656e74ULL);
@@ -149,13 +131,12 @@ class SignalLearner final : public PropertyLearner {
     ad::Tensor scales = scales_.defined() ? ad::gather_rows(scales_, index) : ad::Tensor();
     target_factors_.clear();
     if (model_->member(k).is_training() && augment_.any()) {
-      std::vector<double> log_zoom;
-      x = augmented(x, log_zoom);
-      if (augment_.crop > 0) {  // a window magnified by 1 / zoom has pixels zoom times as large
-        scales = scales.detach().clone_data();
-        for (std::size_t s = 0; s < log_zoom.size(); ++s)
-          scales.data<float>()[s] += static_cast<float>(log_zoom[s]);
-      }
+      x = x.detach().clone_data();
+      if (scales.defined()) scales = scales.detach().clone_data();
+      const bool image = x.rank() == 4;
+      target_factors_ = augment_batch(x.data<float>(), x.dim(0), x.dim(1), image ? x.dim(2) : 1,
+                                      x.dim(x.rank() - 1), config_.axis, augment_, rng_,
+                                      scales.defined() ? scales.data<float>() : nullptr);
     }
     return model_->member(k).forward_all(x, scales).value;
   }
@@ -181,63 +162,24 @@ class SignalLearner final : public PropertyLearner {
   }
 
  private:
-  /// A new tensor: each sample of x (a training batch) changed as the module comment says;
-  /// log_zoom gets each sample's log of the crop's zoom (0 without cropping).
-  ad::Tensor augmented(const ad::Tensor& x, std::vector<double>& log_zoom) {
-    ad::Tensor out = x.detach().clone_data();
-    float* v = out.data<float>();
-    const std::int64_t n = out.dim(0), channels = out.dim(1), plane = out.numel() / (n * channels);
-    const bool image = out.rank() == 4;
-    const std::int64_t height = image ? out.dim(2) : 1, width = image ? out.dim(3) : plane;
-    std::vector<float> scratch(static_cast<std::size_t>(plane));
-    log_zoom.assign(static_cast<std::size_t>(n), 0.0);
-    for (std::int64_t s = 0; s < n; ++s) {
-      const std::int64_t shift =
-          shift_points_ > 0 ? static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(2 * shift_points_ + 1)) - shift_points_ : 0;
-      const double factor = 1.0 + augment_.scale * (2.0 * uniform(rng_) - 1.0);
-      const int symmetry = augment_.flip ? static_cast<int>(rng_() % 8) : 0;
-      const double strain = augment_.strain > 0 ? augment_.strain * (2.0 * uniform(rng_) - 1.0) : 0.0;
-      if (augment_.strain_target == "length") target_factors_.push_back(1 + strain);
-      double zoom = 1, row0 = 0, column0 = 0;
-      if (augment_.crop > 0) {
-        zoom = augment_.crop + (1 - augment_.crop) * uniform(rng_);
-        row0 = uniform(rng_) * (1 - zoom) * static_cast<double>(height - 1);
-        column0 = uniform(rng_) * (1 - zoom) * static_cast<double>(width - 1);
-        log_zoom[static_cast<std::size_t>(s)] = std::log(zoom);
-      }
-      for (std::int64_t c = 0; c < channels; ++c) {
-        float* p = v + (s * channels + c) * plane;
-        if (strain != 0) strain_pattern(p, config_.axis, strain, scratch);
-        if (shift != 0) shift_spectrum(p, plane, shift, scratch);
-        if (zoom < 1) zoom_window(p, height, width, zoom, row0, column0, scratch);
-        if (symmetry != 0) flip_image(p, height, width, symmetry, scratch);
-        for (std::int64_t i = 0; i < plane; ++i) {
-          double value = p[i] * factor;
-          if (augment_.noise > 0) value += augment_.noise * normal(rng_);
-          p[i] = static_cast<float>(value);
-        }
-      }
-    }
-    return out;
-  }
-
   /// Strain needs a diffraction angle, and a choice for a regression label.
   void check_strain(const models::PropertyTarget& target) const {
     if (config_.axis_name != "2theta" || config_.axis_unit != "degree")
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain moves powder diffraction peaks on a 2theta axis in "
            "degrees; signal \"{}\" is on {} ({})", config_.signal, config_.axis_name, config_.axis_unit);
-    if (target.task == models::TaskKind::regression && augment_.strain_target.empty())
+    if (target.task == models::TaskKind::regression && strain_target_.empty())
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain with a regression target: set augment.strain_target "
            "to length (a lattice parameter, which strains with the pattern) or fixed (a label strain does not "
            "change)");
-    if (target.task == models::TaskKind::classification && augment_.strain_target == "length")
+    if (target.task == models::TaskKind::classification && augment_.strain_length)
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.augment.strain_target length is for a regression target");
   }
 
   std::string kind_;
   models::cnn::SignalModelConfig config_;
-  Augmentation augment_;
-  std::int64_t shift_points_ = 0;
+  AugmentOptions augment_;
+  double shift_ = 0;            ///< model.augment.shift, in axis units (augment_ holds it in points)
+  std::string strain_target_;  ///< model.augment.strain_target: "length", "fixed" or "" (unset)
   std::vector<double> target_factors_;  ///< 1 + strain of each row of the last training pass
   std::unique_ptr<SignalModel> model_;
   ad::Tensor inputs_, scales_;

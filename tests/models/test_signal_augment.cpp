@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <numeric>
 #include <vector>
 
+#include "models/cnn/resample.hpp"
 #include "test_helpers.hpp"
 #include "workflows/signal_augment.hpp"
 
@@ -36,11 +38,11 @@ TEST(SignalAugment, StrainMovesEachPeakAsBraggsLawSays) {
                                 std::exp(-0.5 * std::pow((axis[i] - b) / 0.1, 2)));
     return v;
   };
-  std::vector<float> v = pattern(30, 80), scratch(axis.size());
-  const std::vector<float> original = v;
-  workflows::strain_pattern(v.data(), axis, 0.0, scratch);
+  const std::vector<float> original = pattern(30, 80);
+  std::vector<float> v(axis.size());
+  models::cnn::resample_linear(original.data(), axis, workflows::bragg_source_angles(axis, 0.0), v.data());
   for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(v[i], original[i], 1e-6);
-  workflows::strain_pattern(v.data(), axis, 0.03, scratch);
+  models::cnn::resample_linear(original.data(), axis, workflows::bragg_source_angles(axis, 0.03), v.data());
   // With Cu K-alpha (1.5406 A) the 30 degree peak is d = 2.9762 A; 3 % longer, 3.0655 A diffracts at
   // 29.107 degrees. The 80 degree one (1.1986 A -> 1.2345 A) moves to 77.227: 2.8 degrees, not 0.9.
   const auto peak = [&](double from, double to) {
@@ -52,6 +54,52 @@ TEST(SignalAugment, StrainMovesEachPeakAsBraggsLawSays) {
   EXPECT_NEAR(peak(20, 50), 29.107, 0.011);
   EXPECT_NEAR(peak(50, 90), 77.227, 0.011);
   EXPECT_NEAR(*std::max_element(v.begin(), v.end()), 1.0f, 0.01f);  // moved, not damped
+}
+
+TEST(SignalAugment, BatchCropsScaleThePixelSizeByTheirZoom) {
+  // Images of a vertical ramp (value = row): a crop magnified back to full size has the ramp's
+  // slope times its zoom, and the sample's log pixel size must grow by log(zoom).
+  const std::int64_t n = 16, height = 9, width = 7;
+  std::vector<float> images(n * height * width), log_pixel(n, 0.5f);
+  for (std::int64_t s = 0; s < n; ++s)
+    for (std::int64_t y = 0; y < height; ++y)
+      for (std::int64_t x = 0; x < width; ++x) images[static_cast<std::size_t>((s * height + y) * width + x)] = y;
+  workflows::AugmentOptions options;
+  options.crop = 0.5;
+  std::mt19937_64 rng(8);
+  EXPECT_TRUE(workflows::augment_batch(images.data(), n, 1, height, width, {}, options, rng, log_pixel.data()).empty());
+  for (std::int64_t s = 0; s < n; ++s) {
+    const float* image = images.data() + s * height * width;
+    const double slope = (image[(height - 1) * width] - image[0]) / static_cast<double>(height - 1);
+    EXPECT_GE(slope, 0.5 - 1e-6);
+    EXPECT_NEAR(log_pixel[static_cast<std::size_t>(s)], 0.5 + std::log(slope), 1e-5) << "sample " << s;
+  }
+}
+
+TEST(SignalAugment, BatchStrainReturnsTheLabelFactorOfThePeakShift) {
+  // One peak at 60 degrees 2theta: a strain that moves it to 2theta' makes every d-spacing
+  // sin(30) / sin(theta') times longer, and that is the factor the label must take.
+  std::vector<double> axis;
+  for (int i = 0; i <= 4000; ++i) axis.push_back(40.0 + 0.01 * i);
+  const std::int64_t n = 8, points = static_cast<std::int64_t>(axis.size());
+  std::vector<float> patterns(n * points);
+  for (std::int64_t s = 0; s < n; ++s)
+    for (std::int64_t i = 0; i < points; ++i)
+      patterns[static_cast<std::size_t>(s * points + i)] =
+          static_cast<float>(std::exp(-0.5 * std::pow((axis[static_cast<std::size_t>(i)] - 60) / 0.1, 2)));
+  workflows::AugmentOptions options;
+  options.strain = 0.04;
+  options.strain_length = true;
+  std::mt19937_64 rng(2);
+  const std::vector<double> factors = workflows::augment_batch(patterns.data(), n, 1, 1, points, axis, options, rng, nullptr);
+  ASSERT_EQ(factors.size(), static_cast<std::size_t>(n));
+  const double degree = 0.017453292519943295;
+  for (std::int64_t s = 0; s < n; ++s) {
+    const float* p = patterns.data() + s * points;
+    const double peak = axis[static_cast<std::size_t>(std::max_element(p, p + points) - p)];
+    EXPECT_NEAR(std::sin(30 * degree) / std::sin(0.5 * peak * degree), factors[static_cast<std::size_t>(s)], 3e-4)
+        << "sample " << s << ": peak at " << peak;
+  }
 }
 
 TEST(SignalAugment, FlipsAreTheSymmetriesOfTheSquare) {

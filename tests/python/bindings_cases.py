@@ -774,10 +774,23 @@ def write_signal_dataset(path, name, values, labels, axis=None, pixel_sizes=None
             f[f"signals/{name}/pixel_size"].attrs["units"] = np.bytes_("nm")
 
 
+def train_signal_model(c, stem, data, seed, epochs, model):
+    """matnn.train on `data` with the `model` section (random split, Adam); the model written to
+    WORKDIR/STEM.model.h5, loaded."""
+    import json
+    config, model_path = os.path.join(c.workdir, stem + ".json"), os.path.join(c.workdir, stem + ".model.h5")
+    with open(config, "w") as f:
+        json.dump({"dataset": data, "seed": seed, "model": model,
+                   "split": {"kind": "random", "validation": 0.1, "test": 0.1},
+                   "training": {"epochs": epochs, "batch_size": 16}, "optimizer": {"name": "adam", "lr": 3e-3},
+                   "output": {"model": model_path}}, f)
+    matnn.train(config)
+    return matnn.PropertyModel(model_path)
+
+
 def case_spectra(c):
     """A spectrum model end to end from Python: patterns written with h5py alone (docs/dataset-format.md),
     trained by matnn.train, predicted from numpy arrays."""
-    import json
     rng = np.random.default_rng(3)
     axis = np.linspace(10.0, 50.0, 201)
     centres = rng.uniform(14, 46, 96)
@@ -788,17 +801,9 @@ def case_spectra(c):
     data = os.path.join(c.workdir, "spectra_py.h5")
     write_signal_dataset(data, "xrd", patterns(axis, centres)[:, None, :], {"above_30": (centres > 30).astype(float)},
                          axis=axis)
-    config = os.path.join(c.workdir, "spectra_py.json")
-    model_path = os.path.join(c.workdir, "spectra_py.model.h5")
-    with open(config, "w") as f:
-        json.dump({"dataset": data, "seed": 2,
-                   "model": {"kind": "cnn1d", "signal": "xrd", "task": "classification", "target": "above_30",
-                             "channels": [4, 8, 8], "kernel": 5, "hidden": 8},
-                   "split": {"kind": "random", "validation": 0.1, "test": 0.1},
-                   "training": {"epochs": 20, "batch_size": 16}, "optimizer": {"name": "adam", "lr": 3e-3},
-                   "output": {"model": model_path}}, f)
-    matnn.train(config)
-    model = matnn.PropertyModel(model_path)
+    model = train_signal_model(c, "spectra_py", data, seed=2, epochs=20,
+                               model={"kind": "cnn1d", "signal": "xrd", "task": "classification", "target": "above_30",
+                                      "channels": [4, 8, 8], "kernel": 5, "hidden": 8})
     check(model.input == "spectra", f"input {model.input}")
     grid, name, unit = model.spectrum_axis
     check(np.array_equal(grid, axis) and (name, unit) == ("2theta", "degree"), f"axis {name} {unit}")
@@ -838,23 +843,14 @@ def case_images(c):
     """An image model end to end from Python: two-phase images written with h5py alone, a cnn2d
     regression of the bright-phase fraction trained by matnn.train, predicted from numpy arrays;
     a pixel size far from the training ones is flagged, a wrong size refused."""
-    import json
     rng = np.random.default_rng(5)
     images, fractions = bright_fraction_images(rng, 160)
     data = os.path.join(c.workdir, "images_py.h5")
     write_signal_dataset(data, "sem", images[:, None], {"fraction": fractions},
                          pixel_sizes=rng.uniform(8.0, 12.0, len(images)))
-    config = os.path.join(c.workdir, "images_py.json")
-    model_path = os.path.join(c.workdir, "images_py.model.h5")
-    with open(config, "w") as f:
-        json.dump({"dataset": data, "seed": 4,
-                   "model": {"kind": "cnn2d", "signal": "sem", "target": "fraction",
-                             "channels": [8, 8], "kernel": 3, "hidden": 8},
-                   "split": {"kind": "random", "validation": 0.1, "test": 0.1},
-                   "training": {"epochs": 30, "batch_size": 16}, "optimizer": {"name": "adam", "lr": 3e-3},
-                   "output": {"model": model_path}}, f)
-    matnn.train(config)
-    model = matnn.PropertyModel(model_path)
+    model = train_signal_model(c, "images_py", data, seed=4, epochs=30,
+                               model={"kind": "cnn2d", "signal": "sem", "target": "fraction",
+                                      "channels": [8, 8], "kernel": 3, "hidden": 8})
     check(model.input == "images", f"input {model.input}")
     test, truth = bright_fraction_images(np.random.default_rng(6), 8)
     p = model.predict_images(test, 10.0, embeddings=True)

@@ -7,6 +7,7 @@
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
+#include "models/cnn/resample.hpp"
 #include "models/state_file.hpp"
 #include "nn/losses.hpp"
 
@@ -35,16 +36,6 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   std::string text;
   for (std::int64_t extent : shape) text += (text.empty() ? "" : " x ") + std::to_string(extent);
   return text;
-}
-
-/// `values` (one channel on `from`) interpolated linearly onto `to`, which `from` must cover.
-void resample(const float* values, const std::vector<double>& from, const std::vector<double>& to, float* out) {
-  std::size_t j = 0;
-  for (std::size_t i = 0; i < to.size(); ++i) {
-    while (j + 2 < from.size() && from[j + 1] < to[i]) ++j;
-    const double t = (to[i] - from[j]) / (from[j + 1] - from[j]);
-    out[i] = static_cast<float>((1 - t) * values[j] + t * values[j + 1]);
-  }
 }
 
 }  // namespace
@@ -181,7 +172,7 @@ ad::Tensor SignalModel::inputs(std::span<const Signal> signals) const {
           fail(MATNN_ERROR_INVALID_ARGUMENT, "sample {}: the spectrum covers {} {} to {} but the model reads {} to {}", n,
                s.axis_name, grid.front(), grid.back(), config_.axis.front(), config_.axis.back());
         for (std::int64_t c = 0; c < channels; ++c)
-          resample(s.values.data() + c * s.plane(), grid, config_.axis, out + c * plane);
+          resample_linear(s.values.data() + c * s.plane(), grid, config_.axis, out + c * plane);
       }
     } else {
       if (s.shape != config_.shape)
