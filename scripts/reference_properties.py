@@ -250,15 +250,21 @@ def with_matnn_validate(spec, calc_factory, a0, log=print):
     """The same properties by python/matnn/validate.py (written separately, in this repository)
     with its default settings, which are the settings a trained model will be measured with:
     a cross-check of this script and the reference values for exactly that protocol. The module
-    is loaded from its file, so the matnn package (and libmatnn.so) is not needed."""
+    is loaded from its file as part of a bare package (its own relative imports resolve, the
+    package's __init__, which loads libmatnn.so, does not run), so matnn need not be built."""
     import importlib.util
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "python", "matnn",
-                        "validate.py")
+    import types
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "python", "matnn")
+    path = os.path.join(folder, "validate.py")
     if not os.path.isfile(path):
         return None
     try:
-        module_spec = importlib.util.spec_from_file_location("matnn_validate_standalone", path)
+        package = types.ModuleType("matnn_standalone")
+        package.__path__ = [folder]
+        sys.modules[package.__name__] = package
+        module_spec = importlib.util.spec_from_file_location(package.__name__ + ".validate", path)
         validate = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_spec.name] = validate
         module_spec.loader.exec_module(validate)
         settings = validate.Settings().defaults(spec["structure"])
         values, _, errors = validate.measure(calc_factory(), spec["symbol"],

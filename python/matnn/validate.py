@@ -21,7 +21,8 @@ Properties (each for both calculators, each at that calculator's own equilibrium
   surface    (100) surface energy (J/m^2) of a relaxed, unreconstructed slab:
              (E_slab - N e_bulk) / 2A
   phonons    the frequencies (THz) at the zone-boundary X point, ase.phonons.Phonons in a
-             supercell of the primitive cell, finite displacements of 0.01 A
+             4x4x4 supercell of the primitive cell (even, so that X is one of its q-points),
+             finite displacements of 0.01 A
 
 Exit status of the command line: 0 when every property is within its tolerance, 1 when any is
 not, 2 for bad usage (unknown reference kind, missing file, bad option).
@@ -80,7 +81,7 @@ class Settings:
     slab_layers: int = None             # fcc 8, diamond 12
     slab_size: int = None               # lateral repeats of the 1x1 (100) cell: 2
     vacuum: float = 10.0                # Angstrom each side of the slab
-    phonon_supercell: int = None        # of the primitive cell: fcc 4, diamond 3
+    phonon_supercell: int = 4           # repeats of the primitive cell; even, so that X is commensurate
     phonon_delta: float = 0.01          # Angstrom
 
     def defaults(self, lattice):
@@ -93,8 +94,6 @@ class Settings:
             d.slab_layers = 8 if fcc else 12
         if d.slab_size is None:
             d.slab_size = 2
-        if d.phonon_supercell is None:
-            d.phonon_supercell = 4 if fcc else 3
         return d
 
 
@@ -552,7 +551,8 @@ def _parser():
     p.add_argument("--slab-layers", type=int, help="(100) layers (fcc 8, diamond 12)")
     p.add_argument("--slab-size", type=int, help="lateral repeats of the 1x1 (100) cell (2)")
     p.add_argument("--vacuum", type=float, default=d.vacuum, help="Angstrom each side")
-    p.add_argument("--phonon-supercell", type=int, help="primitive-cell repeats (fcc 4, diamond 3)")
+    p.add_argument("--phonon-supercell", type=int, default=d.phonon_supercell,
+                   help="primitive-cell repeats, even (default %(default)s)")
     p.add_argument("--phonon-delta", type=float, default=d.phonon_delta)
     return p
 
@@ -570,6 +570,13 @@ def main(argv=None):
             value = getattr(settings, name)
             if value is not None and value < (5 if name == "eos_points" else 1):
                 raise UsageError(f"--{name.replace('_', '-')} {value} is too small")
+        if settings.phonon_supercell % 2:
+            # Only then is X = (1/2, 0, 1/2) a reciprocal lattice vector of the supercell: with an
+            # odd one, ASE interpolates the frequencies there from force constants folded into
+            # the supercell, which splits degenerate modes of any potential whose force
+            # constants reach past it (a Behler-Parrinello model at rc 6 A reaches 12 A).
+            raise UsageError(f"--phonon-supercell {settings.phonon_supercell} is odd: X is commensurate "
+                             "only with an even number of repeats")
         if args.json:
             check_output(args.json, "--json", [args.model, args.reference.partition(":")[2]])
         if args.element not in atomic_numbers:

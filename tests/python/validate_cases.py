@@ -159,6 +159,7 @@ def case_usage(workdir):
         (["emt", "--reference", "emt", "--lattice", "bcc", "--element", "Cu"], "bcc"),
         (["emt", "--reference", "emt", "--lattice", "fcc", "--element", "Xx"], "Xx"),
         (["emt", "--lattice", "fcc", "--element", "Cu"], "--reference"),
+        (["emt", "--reference", "emt", "--phonon-supercell", "3", *base], "odd"),
     ]:
         status, _, stderr = cli(*args)
         check(status == 2, f"{args}: exit {status}, expected 2")
