@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "matnn/error.hpp"
@@ -42,16 +43,51 @@ std::size_t limit_from_environment() {
   return static_cast<std::size_t>(mb) << 20;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMapped = false;  // AddressSanitizer watches malloc'd memory, not mappings
+#else
+constexpr bool kMapped = true;
+#endif
+
+void* allocate_aligned(std::size_t bytes) {
+  void* p = std::aligned_alloc(alignment, bytes);
+  if (p == nullptr) fail(MATNN_ERROR_OUT_OF_MEMORY, "tensor: cannot allocate {} bytes", bytes);
+  return p;
+}
+
+// Pooled sizes are mapped directly, so a buffer the pool lets go of leaves the process at once.
+// From malloc, it would stay in the heap whenever glibc's adaptive mmap threshold had grown
+// past its size, and the resident memory of a force call was twice the tensors it held.
+void* allocate_large(std::size_t bytes) {
+  if (!kMapped) return allocate_aligned(bytes);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) fail(MATNN_ERROR_OUT_OF_MEMORY, "tensor: cannot allocate {} bytes", bytes);
+  return p;
+}
+
+void free_large(void* p, std::size_t bytes) noexcept {
+  if (kMapped)
+    munmap(p, bytes);
+  else
+    std::free(p);
+}
+
 class Pool {
  public:
-  void* take(std::size_t cls) {
-    std::lock_guard lock(mutex_);
-    auto it = idle_.find(cls);
-    if (it == idle_.end() || it->second.empty()) return nullptr;
-    void* p = it->second.back();
-    it->second.pop_back();
-    idle_bytes_ -= cls;
-    return p;
+  // An idle buffer of class `cls` or of the smallest class up to twice that (the slack is less
+  // than a fresh buffer would cost in page faults), or new memory. Returns it and its class.
+  std::pair<void*, std::size_t> take(std::size_t cls) {
+    {
+      std::lock_guard lock(mutex_);
+      for (auto it = idle_.lower_bound(cls); it != idle_.end() && it->first <= 2 * cls; ++it) {
+        if (it->second.empty()) continue;
+        void* p = it->second.back();
+        it->second.pop_back();
+        idle_bytes_ -= it->first;
+        return {p, it->first};
+      }
+    }
+    return {allocate_large(cls), cls};
   }
 
   void give(void* p, std::size_t cls) {
@@ -63,13 +99,13 @@ class Pool {
         return;
       }
     }
-    std::free(p);
+    free_large(p, cls);
   }
 
   void clear() noexcept {
     std::lock_guard lock(mutex_);
     for (auto& [cls, buffers] : idle_)
-      for (void* p : buffers) std::free(p);
+      for (void* p : buffers) free_large(p, cls);
     idle_.clear();
     idle_bytes_ = 0;
   }
@@ -92,21 +128,14 @@ Pool& pool() {
   return *instance;
 }
 
-void* allocate_aligned(std::size_t bytes) {
-  void* p = std::aligned_alloc(alignment, bytes);
-  if (p == nullptr) fail(MATNN_ERROR_OUT_OF_MEMORY, "tensor: cannot allocate {} bytes", bytes);
-  return p;
-}
-
 }  // namespace
 
 std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
   bytes = std::max(alignment, (bytes + alignment - 1) / alignment * alignment);
   if (bytes < min_pooled_bytes) return std::shared_ptr<void>(allocate_aligned(bytes), [](void* p) { std::free(p); });
   const std::size_t cls = size_class(bytes);
-  void* p = pool().take(cls);
-  if (p == nullptr) p = allocate_aligned(cls);
-  return std::shared_ptr<void>(p, [cls](void* q) { pool().give(q, cls); });
+  const auto [p, held] = pool().take(cls);
+  return std::shared_ptr<void>(p, [held](void* q) { pool().give(q, held); });
 }
 
 void release_cached_buffers() noexcept { pool().clear(); }

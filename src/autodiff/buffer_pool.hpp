@@ -5,13 +5,16 @@
 // NequIP evaluation of a 4096-atom cell allocates edge tensors of tens of MiB on every call and
 // spent about half its time in those page faults. Buffers of at least `min_pooled_bytes` are
 // therefore kept when their tensor dies and handed to the next request of the same size class
-// (size classes are powers of two split in four, so at most 25% of a buffer is slack).
+// (size classes are powers of two split in four).
 //
 // The pool holds at most a bounded number of idle bytes, a quarter of the physical memory by
 // default or MATNN_TENSOR_CACHE_MB from the environment (0 turns recycling off); a buffer that
-// would exceed it is freed. Peak memory does not grow with the bound (a call reuses idle buffers
-// before it allocates); what grows is the memory held between calls, up to the working set of
-// the largest call. The pool is shared by all threads and guarded by a mutex. Builds with
+// would exceed it is freed. A request takes an idle buffer of its class or of the smallest class
+// up to twice its size. Pooled sizes are mapped pages, so a buffer the pool frees leaves the
+// process at once (from malloc it stayed in glibc's heap, and a force call held twice the memory
+// its tensors did). Peak memory does not grow with the bound (a call reuses idle buffers before
+// it allocates); what grows is the memory held between calls, up to the working set of the
+// largest call. The pool is shared by all threads and guarded by a mutex. Builds with
 // AddressSanitizer recycle nothing, so that a use after free is still reported.
 #pragma once
 

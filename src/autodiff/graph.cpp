@@ -11,12 +11,39 @@ namespace matnn::ad {
 
 namespace {
 thread_local bool t_grad_mode = true;
+thread_local bool t_parameters_frozen = false;
+
+// A handle that keeps `t` in the graph without its values: same shape, dtype and node. Leaves
+// stay whole: the reverse pass identifies them by their impl, and their values belong to
+// someone else anyway (parameters, inputs, constants). So does an output its own backward reads.
+Tensor graph_link(const Tensor& t) {
+  if (!t.defined() || !t.grad_fn() || t.grad_fn()->output_read || !t.impl()->storage) return t;
+  auto link = std::make_shared<TensorImpl>();
+  link->shape = t.impl()->shape;
+  link->numel = t.impl()->numel;
+  link->dtype = t.impl()->dtype;
+  link->requires_grad = true;
+  link->grad_fn = t.grad_fn();
+  return Tensor(std::move(link));
 }
+
+// The identity of a tensor in the graph: its node, which it shares with its links; a leaf's
+// impl.
+const void* graph_key(const TensorImpl* impl) {
+  return impl->grad_fn ? static_cast<const void*>(impl->grad_fn.get()) : static_cast<const void*>(impl);
+}
+
+}  // namespace
 
 bool grad_mode_enabled() noexcept { return t_grad_mode; }
 
 GradModeGuard::GradModeGuard(bool enabled) : previous_(t_grad_mode) { t_grad_mode = enabled; }
 GradModeGuard::~GradModeGuard() { t_grad_mode = previous_; }
+
+bool parameters_frozen() noexcept { return t_parameters_frozen; }
+
+FrozenParametersGuard::FrozenParametersGuard() : previous_(t_parameters_frozen) { t_parameters_frozen = true; }
+FrozenParametersGuard::~FrozenParametersGuard() { t_parameters_frozen = previous_; }
 
 bool should_record(const std::vector<Tensor>& inputs) {
   if (!t_grad_mode) return false;
@@ -25,10 +52,19 @@ bool should_record(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, BackwardFn backward) {
+Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, BackwardFn backward, Reads reads) {
   if (!should_record(inputs)) return out;
   auto node = std::make_shared<Node>();
   node->name = name;
+  node->output_read = reads.output;
+  if (reads.inputs != Reads::Inputs::all) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      bool read = false;
+      if (reads.inputs == Reads::Inputs::others)
+        for (std::size_t j = 0; j < inputs.size(); ++j) read = read || (j != i && inputs[j].defined() && inputs[j].requires_grad());
+      if (!read) inputs[i] = graph_link(inputs[i]);
+    }
+  }
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
   out.impl()->grad_fn = std::move(node);
@@ -44,17 +80,17 @@ using ImplPtr = std::shared_ptr<TensorImpl>;
 
 std::vector<ImplPtr> post_order(const std::vector<Tensor>& roots) {
   std::vector<ImplPtr> order;
-  std::unordered_set<TensorImpl*> visited;
+  std::unordered_set<const void*> visited;
   std::vector<std::pair<ImplPtr, std::size_t>> stack;
   for (const Tensor& r : roots) {
-    if (!r.requires_grad() || !visited.insert(r.impl()).second) continue;
+    if (!r.requires_grad() || !visited.insert(graph_key(r.impl())).second) continue;
     stack.emplace_back(r.impl_ptr(), 0);
     while (!stack.empty()) {
       auto& [impl, next] = stack.back();
       const Node* node = impl->grad_fn.get();
       if (node && next < node->inputs.size()) {
         const ImplPtr& child = node->inputs[next++].impl_ptr();
-        if (child && child->requires_grad && visited.insert(child.get()).second) stack.emplace_back(child, 0);
+        if (child && child->requires_grad && visited.insert(graph_key(child.get())).second) stack.emplace_back(child, 0);
       } else {
         order.push_back(impl);
         stack.pop_back();
@@ -64,8 +100,8 @@ std::vector<ImplPtr> post_order(const std::vector<Tensor>& roots) {
   return order;
 }
 
-void accumulate(std::unordered_map<TensorImpl*, Tensor>& grads, TensorImpl* impl, const Tensor& g) {
-  auto [it, inserted] = grads.try_emplace(impl, g);
+void accumulate(std::unordered_map<const void*, Tensor>& grads, const TensorImpl* impl, const Tensor& g) {
+  auto [it, inserted] = grads.try_emplace(graph_key(impl), g);
   if (!inserted) it->second = add(it->second, g);
 }
 
@@ -74,43 +110,44 @@ void accumulate(std::unordered_map<TensorImpl*, Tensor>& grads, TensorImpl* impl
 std::vector<Tensor> reverse_pass(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                                  const std::vector<TensorImpl*>& targets, bool create_graph) {
   const std::vector<ImplPtr> order = post_order(outputs);
-  std::unordered_set<TensorImpl*> target_set(targets.begin(), targets.end());
+  std::unordered_set<const void*> target_set;
+  for (const TensorImpl* t : targets) target_set.insert(graph_key(t));
 
   // A tensor is needed when it is a target or leads to one; the rest of the graph is skipped
   // (e.g. forces need no parameter gradients).
-  std::unordered_set<TensorImpl*> needed;
+  std::unordered_set<const void*> needed;
   for (const ImplPtr& p : order) {
-    TensorImpl* impl = p.get();
-    bool need = target_set.count(impl) > 0;
-    if (!need && impl->grad_fn)
-      for (const Tensor& in : impl->grad_fn->inputs)
-        if (in.defined() && needed.count(in.impl())) {
+    const void* key = graph_key(p.get());
+    bool need = target_set.count(key) > 0;
+    if (!need && p->grad_fn)
+      for (const Tensor& in : p->grad_fn->inputs)
+        if (in.defined() && needed.count(graph_key(in.impl()))) {
           need = true;
           break;
         }
-    if (need) needed.insert(impl);
+    if (need) needed.insert(key);
   }
 
   GradModeGuard mode(create_graph);
-  std::unordered_map<TensorImpl*, Tensor> grads;
+  std::unordered_map<const void*, Tensor> grads;
   for (std::size_t i = 0; i < outputs.size(); ++i)
-    if (outputs[i].requires_grad() && needed.count(outputs[i].impl()))
+    if (outputs[i].requires_grad() && needed.count(graph_key(outputs[i].impl())))
       accumulate(grads, outputs[i].impl(), grad_outputs[i]);
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    TensorImpl* impl = it->get();
-    const Node* node = impl->grad_fn.get();
-    if (!node || !needed.count(impl)) continue;
-    auto git = grads.find(impl);
+    const void* key = graph_key(it->get());
+    const Node* node = (*it)->grad_fn.get();
+    if (!node || !needed.count(key)) continue;
+    auto git = grads.find(key);
     if (git == grads.end()) continue;
     const Tensor gout = git->second;
-    if (!target_set.count(impl)) grads.erase(git);  // intermediate: no longer needed
+    if (!target_set.count(key)) grads.erase(git);  // intermediate: no longer needed
 
     std::vector<bool> needs(node->inputs.size());
     bool any = false;
     for (std::size_t k = 0; k < needs.size(); ++k) {
       const Tensor& in = node->inputs[k];
-      needs[k] = in.defined() && in.requires_grad() && needed.count(in.impl()) > 0;
+      needs[k] = in.defined() && in.requires_grad() && needed.count(graph_key(in.impl())) > 0;
       any = any || needs[k];
     }
     if (!any) continue;
@@ -129,8 +166,8 @@ std::vector<Tensor> reverse_pass(const std::vector<Tensor>& outputs, const std::
 
   std::vector<Tensor> result;
   result.reserve(targets.size());
-  for (TensorImpl* t : targets) {
-    auto git = grads.find(t);
+  for (const TensorImpl* t : targets) {
+    auto git = grads.find(graph_key(t));
     result.push_back(git == grads.end() ? Tensor() : git->second);
   }
   return result;

@@ -27,10 +27,30 @@ struct BackwardContext {
 /// Returns one gradient per input (same shape and dtype as the input, or undefined).
 using BackwardFn = std::function<std::vector<Tensor>(const BackwardContext&)>;
 
+/// Which values an op's backward reads besides the incoming gradient. The node keeps only
+/// those; every other input stays in the graph as a link (shape, dtype and its own node, no
+/// values), so its memory is freed as soon as the forward pass lets go of it. A force call then
+/// holds what its reverse pass reads, not every intermediate of every layer. Ops that say
+/// nothing keep everything.
+struct Reads {
+  enum class Inputs {
+    all,     // every input's values
+    none,    // shapes only (add, reshape, concat, ...)
+    others,  // input i only for the other inputs' gradients (mul, matmul)
+  };
+  Inputs inputs = Inputs::all;
+  bool output = true;  // the op's own output (exp, sigmoid, ...)
+};
+inline constexpr Reads kReadsEverything{};
+inline constexpr Reads kReadsInputs{Reads::Inputs::all, false};
+inline constexpr Reads kReadsShapes{Reads::Inputs::none, false};
+inline constexpr Reads kReadsOtherInputs{Reads::Inputs::others, false};
+
 struct Node {
   const char* name;  // op name, for messages
   std::vector<Tensor> inputs;
   BackwardFn backward;
+  bool output_read = true;  // Reads::output: consumers must keep this node's output values
 };
 
 /// Whether ops record graph nodes on this thread (true by default).
@@ -54,11 +74,31 @@ class NoGradGuard : public GradModeGuard {
   NoGradGuard() : GradModeGuard(false) {}
 };
 
+/// Scope in which module parameters count as constants on this thread: ops that depend on
+/// parameters alone record nothing, and recorded ops drop the values that only a parameter's
+/// gradient would read. For forces and other input gradients at inference, where the graph
+/// would otherwise keep every layer's input for weight gradients nobody asks for.
+class FrozenParametersGuard {
+ public:
+  FrozenParametersGuard();
+  ~FrozenParametersGuard();
+  FrozenParametersGuard(const FrozenParametersGuard&) = delete;
+  FrozenParametersGuard& operator=(const FrozenParametersGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+/// Whether a FrozenParametersGuard is active on this thread.
+bool parameters_frozen() noexcept;
+
 /// True when recording is on and some input requires grad: the op must then call record().
 bool should_record(const std::vector<Tensor>& inputs);
 
 /// Attaches a node to `out` when should_record(inputs); returns `out` (engine use by ops).
-Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, BackwardFn backward);
+/// `reads` says which values the backward reads (see Reads).
+Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, BackwardFn backward,
+              Reads reads = kReadsEverything);
 
 /// Gradients of `outputs` w.r.t. `inputs`, like torch.autograd.grad.
 ///  - grad_outputs: one per output (same shape); empty means ones for every output.

@@ -131,7 +131,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
     const Tensor& g = c.grad_output;
     return std::vector<Tensor>{c.needs[0] ? sum_to(g, c.inputs[0].shape()) : Tensor(),
                                c.needs[1] ? sum_to(g, c.inputs[1].shape()) : Tensor()};
-  });
+  }, kReadsShapes);
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
@@ -140,7 +140,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
     const Tensor& g = c.grad_output;
     return std::vector<Tensor>{c.needs[0] ? sum_to(g, c.inputs[0].shape()) : Tensor(),
                                c.needs[1] ? sum_to(neg(g), c.inputs[1].shape()) : Tensor()};
-  });
+  }, kReadsShapes);
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
@@ -151,7 +151,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
     const Tensor& y = c.inputs[1];
     return std::vector<Tensor>{c.needs[0] ? sum_to(mul(g, y), x.shape()) : Tensor(),
                                c.needs[1] ? sum_to(mul(g, x), y.shape()) : Tensor()};
-  });
+  }, kReadsOtherInputs);
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
@@ -168,7 +168,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor add(const Tensor& x, double s) {
   detail::check_defined("add", x);
   Tensor out = scalar_kernel(x, s, [](auto v, auto w) { return v + w; });
-  return record(out, "add_scalar", {x}, [](const BackwardContext& c) { return std::vector<Tensor>{c.grad_output}; });
+  return record(out, "add_scalar", {x}, [](const BackwardContext& c) { return std::vector<Tensor>{c.grad_output}; }, kReadsShapes);
 }
 
 Tensor sub(const Tensor& x, double s) { return add(x, -s); }
@@ -176,7 +176,7 @@ Tensor sub(const Tensor& x, double s) { return add(x, -s); }
 Tensor mul(const Tensor& x, double s) {
   detail::check_defined("mul", x);
   Tensor out = scalar_kernel(x, s, [](auto v, auto w) { return v * w; });
-  return record(out, "mul_scalar", {x}, [s](const BackwardContext& c) { return std::vector<Tensor>{mul(c.grad_output, s)}; });
+  return record(out, "mul_scalar", {x}, [s](const BackwardContext& c) { return std::vector<Tensor>{mul(c.grad_output, s)}; }, kReadsShapes);
 }
 
 Tensor div(const Tensor& x, double s) { return mul(x, 1.0 / s); }
@@ -184,7 +184,7 @@ Tensor div(const Tensor& x, double s) { return mul(x, 1.0 / s); }
 Tensor rsub(double s, const Tensor& x) {
   detail::check_defined("rsub", x);
   Tensor out = scalar_kernel(x, s, [](auto v, auto w) { return w - v; });
-  return record(out, "rsub_scalar", {x}, [](const BackwardContext& c) { return std::vector<Tensor>{neg(c.grad_output)}; });
+  return record(out, "rsub_scalar", {x}, [](const BackwardContext& c) { return std::vector<Tensor>{neg(c.grad_output)}; }, kReadsShapes);
 }
 
 Tensor rdiv(double s, const Tensor& x) {
@@ -199,7 +199,7 @@ Tensor rdiv(double s, const Tensor& x) {
 Tensor neg(const Tensor& x) {
   detail::check_defined("neg", x);
   Tensor out = detail::map_unary(x, [](auto v) { return -v; });
-  return record(out, "neg", {x}, [](const BackwardContext& c) { return std::vector<Tensor>{neg(c.grad_output)}; });
+  return record(out, "neg", {x}, [](const BackwardContext& c) { return std::vector<Tensor>{neg(c.grad_output)}; }, kReadsShapes);
 }
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
@@ -228,7 +228,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   });
   return record(out, "broadcast_to", {x}, [](const BackwardContext& c) {
     return std::vector<Tensor>{sum_to(c.grad_output, c.inputs[0].shape())};
-  });
+  }, kReadsShapes);
 }
 
 }  // namespace matnn::ad

@@ -45,7 +45,7 @@ Tensor conv(const Tensor& x, const Tensor& weight, const Tensor& bias, const Con
     if (c.needs[0]) gx = conv_input_grad(c.grad_output, c.inputs[1], c.inputs[0].shape(), options);
     if (c.needs[1]) gw = conv_weight_grad(c.inputs[0], c.grad_output, c.inputs[1].shape(), options);
     return std::vector<Tensor>{gx, gw};
-  });
+  }, kReadsOtherInputs);
   if (!bias.defined()) return out;
   Shape per_channel(static_cast<std::size_t>(x.rank()), 1);
   per_channel[1] = g.out_channels;
@@ -70,7 +70,7 @@ Tensor conv_input_grad(const Tensor& grad_output, const Tensor& weight, const Sh
     if (c.needs[0]) d_gy = conv(c.grad_output, c.inputs[1], Tensor(), options);
     if (c.needs[1]) d_w = conv_weight_grad(c.grad_output, c.inputs[0], c.inputs[1].shape(), options);
     return std::vector<Tensor>{d_gy, d_w};
-  });
+  }, kReadsOtherInputs);
 }
 
 Tensor conv_weight_grad(const Tensor& x, const Tensor& grad_output, const Shape& weight_shape,
@@ -91,7 +91,7 @@ Tensor conv_weight_grad(const Tensor& x, const Tensor& grad_output, const Shape&
     if (c.needs[0]) d_x = conv_input_grad(c.inputs[1], c.grad_output, c.inputs[0].shape(), options);
     if (c.needs[1]) d_gy = conv(c.inputs[0], c.grad_output, Tensor(), options);
     return std::vector<Tensor>{d_x, d_gy};
-  });
+  }, kReadsOtherInputs);
 }
 
 }  // namespace matnn::ad

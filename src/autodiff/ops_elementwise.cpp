@@ -66,7 +66,7 @@ Tensor to(const Tensor& x, DType dtype) {
   });
   return record(out, "to", {x}, [](const BackwardContext& c) {
     return Grads{to(c.grad_output, c.inputs[0].dtype())};
-  });
+  }, kReadsShapes);
 }
 
 Tensor exp(const Tensor& x) {
@@ -76,7 +76,7 @@ Tensor exp(const Tensor& x) {
 
 Tensor log(const Tensor& x) {
   Tensor out = unary("log", x, [](auto v) { return std::log(v); });
-  return record(out, "log", {x}, [](const BackwardContext& c) { return Grads{div(c.grad_output, c.inputs[0])}; });
+  return record(out, "log", {x}, [](const BackwardContext& c) { return Grads{div(c.grad_output, c.inputs[0])}; }, kReadsInputs);
 }
 
 Tensor sqrt(const Tensor& x) {
@@ -90,7 +90,7 @@ Tensor square(const Tensor& x) {
   Tensor out = unary("square", x, [](auto v) { return v * v; });
   return record(out, "square", {x}, [](const BackwardContext& c) {
     return Grads{mul(c.grad_output, mul(c.inputs[0], 2.0))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor pow(const Tensor& x, int n) {
@@ -100,7 +100,7 @@ Tensor pow(const Tensor& x, int n) {
     if (n == 0) return Grads{zeros_like(in)};
     if (n == 1) return Grads{c.grad_output};
     return Grads{mul(c.grad_output, mul(pow(in, n - 1), static_cast<double>(n)))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor polynomial(const Tensor& x, const std::vector<double>& coefficients) {
@@ -115,7 +115,7 @@ Tensor polynomial(const Tensor& x, const std::vector<double>& coefficients) {
   return record(out, "polynomial", {x}, [derivative = std::move(derivative)](const BackwardContext& c) {
     if (derivative.empty()) return Grads{zeros_like(c.inputs[0])};
     return Grads{mul(c.grad_output, polynomial(c.inputs[0], derivative))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor tanh(const Tensor& x) {
@@ -143,7 +143,7 @@ Tensor softplus(const Tensor& x) {
   });
   return record(out, "softplus", {x}, [](const BackwardContext& c) {
     return Grads{mul(c.grad_output, sigmoid(c.inputs[0]))};
-  });
+  }, kReadsInputs);
 }
 
 namespace {
@@ -166,7 +166,7 @@ Tensor silu_second_derivative(const Tensor& x) {
     const Tensor a = rsub(1.0, mul(s, 2.0));
     const Tensor third = mul(ds, sub(mul(a, add(mul(in, a), 3.0)), mul(mul(in, ds), 2.0)));
     return Grads{mul(c.grad_output, third)};
-  });
+  }, kReadsInputs);
 }
 
 Tensor silu_derivative(const Tensor& x) {
@@ -177,7 +177,7 @@ Tensor silu_derivative(const Tensor& x) {
   });
   return record(out, "silu_derivative", {x}, [](const BackwardContext& c) {
     return Grads{mul(c.grad_output, silu_second_derivative(c.inputs[0]))};
-  });
+  }, kReadsInputs);
 }
 
 }  // namespace
@@ -186,14 +186,14 @@ Tensor silu(const Tensor& x) {
   Tensor out = unary("silu", x, [](auto v) { return v * stable_sigmoid(v); });
   return record(out, "silu", {x}, [](const BackwardContext& c) {
     return Grads{mul(c.grad_output, silu_derivative(c.inputs[0]))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor relu(const Tensor& x) {
   Tensor out = unary("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
   return record(out, "relu", {x}, [](const BackwardContext& c) {
     return Grads{mul(c.grad_output, step(c.inputs[0]))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor gelu(const Tensor& x) {
@@ -207,7 +207,7 @@ Tensor gelu(const Tensor& x) {
     const Tensor cdf = mul(add(erf(mul(in, std::numbers::sqrt2 / 2)), 1.0), 0.5);
     const Tensor pdf = mul(exp(mul(square(in), -0.5)), 0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
     return Grads{mul(c.grad_output, add(cdf, mul(in, pdf)))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor erf(const Tensor& x) {
@@ -215,28 +215,28 @@ Tensor erf(const Tensor& x) {
   return record(out, "erf", {x}, [](const BackwardContext& c) {
     const Tensor d = mul(exp(neg(square(c.inputs[0]))), 2.0 * std::numbers::inv_sqrtpi);
     return Grads{mul(c.grad_output, d)};
-  });
+  }, kReadsInputs);
 }
 
 Tensor cos(const Tensor& x) {
   Tensor out = unary("cos", x, [](auto v) { return std::cos(v); });
   return record(out, "cos", {x}, [](const BackwardContext& c) {
     return Grads{neg(mul(c.grad_output, sin(c.inputs[0])))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor sin(const Tensor& x) {
   Tensor out = unary("sin", x, [](auto v) { return std::sin(v); });
   return record(out, "sin", {x}, [](const BackwardContext& c) {
     return Grads{mul(c.grad_output, cos(c.inputs[0]))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor abs(const Tensor& x) {
   Tensor out = unary("abs", x, [](auto v) { return std::abs(v); });
   return record(out, "abs", {x}, [](const BackwardContext& c) {
     return Grads{mul(c.grad_output, sign(c.inputs[0]))};
-  });
+  }, kReadsInputs);
 }
 
 Tensor step(const Tensor& x) {

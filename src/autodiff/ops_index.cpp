@@ -45,7 +45,7 @@ Tensor gather_rows(const Tensor& x, const Index& index) {
   });
   return record(out, "gather_rows", {x}, [index](const BackwardContext& c) {
     return std::vector<Tensor>{scatter_add_rows(c.grad_output, index, c.inputs[0].dim(0))};
-  });
+  }, kReadsShapes);
 }
 
 Tensor scatter_add_rows(const Tensor& src, const Index& index, int64_t n_rows) {
@@ -76,7 +76,7 @@ Tensor scatter_add_rows(const Tensor& src, const Index& index, int64_t n_rows) {
   });
   return record(out, "scatter_add_rows", {src}, [index](const BackwardContext& c) {
     return std::vector<Tensor>{gather_rows(c.grad_output, index)};
-  });
+  }, kReadsShapes);
 }
 
 }  // namespace matnn::ad

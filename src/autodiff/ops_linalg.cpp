@@ -39,7 +39,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
     if (c.needs[0]) ga = trans_a ? matmul(y, g, trans_b, true) : matmul(g, y, false, !trans_b);
     if (c.needs[1]) gb = trans_b ? matmul(g, x, true, trans_a) : matmul(x, g, !trans_a, false);
     return std::vector<Tensor>{ga, gb};
-  });
+  }, kReadsOtherInputs);
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
@@ -75,7 +75,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     if (c.needs[1]) grads[1] = matmul(c.inputs[0], g, true, false);
     if (grads.size() > 2 && c.needs[2]) grads[2] = sum(g, 0);
     return grads;
-  });
+  }, kReadsOtherInputs);
 }
 
 Tensor norm(const Tensor& x, int64_t axis, bool keepdim) {

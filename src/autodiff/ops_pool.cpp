@@ -58,7 +58,7 @@ Tensor avg_pool(const Tensor& x, const PoolOptions& options) {
   });
   return record(out, "avg_pool", {x}, [options](const BackwardContext& c) {
     return std::vector<Tensor>{avg_pool_adjoint(c.grad_output, c.inputs[0].shape(), options)};
-  });
+  }, kReadsShapes);
 }
 
 Tensor avg_pool_adjoint(const Tensor& grad_output, const Shape& input_shape, const PoolOptions& options) {
@@ -75,7 +75,7 @@ Tensor avg_pool_adjoint(const Tensor& grad_output, const Shape& input_shape, con
   });
   return record(out, "avg_pool_adjoint", {grad_output}, [options](const BackwardContext& c) {
     return std::vector<Tensor>{avg_pool(c.grad_output, options)};
-  });
+  }, kReadsShapes);
 }
 
 namespace {

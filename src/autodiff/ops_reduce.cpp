@@ -76,7 +76,7 @@ Tensor sum(const Tensor& x) {
   });
   return record(out, "sum", {x}, [](const BackwardContext& c) {
     return std::vector<Tensor>{broadcast_to(c.grad_output, c.inputs[0].shape())};
-  });
+  }, kReadsShapes);
 }
 
 Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
@@ -96,7 +96,7 @@ Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
     const Tensor& in = c.inputs[0];
     const Tensor g = keepdim ? c.grad_output : reshape(c.grad_output, keepdim_shape(in.shape(), ax));
     return std::vector<Tensor>{broadcast_to(g, in.shape())};
-  });
+  }, kReadsShapes);
 }
 
 Tensor mean(const Tensor& x) {

@@ -66,7 +66,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
     for (std::size_t i = 0; i < grads.size(); ++i)
       if (c.needs[i]) grads[i] = slice(c.grad_output, ax, offsets[i], offsets[i] + c.inputs[i].dim(ax));
     return grads;
-  });
+  }, kReadsShapes);
 }
 
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
@@ -106,7 +106,7 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
       parts.push_back(zeros(pad, in.dtype()));
     }
     return std::vector<Tensor>{concat(parts, ax)};
-  });
+  }, kReadsShapes);
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
@@ -131,7 +131,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   out.impl()->shape = target;
   return record(out, "reshape", {x}, [](const BackwardContext& c) {
     return std::vector<Tensor>{reshape(c.grad_output, c.inputs[0].shape())};
-  });
+  }, kReadsShapes);
 }
 
 Tensor transpose(const Tensor& x) {
@@ -159,7 +159,7 @@ Tensor transpose(const Tensor& x) {
   });
   return record(out, "transpose", {x}, [](const BackwardContext& c) {
     return std::vector<Tensor>{transpose(c.grad_output)};
-  });
+  }, kReadsShapes);
 }
 
 }  // namespace matnn::ad

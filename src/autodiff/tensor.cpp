@@ -103,6 +103,9 @@ DType Tensor::dtype() const {
 
 void* Tensor::raw_data() const {
   check_defined();
+  if (!impl_->storage && impl_->numel > 0)
+    fail(MATNN_ERROR_INTERNAL, "tensor: the values of a {} tensor {} were released (a graph link); the op that "
+         "reads them must say so in record()", dtype_name(impl_->dtype), shape_str(impl_->shape));
   return impl_->storage.get();
 }
 
@@ -142,7 +145,7 @@ Tensor Tensor::clone_data() const {
 
 bool Tensor::requires_grad() const {
   check_defined();
-  return impl_->requires_grad;
+  return impl_->requires_grad && !(impl_->parameter && parameters_frozen());
 }
 
 Tensor& Tensor::set_requires_grad(bool enabled) {

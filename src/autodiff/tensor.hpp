@@ -87,6 +87,7 @@ class Tensor {
   /// A new tensor with its own copy of the data, no graph.
   Tensor clone_data() const;
 
+  /// False for a module parameter under FrozenParametersGuard (graph.hpp).
   bool requires_grad() const;
   /// Marks a leaf as a variable to differentiate w.r.t. Only leaves (no grad_fn) may change.
   /// Returns *this for chaining: `auto w = randn(...).set_requires_grad(true);`
@@ -115,6 +116,7 @@ struct TensorImpl {
   int64_t numel = 0;
   DType dtype = DType::f32;
   bool requires_grad = false;
+  bool parameter = false;  // a module's parameter: a constant under FrozenParametersGuard
   std::shared_ptr<Node> grad_fn;
   std::shared_ptr<TensorImpl> grad;
 };

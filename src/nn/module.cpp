@@ -29,6 +29,7 @@ void Module::register_parameter(const std::string& name, ad::Tensor* slot) {
   if (!slot || !slot->defined())
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: parameter '{}' is undefined", type_name(), name);
   slot->set_requires_grad(true);
+  slot->impl()->parameter = true;
   parameters_.emplace_back(name, slot);
 }
 

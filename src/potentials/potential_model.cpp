@@ -17,6 +17,9 @@ ad::Tensor PotentialModel::weighted_sum(const ad::Tensor& outputs, std::span<con
 
 AtomicEvaluation PotentialModel::evaluate(const AtomGraph& graph, std::span<const double> weights, bool gradient) {
   ad::GradModeGuard record(gradient);
+  // Only gradients by the edge vectors are asked for: what would serve weight gradients alone is
+  // neither recorded nor kept, which is most of a force call's memory.
+  const ad::FrozenParametersGuard constants;
   const ad::Tensor outputs = atomic_outputs(graph);
   AtomicEvaluation out;
   out.outputs = outputs.to_vector();

@@ -37,6 +37,37 @@ TEST(BufferPool, LargeBuffersAreRecycledWithinTheirSizeClass) {
   EXPECT_EQ(cached_buffer_bytes(), 0u);
 }
 
+TEST(BufferPool, ARequestTakesTheSmallestIdleBufferUpToTwiceItsSize) {
+  if (!recycling) GTEST_SKIP() << "AddressSanitizer build: buffers are not recycled";
+  release_cached_buffers();
+  void* three = nullptr;
+  void* five = nullptr;
+  {
+    std::shared_ptr<void> a = allocate_buffer(3 * min_pooled_bytes);  // classes 3 and 5 MiB, idle after this
+    std::shared_ptr<void> b = allocate_buffer(5 * min_pooled_bytes);
+    three = a.get();
+    five = b.get();
+  }
+  EXPECT_EQ(cached_buffer_bytes(), 8 * min_pooled_bytes);
+  {
+    // 2.5 MiB: the 3 MiB buffer, whole (its writable extent is the class, not the request).
+    std::shared_ptr<void> c = allocate_buffer(2 * min_pooled_bytes + min_pooled_bytes / 2);
+    EXPECT_EQ(c.get(), three);
+    std::memset(c.get(), 1, 3 * min_pooled_bytes);
+    EXPECT_EQ(cached_buffer_bytes(), 5 * min_pooled_bytes);
+    // 2 MiB: the 5 MiB buffer is more than twice that, so new memory.
+    std::shared_ptr<void> d = allocate_buffer(2 * min_pooled_bytes);
+    EXPECT_NE(d.get(), five);
+    EXPECT_EQ(cached_buffer_bytes(), 5 * min_pooled_bytes);
+  }
+  // The 3 MiB buffer went back under its own class: a 3 MiB request gets it again.
+  std::shared_ptr<void> e = allocate_buffer(3 * min_pooled_bytes);
+  EXPECT_EQ(e.get(), three);
+  e.reset();
+  release_cached_buffers();
+  EXPECT_EQ(cached_buffer_bytes(), 0u);
+}
+
 TEST(BufferPool, SmallBuffersAreNotKept) {
   release_cached_buffers();
   { std::shared_ptr<void> small = allocate_buffer(1000); }

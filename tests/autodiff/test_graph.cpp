@@ -1,6 +1,9 @@
 // Graph recording, grad()/backward() semantics, factories and error reporting.
+#include <cmath>
+
 #include <gtest/gtest.h>
 
+#include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
 
@@ -53,6 +56,72 @@ TEST(Graph, NoGradGuardRecordsNothing) {
   EXPECT_STREQ(y.grad_fn()->name, "mul");
   // Constants do not record either.
   EXPECT_FALSE(mul(x.detach(), 2.0).requires_grad());
+}
+
+// Whether a node holds the values of its input k or only a link to it (graph.hpp, Reads).
+bool holds_values(const Tensor& out, std::size_t k) { return out.grad_fn()->inputs.at(k).impl()->storage != nullptr; }
+
+TEST(Graph, NodesKeepOnlyTheValuesTheirBackwardReads) {
+  const Tensor x = leaf({0.1, 0.7, -1.3}, {3});
+  const Tensor h = sin(x);            // its backward reads x, not h
+  const Tensor y = mul(h, 3.0);       // reads nothing but shapes: h is a link
+  const Tensor e = exp(x);            // its backward reads its output...
+  const Tensor z = add(e, 1.0);       // ...so z keeps e's values though it needs only shapes
+  const Tensor u = mul(h, h);         // each factor is read for the other's gradient
+  EXPECT_FALSE(holds_values(y, 0));
+  EXPECT_TRUE(holds_values(z, 0));
+  EXPECT_TRUE(holds_values(u, 0));
+  EXPECT_TRUE(holds_values(h, 0));    // a leaf stays whole
+  std::string message;
+  EXPECT_EQ(status_of([&] { (void)y.grad_fn()->inputs[0].to_vector(); }, &message), MATNN_ERROR_INTERNAL);
+  EXPECT_NE(message.find("released"), std::string::npos) << message;
+
+  // h reaches the loss through a link (y) and whole (u): one tensor, gradients summed once.
+  const Tensor loss = add(add(sum(y), sum(z)), sum(u));
+  const std::vector<double> g = grad({loss}, {x})[0].to_vector();
+  for (int i = 0; i < 3; ++i) {
+    const double xi = x.to_vector()[static_cast<std::size_t>(i)];
+    EXPECT_NEAR(g[static_cast<std::size_t>(i)], 3 * std::cos(xi) + std::exp(xi) + 2 * std::sin(xi) * std::cos(xi), 1e-12);
+  }
+  // Asked for h itself, both paths count: the link is the same tensor as h.
+  const std::vector<double> gh = grad({loss}, {h})[0].to_vector();
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(gh[static_cast<std::size_t>(i)], 3 + 2 * h.to_vector()[static_cast<std::size_t>(i)], 1e-12);
+  // Differentiated again (create_graph): links carry second derivatives.
+  const Tensor first = grad({loss}, {x}, {}, true)[0];
+  const std::vector<double> second = grad({sum(first)}, {x})[0].to_vector();
+  for (int i = 0; i < 3; ++i) {
+    const double xi = x.to_vector()[static_cast<std::size_t>(i)];
+    EXPECT_NEAR(second[static_cast<std::size_t>(i)], -3 * std::sin(xi) + std::exp(xi) + 2 * std::cos(2 * xi), 1e-12);
+  }
+}
+
+TEST(Graph, FrozenParametersAreConstantsAndTheirGradientsKeepNothing) {
+  Tensor w = leaf({1.0, -2.0, 0.5, 3.0}, {2, 2});
+  w.impl()->parameter = true;  // as nn::Module::register_parameter marks it
+  const Tensor x = leaf({0.3, -0.4}, {1, 2});
+  {
+    FrozenParametersGuard frozen;
+    EXPECT_TRUE(parameters_frozen());
+    EXPECT_FALSE(w.requires_grad());
+    const Tensor h = silu(x);
+    const Tensor y = matmul(h, w);
+    EXPECT_FALSE(holds_values(y, 0));  // h would serve only dL/dw
+    EXPECT_TRUE(holds_values(y, 1));
+    EXPECT_EQ(transpose(w).grad_fn(), nullptr);  // parameters alone record nothing
+    const std::vector<double> g = grad({sum(y)}, {x})[0].to_vector();
+    // d/dx_j sum_k silu(x_j) w_jk = silu'(x_j) (w_j0 + w_j1)
+    const auto silu_prime = [](double v) {
+      const double s = 1 / (1 + std::exp(-v));
+      return s * (1 + v * (1 - s));
+    };
+    EXPECT_NEAR(g[0], silu_prime(0.3) * (1.0 - 2.0), 1e-12);
+    EXPECT_NEAR(g[1], silu_prime(-0.4) * (0.5 + 3.0), 1e-12);
+  }
+  EXPECT_FALSE(parameters_frozen());
+  EXPECT_TRUE(w.requires_grad());
+  const Tensor y = matmul(silu(x), w);
+  EXPECT_TRUE(holds_values(y, 0));  // now dL/dw may be asked for
+  EXPECT_EQ(grad({sum(y)}, {w})[0].numel(), 4);
 }
 
 TEST(Graph, TensorUsedSeveralTimesAccumulates) {

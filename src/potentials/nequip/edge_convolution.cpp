@@ -386,7 +386,7 @@ ad::Tensor convolution_partial(const std::shared_ptr<const CouplingTable>& table
       grads[k] = convolution_partial(table, topology, slots[k], a);
     }
     return grads;
-  });
+  }, ad::kReadsOtherInputs);
 }
 
 ad::Tensor tabulated_messages(const std::shared_ptr<const CouplingTable>& table,
@@ -460,7 +460,7 @@ ad::Tensor tabulated_messages(const std::shared_ptr<const CouplingTable>& table,
       });
     });
     return grads;
-  });
+  }, ad::kReadsInputs);
 }
 
 }  // namespace matnn::potentials::nequip
