@@ -140,6 +140,7 @@ AtomicEvaluation BehlerParrinello::evaluate(const AtomGraph& graph, std::span<co
       graph, block_atoms,
       [&](std::int64_t first, std::int64_t count, const double* values, double* feature_gradient) {
         ad::GradModeGuard record(true);
+        const ad::FrozenParametersGuard constants;  // gradients by the functions only
         ad::Tensor x = ad::to(ad::from_vector(std::vector<double>(values, values + count * F), {count, F}), graph.dtype);
         x.set_requires_grad(true);
         const auto atoms = static_cast<std::size_t>(first), n = static_cast<std::size_t>(count);
