@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/mman.h>
@@ -134,8 +135,9 @@ std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
   bytes = std::max(alignment, (bytes + alignment - 1) / alignment * alignment);
   if (bytes < min_pooled_bytes) return std::shared_ptr<void>(allocate_aligned(bytes), [](void* p) { std::free(p); });
   const std::size_t cls = size_class(bytes);
-  const auto [p, held] = pool().take(cls);
-  return std::shared_ptr<void>(p, [held](void* q) { pool().give(q, held); });
+  const std::pair<void*, std::size_t> taken = pool().take(cls);
+  const std::size_t held = taken.second;  // not a structured binding: clang 14 cannot capture those
+  return std::shared_ptr<void>(taken.first, [held](void* q) { pool().give(q, held); });
 }
 
 void release_cached_buffers() noexcept { pool().clear(); }

@@ -10,38 +10,6 @@
 #include "workflows/reference_energies.hpp"
 
 namespace matnn::workflows {
-namespace {
-
-std::vector<double> ranks(const std::vector<double>& x) {
-  std::vector<std::size_t> order(x.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
-  std::vector<double> r(x.size());
-  for (std::size_t i = 0; i < order.size();) {
-    std::size_t j = i;
-    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) ++j;
-    const double average = 0.5 * static_cast<double>(i + j);
-    for (std::size_t k = i; k <= j; ++k) r[order[k]] = average;
-    i = j + 1;
-  }
-  return r;
-}
-
-}  // namespace
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size() || a.size() < 3) return 0.0;
-  const std::vector<double> ra = ranks(a), rb = ranks(b);
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / n, mb = std::accumulate(rb.begin(), rb.end(), 0.0) / n;
-  double cov = 0, va = 0, vb = 0;
-  for (std::size_t i = 0; i < ra.size(); ++i) {
-    cov += (ra[i] - ma) * (rb[i] - mb);
-    va += (ra[i] - ma) * (ra[i] - ma);
-    vb += (rb[i] - mb) * (rb[i] - mb);
-  }
-  return va > 0 && vb > 0 ? cov / std::sqrt(va * vb) : 0.0;
-}
 
 void PotentialErrors::add_energy(double predicted, double reference, std::size_t n_atoms) {
   const double d = (predicted - reference) / static_cast<double>(n_atoms);
@@ -184,11 +152,11 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
       return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
     };
     if (!energy_error.empty()) {
-      out.uncertainty["energy_sigma_spearman"] = spearman(energy_sigma, energy_error);
+      out.uncertainty["energy_sigma_spearman"] = metrics::spearman(energy_sigma, energy_error);
       out.uncertainty["energy_sigma_mean_meV_atom"] = 1000.0 * mean(energy_sigma);
     }
     if (!force_mae.empty()) {
-      out.uncertainty["force_deviation_spearman"] = spearman(force_deviation, force_mae);
+      out.uncertainty["force_deviation_spearman"] = metrics::spearman(force_deviation, force_mae);
       out.uncertainty["force_deviation_mean_meV_A"] = 1000.0 * mean(force_deviation);
     }
   }

@@ -62,8 +62,4 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
                                           const std::vector<std::size_t>& rows = {},
                                           const parallel::Communicator& comm = {});
 
-/// Spearman's rank correlation of two equally long samples (average ranks for ties; 0 when
-/// either is constant or shorter than 3).
-double spearman(const std::vector<double>& a, const std::vector<double>& b);
-
 }  // namespace matnn::workflows
