@@ -94,6 +94,13 @@ class Settings:
             d.slab_layers = 8 if fcc else 12
         if d.slab_size is None:
             d.slab_size = 2
+        if d.phonon_supercell % 2:
+            # Only then is X = (1/2, 0, 1/2) a reciprocal lattice vector of the supercell: with an
+            # odd one, ASE interpolates the frequencies there from force constants folded into
+            # the supercell, which splits degenerate modes of any potential whose force
+            # constants reach past it (a Behler-Parrinello model at rc 6 A reaches 12 A).
+            raise UsageError(f"phonon supercell {d.phonon_supercell} (--phonon-supercell) is odd: X is "
+                             "commensurate only with an even number of repeats")
         return d
 
 
@@ -570,13 +577,6 @@ def main(argv=None):
             value = getattr(settings, name)
             if value is not None and value < (5 if name == "eos_points" else 1):
                 raise UsageError(f"--{name.replace('_', '-')} {value} is too small")
-        if settings.phonon_supercell % 2:
-            # Only then is X = (1/2, 0, 1/2) a reciprocal lattice vector of the supercell: with an
-            # odd one, ASE interpolates the frequencies there from force constants folded into
-            # the supercell, which splits degenerate modes of any potential whose force
-            # constants reach past it (a Behler-Parrinello model at rc 6 A reaches 12 A).
-            raise UsageError(f"--phonon-supercell {settings.phonon_supercell} is odd: X is commensurate "
-                             "only with an even number of repeats")
         if args.json:
             check_output(args.json, "--json", [args.model, args.reference.partition(":")[2]])
         if args.element not in atomic_numbers:

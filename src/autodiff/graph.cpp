@@ -1,5 +1,6 @@
 #include "autodiff/graph.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -58,11 +59,12 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Backward
   node->name = name;
   node->output_read = reads.output;
   if (reads.inputs != Reads::Inputs::all) {
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      bool read = false;
-      if (reads.inputs == Reads::Inputs::others)
-        for (std::size_t j = 0; j < inputs.size(); ++j) read = read || (j != i && inputs[j].defined() && inputs[j].requires_grad());
-      if (!read) inputs[i] = graph_link(inputs[i]);
+    const auto wants_grad = [](const Tensor& t) { return t.defined() && t.requires_grad(); };
+    const auto wanting = std::count_if(inputs.begin(), inputs.end(), wants_grad);
+    for (Tensor& t : inputs) {
+      // `others`: read when another input wants its gradient.
+      const bool read = reads.inputs == Reads::Inputs::others && wanting > (wants_grad(t) ? 1 : 0);
+      if (!read) t = graph_link(t);
     }
   }
   node->inputs = std::move(inputs);
