@@ -6,12 +6,26 @@
 // bench_linear, and the neighbours and triplets per atom (the work of the Behler-Parrinello symmetry
 // functions, which are not GEMMs). Weights are untrained: the cost does not depend on their values.
 // peak_rss_kB_per_atom is the process's peak resident memory so far over the atoms: run one case
-// at a time (--benchmark_filter) for it to be that case's.
+// at a time (--benchmark_filter) for it to be that case's. For the cells of up to 4096 atoms, one
+// more call is measured alone: call_rss_kB_per_atom is the resident memory it adds at its peak,
+// started with the tensor pool and glibc's free heap emptied (the kernel's high-water mark reset through
+// /proc/self/clear_refs; NaN where that is refused), tensor_peak_kB_per_atom the tensor storage
+// alive at its peak, and neighbour_list_kB_per_atom the resident memory that building the
+// neighbour list alone adds (search, edge indices and vectors): issue 9's memory target is
+// call_rss_kB_per_atom less that.
+#include <malloc.h>
 #include <omp.h>
 #include <sys/resource.h>
 
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <string>
+
 #include <benchmark/benchmark.h>
 
+#include "autodiff/buffer_pool.hpp"
 #include "autodiff/gemm.hpp"
 #include "potentials/potential.hpp"
 
@@ -72,6 +86,48 @@ void count_neighbourhoods(benchmark::State& state, const Potential& potential, c
   state.counters["triplets_per_atom"] = triplets / n;
 }
 
+// A "Key:   123 kB" line of /proc/self/status, in kB (-1 when absent).
+double status_kB(const std::string& key) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1));
+  return -1;
+}
+
+// Peak resident memory that `work` adds, started with the tensor pool and glibc's free heap
+// emptied (the kernel's high-water mark reset through /proc/self/clear_refs), in kB; NaN where
+// the reset is refused.
+template <typename Work>
+double resident_growth_kB(Work&& work) {
+  matnn::ad::release_cached_buffers();
+  malloc_trim(0);  // glibc's free heap, which the work would otherwise reuse unseen
+  const double before_kB = status_kB("VmRSS");
+  std::FILE* clear = std::fopen("/proc/self/clear_refs", "w");
+  const bool reset = clear != nullptr && std::fputs("5", clear) >= 0;  // 5: reset the peak resident set
+  if (clear != nullptr) std::fclose(clear);
+  work();
+  return reset ? status_kB("VmHWM") - before_kB : std::numeric_limits<double>::quiet_NaN();
+}
+
+// One call measured alone: the resident memory it adds and the tensors it holds at its peak, and
+// the resident memory of building its neighbour list alone (the list and the edge vectors).
+void measure_one_call(benchmark::State& state, const Potential& potential, const Structure& s) {
+  const double n = static_cast<double>(s.size());
+  state.counters["neighbour_list_kB_per_atom"] = resident_growth_kB([&] {
+    const auto graph = matnn::potentials::build_graph(s, potential.species(), potential.cutoff(), potential.dtype());
+    benchmark::DoNotOptimize(graph.n_edges);
+  }) / n;
+  std::size_t tensors_before = 0;
+  state.counters["call_rss_kB_per_atom"] = resident_growth_kB([&] {
+    tensors_before = matnn::ad::tensor_bytes_in_use();
+    matnn::ad::reset_peak_tensor_bytes();
+    const auto result = potential.compute(s, {.forces = true, .stress = false});
+    benchmark::DoNotOptimize(result.energy);
+  }) / n;
+  state.counters["tensor_peak_kB_per_atom"] =
+      static_cast<double>(matnn::ad::peak_tensor_bytes() - tensors_before) / 1024.0 / n;
+}
+
 void energy_and_forces(benchmark::State& state, const char* architecture, bool silicon = false,
                        const nlohmann::json& config = nlohmann::json::object()) {
   const int atoms = static_cast<int>(state.range(0));
@@ -99,11 +155,14 @@ void energy_and_forces(benchmark::State& state, const char* architecture, bool s
                                                      benchmark::Counter::OneK::kIs1000);
   state.counters["gemm_flop_per_atom"] = flops / static_cast<double>(state.iterations()) / n;
   state.counters["gemm_GFLOPs"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
-  if (!large) count_neighbourhoods(state, potential, s);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   state.counters["peak_rss_kB_per_atom"] = static_cast<double>(usage.ru_maxrss) / n;
   state.counters["peak_rss_MB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  if (!large) {
+    count_neighbourhoods(state, potential, s);
+    measure_one_call(state, potential, s);
+  }
   state.SetLabel(std::string(architecture) + ", " + std::to_string(s.size()) + " atoms, " + std::to_string(threads) +
                  " thread(s)");
   omp_set_num_threads(2);

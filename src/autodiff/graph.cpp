@@ -102,9 +102,28 @@ std::vector<ImplPtr> post_order(const std::vector<Tensor>& roots) {
   return order;
 }
 
+// Adds `g` to the gradient summed so far. Without a recorded graph, in place where nothing else
+// can see the sum's storage (a backward may return one tensor for several inputs, or a view of
+// another gradient): a tensor read by many ops (NequIP's edge harmonics, by every output irrep of
+// every layer) then has one gradient buffer alive at a time instead of three at every sum.
 void accumulate(std::unordered_map<const void*, Tensor>& grads, const TensorImpl* impl, const Tensor& g) {
   auto [it, inserted] = grads.try_emplace(graph_key(impl), g);
-  if (!inserted) it->second = add(it->second, g);
+  if (inserted) return;
+  Tensor& sum = it->second;
+  const bool private_sum = !grad_mode_enabled() && !sum.requires_grad() && sum.impl_ptr().use_count() == 1 &&
+                           sum.impl()->storage.use_count() == 1 && sum.impl()->storage != g.impl()->storage;
+  if (!private_sum) {
+    sum = add(sum, g);
+    return;
+  }
+  detail::dispatch(sum.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    T* out = sum.data<T>();
+    const T* in = g.data<T>();
+    detail::parallel_for(sum.numel(), sum.numel(), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) out[i] += in[i];
+    });
+  });
 }
 
 // The shared reverse pass: returns the gradient of every tensor in `targets` (undefined when

@@ -1,5 +1,7 @@
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -15,62 +17,128 @@ constexpr bool recycling = false;  // buffer_pool.hpp: sanitizer builds free eve
 constexpr bool recycling = true;
 #endif
 
-TEST(BufferPool, LargeBuffersAreRecycledWithinTheirSizeClass) {
+constexpr std::size_t MiB = std::size_t{1} << 20;
+
+// Resident memory of this process (kB), from /proc/self/status.
+double resident_kB() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6));
+  return -1;
+}
+
+TEST(BufferPool, FreedMemoryServesLaterRequestsOfAnySize) {
   if (!recycling) GTEST_SKIP() << "AddressSanitizer build: buffers are not recycled";
   release_cached_buffers();
-  const std::size_t bytes = 3 * min_pooled_bytes + 100000;  // class 3.5 MiB
   void* first = nullptr;
   {
-    std::shared_ptr<void> buffer = allocate_buffer(bytes);
-    first = buffer.get();
+    std::shared_ptr<void> a = allocate_buffer(3 * MiB);
+    std::shared_ptr<void> b = allocate_buffer(5 * MiB);
+    first = a.get();
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(first) % 64, 0u);
-    std::memset(first, 1, bytes);  // the whole request is writable (ASan checks the size)
+    std::memset(a.get(), 1, 3 * MiB);  // the whole request is writable (ASan checks the size)
+    std::memset(b.get(), 1, 5 * MiB);
   }
-  EXPECT_GE(cached_buffer_bytes(), bytes);
+  EXPECT_EQ(cached_buffer_bytes(), 8 * MiB);
   {
-    // A slightly smaller request of the same size class gets the same memory back.
-    std::shared_ptr<void> again = allocate_buffer(bytes - 1000);
-    EXPECT_EQ(again.get(), first);
-    EXPECT_EQ(cached_buffer_bytes(), 0u);
+    // The two freed buffers merged: a 7 MiB request takes them, and 1 MiB of them stays idle.
+    std::shared_ptr<void> c = allocate_buffer(7 * MiB);
+    EXPECT_EQ(c.get(), first);
+    EXPECT_EQ(cached_buffer_bytes(), 1 * MiB);
   }
   release_cached_buffers();
   EXPECT_EQ(cached_buffer_bytes(), 0u);
 }
 
-TEST(BufferPool, ARequestTakesTheSmallestIdleBufferUpToTwiceItsSize) {
+TEST(BufferPool, ARequestTakesTheSmallestResidentRangeThatFits) {
   if (!recycling) GTEST_SKIP() << "AddressSanitizer build: buffers are not recycled";
   release_cached_buffers();
-  void* three = nullptr;
-  void* five = nullptr;
+  void* low = nullptr;
+  void* high = nullptr;
+  std::shared_ptr<void> middle;
   {
-    std::shared_ptr<void> a = allocate_buffer(3 * min_pooled_bytes);  // classes 3 and 5 MiB, idle after this
-    std::shared_ptr<void> b = allocate_buffer(5 * min_pooled_bytes);
-    three = a.get();
-    five = b.get();
+    std::shared_ptr<void> a = allocate_buffer(4 * MiB);
+    middle = allocate_buffer(1 * MiB);  // kept: the two 4 MiB ranges cannot merge
+    std::shared_ptr<void> c = allocate_buffer(4 * MiB);
+    std::memset(a.get(), 1, 4 * MiB);
+    std::memset(c.get(), 1, 4 * MiB);
+    low = a.get();
+    high = c.get();
   }
-  EXPECT_EQ(cached_buffer_bytes(), 8 * min_pooled_bytes);
-  {
-    // 2.5 MiB: the 3 MiB buffer, whole (its writable extent is the class, not the request).
-    std::shared_ptr<void> c = allocate_buffer(2 * min_pooled_bytes + min_pooled_bytes / 2);
-    EXPECT_EQ(c.get(), three);
-    std::memset(c.get(), 1, 3 * min_pooled_bytes);
-    EXPECT_EQ(cached_buffer_bytes(), 5 * min_pooled_bytes);
-    // 2 MiB: the 5 MiB buffer is more than twice that, so new memory.
-    std::shared_ptr<void> d = allocate_buffer(2 * min_pooled_bytes);
-    EXPECT_NE(d.get(), five);
-    EXPECT_EQ(cached_buffer_bytes(), 5 * min_pooled_bytes);
-  }
-  // The 3 MiB buffer went back under its own class: a 3 MiB request gets it again.
-  std::shared_ptr<void> e = allocate_buffer(3 * min_pooled_bytes);
-  EXPECT_EQ(e.get(), three);
+  // Free: [a, a + 4 MiB), resident, and [c, end of the chunk), resident over its first 4 MiB.
+  std::shared_ptr<void> d = allocate_buffer(3 * MiB);
+  EXPECT_EQ(d.get(), low);  // the smaller of the two
+  std::shared_ptr<void> e = allocate_buffer(4 * MiB);
+  EXPECT_EQ(e.get(), high);  // the 1 MiB left of the first is too small
+  EXPECT_EQ(cached_buffer_bytes(), 1 * MiB);
+  d.reset();
   e.reset();
+  middle.reset();
   release_cached_buffers();
   EXPECT_EQ(cached_buffer_bytes(), 0u);
+}
+
+TEST(BufferPool, FaultingInFreshPagesGivesBackIdleResidentOnes) {
+  if (!recycling) GTEST_SKIP() << "AddressSanitizer build: buffers are not recycled";
+  release_cached_buffers();
+  std::shared_ptr<void> keep;
+  {
+    std::shared_ptr<void> a = allocate_buffer(8 * MiB);
+    keep = allocate_buffer(1 * MiB);
+    std::memset(a.get(), 1, 8 * MiB);
+  }
+  EXPECT_EQ(cached_buffer_bytes(), 8 * MiB);
+  // 16 MiB fit in no resident range: fresh pages, and the idle 8 MiB leave the process.
+  std::shared_ptr<void> big = allocate_buffer(16 * MiB);
+  EXPECT_EQ(cached_buffer_bytes(), 0u);
+  big.reset();
+  keep.reset();
+  release_cached_buffers();
+}
+
+TEST(BufferPool, IdleMemoryAboveTheLimitLeavesTheProcess) {
+  if (!recycling) GTEST_SKIP() << "AddressSanitizer build: buffers are not recycled";
+  release_cached_buffers();
+  const std::size_t previous = set_cached_buffer_limit(0);
+  double touched_kB = 0, freed_kB = 0;
+  {
+    std::shared_ptr<void> a = allocate_buffer(64 * MiB);
+    std::memset(a.get(), 1, 64 * MiB);
+    touched_kB = resident_kB();
+  }
+  freed_kB = resident_kB();
+  EXPECT_EQ(cached_buffer_bytes(), 0u);
+  EXPECT_GT(touched_kB - freed_kB, 60 * 1024.0) << "resident " << touched_kB << " kB with the buffer, " << freed_kB
+                                                << " kB after";
+  // Under a limit the same memory stays for the next request.
+  set_cached_buffer_limit(128 * MiB);
+  {
+    std::shared_ptr<void> b = allocate_buffer(64 * MiB);
+    std::memset(b.get(), 1, 64 * MiB);
+  }
+  EXPECT_EQ(cached_buffer_bytes(), 64 * MiB);
+  EXPECT_GT(resident_kB() - freed_kB, 60 * 1024.0);
+  set_cached_buffer_limit(previous);
+  release_cached_buffers();
+  EXPECT_EQ(cached_buffer_bytes(), 0u);
+}
+
+TEST(BufferPool, CountsTheTensorBytesAliveAndTheirPeak) {
+  const std::size_t before = tensor_bytes_in_use();
+  reset_peak_tensor_bytes();
+  {
+    std::shared_ptr<void> a = allocate_buffer(2 * MiB);
+    std::shared_ptr<void> b = allocate_buffer(1000);
+    EXPECT_EQ(tensor_bytes_in_use(), before + 2 * MiB + 1024);  // rounded to 64 bytes
+  }
+  EXPECT_EQ(tensor_bytes_in_use(), before);
+  EXPECT_EQ(peak_tensor_bytes(), before + 2 * MiB + 1024);
+  release_cached_buffers();
 }
 
 TEST(BufferPool, SmallBuffersAreNotKept) {
   release_cached_buffers();
-  { std::shared_ptr<void> small = allocate_buffer(1000); }
+  { std::shared_ptr<void> small = allocate_buffer(min_pooled_bytes - 4096); }
   EXPECT_EQ(cached_buffer_bytes(), 0u);
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "autodiff/buffer_pool.hpp"
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
@@ -136,6 +137,27 @@ TEST(Graph, TensorUsedSeveralTimesAccumulates) {
   std::vector<double> expected;
   for (double v : xv) expected.push_back(std::exp(v) + 2 * std::exp(2 * v));
   expect_near(grad({c}, {x})[0].to_vector(), expected, 1e-10);
+}
+
+TEST(Graph, GradientsOfATensorReadByManyOpsAreSummedInOneBuffer) {
+  // x is read by eight products. Without a recorded graph the reverse pass adds each incoming
+  // gradient into the sum in place, so at most the sum, one incoming gradient and the upstream
+  // gradient (1 MiB each) are alive; a new sum per addition would need a fourth.
+  const int64_t n = int64_t{1} << 18;
+  const std::size_t bytes = static_cast<std::size_t>(n) * 4;
+  Tensor x = full({n}, 1.0, DType::f32).set_requires_grad(true);
+  Tensor y;
+  for (int k = 1; k <= 8; ++k) y = y.defined() ? add(y, mul(x, static_cast<double>(k))) : mul(x, static_cast<double>(k));
+  const Tensor loss = sum(y);
+  const std::size_t before = tensor_bytes_in_use();
+  reset_peak_tensor_bytes();
+  const std::vector<Tensor> g = grad({loss}, {x});
+  EXPECT_LE(peak_tensor_bytes() - before, 3 * bytes + 4096);
+  const std::vector<double> values = g[0].to_vector();
+  for (int64_t i : {int64_t{0}, n - 1}) EXPECT_EQ(values[static_cast<std::size_t>(i)], 36.0);
+  // With a recorded graph (double backward), sums are new tensors and the result is the same.
+  const std::vector<Tensor> recorded = grad({loss}, {x}, {}, true);
+  EXPECT_EQ(recorded[0].to_vector()[0], 36.0);
 }
 
 TEST(Graph, BackwardAccumulatesIntoLeavesAndZeroGradClears) {
