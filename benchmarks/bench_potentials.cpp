@@ -11,8 +11,9 @@
 // started with the tensor pool and glibc's free heap emptied (the kernel's high-water mark reset through
 // /proc/self/clear_refs; NaN where that is refused), tensor_peak_kB_per_atom the tensor storage
 // alive at its peak, and neighbour_list_kB_per_atom the resident memory that building the
-// neighbour list alone adds (search, edge indices and vectors): issue 9's memory target is
-// call_rss_kB_per_atom less that.
+// neighbour list alone adds (search, edge indices and vectors). Most of that is the search's,
+// freed before the call's peak, so call_rss less it understates what a call needs beyond its
+// neighbour list (issue 9's measure); the list's own arrays are 24 bytes per edge.
 #include <malloc.h>
 #include <omp.h>
 #include <sys/resource.h>

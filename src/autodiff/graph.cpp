@@ -111,7 +111,7 @@ void accumulate(std::unordered_map<const void*, Tensor>& grads, const TensorImpl
   if (inserted) return;
   Tensor& sum = it->second;
   const bool private_sum = !grad_mode_enabled() && !sum.requires_grad() && sum.impl_ptr().use_count() == 1 &&
-                           sum.impl()->storage.use_count() == 1 && sum.impl()->storage != g.impl()->storage;
+                           sum.impl()->storage.use_count() == 1;
   if (!private_sum) {
     sum = add(sum, g);
     return;

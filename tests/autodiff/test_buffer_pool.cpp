@@ -2,6 +2,8 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -30,6 +32,7 @@ double resident_kB() {
 TEST(BufferPool, FreedMemoryServesLaterRequestsOfAnySize) {
   if (!recycling) GTEST_SKIP() << "AddressSanitizer build: buffers are not recycled";
   release_cached_buffers();
+  std::shared_ptr<void> keep = allocate_buffer(1 * MiB);  // the chunk stays mapped
   void* first = nullptr;
   {
     std::shared_ptr<void> a = allocate_buffer(3 * MiB);
@@ -46,34 +49,41 @@ TEST(BufferPool, FreedMemoryServesLaterRequestsOfAnySize) {
     EXPECT_EQ(c.get(), first);
     EXPECT_EQ(cached_buffer_bytes(), 1 * MiB);
   }
+  // Their 8 resident MiB now start a free range that runs on, untouched, to the chunk's end:
+  // releasing gives back the resident part.
   release_cached_buffers();
   EXPECT_EQ(cached_buffer_bytes(), 0u);
+  keep.reset();
+  release_cached_buffers();
 }
 
-TEST(BufferPool, ARequestTakesTheSmallestResidentRangeThatFits) {
+TEST(BufferPool, ARequestTakesTheSmallestFreeRangeThatFitsResidentFirst) {
   if (!recycling) GTEST_SKIP() << "AddressSanitizer build: buffers are not recycled";
   release_cached_buffers();
-  void* low = nullptr;
-  void* high = nullptr;
-  std::shared_ptr<void> middle;
-  {
-    std::shared_ptr<void> a = allocate_buffer(4 * MiB);
-    middle = allocate_buffer(1 * MiB);  // kept: the two 4 MiB ranges cannot merge
-    std::shared_ptr<void> c = allocate_buffer(4 * MiB);
-    std::memset(a.get(), 1, 4 * MiB);
-    std::memset(c.get(), 1, 4 * MiB);
-    low = a.get();
-    high = c.get();
-  }
-  // Free: [a, a + 4 MiB), resident, and [c, end of the chunk), resident over its first 4 MiB.
-  std::shared_ptr<void> d = allocate_buffer(3 * MiB);
-  EXPECT_EQ(d.get(), low);  // the smaller of the two
-  std::shared_ptr<void> e = allocate_buffer(4 * MiB);
-  EXPECT_EQ(e.get(), high);  // the 1 MiB left of the first is too small
-  EXPECT_EQ(cached_buffer_bytes(), 1 * MiB);
-  d.reset();
+  std::vector<std::shared_ptr<void>> kept;  // between the freed ranges, so that they cannot merge
+  std::shared_ptr<void> a = allocate_buffer(6 * MiB);
+  kept.push_back(allocate_buffer(1 * MiB));
+  std::shared_ptr<void> c = allocate_buffer(4 * MiB);
+  kept.push_back(allocate_buffer(1 * MiB));
+  std::shared_ptr<void> e = allocate_buffer(3 * MiB);
+  kept.push_back(allocate_buffer(1 * MiB));
+  for (const auto& [buffer, bytes] : {std::pair{a, 6 * MiB}, {c, 4 * MiB}, {e, 3 * MiB}}) std::memset(buffer.get(), 1, bytes);
+  void* const address_a = a.get();
+  void* const address_e = e.get();
+  c.reset();
   e.reset();
-  middle.reset();
+  // Resident free ranges of 4 and 3 MiB (first fit would take the 4 MiB one at the lower address).
+  std::shared_ptr<void> d = allocate_buffer(2 * MiB);
+  EXPECT_EQ(d.get(), address_e);
+  d.reset();
+  // Both given back, then the 6 MiB one freed: resident, it is taken before the smaller ones.
+  release_cached_buffers();
+  a.reset();
+  std::shared_ptr<void> f = allocate_buffer(3 * MiB);
+  EXPECT_EQ(f.get(), address_a);
+  EXPECT_EQ(cached_buffer_bytes(), 3 * MiB);
+  f.reset();
+  kept.clear();
   release_cached_buffers();
   EXPECT_EQ(cached_buffer_bytes(), 0u);
 }
