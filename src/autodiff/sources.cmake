@@ -14,4 +14,5 @@ set(MATNN_AUTODIFF_SOURCES
   conv_kernels.cpp
   onednn_kernels.cpp
   ops_conv.cpp
-  ops_pool.cpp)
+  ops_pool.cpp
+  subnormals.cpp)

@@ -1,4 +1,5 @@
 // The one dispatch from a config's model.kind to its training job.
+#include "autodiff/subnormals.hpp"
 #include "matnn/error.hpp"
 #include "models/property_model.hpp"
 #include "workflows/job_common.hpp"
@@ -17,6 +18,9 @@ TrainJobResult train_model(const train::Json& config, const TrainJobOptions& opt
       kind = k->get<std::string>();
     }
   }
+  // Every kind trains with subnormals flushed: one in a GEMM operand costs a microcode assist per
+  // product (autodiff/subnormals.hpp).
+  const ad::FlushSubnormals flush;
   return models::is_property_model_kind(kind) ? train_property_model(config, options) : train_potential(config, options);
 }
 

@@ -85,6 +85,23 @@ TEST(CrystalGraph, KeepsTheTwelveNearestNeighboursNearestFirst) {
   EXPECT_EQ(options.gaussian_count(), 41);
 }
 
+TEST(CrystalGraph, DistanceFeaturesFarFromTheirCentreAreZeroNotTiny) {
+  // A feature of 1e-38 times a weight is a subnormal product, which x86 cores compute about a
+  // hundred times slower: the expansion must give exactly 0 where the Gaussian is negligible.
+  const CrystalGraphOptions options;
+  const std::vector<CrystalGraph> graphs{build_crystal_graph(bcc(26, 2.87), options)};
+  const std::vector<std::size_t> rows{0};
+  const GraphBatch batch = make_batch(graphs, rows, options);
+  const std::vector<double> features = batch.edge_features.to_vector();
+  std::size_t zeros = 0;
+  for (const double f : features) {
+    EXPECT_TRUE(f == 0.0 || f > 1e-35) << f;
+    zeros += f == 0.0;
+  }
+  EXPECT_GT(zeros, features.size() / 2);  // most of the 41 centres are far from any one distance
+  EXPECT_GT(*std::max_element(features.begin(), features.end()), 0.75);  // a centre within half a step
+}
+
 TEST(Cgcnn, PredictionsAreInvariantToRotationTranslationPermutationAndSupercell) {
   CgcnnModel model(small_config(2));
   const Structure s = distorted_l12(1);
