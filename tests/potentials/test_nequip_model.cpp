@@ -178,6 +178,35 @@ TEST(Nequip, ForcesMatchFiniteDifferences) {
   }
 }
 
+TEST(Nequip, NonlinearReadoutIsInvariantWithFiniteDifferenceForcesAndRoundTrips) {
+  nlohmann::json config = small_config();
+  config["readout_hidden"] = 5;
+  auto model = make_model(config);
+  const auto params = model->named_parameters();
+  ASSERT_EQ(params[2].first, "readout_output");
+  EXPECT_EQ(params[1].second.shape(), (std::vector<int64_t>{6, 5}));
+  EXPECT_EQ(params[2].second.shape(), (std::vector<int64_t>{5, 1}));
+  const Structure s = crystal(5);
+  const auto [e0, f] = energy_forces(*model, s);
+  std::mt19937_64 rng(4);
+  expect_rel(energy(*model, rotated(s, random_rotation(rng))), e0, 1e-10);
+  const double h = 1e-5;
+  for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(s.size()); ++a)
+    for (int k = 0; k < 3; ++k) {
+      Structure plus = s, minus = s;
+      plus.positions(a, k) += h;
+      minus.positions(a, k) -= h;
+      const double fd = -(energy(*model, plus) - energy(*model, minus)) / (2 * h);
+      EXPECT_NEAR(f(a, k), fd, 1e-6 * std::max(1.0, f.cwiseAbs().maxCoeff())) << "atom " << a << " axis " << k;
+    }
+  auto copy = make_model(model->config(), 99);
+  copy->load_state(model->state());
+  EXPECT_EQ(energy(*copy, s), e0);
+  // Without the key, a model is the linear-readout model it always was (older files load).
+  config.erase("readout_hidden");
+  EXPECT_EQ(make_model(config)->named_parameters().size() + 1, params.size());
+}
+
 TEST(Nequip, EnergyAndForcesContinuousAcrossTheCutoff) {
   auto model = make_model(small_config());
   const double rc = model->cutoff();
@@ -323,7 +352,7 @@ TEST(Nequip, ConfigRoundTripAndParameterLayout) {
   EXPECT_DOUBLE_EQ(a.cutoff(), 3.5);
   const nlohmann::json full = a.config();
   for (const char* key : {"channels", "l_max", "num_layers", "num_basis", "cutoff", "envelope_p", "radial_hidden",
-                          "radial_layers", "avg_num_neighbors", "parity", "resnet"})
+                          "radial_layers", "avg_num_neighbors", "parity", "resnet", "readout_hidden"})
     EXPECT_TRUE(full.contains(key)) << key;
   NequipModel b(full, kSpecies, 99);
   const auto pa = a.named_parameters(), pb = b.named_parameters();
@@ -358,7 +387,8 @@ TEST(Nequip, BadConfigsAreRejected) {
   const std::vector<nlohmann::json> bad{
       {{"channels", 0}},        {{"l_max", -1}},          {{"l_max", 7}},       {{"num_layers", 0}},
       {{"cutoff", -1.0}},       {{"cutoff", "far"}},      {{"parity", "yes"}},  {{"avg_num_neighbors", 0}},
-      {{"num_basis", 2.5}},     {{"radial_layer", 2}},    {{"envelope_p", 0}},  {{"radial_hidden", 0}}};
+      {{"num_basis", 2.5}},     {{"radial_layer", 2}},    {{"envelope_p", 0}},  {{"radial_hidden", 0}},
+      {{"readout_hidden", -1}}};
   for (const auto& config : bad) {
     try {
       NequipModel m(config, kSpecies, 1);

@@ -31,6 +31,7 @@ NequipOptions NequipOptions::from_json(const nlohmann::json& config) {
   o.avg_num_neighbors = s.positive("avg_num_neighbors", o.avg_num_neighbors);
   o.parity = s.boolean("parity", o.parity);
   o.resnet = s.boolean("resnet", o.resnet);
+  o.readout_hidden = s.integer("readout_hidden", o.readout_hidden, 0);
   s.finish();
   return o;
 }
@@ -46,7 +47,8 @@ nlohmann::json NequipOptions::to_json() const {
                         {"radial_layers", radial_layers},
                         {"avg_num_neighbors", avg_num_neighbors},
                         {"parity", parity},
-                        {"resnet", resnet}};
+                        {"resnet", resnet},
+                        {"readout_hidden", readout_hidden}};
 }
 
 NequipModel::NequipModel(const nlohmann::json& config, const std::vector<int>& species, std::uint64_t seed)
@@ -76,8 +78,13 @@ NequipModel::NequipModel(const nlohmann::json& config, const std::vector<int>& s
     layers_.push_back(std::make_unique<nequip::Interaction>(irreps, k + 1 == options_.num_layers, io, rng));
     irreps = layers_.back()->out_irreps();
   }
-  readout_ = ad::randn({c, 1}, rng, ad::DType::f32, 0.0, 1.0 / std::sqrt(static_cast<double>(c)));
+  const int64_t h = options_.readout_hidden;
+  readout_ = ad::randn({c, h > 0 ? h : 1}, rng, ad::DType::f32, 0.0, 1.0 / std::sqrt(static_cast<double>(c)));
   register_parameter("readout", &readout_);
+  if (h > 0) {
+    readout_output_ = ad::randn({h, 1}, rng, ad::DType::f32, 0.0, 1.0 / std::sqrt(static_cast<double>(h)));
+    register_parameter("readout_output", &readout_output_);
+  }
   for (std::size_t k = 0; k < layers_.size(); ++k) register_module("interaction_" + std::to_string(k), layers_[k].get());
 }
 
@@ -158,7 +165,8 @@ ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
                                                                onehot_t);
   }
   const ad::Tensor s = ad::reshape(x.at(nequip::scalar_irrep(options_.parity)), {n, c});
-  return ad::reshape(ad::matmul(s, readout_), {n});
+  if (options_.readout_hidden == 0) return ad::reshape(ad::matmul(s, readout_), {n});
+  return ad::reshape(ad::matmul(ad::silu(ad::matmul(s, readout_)), readout_output_), {n});
 }
 
 }  // namespace matnn::potentials

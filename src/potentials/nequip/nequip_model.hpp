@@ -9,7 +9,10 @@
 //  3. `num_layers` interaction blocks (interaction.hpp): linear, Clebsch-Gordan convolution
 //     with per-edge, per-channel, per-path weights from a radial MLP, sum over neighbours
 //     divided by avg_num_neighbors, linear, species-dependent self-connection, gate;
-//  4. readout: the final even scalars -> linear (no bias) -> one output per atom.
+//  4. readout: the final even scalars -> linear (no bias) -> one output per atom; or, with
+//     readout_hidden > 0, linear -> silu -> linear (MACE's nonlinear last readout), so that the
+//     energy can be a nonlinear function of the centre's last features, as an EAM's embedding
+//     energy F(rho_i) is of its density.
 // Features are (n_atoms, 2l+1, channels) tensors per irrep (irreps.hpp).
 //
 // Config keys (all optional):
@@ -31,6 +34,7 @@
 //                            irreps) but the energy may then tell a structure from its mirror
 //                            image (e.g. through triple products r1 . (r2 x r3)).
 //   resnet             false add the block's input to its output where the irreps agree
+//   readout_hidden     0     width of the readout's hidden layer; 0: a linear readout
 // Unknown keys are errors; config() returns every key, so it rebuilds the same model.
 #pragma once
 
@@ -59,6 +63,7 @@ struct NequipOptions {
   double avg_num_neighbors = 12.0;
   bool parity = true;
   bool resnet = false;
+  int64_t readout_hidden = 0;
 
   /// Parses a config (defaults for absent keys; MATNN_ERROR_INVALID_ARGUMENT naming a bad or
   /// unknown key).
@@ -66,7 +71,8 @@ struct NequipOptions {
   nlohmann::json to_json() const;
 };
 
-/// Parameters, in this order: "embedding" (n_species, channels), "readout" (channels, 1), then per
+/// Parameters, in this order: "embedding" (n_species, channels), "readout" (channels, 1; with
+/// readout_hidden h > 0: (channels, h) followed by "readout_output" (h, 1)), then per
 /// block k "interaction_k." + linear_1.<irrep> (c, c), radial.<i>.weight, linear_2.<irrep>
 /// (c * paths into the irrep, c or c * (1 + gated irreps) for 0e), self_connection.<irrep>
 /// (c * n_species, same). Irrep names as Irrep::name(): "0e", "1o", ...
@@ -94,6 +100,7 @@ class NequipModel : public PotentialModel {
   nequip::SphericalHarmonics sh_;
   ad::Tensor embedding_;
   ad::Tensor readout_;
+  ad::Tensor readout_output_;  // defined when readout_hidden > 0
   std::vector<std::unique_ptr<nequip::Interaction>> layers_;
 };
 
