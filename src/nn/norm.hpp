@@ -69,6 +69,7 @@ class BatchNorm1d : public Module {
   void backward_without_rows();
 
  private:
+  ad::Tensor batch_norm_inference(const ad::Tensor& x) const;
   void update_running_statistics(const std::vector<double>& mean, const std::vector<double>& var, double rows);
 
   const parallel::Communicator* communicator_ = nullptr;

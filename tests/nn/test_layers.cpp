@@ -80,6 +80,12 @@ TEST(NnLayers, BatchNormTrainingGradients) {
   EXPECT_TRUE(check_gradients([&] { return random_projection(norm.forward(x)); }, leaves));
   norm.eval();
   EXPECT_TRUE(check_gradients([&] { return random_projection(norm.forward(x)); }, leaves));
+  // A pass that records nothing takes the one-pass kernel; it is the same map.
+  const std::vector<double> recorded = norm.forward(x).to_vector();
+  const ad::NoGradGuard no_grad;
+  const std::vector<double> plain = norm.forward(x).to_vector();
+  ASSERT_EQ(plain.size(), recorded.size());
+  for (std::size_t k = 0; k < plain.size(); ++k) EXPECT_NEAR(plain[k], recorded[k], 1e-12 * (1 + std::abs(recorded[k])));
 }
 
 TEST(NnLayers, BatchNormSecondDerivatives) {
