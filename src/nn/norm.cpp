@@ -22,24 +22,19 @@ struct ColumnStatistics {
 };
 
 // The loops over (n, f), column-wise, each compiled for the CPU it runs on (kernels.hpp).
+// sum[j] += x - shift[j] and square[j] += (x - shift[j])^2 over the rows, in one pass. Shifted by
+// a row of the data, the sums keep the variance exact in double where sum(x^2) - n mean^2 would
+// cancel for columns whose mean is large next to their spread.
 template <typename T>
-MATNN_TARGET_CLONES void add_columns(const T* __restrict x, int64_t n, int64_t f, double* __restrict sum) {
-  for (int64_t i = 0; i < n; ++i) {
-    const T* row = x + i * f;
-#pragma omp simd
-    for (int64_t j = 0; j < f; ++j) sum[j] += static_cast<double>(row[j]);
-  }
-}
-
-template <typename T>
-MATNN_TARGET_CLONES void add_squared_deviations(const T* __restrict x, int64_t n, int64_t f,
-                                                const double* __restrict mean, double* __restrict sum) {
+MATNN_TARGET_CLONES void add_shifted_sums(const T* __restrict x, int64_t n, int64_t f, const double* __restrict shift,
+                                          double* __restrict sum, double* __restrict square) {
   for (int64_t i = 0; i < n; ++i) {
     const T* row = x + i * f;
 #pragma omp simd
     for (int64_t j = 0; j < f; ++j) {
-      const double d = static_cast<double>(row[j]) - mean[j];
-      sum[j] += d * d;
+      const double d = static_cast<double>(row[j]) - shift[j];
+      sum[j] += d;
+      square[j] += d * d;
     }
   }
 }
@@ -80,26 +75,41 @@ MATNN_TARGET_CLONES void backward_rows(const T* __restrict x, const T* __restric
   }
 }
 
-// Mean and biased variance over the rows of every rank of `comm` (this process's rows when null):
-// two sums over the ranks, of the columns and of the squared deviations from the global mean.
+// Mean and biased variance over the rows of every rank of `comm` (this process's rows when null),
+// from one pass over this rank's rows: its mean and squared deviations about it, then two sums
+// over the ranks, of the columns and of the squared deviations moved to the global mean
+// (M2 = sum over ranks of M2_r + n_r (mean_r - mean)^2).
 template <typename T>
 ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps, const parallel::Communicator* comm) {
+  const auto columns = static_cast<std::size_t>(f);
+  std::vector<double> shift(columns, 0.0), sum(columns, 0.0), square(columns, 0.0);
+  if (n > 0)
+    for (std::size_t j = 0; j < columns; ++j) shift[j] = static_cast<double>(x[j]);
+  add_shifted_sums(x, n, f, shift.data(), sum.data(), square.data());
+  const auto rows = static_cast<double>(n);
+  std::vector<double> local_mean(columns, 0.0), local_m2(columns, 0.0);
+  for (std::size_t j = 0; j < columns && n > 0; ++j) {
+    local_mean[j] = shift[j] + sum[j] / rows;
+    local_m2[j] = std::max(0.0, square[j] - sum[j] * sum[j] / rows);
+  }
   ColumnStatistics s;
-  std::vector<double> sums(static_cast<std::size_t>(f) + 1, 0.0);
-  add_columns(x, n, f, sums.data());
-  sums[static_cast<std::size_t>(f)] = static_cast<double>(n);
-  if (comm) comm->sum(sums);
-  s.rows = sums[static_cast<std::size_t>(f)];
-  s.mean.assign(sums.begin(), sums.begin() + f);
+  std::vector<double> totals(columns + 1);
+  for (std::size_t j = 0; j < columns; ++j) totals[j] = rows * local_mean[j];
+  totals[columns] = rows;
+  if (comm) comm->sum(totals);
+  s.rows = totals[columns];
+  s.mean.assign(totals.begin(), totals.begin() + f);
   for (double& m : s.mean) m /= s.rows;
-  s.var.assign(static_cast<std::size_t>(f), 0.0);
-  add_squared_deviations(x, n, f, s.mean.data(), s.var.data());
+  s.var.resize(columns);
+  for (std::size_t j = 0; j < columns; ++j) {
+    const double offset = local_mean[j] - s.mean[j];
+    s.var[j] = n > 0 ? local_m2[j] + rows * offset * offset : 0.0;
+  }
   if (comm) comm->sum(s.var);
-  s.inv_std.resize(static_cast<std::size_t>(f));
-  for (int64_t j = 0; j < f; ++j) {
-    const auto k = static_cast<std::size_t>(j);
-    s.var[k] /= s.rows;
-    s.inv_std[k] = 1.0 / std::sqrt(s.var[k] + eps);
+  s.inv_std.resize(columns);
+  for (std::size_t j = 0; j < columns; ++j) {
+    s.var[j] /= s.rows;
+    s.inv_std[j] = 1.0 / std::sqrt(s.var[j] + eps);
   }
   return s;
 }

@@ -114,6 +114,21 @@ TEST(NnLayers, BatchNormSecondDerivatives) {
       leaves));
 }
 
+TEST(NnLayers, BatchNormVarianceIsExactForColumnsFarFromZero) {
+  // Spread 1 around 1e6: sum(x^2) - n mean^2 would lose every digit of the variance in double.
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> normal;
+  std::vector<double> batch;
+  for (int i = 0; i < 50; ++i) batch.push_back(1e6 + normal(rng));
+  double mean = 0, var = 0;
+  for (double v : batch) mean += v / 50;
+  for (double v : batch) var += (v - mean) * (v - mean) / 50;
+  BatchNorm1d norm(1, 1.0, 1e-300, false, ad::DType::f64);  // momentum 1: running_var is the batch's
+  const std::vector<double> y = norm.forward(ad::from_vector(batch, {50, 1})).to_vector();
+  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], (batch[i] - mean) / std::sqrt(var), 1e-8);
+  EXPECT_NEAR(norm.running_var().to_vector()[0], var * 50 / 49, 1e-9 * var);
+}
+
 TEST(NnLayers, BatchNormRunningStatisticsConverge) {
   std::mt19937_64 rng(7);
   BatchNorm1d norm(2, 0.1, 1e-5, false, ad::DType::f64);
