@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "matnn/elements.hpp"
-#include "matnn/error.hpp"
 
 namespace matnn::features {
 namespace {
@@ -93,18 +92,15 @@ std::span<const CgcnnFeatureBlock> cgcnn_element_feature_blocks() noexcept { ret
 
 std::int64_t cgcnn_element_feature_width() noexcept { return total_width; }
 
-std::vector<float> cgcnn_element_features(int z, int version) {
+std::vector<float> cgcnn_element_features(int z) {
   const ElementData& e = element(z);  // throws for unknown z
-  if (version != cgcnn_encoding_legacy_cordero && version != cgcnn_encoding_current)
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: unknown element encoding version {} (this matnn knows 1 and 2)", version);
-  const double radius = version == cgcnn_encoding_legacy_cordero ? e.covalent_radius : e.single_bond_radius;
   const int orbital_block = orbital_block_of(e);
 
   std::array<std::optional<int>, slot_count> hot;
   hot[slot_group] = category(e.group, 1, 18);
   hot[slot_period] = category(e.period, 1, 7);
   hot[slot_electronegativity] = bin(e.electronegativity, 0.5, 4.0, 10);
-  hot[slot_covalent_radius] = bin(radius * 100.0, 25.0, 250.0, 10);  // Angstrom -> pm
+  hot[slot_covalent_radius] = bin(e.single_bond_radius * 100.0, 25.0, 250.0, 10);  // Angstrom -> pm
   hot[slot_valence] = category(valence_electrons(e, orbital_block), 1, 12);
   hot[slot_ionization] = bin(log_or_nan(e.first_ionization), 1.3, 3.3, 10);
   hot[slot_affinity] = bin(e.electron_affinity, -3.0, 3.7, 10);

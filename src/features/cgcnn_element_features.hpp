@@ -68,17 +68,8 @@ std::span<const CgcnnFeatureBlock> cgcnn_element_feature_blocks() noexcept;
 /// Length of the element feature vector: 91.
 std::int64_t cgcnn_element_feature_width() noexcept;
 
-/// Versions of the encoding. A model keeps the version it was trained with, so that a later
-/// change of the encoding cannot change its inputs.
-///   1  covalent radius from Cordero's radii (models written before the change)
-///   2  covalent radius from Pyykko's single-bond radii, as the published encoding
-inline constexpr int cgcnn_encoding_legacy_cordero = 1;
-inline constexpr int cgcnn_encoding_current = 2;
-
 /// The 0/1 feature vector of the element with atomic number z, length
-/// cgcnn_element_feature_width(), in the given encoding version; throws
-/// matnn::Error(MATNN_ERROR_UNKNOWN_ELEMENT) outside 1..118 and MATNN_ERROR_INVALID_ARGUMENT for
-/// an unknown version.
-std::vector<float> cgcnn_element_features(int z, int version = cgcnn_encoding_current);
+/// cgcnn_element_feature_width(); throws matnn::Error(MATNN_ERROR_UNKNOWN_ELEMENT) outside 1..118.
+std::vector<float> cgcnn_element_features(int z);
 
 }  // namespace matnn::features

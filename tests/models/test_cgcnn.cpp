@@ -102,27 +102,6 @@ TEST(CrystalGraph, DistanceFeaturesFarFromTheirCentreAreZeroNotTiny) {
   EXPECT_GT(*std::max_element(features.begin(), features.end()), 0.75);  // a centre within half a step
 }
 
-TEST(CrystalGraph, AModelFileKeepsTheElementEncodingItWasTrainedWith) {
-  // Files written before the encoding had a version were trained with Cordero's radii: they read
-  // as version 1, and their batches carry that encoding, not the current one.
-  nlohmann::json json = CrystalGraphOptions().to_json();
-  EXPECT_EQ(json.at("element_encoding"), features::cgcnn_encoding_current);
-  EXPECT_EQ(CrystalGraphOptions::from_json(json).element_encoding, features::cgcnn_encoding_current);
-  json.erase("element_encoding");
-  const CrystalGraphOptions legacy = CrystalGraphOptions::from_json(json);
-  EXPECT_EQ(legacy.element_encoding, features::cgcnn_encoding_legacy_cordero);
-  const std::vector<CrystalGraph> graphs{build_crystal_graph(fcc(29, 3.6), legacy)};
-  const std::vector<std::size_t> rows{0};
-  for (const CrystalGraphOptions& options : {legacy, CrystalGraphOptions()}) {
-    const std::vector<double> row = ad::slice(make_batch(graphs, rows, options).atom_features, 0, 0, 1).to_vector();
-    const std::vector<float> expected = features::cgcnn_element_features(29, options.element_encoding);
-    EXPECT_EQ(row, std::vector<double>(expected.begin(), expected.end()));
-  }
-  EXPECT_NE(features::cgcnn_element_features(29, 1), features::cgcnn_element_features(29, 2));  // Cu: 132 and 112 pm
-  json["element_encoding"] = 3;
-  EXPECT_EQ(status_of([&] { CrystalGraphOptions::from_json(json); }), MATNN_ERROR_MODEL);
-}
-
 TEST(Cgcnn, PredictionsAreInvariantToRotationTranslationPermutationAndSupercell) {
   CgcnnModel model(small_config(2));
   const Structure s = distorted_l12(1);

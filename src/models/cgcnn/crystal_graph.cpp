@@ -16,20 +16,18 @@
 namespace matnn::models::cgcnn {
 namespace {
 
-// Row z of the elements' encoding in one version, built once (z = 0 unused).
-const std::vector<float>& element_table(int version) {
-  auto build = [](int v) {
+// Row z of the elements' encoding, built once (z = 0 unused).
+const std::vector<float>& element_table() {
+  static const std::vector<float> table = [] {
     const auto width = static_cast<std::size_t>(features::cgcnn_element_feature_width());
     std::vector<float> t((max_atomic_number + 1) * width, 0.0f);
     for (int z = 1; z <= max_atomic_number; ++z) {
-      const std::vector<float> row = features::cgcnn_element_features(z, v);
+      const std::vector<float> row = features::cgcnn_element_features(z);
       std::copy(row.begin(), row.end(), t.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(z) * width));
     }
     return t;
-  };
-  static const std::vector<float> legacy = build(features::cgcnn_encoding_legacy_cordero);
-  static const std::vector<float> current = build(features::cgcnn_encoding_current);
-  return version == features::cgcnn_encoding_legacy_cordero ? legacy : current;
+  }();
+  return table;
 }
 
 // exp(-(r - mu_m)^2 / width^2) for every centre, in float32 (what the network reads), vectorised.
@@ -63,9 +61,6 @@ void CrystalGraphOptions::check() const {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: need gaussian_step > 0, gaussian_width > 0 and 0 <= gaussian_min < radius");
   if (gaussian_count() > 10000)
     fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: {} Gaussians (radius / gaussian_step) is too many", gaussian_count());
-  if (element_encoding != features::cgcnn_encoding_legacy_cordero && element_encoding != features::cgcnn_encoding_current)
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: unknown element encoding version {} (this matnn knows 1 and 2)",
-         element_encoding);
 }
 
 nlohmann::json CrystalGraphOptions::to_json() const {
@@ -73,8 +68,7 @@ nlohmann::json CrystalGraphOptions::to_json() const {
           {"max_neighbors", max_neighbors},
           {"gaussian_min", gaussian_min},
           {"gaussian_step", gaussian_step},
-          {"gaussian_width", gaussian_width},
-          {"element_encoding", element_encoding}};
+          {"gaussian_width", gaussian_width}};
 }
 
 CrystalGraphOptions CrystalGraphOptions::from_json(const nlohmann::json& j) {
@@ -85,8 +79,6 @@ CrystalGraphOptions CrystalGraphOptions::from_json(const nlohmann::json& j) {
     o.gaussian_min = j.at("gaussian_min").get<double>();
     o.gaussian_step = j.at("gaussian_step").get<double>();
     o.gaussian_width = j.at("gaussian_width").get<double>();
-    // Files written before the key existed were trained on the first encoding.
-    o.element_encoding = j.value("element_encoding", features::cgcnn_encoding_legacy_cordero);
     o.check();
   } catch (const nlohmann::json::exception& e) {
     fail(MATNN_ERROR_MODEL, "cgcnn graph options are incomplete or malformed: {}", e.what());
@@ -156,7 +148,7 @@ std::vector<CrystalGraph> build_crystal_graphs(std::span<const Structure> struct
 
 GraphBatch make_batch(std::span<const CrystalGraph> graphs, std::span<const std::size_t> rows,
                       const CrystalGraphOptions& options) {
-  const std::vector<float>& elements = element_table(options.element_encoding);
+  const std::vector<float>& elements = element_table();
   const std::int64_t width = features::cgcnn_element_feature_width(), gaussians = options.gaussian_count();
   GraphBatch b;
   b.n_crystals = static_cast<std::int64_t>(rows.size());

@@ -17,7 +17,6 @@
 #include <nlohmann/json.hpp>
 
 #include "autodiff/tensor.hpp"
-#include "features/cgcnn_element_features.hpp"
 #include "matnn/structure.hpp"
 
 namespace matnn::train {
@@ -32,9 +31,6 @@ struct CrystalGraphOptions {
   double gaussian_min = 0.0;   ///< first Gaussian centre, Angstrom
   double gaussian_step = 0.2;  ///< spacing of the centres, Angstrom
   double gaussian_width = 0.2; ///< width of each Gaussian, Angstrom
-  /// Version of the element encoding (features/cgcnn_element_features.hpp): new models take the
-  /// current one; a model file keeps its own, and files without the key read as version 1.
-  int element_encoding = features::cgcnn_encoding_current;
 
   /// Centres gaussian_min, gaussian_min + step, ... up to the radius: 41 for the defaults.
   std::int64_t gaussian_count() const;
