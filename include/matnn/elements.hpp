@@ -32,7 +32,6 @@ struct ElementData {
   int valence_p;              ///< electrons in the outermost p shell
   int valence_d;              ///< electrons in the unfilled or outermost d shell
   int valence_f;              ///< electrons in the unfilled or outermost f shell
-  double single_bond_radius;  ///< Angstrom, Pyykko & Atsumi (2009); covalent_radius is Cordero's (2008)
 };
 
 /// All elements, index z-1 holds atomic number z.

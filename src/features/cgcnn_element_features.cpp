@@ -100,7 +100,7 @@ std::vector<float> cgcnn_element_features(int z) {
   hot[slot_group] = category(e.group, 1, 18);
   hot[slot_period] = category(e.period, 1, 7);
   hot[slot_electronegativity] = bin(e.electronegativity, 0.5, 4.0, 10);
-  hot[slot_covalent_radius] = bin(e.single_bond_radius * 100.0, 25.0, 250.0, 10);  // Angstrom -> pm
+  hot[slot_covalent_radius] = bin(e.covalent_radius * 100.0, 25.0, 250.0, 10);  // Angstrom -> pm
   hot[slot_valence] = category(valence_electrons(e, orbital_block), 1, 12);
   hot[slot_ionization] = bin(log_or_nan(e.first_ionization), 1.3, 3.3, 10);
   hot[slot_affinity] = bin(e.electron_affinity, -3.0, 3.7, 10);

@@ -9,8 +9,7 @@
 //   group                     0   18   1..18 (lanthanides and actinides: 3, as in the table)
 //   period                   18    7   1..7
 //   electronegativity        25   10   Pauling, 10 equal bins over 0.5..4.0
-//   covalent radius          35   10   10 equal bins over 25..250 pm of Pyykko's single-bond
-//                                      radius (ElementData::single_bond_radius, in Angstrom)
+//   covalent radius          35   10   10 equal bins over 25..250 pm (the table stores Angstrom)
 //   valence electrons        45   12   1..12, see below
 //   first ionization energy  57   10   10 equal bins of ln(E / eV) over 1.3..3.3
 //   electron affinity        67   10   10 equal bins over -3..3.7 eV
@@ -19,9 +18,7 @@
 //                                      V = molar mass / density
 //
 // Bins are half-open, [edge_k, edge_k+1): a value on an edge (Cu's electronegativity 1.90)
-// belongs to the upper bin. (The reference code's table has Si and Cu at 1.90 below that edge
-// but Tc at 1.9 above it, and Mn at 1.55 above its edge: the rounding of its own arithmetic,
-// not a rule.) A value outside a block's range falls into the end bin on its side.
+// belongs to the upper bin. A value outside a block's range falls into the end bin on its side.
 // A property the table does not know (NaN, or -1 for integers) leaves its block all zero, so a
 // block holds at most one 1: the noble gases He, Ne, Ar have no electronegativity, elements from
 // Rf on no ionization energy, electron affinity or density.
@@ -41,12 +38,7 @@
 //
 // The reference code (github.com/txie-93/cgcnn) ships its table as data/atom_init.json with 92
 // columns per element; this encoding follows the paper's Table S2 (91 = 18+7+10+10+12+10+10+4+10)
-// and is computed, not copied. Against that table (Z = 1..100): group, period, ionization energy
-// and block agree everywhere, the covalent radius everywhere since Pyykko's radii replaced
-// Cordero's (53 elements differed, among them Ni, Cu, Pd and Ag, and CGCNN's test error on the
-// EMT prototype set was 10 % higher over ten seeds); electronegativity, valence, electron
-// affinity and volume differ for some elements where the reference's sources or rounding do (Si,
-// Cu, W, Pt, Pb, Pd's valence of 12, for example, and the gases' volume above).
+// and is computed, not copied, so the two do not match value for value.
 #pragma once
 
 #include <cstdint>

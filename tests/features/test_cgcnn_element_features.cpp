@@ -82,7 +82,7 @@ TEST(CgcnnElementFeatures, CopperLandsInItsBins) {
   EXPECT_EQ(hot(f, group), 10);            // group 11
   EXPECT_EQ(hot(f, period), 3);            // period 4
   EXPECT_EQ(hot(f, electronegativity), 4); // 1.90: 1.4 / 0.35 = 4, on an edge: the upper bin
-  EXPECT_EQ(hot(f, covalent_radius), 3);   // Pyykko 112 pm: (112 - 25) / 22.5 = 3.87 (Cordero's 132: 4)
+  EXPECT_EQ(hot(f, covalent_radius), 4);   // 132 pm: (132 - 25) / 22.5 = 4.76
   EXPECT_EQ(hot(f, valence), 10);          // 3d10 4s1: 11
   EXPECT_EQ(hot(f, ionization), 3);        // ln 7.726 = 2.045: (2.045 - 1.3) / 0.2 = 3.72
   EXPECT_EQ(hot(f, affinity), 6);          // 1.236 eV: 4.236 / 0.67 = 6.32
@@ -95,7 +95,7 @@ TEST(CgcnnElementFeatures, AluminiumLandsInItsBins) {
   EXPECT_EQ(hot(f, group), 12);            // group 13
   EXPECT_EQ(hot(f, period), 2);            // period 3
   EXPECT_EQ(hot(f, electronegativity), 3); // 1.61: 1.11 / 0.35 = 3.17
-  EXPECT_EQ(hot(f, covalent_radius), 4);   // Pyykko 126 pm: 101 / 22.5 = 4.49
+  EXPECT_EQ(hot(f, covalent_radius), 4);   // 121 pm: 96 / 22.5 = 4.27
   EXPECT_EQ(hot(f, valence), 2);           // 3s2 3p1: 3
   EXPECT_EQ(hot(f, ionization), 2);        // ln 5.986 = 1.789: 2.45
   EXPECT_EQ(hot(f, affinity), 5);          // 0.433 eV: 3.433 / 0.67 = 5.12
@@ -118,16 +118,8 @@ TEST(CgcnnElementFeatures, ElectronegativityAndAffinityBins) {
   EXPECT_EQ(hot(6, volume), 0);             // C: ln(12.01 / 2.267) = 1.667: 0.60
 }
 
-TEST(CgcnnElementFeatures, RadiiAreTheSingleBondRadiiOfThePublishedEncoding) {
-  // Pyykko's radii put Ni, Pd and Ti one or two bins below Cordero's, as the reference table does.
-  EXPECT_EQ(hot(28, covalent_radius), 3);  // Ni 110 pm (Cordero 124: 4)
-  EXPECT_EQ(hot(46, covalent_radius), 4);  // Pd 120 pm (Cordero 139: 5)
-  EXPECT_EQ(hot(22, covalent_radius), 4);  // Ti 136 pm (Cordero 160: 6)
-}
-
 TEST(CgcnnElementFeatures, OutOfRangeValuesClampIntoTheEndBins) {
-  EXPECT_EQ(hot(55, covalent_radius), 9);  // Cs 232 pm, the largest single-bond radius
-  EXPECT_EQ(hot(1, covalent_radius), 0);   // H 32 pm
+  EXPECT_EQ(hot(87, covalent_radius), 9);  // Fr 260 pm > 250 pm
   EXPECT_EQ(hot(18, volume), 9);           // Ar: the table's gas density, ~24,500 cm^3/mol
 }
 
