@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <span>
 
 #include <Eigen/Geometry>
 #include <gtest/gtest.h>
@@ -162,20 +163,23 @@ TEST(Nequip, ForcesAreEquivariant) {
   }
 }
 
+// Every force component against the central difference of the energy.
+void expect_forces_match_finite_differences(NequipModel& model, const Structure& s) {
+  const auto [e0, f] = energy_forces(model, s);
+  const double h = 1e-5;
+  for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(s.size()); ++a)
+    for (int k = 0; k < 3; ++k) {
+      Structure plus = s, minus = s;
+      plus.positions(a, k) += h;
+      minus.positions(a, k) -= h;
+      const double fd = -(energy(model, plus) - energy(model, minus)) / (2 * h);
+      EXPECT_NEAR(f(a, k), fd, 1e-6 * std::max(1.0, f.cwiseAbs().maxCoeff())) << "atom " << a << " axis " << k;
+    }
+}
+
 TEST(Nequip, ForcesMatchFiniteDifferences) {
   auto model = make_model(small_config());
-  for (const Structure& s : {crystal(5), cluster()}) {
-    const auto [e0, f] = energy_forces(*model, s);
-    const double h = 1e-5;
-    for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(s.size()); ++a)
-      for (int k = 0; k < 3; ++k) {
-        Structure plus = s, minus = s;
-        plus.positions(a, k) += h;
-        minus.positions(a, k) -= h;
-        const double fd = -(energy(*model, plus) - energy(*model, minus)) / (2 * h);
-        EXPECT_NEAR(f(a, k), fd, 1e-6 * std::max(1.0, f.cwiseAbs().maxCoeff())) << "atom " << a << " axis " << k;
-      }
-  }
+  for (const Structure& s : {crystal(5), cluster()}) expect_forces_match_finite_differences(*model, s);
 }
 
 TEST(Nequip, NonlinearReadoutIsInvariantWithFiniteDifferenceForcesAndRoundTrips) {
@@ -187,21 +191,22 @@ TEST(Nequip, NonlinearReadoutIsInvariantWithFiniteDifferenceForcesAndRoundTrips)
   EXPECT_EQ(params[1].second.shape(), (std::vector<int64_t>{6, 5}));
   EXPECT_EQ(params[2].second.shape(), (std::vector<int64_t>{5, 1}));
   const Structure s = crystal(5);
-  const auto [e0, f] = energy_forces(*model, s);
+  const double e0 = energy(*model, s);
   std::mt19937_64 rng(4);
   expect_rel(energy(*model, rotated(s, random_rotation(rng))), e0, 1e-10);
-  const double h = 1e-5;
-  for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(s.size()); ++a)
-    for (int k = 0; k < 3; ++k) {
-      Structure plus = s, minus = s;
-      plus.positions(a, k) += h;
-      minus.positions(a, k) -= h;
-      const double fd = -(energy(*model, plus) - energy(*model, minus)) / (2 * h);
-      EXPECT_NEAR(f(a, k), fd, 1e-6 * std::max(1.0, f.cwiseAbs().maxCoeff())) << "atom " << a << " axis " << k;
-    }
+  expect_forces_match_finite_differences(*model, s);
   auto copy = make_model(model->config(), 99);
   copy->load_state(model->state());
   EXPECT_EQ(energy(*copy, s), e0);
+  // Linear in the output layer, not in the hidden one (a readout without its silu would be).
+  auto scale = [](const ad::Tensor& t, double by) {
+    for (double& v : std::span(t.data<double>(), static_cast<std::size_t>(t.numel()))) v *= by;
+  };
+  scale(params[2].second, 2.0);
+  expect_rel(energy(*model, s), 2.0 * e0, 1e-12);
+  scale(params[2].second, 0.5);
+  scale(params[1].second, 2.0);
+  EXPECT_GT(std::abs(energy(*model, s) - 2.0 * e0), 1e-3 * std::abs(e0));
   // Without the key, a model is the linear-readout model it always was (older files load).
   config.erase("readout_hidden");
   EXPECT_EQ(make_model(config)->named_parameters().size() + 1, params.size());
