@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "autodiff/gemm.hpp"
 #include "potential_fixtures.hpp"
 #include "potentials/atom_blocks.hpp"
 
@@ -114,6 +115,26 @@ TEST_P(BlockedEvaluation, FarEnvironmentsAreLeftOutWithoutChangingTheResult) {
   for (double& w : almost) w = w == 0.0 ? 1e-300 : w;
   expect_same_results(p.compute(s, {.energy_weights = weights, .block_atoms = 0}),
                       p.compute(s, {.energy_weights = almost, .block_atoms = 0}), weights);
+}
+
+// Each message-passing layer does its per-atom work (channel mixing, self-connection, gate) only
+// on the atoms whose features a later layer or the weighted energy reads: with 4 atoms of 108
+// weighted, the second of two layers runs on those 4 and the first on them and their neighbours.
+// Dense work counts it: left on every atom, the weighted evaluation would cost what the whole
+// cell's does.
+TEST(HaloAtoms, NequipLayersComputeOnlyWhatTheWeightedEnergyReads) {
+  Potential p = small_potential("nequip");
+  p.to(ad::DType::f32);
+  const Structure s = rattled_supercell(3, 13);
+  std::vector<double> weights(s.size(), 0.0);
+  for (std::size_t i = 0; i < 4; ++i) weights[i] = 1.0;
+  const auto flops = [&](const std::vector<double>& w) {
+    const std::uint64_t before = ad::gemm_flop_count();
+    p.compute(s, {.energy_weights = w, .block_atoms = 0});
+    return static_cast<double>(ad::gemm_flop_count() - before);
+  };
+  const double whole = flops(std::vector<double>(s.size(), 1.0)), some = flops(weights);
+  EXPECT_LT(some, 0.5 * whole) << "dense work " << some << " with 4 atoms weighted, " << whole << " with all";
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, BlockedEvaluation, ::testing::Values("behler_parrinello", "nequip"));

@@ -268,7 +268,7 @@ TEST(ClebschGordan, ConvolutionIsEquivariantWithParity) {
   EXPECT_EQ(first.paths()[2].out, (Irrep{2, 1}));
 
   const auto topo = small_topology();
-  const int64_t n = topo->n_atoms, e = topo->n_edges, c = 3;
+  const int64_t n = topo->n_centers, e = topo->n_edges, c = 3;
   const Matrix3d rot = random_rotation(rng);
   std::vector<MatrixXd> d;
   for (int l = 0; l <= l_max; ++l) d.push_back(wigner(sh, rot, l, rng));
@@ -321,7 +321,7 @@ TEST(ClebschGordan, ConvolutionMatchesDirectSum) {
   const std::vector<Irrep> ins{Irrep{0, 1}, Irrep{1, -1}, Irrep{2, 1}};
   const TensorProduct tp(ins, l_max, all_irreps(l_max, true), true, scale);
   const auto topo = small_topology();
-  const int64_t n = topo->n_atoms, e = topo->n_edges;
+  const int64_t n = topo->n_centers, e = topo->n_edges;
   // 16 channels take the kernels compiled for that width, 3 and 70 (two chunks) the general ones.
   for (const int64_t c : {3, 16, 70}) {
     SCOPED_TRACE(c);
@@ -380,7 +380,7 @@ TEST(ClebschGordan, EveryConvolutionSlotPassesGradcheckToSecondOrder) {
   for (const OutputGroup& group : tp.output_groups()) {
     const CouplingTable& t = *group.table;
     for (const int64_t c : {2, 8}) {  // the general kernels and those compiled for 8 channels
-      const int64_t n = topo->n_atoms, e = topo->n_edges;
+      const int64_t n = topo->n_centers, e = topo->n_edges;
       const std::array<ad::Shape, 4> shapes{ad::Shape{n, t.in_rows, c}, ad::Shape{e, t.sh_cols},
                                             ad::Shape{e, t.num_paths(), c}, ad::Shape{n, t.out_rows, c}};
       for (int wanted = 0; wanted < 4; ++wanted) {

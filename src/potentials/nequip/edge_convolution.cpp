@@ -27,10 +27,10 @@ struct Views {
   const CouplingTable& table;
   const EdgeTopology& topo;
   int64_t c;
-  const T* h;  // (n, D_in, c)
+  const T* h;  // (n_sources, D_in, c)
   const T* y;  // (E, sh_cols)
   const T* w;  // (E, P, c)
-  const T* g;  // (n, D_out, c)
+  const T* g;  // (n_centers, D_out, c)
   T* out;
 };
 
@@ -252,7 +252,7 @@ void run(Slot wanted, const Views<T>& v) {
   const StoredWeights<T> weights{v.w, v.table.num_paths() * v.c};
   switch (wanted) {
     case Slot::features:
-      parallel_for(v.topo.n_atoms, work,
+      parallel_for(v.topo.n_sources, work,
                    [&](int64_t b, int64_t e) { node_range<T, C, Towards::neighbor>(v, weights, b, e); });
       break;
     case Slot::harmonics:
@@ -260,17 +260,17 @@ void run(Slot wanted, const Views<T>& v) {
       break;
     case Slot::weights: parallel_for(v.topo.n_edges, work, [&](int64_t b, int64_t e) { weights_range<T, C>(v, b, e); }); break;
     case Slot::messages:
-      parallel_for(v.topo.n_atoms, work, [&](int64_t b, int64_t e) { node_range<T, C, Towards::center>(v, weights, b, e); });
+      parallel_for(v.topo.n_centers, work, [&](int64_t b, int64_t e) { node_range<T, C, Towards::center>(v, weights, b, e); });
       break;
   }
 }
 
 ad::Shape slot_shape(const CouplingTable& t, const EdgeTopology& topo, Slot slot, int64_t c) {
   switch (slot) {
-    case Slot::features: return {topo.n_atoms, t.in_rows, c};
+    case Slot::features: return {topo.n_sources, t.in_rows, c};
     case Slot::harmonics: return {topo.n_edges, t.sh_cols};
     case Slot::weights: return {topo.n_edges, t.num_paths(), c};
-    case Slot::messages: return {topo.n_atoms, t.out_rows, c};
+    case Slot::messages: return {topo.n_centers, t.out_rows, c};
   }
   return {};
 }
@@ -300,23 +300,30 @@ int64_t check_arguments(const CouplingTable& t, const EdgeTopology& topo, Slot w
 
 }  // namespace
 
-EdgeTopology::EdgeTopology(int64_t atoms, std::vector<int32_t> centers, std::vector<int32_t> neighbors)
-    : n_atoms(atoms), n_edges(static_cast<int64_t>(centers.size())), center(std::move(centers)), neighbor(std::move(neighbors)) {
+EdgeTopology::EdgeTopology(int64_t centers_count, int64_t sources_count, std::vector<int32_t> centers,
+                           std::vector<int32_t> neighbors)
+    : n_centers(centers_count),
+      n_sources(sources_count),
+      n_edges(static_cast<int64_t>(centers.size())),
+      center(std::move(centers)),
+      neighbor(std::move(neighbors)) {
   if (neighbor.size() != center.size())
     fail(MATNN_ERROR_INVALID_ARGUMENT, "edge topology: {} centres but {} neighbours", center.size(), neighbor.size());
-  center_offsets.assign(static_cast<std::size_t>(n_atoms + 1), 0);
-  neighbor_offsets.assign(static_cast<std::size_t>(n_atoms + 1), 0);
+  if (n_centers < 0 || n_sources < 0)
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "edge topology: {} centres and {} sources", n_centers, n_sources);
+  center_offsets.assign(static_cast<std::size_t>(n_centers + 1), 0);
+  neighbor_offsets.assign(static_cast<std::size_t>(n_sources + 1), 0);
   for (int64_t e = 0; e < n_edges; ++e) {
     const int32_t i = center[static_cast<std::size_t>(e)], j = neighbor[static_cast<std::size_t>(e)];
-    if (i < 0 || i >= n_atoms || j < 0 || j >= n_atoms || (e > 0 && i < center[static_cast<std::size_t>(e - 1)]))
+    if (i < 0 || i >= n_centers || j < 0 || j >= n_sources || (e > 0 && i < center[static_cast<std::size_t>(e - 1)]))
       fail(MATNN_ERROR_INVALID_ARGUMENT, "edge topology: edge {} ({} -> {}) is out of range or not sorted by centre", e, i, j);
     ++center_offsets[static_cast<std::size_t>(i + 1)];
     ++neighbor_offsets[static_cast<std::size_t>(j + 1)];
   }
-  for (int64_t i = 0; i < n_atoms; ++i) {
+  for (int64_t i = 0; i < n_centers; ++i)
     center_offsets[static_cast<std::size_t>(i + 1)] += center_offsets[static_cast<std::size_t>(i)];
-    neighbor_offsets[static_cast<std::size_t>(i + 1)] += neighbor_offsets[static_cast<std::size_t>(i)];
-  }
+  for (int64_t j = 0; j < n_sources; ++j)
+    neighbor_offsets[static_cast<std::size_t>(j + 1)] += neighbor_offsets[static_cast<std::size_t>(j)];
   // Counting sort by neighbour; stable, so each neighbour's edges stay in centre order.
   by_neighbor.resize(static_cast<std::size_t>(n_edges));
   std::vector<int64_t> next(neighbor_offsets.begin(), neighbor_offsets.end() - 1);
@@ -419,7 +426,7 @@ ad::Tensor tabulated_messages(const std::shared_ptr<const CouplingTable>& table,
     const Views<T> v{t, topo, c, features.data<T>(), harmonics.data<T>(), nullptr, nullptr, out.template data<T>()};
     with_channels(c, [&](auto channels) {
       constexpr int C = decltype(channels)::value;
-      parallel_for(topo.n_atoms, work, [&](int64_t b, int64_t e) {
+      parallel_for(topo.n_centers, work, [&](int64_t b, int64_t e) {
         node_range<T, C, Towards::center>(v, TabulatedWeights<T>(*radial, lengths.data<T>()), b, e);
       });
     });
@@ -443,7 +450,7 @@ ad::Tensor tabulated_messages(const std::shared_ptr<const CouplingTable>& table,
         if (ctx.needs[0]) {
           grads[0] = ad::empty(h.shape(), h.dtype());
           const Views<T> v{t, topo, c, nullptr, y.data<T>(), nullptr, g.data<T>(), grads[0].template data<T>()};
-          parallel_for(topo.n_atoms, work, [&](int64_t b, int64_t e) {
+          parallel_for(topo.n_sources, work, [&](int64_t b, int64_t e) {
             node_range<T, C, Towards::neighbor>(v, TabulatedWeights<T>(*radial, r.data<T>()), b, e);
           });
         }

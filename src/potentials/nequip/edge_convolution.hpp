@@ -24,6 +24,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "autodiff/tensor.hpp"
@@ -60,20 +61,30 @@ struct CouplingTable {
 
 /// Edges grouped both ways: by centre (the graph's order) and by neighbour (a permutation), so
 /// that both scatters are race-free loops over their target atoms.
+///
+/// The messages have a row per centre and the features a row per source atom, and the two counts
+/// may differ: a layer whose outputs are needed only on the first n_centers atoms (the atoms
+/// nearest the ones whose energies count, ordered first) reads features of the n_sources >=
+/// n_centers atoms those centres' neighbours can be, and produces nothing for the rest.
 struct EdgeTopology {
-  int64_t n_atoms = 0;
+  int64_t n_centers = 0;  ///< rows of the messages (and of their gradient)
+  int64_t n_sources = 0;  ///< rows of the features (and of their gradient)
   int64_t n_edges = 0;
   std::vector<int32_t> center, neighbor;       ///< per edge
-  std::vector<int64_t> center_offsets;         ///< n_atoms + 1 (edges sorted by centre)
-  std::vector<int64_t> neighbor_offsets;       ///< n_atoms + 1, into by_neighbor
+  std::vector<int64_t> center_offsets;         ///< n_centers + 1 (edges sorted by centre)
+  std::vector<int64_t> neighbor_offsets;       ///< n_sources + 1, into by_neighbor
   std::vector<int32_t> by_neighbor;            ///< edges sorted by neighbour
 
-  /// Fails unless `center` is sorted and every index is in [0, n_atoms).
-  EdgeTopology(int64_t n_atoms, std::vector<int32_t> center, std::vector<int32_t> neighbor);
+  /// Fails unless `center` is sorted, every centre is in [0, n_centers) and every neighbour in
+  /// [0, n_sources).
+  EdgeTopology(int64_t n_centers, int64_t n_sources, std::vector<int32_t> center, std::vector<int32_t> neighbor);
+  /// Centres and sources the same n_atoms atoms.
+  EdgeTopology(int64_t n_atoms, std::vector<int32_t> center, std::vector<int32_t> neighbor)
+      : EdgeTopology(n_atoms, n_atoms, std::move(center), std::move(neighbor)) {}
 };
 
-/// The four arguments of S. Shapes: features (n_atoms, D_in, c), harmonics (n_edges, sh_cols),
-/// weights (n_edges, num_paths, c), messages (n_atoms, D_out, c); one dtype.
+/// The four arguments of S. Shapes: features (n_sources, D_in, c), harmonics (n_edges, sh_cols),
+/// weights (n_edges, num_paths, c), messages (n_centers, D_out, c); one dtype.
 enum class ConvolutionSlot { features = 0, harmonics = 1, weights = 2, messages = 3 };
 
 /// dS / d(args[wanted]): args[wanted] is ignored (may be undefined), the other three must be

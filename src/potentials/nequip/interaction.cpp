@@ -124,8 +124,11 @@ std::vector<std::shared_ptr<const RadialTable>> Interaction::radial_tables() con
 }
 
 Features Interaction::forward_features(const Features& x, const EdgeInputs& edges, const ad::Tensor& onehot) const {
-  const int64_t c = options_.channels, n = edges.n_atoms, ns = options_.n_species;
+  const int64_t c = options_.channels, n = edges.n_centers, ns = options_.n_species;
   const Irrep even = scalar_irrep(options_.parity);
+  // The centres are the first n of the source atoms: their own features, for the self-connection
+  // and the residual, are the first n rows of x.
+  const auto centres_of = [&](const ad::Tensor& t) { return t.dim(0) == n ? t : ad::slice(t, 0, 0, n); };
   Features y;
   if (edges.n_edges > 0) {
     const ad::Tensor h = tp_->pack(linear_1_->forward_features(x));
@@ -150,7 +153,8 @@ Features Interaction::forward_features(const Features& x, const EdgeInputs& edge
   for (const auto& [ir, t] : x) {
     if (self_connection_->weights().count(ir) == 0) continue;
     // x (x) onehot: (n, d, 1, c) * (n, 1, ns, 1) -> (n, d, ns c), channel index s c + k.
-    xs[ir] = ad::reshape(ad::mul(ad::reshape(t, {n, ir.dim(), 1, c}), ad::reshape(onehot, {n, 1, ns, 1})), {n, ir.dim(), ns * c});
+    xs[ir] = ad::reshape(ad::mul(ad::reshape(centres_of(t), {n, ir.dim(), 1, c}), ad::reshape(onehot, {n, 1, ns, 1})),
+                         {n, ir.dim(), ns * c});
   }
   for (const auto& [ir, t] : self_connection_->forward_features(xs)) y[ir] = ad::add(y.at(ir), t);
 
@@ -163,7 +167,7 @@ Features Interaction::forward_features(const Features& x, const EdgeInputs& edge
   if (options_.resnet)
     for (auto& [ir, t] : out) {
       const auto it = x.find(ir);
-      if (it != x.end() && it->second.dim(2) == t.dim(2)) t = ad::add(t, it->second);
+      if (it != x.end() && it->second.dim(2) == t.dim(2)) t = ad::add(t, centres_of(it->second));
     }
   return out;
 }

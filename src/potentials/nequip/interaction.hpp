@@ -26,15 +26,18 @@
 
 namespace matnn::potentials::nequip {
 
-/// Per-edge inputs shared by every block. Either the basis (the radial networks run on it) or,
-/// for inference, the lengths (the blocks interpolate their tabulated networks; radial_table.hpp).
+/// Per-edge inputs of one interaction block. Either the basis (the radial networks run on it)
+/// or, for inference, the lengths (the blocks interpolate their tabulated networks;
+/// radial_table.hpp). The block reads features of n_sources atoms and writes features of the
+/// first n_centers of them (EdgeTopology; the same count unless far atoms are left out).
 struct EdgeInputs {
   ad::Tensor harmonics;  ///< (E, (l_max + 1)^2)
   ad::Tensor basis;      ///< (E, num_basis), or undefined
   ad::Tensor lengths;    ///< (E, 1) when basis is undefined
-  std::shared_ptr<const EdgeTopology> topology;
+  std::shared_ptr<const EdgeTopology> topology;  ///< null when there are no edges
   int64_t n_edges = 0;
-  int64_t n_atoms = 0;
+  int64_t n_centers = 0;
+  int64_t n_sources = 0;
 };
 
 struct InteractionOptions {
@@ -74,7 +77,8 @@ class Interaction : public nn::Module {
 
   const std::vector<Irrep>& out_irreps() const noexcept { return out_irreps_; }
   const TensorProduct& tensor_product() const noexcept { return *tp_; }
-  /// x: (n, 2l+1, channels) per input irrep; onehot: (n, n_species) of x's dtype.
+  /// x: (edges.n_sources, 2l+1, channels) per input irrep; onehot: (edges.n_centers, n_species)
+  /// of x's dtype. The outputs are the features of the first edges.n_centers atoms.
   Features forward_features(const Features& x, const EdgeInputs& edges, const ad::Tensor& onehot) const;
   std::string type_name() const override { return "Interaction"; }
 

@@ -96,25 +96,69 @@ std::vector<std::vector<Irrep>> NequipModel::layer_irreps() const {
 
 namespace {
 
-// The edges of `all` whose centre is at most `max_hop` hops from a weighted atom (AtomGraph::hops):
-// the only ones a layer needs when the graph left far environments out.
-nequip::EdgeInputs edges_within(const nequip::EdgeInputs& all, const AtomGraph& graph, int32_t max_hop) {
-  const std::vector<int32_t>& centers = all.topology->center;
-  std::vector<int32_t> keep;
-  for (std::size_t e = 0; e < centers.size(); ++e) {
-    if (graph.hops[static_cast<std::size_t>(centers[e])] <= max_hop) keep.push_back(static_cast<int32_t>(e));
+// The atoms in the order the layers need them. With L layers, layer k + 1's outputs (k = 0 ..
+// L - 1) matter only on the atoms within L - k - 1 hops of an atom whose energy counts
+// (AtomGraph::hops), and it reads the features of their neighbours, within L - k hops. Ordered by
+// hops (stably), each of those sets is a prefix of the rows, so every layer computes its per-atom
+// work (channel mixing, self-connection, gate) on its own prefix and nothing for the halo atoms
+// beyond it. Without hops (training, or every atom counted), the order is the graph's own.
+struct LayerOrder {
+  std::vector<int32_t> atom_of_row;  // row r holds atom atom_of_row[r]; empty: rows are atoms
+  std::vector<int32_t> row_of_atom;
+  std::vector<int64_t> rows_within;  // rows_within[h]: atoms within h hops, h = 0 .. L
+};
+
+LayerOrder layer_order(const AtomGraph& graph, int32_t layers) {
+  LayerOrder order;
+  const auto n = static_cast<std::size_t>(graph.n_atoms);
+  if (graph.hops.empty()) {
+    order.rows_within.assign(static_cast<std::size_t>(layers + 1), graph.n_atoms);
+    return order;
   }
-  if (static_cast<int64_t>(keep.size()) == all.n_edges) return all;
+  // Counting sort by hops (capped at `layers`: such atoms enter only as neighbours' species).
+  std::vector<int64_t> first(static_cast<std::size_t>(layers + 2), 0);
+  for (const int32_t h : graph.hops) ++first[static_cast<std::size_t>(std::min(h, layers)) + 1];
+  for (std::size_t h = 1; h < first.size(); ++h) first[h] += first[h - 1];
+  order.rows_within.assign(first.begin() + 1, first.end());
+  order.atom_of_row.resize(n);
+  order.row_of_atom.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto row = first[static_cast<std::size_t>(std::min(graph.hops[i], layers))]++;
+    order.atom_of_row[static_cast<std::size_t>(row)] = static_cast<int32_t>(i);
+    order.row_of_atom[i] = static_cast<int32_t>(row);
+  }
+  return order;
+}
+
+// The edges of a layer whose outputs are needed on the first `centers` rows of `order` and whose
+// inputs are the first `sources` rows: those of `all` (the graph's edges, sorted by atom) whose
+// centre lies in the prefix, renumbered to rows and sorted by centre row.
+nequip::EdgeInputs layer_edges(const nequip::EdgeInputs& all, const LayerOrder& order, int64_t centers, int64_t sources) {
   nequip::EdgeInputs some;
-  some.n_atoms = all.n_atoms;
+  some.n_centers = centers;
+  some.n_sources = sources;
+  if (all.n_edges == 0) return some;
+  if (order.atom_of_row.empty()) {
+    some = all;
+    some.n_centers = centers;
+    some.n_sources = sources;
+    return some;
+  }
+  const nequip::EdgeTopology& topology = *all.topology;
+  std::vector<int32_t> keep, center, neighbor;
+  for (int64_t row = 0; row < centers; ++row) {
+    const auto atom = static_cast<std::size_t>(order.atom_of_row[static_cast<std::size_t>(row)]);
+    for (int64_t e = topology.center_offsets[atom]; e < topology.center_offsets[atom + 1]; ++e) {
+      keep.push_back(static_cast<int32_t>(e));
+      center.push_back(static_cast<int32_t>(row));
+      neighbor.push_back(order.row_of_atom[static_cast<std::size_t>(topology.neighbor[static_cast<std::size_t>(e)])]);
+    }
+  }
   some.n_edges = static_cast<int64_t>(keep.size());
   if (keep.empty()) return some;
-  std::vector<int32_t> center, neighbor;
-  for (int32_t e : keep) {
-    center.push_back(centers[static_cast<std::size_t>(e)]);
-    neighbor.push_back(all.topology->neighbor[static_cast<std::size_t>(e)]);
-  }
-  some.topology = std::make_shared<const nequip::EdgeTopology>(all.n_atoms, std::move(center), std::move(neighbor));
+  // Fails (out of range) if a centre's neighbour lay beyond `sources`: hops that were not a
+  // breadth-first search over these edges.
+  some.topology = std::make_shared<const nequip::EdgeTopology>(centers, sources, std::move(center), std::move(neighbor));
   const ad::Index rows = ad::make_index(std::move(keep));
   some.harmonics = ad::gather_rows(all.harmonics, rows);
   if (all.basis.defined()) some.basis = ad::gather_rows(all.basis, rows);
@@ -132,18 +176,30 @@ ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
   const int64_t n = graph.n_atoms, ns = static_cast<int64_t>(species_.size()), c = options_.channels;
   if (static_cast<int64_t>(graph.species.size()) != n)
     fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: the graph has {} species for {} atoms", graph.species.size(), n);
+  const auto layers = static_cast<int32_t>(layers_.size());
+  const LayerOrder order = layer_order(graph, layers);
+  const bool reordered = !order.atom_of_row.empty();
+  const auto atom_at = [&](int64_t row) {
+    return reordered ? static_cast<std::size_t>(order.atom_of_row[static_cast<std::size_t>(row)])
+                     : static_cast<std::size_t>(row);
+  };
+
+  // Species one-hot and embedding, by row.
   std::vector<double> onehot(static_cast<std::size_t>(n * ns), 0.0);
-  for (int64_t i = 0; i < n; ++i) {
-    const int32_t s = graph.species[static_cast<std::size_t>(i)];
-    if (s < 0 || s >= ns) fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: atom {} has species index {} of {}", i, s, ns);
-    onehot[static_cast<std::size_t>(i * ns + s)] = 1.0;
+  std::vector<int32_t> species_by_row(static_cast<std::size_t>(n));
+  for (int64_t row = 0; row < n; ++row) {
+    const int32_t s = graph.species[atom_at(row)];
+    if (s < 0 || s >= ns) fail(MATNN_ERROR_INVALID_ARGUMENT, "nequip: atom {} has species index {} of {}", atom_at(row), s, ns);
+    onehot[static_cast<std::size_t>(row * ns + s)] = 1.0;
+    species_by_row[static_cast<std::size_t>(row)] = s;
   }
   ad::Tensor onehot_t = ad::from_vector(onehot, {n, ns});
   if (dtype != ad::DType::f64) onehot_t = ad::to(onehot_t, dtype);
+  const ad::Index species_rows = reordered ? ad::make_index(std::move(species_by_row)) : graph.species_index;
 
   nequip::EdgeInputs edges;
   edges.n_edges = graph.n_edges;
-  edges.n_atoms = n;
+  edges.n_centers = edges.n_sources = n;
   if (graph.n_edges > 0) {
     edges.topology = std::make_shared<const nequip::EdgeTopology>(n, *graph.edge_center, *graph.edge_neighbor);
     const ad::Tensor r = ad::norm(graph.edge_vectors, -1, true);  // (E, 1); no self-pairs, so r > 0
@@ -156,17 +212,23 @@ ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
   }
 
   Features x;
-  x[nequip::scalar_irrep(options_.parity)] = ad::reshape(ad::gather_rows(embedding_, graph.species_index), {n, 1, c});
-  const auto layers = static_cast<int32_t>(layers_.size());
+  x[nequip::scalar_irrep(options_.parity)] = ad::reshape(ad::gather_rows(embedding_, species_rows), {n, 1, c});
   for (int32_t k = 0; k < layers; ++k) {
-    // Layer k + 1's features matter only within layers - k - 1 hops of a weighted atom.
-    const bool pruned = !graph.hops.empty() && graph.n_edges > 0;
-    x = layers_[static_cast<std::size_t>(k)]->forward_features(x, pruned ? edges_within(edges, graph, layers - k - 1) : edges,
-                                                               onehot_t);
+    const int64_t centers = order.rows_within[static_cast<std::size_t>(layers - k - 1)];
+    const int64_t sources = order.rows_within[static_cast<std::size_t>(layers - k)];
+    const ad::Tensor onehot_centers = centers == n ? onehot_t : ad::slice(onehot_t, 0, 0, centers);
+    x = layers_[static_cast<std::size_t>(k)]->forward_features(x, layer_edges(edges, order, centers, sources),
+                                                               onehot_centers);
   }
-  const ad::Tensor s = ad::reshape(x.at(nequip::scalar_irrep(options_.parity)), {n, c});
-  if (options_.readout_hidden == 0) return ad::reshape(ad::matmul(s, readout_), {n});
-  return ad::reshape(ad::matmul(ad::silu(ad::matmul(s, readout_)), readout_output_), {n});
+  // Outputs of the atoms whose energies count (the first rows_within[0] rows); 0 for the others.
+  const int64_t counted = order.rows_within.front();
+  const ad::Tensor s = ad::reshape(x.at(nequip::scalar_irrep(options_.parity)), {counted, c});
+  const ad::Tensor outputs = options_.readout_hidden == 0
+                                 ? ad::matmul(s, readout_)
+                                 : ad::matmul(ad::silu(ad::matmul(s, readout_)), readout_output_);
+  if (!reordered) return ad::reshape(outputs, {n});
+  std::vector<int32_t> counted_atoms(order.atom_of_row.begin(), order.atom_of_row.begin() + counted);
+  return ad::reshape(ad::scatter_add_rows(outputs, ad::make_index(std::move(counted_atoms)), n), {n});
 }
 
 }  // namespace matnn::potentials

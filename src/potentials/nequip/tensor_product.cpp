@@ -78,11 +78,12 @@ ad::Tensor TensorProduct::pack(const Features& x) const {
 }
 
 template <typename Message>
-Features TensorProduct::assemble(const ad::Tensor& packed, std::size_t weight_count, Message message) const {
+Features TensorProduct::assemble(const ad::Tensor& packed, const EdgeTopology& topology, std::size_t weight_count,
+                                 Message message) const {
   if (weight_count != groups_.size())
     fail(MATNN_ERROR_INVALID_ARGUMENT, "tensor product: {} weight sources for {} output irreps", weight_count, groups_.size());
   if (packed.rank() != 3) fail(MATNN_ERROR_INVALID_ARGUMENT, "tensor product: packed features must be (n, D_in, c)");
-  const int64_t n = packed.dim(0), c = packed.dim(2);
+  const int64_t n = topology.n_centers, c = packed.dim(2);
   Features out;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     const OutputGroup& group = groups_[g];
@@ -94,7 +95,7 @@ Features TensorProduct::assemble(const ad::Tensor& packed, std::size_t weight_co
 
 Features TensorProduct::convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const std::vector<ad::Tensor>& weights,
                                  const std::shared_ptr<const EdgeTopology>& topology) const {
-  return assemble(packed, weights.size(), [&](std::size_t g) {
+  return assemble(packed, *topology, weights.size(), [&](std::size_t g) {
     return convolution_partial(groups_[g].table, topology, ConvolutionSlot::messages,
                                {packed, harmonics, weights[g], ad::Tensor()});
   });
@@ -103,7 +104,7 @@ Features TensorProduct::convolve(const ad::Tensor& packed, const ad::Tensor& har
 Features TensorProduct::convolve(const ad::Tensor& packed, const ad::Tensor& harmonics,
                                  const std::vector<std::shared_ptr<const RadialTable>>& tables, const ad::Tensor& lengths,
                                  const std::shared_ptr<const EdgeTopology>& topology) const {
-  return assemble(packed, tables.size(), [&](std::size_t g) {
+  return assemble(packed, *topology, tables.size(), [&](std::size_t g) {
     return tabulated_messages(groups_[g].table, topology, tables[g], packed, harmonics, lengths);
   });
 }

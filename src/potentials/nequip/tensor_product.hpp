@@ -56,10 +56,10 @@ class TensorProduct {
 
   /// The input irreps that have paths, (n, 2 l1 + 1, c) each, packed into (n, D_in, c).
   ad::Tensor pack(const Features& x) const;
-  /// Messages of packed features (n, D_in, c) and harmonics (E, (sh_l_max + 1)^2) over the edges
-  /// of `topology`, with `weights[g]` (E, paths of group g, c) per output group: per output irrep
-  /// o, (n, 2 l3 + 1, c * output_counts()[o]), the paths into o side by side on the channel axis
-  /// in path order.
+  /// Messages of packed features (n_sources, D_in, c) and harmonics (E, (sh_l_max + 1)^2) over
+  /// the edges of `topology`, with `weights[g]` (E, paths of group g, c) per output group: per
+  /// output irrep o, (n_centers, 2 l3 + 1, c * output_counts()[o]), the paths into o side by side
+  /// on the channel axis in path order.
   Features convolve(const ad::Tensor& packed, const ad::Tensor& harmonics, const std::vector<ad::Tensor>& weights,
                     const std::shared_ptr<const EdgeTopology>& topology) const;
   /// The same with each group's weights interpolated from `tables[g]` at the edge lengths (E, 1)
@@ -71,7 +71,8 @@ class TensorProduct {
  private:
   // The groups' messages, message(g) each, in the layout convolve() documents.
   template <typename Message>
-  Features assemble(const ad::Tensor& packed, std::size_t weight_count, Message message) const;
+  Features assemble(const ad::Tensor& packed, const EdgeTopology& topology, std::size_t weight_count,
+                    Message message) const;
 
   std::vector<TensorProductPath> paths_;
   std::map<Irrep, int> output_counts_;
