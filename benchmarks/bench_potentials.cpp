@@ -133,8 +133,8 @@ void energy_and_forces(benchmark::State& state, const char* architecture, bool s
                        const nlohmann::json& config = nlohmann::json::object()) {
   const int atoms = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
-  // 64, 4096, 32768 and 1048576 atoms; the last two are evaluated in blocks of 16384 atoms
-  // (ComputeRequest::block_atoms), which bounds their memory.
+  // 64, 4096, 32768 and 1048576 atoms; the last is evaluated in blocks of 65536 atoms
+  // (ComputeRequest::block_atoms), which bounds its memory.
   const Structure s = silicon         ? (atoms == 64 ? diamond_silicon(2, 2, 2) : diamond_silicon(8, 8, 8))
                       : atoms == 64     ? fcc_copper(4, 2, 2)
                       : atoms == 4096 ? fcc_copper(16, 8, 8)

@@ -66,9 +66,13 @@ struct ComputeRequest {
   /// A fully periodic structure with more atoms than this is evaluated in blocks of about this
   /// many atoms, each with ghosts out to the interaction range (atom_blocks.hpp): memory then
   /// depends on the block, not the structure. Results agree with one whole evaluation to
-  /// round-off. 0: never split.
+  /// round-off. 0: never split. Each block also evaluates its ghosts' environments out to the
+  /// interaction range less one cutoff, so larger blocks cost less time per atom and more
+  /// memory: with the NequIP-style defaults a 2^20-atom copper cell peaks at about 1.1 GB and
+  /// costs 1.7 times the time per atom of a 4096-atom cell (blocks of 16384: 0.6 GB, 1.8 times;
+  /// docs/results-potentials.md, session 20).
   std::size_t block_atoms = default_block_atoms;
-  static constexpr std::size_t default_block_atoms = 16384;
+  static constexpr std::size_t default_block_atoms = 65536;
   /// Per-atom virials (PotentialResult::atom_virials); they need the gradient, as forces do.
   bool atom_virials = false;
   /// The host's neighbour list (atom_graph.hpp) instead of matnn's own search; the structure
