@@ -137,6 +137,20 @@ TEST(HaloAtoms, NequipLayersComputeOnlyWhatTheWeightedEnergyReads) {
   EXPECT_LT(some, 0.5 * whole) << "dense work " << some << " with 4 atoms weighted, " << whole << " with all";
 }
 
+// A domain-decomposed rank may own no atom at all: every weight 0, so nothing is counted, and
+// the energy and every force are 0 (no layer has a row left to work on).
+TEST_P(BlockedEvaluation, NoWeightedAtomGivesZeroEnergyAndForces) {
+  Potential p = small_potential(GetParam());
+  const Structure s = rattled_supercell(2, 17);
+  const std::vector<double> none(s.size(), 0.0);
+  for (const ad::DType dtype : {ad::DType::f64, ad::DType::f32}) {
+    p.to(dtype);
+    const PotentialResult r = p.compute(s, {.energy_weights = none, .block_atoms = 0});
+    EXPECT_EQ(r.energy, 0.0);
+    EXPECT_EQ(r.forces.cwiseAbs().maxCoeff(), 0.0);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Architectures, BlockedEvaluation, ::testing::Values("behler_parrinello", "nequip"));
 
 }  // namespace
