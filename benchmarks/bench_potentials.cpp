@@ -130,11 +130,12 @@ void measure_one_call(benchmark::State& state, const Potential& potential, const
 }
 
 void energy_and_forces(benchmark::State& state, const char* architecture, bool silicon = false,
-                       const nlohmann::json& config = nlohmann::json::object()) {
+                       const nlohmann::json& config = nlohmann::json::object(),
+                       std::size_t block_atoms = matnn::potentials::ComputeRequest::default_block_atoms) {
   const int atoms = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
-  // 64, 4096, 32768 and 1048576 atoms; the last is evaluated in blocks of 65536 atoms
-  // (ComputeRequest::block_atoms), which bounds its memory.
+  // 64, 4096, 32768 and 1048576 atoms; the last is evaluated in blocks of `block_atoms` (by
+  // default ComputeRequest's, 65536; BM_NequipBlocks varies it), which bounds its memory.
   const Structure s = silicon         ? (atoms == 64 ? diamond_silicon(2, 2, 2) : diamond_silicon(8, 8, 8))
                       : atoms == 64     ? fcc_copper(4, 2, 2)
                       : atoms == 4096 ? fcc_copper(16, 8, 8)
@@ -146,7 +147,7 @@ void energy_and_forces(benchmark::State& state, const char* architecture, bool s
   if (!large) potential.compute(s, {.forces = true, .stress = false});  // warm-up: allocations, caches
   const std::uint64_t flops_before = matnn::ad::gemm_flop_count();
   for (auto _ : state) {
-    const auto result = potential.compute(s, {.forces = true, .stress = false});
+    const auto result = potential.compute(s, {.forces = true, .stress = false, .block_atoms = block_atoms});
     benchmark::DoNotOptimize(result.energy);
   }
   const double flops = static_cast<double>(matnn::ad::gemm_flop_count() - flops_before);
@@ -165,12 +166,17 @@ void energy_and_forces(benchmark::State& state, const char* architecture, bool s
     measure_one_call(state, potential, s);
   }
   state.SetLabel(std::string(architecture) + ", " + std::to_string(s.size()) + " atoms, " + std::to_string(threads) +
-                 " thread(s)");
+                 " thread(s), blocks of " + std::to_string(block_atoms));
   omp_set_num_threads(2);
 }
 
 void BM_BehlerParrinello(benchmark::State& state) { energy_and_forces(state, "behler_parrinello"); }
 void BM_Nequip(benchmark::State& state) { energy_and_forces(state, "nequip"); }
+// The 2^20-atom cell in blocks of range(2) atoms: the time per atom that the blocks' ghost
+// shells cost, against the memory a larger block takes.
+void BM_NequipBlocks(benchmark::State& state) {
+  energy_and_forces(state, "nequip", false, nlohmann::json::object(), static_cast<std::size_t>(state.range(2)));
+}
 void BM_BehlerParrinelloN2p2Si(benchmark::State& state) {
   energy_and_forces(state, "behler_parrinello", true,
                     nlohmann::json::parse(R"({"cutoff": 6.0, "radial": {"count": 16},
@@ -184,6 +190,11 @@ BENCHMARK(BM_BehlerParrinelloN2p2Si)->ArgsProduct({{64, 4096}, {1, 2}})->Unit(be
 // Large cells, evaluated in blocks: one timed call each (about 1.5 and 4 minutes for 10^6 atoms).
 BENCHMARK(BM_BehlerParrinello)->ArgsProduct({{32768, 1048576}, {2}})->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_Nequip)->ArgsProduct({{32768, 1048576}, {2}})->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_NequipBlocks)
+    ->ArgsProduct({{1048576}, {2}, {16384, 65536, 262144}})
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime()
+    ->Iterations(1);
 
 }  // namespace
 
