@@ -133,25 +133,25 @@ LayerOrder layer_order(const AtomGraph& graph, int32_t layers) {
 // The edges of a layer whose outputs are needed on the first `centers` rows of `order` and whose
 // inputs are the first `sources` rows: those of `all` (the graph's edges, sorted by atom) whose
 // centre lies in the prefix, renumbered to rows and sorted by centre row.
-nequip::EdgeInputs layer_edges(const nequip::EdgeInputs& all, const LayerOrder& order, int64_t centers, int64_t sources) {
+nequip::EdgeInputs layer_edges(const nequip::EdgeInputs& all, const AtomGraph& graph, const LayerOrder& order,
+                               int64_t centers, int64_t sources) {
+  if (all.n_edges == 0 || order.atom_of_row.empty()) {  // nothing to select or renumber
+    nequip::EdgeInputs same = all;
+    same.n_centers = centers;
+    same.n_sources = sources;
+    return same;
+  }
   nequip::EdgeInputs some;
   some.n_centers = centers;
   some.n_sources = sources;
-  if (all.n_edges == 0) return some;
-  if (order.atom_of_row.empty()) {
-    some = all;
-    some.n_centers = centers;
-    some.n_sources = sources;
-    return some;
-  }
-  const nequip::EdgeTopology& topology = *all.topology;
+  const std::vector<int32_t>& neighbors = *graph.edge_neighbor;
   std::vector<int32_t> keep, center, neighbor;
   for (int64_t row = 0; row < centers; ++row) {
     const auto atom = static_cast<std::size_t>(order.atom_of_row[static_cast<std::size_t>(row)]);
-    for (int64_t e = topology.center_offsets[atom]; e < topology.center_offsets[atom + 1]; ++e) {
+    for (int64_t e = graph.center_offsets[atom]; e < graph.center_offsets[atom + 1]; ++e) {
       keep.push_back(static_cast<int32_t>(e));
       center.push_back(static_cast<int32_t>(row));
-      neighbor.push_back(order.row_of_atom[static_cast<std::size_t>(topology.neighbor[static_cast<std::size_t>(e)])]);
+      neighbor.push_back(order.row_of_atom[static_cast<std::size_t>(neighbors[static_cast<std::size_t>(e)])]);
     }
   }
   some.n_edges = static_cast<int64_t>(keep.size());
@@ -201,7 +201,8 @@ ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
   edges.n_edges = graph.n_edges;
   edges.n_centers = edges.n_sources = n;
   if (graph.n_edges > 0) {
-    edges.topology = std::make_shared<const nequip::EdgeTopology>(n, *graph.edge_center, *graph.edge_neighbor);
+    // Reordered layers build their own topologies (layer_edges); the graph's is only for the rest.
+    if (!reordered) edges.topology = std::make_shared<const nequip::EdgeTopology>(n, *graph.edge_center, *graph.edge_neighbor);
     const ad::Tensor r = ad::norm(graph.edge_vectors, -1, true);  // (E, 1); no self-pairs, so r > 0
     edges.harmonics = sh_(ad::div(graph.edge_vectors, r));
     // Inference needs only first derivatives, which the tabulated radial networks give.
@@ -217,7 +218,7 @@ ad::Tensor NequipModel::atomic_outputs(const AtomGraph& graph) {
     const int64_t centers = order.rows_within[static_cast<std::size_t>(layers - k - 1)];
     const int64_t sources = order.rows_within[static_cast<std::size_t>(layers - k)];
     const ad::Tensor onehot_centers = centers == n ? onehot_t : ad::slice(onehot_t, 0, 0, centers);
-    x = layers_[static_cast<std::size_t>(k)]->forward_features(x, layer_edges(edges, order, centers, sources),
+    x = layers_[static_cast<std::size_t>(k)]->forward_features(x, layer_edges(edges, graph, order, centers, sources),
                                                                onehot_centers);
   }
   // Outputs of the atoms whose energies count (the first rows_within[0] rows); 0 for the others.
