@@ -50,21 +50,31 @@ inline potentials::Potential small_potential(const std::string& kind, int ensemb
   return p;
 }
 
-/// Forces of `r` (compute() of `s`) against central differences of the energy for every atom,
-/// and stress against the strain derivative (1/V) dE/d(strain) for all six Voigt components.
-inline void expect_forces_and_stress_are_energy_derivatives(const potentials::Potential& p, const Structure& s,
-                                                            const potentials::PotentialResult& r,
-                                                            const std::string& label = "") {
+/// Every component of `forces` (atoms x 3) against the central difference -dE/dr of `energy`
+/// (a callable Structure -> eV) at `s`, 1e-5 Angstrom each way, within abs_tol + rel_tol |fd|.
+template <typename Energy>
+void expect_forces_are_central_differences(const Structure& s, const Eigen::MatrixXd& forces, Energy&& energy,
+                                           double abs_tol, double rel_tol = 0.0, const std::string& label = "") {
   const double h = 1e-5;
   for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(s.size()); ++a) {
     for (int k = 0; k < 3; ++k) {
       Structure plus = s, minus = s;
       plus.positions(a, k) += h;
       minus.positions(a, k) -= h;
-      const double fd = -(p.compute(plus, {false, false}).energy - p.compute(minus, {false, false}).energy) / (2 * h);
-      EXPECT_NEAR(r.forces(a, k), fd, 1e-6 + 1e-6 * std::abs(fd)) << label << " atom " << a << " axis " << k;
+      const double fd = -(energy(plus) - energy(minus)) / (2 * h);
+      EXPECT_NEAR(forces(a, k), fd, abs_tol + rel_tol * std::abs(fd)) << label << " atom " << a << " axis " << k;
     }
   }
+}
+
+/// Forces of `r` (compute() of `s`) against central differences of the energy for every atom,
+/// and stress against the strain derivative (1/V) dE/d(strain) for all six Voigt components.
+inline void expect_forces_and_stress_are_energy_derivatives(const potentials::Potential& p, const Structure& s,
+                                                            const potentials::PotentialResult& r,
+                                                            const std::string& label = "") {
+  const double h = 1e-5;
+  expect_forces_are_central_differences(
+      s, r.forces, [&](const Structure& x) { return p.compute(x, {false, false}).energy; }, 1e-6, 1e-6, label);
   // ASE's stress: (1/V) dE/d(strain) under a symmetric strain of cell and positions.
   const int voigt[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {0, 2}, {0, 1}};
   for (int v = 0; v < 6; ++v) {

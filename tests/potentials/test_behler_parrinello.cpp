@@ -12,6 +12,7 @@
 #include "matnn/error.hpp"
 #include "potentials/atom_graph.hpp"
 #include "potentials/behler_parrinello.hpp"
+#include "potential_fixtures.hpp"
 
 namespace matnn::potentials {
 namespace {
@@ -373,18 +374,12 @@ TEST(BehlerParrinello, EnergyIsInvariantUnderRotationTranslationPermutationAndIm
 
 void expect_forces_match(BehlerParrinello& model, const Structure& s) {
   const std::vector<double> grad = gradient(model, s);
-  double scale = 0;
-  for (double g : grad) scale = std::max(scale, std::abs(g));
+  const Eigen::MatrixXd forces =
+      -Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>>(grad.data(), static_cast<Eigen::Index>(s.size()), 3);
+  const double scale = forces.cwiseAbs().maxCoeff();
   EXPECT_GT(scale, 1e-4);
-  const double h = 1e-5;
-  for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(s.size()); ++a)
-    for (int k = 0; k < 3; ++k) {
-      Structure plus = s, minus = s;
-      plus.positions(a, k) += h;
-      minus.positions(a, k) -= h;
-      const double fd = (energy(model, plus) - energy(model, minus)) / (2 * h);
-      EXPECT_NEAR(grad[static_cast<std::size_t>(3 * a + k)], fd, 1e-6 * scale) << "atom " << a << " axis " << k;
-    }
+  matnn::testing::expect_forces_are_central_differences(
+      s, forces, [&](const Structure& x) { return energy(model, x); }, 1e-6 * scale);
 }
 
 TEST(BehlerParrinello, ForcesMatchFiniteDifferences) {

@@ -13,6 +13,7 @@
 #include "matnn/error.hpp"
 #include "potentials/atom_graph.hpp"
 #include "potentials/nequip/nequip_model.hpp"
+#include "potential_fixtures.hpp"
 
 namespace matnn::potentials {
 namespace {
@@ -166,15 +167,8 @@ TEST(Nequip, ForcesAreEquivariant) {
 // Every force component against the central difference of the energy.
 void expect_forces_match_finite_differences(NequipModel& model, const Structure& s) {
   const auto [e0, f] = energy_forces(model, s);
-  const double h = 1e-5;
-  for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(s.size()); ++a)
-    for (int k = 0; k < 3; ++k) {
-      Structure plus = s, minus = s;
-      plus.positions(a, k) += h;
-      minus.positions(a, k) -= h;
-      const double fd = -(energy(model, plus) - energy(model, minus)) / (2 * h);
-      EXPECT_NEAR(f(a, k), fd, 1e-6 * std::max(1.0, f.cwiseAbs().maxCoeff())) << "atom " << a << " axis " << k;
-    }
+  matnn::testing::expect_forces_are_central_differences(
+      s, f, [&](const Structure& x) { return energy(model, x); }, 1e-6 * std::max(1.0, f.cwiseAbs().maxCoeff()));
 }
 
 TEST(Nequip, ForcesMatchFiniteDifferences) {
