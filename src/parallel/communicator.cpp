@@ -130,30 +130,44 @@ void Communicator::broadcast(std::span<double> values, int root) const {
   check(MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, root, handle_->comm), "MPI_Bcast");
 }
 
-std::vector<std::vector<double>> Communicator::all_gather(std::span<const double> mine) const {
-  if (size_ == 1) return {std::vector<double>(mine.begin(), mine.end())};
+namespace {
+
+// MPI_Allgatherv of any number of `type` elements per rank, returned per rank.
+template <typename T>
+std::vector<std::vector<T>> gather_all(std::span<const T> mine, MPI_Datatype type, MPI_Comm comm, int rank, int size) {
   if (mine.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    fail(MATNN_ERROR_UNSUPPORTED, "all_gather: {} values on rank {}, more than one MPI call takes", mine.size(), rank_);
+    fail(MATNN_ERROR_UNSUPPORTED, "all_gather: {} values on rank {}, more than one MPI call takes", mine.size(), rank);
   const int count = static_cast<int>(mine.size());
-  std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
-  check(MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, handle_->comm), "MPI_Allgather");
+  std::vector<int> counts(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
+  check(MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm), "MPI_Allgather");
   std::int64_t total = 0;
-  for (int r = 0; r < size_; ++r) {
+  for (int r = 0; r < size; ++r) {
     offsets[static_cast<std::size_t>(r)] = static_cast<int>(total);
     total += counts[static_cast<std::size_t>(r)];
     if (total > std::numeric_limits<int>::max())
       fail(MATNN_ERROR_UNSUPPORTED, "all_gather: {} values over the ranks, more than one MPI call takes", total);
   }
-  std::vector<double> all(static_cast<std::size_t>(total));
-  check(MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), offsets.data(), MPI_DOUBLE,
-                       handle_->comm),
+  std::vector<T> all(static_cast<std::size_t>(total));
+  check(MPI_Allgatherv(mine.data(), count, type, all.data(), counts.data(), offsets.data(), type, comm),
         "MPI_Allgatherv");
-  std::vector<std::vector<double>> out;
-  for (int r = 0; r < size_; ++r) {
+  std::vector<std::vector<T>> out;
+  for (int r = 0; r < size; ++r) {
     const auto begin = all.begin() + offsets[static_cast<std::size_t>(r)];
     out.emplace_back(begin, begin + counts[static_cast<std::size_t>(r)]);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<double>> Communicator::all_gather(std::span<const double> mine) const {
+  if (size_ == 1) return {std::vector<double>(mine.begin(), mine.end())};
+  return gather_all(mine, MPI_DOUBLE, handle_->comm, rank_, size_);
+}
+
+std::vector<std::vector<std::uint8_t>> Communicator::all_gather(std::span<const std::uint8_t> mine) const {
+  if (size_ == 1) return {std::vector<std::uint8_t>(mine.begin(), mine.end())};
+  return gather_all(mine, MPI_BYTE, handle_->comm, rank_, size_);
 }
 
 bool Communicator::all(bool value) const {
@@ -243,6 +257,9 @@ void Communicator::sum(std::span<double>) const {}
 void Communicator::broadcast(std::span<double>, int) const {}
 std::vector<std::vector<double>> Communicator::all_gather(std::span<const double> mine) const {
   return {std::vector<double>(mine.begin(), mine.end())};
+}
+std::vector<std::vector<std::uint8_t>> Communicator::all_gather(std::span<const std::uint8_t> mine) const {
+  return {std::vector<std::uint8_t>(mine.begin(), mine.end())};
 }
 bool Communicator::all(bool value) const { return value; }
 std::uint64_t Communicator::max(std::uint64_t value) const { return value; }

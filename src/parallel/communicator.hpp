@@ -51,6 +51,8 @@ class Communicator {
   /// Every rank's `mine` (of any length), indexed by rank, on every rank: how ranks that each
   /// computed a share of a dataset's results pass them to all.
   std::vector<std::vector<double>> all_gather(std::span<const double> mine) const;
+  /// The same for bytes (records or summaries serialised by the caller).
+  std::vector<std::vector<std::uint8_t>> all_gather(std::span<const std::uint8_t> mine) const;
   /// True on every rank when `value` is true on every rank.
   bool all(bool value) const;
   /// The largest of `value` over the ranks.

@@ -181,7 +181,7 @@ ad::Tensor BehlerParrinello::outputs_from_features(const ad::Tensor& x, std::spa
   return ad::reshape(ad::scatter_add_rows(joined, ad::make_index(std::move(order)), n_atoms), {n_atoms});
 }
 
-void BehlerParrinello::fit_input_statistics(const AtomGraph& graph) {
+void BehlerParrinello::fit_input_statistics(const AtomGraph& graph, const parallel::Communicator& comm) {
   std::vector<double> values;
   {
     ad::NoGradGuard no_grad;
@@ -189,17 +189,21 @@ void BehlerParrinello::fit_input_statistics(const AtomGraph& graph) {
   }
   const std::size_t S = species_.size();
   const auto F = static_cast<std::size_t>(n_features());
-  std::vector<double> mean(S * F, 0.0), var(S * F, 0.0), stdev(S * F, 1.0);
-  std::vector<std::int64_t> count(S, 0);
+  // Counts and sums, then squared deviations from the mean, each summed over the ranks' atoms.
+  std::vector<double> count_and_sum(S + S * F, 0.0);
+  double* count = count_and_sum.data();
+  double* mean = count_and_sum.data() + S;
+  std::vector<double> var(S * F, 0.0), stdev(S * F, 1.0);
   const auto n_atoms = static_cast<std::size_t>(graph.n_atoms);
   for (std::size_t i = 0; i < n_atoms; ++i) {
     const auto s = static_cast<std::size_t>(graph.species[i]);
-    ++count[s];
+    count[s] += 1.0;
     for (std::size_t f = 0; f < F; ++f) mean[s * F + f] += values[i * F + f];
   }
+  comm.sum(count_and_sum);
   for (std::size_t s = 0; s < S; ++s)
     for (std::size_t f = 0; f < F; ++f)
-      if (count[s] > 0) mean[s * F + f] /= static_cast<double>(count[s]);
+      if (count[s] > 0) mean[s * F + f] /= count[s];
   for (std::size_t i = 0; i < n_atoms; ++i) {
     const auto s = static_cast<std::size_t>(graph.species[i]);
     for (std::size_t f = 0; f < F; ++f) {
@@ -207,18 +211,19 @@ void BehlerParrinello::fit_input_statistics(const AtomGraph& graph) {
       var[s * F + f] += d * d;
     }
   }
+  comm.sum(var);
   for (std::size_t s = 0; s < S; ++s) {
     if (count[s] == 0) continue;
     for (std::size_t f = 0; f < F; ++f) {
       const std::size_t k = s * F + f;
-      const double sd = std::sqrt(var[k] / static_cast<double>(count[s]));
+      const double sd = std::sqrt(var[k] / count[s]);
       const double floor = 1e-6 * std::abs(mean[k]);
       stdev[k] = (sd < 1e-12 && std::abs(mean[k]) < 1e-12) ? 1.0 : std::max(sd, floor);
     }
   }
   const auto rows = static_cast<std::int64_t>(S);
   const auto cols = static_cast<std::int64_t>(F);
-  nn::copy_values(input_mean_, ad::from_vector(mean, {rows, cols}));
+  nn::copy_values(input_mean_, ad::from_vector(std::vector<double>(mean, mean + S * F), {rows, cols}));
   nn::copy_values(input_std_, ad::from_vector(stdev, {rows, cols}));
 }
 

@@ -69,7 +69,7 @@ class BehlerParrinello : public PotentialModel {
   /// the graph's atoms of that element. A std below 1e-6 |mean| is raised to it, and a function
   /// that is (almost) zero on every such atom (std and |mean| below 1e-12) gets std 1; an
   /// element without atoms in the graph gets mean 0, std 1.
-  void fit_input_statistics(const AtomGraph& graph) override;
+  void fit_input_statistics(const AtomGraph& graph, const parallel::Communicator& comm) override;
 
   const SymmetryFunctions& symmetry_functions() const noexcept { return functions_; }
   std::int64_t n_features() const noexcept { return functions_.n_features(); }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/module.hpp"
+#include "parallel/communicator.hpp"
 #include "potentials/atom_graph.hpp"
 
 namespace matnn::potentials {
@@ -51,8 +52,13 @@ class PotentialModel : public nn::Module {
   virtual AtomicEvaluation evaluate(const AtomGraph& graph, std::span<const double> weights, bool gradient);
   /// Called once before training with a graph of (a sample of) the training structures, for
   /// models that standardise their inputs (Behler-Parrinello symmetry functions); the statistics
-  /// must be kept as buffers so that model files carry them. Default: nothing to fit.
-  virtual void fit_input_statistics(const AtomGraph& graph) { (void)graph; }
+  /// must be kept as buffers so that model files carry them. Collective over `comm`: each rank
+  /// passes its own share of the structures, and the statistics are those of all of them
+  /// (a serial Communicator for one process). Default: nothing to fit.
+  virtual void fit_input_statistics(const AtomGraph& graph, const parallel::Communicator& comm) {
+    (void)graph;
+    (void)comm;
+  }
 
  protected:
   /// sum_i weights_i outputs_i, differentiable; fails unless there is one weight per output.

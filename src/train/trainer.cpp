@@ -239,9 +239,14 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
   std::vector<BatchNorm1d*> norms;
   if (data_parallel) collect_batch_norms(module, norms);
   std::vector<double> costs;
+  std::vector<int> homes;
   if (data_parallel) {
     costs.resize(task.train_size());
-    for (std::size_t i = 0; i < costs.size(); ++i) costs[i] = task.sample_cost(i);
+    homes.resize(task.train_size());
+    for (std::size_t i = 0; i < costs.size(); ++i) {
+      costs[i] = task.sample_cost(i);
+      homes[i] = task.sample_home(i);
+    }
   }
   const SynchronisedNorms synchronised(norms, comm);
   const bool print = options_.print_progress && root;
@@ -337,9 +342,13 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       optimizer->zero_grad();
       if (data_parallel) {
         std::vector<double> batch_costs;
-        for (std::size_t i : batch) batch_costs.push_back(costs[i]);
+        std::vector<int> batch_homes;
+        for (std::size_t i : batch) {
+          batch_costs.push_back(costs[i]);
+          batch_homes.push_back(homes[i]);
+        }
         std::vector<std::size_t> local;
-        for (std::size_t k : parallel::dealt_to(batch_costs, comm.size(), comm.rank())) local.push_back(batch[k]);
+        for (std::size_t k : parallel::dealt_to(batch_costs, batch_homes, comm.size(), comm.rank())) local.push_back(batch[k]);
         double share = 0.0;
         // A failure in this rank's share stops every rank, with its message, at the step's end
         // instead of leaving the others waiting for its gradients (not inside a synchronised

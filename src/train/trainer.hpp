@@ -80,6 +80,10 @@ class TrainingTask {
   /// Relative cost of training sample i (its atom count, for instance), by which each batch's
   /// samples are dealt to the ranks of a data-parallel run. Default: 1 (equal counts).
   virtual double sample_cost(std::size_t /*i*/) const { return 1.0; }
+  /// The rank that holds training sample i in memory, where it costs no read: the dealing keeps
+  /// samples there as far as even shares allow (parallel/deal.hpp). Default -1: every rank
+  /// holds every sample.
+  virtual int sample_home(std::size_t /*i*/) const { return -1; }
   /// One rank's share of the loss of mini-batch `batch`: the loss of its samples `local` (a
   /// non-empty subset of `batch`) normalised as the whole batch is, so that the shares of all
   /// ranks sum to batch_loss(batch). The default, batch_loss(local) * |local| / |batch|, is exact

@@ -89,7 +89,7 @@ std::map<std::string, double> PotentialErrors::metrics() const {
   return out;
 }
 
-PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, std::span<const Record> records,
+PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, DatasetRows& data,
                                           const std::vector<std::size_t>& rows, const parallel::Communicator& comm) {
   PotentialErrors all;
   std::map<std::string, PotentialErrors> by_type;
@@ -98,8 +98,7 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
   std::vector<double> energy_error, energy_sigma, force_mae, force_deviation;
   std::size_t n = 0;
   PotentialEvaluation out;
-  auto add = [&](std::size_t row, const potentials::PotentialResult& result) {
-    const Record& r = records[row];
+  auto add = [&](std::size_t, const Record& r, const potentials::PotentialResult& result) {
     ++n;
     const auto tag = r.tags.find("config_type");
     any_type = any_type || tag != r.tags.end();
@@ -128,17 +127,17 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
   };
   std::vector<std::size_t> evaluated;
   const auto keep = [&](std::size_t row) {
-    if (!is_isolated_atom(records[row])) evaluated.push_back(row);
+    if (!data.summary(row).isolated_atom) evaluated.push_back(row);
   };
   if (rows.empty()) {
-    for (std::size_t i = 0; i < records.size(); ++i) keep(i);
+    for (std::size_t i = 0; i < data.size(); ++i) keep(i);
   } else {
     for (std::size_t i : rows) keep(i);
   }
   const auto request = [](const Record& r) {
     return potentials::ComputeRequest{.forces = r.forces() != nullptr, .stress = r.stress() != nullptr};
   };
-  for_each_result(potential, records, evaluated, request, add, comm);
+  for_each_result(potential, data, evaluated, request, add, comm);
   out.overall = all.metrics();
   out.overall["n"] = static_cast<double>(n);
   if (any_type) {

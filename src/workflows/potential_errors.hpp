@@ -12,6 +12,7 @@
 #include "matnn/record.hpp"
 #include "parallel/communicator.hpp"
 #include "potentials/potential.hpp"
+#include "workflows/dataset_rows.hpp"
 
 namespace matnn::workflows {
 
@@ -54,11 +55,11 @@ struct PotentialEvaluation {
 /// and of the maximum force deviation ("ood_auroc_force_deviation"); 0.5 is chance, 1 perfect.
 std::map<std::string, double> ood_separation(const PotentialEvaluation& in, const PotentialEvaluation& ood);
 
-/// Errors of the ensemble mean (Potential::compute, the path hosts call) on `records` (all when
+/// Errors of the ensemble mean (Potential::compute, the path hosts call) on the rows of `data` (all when
 /// `rows` is empty). Isolated-atom frames (reference_energies.hpp) are skipped. The structures are
 /// shared among the ranks of `comm` (potential_on_ranks.hpp); every rank returns the serial
 /// run's evaluation, bit for bit.
-PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, std::span<const Record> records,
+PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, DatasetRows& data,
                                           const std::vector<std::size_t>& rows = {},
                                           const parallel::Communicator& comm = {});
 

@@ -22,6 +22,7 @@
 #include "potentials/descriptor_cache.hpp"
 #include "train/ensemble.hpp"
 #include "train/optimizer_factory.hpp"
+#include "workflows/described_rows.hpp"
 #include "workflows/job_common.hpp"
 #include "workflows/potential_on_ranks.hpp"
 #include "workflows/potential_recipe.hpp"
@@ -74,13 +75,16 @@ Json with_potential_defaults(Json config) {
 // model.core_repulsion: zbl (the default: full ZBL below 0.9 times the shortest distance of the
 // training structures minus 0.5 A, none beyond 0.9 times it, so no training structure feels it),
 // none, or {inner, outer} in Angstrom.
-potentials::CoreRepulsion core_repulsion_from(const Json* spec, const AtomGraph& training) {
+// `training` holds this rank's training structures; the shortest distance is over all ranks'.
+potentials::CoreRepulsion core_repulsion_from(const Json* spec, const AtomGraph& training, const parallel::Communicator& comm) {
   potentials::CoreRepulsion core;
   if (spec && spec->is_string() && *spec == "none") return core;
   if (!spec || (spec->is_string() && *spec == "zbl")) {
     double shortest = std::numeric_limits<double>::infinity();
     const std::vector<double> v = training.edge_vectors.to_vector();
     for (std::size_t e = 0; e + 2 < v.size(); e += 3) shortest = std::min(shortest, std::hypot(v[e], v[e + 1], v[e + 2]));
+    const double mine[1] = {shortest};
+    for (const std::vector<double>& theirs : comm.all_gather(std::span<const double>(mine))) shortest = std::min(shortest, theirs.at(0));
     if (!std::isfinite(shortest)) return core;  // no pair within the cutoff: nothing to place it by
     core.outer = 0.9 * shortest;
     core.inner = std::max(0.0, core.outer - 0.5);
@@ -100,53 +104,57 @@ potentials::CoreRepulsion core_repulsion_from(const Json* spec, const AtomGraph&
 }
 
 // Keeps the isolated-atom frames out of the split: they only define reference energies.
-data::Split potential_split(const std::vector<Record>& records, std::size_t first, std::size_t last,
-                            const data::SplitOptions& options) {
+data::Split potential_split(const DatasetRows& rows, std::size_t first, std::size_t last, const data::SplitOptions& options) {
   std::vector<std::size_t> usable;
   std::vector<data::SplitKey> keys;
   for (std::size_t i = first; i < last; ++i) {
-    if (is_isolated_atom(records[i])) continue;
+    if (rows.summary(i).isolated_atom) continue;
     usable.push_back(i);
-    keys.push_back(split_key(records[i], options.kind));
+    keys.push_back(rows.summary(i).key);
   }
   if (options.kind == data::SplitKind::cluster) {
     std::vector<Composition> compositions;
-    for (std::size_t i : usable) compositions.push_back(records[i].structure.composition());
+    for (std::size_t i : usable) {
+      std::map<int, double> amounts;
+      for (const auto& [z, n] : rows.summary(i).composition) amounts[z] = static_cast<double>(n);
+      compositions.emplace_back(std::move(amounts));
+    }
     assign_cluster_groups(keys, compositions, options.clusters, options.seed);
   }
   data::Split split = data::make_split(keys, options);
-  for (auto* rows : {&split.train, &split.validation, &split.test}) {
-    for (std::size_t& r : *rows) r = usable[r];
+  for (auto* part : {&split.train, &split.validation, &split.test}) {
+    for (std::size_t& r : *part) r = usable[r];
   }
   return split;
 }
 
-// Every usable structure of records[first, last), as a validation or test set from its own file.
-std::vector<std::size_t> all_usable(const std::vector<Record>& records, std::size_t first, std::size_t last) {
-  std::vector<std::size_t> rows;
+// Every usable row of [first, last), as a validation or test set from its own file.
+std::vector<std::size_t> all_usable(const DatasetRows& rows, std::size_t first, std::size_t last) {
+  std::vector<std::size_t> usable;
   for (std::size_t i = first; i < last; ++i) {
-    if (!is_isolated_atom(records[i])) rows.push_back(i);
+    if (!rows.summary(i).isolated_atom) usable.push_back(i);
   }
-  return rows;
+  return usable;
 }
 
 // The output scale: the RMS force component of the training data (as NequIP does), else the
 // spread of per-atom energies after the reference energies, else 1 eV.
-double fit_scale(const std::vector<Record>& records, const std::vector<std::size_t>& rows, const std::vector<int>& species,
+double fit_scale(const DatasetRows& data, const std::vector<std::size_t>& rows, const std::vector<int>& species,
                  const std::vector<double>& e0) {
   double sum_sq = 0.0, residual_sq = 0.0;
   std::size_t components = 0, energies = 0;
   for (std::size_t r : rows) {
-    if (const AtomValues* f = records[r].forces()) {
-      sum_sq += f->squaredNorm();
-      components += static_cast<std::size_t>(f->size());
+    const RowSummary& s = data.summary(r);
+    if (s.forces) {
+      sum_sq += s.force_sum_sq;
+      components += 3 * static_cast<std::size_t>(s.atoms);
     }
-    if (const auto e = records[r].energy()) {
+    if (s.energy) {
       double reference = 0.0;
-      for (int z : records[r].structure.numbers) {
-        reference += e0[static_cast<std::size_t>(std::find(species.begin(), species.end(), z) - species.begin())];
+      for (const auto& [z, n] : s.composition) {
+        reference += static_cast<double>(n) * e0[static_cast<std::size_t>(std::find(species.begin(), species.end(), z) - species.begin())];
       }
-      residual_sq += std::pow((*e - reference) / static_cast<double>(records[r].structure.size()), 2);
+      residual_sq += std::pow((*s.energy - reference) / static_cast<double>(s.atoms), 2);
       ++energies;
     }
   }
@@ -155,9 +163,10 @@ double fit_scale(const std::vector<Record>& records, const std::vector<std::size
   return 1.0;
 }
 
-std::vector<int> species_of(const std::vector<Record>& records, const std::vector<std::size_t>& rows) {
+std::vector<int> species_of(const DatasetRows& data, const std::vector<std::size_t>& rows) {
   std::set<int> z;
-  for (std::size_t r : rows) z.insert(records[r].structure.numbers.begin(), records[r].structure.numbers.end());
+  for (std::size_t r : rows)
+    for (const auto& [element, n] : data.summary(r).composition) z.insert(element);
   return {z.begin(), z.end()};
 }
 
@@ -167,18 +176,26 @@ std::vector<Record> read_dataset(const std::string& path) {
   return records;
 }
 
-// Records [first, first + count) were read from `path`, in order. The errors that building a
-// batch's graph would raise later without knowing where a structure came from (an element the
-// model lacks, overlapping atoms, an impossible density) are raised here, naming the file and
-// the structure's index in it.
-void check_structures_for(const Potential& potential, std::span<const Record> records, const std::string& path) {
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    try {
-      potentials::check_structure(records[i].structure, potential.species(), potential.cutoff());
-    } catch (const Error& e) {
-      fail(e.status(), "{}: structure {}: {}", path, i, e.what());
+// The errors that building a batch's graph would raise later without knowing where a structure
+// came from (an element the model lacks, overlapping atoms, an impossible density) are raised
+// here, naming the file and the structure's index in it. Each rank checks the rows it holds;
+// the first failing rank's message stops all.
+void check_structures_for(const Potential& potential, DatasetRows& data, const parallel::Communicator& comm) {
+  std::exception_ptr failure;
+  try {
+    const std::vector<std::size_t> local = data.local_rows();
+    const std::vector<const Record*> records = data.records(local);
+    for (std::size_t k = 0; k < local.size(); ++k) {
+      try {
+        potentials::check_structure(records[k]->structure, potential.species(), potential.cutoff());
+      } catch (const Error& e) {
+        fail(e.status(), "{}: {}", data.origin(local[k]), e.what());
+      }
     }
+  } catch (...) {
+    failure = std::current_exception();
   }
+  comm.rethrow_first(failure);
 }
 
 // model.init_from: start from a trained model of the same kind and species (fine-tuning). Its
@@ -287,23 +304,22 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   (void)potentials::make_potential_model(kind, architecture, {1}, seed);
 
   const auto start = std::chrono::steady_clock::now();
-  std::vector<Record> records = read_dataset(dataset_path);
-  const std::size_t n_main = records.size();
-  auto append = [&records](const std::string& path) {
-    if (path.empty()) return std::size_t{0};
-    std::vector<Record> extra = read_dataset(path);
-    records.insert(records.end(), std::make_move_iterator(extra.begin()), std::make_move_iterator(extra.end()));
-    return extra.size();
-  };
-  const std::size_t n_validation_file = append(validation_path);
-  append(test_path);
+  // Each rank reads its own share of the files (dataset_rows.hpp); all know every row's summary.
+  // Ensemble members spread over the ranks each train on one rank, which then needs every row.
+  std::vector<std::string> paths{dataset_path};
+  for (const std::string& path : {validation_path, test_path})
+    if (!path.empty()) paths.push_back(path);
+  const parallel::Communicator data_comm = job.ensemble_parallel ? parallel::Communicator() : job.communicator;
+  ShardedRows rows(paths, split_options.kind, data_comm);
+  const std::size_t n_main = rows.first_row(1);
+  const std::size_t test_first = test_path.empty() ? rows.size() : rows.first_row(paths.size() - 1);
   const double reading_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  data::Split split = potential_split(records, 0, n_main, split_options);
-  if (!validation_path.empty()) split.validation = all_usable(records, n_main, n_main + n_validation_file);
-  if (!test_path.empty()) split.test = all_usable(records, n_main + n_validation_file, records.size());
+  data::Split split = potential_split(rows, 0, n_main, split_options);
+  if (!validation_path.empty()) split.validation = all_usable(rows, n_main, rows.first_row(2));
+  if (!test_path.empty()) split.test = all_usable(rows, test_first, rows.size());
   if (split.train.size() < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the split leaves no training structure", dataset_path);
 
-  const PotentialRecipe recipe = recipe_from(training, trainer_options.epochs, count_labels(records, split.train), dataset_path);
+  const PotentialRecipe recipe = recipe_from(training, trainer_options.epochs, count_labels(rows, split.train), dataset_path);
   if (train::is_kalman(trainer_options.optimizer)) {
     if (recipe.huber) {
       fail(MATNN_ERROR_INVALID_ARGUMENT,
@@ -330,9 +346,9 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   training.finish();
   root.finish();
 
-  const std::vector<int> species = species_of(records, split.train);
-  for (const auto* rows : {&split.validation, &split.test}) {
-    for (int z : species_of(records, *rows)) {
+  const std::vector<int> species = species_of(rows, split.train);
+  for (const auto* part : {&split.validation, &split.test}) {
+    for (int z : species_of(rows, *part)) {
       if (!std::binary_search(species.begin(), species.end(), z)) {
         fail(MATNN_ERROR_UNKNOWN_ELEMENT, "{} appears in the validation or test structures but in no training structure",
              element(z).symbol);
@@ -340,26 +356,24 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     }
   }
   Potential potential(kind, architecture, species, ensemble_size, seed);
-  {
-    const std::span<const Record> all(records);
-    const std::size_t n_test_file = records.size() - n_main - n_validation_file;
-    check_structures_for(potential, all.subspan(0, n_main), dataset_path);
-    check_structures_for(potential, all.subspan(n_main, n_validation_file), validation_path);
-    check_structures_for(potential, all.subspan(n_main + n_validation_file, n_test_file), test_path);
-  }
+  check_structures_for(potential, rows, data_comm);
   if (precision == "float64") potential.to(ad::DType::f64);
   std::string e0_source = "init_from";
   if (init_from.empty()) {
-    const ReferenceEnergies e0 = reference_energies(reference_spec, records, split.train, species, dataset_path);
+    const ReferenceEnergies e0 = reference_energies(reference_spec, rows, split.train, species, dataset_path);
     e0_source = e0.source;
-    potential.set_energy_scaling(e0.e0, fit_scale(records, split.train, species, e0.e0));
-    // Input statistics (Behler-Parrinello symmetry functions) from the training structures.
+    potential.set_energy_scaling(e0.e0, fit_scale(rows, split.train, species, e0.e0));
+    // Input statistics (Behler-Parrinello symmetry functions) and the core repulsion's range from
+    // the training structures, each rank's share summed over the ranks.
+    std::vector<std::size_t> local;
+    for (std::size_t r : rows.local_rows())
+      if (std::binary_search(split.train.begin(), split.train.end(), r)) local.push_back(r);
     std::vector<const Structure*> structures;
-    for (std::size_t r : split.train) structures.push_back(&records[r].structure);
+    for (const Record* r : rows.records(local)) structures.push_back(&r->structure);
     const AtomGraph g = potentials::build_graph(structures, species, potential.cutoff(), potential.dtype());
-    potential.set_core_repulsion(core_repulsion_from(core_spec, g));
+    potential.set_core_repulsion(core_repulsion_from(core_spec, g, data_comm));
     ad::NoGradGuard no_grad;
-    for (std::size_t k = 0; k < potential.ensemble_size(); ++k) potential.member(k).fit_input_statistics(g);
+    for (std::size_t k = 0; k < potential.ensemble_size(); ++k) potential.member(k).fit_input_statistics(g, data_comm);
   } else {
     initialise_from(potential, init_from);
   }
@@ -368,8 +382,8 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   double volume_per_atom = 0.0;
   std::size_t periodic = 0;
   for (std::size_t r : split.train) {
-    if (records[r].structure.fully_periodic()) {
-      volume_per_atom += records[r].structure.volume() / static_cast<double>(records[r].structure.size());
+    if (rows.summary(r).volume_per_atom > 0) {
+      volume_per_atom += rows.summary(r).volume_per_atom;
       ++periodic;
     }
   }
@@ -383,6 +397,10 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     fmt::print("{} potential on {}: {} train, {} validation, {} test structures; {} member(s); read in {:.2f} s\n", kind,
                dataset_path, split.train.size(), split.validation.size(), split.test.size(), ensemble_size,
                reading_seconds);
+    if (data_comm.size() > 1) {
+      fmt::print("each rank reads and holds its share of the structures: rank 0 has {} of {}\n", rows.local_rows().size(),
+                 rows.size());
+    }
     fmt::print("reference energies ({}): {}; energy scale {:.4g} eV\n", e0_source, e0_text, potential.scale());
     const potentials::CoreRepulsion& core = potential.core_repulsion();
     if (core.enabled()) {
@@ -392,23 +410,22 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   }
 
   // Behler-Parrinello descriptors do not depend on the weights: computed once, reused every epoch.
-  std::vector<potentials::DescribedStructure> described;
+  std::optional<DescribedRows> described;
   if (cache_descriptors && kind == "behler_parrinello") {
     const auto begin = std::chrono::steady_clock::now();
-    const auto& model = dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0));
-    described.resize(records.size());
-    std::size_t bytes = 0;
-    // Every rank caches every structure: each batch is dealt to the ranks anew (by atoms, so that
-    // the ranks' shares of a step cost the same), so any rank may get any one.
-    for (const auto* rows : {&split.train, &split.validation}) {
-      for (std::size_t r : *rows) {
-        described[r] = potentials::describe(model, records[r].structure, potential.dtype(), potential.core_repulsion());
-        bytes += described[r].bytes();
+    // This rank's training and validation rows up front; rows from other ranks when dealt here.
+    std::vector<std::size_t> local;
+    for (std::size_t r : rows.local_rows()) {
+      if (std::binary_search(split.train.begin(), split.train.end(), r) ||
+          std::binary_search(split.validation.begin(), split.validation.end(), r)) {
+        local.push_back(r);
       }
     }
+    described.emplace(dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0)), potential.dtype(),
+                      potential.core_repulsion(), local, rows.records(local));
     if (print) {
-      fmt::print("cached symmetry functions and their derivatives of {} structures: {:.0f} MB in {:.1f} s\n",
-                 split.train.size() + split.validation.size(), static_cast<double>(bytes) / 1e6,
+      fmt::print("cached symmetry functions and their derivatives of {} structures{}: {:.0f} MB in {:.1f} s\n",
+                 local.size(), data_comm.size() > 1 ? " on rank 0" : "", static_cast<double>(described->bytes()) / 1e6,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
     }
   }
@@ -418,13 +435,17 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   train::train_ensemble(
       potential.ensemble_size(),
       [&](std::size_t k) {
-        return std::make_unique<PotentialTask>(potential, k, records, split,
+        return std::make_unique<PotentialTask>(potential, k, rows, split,
                                                bootstrap ? data::bootstrap_resample(split.train, seed, k) : split.train,
                                                trainer_options.batch_size, recipe, stress_scale,
-                                               described.empty() ? nullptr : &described);
+                                               described ? &*described : nullptr);
       },
       ensemble);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (print && data_comm.size() > 1) {
+    fmt::print("rank 0 read {} structures from the files ({} its own), and holds {}\n", rows.structures_read(),
+               rows.local_rows().size(), rows.structures_held());
+  }
 
   Json provenance = {{"dataset", std::filesystem::absolute(dataset_path).string()},
                      {"n_structures", n_main},
@@ -447,7 +468,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   result.n_validation = split.validation.size();
   result.n_test = split.test.size();
   if (!split.test.empty()) {
-    const PotentialEvaluation test = evaluate_potential_on(potential, records, split.test, job.communicator);
+    const PotentialEvaluation test = evaluate_potential_on(potential, rows, split.test, job.communicator);
     result.test_metrics = test.overall;
     result.test_metrics.insert(test.uncertainty.begin(), test.uncertainty.end());
   }
@@ -459,25 +480,29 @@ PotentialEvaluation evaluate_potential(const std::string& model_path, const std:
                                        const std::string& subset, const parallel::Communicator& comm) {
   const Potential potential = Potential::load(model_path);
   const std::vector<Record> records = read_dataset(dataset_path);
-  check_structures_for(potential, records, dataset_path);
-  if (subset == "all") return evaluate_potential_on(potential, records, {}, comm);
   const models::StateFile file = models::read_state_file(model_path, models::model_format, Potential::file_kind);
   const Json provenance = file.config.value("provenance", Json::object());
-  if (!provenance.contains("split")) fail(MATNN_ERROR_MODEL, "{} records no training split; use --subset all", model_path);
+  if (subset != "all" && !provenance.contains("split")) {
+    fail(MATNN_ERROR_MODEL, "{} records no training split; use --subset all", model_path);
+  }
+  const data::SplitOptions split_options =
+      subset == "all" ? data::SplitOptions{} : split_options_from(ConfigSection(provenance.at("split"), "split"), 0);
+  InMemoryRows rows(records, split_options.kind, dataset_path);
+  check_structures_for(potential, rows, {});
+  if (subset == "all") return evaluate_potential_on(potential, rows, {}, comm);
   const auto trained_on = provenance.value("n_structures", std::size_t{0});
   if (trained_on != records.size()) {
     fail(MATNN_ERROR_INVALID_ARGUMENT,
          "{} has {} structures, the model was trained on a dataset of {}: a train/validation/test subset needs that dataset",
          dataset_path, records.size(), trained_on);
   }
-  const data::Split split =
-      potential_split(records, 0, records.size(), split_options_from(ConfigSection(provenance.at("split"), "split"), 0));
-  const std::vector<std::size_t>* rows = subset == "train"        ? &split.train
+  const data::Split split = potential_split(rows, 0, records.size(), split_options);
+  const std::vector<std::size_t>* part = subset == "train"        ? &split.train
                                          : subset == "validation" ? &split.validation
                                          : subset == "test"       ? &split.test
                                                                   : nullptr;
-  if (!rows) fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown subset \"{}\" (use all, train, validation or test)", subset);
-  if (rows->empty()) {
+  if (!part) fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown subset \"{}\" (use all, train, validation or test)", subset);
+  if (part->empty()) {
     const std::string file_key = subset + "_dataset";
     if (provenance.contains(file_key)) {
       fail(MATNN_ERROR_INVALID_ARGUMENT, "the {} structures came from their own file, {}: evaluate on it with --subset all",
@@ -485,7 +510,7 @@ PotentialEvaluation evaluate_potential(const std::string& model_path, const std:
     }
     fail(MATNN_ERROR_INVALID_ARGUMENT, "subset {} is empty", subset);
   }
-  return evaluate_potential_on(potential, records, *rows, comm);
+  return evaluate_potential_on(potential, rows, *part, comm);
 }
 
 namespace {
@@ -497,8 +522,7 @@ std::vector<std::size_t> all_rows(std::size_t n) {
   return rows;
 }
 
-void write_csv(const Potential& potential, const std::vector<Record>& records, const std::string& path,
-               const parallel::Communicator& comm) {
+void write_csv(const Potential& potential, DatasetRows& rows, const std::string& path, const parallel::Communicator& comm) {
   std::optional<AtomicFile> file;
   std::ofstream out;
   // Rank 0 opens the file; if it cannot, every rank stops here rather than in the computation.
@@ -514,9 +538,8 @@ void write_csv(const Potential& potential, const std::vector<Record>& records, c
     }
   }
   comm.rethrow_first(failure);
-  const auto write = [&](std::size_t i, const potentials::PotentialResult& result) {
+  const auto write = [&](std::size_t i, const Record& r, const potentials::PotentialResult& result) {
     if (!comm.is_root()) return;
-    const Record& r = records[i];
     auto tag = [&](const char* name) {
       const auto it = r.tags.find(name);
       return it == r.tags.end() ? std::string() : it->second;
@@ -526,7 +549,7 @@ void write_csv(const Potential& potential, const std::vector<Record>& records, c
                        result.energy, result.energy_sigma, result.max_force_deviation,
                        reference ? fmt::format("{:.10g}", *reference) : "");
   };
-  for_each_result(potential, records, all_rows(records.size()), [](const Record&) {
+  for_each_result(potential, rows, all_rows(rows.size()), [](const Record&) {
     return potentials::ComputeRequest{.forces = true, .stress = false};
   }, write, comm);
   write_on_root(comm, path, [&] {
@@ -540,12 +563,10 @@ void write_csv(const Potential& potential, const std::vector<Record>& records, c
 // Extended XYZ as ASE reads it: the predictions under the reserved names (energy, forces,
 // stress, energies), the ensemble's energy_sigma and per-atom force_deviation, and the
 // reference labels kept under REF_ names so a parity plot needs only this file.
-void write_xyz(const Potential& potential, const std::vector<Record>& records, const std::string& path,
-               const parallel::Communicator& comm) {
+void write_xyz(const Potential& potential, DatasetRows& rows, const std::string& path, const parallel::Communicator& comm) {
   std::vector<Record> predicted;
-  const auto keep = [&](std::size_t i, const potentials::PotentialResult& result) {
+  const auto keep = [&](std::size_t, const Record& r, const potentials::PotentialResult& result) {
     if (!comm.is_root()) return;
-    const Record& r = records[i];
     Record p;
     p.structure = r.structure;
     p.tags = r.tags;
@@ -561,7 +582,7 @@ void write_xyz(const Potential& potential, const std::vector<Record>& records, c
     if (result.has_stress) p.properties["stress"] = {result.stress.begin(), result.stress.end()};
     predicted.push_back(std::move(p));
   };
-  for_each_result(potential, records, all_rows(records.size()), [](const Record&) {
+  for_each_result(potential, rows, all_rows(rows.size()), [](const Record&) {
     return potentials::ComputeRequest{.forces = true, .stress = true};
   }, keep, comm);
   write_on_root(comm, path, [&] { write_extxyz(path, predicted); });
@@ -573,11 +594,12 @@ void write_potential_predictions(const std::string& model_path, const std::strin
                                  const std::string& output_path, const parallel::Communicator& comm) {
   const Potential potential = Potential::load(model_path);
   const std::vector<Record> records = read_dataset(dataset_path);
-  check_structures_for(potential, records, dataset_path);
+  InMemoryRows rows(records, data::SplitKind::random, dataset_path);
+  check_structures_for(potential, rows, {});
   if (output_path.ends_with(".xyz") || output_path.ends_with(".extxyz")) {
-    write_xyz(potential, records, output_path, comm);
+    write_xyz(potential, rows, output_path, comm);
   } else {
-    write_csv(potential, records, output_path, comm);
+    write_csv(potential, rows, output_path, comm);
   }
 }
 

@@ -52,33 +52,40 @@ PotentialResult unpack(const std::vector<double>& in, std::size_t& at, std::size
 
 }  // namespace
 
-void for_each_result(const potentials::Potential& potential, std::span<const Record> records,
-                     const std::vector<std::size_t>& rows, const RequestFor& request, const ResultSink& sink,
-                     const parallel::Communicator& comm, std::size_t chunk) {
+void for_each_result(const potentials::Potential& potential, DatasetRows& data, const std::vector<std::size_t>& rows,
+                     const RequestFor& request, const ResultSink& sink, const parallel::Communicator& comm,
+                     std::size_t chunk) {
   // The default chunk is large enough that the collectives cost nothing next to the potential,
   // small enough that a chunk's results (forces of every atom) stay a few MB.
   if (chunk == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "for_each_result: chunks of 0 structures");
-  const auto compute = [&](std::size_t row) {
-    const Record& r = records[row];
+  const auto compute = [&](const Record& r) {
     const potentials::ComputeRequest wanted = request(r);
     if (wanted.atom_virials) fail(MATNN_ERROR_INTERNAL, "for_each_result does not pass per-atom virials");
     return potential.compute(r.structure, wanted);
   };
-  if (comm.size() == 1) {
-    for (std::size_t row : rows) sink(row, compute(row));
-    return;
-  }
   std::exception_ptr failure;
   for (std::size_t begin = 0; begin < rows.size(); begin += chunk) {
     const std::size_t end = std::min(rows.size(), begin + chunk);
+    const std::span<const std::size_t> part(rows.data() + begin, end - begin);
+    if (comm.size() == 1) {
+      const std::vector<const Record*> records = data.records(part);
+      for (std::size_t k = 0; k < part.size(); ++k) sink(part[k], *records[k], compute(*records[k]));
+      continue;
+    }
     std::vector<double> costs;
-    for (std::size_t k = begin; k < end; ++k) costs.push_back(static_cast<double>(records[rows[k]].structure.size()));
-    const std::vector<int> owner = parallel::deal_to_ranks(costs, comm.size());
+    std::vector<int> homes;
+    for (std::size_t row : part) {
+      costs.push_back(static_cast<double>(data.summary(row).atoms));
+      homes.push_back(data.home(row));
+    }
+    const std::vector<int> owner = parallel::deal_to_ranks(costs, homes, comm.size());
     std::vector<double> mine;
+    std::vector<const Record*> records;
     if (!failure) {
       try {
-        for (std::size_t k = begin; k < end; ++k)
-          if (owner[k - begin] == comm.rank()) pack(rows[k], compute(rows[k]), mine);
+        records = data.records(part);
+        for (std::size_t k = 0; k < part.size(); ++k)
+          if (owner[k] == comm.rank()) pack(part[k], compute(*records[k]), mine);
       } catch (...) {
         failure = std::current_exception();
       }
@@ -88,12 +95,12 @@ void for_each_result(const potentials::Potential& potential, std::span<const Rec
     // Each rank's results are in row order; take them back in the order of `rows`.
     std::vector<std::size_t> at(all.size(), 0);
     try {
-      for (std::size_t k = begin; k < end; ++k) {
-        const auto r = static_cast<std::size_t>(owner[k - begin]);
+      for (std::size_t k = 0; k < part.size(); ++k) {
+        const auto r = static_cast<std::size_t>(owner[k]);
         std::size_t row = 0;
         const PotentialResult result = unpack(all[r], at[r], row);
-        if (row != rows[k]) fail(MATNN_ERROR_INTERNAL, "rank {} sent structure {} where {} was expected", r, row, rows[k]);
-        sink(row, result);
+        if (row != part[k]) fail(MATNN_ERROR_INTERNAL, "rank {} sent structure {} where {} was expected", r, row, part[k]);
+        sink(row, *records[k], result);
       }
     } catch (...) {
       failure = std::current_exception();

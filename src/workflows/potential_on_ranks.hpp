@@ -1,8 +1,8 @@
 // A potential evaluated over the structures of a dataset by all ranks of a job together:
 // `mpirun -np N matnn eval` and `matnn predict`, and the test metrics at the end of training.
-// Each rank computes the structures dealt to it (by atom count, parallel/deal.hpp), and every
-// rank then receives every result, in the dataset's order, equal bit for bit to a serial run's:
-// the results are passed, not summed.
+// Each rank computes the structures dealt to it (by atom count, preferring the rank that holds
+// the structure: parallel/deal.hpp), and every rank then receives every result, with its record,
+// in the dataset's order, equal bit for bit to a serial run's: the results are passed, not summed.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "matnn/record.hpp"
+#include "workflows/dataset_rows.hpp"
 #include "parallel/communicator.hpp"
 #include "potentials/potential.hpp"
 
@@ -18,15 +19,16 @@ namespace matnn::workflows {
 
 /// What to compute for one structure (per-atom virials are not passed between ranks: refused).
 using RequestFor = std::function<potentials::ComputeRequest(const Record&)>;
-/// Takes the result of records[row], on every rank, in the order of `rows`.
-using ResultSink = std::function<void(std::size_t row, const potentials::PotentialResult&)>;
+/// Takes the result of a row with its record, on every rank, in the order of `rows`.
+using ResultSink = std::function<void(std::size_t row, const Record& record, const potentials::PotentialResult&)>;
 
-/// Calls `sink` with potential.compute(records[row], request(records[row])) for every row of
-/// `rows`, in order, on every rank of `comm`. Rows go in chunks of `chunk` structures, so memory
-/// holds one chunk's results, not the dataset's. An exception on any rank, in a computation or in its sink, is
-/// thrown on every rank ("rank R: message", Communicator::rethrow_first), never leaving one
-/// waiting.
-void for_each_result(const potentials::Potential& potential, std::span<const Record> records,
+/// Calls `sink` with the row's record and potential.compute(record, request(record)) for every
+/// row of `rows`, in order, on every rank of `comm`. Rows go in chunks of `chunk` structures, so
+/// memory holds one chunk's records and results, not the dataset's (a rank reads the chunk's
+/// rows it does not hold: its sink needs their labels). An exception on any rank, in a
+/// computation or in its sink, is thrown on every rank ("rank R: message",
+/// Communicator::rethrow_first), never leaving one waiting.
+void for_each_result(const potentials::Potential& potential, DatasetRows& data,
                      const std::vector<std::size_t>& rows, const RequestFor& request, const ResultSink& sink,
                      const parallel::Communicator& comm, std::size_t chunk = 512);
 

@@ -47,15 +47,14 @@ double PotentialRecipe::structure_weight(const Record& record) const {
   return w == config_type_weights.end() ? 1.0 : w->second;
 }
 
-LabelCounts count_labels(const std::vector<Record>& records, const std::vector<std::size_t>& rows) {
+LabelCounts count_labels(const DatasetRows& data, const std::vector<std::size_t>& rows) {
   LabelCounts c;
   for (std::size_t r : rows) {
-    const Record& record = records[r];
-    if (record.energy()) ++c.energies;
-    if (record.forces()) ++c.forces;
-    if (record.stress() && record.structure.fully_periodic()) ++c.stresses;
-    const auto tag = record.tags.find("config_type");
-    if (tag != record.tags.end()) ++c.config_types[tag->second];
+    const RowSummary& s = data.summary(r);
+    if (s.energy) ++c.energies;
+    if (s.forces) ++c.forces;
+    if (s.stress) ++c.stresses;
+    if (!s.config_type.empty()) ++c.config_types[s.config_type];
   }
   return c;
 }

@@ -19,6 +19,7 @@
 
 #include "matnn/record.hpp"
 #include "train/config.hpp"
+#include "workflows/dataset_rows.hpp"
 
 namespace matnn::workflows {
 
@@ -50,7 +51,7 @@ struct LabelCounts {
   std::size_t energies = 0, forces = 0, stresses = 0;
   std::map<std::string, std::size_t> config_types;
 };
-LabelCounts count_labels(const std::vector<Record>& records, const std::vector<std::size_t>& rows);
+LabelCounts count_labels(const DatasetRows& data, const std::vector<std::size_t>& rows);
 
 /// Reads the loss keys of `training` (energy_weight, forces_weight, stress_weight, loss,
 /// huber_delta, config_type_weights, stage_two). A loss term given a positive weight that no

@@ -18,11 +18,12 @@ namespace matnn::workflows {
 struct PotentialTask::LabelCounts {
   double energy = 0, forces = 0, stress = 0;
 
-  explicit LabelCounts(const std::vector<const Record*>& records) {
-    for (const Record* r : records) {
-      energy += r->energy() ? 1.0 : 0.0;
-      forces += r->forces() ? 3.0 * static_cast<double>(r->structure.size()) : 0.0;
-      stress += r->stress() && r->structure.fully_periodic() ? 6.0 : 0.0;
+  LabelCounts(const DatasetRows& data, const std::vector<std::size_t>& rows) {
+    for (std::size_t row : rows) {
+      const RowSummary& s = data.summary(row);
+      energy += s.energy ? 1.0 : 0.0;
+      forces += s.forces ? 3.0 * static_cast<double>(s.atoms) : 0.0;
+      stress += s.stress ? 6.0 : 0.0;
     }
   }
 };
@@ -36,8 +37,8 @@ struct PotentialTask::Targets {
   ad::Tensor stress, stress_weight;                                // (S, 6), (S, 1)
   double energy_mask = 0, forces_mask = 0, stress_mask = 0;
 
-  Targets(const std::vector<const Record*>& records, const PotentialRecipe& recipe, ad::DType dtype) {
-    const LabelCounts counts(records);
+  Targets(const std::vector<const Record*>& records, const LabelCounts& counts, const PotentialRecipe& recipe,
+          ad::DType dtype) {
     energy_mask = counts.energy;
     forces_mask = counts.forces;
     stress_mask = counts.stress;
@@ -83,13 +84,12 @@ ad::Tensor voigt_stress(const ad::Tensor& virial, const std::vector<double>& vol
   return ad::mul(voigt, ad::to(ad::from_vector(inverse_volume, {ns, 1}), dtype));
 }
 
-PotentialTask::PotentialTask(potentials::Potential& potential, std::size_t member, const std::vector<Record>& records,
+PotentialTask::PotentialTask(potentials::Potential& potential, std::size_t member, DatasetRows& data,
                              const data::Split& split, std::vector<std::size_t> train_rows, std::size_t batch_size,
-                             const PotentialRecipe& recipe, double stress_scale,
-                             const std::vector<potentials::DescribedStructure>* described)
+                             const PotentialRecipe& recipe, double stress_scale, DescribedRows* described)
     : potential_(potential),
       member_(member),
-      records_(records),
+      data_(data),
       split_(split),
       train_rows_(std::move(train_rows)),
       batch_size_(batch_size),
@@ -108,18 +108,17 @@ struct PotentialTask::Predictions {
   std::vector<std::int64_t> atom_offsets;
 };
 
-PotentialTask::Predictions PotentialTask::predict(const std::vector<std::size_t>& rows, bool derivatives,
+PotentialTask::Predictions PotentialTask::predict(const std::vector<std::size_t>& rows,
+                                                  const std::vector<const Record*>& records, bool derivatives,
                                                   bool create_graph) {
   const ad::DType dtype = potential_.dtype();
   const double scale = potential_.scale();
   Predictions p;
   if (described_) {
-    std::vector<const potentials::DescribedStructure*> batch;
+    const std::vector<const potentials::DescribedStructure*> batch = described_->get(rows, records);
     std::vector<double> shifts, volumes;
-    for (std::size_t r : rows) {
-      const potentials::DescribedStructure& d = (*described_)[r];
-      if (!d.features.defined()) fail(MATNN_ERROR_INTERNAL, "structure {} has no cached descriptors", r);
-      batch.push_back(&d);
+    for (const potentials::DescribedStructure* described : batch) {
+      const potentials::DescribedStructure& d = *described;
       double shift = 0.0;
       for (std::int32_t s : d.species) shift += potential_.shift()[static_cast<std::size_t>(s)];
       shifts.push_back(shift);
@@ -142,7 +141,7 @@ PotentialTask::Predictions PotentialTask::predict(const std::vector<std::size_t>
     return p;
   }
   std::vector<const Structure*> structures;
-  for (std::size_t r : rows) structures.push_back(&records_[r].structure);
+  for (const Record* r : records) structures.push_back(&r->structure);
   const potentials::AtomGraph g = potentials::build_graph(structures, potential_.species(), potential_.cutoff(), dtype);
   p.energies = potential_.structure_energies(member_, g);
   p.atom_offsets = g.atom_offsets;
@@ -189,17 +188,17 @@ ad::Tensor PotentialTask::batch_loss(std::span<const std::size_t> batch) {
 }
 
 ad::Tensor PotentialTask::shard_loss(std::span<const std::size_t> batch, std::span<const std::size_t> local) {
-  std::vector<const Record*> whole;
-  for (std::size_t b : batch) whole.push_back(&records_[train_rows_[b]]);
-  const LabelCounts counts(whole);
+  std::vector<std::size_t> whole;
+  for (std::size_t b : batch) whole.push_back(train_rows_[b]);
+  const LabelCounts counts(data_, whole);
   std::vector<std::size_t> rows;
   for (std::size_t b : local) rows.push_back(train_rows_[b]);
   return loss(rows, weights_, true, nullptr, &counts);
 }
 
-double PotentialTask::sample_cost(std::size_t i) const {
-  return static_cast<double>(records_[train_rows_[i]].structure.size());
-}
+double PotentialTask::sample_cost(std::size_t i) const { return static_cast<double>(data_.summary(train_rows_[i]).atoms); }
+
+int PotentialTask::sample_home(std::size_t i) const { return data_.home(train_rows_[i]); }
 
 std::map<std::string, double> PotentialTask::validate() { return validate_over(parallel::Communicator()); }
 
@@ -212,16 +211,16 @@ std::map<std::string, double> PotentialTask::validate_over(const parallel::Commu
     const std::size_t end = std::min(split_.validation.size(), begin + batch_size_);
     const std::vector<std::size_t> rows(split_.validation.begin() + static_cast<std::ptrdiff_t>(begin),
                                         split_.validation.begin() + static_cast<std::ptrdiff_t>(end));
-    std::vector<const Record*> batch;
     std::vector<double> atoms;
+    std::vector<int> homes;
     for (std::size_t r : rows) {
-      batch.push_back(&records_[r]);
-      atoms.push_back(static_cast<double>(records_[r].structure.size()));
+      atoms.push_back(static_cast<double>(data_.summary(r).atoms));
+      homes.push_back(data_.home(r));
     }
     std::vector<std::size_t> mine;
-    for (std::size_t k : parallel::dealt_to(atoms, comm.size(), comm.rank())) mine.push_back(rows[k]);
+    for (std::size_t k : parallel::dealt_to(atoms, homes, comm.size(), comm.rank())) mine.push_back(rows[k]);
     if (mine.empty()) continue;
-    const LabelCounts counts(batch);
+    const LabelCounts counts(data_, rows);
     loss_sum += loss(mine, recipe_.final_weights(), false, &errors, &counts).item() * static_cast<double>(rows.size());
   }
   std::array<double, 1> total{loss_sum};
@@ -234,17 +233,11 @@ std::map<std::string, double> PotentialTask::validate_over(const parallel::Commu
 
 ad::Tensor PotentialTask::loss(const std::vector<std::size_t>& rows, const LossWeights& weights, bool create_graph,
                                PotentialErrors* errors, const LabelCounts* normalisers) {
-  std::vector<const Record*> records;
-  for (std::size_t r : rows) records.push_back(&records_[r]);
-  Targets t(records, recipe_, potential_.dtype());
-  if (normalisers) {
-    t.energy_mask = normalisers->energy;
-    t.forces_mask = normalisers->forces;
-    t.stress_mask = normalisers->stress;
-  }
+  const std::vector<const Record*> records = data_.records(rows);
+  const Targets t(records, normalisers ? *normalisers : LabelCounts(data_, rows), recipe_, potential_.dtype());
   const bool want_forces = weights.forces > 0 && t.forces_mask > 0;
   const bool want_stress = weights.stress > 0 && t.stress_mask > 0;
-  const Predictions p = predict(rows, want_forces || want_stress || errors, create_graph);
+  const Predictions p = predict(rows, records, want_forces || want_stress || errors, create_graph);
   if (errors) errors->add_batch(records, p.energies, p.forces, p.stress, p.atom_offsets);
   return loss_of(p, t, weights);
 }
@@ -289,19 +282,16 @@ std::vector<std::int32_t> choose_components(const std::vector<double>& errors, s
 train::Measurements PotentialTask::batch_measurements(std::span<const std::size_t> batch,
                                                       const train::MeasurementSelection& selection) {
   std::vector<std::size_t> rows;
-  std::vector<const Record*> records;
-  for (std::size_t b : batch) {
-    rows.push_back(train_rows_[b]);
-    records.push_back(&records_[rows.back()]);
-  }
+  for (std::size_t b : batch) rows.push_back(train_rows_[b]);
+  const std::vector<const Record*> records = data_.records(rows);
   const ad::DType dtype = potential_.dtype();
-  const Targets t(records, recipe_, dtype);
+  const Targets t(records, LabelCounts(data_, rows), recipe_, dtype);
   const double scale = potential_.scale();
   const bool want_forces = weights_.forces > 0 && t.forces_mask > 0;
   const bool want_stress = weights_.stress > 0 && t.stress_mask > 0;
   const bool use_forces = want_forces && selection.forces_per_structure > 0;
   const bool use_stress = want_stress && selection.stress_per_structure > 0;
-  const Predictions p = predict(rows, want_forces || want_stress, true);
+  const Predictions p = predict(rows, records, want_forces || want_stress, true);
   std::mt19937_64 rng(selection.seed);
 
   // A measurement is sqrt(loss weight x structure weight) x (prediction - reference) / unit, so

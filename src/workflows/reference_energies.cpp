@@ -15,11 +15,10 @@ std::size_t species_index(const std::vector<int>& species, int z) {
   return static_cast<std::size_t>(std::find(species.begin(), species.end(), z) - species.begin());
 }
 
-std::vector<double> fitted(const std::vector<Record>& records, const std::vector<std::size_t>& rows,
-                           const std::vector<int>& species) {
-  std::vector<const Record*> labelled;
+std::vector<double> fitted(const DatasetRows& data, const std::vector<std::size_t>& rows, const std::vector<int>& species) {
+  std::vector<const RowSummary*> labelled;
   for (std::size_t r : rows) {
-    if (records[r].energy()) labelled.push_back(&records[r]);
+    if (data.summary(r).energy) labelled.push_back(&data.summary(r));
   }
   std::vector<double> e0(species.size(), 0.0);
   if (labelled.empty()) return e0;
@@ -27,34 +26,33 @@ std::vector<double> fitted(const std::vector<Record>& records, const std::vector
       Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(labelled.size()), static_cast<Eigen::Index>(species.size()));
   Eigen::VectorXd energies(static_cast<Eigen::Index>(labelled.size()));
   for (std::size_t i = 0; i < labelled.size(); ++i) {
-    for (int z : labelled[i]->structure.numbers) {
-      counts(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(species_index(species, z))) += 1.0;
+    for (const auto& [z, n] : labelled[i]->composition) {
+      counts(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(species_index(species, z))) += static_cast<double>(n);
     }
-    energies[static_cast<Eigen::Index>(i)] = *labelled[i]->energy();
+    energies[static_cast<Eigen::Index>(i)] = *labelled[i]->energy;
   }
   const Eigen::VectorXd solution = counts.completeOrthogonalDecomposition().solve(energies);
   for (std::size_t k = 0; k < species.size(); ++k) e0[k] = solution[static_cast<Eigen::Index>(k)];
   return e0;
 }
 
-std::vector<double> from_isolated_atoms(const std::vector<Record>& records, const std::vector<int>& species,
+std::vector<double> from_isolated_atoms(const DatasetRows& data, const std::vector<int>& species,
                                         const std::string& dataset_path) {
   std::vector<double> e0(species.size(), std::nan(""));
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    if (!is_isolated_atom(records[i])) continue;
-    const int z = records[i].structure.numbers.front();
-    const auto energy = records[i].energy();
-    if (!energy) {
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: structure {}: isolated-atom frame of {} has no energy", dataset_path, i,
-           element(z).symbol);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const RowSummary& s = data.summary(i);
+    if (!s.isolated_atom) continue;
+    const int z = s.composition.front().first;
+    if (!s.energy) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: isolated-atom frame of {} has no energy", data.origin(i), element(z).symbol);
     }
     const std::size_t k = species_index(species, z);
     if (k == species.size()) continue;  // an element the training structures do not contain
-    if (!std::isnan(e0[k]) && e0[k] != *energy) {
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: structure {}: a second isolated-atom frame of {} with another energy ({} and {} eV)",
-           dataset_path, i, element(z).symbol, e0[k], *energy);
+    if (!std::isnan(e0[k]) && e0[k] != *s.energy) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: a second isolated-atom frame of {} with another energy ({} and {} eV)",
+           data.origin(i), element(z).symbol, e0[k], *s.energy);
     }
-    e0[k] = *energy;
+    e0[k] = *s.energy;
   }
   for (std::size_t k = 0; k < species.size(); ++k) {
     if (std::isnan(e0[k])) {
@@ -102,14 +100,13 @@ bool is_isolated_atom(const Record& record) {
   return tag != record.tags.end() && (tag->second == "isolated_atom" || tag->second == "IsolatedAtom");
 }
 
-ReferenceEnergies reference_energies(const train::Json* spec, const std::vector<Record>& records,
-                                     const std::vector<std::size_t>& rows, const std::vector<int>& species,
-                                     const std::string& dataset_path) {
+ReferenceEnergies reference_energies(const train::Json* spec, const DatasetRows& data, const std::vector<std::size_t>& rows,
+                                     const std::vector<int>& species, const std::string& dataset_path) {
   if (spec == nullptr || (spec->is_string() && spec->get<std::string>() == "fit")) {
-    return {fitted(records, rows, species), "fit"};
+    return {fitted(data, rows, species), "fit"};
   }
   if (spec->is_string() && spec->get<std::string>() == "isolated_atoms") {
-    return {from_isolated_atoms(records, species, dataset_path), "isolated_atoms"};
+    return {from_isolated_atoms(data, species, dataset_path), "isolated_atoms"};
   }
   if (spec->is_object()) return {given(*spec, species), "given"};
   fail(MATNN_ERROR_INVALID_ARGUMENT,

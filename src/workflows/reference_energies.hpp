@@ -15,6 +15,7 @@
 
 #include "matnn/record.hpp"
 #include "train/config.hpp"
+#include "workflows/dataset_rows.hpp"
 
 namespace matnn::workflows {
 
@@ -27,10 +28,10 @@ struct ReferenceEnergies {
 /// isolated_atom or IsolatedAtom. Such frames are left out of training and evaluation.
 bool is_isolated_atom(const Record& record);
 
-/// Reads the spec (absent: "fit") and computes E0 for `species`. `rows` are the training rows
-/// of `records`; isolated-atom frames are looked for in all of `records`. Every message names
-/// `dataset_path` and the missing or unknown element.
-ReferenceEnergies reference_energies(const train::Json* spec, const std::vector<Record>& records,
+/// Reads the spec (absent: "fit") and computes E0 for `species` from the row summaries of
+/// `data`. `rows` are the training rows; isolated-atom frames are looked for in all rows. Every
+/// message names the file (and structure) and the missing or unknown element.
+ReferenceEnergies reference_energies(const train::Json* spec, const DatasetRows& data,
                                      const std::vector<std::size_t>& rows, const std::vector<int>& species,
                                      const std::string& dataset_path);
 

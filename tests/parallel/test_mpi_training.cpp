@@ -24,6 +24,7 @@
 #include "potentials/potential.hpp"
 #include "train/trainer.hpp"
 #include "workflows/job_common.hpp"
+#include "workflows/dataset_rows.hpp"
 #include "workflows/potential_on_ranks.hpp"
 #include "workflows/property_job.hpp"
 
@@ -177,6 +178,92 @@ std::string dataset() {
   return path;
 }
 
+// Structures of unequal size (every one cut to its first few atoms), so that shares by atoms
+// and by count differ.
+std::vector<Record> uneven_structures(std::size_t count) {
+  std::vector<Record> records = read_extxyz(MATNN_EXAMPLES_DATA_DIR "/cu_emt_md.extxyz");
+  records.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    Record& r = records[i];
+    const auto keep = static_cast<Eigen::Index>(4 + (7 * i) % (r.structure.size() - 4));
+    r.structure.numbers.resize(static_cast<std::size_t>(keep));
+    r.structure.positions.conservativeResize(keep, 3);
+    for (auto& [name, values] : r.atom_properties) values.conservativeResize(keep, values.cols());
+  }
+  return records;
+}
+
+void expect_same_summary(const workflows::RowSummary& a, const workflows::RowSummary& b, std::size_t row) {
+  EXPECT_EQ(a.atoms, b.atoms) << "row " << row;
+  EXPECT_EQ(a.composition, b.composition) << "row " << row;
+  EXPECT_EQ(a.energy, b.energy) << "row " << row;
+  EXPECT_EQ(a.forces, b.forces) << "row " << row;
+  EXPECT_EQ(a.force_sum_sq, b.force_sum_sq) << "row " << row;
+  EXPECT_EQ(a.stress, b.stress) << "row " << row;
+  EXPECT_EQ(a.volume_per_atom, b.volume_per_atom) << "row " << row;
+  EXPECT_EQ(a.isolated_atom, b.isolated_atom) << "row " << row;
+  EXPECT_EQ(a.config_type, b.config_type) << "row " << row;
+  EXPECT_EQ(a.key.group, b.key.group) << "row " << row;
+}
+
+// A training job's files split among the ranks (dataset_rows.hpp): each rank reads one
+// contiguous share of the rows, balanced by atoms, and every rank knows every row's summary. A
+// row from another rank's share is read when asked for and kept up to as many as the rank's
+// own; further ones are read again each time.
+TEST(ShardedDataset, EachRankReadsItsShareAndKnowsEveryRow) {
+  const std::vector<Record> all = uneven_structures(30);
+  const std::string first = work_dir + "/shard_a.h5", second = work_dir + "/shard_b.h5";
+  workflows::write_on_root(world(), first, [&] { write_dataset(first, std::vector<Record>(all.begin(), all.begin() + 20)); });
+  workflows::write_on_root(world(), second, [&] { write_dataset(second, std::vector<Record>(all.begin() + 20, all.end())); });
+  workflows::ShardedRows rows({first, second}, data::SplitKind::formula, world());
+  const workflows::InMemoryRows whole(all, data::SplitKind::formula);
+  ASSERT_EQ(rows.size(), all.size());
+  EXPECT_EQ(rows.first_row(1), 20u);
+  for (std::size_t r = 0; r < all.size(); ++r) expect_same_summary(rows.summary(r), whole.summary(r), r);
+
+  const std::vector<std::size_t> local = rows.local_rows();
+  EXPECT_EQ(rows.structures_read(), local.size());
+  double mine[2] = {static_cast<double>(local.size()), 0.0};
+  double largest = 0.0, total = 0.0;
+  for (const Record& r : all) {
+    largest = std::max(largest, static_cast<double>(r.structure.size()));
+    total += static_cast<double>(r.structure.size());
+  }
+  for (std::size_t r : local) mine[1] += static_cast<double>(all[r].structure.size());
+  EXPECT_NEAR(mine[1], total / world().size(), largest) << "rank " << world().rank();
+  world().sum(mine);
+  EXPECT_EQ(mine[0], static_cast<double>(all.size()));
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    const bool held = std::binary_search(local.begin(), local.end(), r);
+    if (world().size() == 1) EXPECT_EQ(rows.home(r), -1) << "row " << r;
+    if (world().size() > 1) EXPECT_EQ(rows.home(r) == world().rank(), held) << "row " << r;
+  }
+  const std::vector<const Record*> own = rows.records(local);
+  for (std::size_t k = 0; k < local.size(); ++k) EXPECT_EQ(own[k]->structure.positions, all[local[k]].structure.positions);
+  EXPECT_EQ(rows.structures_read(), local.size()) << "its own rows are not read again";
+
+  std::vector<std::size_t> elsewhere;
+  for (std::size_t r = 0; r < all.size(); ++r)
+    if (!std::binary_search(local.begin(), local.end(), r)) elsewhere.push_back(r);
+  if (elsewhere.empty()) return;  // one rank holds everything
+  const std::size_t before = rows.structures_read();
+  const std::size_t row = elsewhere.back();
+  EXPECT_EQ(rows.records(std::vector<std::size_t>{row, row}).front()->structure.positions, all[row].structure.positions);
+  EXPECT_EQ(rows.structures_read(), before + 1);
+  (void)rows.records(std::vector<std::size_t>{row});
+  EXPECT_EQ(rows.structures_read(), before + 1) << "a kept row is not read again";
+  const std::vector<const Record*> got = rows.records(elsewhere);
+  for (std::size_t k = 0; k < elsewhere.size(); ++k) {
+    EXPECT_EQ(got[k]->structure.positions, all[elsewhere[k]].structure.positions) << "row " << elsewhere[k];
+    EXPECT_EQ(*got[k]->forces(), *all[elsewhere[k]].forces()) << "row " << elsewhere[k];
+  }
+  EXPECT_EQ(rows.structures_read(), before + elsewhere.size());
+  const std::size_t kept = std::min(local.size(), elsewhere.size());
+  EXPECT_EQ(rows.structures_held(), local.size() + kept);
+  (void)rows.records(elsewhere);
+  EXPECT_EQ(rows.structures_read(), before + 2 * elsewhere.size() - kept) << "only the rows beyond those kept are read again";
+}
+
 // The results of a potential computed over the ranks in chunks (potential_on_ranks.hpp) reach
 // every rank in the order asked for, equal bit for bit to the serial ones; a failure on the rank
 // that computes a structure, or in one rank's sink, stops every rank with its message.
@@ -187,9 +274,14 @@ TEST(DataParallelEvaluation, ResultsOverRanksEqualTheSerialOnesInOrder) {
   potential.to(ad::DType::f64);
   const std::vector<std::size_t> rows{23, 0, 5, 7, 1, 2, 19, 11, 8, 3, 4, 17, 16};
   const auto request = [](const Record&) { return potentials::ComputeRequest{.forces = true, .stress = true}; };
+  workflows::InMemoryRows in_memory(records, data::SplitKind::random);
+  // The same structures from the file, each rank holding its share (dataset_rows.hpp).
+  workflows::ShardedRows sharded({dataset()}, data::SplitKind::random, world());
+  for (workflows::DatasetRows* data : {static_cast<workflows::DatasetRows*>(&in_memory), static_cast<workflows::DatasetRows*>(&sharded)}) {
   std::vector<std::size_t> seen;
-  workflows::for_each_result(potential, records, rows, request, [&](std::size_t row, const potentials::PotentialResult& got) {
+  workflows::for_each_result(potential, *data, rows, request, [&](std::size_t row, const Record& record, const potentials::PotentialResult& got) {
     seen.push_back(row);
+    EXPECT_EQ(record.structure.positions, records[row].structure.positions) << "structure " << row;
     const potentials::PotentialResult want = potential.compute(records[row].structure, request(records[row]));
     EXPECT_EQ(got.energy, want.energy);
     EXPECT_EQ(got.energy_sigma, want.energy_sigma);
@@ -201,11 +293,12 @@ TEST(DataParallelEvaluation, ResultsOverRanksEqualTheSerialOnesInOrder) {
     EXPECT_TRUE(got.force_deviation == want.force_deviation) << "structure " << row;
   }, world(), 4);
   EXPECT_EQ(seen, rows);
+  }
 
   const auto expect_stopped = [&](const workflows::RequestFor& ask, const workflows::ResultSink& sink, const std::string& text) {
     std::string message;
     try {
-      workflows::for_each_result(potential, records, rows, ask, sink, world(), 4);
+      workflows::for_each_result(potential, in_memory, rows, ask, sink, world(), 4);
     } catch (const Error& e) {
       message = e.what();
     }
@@ -215,10 +308,10 @@ TEST(DataParallelEvaluation, ResultsOverRanksEqualTheSerialOnesInOrder) {
   expect_stopped([&](const Record& r) {
     if (&r == &records[19]) fail(MATNN_ERROR_NON_FINITE, "structure 19 is broken");
     return request(r);
-  }, [](std::size_t, const potentials::PotentialResult&) {}, "structure 19 is broken");
+  }, [](std::size_t, const Record&, const potentials::PotentialResult&) {}, "structure 19 is broken");
   // The last rank's sink fails at structure 4 (the third chunk).
   const int last = world().size() - 1;
-  expect_stopped(request, [&](std::size_t row, const potentials::PotentialResult&) {
+  expect_stopped(request, [&](std::size_t row, const Record&, const potentials::PotentialResult&) {
     if (row == 4 && world().rank() == last) fail(MATNN_ERROR_IO, "cannot keep structure 4");
   }, "cannot keep structure 4");
 }

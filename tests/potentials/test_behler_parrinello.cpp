@@ -77,7 +77,7 @@ std::unique_ptr<BehlerParrinello> fitted_model(const json& config, std::uint64_t
   model->to(f64);
   const Structure a = alloy(11), b = alloy(12, 0.3), m = molecule();
   const Structure* all[] = {&a, &b, &m};
-  model->fit_input_statistics(build_graph(std::span<const Structure* const>(all, 3), kCuAu, model->cutoff(), f64));
+  model->fit_input_statistics(build_graph(std::span<const Structure* const>(all, 3), kCuAu, model->cutoff(), f64), {});
   return model;
 }
 
@@ -550,7 +550,7 @@ TEST(BehlerParrinello, FittedStatisticsStandardiseTheirGraph) {
   const Structure a = alloy(20), b = alloy(21, 0.3), c = make_supercell(alloy(22), {2, 1, 1}), m = molecule();
   const Structure* all[] = {&a, &b, &c, &m};
   const AtomGraph g = build_graph(std::span<const Structure* const>(all, 4), kCuAu, model.cutoff(), f64);
-  model.fit_input_statistics(g);
+  model.fit_input_statistics(g, {});
   const std::vector<double> raw = model.symmetry_function_values(g).to_vector();
   const std::vector<double> z = model.standardized_inputs(g).to_vector();
   const auto F = static_cast<std::size_t>(model.n_features());

@@ -98,10 +98,10 @@ double inverse_volume_per_atom(const std::vector<Record>& records) {
 // weights at all.
 double expect_loss_gradient_matches_finite_differences(Potential& potential, const std::vector<Record>& records,
                                                        const PotentialRecipe& recipe, double stress_scale,
-                                                       const std::vector<potentials::DescribedStructure>* described,
-                                                       const std::string& label) {
+                                                       DescribedRows* described, const std::string& label) {
   const data::Split split = train_on_all(records.size());
-  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, stress_scale, described);
+  InMemoryRows rows(records, data::SplitKind::random);
+  PotentialTask task(potential, 0, rows, split, split.train, records.size(), recipe, stress_scale, described);
   task.begin_epoch(0);
   const std::vector<std::size_t> batch = all_rows(records.size());
   nn::Module& module = potential.member(0);
@@ -162,13 +162,12 @@ TEST(PotentialLossGradient, BehlerParrinelloStressTermMatchesFiniteDifferences) 
   const std::vector<Record> records = labelled_cells();
   const double stress_scale = inverse_volume_per_atom(records);
   Potential potential = bp_student();
-  std::vector<potentials::DescribedStructure> described;
   const auto& model = dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0));
-  for (const Record& r : records) {
-    described.push_back(potentials::describe(model, r.structure, ad::DType::f64, potential.core_repulsion()));
-  }
+  std::vector<const Record*> pointers;
+  for (const Record& r : records) pointers.push_back(&r);
+  DescribedRows described(model, ad::DType::f64, potential.core_repulsion(), all_rows(records.size()), pointers);
   // Through atom graphs (descriptor_cache: false) and through cached descriptors (the default).
-  using Cache = const std::vector<potentials::DescribedStructure>*;
+  using Cache = DescribedRows*;
   for (Cache cache : {Cache{nullptr}, Cache{&described}}) {
     const std::string path = cache ? "cached" : "graph";
     EXPECT_GT(expect_loss_gradient_matches_finite_differences(potential, records, weighted(0, 0, 1), stress_scale, cache,
@@ -207,7 +206,8 @@ TEST(PotentialLoss, ShardLossesOfAnyPartitionSumToTheBatchLoss) {
   Potential potential = bp_student();
   const PotentialRecipe recipe = weighted(0.7, 1.3, 2.1);
   const data::Split split = train_on_all(records.size());
-  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, stress_scale);
+  InMemoryRows rows(records, data::SplitKind::random);
+  PotentialTask task(potential, 0, rows, split, split.train, records.size(), recipe, stress_scale);
   task.begin_epoch(0);
   nn::Module& module = potential.member(0);
   const nn::NamedTensors params = module.named_parameters();
@@ -291,7 +291,8 @@ double hand_loss(const Residuals& r, const LossWeights& w, std::optional<double>
 double task_loss(Potential& potential, const std::vector<Record>& records, const PotentialRecipe& recipe,
                  double stress_scale) {
   const data::Split split = train_on_all(records.size());
-  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, stress_scale);
+  InMemoryRows rows(records, data::SplitKind::random);
+  PotentialTask task(potential, 0, rows, split, split.train, records.size(), recipe, stress_scale);
   task.begin_epoch(0);
   return task.batch_loss(all_rows(records.size())).item();
 }
@@ -444,7 +445,7 @@ TEST(PotentialLoss, FittedReferenceEnergiesRecoverTheElementEnergies) {
   const std::vector<int> species{29, 79};
   const double e0_cu = -3.71, e0_au = -3.18;
   std::vector<Record> exact = two_element_records(e0_cu, e0_au, 0.0);
-  const ReferenceEnergies fit = reference_energies(nullptr, exact, all_rows(exact.size()), species, "d");
+  const ReferenceEnergies fit = reference_energies(nullptr, InMemoryRows(exact, data::SplitKind::random), all_rows(exact.size()), species, "d");
   EXPECT_EQ(fit.source, "fit");
   EXPECT_NEAR(fit.e0[0], e0_cu, 1e-12);
   EXPECT_NEAR(fit.e0[1], e0_au, 1e-12);
@@ -462,7 +463,7 @@ TEST(PotentialLoss, FittedReferenceEnergiesRecoverTheElementEnergies) {
     b(row) = *noisy[i].energy();
   }
   const Eigen::Vector2d normal = (a.transpose() * a).ldlt().solve(a.transpose() * b);
-  const std::vector<double> noisy_fit = reference_energies(nullptr, noisy, all_rows(noisy.size()), species, "d").e0;
+  const std::vector<double> noisy_fit = reference_energies(nullptr, InMemoryRows(noisy, data::SplitKind::random), all_rows(noisy.size()), species, "d").e0;
   EXPECT_NEAR(noisy_fit[0], normal[0], 1e-10);
   EXPECT_NEAR(noisy_fit[1], normal[1], 1e-10);
   EXPECT_NEAR(noisy_fit[0], e0_cu, 2e-3);
@@ -479,7 +480,7 @@ TEST(PotentialLoss, FittedReferenceEnergiesRecoverTheElementEnergies) {
   mixed.push_back(held_out);
   std::vector<std::size_t> rows = all_rows(exact.size());
   rows.push_back(exact.size());  // the unlabelled structure is a training row
-  const ReferenceEnergies skipped = reference_energies(nullptr, mixed, rows, species, "d");
+  const ReferenceEnergies skipped = reference_energies(nullptr, InMemoryRows(mixed, data::SplitKind::random), rows, species, "d");
   EXPECT_NEAR(skipped.e0[0], e0_cu, 1e-12);
   EXPECT_NEAR(skipped.e0[1], e0_au, 1e-12);
 
@@ -492,7 +493,7 @@ TEST(PotentialLoss, FittedReferenceEnergiesRecoverTheElementEnergies) {
     r.properties["energy"] = {2 * (e0_cu + e0_au)};
     locked.push_back(r);
   }
-  const std::vector<double> min_norm = reference_energies(nullptr, locked, all_rows(3), species, "d").e0;
+  const std::vector<double> min_norm = reference_energies(nullptr, InMemoryRows(locked, data::SplitKind::random), all_rows(3), species, "d").e0;
   EXPECT_NEAR(min_norm[0], 0.5 * (e0_cu + e0_au), 1e-12);
   EXPECT_NEAR(min_norm[1], 0.5 * (e0_cu + e0_au), 1e-12);
 }

@@ -107,6 +107,50 @@ TEST_F(PotentialTraining, LossTermsWithoutDataAreErrors) {
   expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "split.validation");
 }
 
+// On one process the sharded rows of several files (dataset_rows.hpp) are every row, each read
+// once, in file order, with the summaries of the records themselves; a file that cannot serve
+// is refused with its name.
+TEST_F(PotentialTraining, ShardedRowsOfOneProcessHoldEveryRowOfEveryFile) {
+  const std::vector<Record> first = copper(5), second = copper_slabs(3);
+  ShardedRows rows({dataset("first.h5", first), dataset("second.h5", second)}, data::SplitKind::formula, {});
+  std::vector<Record> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  const InMemoryRows whole(all, data::SplitKind::formula);
+  ASSERT_EQ(rows.size(), 8u);
+  EXPECT_EQ(rows.structures_read(), 8u);
+  EXPECT_EQ(rows.local_rows().size(), 8u);
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    EXPECT_EQ(rows.home(r), -1);
+    EXPECT_EQ(rows.summary(r).atoms, whole.summary(r).atoms);
+    EXPECT_EQ(rows.summary(r).energy, whole.summary(r).energy);
+    EXPECT_EQ(rows.summary(r).stress, whole.summary(r).stress);
+    EXPECT_EQ(rows.summary(r).force_sum_sq, whole.summary(r).force_sum_sq);
+    EXPECT_EQ(rows.summary(r).key.group, "Cu");
+  }
+  EXPECT_FALSE(rows.summary(6).stress);  // a slab's stress is not trained on
+  EXPECT_EQ(rows.origin(6), path("second.h5") + ": structure 1");
+  const std::vector<std::size_t> asked{7, 0, 7};
+  const std::vector<const Record*> got = rows.records(asked);
+  EXPECT_EQ(got[0], got[2]);
+  EXPECT_EQ(got[1]->structure.positions, first[0].structure.positions);
+  EXPECT_EQ(rows.structures_read(), 8u);
+
+  const std::string empty = dataset("empty.h5", {});
+  try {
+    ShardedRows refused({dataset("ok.h5", first), empty}, data::SplitKind::random, {});
+    FAIL() << "an empty file was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(empty + ": the dataset holds no structure"), std::string::npos) << e.what();
+  }
+  try {
+    ShardedRows refused({path("missing.h5")}, data::SplitKind::random, {});
+    FAIL() << "a missing file was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), MATNN_ERROR_IO);
+    EXPECT_NE(std::string(e.what()).find("missing.h5"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(PotentialTraining, ReferenceEnergiesFromIsolatedAtomsAndGiven) {
   std::vector<Record> records = copper(12);
   Record atom;
@@ -118,12 +162,13 @@ TEST_F(PotentialTraining, ReferenceEnergiesFromIsolatedAtomsAndGiven) {
   atom.tags["config_type"] = "isolated_atom";
   records.push_back(atom);
   const std::vector<std::size_t> rows{0, 1, 2, 3};
+  const InMemoryRows summaries(records, data::SplitKind::random, "d");
   const json isolated = "isolated_atoms";
-  const ReferenceEnergies from_atoms = reference_energies(&isolated, records, rows, {29}, "d");
+  const ReferenceEnergies from_atoms = reference_energies(&isolated, summaries, rows, {29}, "d");
   EXPECT_EQ(from_atoms.source, "isolated_atoms");
   EXPECT_DOUBLE_EQ(from_atoms.e0[0], -0.25);
   const json given = {{"Cu", -3.5}};
-  EXPECT_DOUBLE_EQ(reference_energies(&given, records, rows, {29}, "d").e0[0], -3.5);
+  EXPECT_DOUBLE_EQ(reference_energies(&given, summaries, rows, {29}, "d").e0[0], -3.5);
   // Fit with one element: least squares of E_s = n_s E0 gives E0 = sum n_s E_s / sum n_s^2.
   double sum_ne = 0, sum_nn = 0;
   for (std::size_t r : rows) {
@@ -131,7 +176,7 @@ TEST_F(PotentialTraining, ReferenceEnergiesFromIsolatedAtomsAndGiven) {
     sum_ne += n * *records[r].energy();
     sum_nn += n * n;
   }
-  const ReferenceEnergies fit = reference_energies(nullptr, records, rows, {29}, "d");
+  const ReferenceEnergies fit = reference_energies(nullptr, summaries, rows, {29}, "d");
   EXPECT_EQ(fit.source, "fit");
   EXPECT_NEAR(fit.e0[0], sum_ne / sum_nn, 1e-9);
 
@@ -163,7 +208,8 @@ data::Split train_on_all(std::size_t n) {
 double batch_loss(const std::vector<Record>& records, const PotentialRecipe& recipe, int epoch = 0) {
   potentials::Potential potential = tiny_copper_potential();
   const data::Split split = train_on_all(records.size());
-  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, 0.1);
+  InMemoryRows rows(records, data::SplitKind::random);
+  PotentialTask task(potential, 0, rows, split, split.train, records.size(), recipe, 0.1);
   task.begin_epoch(epoch);
   std::vector<std::size_t> batch(records.size());
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = i;
@@ -201,7 +247,8 @@ TEST_F(PotentialTraining, KalmanMeasurementsAreTheWeightedResidualsOfTheLoss) {
   const data::Split split = train_on_all(records.size());
   PotentialRecipe recipe;
   recipe.weights = {2.0, 0.5, 3.0};
-  PotentialTask task(potential, 0, records, split, split.train, records.size(), recipe, 0.1);
+  InMemoryRows rows(records, data::SplitKind::random);
+  PotentialTask task(potential, 0, rows, split, split.train, records.size(), recipe, 0.1);
   task.begin_epoch(0);
   const std::vector<std::size_t> batch{0, 1, 2, 3};
   std::size_t n_atoms = 0;
@@ -314,15 +361,15 @@ TEST_F(PotentialTraining, CachedDescriptorsGiveTheGraphPathsLossAndGradients) {
   for (std::size_t i = 0; i < records.size(); ++i) split.train.push_back(i);
   PotentialRecipe recipe;
   recipe.weights = {1.0, 1.0, 1.0};
-  std::vector<potentials::DescribedStructure> described;
+  InMemoryRows rows(records, data::SplitKind::random);
   const auto& model = dynamic_cast<const potentials::BehlerParrinello&>(potential.member(0));
-  for (const Record& r : records) {
-    described.push_back(potentials::describe(model, r.structure, ad::DType::f64, potential.core_repulsion()));
-  }
+  // Every row described up front, and none: each computed when asked for and not kept.
+  DescribedRows described(model, ad::DType::f64, potential.core_repulsion(), split.train, rows.records(split.train));
+  DescribedRows on_demand(model, ad::DType::f64, potential.core_repulsion(), {}, {});
 
   const std::vector<std::size_t> batch{0, 1, 2, 3, 4};
-  auto loss_and_gradient = [&](const std::vector<potentials::DescribedStructure>* cache) {
-    PotentialTask task(potential, 0, records, split, split.train, batch.size(), recipe, 0.1, cache);
+  auto loss_and_gradient = [&](DescribedRows* cache) {
+    PotentialTask task(potential, 0, rows, split, split.train, batch.size(), recipe, 0.1, cache);
     task.begin_epoch(0);
     potential.member(0).zero_grad();
     const nn::NamedTensors params = potential.member(0).named_parameters();
@@ -337,6 +384,9 @@ TEST_F(PotentialTraining, CachedDescriptorsGiveTheGraphPathsLossAndGradients) {
   };
   const auto [graph_loss, graph_gradient] = loss_and_gradient(nullptr);
   const auto [cached_loss, cached_gradient] = loss_and_gradient(&described);
+  const auto [computed_loss, computed_gradient] = loss_and_gradient(&on_demand);
+  EXPECT_EQ(computed_loss, cached_loss);
+  EXPECT_EQ(computed_gradient, cached_gradient);
   EXPECT_NEAR(cached_loss, graph_loss, 1e-10 * graph_loss);
   ASSERT_EQ(cached_gradient.size(), graph_gradient.size());
   double largest = 0.0;

@@ -1,0 +1,121 @@
+// The structures of a potential job by row: the rows of its dataset files one after the other
+// (the main file, then a validation file, then a test file). Every rank knows a short summary of
+// every row (RowSummary: atoms, composition, which labels it has, its split key); the records
+// themselves (positions, forces) may be held by one rank only.
+//
+//  - InMemoryRows: records the caller holds, every one on every rank (a serial job, `matnn eval`
+//    and `matnn predict`, tests).
+//  - ShardedRows: the files of a data-parallel job split among its ranks. Each rank reads one
+//    contiguous range of rows by hyperslab (its home rows: ranges balanced by atom count), and
+//    the summaries of all ranks are gathered on every rank. So each structure is read once, by
+//    one rank. A rank asked for a row it does not hold reads that row from its file, and keeps
+//    up to as many such rows as it has home rows (reading any further ones again when asked):
+//    a rank never holds more than about twice its share of the data.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/splits.hpp"
+#include "matnn/dataset.hpp"
+#include "matnn/record.hpp"
+#include "parallel/communicator.hpp"
+
+namespace matnn::workflows {
+
+/// What a job needs to know of a row without its record: for the split, the species, the
+/// reference energies and energy scale, the loss normalisation and the dealing by cost.
+struct RowSummary {
+  std::int64_t atoms = 0;
+  std::vector<std::pair<int, std::int64_t>> composition;  ///< (Z, atoms of it), ascending Z
+  std::optional<double> energy;                           ///< eV
+  bool forces = false;
+  double force_sum_sq = 0.0;     ///< sum of the squared reference force components, (eV/A)^2
+  bool stress = false;           ///< a stress label on a fully periodic cell (the only ones trained on)
+  double volume_per_atom = 0.0;  ///< A^3, fully periodic cells; 0 otherwise
+  bool isolated_atom = false;    ///< reference_energies.hpp: defines E0, never trained on
+  std::string config_type;       ///< "" when untagged
+  data::SplitKey key;            ///< of the split kind the rows were summarised for
+};
+
+/// The summary of one record; the split key only for `kind` (a prototype key runs spglib).
+RowSummary summarise(const Record& record, data::SplitKind kind);
+
+class DatasetRows {
+ public:
+  virtual ~DatasetRows() = default;
+
+  std::size_t size() const noexcept { return summaries_.size(); }
+  const RowSummary& summary(std::size_t row) const { return summaries_.at(row); }
+  const std::vector<RowSummary>& summaries() const noexcept { return summaries_; }
+  /// The rank that holds `row` in memory; -1 when every rank does (rows read by one process,
+  /// each of a job's ranks having read them all).
+  virtual int home(std::size_t row) const = 0;
+  /// The rows this rank holds, ascending.
+  virtual std::vector<std::size_t> local_rows() const = 0;
+  /// The records of `rows` (duplicates allowed), in order; valid until the next call.
+  virtual std::vector<const Record*> records(std::span<const std::size_t> rows) = 0;
+  /// "FILE: structure I": where a row comes from, for messages.
+  virtual std::string origin(std::size_t row) const = 0;
+
+ protected:
+  std::vector<RowSummary> summaries_;
+};
+
+class InMemoryRows : public DatasetRows {
+ public:
+  /// `records` must outlive this object; `path` names them in messages.
+  InMemoryRows(std::span<const Record> records, data::SplitKind kind, std::string path = "the dataset");
+
+  int home(std::size_t) const override { return -1; }
+  std::vector<std::size_t> local_rows() const override;
+  std::vector<const Record*> records(std::span<const std::size_t> rows) override;
+  std::string origin(std::size_t row) const override;
+
+ private:
+  std::span<const Record> records_;
+  std::string path_;
+};
+
+class ShardedRows : public DatasetRows {
+ public:
+  /// Collective over `comm`: opens `paths` (each must hold a structure), reads this rank's
+  /// home rows and gathers every rank's summaries. An unreadable file or record stops every
+  /// rank with that rank's message.
+  ShardedRows(const std::vector<std::string>& paths, data::SplitKind kind, const parallel::Communicator& comm);
+
+  int home(std::size_t row) const override;
+  std::vector<std::size_t> local_rows() const override;
+  std::vector<const Record*> records(std::span<const std::size_t> rows) override;
+  std::string origin(std::size_t row) const override;
+
+  /// Rows of each file: file k holds rows [first_row(k), first_row(k + 1)).
+  std::size_t first_row(std::size_t file) const { return first_row_.at(file); }
+  /// Structures this rank has read from the files so far (its home rows included).
+  std::size_t structures_read() const noexcept { return structures_read_; }
+  /// Records this rank holds: home rows and the other rows it keeps.
+  std::size_t structures_held() const noexcept { return home_records_.size() + kept_.size(); }
+
+ private:
+  /// The file of a row and its index there.
+  std::pair<std::size_t, std::size_t> locate(std::size_t row) const;
+  /// Reads rows (any order, no duplicates), grouped by file; in the order given.
+  std::vector<Record> read_rows(const std::vector<std::size_t>& rows);
+
+  std::vector<DatasetReader> readers_;
+  std::vector<std::size_t> first_row_;   // per file, and the total at the end
+  std::vector<std::size_t> range_start_;  // per rank, and the total at the end: rank r's home rows
+  int rank_ = 0;
+  std::vector<Record> home_records_;
+  std::map<std::size_t, Record> kept_;   // rows from elsewhere, up to as many as the home rows
+  std::vector<Record> transient_;        // rows from elsewhere beyond that, until the next call
+  std::size_t structures_read_ = 0;
+};
+
+}  // namespace matnn::workflows
