@@ -51,6 +51,21 @@ std::vector<RowSummary> gather(const std::vector<RowSummary>& mine, const parall
   return all;
 }
 
+// Where each of `ranks` runs of consecutive items starts (and the end), so that the runs hold
+// near-equal sums of `weights` (an item of weight 0 counts 1, so that empty frames are shared too).
+std::vector<std::size_t> run_starts(const std::vector<double>& weights, int ranks) {
+  const std::size_t n = weights.size();
+  std::vector<double> prefix(n + 1, 0.0);
+  for (std::size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + std::max(weights[i], 1.0);
+  std::vector<std::size_t> starts;
+  for (int r = 0; r < ranks; ++r) {
+    const double from = prefix[n] * r / ranks;
+    starts.push_back(static_cast<std::size_t>(std::lower_bound(prefix.begin(), prefix.end() - 1, from) - prefix.begin()));
+  }
+  starts.push_back(n);
+  return starts;
+}
+
 }  // namespace
 
 RowSummary summarise(const Record& record, data::SplitKind kind) {
@@ -94,7 +109,7 @@ std::vector<const Record*> InMemoryRows::records(std::span<const std::size_t> ro
 std::string InMemoryRows::origin(std::size_t row) const { return fmt::format("{}: structure {}", path_, row); }
 
 ShardedRows::ShardedRows(const std::vector<std::string>& paths, data::SplitKind kind, const parallel::Communicator& comm)
-    : rank_(comm.rank()) {
+    : comm_(comm) {
   // Every rank opens every file (the per-structure index only) and finds the same ranges.
   std::exception_ptr failure;
   std::vector<double> atoms;
@@ -110,40 +125,89 @@ ShardedRows::ShardedRows(const std::vector<std::string>& paths, data::SplitKind 
   } catch (...) {
     failure = std::current_exception();
   }
-  comm.rethrow_first(failure);
+  comm_.rethrow_first(failure);
 
-  // Contiguous ranges of near-equal atom counts (a structure of no atoms still counts one, so
-  // that a file of empty frames is shared too).
-  const std::size_t n = atoms.size();
-  std::vector<double> prefix(n + 1, 0.0);
-  for (std::size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + std::max(atoms[i], 1.0);
-  const int ranks = comm.size();
-  for (int r = 0; r < ranks; ++r) {
-    const double from = prefix[n] * r / ranks;
-    range_start_.push_back(static_cast<std::size_t>(std::lower_bound(prefix.begin(), prefix.end() - 1, from) - prefix.begin()));
+  const std::vector<std::size_t> starts = run_starts(atoms, comm_.size());
+  home_of_.resize(atoms.size());
+  for (int r = 0; r < comm_.size(); ++r) {
+    for (std::size_t row = starts[static_cast<std::size_t>(r)]; row < starts[static_cast<std::size_t>(r) + 1]; ++row) {
+      home_of_[row] = r;
+      if (r == comm_.rank()) home_rows_.push_back(row);
+    }
   }
-  range_start_.push_back(n);
-
   std::vector<RowSummary> mine;
   try {
-    std::vector<std::size_t> rows;
-    for (std::size_t row = range_start_[static_cast<std::size_t>(rank_)]; row < range_start_[static_cast<std::size_t>(rank_) + 1]; ++row) {
-      rows.push_back(row);
-    }
-    home_records_ = read_rows(rows);
-    for (std::size_t k = 0; k < rows.size(); ++k) {
+    home_records_ = read_rows(home_rows_);
+    for (std::size_t k = 0; k < home_rows_.size(); ++k) {
       try {
         mine.push_back(summarise(home_records_[k], kind));
       } catch (const Error& e) {
-        fail(e.status(), "{}: {}", origin(rows[k]), e.what());
+        fail(e.status(), "{}: {}", origin(home_rows_[k]), e.what());
       }
     }
   } catch (...) {
     failure = std::current_exception();
   }
-  comm.rethrow_first(failure);
-  summaries_ = gather(mine, comm);
-  if (summaries_.size() != n) fail(MATNN_ERROR_INTERNAL, "gathered {} row summaries for {} rows", summaries_.size(), n);
+  comm_.rethrow_first(failure);
+  summaries_ = gather(mine, comm_);
+  if (summaries_.size() != atoms.size()) {
+    fail(MATNN_ERROR_INTERNAL, "gathered {} row summaries for {} rows", summaries_.size(), atoms.size());
+  }
+}
+
+void ShardedRows::rehome(const std::vector<std::vector<std::size_t>>& parts) {
+  std::vector<std::vector<std::size_t>> all_parts = parts;
+  std::vector<bool> placed(size(), false);
+  for (const auto& part : parts)
+    for (std::size_t row : part) {
+      if (row >= size() || placed[row]) fail(MATNN_ERROR_INTERNAL, "rehome: row {} is out of range or in two parts", row);
+      placed[row] = true;
+    }
+  std::vector<std::size_t> rest;
+  for (std::size_t row = 0; row < size(); ++row)
+    if (!placed[row]) rest.push_back(row);
+  all_parts.push_back(rest);
+
+  std::vector<std::size_t> mine;
+  for (const auto& part : all_parts) {
+    std::vector<double> atoms;
+    for (std::size_t row : part) atoms.push_back(static_cast<double>(summary(row).atoms));
+    const std::vector<std::size_t> starts = run_starts(atoms, comm_.size());
+    for (int r = 0; r < comm_.size(); ++r) {
+      for (std::size_t k = starts[static_cast<std::size_t>(r)]; k < starts[static_cast<std::size_t>(r) + 1]; ++k) {
+        home_of_[part[k]] = r;
+        if (r == comm_.rank()) mine.push_back(part[k]);
+      }
+    }
+  }
+  std::sort(mine.begin(), mine.end());
+
+  std::exception_ptr failure;
+  try {
+    std::vector<std::size_t> missing;
+    for (std::size_t row : mine)
+      if (home_position(row) == home_rows_.size()) missing.push_back(row);
+    std::vector<Record> read = read_rows(missing);
+    std::vector<Record> records;
+    records.reserve(mine.size());
+    std::size_t next_read = 0;
+    for (std::size_t row : mine) {
+      const std::size_t at = home_position(row);
+      records.push_back(at < home_rows_.size() ? std::move(home_records_[at]) : std::move(read[next_read++]));
+    }
+    home_rows_ = std::move(mine);
+    home_records_ = std::move(records);
+    kept_.clear();
+    transient_.clear();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  comm_.rethrow_first(failure);
+}
+
+std::size_t ShardedRows::home_position(std::size_t row) const {
+  const auto it = std::lower_bound(home_rows_.begin(), home_rows_.end(), row);
+  return it != home_rows_.end() && *it == row ? static_cast<std::size_t>(it - home_rows_.begin()) : home_rows_.size();
 }
 
 std::pair<std::size_t, std::size_t> ShardedRows::locate(std::size_t row) const {
@@ -158,16 +222,8 @@ std::string ShardedRows::origin(std::size_t row) const {
 }
 
 int ShardedRows::home(std::size_t row) const {
-  if (range_start_.size() == 2) return -1;  // read by one rank: whoever built it holds every row
-  return static_cast<int>(std::upper_bound(range_start_.begin(), range_start_.end() - 1, row) - range_start_.begin()) - 1;
-}
-
-std::vector<std::size_t> ShardedRows::local_rows() const {
-  std::vector<std::size_t> rows;
-  for (std::size_t row = range_start_[static_cast<std::size_t>(rank_)]; row < range_start_[static_cast<std::size_t>(rank_) + 1]; ++row) {
-    rows.push_back(row);
-  }
-  return rows;
+  if (comm_.size() == 1) return -1;  // read by one process: whoever built it holds every row
+  return home_of_.at(row);
 }
 
 std::vector<Record> ShardedRows::read_rows(const std::vector<std::size_t>& rows) {
@@ -177,9 +233,9 @@ std::vector<Record> ShardedRows::read_rows(const std::vector<std::size_t>& rows)
   for (const auto& [file, positions] : positions_by_file) {
     std::vector<std::size_t> indices;
     for (std::size_t k : positions) indices.push_back(locate(rows[k]).second);
-    // Contiguous indices (a home range) in one hyperslab; scattered ones by the list.
-    const bool contiguous = indices.back() - indices.front() + 1 == indices.size() &&
-                            std::is_sorted(indices.begin(), indices.end());
+    // Contiguous indices (a range) in one hyperslab; scattered ones by the list.
+    const bool contiguous = std::is_sorted(indices.begin(), indices.end()) &&
+                            indices.back() - indices.front() + 1 == indices.size();
     std::vector<Record> read = contiguous ? readers_[file].read(indices.front(), indices.back() + 1) : readers_[file].read(indices);
     for (std::size_t j = 0; j < positions.size(); ++j) out[positions[j]] = std::move(read[j]);
     structures_read_ += positions.size();
@@ -189,14 +245,12 @@ std::vector<Record> ShardedRows::read_rows(const std::vector<std::size_t>& rows)
 
 std::vector<const Record*> ShardedRows::records(std::span<const std::size_t> rows) {
   transient_.clear();
-  const std::size_t home_begin = range_start_[static_cast<std::size_t>(rank_)];
-  const std::size_t home_end = range_start_[static_cast<std::size_t>(rank_) + 1];
   std::vector<const Record*> out(rows.size(), nullptr);
   std::vector<std::size_t> missing;
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const std::size_t row = rows[k];
-    if (row >= home_begin && row < home_end) {
-      out[k] = &home_records_[row - home_begin];
+    if (const std::size_t at = home_position(row); at < home_rows_.size()) {
+      out[k] = &home_records_[at];
     } else if (const auto kept = kept_.find(row); kept != kept_.end()) {
       out[k] = &kept->second;
     } else if (std::find(missing.begin(), missing.end(), row) == missing.end()) {

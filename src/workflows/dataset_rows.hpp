@@ -6,11 +6,15 @@
 //  - InMemoryRows: records the caller holds, every one on every rank (a serial job, `matnn eval`
 //    and `matnn predict`, tests).
 //  - ShardedRows: the files of a data-parallel job split among its ranks. Each rank reads one
-//    contiguous range of rows by hyperslab (its home rows: ranges balanced by atom count), and
-//    the summaries of all ranks are gathered on every rank. So each structure is read once, by
-//    one rank. A rank asked for a row it does not hold reads that row from its file, and keeps
-//    up to as many such rows as it has home rows (reading any further ones again when asked):
-//    a rank never holds more than about twice its share of the data.
+//    contiguous range of rows by hyperslab (ranges balanced by atom count), and the summaries of
+//    all ranks are gathered on every rank: each structure is read once, by one rank. Once the
+//    job has split the rows, rehome() shares each part (training, validation, test rows) among
+//    the ranks in the same way, so that every rank holds an equal share of the training
+//    structures (a test file, or a split by time, would otherwise leave them all to a few
+//    ranks); a rank then reads the rows of its new share it did not read at first. A rank asked
+//    for a row it does not hold reads that row from its file, and keeps up to as many such rows
+//    as it has home rows (reading any further ones again when asked): a rank never holds more
+//    than about twice its share of the data.
 #pragma once
 
 #include <cstddef>
@@ -86,12 +90,18 @@ class InMemoryRows : public DatasetRows {
 class ShardedRows : public DatasetRows {
  public:
   /// Collective over `comm`: opens `paths` (each must hold a structure), reads this rank's
-  /// home rows and gathers every rank's summaries. An unreadable file or record stops every
+  /// range of rows and gathers every rank's summaries. An unreadable file or record stops every
   /// rank with that rank's message.
   ShardedRows(const std::vector<std::string>& paths, data::SplitKind kind, const parallel::Communicator& comm);
 
+  /// Collective over the constructor's communicator: each of `parts` (disjoint lists of rows;
+  /// any row in none forms one more part) is cut, in order, into one run of rows per rank with
+  /// near-equal atom counts, and each rank's home rows become its runs of all parts. Reads the
+  /// new home rows this rank does not hold, drops the old ones (and any rows kept from elsewhere).
+  void rehome(const std::vector<std::vector<std::size_t>>& parts);
+
   int home(std::size_t row) const override;
-  std::vector<std::size_t> local_rows() const override;
+  std::vector<std::size_t> local_rows() const override { return home_rows_; }
   std::vector<const Record*> records(std::span<const std::size_t> rows) override;
   std::string origin(std::size_t row) const override;
 
@@ -107,14 +117,17 @@ class ShardedRows : public DatasetRows {
   std::pair<std::size_t, std::size_t> locate(std::size_t row) const;
   /// Reads rows (any order, no duplicates), grouped by file; in the order given.
   std::vector<Record> read_rows(const std::vector<std::size_t>& rows);
+  /// The position of `row` among the home rows, or home_rows_.size().
+  std::size_t home_position(std::size_t row) const;
 
+  parallel::Communicator comm_;
   std::vector<DatasetReader> readers_;
-  std::vector<std::size_t> first_row_;   // per file, and the total at the end
-  std::vector<std::size_t> range_start_;  // per rank, and the total at the end: rank r's home rows
-  int rank_ = 0;
-  std::vector<Record> home_records_;
-  std::map<std::size_t, Record> kept_;   // rows from elsewhere, up to as many as the home rows
-  std::vector<Record> transient_;        // rows from elsewhere beyond that, until the next call
+  std::vector<std::size_t> first_row_;  // per file, and the total at the end
+  std::vector<int> home_of_;            // per row
+  std::vector<std::size_t> home_rows_;  // this rank's, ascending
+  std::vector<Record> home_records_;    // in the order of home_rows_
+  std::map<std::size_t, Record> kept_;  // rows from elsewhere, up to as many as the home rows
+  std::vector<Record> transient_;       // rows from elsewhere beyond that, until the next call
   std::size_t structures_read_ = 0;
 };
 

@@ -318,6 +318,8 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
   if (!validation_path.empty()) split.validation = all_usable(rows, n_main, rows.first_row(2));
   if (!test_path.empty()) split.test = all_usable(rows, test_first, rows.size());
   if (split.train.size() < 1) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the split leaves no training structure", dataset_path);
+  // Each rank now holds an equal share of the training rows (and of the validation and test rows).
+  rows.rehome({split.train, split.validation, split.test});
 
   const PotentialRecipe recipe = recipe_from(training, trainer_options.epochs, count_labels(rows, split.train), dataset_path);
   if (train::is_kalman(trainer_options.optimizer)) {

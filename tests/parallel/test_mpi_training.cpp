@@ -242,9 +242,29 @@ TEST(ShardedDataset, EachRankReadsItsShareAndKnowsEveryRow) {
   for (std::size_t k = 0; k < local.size(); ++k) EXPECT_EQ(own[k]->structure.positions, all[local[k]].structure.positions);
   EXPECT_EQ(rows.structures_read(), local.size()) << "its own rows are not read again";
 
+  // After a split, each part is shared evenly: here training rows that the first ranges would
+  // leave mostly to the first rank (rows 0-8 and 29), then the others.
+  const std::vector<std::size_t> train{0, 1, 2, 3, 4, 5, 6, 7, 8, 29};
+  std::vector<std::size_t> other;
+  for (std::size_t r = 9; r < 29; ++r) other.push_back(r);
+  rows.rehome({train, other});
+  const std::vector<std::size_t> shared = rows.local_rows();
+  double train_atoms = 0.0, mine_of_train = 0.0;
+  for (std::size_t r : train) train_atoms += static_cast<double>(all[r].structure.size());
+  std::size_t new_rows = 0;
+  for (std::size_t r : shared) {
+    if (std::binary_search(train.begin(), train.end(), r)) mine_of_train += static_cast<double>(all[r].structure.size());
+    if (!std::binary_search(local.begin(), local.end(), r)) ++new_rows;
+    if (world().size() > 1) EXPECT_EQ(rows.home(r), world().rank());
+  }
+  EXPECT_NEAR(mine_of_train, train_atoms / world().size(), largest) << "rank " << world().rank();
+  EXPECT_EQ(rows.structures_read(), local.size() + new_rows) << "only the rows new to this rank are read";
+  const std::vector<const Record*> rehomed = rows.records(shared);
+  for (std::size_t k = 0; k < shared.size(); ++k) EXPECT_EQ(rehomed[k]->structure.positions, all[shared[k]].structure.positions);
+
   std::vector<std::size_t> elsewhere;
   for (std::size_t r = 0; r < all.size(); ++r)
-    if (!std::binary_search(local.begin(), local.end(), r)) elsewhere.push_back(r);
+    if (!std::binary_search(shared.begin(), shared.end(), r)) elsewhere.push_back(r);
   if (elsewhere.empty()) return;  // one rank holds everything
   const std::size_t before = rows.structures_read();
   const std::size_t row = elsewhere.back();
@@ -258,8 +278,8 @@ TEST(ShardedDataset, EachRankReadsItsShareAndKnowsEveryRow) {
     EXPECT_EQ(*got[k]->forces(), *all[elsewhere[k]].forces()) << "row " << elsewhere[k];
   }
   EXPECT_EQ(rows.structures_read(), before + elsewhere.size());
-  const std::size_t kept = std::min(local.size(), elsewhere.size());
-  EXPECT_EQ(rows.structures_held(), local.size() + kept);
+  const std::size_t kept = std::min(shared.size(), elsewhere.size());
+  EXPECT_EQ(rows.structures_held(), shared.size() + kept);
   (void)rows.records(elsewhere);
   EXPECT_EQ(rows.structures_read(), before + 2 * elsewhere.size() - kept) << "only the rows beyond those kept are read again";
 }
