@@ -231,8 +231,8 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     fail(MATNN_ERROR_UNSUPPORTED,
          "optimizer kalman does not train across MPI ranks yet ({} ranks): run it on one rank, or use adam", comm.size());
   }
-  // Each mini-batch is dealt to the ranks by cost (parallel/deal.hpp), so every rank's share of
-  // every step costs about the same: fixed owners of samples leave a random split per batch (with
+  // Each mini-batch is dealt to the ranks by cost, preferring the rank that holds each sample
+  // (parallel/deal.hpp), so every rank's share of every step costs about the same: fixed owners of samples leave a random split per batch (with
   // 4 samples on 2 ranks, a quarter of each step spent waiting). Batch normalisation over all
   // ranks' rows makes every forward and backward pass a collective that every rank must join: a
   // rank left without a sample (a batch smaller than the rank count) joins with no rows.

@@ -9,7 +9,7 @@
 // a run resumed from the checkpoint of epoch e continues exactly as the uninterrupted run would.
 //
 // Data-parallel training (TrainerOptions::communicator with several MPI ranks): every rank walks
-// the same mini-batches; each batch is dealt to the ranks by sample_cost, and a rank computes the
+// the same mini-batches; each batch is dealt to the ranks by sample_cost and sample_home, and a rank computes the
 // loss share of its samples of the batch (shard_loss). The gradients and
 // losses of all ranks are summed in one buffer per step, and every rank takes the same optimiser
 // step, so the ranks keep bit-identical weights and the run equals the serial one up to the order

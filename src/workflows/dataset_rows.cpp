@@ -138,6 +138,7 @@ ShardedRows::ShardedRows(const std::vector<std::string>& paths, data::SplitKind 
   std::vector<RowSummary> mine;
   try {
     home_records_ = read_rows(home_rows_);
+    count_home_atoms();
     for (std::size_t k = 0; k < home_rows_.size(); ++k) {
       try {
         mine.push_back(summarise(home_records_[k], kind));
@@ -197,12 +198,19 @@ void ShardedRows::rehome(const std::vector<std::vector<std::size_t>>& parts) {
     }
     home_rows_ = std::move(mine);
     home_records_ = std::move(records);
+    count_home_atoms();
     kept_.clear();
+    kept_atoms_ = 0;
     transient_.clear();
   } catch (...) {
     failure = std::current_exception();
   }
   comm_.rethrow_first(failure);
+}
+
+void ShardedRows::count_home_atoms() {
+  home_atoms_ = 0;
+  for (const Record& r : home_records_) home_atoms_ += static_cast<std::int64_t>(r.structure.size());
 }
 
 std::size_t ShardedRows::home_position(std::size_t row) const {
@@ -262,7 +270,9 @@ std::vector<const Record*> ShardedRows::records(std::span<const std::size_t> row
   transient_.reserve(read.size());  // pointers into it must stay valid while it fills
   std::unordered_map<std::size_t, const Record*> fetched;
   for (std::size_t j = 0; j < missing.size(); ++j) {
-    if (kept_.size() < home_records_.size()) {
+    const std::int64_t atoms = summary(missing[j]).atoms;
+    if (static_cast<double>(kept_atoms_ + atoms) <= kKeptShare * static_cast<double>(home_atoms_)) {
+      kept_atoms_ += atoms;
       fetched[missing[j]] = &kept_.emplace(missing[j], std::move(read[j])).first->second;
     } else {
       transient_.push_back(std::move(read[j]));

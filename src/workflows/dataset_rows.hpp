@@ -12,9 +12,10 @@
 //    the ranks in the same way, so that every rank holds an equal share of the training
 //    structures (a test file, or a split by time, would otherwise leave them all to a few
 //    ranks); a rank then reads the rows of its new share it did not read at first. A rank asked
-//    for a row it does not hold reads that row from its file, and keeps up to as many such rows
-//    as it has home rows (reading any further ones again when asked): a rank never holds more
-//    than about twice its share of the data.
+//    for a row it does not hold reads that row from its file, and keeps such rows up to
+//    kKeptShare times its own rows' atoms (reading any further ones again when asked): a rank
+//    never holds much more than twice its share of the data, and on two ranks it can keep
+//    everything it is dealt.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,10 @@
 #include "parallel/communicator.hpp"
 
 namespace matnn::workflows {
+
+/// Rows from elsewhere that a rank keeps: up to this many times the atoms of its own rows (so
+/// that on two ranks, whose shares differ by a few structures, each can keep the other's).
+inline constexpr double kKeptShare = 1.1;
 
 /// What a job needs to know of a row without its record: for the split, the species, the
 /// reference energies and energy scale, the loss normalisation and the dealing by cost.
@@ -119,6 +124,7 @@ class ShardedRows : public DatasetRows {
   std::vector<Record> read_rows(const std::vector<std::size_t>& rows);
   /// The position of `row` among the home rows, or home_rows_.size().
   std::size_t home_position(std::size_t row) const;
+  void count_home_atoms();
 
   parallel::Communicator comm_;
   std::vector<DatasetReader> readers_;
@@ -126,7 +132,9 @@ class ShardedRows : public DatasetRows {
   std::vector<int> home_of_;            // per row
   std::vector<std::size_t> home_rows_;  // this rank's, ascending
   std::vector<Record> home_records_;    // in the order of home_rows_
-  std::map<std::size_t, Record> kept_;  // rows from elsewhere, up to as many as the home rows
+  std::int64_t home_atoms_ = 0;
+  std::map<std::size_t, Record> kept_;  // rows from elsewhere, up to kKeptShare times the home atoms
+  std::int64_t kept_atoms_ = 0;
   std::vector<Record> transient_;       // rows from elsewhere beyond that, until the next call
   std::size_t structures_read_ = 0;
 };

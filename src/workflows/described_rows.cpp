@@ -8,9 +8,10 @@ namespace matnn::workflows {
 DescribedRows::DescribedRows(const potentials::BehlerParrinello& model, ad::DType dtype,
                              const potentials::CoreRepulsion& core, const std::vector<std::size_t>& upfront,
                              const std::vector<const Record*>& records)
-    : model_(model), dtype_(dtype), core_(core), capacity_(2 * upfront.size()) {
+    : model_(model), dtype_(dtype), core_(core) {
   for (std::size_t k = 0; k < upfront.size(); ++k) {
     kept_.emplace(upfront[k], potentials::describe(model_, records[k]->structure, dtype_, core_));
+    room_atoms_ += kKeptShare * static_cast<double>(records[k]->structure.size());
   }
 }
 
@@ -31,7 +32,9 @@ std::vector<const potentials::DescribedStructure*> DescribedRows::get(std::span<
   std::unordered_map<std::size_t, const potentials::DescribedStructure*> computed;
   for (std::size_t k : missing) {
     potentials::DescribedStructure d = potentials::describe(model_, records.at(k)->structure, dtype_, core_);
-    if (kept_.size() < capacity_) {
+    const auto atoms = static_cast<double>(records.at(k)->structure.size());
+    if (atoms <= room_atoms_) {
+      room_atoms_ -= atoms;
       computed[rows[k]] = &kept_.emplace(rows[k], std::move(d)).first->second;
     } else {
       transient_.push_back(std::move(d));

@@ -1,9 +1,10 @@
 // The Behler-Parrinello descriptors of a job's rows (symmetry functions and their derivatives,
 // potentials/descriptor_cache.hpp), computed once per row and kept: those of the rows given up
-// front (the training and validation rows this rank holds), and of as many rows again that a
-// data-parallel step deals to this rank from elsewhere, computed when first asked for. Beyond
-// that, a row's descriptors are computed each time they are asked for, so a rank keeps at most
-// about twice its share (dataset_rows.hpp keeps the records the same way).
+// front (the training and validation rows this rank holds), and of rows that a data-parallel
+// step deals to this rank from elsewhere, computed when first asked for, up to kKeptShare times
+// the atoms of the rows given up front. Beyond that, a row's descriptors are computed each time
+// they are asked for, so a rank keeps little more than twice its share (dataset_rows.hpp keeps
+// the records the same way).
 #pragma once
 
 #include <cstddef>
@@ -35,7 +36,7 @@ class DescribedRows {
   ad::DType dtype_;
   potentials::CoreRepulsion core_;
   std::map<std::size_t, potentials::DescribedStructure> kept_;
-  std::size_t capacity_ = 0;
+  double room_atoms_ = 0.0;  // atoms of rows from elsewhere that may still be kept
   std::vector<potentials::DescribedStructure> transient_;
 };
 

@@ -278,7 +278,21 @@ TEST(ShardedDataset, EachRankReadsItsShareAndKnowsEveryRow) {
     EXPECT_EQ(*got[k]->forces(), *all[elsewhere[k]].forces()) << "row " << elsewhere[k];
   }
   EXPECT_EQ(rows.structures_read(), before + elsewhere.size());
-  const std::size_t kept = std::min(shared.size(), elsewhere.size());
+  // Kept in the order first asked for, while their atoms stay within kKeptShare times its own.
+  double room = 0.0;
+  for (std::size_t r : shared) room += workflows::kKeptShare * static_cast<double>(all[r].structure.size());
+  std::size_t kept = 0;
+  std::vector<std::size_t> order{row};
+  for (std::size_t r : elsewhere)
+    if (r != row) order.push_back(r);
+  for (std::size_t r : order) {
+    const auto atoms = static_cast<double>(all[r].structure.size());
+    if (atoms <= room) {
+      room -= atoms;
+      ++kept;
+    }
+  }
+  EXPECT_GT(kept, 0u);
   EXPECT_EQ(rows.structures_held(), shared.size() + kept);
   (void)rows.records(elsewhere);
   EXPECT_EQ(rows.structures_read(), before + 2 * elsewhere.size() - kept) << "only the rows beyond those kept are read again";
