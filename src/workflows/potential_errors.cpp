@@ -5,6 +5,8 @@
 #include <numeric>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include "metrics/metrics.hpp"
 #include "workflows/potential_on_ranks.hpp"
 #include "workflows/reference_energies.hpp"
@@ -89,6 +91,32 @@ std::map<std::string, double> PotentialErrors::metrics() const {
   return out;
 }
 
+namespace {
+
+// Rank 0's evaluation on every rank (only rank 0 has seen the results), bit for bit.
+PotentialEvaluation same_on_every_rank(PotentialEvaluation evaluation, const parallel::Communicator& comm) {
+  if (comm.size() == 1) return evaluation;
+  std::vector<std::uint8_t> bytes;
+  if (comm.is_root()) {
+    const nlohmann::json j = {{"overall", evaluation.overall},
+                              {"by_config_type", evaluation.by_config_type},
+                              {"uncertainty", evaluation.uncertainty},
+                              {"energy_sigma_per_atom", evaluation.energy_sigma_per_atom},
+                              {"max_force_deviation", evaluation.max_force_deviation}};
+    bytes = nlohmann::json::to_msgpack(j);
+  }
+  const nlohmann::json j = nlohmann::json::from_msgpack(comm.all_gather(std::span<const std::uint8_t>(bytes)).front());
+  PotentialEvaluation out;
+  out.overall = j.at("overall").get<std::map<std::string, double>>();
+  out.by_config_type = j.at("by_config_type").get<std::map<std::string, std::map<std::string, double>>>();
+  out.uncertainty = j.at("uncertainty").get<std::map<std::string, double>>();
+  out.energy_sigma_per_atom = j.at("energy_sigma_per_atom").get<std::vector<double>>();
+  out.max_force_deviation = j.at("max_force_deviation").get<std::vector<double>>();
+  return out;
+}
+
+}  // namespace
+
 PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, DatasetRows& data,
                                           const std::vector<std::size_t>& rows, const parallel::Communicator& comm) {
   PotentialErrors all;
@@ -159,7 +187,7 @@ PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential
       out.uncertainty["force_deviation_mean_meV_A"] = 1000.0 * mean(force_deviation);
     }
   }
-  return out;
+  return same_on_every_rank(std::move(out), comm);
 }
 
 std::map<std::string, double> ood_separation(const PotentialEvaluation& in, const PotentialEvaluation& ood) {

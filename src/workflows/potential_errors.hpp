@@ -57,8 +57,8 @@ std::map<std::string, double> ood_separation(const PotentialEvaluation& in, cons
 
 /// Errors of the ensemble mean (Potential::compute, the path hosts call) on the rows of `data` (all when
 /// `rows` is empty). Isolated-atom frames (reference_energies.hpp) are skipped. The structures are
-/// shared among the ranks of `comm` (potential_on_ranks.hpp); every rank returns the serial
-/// run's evaluation, bit for bit.
+/// shared among the ranks of `comm` (potential_on_ranks.hpp); rank 0 sums the errors and every
+/// rank returns its evaluation, the serial run's bit for bit.
 PotentialEvaluation evaluate_potential_on(const potentials::Potential& potential, DatasetRows& data,
                                           const std::vector<std::size_t>& rows = {},
                                           const parallel::Communicator& comm = {});

@@ -170,12 +170,6 @@ std::vector<int> species_of(const DatasetRows& data, const std::vector<std::size
   return {z.begin(), z.end()};
 }
 
-std::vector<Record> read_dataset(const std::string& path) {
-  std::vector<Record> records = DatasetReader(path).read_all();
-  if (records.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: the dataset holds no structure", path);
-  return records;
-}
-
 // The errors that building a batch's graph would raise later without knowing where a structure
 // came from (an element the model lacks, overlapping atoms, an impossible density) are raised
 // here, naming the file and the structure's index in it. Each rank checks the rows it holds;
@@ -481,7 +475,6 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
 PotentialEvaluation evaluate_potential(const std::string& model_path, const std::string& dataset_path,
                                        const std::string& subset, const parallel::Communicator& comm) {
   const Potential potential = Potential::load(model_path);
-  const std::vector<Record> records = read_dataset(dataset_path);
   const models::StateFile file = models::read_state_file(model_path, models::model_format, Potential::file_kind);
   const Json provenance = file.config.value("provenance", Json::object());
   if (subset != "all" && !provenance.contains("split")) {
@@ -489,16 +482,17 @@ PotentialEvaluation evaluate_potential(const std::string& model_path, const std:
   }
   const data::SplitOptions split_options =
       subset == "all" ? data::SplitOptions{} : split_options_from(ConfigSection(provenance.at("split"), "split"), 0);
-  InMemoryRows rows(records, split_options.kind, dataset_path);
-  check_structures_for(potential, rows, {});
+  // Each rank reads its share; rank 0 also reads, chunk by chunk, the labels of the others'.
+  ShardedRows rows({dataset_path}, split_options.kind, comm);
+  check_structures_for(potential, rows, comm);
   if (subset == "all") return evaluate_potential_on(potential, rows, {}, comm);
   const auto trained_on = provenance.value("n_structures", std::size_t{0});
-  if (trained_on != records.size()) {
+  if (trained_on != rows.size()) {
     fail(MATNN_ERROR_INVALID_ARGUMENT,
          "{} has {} structures, the model was trained on a dataset of {}: a train/validation/test subset needs that dataset",
-         dataset_path, records.size(), trained_on);
+         dataset_path, rows.size(), trained_on);
   }
-  const data::Split split = potential_split(rows, 0, records.size(), split_options);
+  const data::Split split = potential_split(rows, 0, rows.size(), split_options);
   const std::vector<std::size_t>* part = subset == "train"        ? &split.train
                                          : subset == "validation" ? &split.validation
                                          : subset == "test"       ? &split.test
@@ -512,6 +506,7 @@ PotentialEvaluation evaluate_potential(const std::string& model_path, const std:
     }
     fail(MATNN_ERROR_INVALID_ARGUMENT, "subset {} is empty", subset);
   }
+  rows.rehome({*part});
   return evaluate_potential_on(potential, rows, *part, comm);
 }
 
@@ -595,9 +590,8 @@ void write_xyz(const Potential& potential, DatasetRows& rows, const std::string&
 void write_potential_predictions(const std::string& model_path, const std::string& dataset_path,
                                  const std::string& output_path, const parallel::Communicator& comm) {
   const Potential potential = Potential::load(model_path);
-  const std::vector<Record> records = read_dataset(dataset_path);
-  InMemoryRows rows(records, data::SplitKind::random, dataset_path);
-  check_structures_for(potential, rows, {});
+  ShardedRows rows({dataset_path}, data::SplitKind::random, comm);
+  check_structures_for(potential, rows, comm);
   if (output_path.ends_with(".xyz") || output_path.ends_with(".extxyz")) {
     write_xyz(potential, rows, output_path, comm);
   } else {

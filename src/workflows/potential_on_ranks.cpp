@@ -80,21 +80,24 @@ void for_each_result(const potentials::Potential& potential, DatasetRows& data, 
     }
     const std::vector<int> owner = parallel::deal_to_ranks(costs, homes, comm.size());
     std::vector<double> mine;
-    std::vector<const Record*> records;
     if (!failure) {
       try {
-        records = data.records(part);
+        std::vector<std::size_t> owned;
         for (std::size_t k = 0; k < part.size(); ++k)
-          if (owner[k] == comm.rank()) pack(part[k], compute(*records[k]), mine);
+          if (owner[k] == comm.rank()) owned.push_back(part[k]);
+        const std::vector<const Record*> records = data.records(owned);
+        for (std::size_t k = 0; k < owned.size(); ++k) pack(owned[k], compute(*records[k]), mine);
       } catch (...) {
         failure = std::current_exception();
       }
     }
     comm.rethrow_first(failure);
     const std::vector<std::vector<double>> all = comm.all_gather(mine);
+    if (!comm.is_root()) continue;
     // Each rank's results are in row order; take them back in the order of `rows`.
     std::vector<std::size_t> at(all.size(), 0);
     try {
+      const std::vector<const Record*> records = data.records(part);
       for (std::size_t k = 0; k < part.size(); ++k) {
         const auto r = static_cast<std::size_t>(owner[k]);
         std::size_t row = 0;
