@@ -62,7 +62,6 @@ class DatasetRows {
 
   std::size_t size() const noexcept { return summaries_.size(); }
   const RowSummary& summary(std::size_t row) const { return summaries_.at(row); }
-  const std::vector<RowSummary>& summaries() const noexcept { return summaries_; }
   /// The rank that holds `row` in memory; -1 when every rank does (rows read by one process,
   /// each of a job's ranks having read them all).
   virtual int home(std::size_t row) const = 0;
