@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -138,7 +137,7 @@ ShardedRows::ShardedRows(const std::vector<std::string>& paths, data::SplitKind 
   std::vector<RowSummary> mine;
   try {
     home_records_ = read_rows(home_rows_);
-    count_home_atoms();
+    reset_kept();
     for (std::size_t k = 0; k < home_rows_.size(); ++k) {
       try {
         mine.push_back(summarise(home_records_[k], kind));
@@ -198,19 +197,17 @@ void ShardedRows::rehome(const std::vector<std::vector<std::size_t>>& parts) {
     }
     home_rows_ = std::move(mine);
     home_records_ = std::move(records);
-    count_home_atoms();
-    kept_.clear();
-    kept_atoms_ = 0;
-    transient_.clear();
+    reset_kept();
   } catch (...) {
     failure = std::current_exception();
   }
   comm_.rethrow_first(failure);
 }
 
-void ShardedRows::count_home_atoms() {
-  home_atoms_ = 0;
-  for (const Record& r : home_records_) home_atoms_ += static_cast<std::int64_t>(r.structure.size());
+void ShardedRows::reset_kept() {
+  double atoms = 0.0;
+  for (const Record& r : home_records_) atoms += static_cast<double>(r.structure.size());
+  kept_.reset(kKeptShare * atoms);
 }
 
 std::size_t ShardedRows::home_position(std::size_t row) const {
@@ -252,36 +249,16 @@ std::vector<Record> ShardedRows::read_rows(const std::vector<std::size_t>& rows)
 }
 
 std::vector<const Record*> ShardedRows::records(std::span<const std::size_t> rows) {
-  transient_.clear();
-  std::vector<const Record*> out(rows.size(), nullptr);
-  std::vector<std::size_t> missing;
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const std::size_t row = rows[k];
-    if (const std::size_t at = home_position(row); at < home_rows_.size()) {
-      out[k] = &home_records_[at];
-    } else if (const auto kept = kept_.find(row); kept != kept_.end()) {
-      out[k] = &kept->second;
-    } else if (std::find(missing.begin(), missing.end(), row) == missing.end()) {
-      missing.push_back(row);
-    }
-  }
-  if (missing.empty()) return out;
-  std::vector<Record> read = read_rows(missing);
-  transient_.reserve(read.size());  // pointers into it must stay valid while it fills
-  std::unordered_map<std::size_t, const Record*> fetched;
-  for (std::size_t j = 0; j < missing.size(); ++j) {
-    const std::int64_t atoms = summary(missing[j]).atoms;
-    if (static_cast<double>(kept_atoms_ + atoms) <= kKeptShare * static_cast<double>(home_atoms_)) {
-      kept_atoms_ += atoms;
-      fetched[missing[j]] = &kept_.emplace(missing[j], std::move(read[j])).first->second;
-    } else {
-      transient_.push_back(std::move(read[j]));
-      fetched[missing[j]] = &transient_.back();
-    }
-  }
-  for (std::size_t k = 0; k < rows.size(); ++k)
-    if (!out[k]) out[k] = fetched.at(rows[k]);
-  return out;
+  const auto held = [&](std::size_t row) -> const Record* {
+    const std::size_t at = home_position(row);
+    return at < home_rows_.size() ? &home_records_[at] : nullptr;
+  };
+  const auto read = [&](const std::vector<std::size_t>& positions) {
+    std::vector<std::size_t> missing;
+    for (std::size_t k : positions) missing.push_back(rows[k]);
+    return read_rows(missing);
+  };
+  return kept_.get(rows, held, read, [&](std::size_t row) { return static_cast<double>(summary(row).atoms); });
 }
 
 }  // namespace matnn::workflows

@@ -20,7 +20,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +30,7 @@
 #include "matnn/dataset.hpp"
 #include "matnn/record.hpp"
 #include "parallel/communicator.hpp"
+#include "workflows/kept_rows.hpp"
 
 namespace matnn::workflows {
 
@@ -123,7 +123,8 @@ class ShardedRows : public DatasetRows {
   std::vector<Record> read_rows(const std::vector<std::size_t>& rows);
   /// The position of `row` among the home rows, or home_rows_.size().
   std::size_t home_position(std::size_t row) const;
-  void count_home_atoms();
+  /// Starts keeping rows from elsewhere anew, within kKeptShare times the home rows' atoms.
+  void reset_kept();
 
   parallel::Communicator comm_;
   std::vector<DatasetReader> readers_;
@@ -131,10 +132,7 @@ class ShardedRows : public DatasetRows {
   std::vector<int> home_of_;            // per row
   std::vector<std::size_t> home_rows_;  // this rank's, ascending
   std::vector<Record> home_records_;    // in the order of home_rows_
-  std::int64_t home_atoms_ = 0;
-  std::map<std::size_t, Record> kept_;  // rows from elsewhere, up to kKeptShare times the home atoms
-  std::int64_t kept_atoms_ = 0;
-  std::vector<Record> transient_;       // rows from elsewhere beyond that, until the next call
+  KeptRows<Record> kept_;               // rows from elsewhere, up to kKeptShare times the home atoms
   std::size_t structures_read_ = 0;
 };
 

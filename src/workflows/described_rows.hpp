@@ -8,12 +8,12 @@
 #pragma once
 
 #include <cstddef>
-#include <map>
 #include <span>
 #include <vector>
 
 #include "potentials/descriptor_cache.hpp"
 #include "workflows/dataset_rows.hpp"
+#include "workflows/kept_rows.hpp"
 
 namespace matnn::workflows {
 
@@ -35,9 +35,7 @@ class DescribedRows {
   const potentials::BehlerParrinello& model_;
   ad::DType dtype_;
   potentials::CoreRepulsion core_;
-  std::map<std::size_t, potentials::DescribedStructure> kept_;
-  double room_atoms_ = 0.0;  // atoms of rows from elsewhere that may still be kept
-  std::vector<potentials::DescribedStructure> transient_;
+  KeptRows<potentials::DescribedStructure> described_;
 };
 
 }  // namespace matnn::workflows

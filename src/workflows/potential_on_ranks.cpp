@@ -79,14 +79,19 @@ void for_each_result(const potentials::Potential& potential, DatasetRows& data, 
       homes.push_back(data.home(row));
     }
     const std::vector<int> owner = parallel::deal_to_ranks(costs, homes, comm.size());
+    // Rank 0 fetches the whole chunk (its sink needs every record), the others their own rows.
     std::vector<double> mine;
+    std::vector<const Record*> records;
     if (!failure) {
       try {
-        std::vector<std::size_t> owned;
+        std::vector<std::size_t> owned;  // positions in part
         for (std::size_t k = 0; k < part.size(); ++k)
-          if (owner[k] == comm.rank()) owned.push_back(part[k]);
-        const std::vector<const Record*> records = data.records(owned);
-        for (std::size_t k = 0; k < owned.size(); ++k) pack(owned[k], compute(*records[k]), mine);
+          if (comm.is_root() || owner[k] == comm.rank()) owned.push_back(k);
+        std::vector<std::size_t> fetch;
+        for (std::size_t k : owned) fetch.push_back(part[k]);
+        records = data.records(fetch);
+        for (std::size_t j = 0; j < owned.size(); ++j)
+          if (owner[owned[j]] == comm.rank()) pack(part[owned[j]], compute(*records[j]), mine);
       } catch (...) {
         failure = std::current_exception();
       }
@@ -97,7 +102,6 @@ void for_each_result(const potentials::Potential& potential, DatasetRows& data, 
     // Each rank's results are in row order; take them back in the order of `rows`.
     std::vector<std::size_t> at(all.size(), 0);
     try {
-      const std::vector<const Record*> records = data.records(part);
       for (std::size_t k = 0; k < part.size(); ++k) {
         const auto r = static_cast<std::size_t>(owner[k]);
         std::size_t row = 0;
