@@ -7,11 +7,14 @@
 //   ./build/benchmarks/bench_kalman
 #include <benchmark/benchmark.h>
 
+#include <Eigen/Dense>
+
 #include <algorithm>
 #include <random>
 
 #include "autodiff/ops.hpp"
 #include "nn/kalman.hpp"
+#include "nn/kalman_covariance.hpp"
 
 namespace {
 
@@ -38,8 +41,51 @@ void BM_KalmanUpdate(benchmark::State& state) {
                                                  benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_KalmanUpdate)->Args({1901, 1, 5120})->Args({1901, 6, 5120})->Args({1901, 10, 5120})
-    ->Args({1901, 40, 5120})->Args({4000, 10, 5120})->Args({28000, 10, 5120})->Args({28000, 10, 2048})
+    ->Args({1901, 40, 5120})->Args({4000, 10, 5120})->Args({28000, 10, 5120})->Args({28000, 10, 2048})->Args({10016, 10, 5120})->Args({10016, 26, 5120})
     ->Unit(benchmark::kMillisecond);
+
+// The two covariance products of one block (b = 5120, m = 10) alone: the kernels the filter
+// uses (nn/kalman_covariance.hpp) against the Eigen expressions they replaced (a symmetric
+// product and a rank update on the lower triangle, compiled for the build's baseline SSE2).
+// "GB/s" counts the triangle read by the product and read and written by the downdate.
+struct CovarianceBlock {
+  Eigen::MatrixXd p, ht, w;
+  explicit CovarianceBlock(Eigen::Index n, Eigen::Index m)
+      : p(Eigen::MatrixXd::Identity(n, n) * 100.0), ht(Eigen::MatrixXd::Random(n, m)), w(Eigen::MatrixXd::Random(n, m) * 1e-3) {}
+};
+
+void set_counters(benchmark::State& state, double n, double m) {
+  const double per_iteration = static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(3.0 * n * n * m * per_iteration * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] = benchmark::Counter(1.5 * n * n * 8.0 * per_iteration * 1e-9, benchmark::Counter::kIsRate);
+}
+
+void BM_CovarianceKernels(benchmark::State& state) {
+  const auto n = static_cast<Eigen::Index>(state.range(0)), m = static_cast<Eigen::Index>(state.range(1));
+  CovarianceBlock block(n, m);
+  Eigen::MatrixXd x(n, m);
+  for (auto _ : state) {
+    nn::detail::symmetric_product(block.p.data(), n, block.ht.data(), m, x.data());
+    nn::detail::symmetric_downdate(block.p.data(), n, block.w.data(), m, 1e-6);
+    benchmark::DoNotOptimize(x.data());
+  }
+  set_counters(state, static_cast<double>(n), static_cast<double>(m));
+}
+BENCHMARK(BM_CovarianceKernels)->Args({5120, 10})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_CovarianceEigen(benchmark::State& state) {
+  const auto n = static_cast<Eigen::Index>(state.range(0)), m = static_cast<Eigen::Index>(state.range(1));
+  CovarianceBlock block(n, m);
+  Eigen::MatrixXd x(n, m);
+  for (auto _ : state) {
+    x.noalias() = block.p.selfadjointView<Eigen::Lower>() * block.ht;
+    block.p.selfadjointView<Eigen::Lower>().rankUpdate(block.w, -1.0);
+    block.p.diagonal().array() += 1e-6;
+    benchmark::DoNotOptimize(x.data());
+  }
+  set_counters(state, static_cast<double>(n), static_cast<double>(m));
+}
+BENCHMARK(BM_CovarianceEigen)->Args({5120, 10})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

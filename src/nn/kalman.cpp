@@ -7,6 +7,7 @@
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
 #include "nn/dispatch.hpp"
+#include "nn/kalman_covariance.hpp"
 
 namespace matnn::nn {
 namespace {
@@ -132,8 +133,11 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
   Eigen::MatrixXd a = Eigen::MatrixXd::Zero(m, m);
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     const Block& block = blocks_[b];
-    const auto h = jacobian.middleCols(block.begin, block.covariance.rows());
-    x[b] = block.covariance.selfadjointView<Eigen::Lower>() * h.transpose();
+    const Eigen::Index rows = block.covariance.rows();
+    const auto h = jacobian.middleCols(block.begin, rows);
+    const Eigen::MatrixXd ht = h.transpose();
+    x[b].resize(rows, m);
+    detail::symmetric_product(block.covariance.data(), rows, ht.data(), m, x[b].data());
     a.noalias() += h * x[b];
   }
   a.diagonal().array() += 1.0 / eta_;
@@ -148,8 +152,7 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
     Block& block = blocks_[b];
     w.segment(block.begin, block.covariance.rows()) -= x[b] * solved;
     const Eigen::MatrixXd root = cholesky.matrixL().solve(x[b].transpose()).transpose();  // X_b L^-T
-    block.covariance.selfadjointView<Eigen::Lower>().rankUpdate(root, -1.0);
-    block.covariance.diagonal().array() += q_;
+    detail::symmetric_downdate(block.covariance.data(), block.covariance.rows(), root.data(), m, q_);
   }
   set_weights(w);
   q_ = std::max(options_.q_min, q_ * q_factor_);

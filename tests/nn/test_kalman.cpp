@@ -5,11 +5,14 @@
 // the global one where the measurements keep P block-diagonal, and still fits where they do not.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <Eigen/Dense>
 #include <random>
 
 #include "autodiff/ops.hpp"
 #include "nn/kalman.hpp"
+#include "nn/kalman_covariance.hpp"
 #include "nn_test_util.hpp"
 
 namespace matnn::nn {
@@ -192,6 +195,44 @@ TEST(NnKalman, RefusesBadSettingsOversizedModelsAndNonFiniteMeasurements) {
   TrainingState wrong = filter.state();
   wrong.tensors["covariance.0"] = ad::zeros({4, 4}, ad::DType::f64);
   EXPECT_EQ(status_of([&] { other.load_state(wrong); }), MATNN_ERROR_MODEL);
+}
+
+// The covariance kernels against Eigen's dense products, on one thread and on two (each thread
+// takes its own columns of the triangle), for odd sizes and measurement counts that are and are
+// not multiples of the kernels' group of four. Only the lower triangle of P is read or written.
+TEST(NnKalman, CovarianceKernelsEqualDenseProductsOnTheLowerTriangle) {
+  const int threads_before = omp_get_max_threads();
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    for (Eigen::Index n : {7, 301}) {
+      for (Eigen::Index m : {1, 4, 10}) {
+        std::mt19937 rng(static_cast<unsigned>(n * 100 + m));
+        std::normal_distribution<double> normal;
+        const auto random = [&](Eigen::Index rows, Eigen::Index cols) {
+          Eigen::MatrixXd a(rows, cols);
+          for (double& v : a.reshaped()) v = normal(rng);
+          return a;
+        };
+        const Eigen::MatrixXd root = random(n, n);
+        const Eigen::MatrixXd symmetric = root * root.transpose();
+        Eigen::MatrixXd stored = symmetric;
+        stored.triangularView<Eigen::StrictlyUpper>().setConstant(1e300);  // must never be read
+        const Eigen::MatrixXd ht = random(n, m), w = random(n, m);
+        Eigen::MatrixXd x(n, m);
+        detail::symmetric_product(stored.data(), n, ht.data(), m, x.data());
+        EXPECT_LT((x - symmetric * ht).cwiseAbs().maxCoeff(), 1e-10 * symmetric.cwiseAbs().maxCoeff() * n)
+            << "threads " << threads << ", n " << n << ", m " << m;
+        detail::symmetric_downdate(stored.data(), n, w.data(), m, 0.25);
+        const Eigen::MatrixXd expected = symmetric - w * w.transpose() + 0.25 * Eigen::MatrixXd::Identity(n, n);
+        const Eigen::MatrixXd lower = stored.triangularView<Eigen::Lower>();
+        const Eigen::MatrixXd expected_lower = expected.triangularView<Eigen::Lower>();
+        EXPECT_LT((lower - expected_lower).cwiseAbs().maxCoeff(), 1e-10 * expected.cwiseAbs().maxCoeff())
+            << "threads " << threads << ", n " << n << ", m " << m;
+        EXPECT_EQ(stored(0, n - 1), 1e300) << "the upper triangle was written";
+      }
+    }
+  }
+  omp_set_num_threads(threads_before);
 }
 
 }  // namespace
