@@ -62,7 +62,7 @@ KalmanFilter::KalmanFilter(NamedTensors params, const KalmanOptions& options, st
   Eigen::Index begin = 0;
   for (std::size_t size : sizes) {
     const auto rows = static_cast<Eigen::Index>(size);
-    blocks_.push_back({begin, Eigen::MatrixXd::Identity(rows, rows) / o.epsilon});
+    blocks_.push_back({begin, Eigen::MatrixXd::Identity(rows, rows) / o.epsilon, Eigen::MatrixXd(rows, 0), 0.0});
     begin += rows;
   }
   const double per_epoch = static_cast<double>(std::max<std::size_t>(updates_per_epoch, 1));
@@ -127,17 +127,21 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
 
   // Only the lower triangle of each P_b is stored and updated: P_b - X_b A^-1 X_b^T = P_b -
   // W_b W_b^T with W_b = X_b L^-T (A = L L^T), a symmetric rank-m update at half the memory
-  // traffic of a full one, and the weight step X_b (A^-1 r) needs no gain matrix.
+  // traffic of a full one, and the weight step X_b (A^-1 r) needs no gain matrix. That downdate
+  // is left pending and done in the same pass over P_b as the next update's X_b.
   eta_ = std::min(options_.eta_max, eta_ * eta_factor_);
   std::vector<Eigen::MatrixXd> x(blocks_.size());  // X_b = P_b H_b^T, (n_b, m)
   Eigen::MatrixXd a = Eigen::MatrixXd::Zero(m, m);
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const Block& block = blocks_[b];
+    Block& block = blocks_[b];
     const Eigen::Index rows = block.covariance.rows();
     const auto h = jacobian.middleCols(block.begin, rows);
     const Eigen::MatrixXd ht = h.transpose();
     x[b].resize(rows, m);
-    detail::symmetric_product(block.covariance.data(), rows, ht.data(), m, x[b].data());
+    detail::downdate_then_product(block.covariance.data(), rows, block.pending_root.data(), block.pending_root.cols(),
+                                  block.pending_noise, ht.data(), m, x[b].data());
+    block.pending_root.resize(rows, 0);
+    block.pending_noise = 0.0;
     a.noalias() += h * x[b];
   }
   a.diagonal().array() += 1.0 / eta_;
@@ -151,8 +155,8 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     Block& block = blocks_[b];
     w.segment(block.begin, block.covariance.rows()) -= x[b] * solved;
-    const Eigen::MatrixXd root = cholesky.matrixL().solve(x[b].transpose()).transpose();  // X_b L^-T
-    detail::symmetric_downdate(block.covariance.data(), block.covariance.rows(), root.data(), m, q_);
+    block.pending_root = cholesky.matrixL().solve(x[b].transpose()).transpose();  // X_b L^-T
+    block.pending_noise = q_;
   }
   set_weights(w);
   q_ = std::max(options_.q_min, q_ * q_factor_);
@@ -163,7 +167,11 @@ TrainingState KalmanFilter::state() const {
   TrainingState s;
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     const Eigen::Index rows = blocks_[b].covariance.rows();
-    const Eigen::MatrixXd full = blocks_[b].covariance.selfadjointView<Eigen::Lower>();  // the upper triangle is stale
+    const Block& block = blocks_[b];
+    Eigen::MatrixXd settled = block.covariance;  // with the pending downdate, as the next update will see it
+    detail::symmetric_downdate(settled.data(), rows, block.pending_root.data(), block.pending_root.cols(),
+                               block.pending_noise);
+    const Eigen::MatrixXd full = settled.selfadjointView<Eigen::Lower>();  // the upper triangle is stale
     std::vector<double> p(full.data(), full.data() + rows * rows);
     s.tensors["covariance." + std::to_string(b)] = ad::from_vector(p, {rows, rows});
   }
@@ -189,7 +197,11 @@ void KalmanFilter::load_state(const TrainingState& state) {
   updates_ = static_cast<std::int64_t>(require_scalar(state, "updates", "Kalman filter"));
   q_ = require_scalar(state, "q", "Kalman filter");
   eta_ = require_scalar(state, "eta", "Kalman filter");
-  for (std::size_t b = 0; b < blocks_.size(); ++b) blocks_[b].covariance = std::move(loaded[b]);
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    blocks_[b].covariance = std::move(loaded[b]);
+    blocks_[b].pending_root.resize(blocks_[b].covariance.rows(), 0);
+    blocks_[b].pending_noise = 0.0;
+  }
 }
 
 }  // namespace matnn::nn

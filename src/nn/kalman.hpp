@@ -91,6 +91,10 @@ class KalmanFilter {
   struct Block {
     Eigen::Index begin = 0;
     Eigen::MatrixXd covariance;  ///< only the lower triangle is kept up to date
+    /// The last update's downdate, not yet applied: P_b is covariance - W W^T + q I with
+    /// W = pending_root (rows x 0 when none) and q = pending_noise.
+    Eigen::MatrixXd pending_root;
+    double pending_noise = 0.0;
   };
 
   NamedTensors params_;

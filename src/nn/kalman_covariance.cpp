@@ -110,11 +110,40 @@ void product_single(const double* pj, std::int64_t n, std::int64_t j, const doub
   }
 }
 
-// X += P Ht over columns [first, last) of P, two columns at a time and, while those stay in
-// cache, group by group.
-void product_columns(const double* p, std::int64_t n, const double* ht, std::int64_t groups, std::int64_t first,
-                     std::int64_t last, double* x) {
+// P[i, j] -= sum_r W[i, r] W[j, r] for i >= j in column j, then P[j, j] += q. Rows go eight
+// at a time with the measurements inside, so each element of P is loaded and stored once
+// however many measurements there are. `wj` is scratch for W's row j.
+MATNN_TARGET_CLONES void downdate_column(double* p, std::int64_t n, std::int64_t j, const double* w, std::int64_t m,
+                                         double q, double* wj) {
+  for (std::int64_t r = 0; r < m; ++r) wj[r] = w[r * n + j];
+  double* pj = p + j * n;
+  std::int64_t i = j;
+  for (; i + kLanes <= n; i += kLanes) {
+    Lanes acc = load(pj + i);
+    for (std::int64_t r = 0; r < m; ++r) acc -= load(w + r * n + i) * wj[r];
+    store(pj + i, acc);
+  }
+  for (; i < n; ++i) {
+    double acc = pj[i];
+    for (std::int64_t r = 0; r < m; ++r) acc -= w[r * n + i] * wj[r];
+    pj[i] = acc;
+  }
+  pj[j] += q;
+}
+
+// Over columns [first, last) of P: the downdate by W (mw columns, none to skip it), then
+// X += P Ht with the new P, two columns at a time: the pair is downdated and, while it is in
+// cache, multiplied into X group by group, so P streams through memory once for both.
+void downdate_then_product_columns(double* p, std::int64_t n, const double* w, std::int64_t mw, double q,
+                                   const double* ht, std::int64_t groups, std::int64_t first, std::int64_t last,
+                                   double* x) {
+  std::vector<double> wj(static_cast<std::size_t>(mw) + 1);
   for (std::int64_t j = first; j < last; j += 2) {
+    const bool pair = j + 1 < last;
+    if (mw > 0 || q != 0.0) {
+      downdate_column(p, n, j, w, mw, q, wj.data());
+      if (pair) downdate_column(p, n, j + 1, w, mw, q, wj.data());
+    }
     for (std::int64_t g = 0; g < groups; ++g) {
       const double* h[kGroup];
       double* xg[kGroup];
@@ -122,7 +151,7 @@ void product_columns(const double* p, std::int64_t n, const double* ht, std::int
         h[r] = ht + (kGroup * g + r) * n;
         xg[r] = x + (kGroup * g + r) * n;
       }
-      if (j + 1 < last) {
+      if (pair) {
         product_pair(p + j * n, p + (j + 1) * n, n, j, h, xg);
       } else {
         product_single(p + j * n, n, j, h, xg);
@@ -131,33 +160,10 @@ void product_columns(const double* p, std::int64_t n, const double* ht, std::int
   }
 }
 
-// P[i, j] -= sum_r W[i, r] W[j, r] for i >= j over columns [first, last), then P[j, j] += q.
-// Rows go eight at a time with the measurements inside, so each element of P is loaded and
-// stored once however many measurements there are.
-MATNN_TARGET_CLONES void downdate_columns(double* p, std::int64_t n, const double* w, std::int64_t m, double q,
-                                          std::int64_t first, std::int64_t last) {
-  std::vector<double> wj(static_cast<std::size_t>(m));
-  for (std::int64_t j = first; j < last; ++j) {
-    for (std::int64_t r = 0; r < m; ++r) wj[static_cast<std::size_t>(r)] = w[r * n + j];
-    double* pj = p + j * n;
-    std::int64_t i = j;
-    for (; i + kLanes <= n; i += kLanes) {
-      Lanes acc = load(pj + i);
-      for (std::int64_t r = 0; r < m; ++r) acc -= load(w + r * n + i) * wj[static_cast<std::size_t>(r)];
-      store(pj + i, acc);
-    }
-    for (; i < n; ++i) {
-      double acc = pj[i];
-      for (std::int64_t r = 0; r < m; ++r) acc -= w[r * n + i] * wj[static_cast<std::size_t>(r)];
-      pj[i] = acc;
-    }
-    pj[j] += q;
-  }
-}
-
 }  // namespace
 
-void symmetric_product(const double* p, std::int64_t n, const double* ht, std::int64_t m, double* x) {
+void downdate_then_product(double* p, std::int64_t n, const double* w, std::int64_t mw, double q, const double* ht,
+                           std::int64_t m, double* x) {
   const std::int64_t groups = (m + kGroup - 1) / kGroup;
   const std::int64_t padded = groups * kGroup;
   std::vector<double> h(static_cast<std::size_t>(n * padded), 0.0);
@@ -170,7 +176,7 @@ void symmetric_product(const double* p, std::int64_t n, const double* ht, std::i
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) {
     const auto k = static_cast<std::size_t>(t);
-    product_columns(p, n, h.data(), groups, first[k], first[k + 1], partial[k].data());
+    downdate_then_product_columns(p, n, w, mw, q, h.data(), groups, first[k], first[k + 1], partial[k].data());
   }
   std::copy(partial[0].begin(), partial[0].begin() + n * m, x);
   for (std::size_t k = 1; k < partial.size(); ++k) {
@@ -184,7 +190,8 @@ void symmetric_downdate(double* p, std::int64_t n, const double* w, std::int64_t
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) {
     const auto k = static_cast<std::size_t>(t);
-    downdate_columns(p, n, w, m, q, first[k], first[k + 1]);
+    std::vector<double> wj(static_cast<std::size_t>(m) + 1);
+    for (std::int64_t j = first[k]; j < first[k + 1]; ++j) downdate_column(p, n, j, w, m, q, wj.data());
   }
 }
 

@@ -1,8 +1,12 @@
 // The two products that take nearly all of a Kalman update's time (nn/kalman.hpp), on one
 // covariance block P: n x n, column-major, only its lower triangle read or written.
 //
-//   symmetric_product:   X = P Ht                 Ht, X: n x m, column-major
-//   symmetric_downdate:  P <- P - W W^T + q I      W: n x m, column-major
+//   symmetric_downdate:     P <- P - W W^T + q I          W: n x mw, column-major
+//   downdate_then_product:  the same, then X = P Ht        Ht, X: n x m, column-major
+//
+// The filter defers each update's downdate to the next update's product, so that P streams
+// through memory once per update instead of twice; symmetric_downdate alone settles a pending
+// downdate (for a checkpoint) with the same arithmetic, bit for bit.
 //
 // For a NequIP-style model P is a gigabyte and m about ten, so both are bound by streaming P
 // through memory: about 2m flops per double read. Eigen compiles them for the build's baseline
@@ -15,8 +19,10 @@
 
 namespace matnn::nn::detail {
 
-void symmetric_product(const double* p, std::int64_t n, const double* ht, std::int64_t m, double* x);
+void symmetric_downdate(double* p, std::int64_t n, const double* w, std::int64_t mw, double q);
 
-void symmetric_downdate(double* p, std::int64_t n, const double* w, std::int64_t m, double q);
+/// mw may be 0 (and q 0): then P is left as it is and only X is computed.
+void downdate_then_product(double* p, std::int64_t n, const double* w, std::int64_t mw, double q, const double* ht,
+                           std::int64_t m, double* x);
 
 }  // namespace matnn::nn::detail

@@ -9,6 +9,7 @@
 
 #include <Eigen/Dense>
 #include <random>
+#include <string>
 
 #include "autodiff/ops.hpp"
 #include "nn/kalman.hpp"
@@ -200,12 +201,15 @@ TEST(NnKalman, RefusesBadSettingsOversizedModelsAndNonFiniteMeasurements) {
 // The covariance kernels against Eigen's dense products, on one thread and on two (each thread
 // takes its own columns of the triangle), for odd sizes and measurement counts that are and are
 // not multiples of the kernels' group of four. Only the lower triangle of P is read or written.
+// A downdate settled alone and then a product give the fused kernel's results bit for bit (what
+// a resumed filter relies on).
 TEST(NnKalman, CovarianceKernelsEqualDenseProductsOnTheLowerTriangle) {
   const int threads_before = omp_get_max_threads();
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
     for (Eigen::Index n : {7, 301}) {
       for (Eigen::Index m : {1, 4, 10}) {
+        const std::string where = "threads " + std::to_string(threads) + ", n " + std::to_string(n) + ", m " + std::to_string(m);
         std::mt19937 rng(static_cast<unsigned>(n * 100 + m));
         std::normal_distribution<double> normal;
         const auto random = [&](Eigen::Index rows, Eigen::Index cols) {
@@ -217,18 +221,27 @@ TEST(NnKalman, CovarianceKernelsEqualDenseProductsOnTheLowerTriangle) {
         const Eigen::MatrixXd symmetric = root * root.transpose();
         Eigen::MatrixXd stored = symmetric;
         stored.triangularView<Eigen::StrictlyUpper>().setConstant(1e300);  // must never be read
-        const Eigen::MatrixXd ht = random(n, m), w = random(n, m);
+        const Eigen::MatrixXd ht = random(n, m), w = random(n, m + 1);
+        const double tolerance = 1e-10 * symmetric.cwiseAbs().maxCoeff() * static_cast<double>(n);
+
         Eigen::MatrixXd x(n, m);
-        detail::symmetric_product(stored.data(), n, ht.data(), m, x.data());
-        EXPECT_LT((x - symmetric * ht).cwiseAbs().maxCoeff(), 1e-10 * symmetric.cwiseAbs().maxCoeff() * n)
-            << "threads " << threads << ", n " << n << ", m " << m;
-        detail::symmetric_downdate(stored.data(), n, w.data(), m, 0.25);
+        detail::downdate_then_product(stored.data(), n, nullptr, 0, 0.0, ht.data(), m, x.data());
+        EXPECT_LT((x - symmetric * ht).cwiseAbs().maxCoeff(), tolerance) << where;
+
+        Eigen::MatrixXd settled = stored;
+        detail::downdate_then_product(stored.data(), n, w.data(), m + 1, 0.25, ht.data(), m, x.data());
         const Eigen::MatrixXd expected = symmetric - w * w.transpose() + 0.25 * Eigen::MatrixXd::Identity(n, n);
         const Eigen::MatrixXd lower = stored.triangularView<Eigen::Lower>();
         const Eigen::MatrixXd expected_lower = expected.triangularView<Eigen::Lower>();
-        EXPECT_LT((lower - expected_lower).cwiseAbs().maxCoeff(), 1e-10 * expected.cwiseAbs().maxCoeff())
-            << "threads " << threads << ", n " << n << ", m " << m;
-        EXPECT_EQ(stored(0, n - 1), 1e300) << "the upper triangle was written";
+        EXPECT_LT((lower - expected_lower).cwiseAbs().maxCoeff(), tolerance) << where;
+        EXPECT_LT((x - expected * ht).cwiseAbs().maxCoeff(), tolerance) << where;
+        EXPECT_EQ(stored(0, n - 1), 1e300) << "the upper triangle was written; " << where;
+
+        detail::symmetric_downdate(settled.data(), n, w.data(), m + 1, 0.25);
+        Eigen::MatrixXd x_after(n, m);
+        detail::downdate_then_product(settled.data(), n, nullptr, 0, 0.0, ht.data(), m, x_after.data());
+        EXPECT_TRUE(settled.triangularView<Eigen::Lower>().toDenseMatrix() == lower) << where;
+        EXPECT_TRUE(x_after == x) << where;
       }
     }
   }
