@@ -135,11 +135,10 @@ void KalmanFilter::update(const ad::Tensor& residuals) {
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     Block& block = blocks_[b];
     const Eigen::Index rows = block.covariance.rows();
-    const auto h = jacobian.middleCols(block.begin, rows);
-    const Eigen::MatrixXd ht = h.transpose();
+    const auto h = jacobian.middleCols(block.begin, rows);  // contiguous: the Jacobian is column-major
     x[b].resize(rows, m);
     detail::downdate_then_product(block.covariance.data(), rows, block.pending_root.data(), block.pending_root.cols(),
-                                  block.pending_noise, ht.data(), m, x[b].data());
+                                  block.pending_noise, h.data(), m, x[b].data());
     block.pending_root.resize(rows, 0);
     block.pending_noise = 0.0;
     a.noalias() += h * x[b];

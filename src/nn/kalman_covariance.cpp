@@ -164,12 +164,15 @@ void downdate_then_product_columns(double* p, std::int64_t n, const double* w, s
 
 }  // namespace
 
-void downdate_then_product(double* p, std::int64_t n, const double* w, std::int64_t mw, double q, const double* ht,
+void downdate_then_product(double* p, std::int64_t n, const double* w, std::int64_t mw, double q, const double* h,
                            std::int64_t m, double* x) {
   const std::int64_t groups = (m + kGroup - 1) / kGroup;
   const std::int64_t padded = groups * kGroup;
-  std::vector<double> h(static_cast<std::size_t>(n * padded), 0.0);
-  std::copy(ht, ht + n * m, h.begin());
+  // H transposed, so that the loops read its rows contiguously, padded with zero columns.
+  std::vector<double> ht(static_cast<std::size_t>(n * padded), 0.0);
+  for (std::int64_t j = 0; j < n; ++j) {
+    for (std::int64_t r = 0; r < m; ++r) ht[static_cast<std::size_t>(r * n + j)] = h[j * m + r];
+  }
   const int threads = threads_for(n);
   const std::vector<std::int64_t> first = triangle_shares(n, threads);
   // Every column adds to rows below it, so each thread sums into its own X, added up after.
@@ -178,7 +181,7 @@ void downdate_then_product(double* p, std::int64_t n, const double* w, std::int6
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) {
     const auto k = static_cast<std::size_t>(t);
-    downdate_then_product_columns(p, n, w, mw, q, h.data(), groups, first[k], first[k + 1], partial[k].data());
+    downdate_then_product_columns(p, n, w, mw, q, ht.data(), groups, first[k], first[k + 1], partial[k].data());
   }
   std::copy(partial[0].begin(), partial[0].begin() + n * m, x);
   for (std::size_t k = 1; k < partial.size(); ++k) {

@@ -2,7 +2,7 @@
 // covariance block P: n x n, column-major, only its lower triangle read or written.
 //
 //   symmetric_downdate:     P <- P - W W^T + q I          W: n x mw, column-major
-//   downdate_then_product:  the same, then X = P Ht        Ht, X: n x m, column-major
+//   downdate_then_product:  the same, then X = P H^T       H: m x n and X: n x m, column-major
 //
 // The filter defers each update's downdate to the next update's product, so that P streams
 // through memory once per update instead of twice; symmetric_downdate alone settles a pending
@@ -22,7 +22,7 @@ namespace matnn::nn::detail {
 void symmetric_downdate(double* p, std::int64_t n, const double* w, std::int64_t mw, double q);
 
 /// mw may be 0 (and q 0): then P is left as it is and only X is computed.
-void downdate_then_product(double* p, std::int64_t n, const double* w, std::int64_t mw, double q, const double* ht,
+void downdate_then_product(double* p, std::int64_t n, const double* w, std::int64_t mw, double q, const double* h,
                            std::int64_t m, double* x);
 
 }  // namespace matnn::nn::detail

@@ -222,14 +222,15 @@ TEST(NnKalman, CovarianceKernelsEqualDenseProductsOnTheLowerTriangle) {
         Eigen::MatrixXd stored = symmetric;
         stored.triangularView<Eigen::StrictlyUpper>().setConstant(1e300);  // must never be read
         const Eigen::MatrixXd ht = random(n, m), w = random(n, m + 1);
+        const Eigen::MatrixXd h = ht.transpose();
         const double tolerance = 1e-10 * symmetric.cwiseAbs().maxCoeff() * static_cast<double>(n);
 
         Eigen::MatrixXd x(n, m);
-        detail::downdate_then_product(stored.data(), n, nullptr, 0, 0.0, ht.data(), m, x.data());
+        detail::downdate_then_product(stored.data(), n, nullptr, 0, 0.0, h.data(), m, x.data());
         EXPECT_LT((x - symmetric * ht).cwiseAbs().maxCoeff(), tolerance) << where;
 
         Eigen::MatrixXd settled = stored;
-        detail::downdate_then_product(stored.data(), n, w.data(), m + 1, 0.25, ht.data(), m, x.data());
+        detail::downdate_then_product(stored.data(), n, w.data(), m + 1, 0.25, h.data(), m, x.data());
         const Eigen::MatrixXd expected = symmetric - w * w.transpose() + 0.25 * Eigen::MatrixXd::Identity(n, n);
         const Eigen::MatrixXd lower = stored.triangularView<Eigen::Lower>();
         const Eigen::MatrixXd expected_lower = expected.triangularView<Eigen::Lower>();
@@ -239,7 +240,7 @@ TEST(NnKalman, CovarianceKernelsEqualDenseProductsOnTheLowerTriangle) {
 
         detail::symmetric_downdate(settled.data(), n, w.data(), m + 1, 0.25);
         Eigen::MatrixXd x_after(n, m);
-        detail::downdate_then_product(settled.data(), n, nullptr, 0, 0.0, ht.data(), m, x_after.data());
+        detail::downdate_then_product(settled.data(), n, nullptr, 0, 0.0, h.data(), m, x_after.data());
         EXPECT_TRUE(settled.triangularView<Eigen::Lower>().toDenseMatrix() == lower) << where;
         EXPECT_TRUE(x_after == x) << where;
       }
