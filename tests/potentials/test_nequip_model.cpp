@@ -308,7 +308,9 @@ void expect_close_to_the_networks(NequipModel& m, const Structure& s, const std:
 TEST(Nequip, TabulatedRadialNetworksMatchTheNetworks) {
   const nlohmann::json other = {{"channels", 4}, {"num_layers", 2}, {"radial_hidden", 10}, {"radial_layers", 1},
                                 {"num_basis", 5}, {"envelope_p", 3}, {"cutoff", 3.2}};
-  for (const nlohmann::json& config : {small_config(), other}) {
+  // The shipped Cu recipe's radial basis: 32 Bessel functions, the fastest 0.35 A in wavelength.
+  const nlohmann::json fine_basis = {{"channels", 4}, {"num_layers", 2}, {"num_basis", 32}, {"cutoff", 5.6}};
+  for (const nlohmann::json& config : {small_config(), other, fine_basis}) {
     auto model = make_model(config);
     expect_close_to_the_networks(*model, crystal(8), "crystal, " + config.dump());
     expect_close_to_the_networks(*model, cluster(), "cluster, " + config.dump());

@@ -154,6 +154,11 @@ void RadialChain::evaluate(const Eigen::VectorXd& r, Eigen::MatrixXd& value, Eig
   }
 }
 
+double RadialTable::spacing_for(const RadialChain& chain) {
+  const double fastest = static_cast<double>(chain.num_basis) * std::numbers::pi / chain.cutoff;
+  return kDefaultSpacing * std::min(1.0, kDefaultFrequency / fastest);
+}
+
 RadialTable::RadialTable(const RadialChain& chain, double spacing) : outputs_(chain.outputs()), cutoff_(chain.cutoff) {
   if (!(chain.cutoff > 0) || !(spacing > 0))
     fail(MATNN_ERROR_INVALID_ARGUMENT, "radial table: need a positive cutoff and spacing, got {} and {}", chain.cutoff,

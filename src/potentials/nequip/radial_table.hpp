@@ -6,11 +6,12 @@
 // force pass, was about a third of an inference call and most of its memory. Like DeePMD-kit's
 // compressed models, inference instead interpolates w(r) from a table on a uniform grid of r:
 // quintic Hermite pieces built from the exact value, slope and curvature of the chain at every
-// node (forward-mode derivatives, in float64). With nodes 0.01 Angstrom apart the interpolant
-// differs from the networks by about 1e-10 relative in value and 1e-8 in slope, far below
-// float32 rounding; forces are the exact derivative of the interpolated energy, so MD conserves
-// it as it conserves the networks' own. The convolution interpolates each edge's weights where it
-// uses them (edge_convolution.hpp, tabulated_messages), so no edge's weights are ever stored.
+// node (forward-mode derivatives, in float64). With nodes 0.01 Angstrom apart (closer for a
+// basis faster than the default one) the interpolant differs from the networks by about 1e-10
+// relative in value and 1e-8 in slope, far below float32 rounding; forces are the exact
+// derivative of the interpolated energy, so MD conserves it as it conserves the networks' own.
+// The convolution interpolates each edge's weights where it uses them (edge_convolution.hpp,
+// tabulated_messages), so no edge's weights are ever stored.
 //
 // The table gives w and dw/dr, enough for forces and stress: training needs second derivatives
 // and the weights' gradients, so it evaluates the networks themselves.
@@ -39,12 +40,22 @@ struct RadialChain {
 
 class RadialTable {
  public:
-  /// Node spacing when none is given (Angstrom).
+  /// Node spacing when none is given (Angstrom), for a basis whose fastest Bessel function has
+  /// the frequency below (8 functions on 4 Angstrom, the defaults) or a slower one.
   static constexpr double kDefaultSpacing = 0.01;
+  static constexpr double kDefaultFrequency = 2.0 * 3.14159265358979323846;  // 1 / Angstrom
+
+  /// The spacing when none is given: kDefaultSpacing, shrunk in proportion to a faster basis
+  /// (more Bessel functions, or a shorter cutoff), since the quintic pieces' error grows as the
+  /// sixth power of spacing x frequency.
+  static double spacing_for(const RadialChain& chain);
 
   /// Tabulates `chain` on [0, cutoff] with nodes at most `spacing` apart. Lengths at or beyond
   /// the cutoff give zero weights, as the envelope does.
-  explicit RadialTable(const RadialChain& chain, double spacing = kDefaultSpacing);
+  RadialTable(const RadialChain& chain, double spacing);
+  explicit RadialTable(const RadialChain& chain) : RadialTable(chain, spacing_for(chain)) {}
+
+  double spacing() const noexcept { return spacing_; }
 
   int64_t outputs() const noexcept { return outputs_; }
   double cutoff() const noexcept { return cutoff_; }
