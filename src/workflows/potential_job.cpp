@@ -74,33 +74,47 @@ Json with_potential_defaults(Json config) {
   return config;
 }
 
-// model.core_repulsion: zbl (the default: full ZBL below 0.9 times the shortest distance of the
-// training structures minus 0.5 A, none beyond 0.9 times it, so no training structure feels it),
-// none, or {inner, outer} in Angstrom.
+// model.core_repulsion: zbl (the default), none, {inner, outer} in Angstrom, or {fraction,
+// width}: off from `fraction` times the shortest distance of the training structures, full
+// strength `width` Angstrom below that. zbl is {fraction: 0.9, width: 0.5}. A fraction of at
+// most 1 keeps every training structure out of its reach.
 // `training` holds this rank's training structures; the shortest distance is over all ranks'.
 potentials::CoreRepulsion core_repulsion_from(const Json* spec, const AtomGraph& training, const parallel::Communicator& comm) {
   potentials::CoreRepulsion core;
   if (spec && spec->is_string() && *spec == "none") return core;
-  if (!spec || (spec->is_string() && *spec == "zbl")) {
+  const auto has_numbers = [&](const char* a, const char* b) {
+    return spec->is_object() && spec->size() == 2 && spec->contains(a) && spec->contains(b) && (*spec)[a].is_number() &&
+           (*spec)[b].is_number();
+  };
+  const bool by_default = !spec || (spec->is_string() && *spec == "zbl");
+  if (by_default || has_numbers("fraction", "width")) {
+    const double fraction = by_default ? 0.9 : (*spec)["fraction"].get<double>();
+    const double width = by_default ? 0.5 : (*spec)["width"].get<double>();
+    if (!(fraction > 0 && fraction <= 1 && width > 0)) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT,
+           "model.core_repulsion: fraction must be in (0, 1] (of the shortest training distance) and width > 0, got {}",
+           spec->dump());
+    }
     double shortest = std::numeric_limits<double>::infinity();
     const std::vector<double> v = training.edge_vectors.to_vector();
     for (std::size_t e = 0; e + 2 < v.size(); e += 3) shortest = std::min(shortest, std::hypot(v[e], v[e + 1], v[e + 2]));
     const double mine[1] = {shortest};
     for (const std::vector<double>& theirs : comm.all_gather(std::span<const double>(mine))) shortest = std::min(shortest, theirs.at(0));
     if (!std::isfinite(shortest)) return core;  // no pair within the cutoff: nothing to place it by
-    core.outer = 0.9 * shortest;
-    core.inner = std::max(0.0, core.outer - 0.5);
+    core.outer = fraction * shortest;
+    core.inner = std::max(0.0, core.outer - width);
     return core;
   }
-  const bool pair = spec->is_object() && spec->size() == 2 && spec->contains("inner") && spec->contains("outer") &&
-                    (*spec)["inner"].is_number() && (*spec)["outer"].is_number();
+  const bool pair = has_numbers("inner", "outer");
   if (pair) {
     core.inner = (*spec)["inner"].get<double>();
     core.outer = (*spec)["outer"].get<double>();
   }
   if (!pair || !(core.inner >= 0 && core.outer > core.inner)) {
     fail(MATNN_ERROR_INVALID_ARGUMENT,
-         "model.core_repulsion must be zbl, none or {{inner: A, outer: A}} with 0 <= inner < outer, got {}", spec->dump());
+         "model.core_repulsion must be zbl, none, {{inner: A, outer: A}} with 0 <= inner < outer, or {{fraction: F, "
+         "width: A}}, got {}",
+         spec->dump());
   }
   return core;
 }

@@ -454,6 +454,17 @@ TEST_F(PotentialTraining, DefaultCoreRepulsionStaysBelowTheTrainingData) {
   EXPECT_EQ(potentials::Potential::load(train(c).model_path).core_repulsion().outer, 1.5);
   c["model"]["core_repulsion"] = {{"inner", 2.0}, {"outer", 1.5}};
   expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "model.core_repulsion");
+
+  // Placed by hand relative to the data: up to the shortest distance itself.
+  c["model"]["core_repulsion"] = {{"fraction", 1.0}, {"width", 0.36}};
+  const potentials::Potential at_data = potentials::Potential::load(train(c).model_path);
+  EXPECT_NEAR(at_data.core_repulsion().outer, shortest, 1e-6);
+  EXPECT_NEAR(at_data.core_repulsion().inner, shortest - 0.36, 1e-6);
+  for (const json& bad : {json{{"fraction", 1.1}, {"width", 0.3}}, json{{"fraction", 0.9}, {"width", 0.0}},
+                          json{{"fraction", 0.9}, {"widht", 0.3}}, json{{"fraction", 0.9}}}) {
+    c["model"]["core_repulsion"] = bad;
+    expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "model.core_repulsion");
+  }
 }
 
 TEST_F(PotentialTraining, SeparateFilesEvalByConfigTypeAndExtxyzPredictions) {
