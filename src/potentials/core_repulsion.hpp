@@ -12,8 +12,8 @@
 //     phi(x) = 0.18175 e^-3.19980x + 0.50986 e^-0.94229x + 0.28022 e^-0.40290x + 0.02817 e^-0.20162x,
 //
 // with s = 1 below `inner`, s = 0 beyond `outer` and the C2 polynomial 1 - 10t^3 + 15t^4 - 6t^5,
-// t = (r - inner) / (outer - inner), between. Training puts `outer` at (by default) or below the
-// shortest distance of its data, so the term is exactly zero on every training structure and
+// t = (r - inner) / (outer - inner), between. Training puts `outer` at or below the shortest
+// distance of its data, so the term is exactly zero on every training structure and
 // the network's fit is untouched. Each atom carries half of each of its pairs' energy (per-atom energies, and a
 // domain-decomposed host that counts only its own atoms counts each pair once).
 #pragma once

@@ -76,10 +76,10 @@ Json with_potential_defaults(Json config) {
 
 // model.core_repulsion: zbl (the default), none, {inner, outer} in Angstrom, or {fraction,
 // width}: off from `fraction` times the shortest distance of the training structures, full
-// strength `width` Angstrom below that. zbl is {fraction: 1, width: 0.5}: the networks are
-// trusted only as close as the data go (below, Behler-Parrinello and NequIP models alike bent
-// into spurious wells; docs/results-potentials.md, session 23). A fraction of at most 1 keeps
-// every training structure out of its reach.
+// strength `width` Angstrom below that. zbl is {fraction: 0.9, width: 0.5}. A fraction of at
+// most 1 keeps every training structure out of its reach; 1 trusts the networks only as close
+// as the data go (below that, Behler-Parrinello and NequIP models alike bent into spurious
+// wells; docs/results-potentials.md, session 23).
 // `training` holds this rank's training structures; the shortest distance is over all ranks'.
 potentials::CoreRepulsion core_repulsion_from(const Json* spec, const AtomGraph& training, const parallel::Communicator& comm) {
   potentials::CoreRepulsion core;
@@ -90,7 +90,7 @@ potentials::CoreRepulsion core_repulsion_from(const Json* spec, const AtomGraph&
   };
   const bool by_default = !spec || (spec->is_string() && *spec == "zbl");
   if (by_default || has_numbers("fraction", "width")) {
-    const double fraction = by_default ? 1.0 : (*spec)["fraction"].get<double>();
+    const double fraction = by_default ? 0.9 : (*spec)["fraction"].get<double>();
     const double width = by_default ? 0.5 : (*spec)["width"].get<double>();
     if (!(fraction > 0 && fraction <= 1 && width > 0)) {
       fail(MATNN_ERROR_INVALID_ARGUMENT,

@@ -445,8 +445,8 @@ TEST_F(PotentialTraining, DefaultCoreRepulsionStaysBelowTheTrainingData) {
   const potentials::Potential p = potentials::Potential::load(train(c).model_path);
   double shortest = 1e300;
   for (const Record& r : records) shortest = std::min(shortest, shortest_distance(r.structure));
-  EXPECT_NEAR(p.core_repulsion().outer, shortest, 1e-6);  // found on the float32 training graph
-  EXPECT_NEAR(p.core_repulsion().inner, shortest - 0.5, 1e-6);
+  EXPECT_NEAR(p.core_repulsion().outer, 0.9 * shortest, 1e-6);  // found on the float32 training graph
+  EXPECT_NEAR(p.core_repulsion().inner, 0.9 * shortest - 0.5, 1e-6);
 
   c["model"]["core_repulsion"] = "none";
   EXPECT_FALSE(potentials::Potential::load(train(c).model_path).core_repulsion().enabled());
@@ -456,10 +456,10 @@ TEST_F(PotentialTraining, DefaultCoreRepulsionStaysBelowTheTrainingData) {
   expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "model.core_repulsion");
 
   // Placed by hand relative to the data.
-  c["model"]["core_repulsion"] = {{"fraction", 0.9}, {"width", 0.36}};
-  const potentials::Potential below_data = potentials::Potential::load(train(c).model_path);
-  EXPECT_NEAR(below_data.core_repulsion().outer, 0.9 * shortest, 1e-6);
-  EXPECT_NEAR(below_data.core_repulsion().inner, 0.9 * shortest - 0.36, 1e-6);
+  c["model"]["core_repulsion"] = {{"fraction", 1.0}, {"width", 0.36}};
+  const potentials::Potential at_data = potentials::Potential::load(train(c).model_path);
+  EXPECT_NEAR(at_data.core_repulsion().outer, shortest, 1e-6);
+  EXPECT_NEAR(at_data.core_repulsion().inner, shortest - 0.36, 1e-6);
   for (const json& bad : {json{{"fraction", 1.1}, {"width", 0.3}}, json{{"fraction", 0.9}, {"width", 0.0}},
                           json{{"fraction", 0.9}, {"widht", 0.3}}, json{{"fraction", 0.9}}}) {
     c["model"]["core_repulsion"] = bad;
