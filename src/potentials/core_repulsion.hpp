@@ -13,9 +13,9 @@
 //
 // with s = 1 below `inner`, s = 0 beyond `outer` and the C2 polynomial 1 - 10t^3 + 15t^4 - 6t^5,
 // t = (r - inner) / (outer - inner), between. Training puts `outer` at or below the shortest
-// distance of its data, so the term is exactly zero on every training structure and
-// the network's fit is untouched. Each atom carries half of each of its pairs' energy (per-atom energies, and a
-// domain-decomposed host that counts only its own atoms counts each pair once).
+// distance of its data, so the term is exactly zero on every training structure and the
+// network's fit is untouched. Each atom carries half of each of its pairs' energy (per-atom
+// energies, and a domain-decomposed host that counts only its own atoms counts each pair once).
 #pragma once
 
 #include <span>

@@ -55,8 +55,6 @@ class RadialTable {
   RadialTable(const RadialChain& chain, double spacing);
   explicit RadialTable(const RadialChain& chain) : RadialTable(chain, spacing_for(chain)) {}
 
-  double spacing() const noexcept { return spacing_; }
-
   int64_t outputs() const noexcept { return outputs_; }
   double cutoff() const noexcept { return cutoff_; }
 
