@@ -39,11 +39,9 @@ void run_train(const TrainOptions& o) {
     fmt::print(stderr, "matnn: warning: --ensemble-parallel on one rank: the members train one after another\n");
   }
   if (o.cv > 0 && o.ensemble_parallel) fail(MATNN_ERROR_INVALID_ARGUMENT, "--cv and --ensemble-parallel do not go together");
-  if (o.cv > 0 && job.communicator.size() > 1) {
-    fail(MATNN_ERROR_UNSUPPORTED, "matnn train --cv runs on one MPI rank only ({} here)", job.communicator.size());
-  }
   if (o.cv > 0) {
     const workflows::CrossValidationResult cv = workflows::cross_validate_property_model(config, o.cv, job);
+    if (!job.communicator.is_root()) return;  // rank 0 reports for the job
     fmt::print("cross-validation over {} folds ({} split):\n", o.cv, cv.split_kind);
     for (std::size_t f = 0; f < cv.models.size(); ++f) {
       const auto mae = cv.fold_metrics[f].find("mae"), accuracy = cv.fold_metrics[f].find("accuracy");
@@ -81,7 +79,8 @@ void add_train_command(CLI::App& app) {
                 "Under mpirun: each rank trains whole ensemble members (rank r: members r, r + N, ...) "
                 "instead of a share of every batch");
   cmd->add_option("--cv", options->cv,
-                  "Cross-validate a property model over K folds of the config's split kind (one model per fold)")
+                  "Cross-validate a property model over K folds of the config's split kind (one model per fold; "
+                  "under mpirun each rank trains whole folds)")
       ->check(CLI::Range(std::size_t{2}, std::size_t{1000}));
   cmd->callback([options] { run_train(*options); });
 }

@@ -2,13 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <filesystem>
+#include <span>
+
+#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 
 #include "matnn/dataset.hpp"
 #include "matnn/error.hpp"
 #include "models/property_model.hpp"
+#include "parallel/communicator.hpp"
 #include "workflows/property_job.hpp"
 
 namespace matnn::workflows {
@@ -43,9 +48,14 @@ CrossValidationResult cross_validate_property_model(const train::Json& config, s
   const PropertyData data = property_data(records, target, task, split);
   const std::vector<std::vector<std::size_t>> fold_rows = data::make_folds(data.keys, split.kind, folds, split.seed);
 
-  CrossValidationResult result;
-  result.split_kind = data::split_kind_name(split.kind);
-  for (std::size_t f = 0; f < folds; ++f) {
+  // The folds over the ranks: rank r trains folds r, r + N, ... alone (a serial run each, so
+  // every fold's model is the serial one bit for bit), one round of N folds at a time; after
+  // each round a failure on any rank stops every rank with its message.
+  const parallel::Communicator& comm = options.communicator;
+  TrainJobOptions fold_options = options;
+  fold_options.communicator = parallel::Communicator();
+  fold_options.ensemble_parallel = false;
+  const auto train_fold = [&](std::size_t f) {
     std::vector<std::size_t> rest;
     for (std::size_t g = 0; g < folds; ++g) {
       if (g != f) rest.insert(rest.end(), fold_rows[g].begin(), fold_rows[g].end());
@@ -68,12 +78,38 @@ CrossValidationResult cross_validate_property_model(const train::Json& config, s
         fold_config["output"][key] = fold_path(config["output"][key].get<std::string>(), f + 1);
     }
     if (options.print_progress)
-      fmt::print("== fold {}/{} ({} split): {} test structures\n", f + 1, folds, result.split_kind, fold_rows[f].size());
-    const TrainJobResult fold = train_property_model(fold_config, options);
-    result.models.push_back(fold.model_path);
-    result.test_sizes.push_back(fold_rows[f].size());
-    result.fold_metrics.push_back(fold.test_metrics);
+      fmt::print("== fold {}/{} ({} split): {} test structures{}\n", f + 1, folds, data::split_kind_name(split.kind),
+                 fold_rows[f].size(), comm.size() > 1 ? fmt::format(", rank {}", comm.rank()) : "");
+    const TrainJobResult fold = train_property_model(fold_config, fold_options);
+    return nlohmann::json{{"fold", f}, {"model", fold.model_path}, {"metrics", fold.test_metrics}};
+  };
+  CrossValidationResult result;
+  result.split_kind = data::split_kind_name(split.kind);
+  std::vector<nlohmann::json> mine;  // this rank's folds: {fold, model, metrics}
+  const auto ranks = static_cast<std::size_t>(comm.size());
+  for (std::size_t round = 0; round < folds; round += ranks) {
+    std::exception_ptr failure;
+    const std::size_t f = round + static_cast<std::size_t>(comm.rank());
+    if (f < folds) {
+      try {
+        mine.push_back(train_fold(f));
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    comm.rethrow_first(failure);
   }
+  const std::vector<std::uint8_t> packed = nlohmann::json::to_msgpack(nlohmann::json(mine));
+  result.models.resize(folds);
+  result.fold_metrics.resize(folds);
+  for (const auto& bytes : comm.all_gather(std::span<const std::uint8_t>(packed))) {
+    for (const auto& fold : nlohmann::json::from_msgpack(bytes)) {
+      const auto f = fold.at("fold").get<std::size_t>();
+      result.models[f] = fold.at("model").get<std::string>();
+      result.fold_metrics[f] = fold.at("metrics").get<std::map<std::string, double>>();
+    }
+  }
+  for (std::size_t f = 0; f < folds; ++f) result.test_sizes.push_back(fold_rows[f].size());
 
   for (const auto& [name, first] : result.fold_metrics.front()) {
     std::vector<double> values;

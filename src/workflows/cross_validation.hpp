@@ -26,7 +26,10 @@ struct CrossValidationResult {
   std::map<std::string, std::pair<double, double>> summary;
 };
 
-/// Trains and tests one property model per fold. MATNN_ERROR_UNSUPPORTED for a potential;
+/// Trains and tests one property model per fold. The folds are spread over the ranks of
+/// options.communicator (rank r trains folds r, r + N, ..., each as a serial run, so the result
+/// is the serial one bit for bit on every rank; every rank must call with the same config).
+/// MATNN_ERROR_UNSUPPORTED for a potential;
 /// MATNN_ERROR_INVALID_ARGUMENT for a config whose split is given as a file or lists, or sets
 /// split.test (each fold is the test set in turn), and for folds the data cannot fill.
 CrossValidationResult cross_validate_property_model(const train::Json& config, std::size_t folds,

@@ -3,7 +3,9 @@
 # `matnn predict` and `matnn eval` on 2 and 3 ranks against the serial run, for both potential
 # kinds and both property-model kinds that capi_fixture trains (DATA_DIR/potential.h5,
 # DATA_DIR/nequip/potential.h5, property.h5, cgcnn.h5, on DATA_DIR/data.h5): the same bytes in the
-# CSV and extended XYZ files and the same printed metrics. Then faults: one rank given a dataset that does not exist (MPMD launch, so the other
+# CSV and extended XYZ files and the same printed metrics. `matnn train --cv 3` of the property
+# model on 2 ranks (rank 0 trains folds 1 and 3, rank 1 fold 2) against the serial run: the same
+# printed table and fold models that predict the same bytes. Then faults: one rank given a dataset that does not exist (MPMD launch, so the other
 # rank starts normally) must end the whole job, for predict and for train, with that rank's
 # message and a non-zero status, within the timeout instead of hanging.
 set -euo pipefail
@@ -39,6 +41,22 @@ for model in "$data/potential.h5" "$data/nequip/potential.h5" "$data/property.h5
   done
   [ "$status" -ne "$before" ] || echo "$model: predict and eval on 2 and 3 ranks equal the serial run"
 done
+
+# Cross-validation with the folds over the ranks; each fold's config names its own model file.
+for where in serial ranks; do
+  sed "/\"test\":/d; s|\"model\": *\"[^\"]*\"|\"model\": \"$work/cv_$where.h5\"|" "$data/property.json" >"cv_$where.json"
+done
+grep -q "cv_serial.h5" cv_serial.json || fail "could not point the cross-validation config at its own model"
+"$matnn" train cv_serial.json --cv 3 --quiet | sed 's/cv_serial/cv/' >cv_serial.txt
+run -np 2 "$matnn" train cv_ranks.json --cv 3 --quiet | sed 's/cv_ranks/cv/' >cv_ranks.txt
+before=$status
+diff cv_serial.txt cv_ranks.txt || fail "--cv on 2 ranks prints other folds or metrics than the serial run"
+for k in 1 2 3; do
+  "$matnn" predict "cv_serial.fold$k.h5" "$data/data.h5" -o "cv_serial.$k.csv" >/dev/null
+  "$matnn" predict "cv_ranks.fold$k.h5" "$data/data.h5" -o "cv_ranks.$k.csv" >/dev/null
+  cmp "cv_serial.$k.csv" "cv_ranks.$k.csv" || fail "fold $k's model trained on 2 ranks predicts other values"
+done
+[ "$status" -ne "$before" ] || echo "--cv 3 on 2 ranks equals the serial run"
 
 # Exit status and stderr of a job whose rank 1 cannot read its dataset; the timeout (124) is a hang.
 faulty() {
