@@ -511,6 +511,8 @@ MATNN_API matnn_status matnn_property_predict_atoms(
 /* matnn_property_predict_atoms() with Monte-Carlo dropout from the caller's seed: each call
  * makes its own mask stream from `seed`, so a seed reproduces the samples exactly, different
  * seeds give independent samples, and calls on one handle may run on several threads at once.
+ * A structure's masks depend on the seed and its index in the call only, not on the other
+ * structures of the call.
  *
  *   mc_samples      in   int        Monte-Carlo passes per ensemble member, > 0 (needs a model
  *                                   trained with dropout)

@@ -26,9 +26,6 @@ void run_predict(const PredictOptions& o) {
     if (comm.is_root()) fmt::print("wrote energies and model deviations to {}\n", o.output);
     return;
   }
-  if (o.mc_samples > 0 && comm.size() > 1 && comm.is_root())
-    fmt::print(stderr, "matnn: warning: Monte-Carlo dropout predicts on rank 0 alone (one random stream per call); "
-               "the other {} ranks wait\n", comm.size() - 1);
   const std::unique_ptr<models::PropertyModel> model = models::load_property_model(o.model);
   workflows::write_property_predictions(*model, o.dataset, o.output, o.mc_samples, comm);
   if (comm.is_root()) fmt::print("wrote predictions of \"{}\" to {}\n", model->target().name, o.output);

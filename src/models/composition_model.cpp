@@ -183,7 +183,7 @@ PropertyPrediction CompositionModel::predict_compositions(const std::vector<Comp
     nn::Mlp& member = *members_[k];
     for (int pass = 0; pass < passes; ++pass) {
       std::optional<nn::McDropoutStream> stream;
-      if (mc_samples > 0) stream.emplace(mc_seed(options, k, pass));
+      if (mc_samples > 0) stream.emplace(mc_seed(options, k, pass), options.first_row);
       ad::Tensor y;
       if (embeddings && mc_samples == 0 && k == 0) {
         const ad::Tensor h = hidden_of(member, x);

@@ -63,8 +63,8 @@ void predict_with_members(const std::vector<std::shared_ptr<Network>>& members, 
     const auto top = static_cast<Eigen::Index>(first), span = static_cast<Eigen::Index>(count);
     for (std::size_t m = 0; m < members.size(); ++m) {
       for (int pass = 0; pass < passes; ++pass) {
-        std::optional<nn::McDropoutStream> stream;  // each pass over each chunk its own masks
-        if (options.mc_samples > 0) stream.emplace(PropertyModel::mc_seed(options, m, pass, first));
+        std::optional<nn::McDropoutStream> stream;  // each pass its own masks, each row its own
+        if (options.mc_samples > 0) stream.emplace(PropertyModel::mc_seed(options, m, pass), options.first_row + first);
         const auto [output, embedding] = forward(*members[m], input);
         Eigen::MatrixXd y = to_matrix(target.task == TaskKind::classification ? nn::softmax(output) : output);
         if (target.task == TaskKind::regression) y = y.array() * scaling.std + scaling.mean;

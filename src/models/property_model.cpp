@@ -70,7 +70,7 @@ void PropertyModel::finish_prediction(PropertyPrediction& out, const PredictOpti
   if (!options.embeddings) out.embedding.resize(0, 0);
 }
 
-std::uint64_t PropertyModel::mc_seed(const PredictOptions& options, std::size_t member, int pass, std::size_t first_row) {
+std::uint64_t PropertyModel::mc_seed(const PredictOptions& options, std::size_t member, int pass) {
   // splitmix64 of the caller's seed and the pass coordinates: distinct, well-mixed streams.
   auto mix = [](std::uint64_t x) {
     x += 0x9E3779B97F4A7C15ULL;
@@ -78,7 +78,7 @@ std::uint64_t PropertyModel::mc_seed(const PredictOptions& options, std::size_t 
     x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
     return x ^ (x >> 31);
   };
-  return mix(mix(mix(mix(options.seed) ^ member) ^ static_cast<std::uint64_t>(pass)) ^ first_row);
+  return mix(mix(mix(options.seed) ^ member) ^ static_cast<std::uint64_t>(pass));
 }
 
 void summarize_samples(const std::vector<Eigen::MatrixXd>& samples, TaskKind task, PropertyPrediction& out) {

@@ -60,6 +60,10 @@ struct PredictOptions {
   /// The Monte-Carlo dropout stream: the same seed gives the same samples, and each call draws
   /// from a stream of its own, so calls may run concurrently on one model.
   std::uint64_t seed = 0;
+  /// The number of the first sample in the caller's numbering. A sample's Monte-Carlo masks
+  /// depend on the seed and its number only (nn::McDropoutStream), so a dataset predicted in
+  /// blocks, each with its first sample's number here, gets the samples of one whole call.
+  std::uint64_t first_row = 0;
 };
 
 /// The inputs of a batch: structures for the kinds that read atoms (composition, crystal graph),
@@ -115,8 +119,9 @@ class PropertyModel {
   const UncertaintyCalibration& calibration() const noexcept { return calibration_; }
   void set_calibration(UncertaintyCalibration calibration) { calibration_ = std::move(calibration); }
 
-  /// The Monte-Carlo dropout stream seed of one pass of one member (over one batch of rows).
-  static std::uint64_t mc_seed(const PredictOptions& options, std::size_t member, int pass, std::size_t first_row = 0);
+  /// The Monte-Carlo dropout stream seed of one pass of one member (its rows numbered from
+  /// options.first_row by the stream).
+  static std::uint64_t mc_seed(const PredictOptions& options, std::size_t member, int pass);
 
  protected:
   /// The structures of a batch for the kinds that read atoms; MATNN_ERROR_INVALID_ARGUMENT

@@ -10,9 +10,24 @@ namespace {
 
 thread_local McDropoutStream* current_stream = nullptr;
 
+// splitmix64: well-mixed generator seeds from consecutive numbers.
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
 }  // namespace
 
-McDropoutStream::McDropoutStream(uint64_t seed) : engine_(seed), enclosing_(current_stream) { current_stream = this; }
+McDropoutStream::McDropoutStream(uint64_t seed, uint64_t first_row)
+    : seed_(seed), first_row_(first_row), enclosing_(current_stream) {
+  current_stream = this;
+}
+
+std::mt19937_64 McDropoutStream::row_engine(uint64_t row) const {
+  return std::mt19937_64(mix(mix(mix(seed_) ^ calls_) ^ (first_row_ + row)));
+}
 
 McDropoutStream::~McDropoutStream() { current_stream = enclosing_; }
 
@@ -25,21 +40,33 @@ Dropout::Dropout(double p, uint64_t seed) : p_(p), rng_(seed) {
 ad::Tensor Dropout::forward(const ad::Tensor& x) {
   McDropoutStream* stream = McDropoutStream::current();
   if (p_ == 0.0 || (stream == nullptr && !is_training())) return x;
-  std::mt19937_64& engine = stream != nullptr ? stream->engine() : rng_;
   const double keep = 1.0 - p_;
   const double scale = 1.0 / keep;
   ad::Tensor mask = ad::empty(x.shape(), x.dtype());
   auto fill = [&](auto* m) {
     using T = std::remove_pointer_t<decltype(m)>;
-    for (int64_t i = 0; i < x.numel(); ++i) {
-      const double u = static_cast<double>(engine() >> 11) * 0x1.0p-53;
-      m[i] = u < keep ? static_cast<T>(scale) : T(0);
+    auto draw = [&](std::mt19937_64& engine, int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const double u = static_cast<double>(engine() >> 11) * 0x1.0p-53;
+        m[i] = u < keep ? static_cast<T>(scale) : T(0);
+      }
+    };
+    if (stream == nullptr) {  // training: one sequence from the layer's own generator
+      draw(rng_, 0, x.numel());
+      return;
+    }
+    const int64_t rows = x.shape().empty() ? 1 : x.shape().front();  // Monte-Carlo: a generator per row
+    const int64_t width = rows > 0 ? x.numel() / rows : 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      std::mt19937_64 engine = stream->row_engine(static_cast<uint64_t>(r));
+      draw(engine, r * width, (r + 1) * width);
     }
   };
   if (x.dtype() == ad::DType::f32)
     fill(mask.data<float>());
   else
     fill(mask.data<double>());
+  if (stream != nullptr) stream->next_call();
   return ad::mul(x, mask);
 }
 

@@ -40,19 +40,28 @@ class Dropout : public Module {
 /// so several threads may predict with one model at once, each from its own stream, and a
 /// seed reproduces the samples exactly. Streams nest (the innermost one is used); a stream
 /// belongs to the thread that made it and must not be moved.
+///
+/// The rows of a layer's input are samples, numbered from `first_row`: row r's mask in the
+/// k-th Dropout call of the stream's lifetime is drawn from its own generator, seeded by (seed,
+/// k, first_row + r). A sample's masks thus depend on its number and not on which other rows
+/// share its batch, so a dataset predicted whole or in blocks (each block's stream starting at
+/// its first row) gets the same samples: what lets ranks share Monte-Carlo predictions.
 class McDropoutStream {
  public:
-  explicit McDropoutStream(uint64_t seed);
+  explicit McDropoutStream(uint64_t seed, uint64_t first_row = 0);
   ~McDropoutStream();
   McDropoutStream(const McDropoutStream&) = delete;
   McDropoutStream& operator=(const McDropoutStream&) = delete;
 
   /// The calling thread's innermost stream, or nullptr.
   static McDropoutStream* current() noexcept;
-  std::mt19937_64& engine() noexcept { return engine_; }
+  /// The generator of row `row` (of the input) of the next Dropout call; next_call() moves on.
+  std::mt19937_64 row_engine(uint64_t row) const;
+  void next_call() noexcept { ++calls_; }
 
  private:
-  std::mt19937_64 engine_;
+  uint64_t seed_, first_row_;
+  uint64_t calls_ = 0;
   McDropoutStream* enclosing_;
 };
 

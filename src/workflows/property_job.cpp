@@ -406,7 +406,8 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
 }
 
 models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const models::Samples& samples,
-                                             const parallel::Communicator& comm, std::size_t block) {
+                                             const parallel::Communicator& comm, const models::PredictOptions& options,
+                                             std::size_t block) {
   if (block == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "predict_in_blocks: blocks of 0 structures");
   const std::size_t n = samples.size(), blocks = (n + block - 1) / block;
   const auto ranks = static_cast<std::size_t>(comm.size()), rank = static_cast<std::size_t>(comm.rank());
@@ -417,7 +418,9 @@ models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model,
   std::exception_ptr failure;
   try {
     for (std::size_t b = rank; b < blocks; b += ranks) {
-      const models::PropertyPrediction p = model.predict(samples.slice(b * block, std::min(block, n - b * block)));
+      models::PredictOptions block_options = options;
+      block_options.first_row = options.first_row + b * block;
+      const models::PropertyPrediction p = model.predict(samples.slice(b * block, std::min(block, n - b * block)), block_options);
       for (Eigen::Index i = 0; i < p.value.size(); ++i) {
         mine.insert(mine.end(), {p.value[i], p.sigma[i], p.ood_score[i], p.ood[static_cast<std::size_t>(i)] ? 1.0 : 0.0});
         for (Eigen::Index c = 0; c < classes; ++c) mine.push_back(p.probabilities(i, c));
@@ -496,17 +499,12 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
 
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
                                 const std::string& csv_path, int mc_samples, const parallel::Communicator& comm) {
-  if (mc_samples > 0 && comm.size() > 1) {
-    write_on_root(comm, csv_path, [&] { write_property_predictions(model, dataset_path, csv_path, mc_samples, {}); });
-    return;
-  }
   const std::vector<Record> records = DatasetReader(dataset_path).read_all();
   const SampleSet samples = samples_of(records, model.input_signal(), dataset_path);
   const std::vector<Structure>& structures = samples.structures;
   models::PredictOptions options;
   options.mc_samples = mc_samples;
-  const models::PropertyPrediction p =
-      mc_samples > 0 ? model.predict(samples.view(), options) : predict_in_blocks(model, samples.view(), comm);
+  const models::PropertyPrediction p = predict_in_blocks(model, samples.view(), comm, options);
   const models::PropertyTarget& target = model.target();
   const bool classifier = target.task == models::TaskKind::classification;
 

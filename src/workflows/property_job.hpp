@@ -70,9 +70,8 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
 
 /// Predictions for every structure of a dataset as CSV (index, id, formula, prediction, sigma,
 /// ood, and the target where the dataset has it; class probabilities for classifiers). Atomic.
-/// Without Monte-Carlo dropout the structures are shared among the ranks of `comm`
-/// (predict_in_blocks) and rank 0 writes the file a serial run writes; with it, rank 0 predicts
-/// them all in one call (one random stream per call) while the others wait.
+/// The structures are shared among the ranks of `comm` (predict_in_blocks), Monte-Carlo dropout
+/// samples included, and rank 0 writes the file a serial run writes.
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
                                 const std::string& csv_path, int mc_samples, const parallel::Communicator& comm = {});
 
@@ -80,9 +79,12 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
 /// ranks of `comm` and passed back to every rank in the original order. The blocks do not depend
 /// on the rank count, and the arithmetic of a block's GEMMs depends on its rows, so any rank
 /// count, one included, gives the same bits. Memory holds the blocks' outputs, not one pass over
-/// all structures. No Monte-Carlo dropout (MATNN_ERROR_UNSUPPORTED): a call draws one stream.
+/// all structures. Monte-Carlo dropout (options.mc_samples) gives each block's samples the
+/// masks of their own numbers (options.first_row counts from samples[0]), so those are also
+/// the same at any rank count.
 models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const models::Samples& samples,
-                                             const parallel::Communicator& comm, std::size_t block = 64);
+                                             const parallel::Communicator& comm, const models::PredictOptions& options = {},
+                                             std::size_t block = 64);
 
 /// Every structure's learned embedding as CSV (index, id, formula, e0 ... e{width-1}), for
 /// similarity search and maps of the data. Atomic.

@@ -297,5 +297,39 @@ TEST(NnLayers, McDropoutStreamsArePerThread) {
   EXPECT_NE(alone_a, alone_b);
 }
 
+TEST(NnLayers, McDropoutMasksBelongToTheSampleNotItsBatch) {
+  // A row's Monte-Carlo masks depend on the stream's seed and the row's number: the second half
+  // of a batch, passed alone with its first row's number, gets the same samples; numbered from
+  // elsewhere, other ones.
+  MlpConfig c;
+  c.input = 4;
+  c.hidden = {32, 32};
+  c.output = 1;
+  c.dropout = 0.3;
+  c.dtype = ad::DType::f64;
+  auto mlp = make_mlp(c);
+  mlp->eval();
+  std::mt19937_64 rng(6);
+  const ad::Tensor x = ad::randn({40, 4}, rng, ad::DType::f64);
+  const ad::Tensor tail = ad::slice(x, 0, 25, 40);
+  auto passes = [&](const ad::Tensor& input, std::uint64_t first_row) {
+    McDropoutStream stream(9, first_row);
+    std::vector<double> out;
+    for (int k = 0; k < 5; ++k) {
+      const std::vector<double> y = mlp->forward(input).to_vector();
+      out.insert(out.end(), y.begin(), y.end());
+    }
+    return out;
+  };
+  const std::vector<double> whole = passes(x, 0), alone = passes(tail, 25), elsewhere = passes(tail, 26);
+  ASSERT_EQ(alone.size(), 5u * 15u);
+  for (std::size_t k = 0; k < 5; ++k) {
+    for (std::size_t r = 0; r < 15; ++r) EXPECT_NEAR(alone[k * 15 + r], whole[k * 40 + 25 + r], 1e-12) << k << " " << r;
+  }
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < alone.size(); ++i) differ += std::abs(alone[i] - elsewhere[i]) > 1e-9;
+  EXPECT_GT(differ, alone.size() / 2);
+}
+
 }  // namespace
 }  // namespace matnn::nn

@@ -3,7 +3,7 @@
 # `matnn predict` and `matnn eval` on 2 and 3 ranks against the serial run, for both potential
 # kinds and both property-model kinds that capi_fixture trains (DATA_DIR/potential.h5,
 # DATA_DIR/nequip/potential.h5, property.h5, cgcnn.h5, on DATA_DIR/data.h5): the same bytes in the
-# CSV and extended XYZ files and the same printed metrics. `matnn train --cv 3` of the property
+# CSV and extended XYZ files and the same printed metrics (Monte-Carlo dropout included). `matnn train --cv 3` of the property
 # model on 2 ranks (rank 0 trains folds 1 and 3, rank 1 fold 2) against the serial run: the same
 # printed table and fold models that predict the same bytes. Then faults: one rank given a dataset that does not exist (MPMD launch, so the other
 # rank starts normally) must end the whole job, for predict and for train, with that rank's
@@ -40,6 +40,13 @@ for model in "$data/potential.h5" "$data/nequip/potential.h5" "$data/property.h5
     diff serial.txt ranks.txt || fail "$model: eval on $ranks ranks prints other metrics than the serial run"
   done
   [ "$status" -ne "$before" ] || echo "$model: predict and eval on 2 and 3 ranks equal the serial run"
+done
+
+# Monte-Carlo dropout predictions (the composition model has dropout 0.1) on ranks.
+"$matnn" predict "$data/property.h5" "$data/data.h5" -o mc_serial.csv --mc-samples 3 >/dev/null
+for ranks in 2 3; do
+  run -np "$ranks" "$matnn" predict "$data/property.h5" "$data/data.h5" -o mc_ranks.csv --mc-samples 3 >/dev/null
+  cmp mc_serial.csv mc_ranks.csv || fail "predict --mc-samples on $ranks ranks differs from the serial file"
 done
 
 # Cross-validation with the folds over the ranks; each fold's config names its own model file.

@@ -508,8 +508,8 @@ TEST(DataParallelEvaluation, PropertyPredictionsInBlocksAreTheSameAtAnyRankCount
   const auto model = models::load_property_model(path);
   std::vector<Structure> structures;
   for (const Record& r : DatasetReader(dataset()).read(0, 24)) structures.push_back(r.structure);
-  const models::PropertyPrediction ranks = workflows::predict_in_blocks(*model, structures, world(), 5);
-  const models::PropertyPrediction one = workflows::predict_in_blocks(*model, structures, parallel::Communicator(), 5);
+  const models::PropertyPrediction ranks = workflows::predict_in_blocks(*model, structures, world(), {}, 5);
+  const models::PropertyPrediction one = workflows::predict_in_blocks(*model, structures, parallel::Communicator(), {}, 5);
   EXPECT_TRUE(ranks.value == one.value) << "rank " << world().rank();
   EXPECT_TRUE(ranks.sigma == one.sigma);
   EXPECT_TRUE(ranks.ood_score == one.ood_score);
@@ -517,6 +517,33 @@ TEST(DataParallelEvaluation, PropertyPredictionsInBlocksAreTheSameAtAnyRankCount
   // And the whole pass agrees to float32 round-off (a block's arithmetic depends on its rows).
   const models::PropertyPrediction whole = model->predict(structures);
   EXPECT_LT((ranks.value - whole.value).cwiseAbs().maxCoeff(), 1e-5 * whole.value.cwiseAbs().maxCoeff());
+}
+
+// Monte-Carlo dropout predictions shared among the ranks (`matnn predict --mc-samples` under
+// mpirun): a sample's masks follow its number, so the blocks give every rank the one-rank
+// result bit for bit, and one whole call the same samples to float32 round-off.
+TEST(DataParallelEvaluation, MonteCarloPredictionsInBlocksAreTheSameAtAnyRankCount) {
+  (void)dataset();
+  const std::string path = work_dir + "/cgcnn_dropout.h5";
+  train::Json config = cgcnn_config("cgcnn_dropout.h5");
+  config["model"]["dropout"] = 0.2;
+  workflows::write_on_root(world(), path, [&] { workflows::train_model(config, quiet_job({})); });
+  const auto model = models::load_property_model(path);
+  std::vector<Structure> structures;
+  for (const Record& r : DatasetReader(dataset()).read(0, 24)) structures.push_back(r.structure);
+  models::PredictOptions options;
+  options.mc_samples = 4;
+  options.seed = 7;
+  const models::PropertyPrediction ranks = workflows::predict_in_blocks(*model, structures, world(), options, 5);
+  const models::PropertyPrediction one = workflows::predict_in_blocks(*model, structures, parallel::Communicator(), options, 5);
+  EXPECT_TRUE(ranks.value == one.value) << "rank " << world().rank();
+  EXPECT_TRUE(ranks.sigma == one.sigma);
+  const models::PropertyPrediction whole = model->predict(structures, options);
+  const double scale = whole.value.cwiseAbs().maxCoeff();
+  EXPECT_LT((ranks.value - whole.value).cwiseAbs().maxCoeff(), 1e-5 * scale);
+  EXPECT_LT((ranks.sigma - whole.sigma).cwiseAbs().maxCoeff(), 1e-5 * scale);
+  // The passes did drop units: the samples differ from the members' deterministic spread.
+  EXPECT_GT((whole.sigma - model->predict(structures).sigma).cwiseAbs().maxCoeff(), 1e-4 * scale);
 }
 
 // --ensemble-parallel: each rank trains whole members alone, and every rank ends with all of
