@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "matnn/error.hpp"
+#include "nn/seed_mix.hpp"
 
 namespace matnn::models {
 
@@ -71,14 +72,8 @@ void PropertyModel::finish_prediction(PropertyPrediction& out, const PredictOpti
 }
 
 std::uint64_t PropertyModel::mc_seed(const PredictOptions& options, std::size_t member, int pass) {
-  // splitmix64 of the caller's seed and the pass coordinates: distinct, well-mixed streams.
-  auto mix = [](std::uint64_t x) {
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-  };
-  return mix(mix(mix(options.seed) ^ member) ^ static_cast<std::uint64_t>(pass));
+  using nn::splitmix64;
+  return splitmix64(splitmix64(splitmix64(options.seed) ^ member) ^ static_cast<std::uint64_t>(pass));
 }
 
 void summarize_samples(const std::vector<Eigen::MatrixXd>& samples, TaskKind task, PropertyPrediction& out) {

@@ -4,19 +4,12 @@
 
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
+#include "nn/seed_mix.hpp"
 
 namespace matnn::nn {
 namespace {
 
 thread_local McDropoutStream* current_stream = nullptr;
-
-// splitmix64: well-mixed generator seeds from consecutive numbers.
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
 
 }  // namespace
 
@@ -26,7 +19,7 @@ McDropoutStream::McDropoutStream(uint64_t seed, uint64_t first_row)
 }
 
 std::mt19937_64 McDropoutStream::row_engine(uint64_t row) const {
-  return std::mt19937_64(mix(mix(mix(seed_) ^ calls_) ^ (first_row_ + row)));
+  return std::mt19937_64(splitmix64(splitmix64(splitmix64(seed_) ^ calls_) ^ (first_row_ + row)));
 }
 
 McDropoutStream::~McDropoutStream() { current_stream = enclosing_; }

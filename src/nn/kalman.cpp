@@ -110,15 +110,27 @@ Eigen::RowVectorXd KalmanFilter::jacobian_row(const ad::Tensor& residuals, Eigen
   return h;
 }
 
-void KalmanFilter::update(const ad::Tensor& residuals) {
+Eigen::MatrixXd KalmanFilter::jacobian(const ad::Tensor& residuals) const {
   if (residuals.shape().size() != 1) fail(MATNN_ERROR_INTERNAL, "Kalman filter: residuals must be a vector");
   const Eigen::Index m = residuals.numel();
-  if (m == 0) return;
-  const auto n = static_cast<Eigen::Index>(n_weights_);
-  Eigen::MatrixXd jacobian(m, n);
-  for (Eigen::Index i = 0; i < m; ++i) jacobian.row(i) = jacobian_row(residuals, i);
+  Eigen::MatrixXd out(m, static_cast<Eigen::Index>(n_weights_));
+  for (Eigen::Index i = 0; i < m; ++i) out.row(i) = jacobian_row(residuals, i);
+  return out;
+}
+
+void KalmanFilter::update(const ad::Tensor& residuals) {
+  if (residuals.shape().size() != 1) fail(MATNN_ERROR_INTERNAL, "Kalman filter: residuals must be a vector");
+  if (residuals.numel() == 0) return;
   const std::vector<double> values = residuals.to_vector();
-  const Eigen::Map<const Eigen::VectorXd> r(values.data(), m);
+  update(jacobian(residuals), Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size())));
+}
+
+void KalmanFilter::update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& r) {
+  const Eigen::Index m = r.size();
+  if (jacobian.rows() != m || jacobian.cols() != static_cast<Eigen::Index>(n_weights_))
+    fail(MATNN_ERROR_INTERNAL, "Kalman filter: a {}x{} Jacobian for {} measurements of {} weights", jacobian.rows(),
+         jacobian.cols(), m, n_weights_);
+  if (m == 0) return;
   for (Eigen::Index i = 0; i < m; ++i) {
     if (!std::isfinite(r[i]) || !jacobian.row(i).allFinite()) {
       fail(MATNN_ERROR_NON_FINITE, "Kalman filter: measurement {} of this update is not finite (residual {})", i, r[i]);

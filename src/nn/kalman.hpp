@@ -70,6 +70,12 @@ class KalmanFilter {
   /// weights into the parameters' storage. Measurements that do not depend on a parameter
   /// give it zero Jacobian.
   void update(const ad::Tensor& residuals);
+  /// The same in two steps, for measurements taken on several ranks: jacobian() takes each
+  /// rank's rows of H (m x n_weights, one reverse pass per measurement), and every rank then
+  /// updates with all ranks' rows and residual values stacked in the same order. The order of
+  /// the rows does not change the update beyond round-off.
+  Eigen::MatrixXd jacobian(const ad::Tensor& residuals) const;
+  void update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& residuals);
 
   std::size_t n_weights() const noexcept { return n_weights_; }
   /// Number of covariance blocks (1: the global filter).

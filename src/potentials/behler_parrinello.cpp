@@ -7,6 +7,7 @@
 #include "autodiff/ops.hpp"
 #include "matnn/elements.hpp"
 #include "matnn/error.hpp"
+#include "nn/seed_mix.hpp"
 #include "train/config.hpp"
 
 namespace matnn::potentials {
@@ -15,12 +16,7 @@ namespace {
 // The keys live in the model section of a training config, so messages name them model.<key>.
 constexpr const char* kConfigPath = "model";
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+using nn::splitmix64;
 
 }  // namespace
 

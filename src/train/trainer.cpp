@@ -18,6 +18,7 @@
 #include "nn/losses.hpp"
 #include "nn/norm.hpp"
 #include "nn/optim.hpp"
+#include "nn/seed_mix.hpp"
 #include "parallel/deal.hpp"
 #include "train/optimizer_factory.hpp"
 #include "train/training_log.hpp"
@@ -33,12 +34,54 @@ constexpr const char* group_schedule = "trainer.schedule";
 constexpr const char* group_ema = "trainer.ema";
 constexpr const char* group_progress = "trainer.progress";
 
-std::uint64_t mix(std::uint64_t seed, std::uint64_t value) {
-  // splitmix64 finaliser: nearby (seed, epoch) pairs give unrelated streams.
-  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (value + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
+// Nearby (seed, epoch) pairs give unrelated streams.
+std::uint64_t mix(std::uint64_t seed, std::uint64_t value) { return nn::splitmix64(seed + 0x9E3779B97F4A7C15ULL * value); }
+
+// One Kalman update of a data-parallel run: each rank measures its samples `local` of the batch
+// (none is allowed) and takes their Jacobian rows, the ranks' rows and residuals are gathered in
+// rank order on every rank, and every rank makes the same update, so the weights and the
+// covariance stay identical on all ranks. Returns the batch's loss (the ranks' shares summed).
+// A failure on any rank stops every rank with its message before the exchange.
+double kalman_update_over_ranks(nn::KalmanFilter& filter, TrainingTask& task, std::span<const std::size_t> batch,
+                                const std::vector<std::size_t>& local, const MeasurementSelection& selection,
+                                const parallel::Communicator& comm) {
+  // Packed as: loss share, then per measurement its residual and its Jacobian row.
+  std::vector<double> mine{0.0};
+  std::exception_ptr failure;
+  try {
+    if (!local.empty()) {
+      const Measurements measured = task.measurements(batch, local, selection);
+      const Eigen::MatrixXd h = filter.jacobian(measured.residuals);
+      const std::vector<double> r = measured.residuals.to_vector();
+      mine[0] = measured.loss;
+      for (Eigen::Index i = 0; i < h.rows(); ++i) {
+        mine.push_back(r[static_cast<std::size_t>(i)]);
+        for (Eigen::Index j = 0; j < h.cols(); ++j) mine.push_back(h(i, j));
+      }
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  comm.rethrow_first(failure);
+  const std::vector<std::vector<double>> all = comm.all_gather(std::span<const double>(mine));
+  const auto n = static_cast<Eigen::Index>(filter.n_weights());
+  Eigen::Index m = 0;
+  double loss = 0.0;
+  for (const auto& part : all) {
+    loss += part.front();
+    m += static_cast<Eigen::Index>(part.size() - 1) / (n + 1);
+  }
+  Eigen::MatrixXd h(m, n);
+  Eigen::VectorXd r(m);
+  Eigen::Index row = 0;
+  for (const auto& part : all) {
+    for (std::size_t at = 1; at < part.size(); at += static_cast<std::size_t>(n) + 1, ++row) {
+      r[row] = part[at];
+      for (Eigen::Index j = 0; j < n; ++j) h(row, j) = part[at + 1 + static_cast<std::size_t>(j)];
+    }
+  }
+  filter.update(h, r);
+  return loss;
 }
 
 // Every dropout layer gets a mask stream that depends on (seed, epoch, layer) only.
@@ -173,7 +216,8 @@ ad::Tensor TrainingTask::shard_loss(std::span<const std::size_t> batch, std::spa
   return ad::mul(batch_loss(local), static_cast<double>(local.size()) / static_cast<double>(batch.size()));
 }
 
-Measurements TrainingTask::batch_measurements(std::span<const std::size_t>, const MeasurementSelection&) {
+Measurements TrainingTask::measurements(std::span<const std::size_t>, std::span<const std::size_t>,
+                                        const MeasurementSelection&) {
   fail(MATNN_ERROR_UNSUPPORTED, "this model cannot be trained with optimizer kalman (use adam)");
 }
 
@@ -227,10 +271,6 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
   const parallel::Communicator& comm = options_.communicator;
   const bool data_parallel = comm.size() > 1;
   const bool root = comm.is_root();
-  if (data_parallel && is_kalman(options_.optimizer)) {
-    fail(MATNN_ERROR_UNSUPPORTED,
-         "optimizer kalman does not train across MPI ranks yet ({} ranks): run it on one rank, or use adam", comm.size());
-  }
   // Each mini-batch is dealt to the ranks by cost, preferring the rank that holds each sample
   // (parallel/deal.hpp), so every rank's share of every step costs about the same: fixed owners of samples leave a random split per batch (with
   // 4 samples on 2 ranks, a quarter of each step spent waiting). Batch normalisation over all
@@ -328,27 +368,37 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     const auto seconds_since = [](std::chrono::steady_clock::time_point t) {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
     };
+    // This rank's samples of a batch in a data-parallel run.
+    const auto dealt = [&](std::span<const std::size_t> batch) {
+      std::vector<double> batch_costs;
+      std::vector<int> batch_homes;
+      for (std::size_t i : batch) {
+        batch_costs.push_back(costs[i]);
+        batch_homes.push_back(homes[i]);
+      }
+      std::vector<std::size_t> local;
+      for (std::size_t k : parallel::dealt_to(batch_costs, batch_homes, comm.size(), comm.rank())) local.push_back(batch[k]);
+      return local;
+    };
     for (std::size_t begin = 0; begin < order.size(); begin += options_.batch_size) {
       const std::size_t end = std::min(order.size(), begin + options_.batch_size);
       const std::span<const std::size_t> batch(order.data() + begin, end - begin);
       if (filter) {
         selection.seed = mix(mix(options_.seed, static_cast<std::uint64_t>(epoch)), begin);
-        const Measurements measured = task.batch_measurements(batch, selection);
-        loss_sum += measured.loss * static_cast<double>(batch.size());
-        filter->update(measured.residuals);
+        if (!data_parallel) {
+          const Measurements measured = task.measurements(batch, batch, selection);
+          loss_sum += measured.loss * static_cast<double>(batch.size());
+          filter->update(measured.residuals);
+        } else {
+          loss_sum += kalman_update_over_ranks(*filter, task, batch, dealt(batch), selection, comm) *
+                      static_cast<double>(batch.size());
+        }
         if (ema) ema->update();
         continue;
       }
       optimizer->zero_grad();
       if (data_parallel) {
-        std::vector<double> batch_costs;
-        std::vector<int> batch_homes;
-        for (std::size_t i : batch) {
-          batch_costs.push_back(costs[i]);
-          batch_homes.push_back(homes[i]);
-        }
-        std::vector<std::size_t> local;
-        for (std::size_t k : parallel::dealt_to(batch_costs, batch_homes, comm.size(), comm.rank())) local.push_back(batch[k]);
+        const std::vector<std::size_t> local = dealt(batch);
         double share = 0.0;
         // A failure in this rank's share stops every rank, with its message, at the step's end
         // instead of leaving the others waiting for its gradients (not inside a synchronised

@@ -73,10 +73,15 @@ class TrainingTask {
   /// describe the old loss (Adam's second moments, kept from a loss 100 times smaller, would
   /// otherwise make its first steps on the new one up to 100 times too long).
   virtual bool begin_epoch(int /*epoch*/) { return false; }
-  /// Measurements of one mini-batch for the Kalman filter, with the graph recorded. A task that
-  /// is not a least-squares fit (or does not support the filter) keeps this default, which
-  /// fails with MATNN_ERROR_UNSUPPORTED.
-  virtual Measurements batch_measurements(std::span<const std::size_t> batch, const MeasurementSelection& selection);
+  /// Measurements of the samples `local` of mini-batch `batch` (local is a non-empty subset of
+  /// batch; all of it in a serial run) for the Kalman filter, with the graph recorded. A
+  /// sample's measurements and its random choice of components depend on the sample and its
+  /// place in the batch only, so the ranks of a data-parallel run, each measuring its share,
+  /// together make the serial update's measurements (in another order), and the loss shares
+  /// sum to the batch's. A task that is not a least-squares fit (or does not support the
+  /// filter) keeps this default, which fails with MATNN_ERROR_UNSUPPORTED.
+  virtual Measurements measurements(std::span<const std::size_t> batch, std::span<const std::size_t> local,
+                                    const MeasurementSelection& selection);
   /// Relative cost of training sample i (its atom count, for instance), by which each batch's
   /// samples are dealt to the ranks of a data-parallel run. Default: 1 (equal counts).
   virtual double sample_cost(std::size_t /*i*/) const { return 1.0; }

@@ -9,6 +9,7 @@
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
 #include "nn/losses.hpp"
+#include "nn/seed_mix.hpp"
 #include "parallel/deal.hpp"
 #include "workflows/potential_errors.hpp"
 
@@ -279,20 +280,31 @@ std::vector<std::int32_t> choose_components(const std::vector<double>& errors, s
 
 }  // namespace
 
-train::Measurements PotentialTask::batch_measurements(std::span<const std::size_t> batch,
-                                                      const train::MeasurementSelection& selection) {
-  std::vector<std::size_t> rows;
-  for (std::size_t b : batch) rows.push_back(train_rows_[b]);
+train::Measurements PotentialTask::measurements(std::span<const std::size_t> batch, std::span<const std::size_t> local,
+                                                const train::MeasurementSelection& selection) {
+  std::vector<std::size_t> whole, rows, places;  // places: each local sample's position in the batch
+  for (std::size_t b : batch) whole.push_back(train_rows_[b]);
+  for (std::size_t l : local) {
+    const auto at = std::find(batch.begin(), batch.end(), l);
+    if (at == batch.end()) fail(MATNN_ERROR_INTERNAL, "measurements: sample {} is not in the batch", l);
+    places.push_back(static_cast<std::size_t>(at - batch.begin()));
+    rows.push_back(train_rows_[l]);
+  }
   const std::vector<const Record*> records = data_.records(rows);
   const ad::DType dtype = potential_.dtype();
-  const Targets t(records, LabelCounts(data_, rows), recipe_, dtype);
+  // Normalised as the whole batch is (its label counts), so the ranks' loss shares sum to it.
+  const Targets t(records, LabelCounts(data_, whole), recipe_, dtype);
   const double scale = potential_.scale();
   const bool want_forces = weights_.forces > 0 && t.forces_mask > 0;
   const bool want_stress = weights_.stress > 0 && t.stress_mask > 0;
   const bool use_forces = want_forces && selection.forces_per_structure > 0;
   const bool use_stress = want_stress && selection.stress_per_structure > 0;
   const Predictions p = predict(rows, records, want_forces || want_stress, true);
-  std::mt19937_64 rng(selection.seed);
+  // Each structure's components from a generator of its own (the batch's seed and its place).
+  const auto generator = [&](std::size_t s, std::uint64_t kind) {
+    using nn::splitmix64;
+    return std::mt19937_64(splitmix64(splitmix64(splitmix64(selection.seed) ^ places[s]) ^ kind));
+  };
 
   // A measurement is sqrt(loss weight x structure weight) x (prediction - reference) / unit, so
   // that a loss weight acts as an inverse measurement noise.
@@ -321,13 +333,14 @@ train::Measurements PotentialTask::batch_measurements(std::span<const std::size_
   // A few components of each structure's block [first, last) of `difference`, with the
   // structure's weight (taken at the block's first entry of `weight`).
   auto add_components = [&](const ad::Tensor& difference, const ad::Tensor& weight_tensor, double loss_weight,
-                            std::size_t count, auto block) {
+                            std::size_t count, std::uint64_t kind, auto block) {
     const std::vector<double> errors = difference.to_vector(), weight = weight_tensor.to_vector();
     chosen.clear();
     root_weight.clear();
     for (std::int64_t s = 0; s < ns; ++s) {
       const auto [first, last, weight_row] = block(static_cast<std::size_t>(s));
       if (first == last || weight[weight_row] <= 0) continue;
+      std::mt19937_64 rng = generator(static_cast<std::size_t>(s), kind);
       for (std::int32_t i : choose_components(errors, first, last, count, selection.threshold, rng)) {
         chosen.push_back(i);
         root_weight.push_back(std::sqrt(loss_weight * weight[weight_row]));
@@ -337,7 +350,7 @@ train::Measurements PotentialTask::batch_measurements(std::span<const std::size_
   };
   if (use_forces) {
     add_components(ad::div(ad::sub(p.forces, t.forces), scale), t.forces_weight, weights_.forces,
-                   selection.forces_per_structure, [&](std::size_t s) {
+                   selection.forces_per_structure, 0, [&](std::size_t s) {
                      const auto first = static_cast<std::size_t>(p.atom_offsets[s]);
                      const auto last = static_cast<std::size_t>(p.atom_offsets[s + 1]);
                      return std::tuple{3 * first, 3 * last, first};  // forces_weight is per atom
@@ -345,7 +358,7 @@ train::Measurements PotentialTask::batch_measurements(std::span<const std::size_
   }
   if (use_stress) {
     add_components(ad::div(ad::sub(p.stress, t.stress), scale * stress_scale_), t.stress_weight, weights_.stress,
-                   selection.stress_per_structure, [](std::size_t s) { return std::tuple{6 * s, 6 * s + 6, s}; });
+                   selection.stress_per_structure, 1, [](std::size_t s) { return std::tuple{6 * s, 6 * s + 6, s}; });
   }
 
   train::Measurements out;

@@ -45,7 +45,7 @@ class PotentialTask : public train::TrainingTask {
   /// The validation structures of each batch shared among the ranks by atoms, each share's loss
   /// normalised by the whole batch's label counts (as in training): the serial metrics and loss.
   std::map<std::string, double> validate_over(const parallel::Communicator& comm) override;
-  train::Measurements batch_measurements(std::span<const std::size_t> batch,
+  train::Measurements measurements(std::span<const std::size_t> batch, std::span<const std::size_t> local,
                                          const train::MeasurementSelection& selection) override;
 
  private:

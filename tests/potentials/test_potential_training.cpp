@@ -255,7 +255,7 @@ TEST_F(PotentialTraining, KalmanMeasurementsAreTheWeightedResidualsOfTheLoss) {
   for (const Record& r : records) n_atoms += r.structure.size();
 
   train::MeasurementSelection all{.forces_per_structure = 1000000, .stress_per_structure = 6, .threshold = 0.0, .seed = 1};
-  const train::Measurements m = task.batch_measurements(batch, all);
+  const train::Measurements m = task.measurements(batch, batch, all);
   const std::vector<double> r = m.residuals.to_vector();
   ASSERT_EQ(r.size(), 4 + 3 * n_atoms + 3 * 6);
   auto mean_square = [&](std::size_t first, std::size_t count) {
@@ -271,7 +271,7 @@ TEST_F(PotentialTraining, KalmanMeasurementsAreTheWeightedResidualsOfTheLoss) {
 
   // Two force components and one stress component per structure, above the structure's RMS error.
   train::MeasurementSelection few{.forces_per_structure = 2, .stress_per_structure = 1, .threshold = 1.0, .seed = 1};
-  EXPECT_EQ(task.batch_measurements(batch, few).residuals.numel(), 4 + 2 * 4 + 3);
+  EXPECT_EQ(task.measurements(batch, batch, few).residuals.numel(), 4 + 2 * 4 + 3);
 }
 
 // One numeric column of the trainer's CSV log.
