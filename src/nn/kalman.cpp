@@ -1,6 +1,8 @@
 #include "nn/kalman.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <span>
 #include <utility>
 
 #include "autodiff/graph.hpp"
@@ -62,12 +64,31 @@ KalmanFilter::KalmanFilter(NamedTensors params, const KalmanOptions& options, st
   Eigen::Index begin = 0;
   for (std::size_t size : sizes) {
     const auto rows = static_cast<Eigen::Index>(size);
-    blocks_.push_back({begin, Eigen::MatrixXd::Identity(rows, rows) / o.epsilon, Eigen::MatrixXd(rows, 0), 0.0});
+    blocks_.push_back({begin, rows, 0, Eigen::MatrixXd::Identity(rows, rows) / o.epsilon, Eigen::MatrixXd(rows, 0), 0.0});
     begin += rows;
   }
   const double per_epoch = static_cast<double>(std::max<std::size_t>(updates_per_epoch, 1));
   q_factor_ = std::pow(o.q_decay, 1.0 / per_epoch);
   eta_factor_ = std::pow(o.eta_growth, 1.0 / per_epoch);
+}
+
+void KalmanFilter::distribute(const parallel::Communicator& comm) {
+  if (updates_ > 0) fail(MATNN_ERROR_INTERNAL, "Kalman filter: distribute() before the first update");
+  comm_ = comm;
+  std::vector<std::size_t> order(blocks_.size());
+  for (std::size_t b = 0; b < order.size(); ++b) order[b] = b;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return blocks_[x].size > blocks_[y].size; });
+  std::vector<double> load(static_cast<std::size_t>(comm.size()), 0.0);
+  for (std::size_t b : order) {
+    const auto least = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    blocks_[b].owner = least;
+    load[static_cast<std::size_t>(least)] += static_cast<double>(blocks_[b].size) * static_cast<double>(blocks_[b].size);
+  }
+  for (Block& block : blocks_) {
+    if (mine(block)) continue;
+    block.covariance.resize(0, 0);
+    block.pending_root.resize(0, 0);
+  }
 }
 
 Eigen::VectorXd KalmanFilter::weights() const {
@@ -146,7 +167,8 @@ void KalmanFilter::update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd
   Eigen::MatrixXd a = Eigen::MatrixXd::Zero(m, m);
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     Block& block = blocks_[b];
-    const Eigen::Index rows = block.covariance.rows();
+    if (!mine(block)) continue;
+    const Eigen::Index rows = block.size;
     const auto h = jacobian.middleCols(block.begin, rows);  // contiguous: the Jacobian is column-major
     x[b].resize(rows, m);
     detail::downdate_then_product(block.covariance.data(), rows, block.pending_root.data(), block.pending_root.cols(),
@@ -155,6 +177,7 @@ void KalmanFilter::update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd
     block.pending_noise = 0.0;
     a.noalias() += h * x[b];
   }
+  comm_.sum(std::span<double>(a.data(), static_cast<std::size_t>(a.size())));
   a.diagonal().array() += 1.0 / eta_;
   const Eigen::LLT<Eigen::MatrixXd> cholesky(a);
   if (cholesky.info() != Eigen::Success) {
@@ -163,27 +186,61 @@ void KalmanFilter::update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd
   }
   const Eigen::VectorXd solved = cholesky.solve(r);
   Eigen::VectorXd w = weights();
+  std::vector<double> moved;  // this rank's blocks' new weights, in block order
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     Block& block = blocks_[b];
-    w.segment(block.begin, block.covariance.rows()) -= x[b] * solved;
+    if (!mine(block)) continue;
+    w.segment(block.begin, block.size) -= x[b] * solved;
     block.pending_root = cholesky.matrixL().solve(x[b].transpose()).transpose();  // X_b L^-T
     block.pending_noise = q_;
+    if (comm_.size() > 1) moved.insert(moved.end(), w.data() + block.begin, w.data() + block.begin + block.size);
+  }
+  if (comm_.size() > 1) {
+    const std::vector<std::vector<double>> all = comm_.all_gather(std::span<const double>(moved));
+    std::vector<std::size_t> at(all.size(), 0);
+    for (const Block& block : blocks_) {
+      const auto owner = static_cast<std::size_t>(block.owner);
+      std::copy_n(all[owner].begin() + static_cast<std::ptrdiff_t>(at[owner]), block.size, w.data() + block.begin);
+      at[owner] += static_cast<std::size_t>(block.size);
+    }
   }
   set_weights(w);
   q_ = std::max(options_.q_min, q_ * q_factor_);
   ++updates_;
 }
 
+std::vector<Eigen::MatrixXd> KalmanFilter::settled_blocks() const {
+  std::vector<Eigen::MatrixXd> out(blocks_.size());
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    const Block& block = blocks_[b];
+    if (!mine(block)) continue;
+    Eigen::MatrixXd settled = block.covariance;  // with the pending downdate, as the next update will see it
+    detail::symmetric_downdate(settled.data(), block.size, block.pending_root.data(), block.pending_root.cols(),
+                               block.pending_noise);
+    out[b] = settled.selfadjointView<Eigen::Lower>();  // the upper triangle is stale
+  }
+  if (comm_.size() == 1) return out;
+  // The other ranks' blocks, gathered (in block order within each rank).
+  std::vector<double> mine_packed;
+  for (std::size_t b = 0; b < blocks_.size(); ++b)
+    if (mine(blocks_[b])) mine_packed.insert(mine_packed.end(), out[b].data(), out[b].data() + out[b].size());
+  const std::vector<std::vector<double>> all = comm_.all_gather(std::span<const double>(mine_packed));
+  std::vector<std::size_t> at(all.size(), 0);
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    const Block& block = blocks_[b];
+    const auto owner = static_cast<std::size_t>(block.owner);
+    out[b] = Eigen::Map<const Eigen::MatrixXd>(all[owner].data() + at[owner], block.size, block.size);
+    at[owner] += static_cast<std::size_t>(block.size * block.size);
+  }
+  return out;
+}
+
 TrainingState KalmanFilter::state() const {
   TrainingState s;
+  const std::vector<Eigen::MatrixXd> settled = settled_blocks();
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const Eigen::Index rows = blocks_[b].covariance.rows();
-    const Block& block = blocks_[b];
-    Eigen::MatrixXd settled = block.covariance;  // with the pending downdate, as the next update will see it
-    detail::symmetric_downdate(settled.data(), rows, block.pending_root.data(), block.pending_root.cols(),
-                               block.pending_noise);
-    const Eigen::MatrixXd full = settled.selfadjointView<Eigen::Lower>();  // the upper triangle is stale
-    std::vector<double> p(full.data(), full.data() + rows * rows);
+    const Eigen::Index rows = blocks_[b].size;
+    std::vector<double> p(settled[b].data(), settled[b].data() + rows * rows);
     s.tensors["covariance." + std::to_string(b)] = ad::from_vector(p, {rows, rows});
   }
   s.scalars = {{"updates", static_cast<double>(updates_)}, {"q", q_}, {"eta", eta_}};
@@ -193,10 +250,14 @@ TrainingState KalmanFilter::state() const {
 void KalmanFilter::load_state(const TrainingState& state) {
   std::vector<Eigen::MatrixXd> loaded;
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const Eigen::Index rows = blocks_[b].covariance.rows();
+    const Eigen::Index rows = blocks_[b].size;
     const auto it = state.tensors.find("covariance." + std::to_string(b));
     if (it == state.tensors.end() || it->second.shape() != ad::Shape{rows, rows}) {
       fail(MATNN_ERROR_MODEL, "Kalman filter state: no covariance block {} of {} x {} weights", b, rows, rows);
+    }
+    if (!mine(blocks_[b])) {
+      loaded.emplace_back();  // another rank keeps it
+      continue;
     }
     const std::vector<double> p = it->second.to_vector();
     loaded.push_back(Eigen::Map<const Eigen::MatrixXd>(p.data(), rows, rows));

@@ -29,9 +29,14 @@
 // so a model of one block is the global filter. Memory and work per update fall from n^2 to
 // about n * block_size.
 //
+// Across the ranks of a data-parallel run (distribute()), each block is kept and updated by one
+// rank only: A's block terms are summed over the ranks, every rank solves the same m x m
+// system, and each rank's new block weights are gathered by all. The covariance memory and
+// work divide by the ranks as far as the blocks allow (a single block stays on one rank).
+//
 // Checkpointing follows the Optimizer convention: state() holds every P_b ("covariance.<b>")
 // and the scalars "updates", "q" and "eta"; load_state() makes the following updates
-// bit-identical.
+// bit-identical. Once distributed, both must be called on every rank.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +47,7 @@
 #include <Eigen/Dense>
 
 #include "nn/state.hpp"
+#include "parallel/communicator.hpp"
 
 namespace matnn::nn {
 
@@ -77,6 +83,14 @@ class KalmanFilter {
   Eigen::MatrixXd jacobian(const ad::Tensor& residuals) const;
   void update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& residuals);
 
+  /// Shares the covariance blocks among the ranks of `comm` (largest first, each to the rank
+  /// with the fewest covariance entries so far). Every rank must then make the same update()
+  /// calls, with the same measurements (as the data-parallel trainer does), and call state()
+  /// and load_state() together. One rank: nothing changes.
+  void distribute(const parallel::Communicator& comm);
+  /// The rank that keeps covariance block b (0 when not distributed).
+  int block_owner(std::size_t b) const { return blocks_.at(b).owner; }
+
   std::size_t n_weights() const noexcept { return n_weights_; }
   /// Number of covariance blocks (1: the global filter).
   std::size_t n_blocks() const noexcept { return blocks_.size(); }
@@ -96,6 +110,8 @@ class KalmanFilter {
   /// A diagonal block of P: weights [begin, begin + rows) of the flattened weight vector.
   struct Block {
     Eigen::Index begin = 0;
+    Eigen::Index size = 0;       ///< weights in the block
+    int owner = 0;               ///< the rank that keeps it; others hold an empty covariance
     Eigen::MatrixXd covariance;  ///< only the lower triangle is kept up to date
     /// The last update's downdate, not yet applied: P_b is covariance - W W^T + q I with
     /// W = pending_root (rows x 0 when none) and q = pending_noise.
@@ -103,8 +119,14 @@ class KalmanFilter {
     double pending_noise = 0.0;
   };
 
+  bool mine(const Block& block) const noexcept { return block.owner == comm_.rank(); }
+  /// Each block's covariance with its pending downdate applied, full (not only the lower
+  /// triangle); empty for the blocks another rank keeps.
+  std::vector<Eigen::MatrixXd> settled_blocks() const;
+
   NamedTensors params_;
   KalmanOptions options_;
+  parallel::Communicator comm_;  ///< one rank unless distributed
   std::size_t n_weights_ = 0;
   std::vector<Block> blocks_;
   double q_, eta_;

@@ -7,6 +7,7 @@
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
@@ -300,6 +301,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     const KalmanSettings settings = kalman_settings(options_.optimizer);
     const std::size_t batches = (task.train_size() + options_.batch_size - 1) / options_.batch_size;
     filter = std::make_unique<nn::KalmanFilter>(params, settings.filter, batches);
+    if (data_parallel) filter->distribute(comm);  // each rank keeps some covariance blocks
     selection = settings.selection;
   } else {
     optimizer = make_optimizer(options_.optimizer, params);
@@ -484,6 +486,9 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       std::fflush(stdout);
     }
     if (!options_.log_path.empty() && root) write_csv_log(options_.log_path, result.history);
+    // A distributed filter's covariance blocks are gathered from their ranks (a collective).
+    std::optional<nn::TrainingState> filter_state;
+    if (filter && !options_.checkpoint_path.empty()) filter_state = filter->state();
     if (!options_.checkpoint_path.empty() && root) {
       models::StateFile cp = checkpoint_extra;
       cp.format = models::checkpoint_format;
@@ -499,7 +504,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       cp.tensors[group_model] = module.state();
       cp.tensors[group_best] = best_state;
       if (filter) {
-        put_group(cp, group_optimizer, filter->state());
+        put_group(cp, group_optimizer, *filter_state);
       } else {
         put_group(cp, group_optimizer, optimizer->state());
         put_group(cp, group_schedule, schedule->state());

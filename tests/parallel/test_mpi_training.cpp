@@ -441,21 +441,48 @@ TEST(DataParallelJob, PotentialsTrainToTheSerialModel) {
 }
 
 // The Kalman filter across ranks: each rank measures its share of every batch (3 structures, so
-// on 3 ranks one each, on 2 ranks one rank two) and all make the same update from the gathered
-// measurements, so the weights and covariance stay identical on every rank (the model file and
-// metrics agree) and equal the serial filter's up to the order of the measurement rows.
+// on 3 ranks one each, on 2 ranks one rank two), keeps some of the covariance blocks (blocks
+// of at most 40 weights here, so every rank has some), and all make the same update, so the
+// weights stay identical on every rank (the model file and metrics agree) and equal the serial
+// filter's up to the order of sums. A run cancelled after its first epoch resumes from its
+// checkpoint (the blocks gathered from their ranks) on the ranks, and on one rank alone, to
+// the same model.
 TEST(DataParallelJob, KalmanFilterTrainsToTheSerialModel) {
   (void)dataset();
   for (const std::string kind : {"behler_parrinello", "nequip"}) {
-    expect_trains_to_the_serial_model(
-        [&](const std::string& model) {
-          train::Json config = potential_config(kind, model);
-          config["optimizer"] = {{"name", "kalman"}, {"forces_per_structure", 4}};
-          config["training"].erase("clip_norm");
-          config["training"]["batch_size"] = 3;
-          return config;
-        },
-        kind + "_kalman");
+    const auto config = [&](const std::string& model) {
+      train::Json c = potential_config(kind, model);
+      c["optimizer"] = {{"name", "kalman"}, {"forces_per_structure", 4}, {"block_size", 40}};
+      c["training"].erase("clip_norm");
+      c["training"]["batch_size"] = 3;
+      return c;
+    };
+    expect_trains_to_the_serial_model(config, kind + "_kalman");
+    if (kind != "behler_parrinello") continue;
+    workflows::TrainJobOptions cancelled = quiet_job(world());
+    cancelled.on_epoch = [](const train::EpochRecord& record) { return !(world().is_root() && record.epoch == 0); };
+    matnn_status status = MATNN_SUCCESS;
+    try {
+      workflows::train_model(config("kalman_cut.h5"), cancelled);
+    } catch (const Error& e) {
+      status = e.status();
+    }
+    EXPECT_EQ(status, MATNN_ERROR_CANCELLED) << "rank " << world().rank();
+    const std::string checkpoint = work_dir + "/kalman_cut.h5.checkpoint.h5";
+    workflows::write_on_root(world(), "copy", [&] {
+      std::filesystem::copy_file(checkpoint, work_dir + "/kalman_cut_alone.h5.checkpoint.h5",
+                                 std::filesystem::copy_options::overwrite_existing);
+    });
+    workflows::TrainJobOptions resumed = quiet_job(world());
+    resumed.resume = true;
+    workflows::train_model(config("kalman_cut.h5"), resumed);
+    if (!world().is_root()) continue;
+    workflows::TrainJobOptions alone = quiet_job(parallel::Communicator());
+    alone.resume = true;
+    workflows::train_model(config("kalman_cut_alone.h5"), alone);
+    const std::string serial = work_dir + "/" + kind + "_kalman_serial.h5";
+    expect_same_potential(work_dir + "/kalman_cut.h5", serial);
+    expect_same_potential(work_dir + "/kalman_cut_alone.h5", serial);
   }
 }
 
