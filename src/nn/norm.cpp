@@ -79,8 +79,12 @@ MATNN_TARGET_CLONES void backward_rows(const T* __restrict x, const T* __restric
 // from one pass over this rank's rows: its mean and squared deviations about it, then two sums
 // over the ranks, of the columns and of the squared deviations moved to the global mean
 // (M2 = sum over ranks of M2_r + n_r (mean_r - mean)^2).
+//
+// When synchronised, the first sum also carries the failure flag (this rank's `failed`, 0 or 1):
+// it sets `made` and throws parallel::PeerFailure on every rank when any rank's flag is set.
 template <typename T>
-ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps, const parallel::Communicator* comm) {
+ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps, const parallel::Communicator* comm,
+                                   bool* made = nullptr, double failed = 0.0) {
   const auto columns = static_cast<std::size_t>(f);
   std::vector<double> shift(columns, 0.0), sum(columns, 0.0), square(columns, 0.0);
   if (n > 0)
@@ -93,10 +97,15 @@ ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps,
     local_m2[j] = std::max(0.0, square[j] - sum[j] * sum[j] / rows);
   }
   ColumnStatistics s;
-  std::vector<double> totals(columns + 1);
+  std::vector<double> totals(columns + 2);
   for (std::size_t j = 0; j < columns; ++j) totals[j] = rows * local_mean[j];
   totals[columns] = rows;
-  if (comm) comm->sum(totals);
+  totals[columns + 1] = failed;
+  if (comm) {
+    comm->sum(totals);
+    if (made) *made = true;
+    if (totals[columns + 1] > 0) throw parallel::PeerFailure();
+  }
   s.rows = totals[columns];
   s.mean.assign(totals.begin(), totals.begin() + f);
   for (double& m : s.mean) m /= s.rows;
@@ -120,13 +129,16 @@ ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps,
 // Composed of elementwise ops, the same layer took about ten passes over (n, f) each way, most of
 // a CGCNN training step. A backward pass that is itself recorded (higher derivatives) uses the
 // closed form written with differentiable ops instead, so every order still exists.
+// Synchronised: `progress` records the collectives made (the backward pass's when it runs).
 ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, const ad::Tensor& beta, double eps,
-                               const parallel::Communicator* comm, std::shared_ptr<ColumnStatistics>& statistics) {
+                               const parallel::Communicator* comm, std::shared_ptr<ColumnStatistics>& statistics,
+                               const std::shared_ptr<BatchNorm1d::StepProgress>& progress) {
   const int64_t n = x.dim(0), f = x.dim(1);
   ad::Tensor y = ad::empty(x.shape(), x.dtype());
   detail::with_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    statistics = std::make_shared<ColumnStatistics>(column_statistics(x.template data<T>(), n, f, eps, comm));
+    statistics =
+        std::make_shared<ColumnStatistics>(column_statistics(x.template data<T>(), n, f, eps, comm, &progress->forward));
     std::vector<T> scale(static_cast<std::size_t>(f)), shift(static_cast<std::size_t>(f));
     for (int64_t j = 0; j < f; ++j) {
       const double g = gamma.defined() ? static_cast<double>(gamma.template data<T>()[j]) : 1.0;
@@ -141,7 +153,7 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
   if (gamma.defined()) inputs.push_back(gamma);
   if (beta.defined()) inputs.push_back(beta);
   const bool affine = gamma.defined();
-  return ad::record(y, "batch_norm", std::move(inputs), [eps, affine, statistics, comm](const ad::BackwardContext& c) {
+  return ad::record(y, "batch_norm", std::move(inputs), [eps, affine, statistics, comm, progress](const ad::BackwardContext& c) {
     const ad::Tensor& in = c.inputs[0];
     const ad::Tensor& dy = c.grad_output;
     std::vector<ad::Tensor> grads(c.inputs.size());
@@ -176,7 +188,10 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
       if (comm) {
         std::vector<double> both(sum_dy);
         both.insert(both.end(), sum_dy_xhat.begin(), sum_dy_xhat.end());
+        both.push_back(0.0);  // the failure flag (join_failed_backward)
         comm->sum(both);
+        progress->backward = true;
+        if (both.back() > 0) throw parallel::PeerFailure();
         std::copy(both.begin(), both.begin() + f, sum_dy.begin());
         std::copy(both.begin() + f, both.end(), sum_dy_xhat.begin());
       }
@@ -255,7 +270,7 @@ ad::Tensor BatchNorm1d::forward(const ad::Tensor& x) {
     // Counted over all ranks when synchronised, after the collective that every rank must make.
     if (!comm && x.dim(0) < 2)
       fail(MATNN_ERROR_INVALID_ARGUMENT, "BatchNorm1d: training needs at least 2 samples per batch, got {}", x.dim(0));
-    y = batch_norm_training(x, gamma_, beta_, eps_, comm, statistics);
+    y = batch_norm_training(x, gamma_, beta_, eps_, comm, statistics, progress_);
     const auto n = static_cast<int64_t>(statistics->rows);
     if (n < 2)
       fail(MATNN_ERROR_INVALID_ARGUMENT, "BatchNorm1d: training needs at least 2 samples per batch, got {}", n);
@@ -309,7 +324,8 @@ void BatchNorm1d::update_running_statistics(const std::vector<double>& mean, con
 
 void BatchNorm1d::forward_without_rows() {
   if (!synchronised()) fail(MATNN_ERROR_INTERNAL, "BatchNorm1d: forward_without_rows on a layer that is not synchronised");
-  const ColumnStatistics s = column_statistics(static_cast<const double*>(nullptr), 0, features_, eps_, communicator_);
+  const ColumnStatistics s =
+      column_statistics(static_cast<const double*>(nullptr), 0, features_, eps_, communicator_, &progress_->forward);
   if (s.rows < 2)
     fail(MATNN_ERROR_INVALID_ARGUMENT, "BatchNorm1d: training needs at least 2 samples per batch, got {}", s.rows);
   update_running_statistics(s.mean, s.var, s.rows);
@@ -317,8 +333,27 @@ void BatchNorm1d::forward_without_rows() {
 
 void BatchNorm1d::backward_without_rows() {
   if (!synchronised()) fail(MATNN_ERROR_INTERNAL, "BatchNorm1d: backward_without_rows on a layer that is not synchronised");
-  std::vector<double> sums(2 * static_cast<std::size_t>(features_), 0.0);
+  std::vector<double> sums(2 * static_cast<std::size_t>(features_) + 1, 0.0);
   communicator_->sum(sums);
+  progress_->backward = true;
+  if (sums.back() > 0) throw parallel::PeerFailure();
+}
+
+void BatchNorm1d::join_failed_forward() {
+  if (!synchronised()) fail(MATNN_ERROR_INTERNAL, "BatchNorm1d: join_failed_forward on a layer that is not synchronised");
+  try {
+    (void)column_statistics(static_cast<const double*>(nullptr), 0, features_, eps_, communicator_, &progress_->forward, 1.0);
+  } catch (const parallel::PeerFailure&) {
+    // the flag this rank sent: every rank now knows
+  }
+}
+
+void BatchNorm1d::join_failed_backward() {
+  if (!synchronised()) fail(MATNN_ERROR_INTERNAL, "BatchNorm1d: join_failed_backward on a layer that is not synchronised");
+  std::vector<double> sums(2 * static_cast<std::size_t>(features_) + 1, 0.0);
+  sums.back() = 1.0;
+  communicator_->sum(sums);
+  progress_->backward = true;
 }
 
 }  // namespace matnn::nn

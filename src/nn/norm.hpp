@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "nn/module.hpp"
@@ -68,11 +69,30 @@ class BatchNorm1d : public Module {
   void forward_without_rows();
   void backward_without_rows();
 
+  /// A failure on one rank during a synchronised step must not leave the others waiting in one
+  /// of this layer's collectives. Every collective carries a failure flag. The trainer calls
+  /// begin_step() on the layers before each step; a rank that fails then makes, flagged, the
+  /// first collective of the step it has not made (the forward pass's, in the order the layers
+  /// run forward, then the backward pass's, in reverse): join_failed_forward() or
+  /// join_failed_backward() of that layer. The other ranks are in that collective or on their
+  /// way to it; they receive the flag there and throw parallel::PeerFailure, so every rank has
+  /// made the same collectives and stops.
+  struct StepProgress {
+    bool forward = false, backward = false;  ///< this step's collectives made so far
+  };
+  void begin_step() noexcept { *progress_ = {}; }
+  bool forward_made() const noexcept { return progress_->forward; }
+  bool backward_made() const noexcept { return progress_->backward; }
+  void join_failed_forward();
+  void join_failed_backward();
+
  private:
   ad::Tensor batch_norm_inference(const ad::Tensor& x) const;
   void update_running_statistics(const std::vector<double>& mean, const std::vector<double>& var, double rows);
 
   const parallel::Communicator* communicator_ = nullptr;
+  /// Shared with the backward pass of this step's graph, which makes the backward collective.
+  std::shared_ptr<StepProgress> progress_ = std::make_shared<StepProgress>();
   int64_t features_;
   double momentum_;
   double eps_;

@@ -15,6 +15,8 @@
 #include <span>
 #include <vector>
 
+#include "matnn/error.hpp"
+
 namespace matnn::parallel {
 
 /// True when this build of matnn was made with MPI (MATNN_WITH_MPI).
@@ -67,6 +69,14 @@ class Communicator {
   std::shared_ptr<Handle> handle_;
   int rank_ = 0;
   int size_ = 1;
+};
+
+/// Thrown on the ranks that learn inside a collective that another rank has failed (a
+/// synchronised batch normalisation carries the flag): that rank reports its own error through
+/// rethrow_first(), so a caller that catches this one passes on no failure of its own.
+class PeerFailure : public Error {
+ public:
+  PeerFailure() : Error(MATNN_ERROR_MPI, "another rank failed during a synchronised step") {}
 };
 
 /// The number of processes an MPI launcher (mpirun, mpiexec, srun) started this one among, from the

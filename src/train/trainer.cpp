@@ -163,6 +163,20 @@ class SynchronisedNorms {
   SynchronisedNorms(const SynchronisedNorms&) = delete;
   SynchronisedNorms& operator=(const SynchronisedNorms&) = delete;
 
+  void begin_step() const {
+    for (BatchNorm1d* n : norms_) n->begin_step();
+  }
+  /// After this rank failed within a step: the one flagged collective the others may wait in
+  /// (norm.hpp), so that they stop there with parallel::PeerFailure.
+  void release_after_failure() const {
+    for (BatchNorm1d* n : norms_) {
+      if (!n->forward_made()) return n->join_failed_forward();
+    }
+    for (auto n = norms_.rbegin(); n != norms_.rend(); ++n) {
+      if (!(*n)->backward_made()) return (*n)->join_failed_backward();
+    }
+  }
+
  private:
   std::vector<BatchNorm1d*> norms_;
 };
@@ -403,9 +417,10 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
         const std::vector<std::size_t> local = dealt(batch);
         double share = 0.0;
         // A failure in this rank's share stops every rank, with its message, at the step's end
-        // instead of leaving the others waiting for its gradients (not inside a synchronised
-        // normalisation, whose collectives come earlier).
+        // instead of leaving the others waiting for its gradients, or in a synchronised batch
+        // normalisation's collective (released with a failure flag).
         std::exception_ptr failure;
+        synchronised.begin_step();
         try {
           if (!local.empty()) {
             ad::Tensor loss = task.shard_loss(batch, local);
@@ -417,8 +432,11 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
             for (BatchNorm1d* n : norms) n->forward_without_rows();
             for (auto n = norms.rbegin(); n != norms.rend(); ++n) (*n)->backward_without_rows();
           }
+        } catch (const parallel::PeerFailure&) {
+          // Another rank failed in this step; rethrow_first() below reports its error.
         } catch (...) {
           failure = std::current_exception();
+          synchronised.release_after_failure();
         }
         const auto waiting = std::chrono::steady_clock::now();
         comm.rethrow_first(failure);

@@ -58,8 +58,8 @@ std::vector<double> flat_parameters(nn::Module& m) {
 // get unequal sample counts.
 class RegressionTask : public train::TrainingTask {
  public:
-  explicit RegressionTask(std::uint64_t seed)
-      : net_(nn::MlpConfig{3, {8, 8}, 1, nn::ActivationKind::silu, 0.0, nn::NormKind::none, seed, ad::DType::f64}) {
+  explicit RegressionTask(std::uint64_t seed, nn::NormKind norm = nn::NormKind::none)
+      : net_(nn::MlpConfig{3, {8, 8}, 1, nn::ActivationKind::silu, 0.0, norm, seed, ad::DType::f64}) {
     std::mt19937_64 rng(11);
     std::normal_distribution<double> normal;
     for (int i = 0; i < 37; ++i) {
@@ -162,6 +162,50 @@ TEST(DataParallelTrainer, OneFailingRankStopsEveryRankWithItsMessage) {
   }
   EXPECT_EQ(status, MATNN_ERROR_GEOMETRY) << "rank " << world().rank() << ": " << message;
   EXPECT_NE(message.find("rank " + std::to_string(world().size() - 1) + ": structure"), std::string::npos) << message;
+}
+
+// The same with batch normalisation synchronised over the ranks, whose passes are collectives:
+// the last rank fails before its forward pass, or between its forward and backward passes, and
+// the others, waiting in a normalisation's collective, must stop too (without the failure flag
+// they wait there for ever).
+class FailingNormalisedTask : public RegressionTask {
+ public:
+  explicit FailingNormalisedTask(bool after_forward) : RegressionTask(3, nn::NormKind::batch), after_forward_(after_forward) {}
+  bool begin_epoch(int epoch) override {
+    epoch_ = epoch;
+    return false;
+  }
+  ad::Tensor shard_loss(std::span<const std::size_t> batch, std::span<const std::size_t> local) override {
+    const bool failing = epoch_ == 1 && world().rank() == world().size() - 1;
+    if (failing && !after_forward_) fail(MATNN_ERROR_GEOMETRY, "structure {}: two atoms 0.1 A apart", local.front());
+    ad::Tensor loss = RegressionTask::shard_loss(batch, local);
+    if (failing) fail(MATNN_ERROR_NON_FINITE, "structure {}: the loss is NaN", local.front());
+    return loss;
+  }
+
+ private:
+  bool after_forward_;
+  int epoch_ = 0;
+};
+
+TEST(DataParallelTrainer, OneFailingRankStopsEveryRankInsideSynchronisedNormalisation) {
+  for (const bool after_forward : {false, true}) {
+    FailingNormalisedTask task(after_forward);
+    matnn_status status = MATNN_SUCCESS;
+    std::string message;
+    try {
+      train::Trainer(regression_options(world())).run(task);
+    } catch (const Error& e) {
+      status = e.status();
+      message = e.what();
+    }
+    if (world().size() == 1) {
+      EXPECT_EQ(status, MATNN_SUCCESS);  // one rank trains serially, through batch_loss
+      continue;
+    }
+    EXPECT_EQ(status, after_forward ? MATNN_ERROR_NON_FINITE : MATNN_ERROR_GEOMETRY) << "rank " << world().rank() << ": " << message;
+    EXPECT_NE(message.find("rank " + std::to_string(world().size() - 1) + ": structure"), std::string::npos) << message;
+  }
 }
 
 // The job's data: rank 0 writes the dataset on the first call, which every rank makes at the same
