@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training throughput of `matnn train` on 1 and 2 MPI ranks (a timed example, not a test):
 # structures and atoms per second of the training steps, the parallel efficiency, and where an
-# epoch's time goes (steps; rank 0's wait for the slowest rank and its gradient sums; validation),
+# epoch's time goes (steps; rank 0's wait for the slowest rank and its gradient sums, or with the
+# Kalman filter its gathering of the measurements; validation),
 # plus the time to read the dataset. docs/parallel.md keeps the figures and the efficiency model
 # built from them.
 #
@@ -40,7 +41,7 @@ for config in "$@"; do
         for (i = 1; i <= NF; i++) {
           if ($(i + 1) == "s" && $(i + 2) ~ /^steps/) steps += $i
           if ($(i + 1) == "s" && $(i + 2) == "waiting") wait += $i
-          if ($(i + 1) == "s" && $(i + 2) == "summing") sum += $i
+          if ($(i + 1) == "s" && ($(i + 2) == "summing" || $(i + 2) == "gathering")) sum += $i
           if ($(i + 1) == "s" && $(i + 2) == "validating") valid += $i
         }
         m++

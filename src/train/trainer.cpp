@@ -42,10 +42,14 @@ std::uint64_t mix(std::uint64_t seed, std::uint64_t value) { return nn::splitmix
 // (none is allowed) and takes their Jacobian rows, the ranks' rows and residuals are gathered in
 // rank order on every rank, and every rank makes the same update, so the weights and the
 // covariance stay identical on all ranks. Returns the batch's loss (the ranks' shares summed).
-// A failure on any rank stops every rank with its message before the exchange.
+// A failure on any rank stops every rank with its message before the exchange. Adds the time
+// spent waiting for the slowest rank's measurements and exchanging them to `waiting` and
+// `exchanging` (seconds).
 double kalman_update_over_ranks(nn::KalmanFilter& filter, TrainingTask& task, std::span<const std::size_t> batch,
                                 const std::vector<std::size_t>& local, const MeasurementSelection& selection,
-                                const parallel::Communicator& comm) {
+                                const parallel::Communicator& comm, double& waiting, double& exchanging) {
+  using clock = std::chrono::steady_clock;
+  const auto seconds_since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
   // Packed as: loss share, then per measurement its residual and its Jacobian row.
   std::vector<double> mine{0.0};
   std::exception_ptr failure;
@@ -63,8 +67,12 @@ double kalman_update_over_ranks(nn::KalmanFilter& filter, TrainingTask& task, st
   } catch (...) {
     failure = std::current_exception();
   }
+  const auto waited = clock::now();
   comm.rethrow_first(failure);
+  waiting += seconds_since(waited);
+  const auto exchanged = clock::now();
   const std::vector<std::vector<double>> all = comm.all_gather(std::span<const double>(mine));
+  exchanging += seconds_since(exchanged);
   const auto n = static_cast<Eigen::Index>(filter.n_weights());
   Eigen::Index m = 0;
   double loss = 0.0;
@@ -406,7 +414,8 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
           loss_sum += measured.loss * static_cast<double>(batch.size());
           filter->update(measured.residuals);
         } else {
-          loss_sum += kalman_update_over_ranks(*filter, task, batch, dealt(batch), selection, comm) *
+          loss_sum += kalman_update_over_ranks(*filter, task, batch, dealt(batch), selection, comm, waiting_seconds,
+                                               summing_seconds) *
                       static_cast<double>(batch.size());
         }
         if (ema) ema->update();
@@ -495,9 +504,10 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
       // Where the epoch went: the steps (with, on several ranks, the time rank 0 waited for the
       // slowest rank's share and spent summing gradients) and validation.
       if (data_parallel) {
-        fmt::print("  time on rank 0 of {}: {:.3f} s steps ({:.3f} s waiting for the slowest rank, {:.3f} s summing "
-                   "gradients), {:.3f} s validating\n",
-                   comm.size(), record.seconds - validation_seconds, waiting_seconds, summing_seconds, validation_seconds);
+        fmt::print("  time on rank 0 of {}: {:.3f} s steps ({:.3f} s waiting for the slowest rank, {:.3f} s {}), "
+                   "{:.3f} s validating\n",
+                   comm.size(), record.seconds - validation_seconds, waiting_seconds, summing_seconds,
+                   filter ? "gathering measurements" : "summing gradients", validation_seconds);
       } else {
         fmt::print("  time: {:.3f} s steps, {:.3f} s validating\n", record.seconds - validation_seconds, validation_seconds);
       }
