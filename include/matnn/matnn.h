@@ -660,12 +660,12 @@ MATNN_API matnn_status matnn_train(const char* config_path, const char* output_m
  *                          matnn_train_mpi() of matnn/matnn_mpi.h, which takes an MPI_Comm), the
  *                          integer communicator of `use mpi` in Fortran, comm.py2f() in mpi4py
  *
+ * Every optimizer trains on the ranks, the Kalman filter included (docs/parallel.md).
  * The handle keeps this header (and libmatnn's ABI) free of any MPI type, so one header serves
  * both builds. The host must run the MPI that libmatnn was built with (Open MPI on Debian).
  * Errors as matnn_train(), and: MATNN_ERROR_UNSUPPORTED in a build of matnn without MPI
- * (MATNN_WITH_MPI=OFF), or for optimizer kalman on more than one rank (it trains on one rank only);
- * MATNN_ERROR_MPI when MPI is not initialised, the handle is not a communicator, or rank 0 failed
- * to write the model. Since ABI 5. */
+ * (MATNN_WITH_MPI=OFF); MATNN_ERROR_MPI when MPI is not initialised, the handle is not a
+ * communicator, or rank 0 failed to write the model. Since ABI 5. */
 MATNN_API matnn_status matnn_train_comm(const char* config_path, const char* output_model_path,
                                         int fortran_comm, matnn_progress_callback callback,
                                         void* user_data);

@@ -61,12 +61,11 @@ int main(int argc, char** argv) {
     snprintf(model_path, sizeof model_path, "%s/cgcnn_comm.h5", argv[1]);
     CHECK_OK(matnn_train_mpi(cgcnn, model_path, MPI_COMM_WORLD, NULL, NULL));
     CHECK(file_exists(model_path));
+    /* The Kalman filter trains on the host's ranks too (each measures its share). */
     snprintf(model_path, sizeof model_path, "%s/kalman_comm.h5", argv[1]);
-    if (size > 1) {
-      CHECK_FAILS(matnn_train_mpi(kalman, model_path, MPI_COMM_WORLD, NULL, NULL), MATNN_ERROR_UNSUPPORTED,
-                  "kalman");
-      CHECK(!file_exists(model_path));
-    }
+    CHECK_OK(matnn_train_mpi(kalman, model_path, MPI_COMM_WORLD, NULL, NULL));
+    CHECK(file_exists(model_path));
+    (void)size;
     MPI_Allreduce(&check_failures, &failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     MPI_Finalize();
     return failures;
