@@ -273,8 +273,12 @@ TEST(ShardedDataset, EachRankReadsItsShareAndKnowsEveryRow) {
   EXPECT_EQ(mine[0], static_cast<double>(all.size()));
   for (std::size_t r = 0; r < all.size(); ++r) {
     const bool held = std::binary_search(local.begin(), local.end(), r);
-    if (world().size() == 1) EXPECT_EQ(rows.home(r), -1) << "row " << r;
-    if (world().size() > 1) EXPECT_EQ(rows.home(r) == world().rank(), held) << "row " << r;
+    if (world().size() == 1) {
+      EXPECT_EQ(rows.home(r), -1) << "row " << r;
+    }
+    if (world().size() > 1) {
+      EXPECT_EQ(rows.home(r) == world().rank(), held) << "row " << r;
+    }
   }
   const std::vector<const Record*> own = rows.records(local);
   for (std::size_t k = 0; k < local.size(); ++k) EXPECT_EQ(own[k]->structure.positions, all[local[k]].structure.positions);
@@ -293,7 +297,9 @@ TEST(ShardedDataset, EachRankReadsItsShareAndKnowsEveryRow) {
   for (std::size_t r : shared) {
     if (std::binary_search(train.begin(), train.end(), r)) mine_of_train += static_cast<double>(all[r].structure.size());
     if (!std::binary_search(local.begin(), local.end(), r)) ++new_rows;
-    if (world().size() > 1) EXPECT_EQ(rows.home(r), world().rank());
+    if (world().size() > 1) {
+      EXPECT_EQ(rows.home(r), world().rank());
+    }
   }
   EXPECT_NEAR(mine_of_train, train_atoms / world().size(), largest) << "rank " << world().rank();
   EXPECT_EQ(rows.structures_read(), local.size() + new_rows) << "only the rows new to this rank are read";
