@@ -28,6 +28,7 @@
 #include "models/cnn/signal_model.hpp"
 #include "models/composition_model.hpp"
 #include "train/ensemble.hpp"
+#include "workflows/dataset_rows.hpp"
 
 namespace matnn::workflows {
 namespace {
@@ -499,34 +500,64 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
 
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
                                 const std::string& csv_path, int mc_samples, const parallel::Communicator& comm) {
-  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const SampleSet samples = samples_of(records, model.input_signal(), dataset_path);
-  const std::vector<Structure>& structures = samples.structures;
-  models::PredictOptions options;
-  options.mc_samples = mc_samples;
-  const models::PropertyPrediction p = predict_in_blocks(model, samples.view(), comm, options);
+  // Each rank reads its own run of rows and predicts the blocks that start in it (reading the
+  // few rows of its last block that lie in the next rank's run). The blocks, and each row's
+  // Monte-Carlo masks (first_row), are those of one process, so any rank count writes the same
+  // bytes. The runs are in rank order, so the ranks' lines joined in that order are in row order.
+  ShardedRows rows({dataset_path}, data::SplitKind::random, comm);
   const models::PropertyTarget& target = model.target();
   const bool classifier = target.task == models::TaskKind::classification;
-
+  const std::string signal = model.input_signal();
+  const std::size_t n = rows.size(), block = kPredictionBlock;
+  std::string lines;
+  std::exception_ptr failure;
+  try {
+    for (std::size_t first = 0; first < n; first += block) {
+      if (std::max(rows.home(first), 0) != comm.rank()) continue;  // home -1: one process holds every row
+      std::vector<std::size_t> block_rows;
+      for (std::size_t i = first; i < std::min(n, first + block); ++i) block_rows.push_back(i);
+      const std::vector<const Record*> records = rows.records(block_rows);
+      SampleSet samples;
+      for (std::size_t k = 0; k < records.size(); ++k) {
+        samples.structures.push_back(records[k]->structure);
+        if (signal.empty()) continue;
+        const auto it = records[k]->signals.find(signal);
+        if (it == records[k]->signals.end())
+          fail(MATNN_ERROR_INVALID_ARGUMENT, "{} has no signal \"{}\", which the model reads", rows.origin(block_rows[k]), signal);
+        samples.signals.push_back(it->second);
+      }
+      models::PredictOptions options;
+      options.mc_samples = mc_samples;
+      options.first_row = first;
+      const models::PropertyPrediction p = model.predict(samples.view(), options);
+      for (std::size_t k = 0; k < records.size(); ++k) {
+        const Record& r = *records[k];
+        const auto id = r.tags.find("id");
+        const auto label = r.properties.find(target.name);
+        const auto row = static_cast<Eigen::Index>(k);
+        lines += fmt::format("{},{},{},{:.10g},{:.6g},{},{:.4g},", block_rows[k], id == r.tags.end() ? "" : id->second,
+                             r.structure.composition().formula(), p.value[row], p.sigma[row], p.ood[k] ? 1 : 0,
+                             p.ood_score[row]);
+        if (label != r.properties.end()) lines += fmt::format("{:.10g}", label->second.front());
+        if (classifier) {
+          for (int c = 0; c < target.n_classes; ++c) lines += fmt::format(",{:.6f}", p.probabilities(row, c));
+        }
+        lines += '\n';
+      }
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  comm.rethrow_first(failure);
+  const std::vector<std::vector<std::uint8_t>> parts =
+      comm.all_gather(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(lines.data()), lines.size()));
   write_on_root(comm, csv_path, [&] { write_csv_atomically(csv_path, "predictions", [&](std::ofstream& out) {
     out << "index,id,formula," << target.name << "_predicted," << target.name << "_sigma,ood,ood_score," << target.name;
     if (classifier) {
       for (int c = 0; c < target.n_classes; ++c) out << ",probability_" << c;
     }
     out << '\n';
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      const auto id = records[i].tags.find("id");
-      const auto label = records[i].properties.find(target.name);
-      const auto row = static_cast<Eigen::Index>(i);
-      out << fmt::format("{},{},{},{:.10g},{:.6g},{},{:.4g},", i, id == records[i].tags.end() ? "" : id->second,
-                         structures[i].composition().formula(), p.value[row], p.sigma[row], p.ood[i] ? 1 : 0,
-                         p.ood_score[row]);
-      if (label != records[i].properties.end()) out << fmt::format("{:.10g}", label->second.front());
-      if (classifier) {
-        for (int c = 0; c < target.n_classes; ++c) out << fmt::format(",{:.6f}", p.probabilities(row, c));
-      }
-      out << '\n';
-    }
+    for (const auto& part : parts) out.write(reinterpret_cast<const char*>(part.data()), static_cast<std::streamsize>(part.size()));
   }); });
 }
 

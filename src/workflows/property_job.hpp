@@ -70,8 +70,9 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
 
 /// Predictions for every structure of a dataset as CSV (index, id, formula, prediction, sigma,
 /// ood, and the target where the dataset has it; class probabilities for classifiers). Atomic.
-/// The structures are shared among the ranks of `comm` (predict_in_blocks), Monte-Carlo dropout
-/// samples included, and rank 0 writes the file a serial run writes.
+/// Each rank of `comm` reads only its own run of the dataset's rows (ShardedRows) and predicts
+/// the blocks of kPredictionBlock rows that start in it, Monte-Carlo dropout samples included;
+/// rank 0 writes the file a serial run writes.
 void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
                                 const std::string& csv_path, int mc_samples, const parallel::Communicator& comm = {});
 
@@ -82,9 +83,10 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
 /// all structures. Monte-Carlo dropout (options.mc_samples) gives each block's samples the
 /// masks of their own numbers (options.first_row counts from samples[0]), so those are also
 /// the same at any rank count.
+inline constexpr std::size_t kPredictionBlock = 64;
 models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const models::Samples& samples,
                                              const parallel::Communicator& comm, const models::PredictOptions& options = {},
-                                             std::size_t block = 64);
+                                             std::size_t block = kPredictionBlock);
 
 /// Every structure's learned embedding as CSV (index, id, formula, e0 ... e{width-1}), for
 /// similarity search and maps of the data. Atomic.

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <random>
 #include <span>
@@ -617,6 +619,34 @@ TEST(DataParallelEvaluation, MonteCarloPredictionsInBlocksAreTheSameAtAnyRankCou
   EXPECT_LT((ranks.sigma - whole.sigma).cwiseAbs().maxCoeff(), 1e-5 * scale);
   // The passes did drop units: the samples differ from the members' deterministic spread.
   EXPECT_GT((whole.sigma - model->predict(structures).sigma).cwiseAbs().maxCoeff(), 1e-4 * scale);
+}
+
+// `matnn predict` of a property model reads the dataset by shard: 150 structures (three blocks
+// of 64, the second crossing from rank 0's run into rank 1's on 2 ranks) with Monte-Carlo
+// dropout, written byte for byte as one process writes them.
+TEST(DataParallelEvaluation, PropertyPredictionFilesFromShardsAreTheSerialFile) {
+  (void)dataset();
+  const std::string model_path = work_dir + "/cgcnn_shards.h5", data_path = work_dir + "/cu150.h5";
+  train::Json config = cgcnn_config("cgcnn_shards.h5");
+  config["model"]["dropout"] = 0.2;
+  workflows::write_on_root(world(), model_path, [&] {
+    workflows::train_model(config, quiet_job({}));
+    std::vector<Record> records = read_extxyz(MATNN_EXAMPLES_DATA_DIR "/cu_emt_md.extxyz");
+    records.resize(150);
+    write_dataset(data_path, records);
+  });
+  const auto model = models::load_property_model(model_path);
+  const std::string ranks_csv = work_dir + "/shards_ranks.csv", serial_csv = work_dir + "/shards_serial.csv";
+  workflows::write_property_predictions(*model, data_path, ranks_csv, 3, world());
+  if (!world().is_root()) return;
+  workflows::write_property_predictions(*model, data_path, serial_csv, 3, parallel::Communicator());
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string serial = read(serial_csv);
+  EXPECT_EQ(std::count(serial.begin(), serial.end(), '\n'), 151);
+  EXPECT_TRUE(read(ranks_csv) == serial) << world().size() << " ranks";
 }
 
 // --ensemble-parallel: each rank trains whole members alone, and every rank ends with all of
