@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -184,28 +185,39 @@ std::string data_hash(const PropertyData& data) {
 
 }  // namespace
 
+namespace {
+
+// Record i's target value, or none when it lacks the target (or the signal the model reads).
+std::optional<double> label_of(const Record& r, std::size_t i, const std::string& target, models::TaskKind task,
+                               const std::string& signal) {
+  const auto it = r.properties.find(target);
+  if (it == r.properties.end()) return std::nullopt;
+  if (!signal.empty() && !r.signals.contains(signal)) return std::nullopt;
+  if (it->second.size() != 1) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "target \"{}\" has {} values per structure; a property model predicts one",
+         target, it->second.size());
+  }
+  const double y = it->second.front();
+  if (task == models::TaskKind::classification && (y < 0 || y != std::floor(y))) {
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "structure {}: class label {} of \"{}\" is not an integer >= 0", i, y, target);
+  }
+  return y;
+}
+
+}  // namespace
+
 PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
                            const data::SplitOptions& split, const std::string& signal) {
   PropertyData out;
   std::vector<double> values;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
-    const auto it = r.properties.find(target);
-    if (it == r.properties.end()) continue;
-    const auto with_signal = signal.empty() ? r.signals.end() : r.signals.find(signal);
-    if (!signal.empty() && with_signal == r.signals.end()) continue;
-    if (it->second.size() != 1) {
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "target \"{}\" has {} values per structure; a property model predicts one",
-           target, it->second.size());
-    }
-    const double y = it->second.front();
-    if (task == models::TaskKind::classification && (y < 0 || y != std::floor(y))) {
-      fail(MATNN_ERROR_INVALID_ARGUMENT, "structure {}: class label {} of \"{}\" is not an integer >= 0", i, y, target);
-    }
+    const std::optional<double> y = label_of(r, i, target, task, signal);
+    if (!y) continue;
     out.index.push_back(i);
     out.samples.structures.push_back(r.structure);
-    if (!signal.empty()) out.samples.signals.push_back(with_signal->second);
-    values.push_back(y);
+    if (!signal.empty()) out.samples.signals.push_back(r.signals.at(signal));
+    values.push_back(*y);
     out.keys.push_back(split_key(r, split.kind));
   }
   out.target = Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
@@ -406,22 +418,33 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   return result;
 }
 
-models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const models::Samples& samples,
-                                             const parallel::Communicator& comm, const models::PredictOptions& options,
-                                             std::size_t block) {
+namespace {
+
+// The samples [first, first + count) of a block, held in `storage` when they must be made.
+using BlockSamples = std::function<models::Samples(std::size_t first, std::size_t count, SampleSet& storage)>;
+
+// n samples in blocks of `block`: block b is predicted on rank owner(b) from samples_of(first,
+// count) (with options.first_row + first as its first number), and every rank gets every block's
+// predictions back in order.
+models::PropertyPrediction predict_blocks_on_ranks(const models::PropertyModel& model, std::size_t n, std::size_t block,
+                                                   const std::function<int(std::size_t)>& owner,
+                                                   const BlockSamples& samples_of, const parallel::Communicator& comm,
+                                                   const models::PredictOptions& options) {
   if (block == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "predict_in_blocks: blocks of 0 structures");
-  const std::size_t n = samples.size(), blocks = (n + block - 1) / block;
-  const auto ranks = static_cast<std::size_t>(comm.size()), rank = static_cast<std::size_t>(comm.rank());
+  const std::size_t blocks = (n + block - 1) / block;
   const Eigen::Index classes = model.target().task == models::TaskKind::classification ? model.target().n_classes : 0;
   // Per structure: value, sigma, ood score, ood flag, its class probabilities.
   const auto stride = static_cast<std::size_t>(4 + classes);
   std::vector<double> mine;
   std::exception_ptr failure;
   try {
-    for (std::size_t b = rank; b < blocks; b += ranks) {
+    for (std::size_t b = 0; b < blocks; ++b) {
+      if (owner(b) != comm.rank()) continue;
+      const std::size_t first = b * block, count = std::min(block, n - first);
       models::PredictOptions block_options = options;
-      block_options.first_row = options.first_row + b * block;
-      const models::PropertyPrediction p = model.predict(samples.slice(b * block, std::min(block, n - b * block)), block_options);
+      block_options.first_row = options.first_row + first;
+      SampleSet storage;
+      const models::PropertyPrediction p = model.predict(samples_of(first, count, storage), block_options);
       for (Eigen::Index i = 0; i < p.value.size(); ++i) {
         mine.insert(mine.end(), {p.value[i], p.sigma[i], p.ood_score[i], p.ood[static_cast<std::size_t>(i)] ? 1.0 : 0.0});
         for (Eigen::Index c = 0; c < classes; ++c) mine.push_back(p.probabilities(i, c));
@@ -439,12 +462,13 @@ models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model,
   out.ood_score.resize(rows);
   out.ood.resize(n);
   out.probabilities.resize(classes > 0 ? rows : 0, classes);
-  std::vector<std::size_t> at(ranks, 0);
+  std::vector<std::size_t> at(all.size(), 0);
   for (std::size_t b = 0; b < blocks; ++b) {
-    const std::vector<double>& from = all[b % ranks];
-    std::size_t& k = at[b % ranks];
+    const auto from_rank = static_cast<std::size_t>(owner(b));
+    const std::vector<double>& from = all.at(from_rank);
+    std::size_t& k = at[from_rank];
     for (std::size_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
-      if (k + stride > from.size()) fail(MATNN_ERROR_INTERNAL, "rank {} sent too few predictions", b % ranks);
+      if (k + stride > from.size()) fail(MATNN_ERROR_INTERNAL, "rank {} sent too few predictions", from_rank);
       const auto row = static_cast<Eigen::Index>(i);
       out.value[row] = from[k++];
       out.sigma[row] = from[k++];
@@ -456,8 +480,66 @@ models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model,
   return out;
 }
 
+// `matnn eval MODEL DATA` over every labelled structure, the dataset read by shard: each rank
+// reads its run of rows, the labelled rows and their targets are gathered in order, and each
+// block of 64 labelled rows is predicted by the rank that holds its first row (reading the
+// others of the block), so the predictions, and with them the metrics, are the serial ones.
+std::map<std::string, double> evaluate_all_by_shards(const models::PropertyModel& model, const std::string& dataset_path,
+                                                     const parallel::Communicator& comm) {
+  ShardedRows rows({dataset_path}, data::SplitKind::random, comm);
+  const models::PropertyTarget& target = model.target();
+  const std::string signal = model.input_signal();
+  std::vector<double> mine;  // (row, target) of this rank's labelled rows
+  std::exception_ptr failure;
+  try {
+    for (std::size_t row : rows.local_rows()) {
+      const std::size_t one[1] = {row};
+      if (const auto y = label_of(*rows.records(one).front(), row, target.name, target.task, signal))
+        mine.insert(mine.end(), {static_cast<double>(row), *y});
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  comm.rethrow_first(failure);
+  std::vector<std::size_t> labelled;
+  std::vector<double> values;
+  for (const auto& part : comm.all_gather(mine)) {  // runs in rank order: rows ascending
+    for (std::size_t k = 0; k + 1 < part.size(); k += 2) {
+      labelled.push_back(static_cast<std::size_t>(part[k]));
+      values.push_back(part[k + 1]);
+    }
+  }
+  if (labelled.empty())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset all", dataset_path, target.name);
+  const auto owner = [&](std::size_t b) { return std::max(rows.home(labelled[b * kPredictionBlock]), 0); };
+  const auto samples_of = [&](std::size_t first, std::size_t count, SampleSet& storage) {
+    const std::span<const std::size_t> block_rows(labelled.data() + first, count);
+    for (const Record* r : rows.records(block_rows)) {
+      storage.structures.push_back(r->structure);
+      if (!signal.empty()) storage.signals.push_back(r->signals.at(signal));
+    }
+    return storage.view();
+  };
+  const models::PropertyPrediction prediction =
+      predict_blocks_on_ranks(model, labelled.size(), kPredictionBlock, owner, samples_of, comm, {});
+  return property_metrics(target, prediction,
+                          Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size())));
+}
+
+}  // namespace
+
+models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const models::Samples& samples,
+                                             const parallel::Communicator& comm, const models::PredictOptions& options,
+                                             std::size_t block) {
+  const std::size_t n = samples.size();
+  const auto owner = [&](std::size_t b) { return static_cast<int>(b % static_cast<std::size_t>(comm.size())); };
+  const auto samples_of = [&](std::size_t first, std::size_t count, SampleSet&) { return samples.slice(first, count); };
+  return predict_blocks_on_ranks(model, n, block, owner, samples_of, comm, options);
+}
+
 std::map<std::string, double> evaluate_property_model(const models::PropertyModel& model, const std::string& dataset_path,
                                                       const std::string& subset, const parallel::Communicator& comm) {
+  if (subset == "all") return evaluate_all_by_shards(model, dataset_path, comm);
   const DatasetReader reader(dataset_path);
   const std::vector<Record> records = reader.read_all();
   const Json& provenance = model.provenance();

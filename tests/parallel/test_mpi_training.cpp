@@ -621,9 +621,10 @@ TEST(DataParallelEvaluation, MonteCarloPredictionsInBlocksAreTheSameAtAnyRankCou
   EXPECT_GT((whole.sigma - model->predict(structures).sigma).cwiseAbs().maxCoeff(), 1e-4 * scale);
 }
 
-// `matnn predict` of a property model reads the dataset by shard: 150 structures (three blocks
-// of 64, the second crossing from rank 0's run into rank 1's on 2 ranks) with Monte-Carlo
-// dropout, written byte for byte as one process writes them.
+// `matnn predict` and `matnn eval` (every labelled structure) of a property model read the
+// dataset by shard: 150 structures (three blocks of 64, the second crossing from rank 0's run
+// into rank 1's on 2 ranks); the predictions, with Monte-Carlo dropout, are written byte for
+// byte as one process writes them, and the metrics are the serial ones exactly.
 TEST(DataParallelEvaluation, PropertyPredictionFilesFromShardsAreTheSerialFile) {
   (void)dataset();
   const std::string model_path = work_dir + "/cgcnn_shards.h5", data_path = work_dir + "/cu150.h5";
@@ -638,7 +639,10 @@ TEST(DataParallelEvaluation, PropertyPredictionFilesFromShardsAreTheSerialFile) 
   const auto model = models::load_property_model(model_path);
   const std::string ranks_csv = work_dir + "/shards_ranks.csv", serial_csv = work_dir + "/shards_serial.csv";
   workflows::write_property_predictions(*model, data_path, ranks_csv, 3, world());
+  const std::map<std::string, double> metrics = workflows::evaluate_property_model(*model, data_path, "all", world());
   if (!world().is_root()) return;
+  EXPECT_TRUE(metrics == workflows::evaluate_property_model(*model, data_path, "all", parallel::Communicator()));
+  EXPECT_EQ(metrics.at("n"), 150.0);
   workflows::write_property_predictions(*model, data_path, serial_csv, 3, parallel::Communicator());
   const auto read = [](const std::string& path) {
     std::ifstream in(path);
