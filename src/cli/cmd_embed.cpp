@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "matnn/output_paths.hpp"
 #include "models/property_model.hpp"
+#include "parallel/communicator.hpp"
 #include "workflows/property_job.hpp"
 
 namespace matnn::cli {
@@ -17,8 +18,10 @@ struct EmbedOptions {
 void run_embed(const EmbedOptions& o) {
   check_output_paths({{"model", o.model}, {"dataset", o.dataset}}, {{"-o", o.output}});
   const std::unique_ptr<models::PropertyModel> model = models::load_property_model(o.model);
-  workflows::write_property_embeddings(*model, o.dataset, o.output);
-  fmt::print("wrote {}-wide embeddings of {} to {}\n", model->embedding_width(), o.dataset, o.output);
+  // Under mpirun each rank reads and embeds its own share of the dataset's structures.
+  const parallel::Communicator comm = parallel::Communicator::world();
+  workflows::write_property_embeddings(*model, o.dataset, o.output, comm);
+  if (comm.is_root()) fmt::print("wrote {}-wide embeddings of {} to {}\n", model->embedding_width(), o.dataset, o.output);
 }
 
 }  // namespace

@@ -580,15 +580,21 @@ std::map<std::string, double> evaluate_property_model(const models::PropertyMode
   return out;
 }
 
-void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
-                                const std::string& csv_path, int mc_samples, const parallel::Communicator& comm) {
-  // Each rank reads its own run of rows and predicts the blocks that start in it (reading the
-  // few rows of its last block that lie in the next rank's run). The blocks, and each row's
-  // Monte-Carlo masks (first_row), are those of one process, so any rank count writes the same
-  // bytes. The runs are in rank order, so the ranks' lines joined in that order are in row order.
+namespace {
+
+// One CSV line per structure of a dataset, written by rank 0 after `header`: each rank of `comm`
+// reads its own run of rows (ShardedRows) and predicts the blocks of kPredictionBlock rows that
+// start in it (reading the few rows of its last block that lie in the next rank's run), and
+// line(row, record, prediction, k) formats row `row`, the k-th of its block. The blocks, and
+// each row's Monte-Carlo masks (first_row), are those of one process, so any rank count writes
+// the same bytes; the runs are in rank order, so the ranks' lines joined in that order are in
+// row order. Atomic; `what` names the file's content in messages.
+void write_csv_by_shards(const models::PropertyModel& model, const std::string& dataset_path, const std::string& csv_path,
+                         const char* what, models::PredictOptions options, const std::string& header,
+                         const std::function<std::string(std::size_t, const Record&, const models::PropertyPrediction&,
+                                                         std::size_t)>& line,
+                         const parallel::Communicator& comm) {
   ShardedRows rows({dataset_path}, data::SplitKind::random, comm);
-  const models::PropertyTarget& target = model.target();
-  const bool classifier = target.task == models::TaskKind::classification;
   const std::string signal = model.input_signal();
   const std::size_t n = rows.size(), block = kPredictionBlock;
   std::string lines;
@@ -608,24 +614,9 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
           fail(MATNN_ERROR_INVALID_ARGUMENT, "{} has no signal \"{}\", which the model reads", rows.origin(block_rows[k]), signal);
         samples.signals.push_back(it->second);
       }
-      models::PredictOptions options;
-      options.mc_samples = mc_samples;
       options.first_row = first;
       const models::PropertyPrediction p = model.predict(samples.view(), options);
-      for (std::size_t k = 0; k < records.size(); ++k) {
-        const Record& r = *records[k];
-        const auto id = r.tags.find("id");
-        const auto label = r.properties.find(target.name);
-        const auto row = static_cast<Eigen::Index>(k);
-        lines += fmt::format("{},{},{},{:.10g},{:.6g},{},{:.4g},", block_rows[k], id == r.tags.end() ? "" : id->second,
-                             r.structure.composition().formula(), p.value[row], p.sigma[row], p.ood[k] ? 1 : 0,
-                             p.ood_score[row]);
-        if (label != r.properties.end()) lines += fmt::format("{:.10g}", label->second.front());
-        if (classifier) {
-          for (int c = 0; c < target.n_classes; ++c) lines += fmt::format(",{:.6f}", p.probabilities(row, c));
-        }
-        lines += '\n';
-      }
+      for (std::size_t k = 0; k < records.size(); ++k) lines += line(block_rows[k], *records[k], p, k);
     }
   } catch (...) {
     failure = std::current_exception();
@@ -633,36 +624,57 @@ void write_property_predictions(const models::PropertyModel& model, const std::s
   comm.rethrow_first(failure);
   const std::vector<std::vector<std::uint8_t>> parts =
       comm.all_gather(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(lines.data()), lines.size()));
-  write_on_root(comm, csv_path, [&] { write_csv_atomically(csv_path, "predictions", [&](std::ofstream& out) {
-    out << "index,id,formula," << target.name << "_predicted," << target.name << "_sigma,ood,ood_score," << target.name;
-    if (classifier) {
-      for (int c = 0; c < target.n_classes; ++c) out << ",probability_" << c;
-    }
-    out << '\n';
+  write_on_root(comm, csv_path, [&] { write_csv_atomically(csv_path, what, [&](std::ofstream& out) {
+    out << header;
     for (const auto& part : parts) out.write(reinterpret_cast<const char*>(part.data()), static_cast<std::streamsize>(part.size()));
   }); });
 }
 
+// "index,id,formula" of a row.
+std::string row_columns(std::size_t row, const Record& r) {
+  const auto id = r.tags.find("id");
+  return fmt::format("{},{},{}", row, id == r.tags.end() ? "" : id->second, r.structure.composition().formula());
+}
+
+}  // namespace
+
+void write_property_predictions(const models::PropertyModel& model, const std::string& dataset_path,
+                                const std::string& csv_path, int mc_samples, const parallel::Communicator& comm) {
+  const models::PropertyTarget& target = model.target();
+  const bool classifier = target.task == models::TaskKind::classification;
+  std::string header = fmt::format("index,id,formula,{0}_predicted,{0}_sigma,ood,ood_score,{0}", target.name);
+  if (classifier) {
+    for (int c = 0; c < target.n_classes; ++c) header += fmt::format(",probability_{}", c);
+  }
+  models::PredictOptions options;
+  options.mc_samples = mc_samples;
+  const auto line = [&](std::size_t row, const Record& r, const models::PropertyPrediction& p, std::size_t k) {
+    const auto i = static_cast<Eigen::Index>(k);
+    std::string out = fmt::format("{},{:.10g},{:.6g},{},{:.4g},", row_columns(row, r), p.value[i], p.sigma[i],
+                                  p.ood[k] ? 1 : 0, p.ood_score[i]);
+    const auto label = r.properties.find(target.name);
+    if (label != r.properties.end()) out += fmt::format("{:.10g}", label->second.front());
+    if (classifier) {
+      for (int c = 0; c < target.n_classes; ++c) out += fmt::format(",{:.6f}", p.probabilities(i, c));
+    }
+    return out + '\n';
+  };
+  write_csv_by_shards(model, dataset_path, csv_path, "predictions", options, header + '\n', line, comm);
+}
+
 void write_property_embeddings(const models::PropertyModel& model, const std::string& dataset_path,
-                               const std::string& csv_path) {
-  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const SampleSet samples = samples_of(records, model.input_signal(), dataset_path);
-  const std::vector<Structure>& structures = samples.structures;
+                               const std::string& csv_path, const parallel::Communicator& comm) {
+  std::string header = "index,id,formula";
+  for (std::int64_t k = 0; k < model.embedding_width(); ++k) header += fmt::format(",e{}", k);
   models::PredictOptions options;
   options.embeddings = true;
-  const Eigen::MatrixXd e = model.predict(samples.view(), options).embedding;
-
-  write_csv_atomically(csv_path, "embeddings", [&](std::ofstream& out) {
-    out << "index,id,formula";
-    for (Eigen::Index k = 0; k < e.cols(); ++k) out << ",e" << k;
-    out << '\n';
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      const auto id = records[i].tags.find("id");
-      out << fmt::format("{},{},{}", i, id == records[i].tags.end() ? "" : id->second, structures[i].composition().formula());
-      for (Eigen::Index k = 0; k < e.cols(); ++k) out << fmt::format(",{:.7g}", e(static_cast<Eigen::Index>(i), k));
-      out << '\n';
-    }
-  });
+  const auto line = [&](std::size_t row, const Record& r, const models::PropertyPrediction& p, std::size_t k) {
+    std::string out = row_columns(row, r);
+    for (Eigen::Index j = 0; j < p.embedding.cols(); ++j)
+      out += fmt::format(",{:.7g}", p.embedding(static_cast<Eigen::Index>(k), j));
+    return out + '\n';
+  };
+  write_csv_by_shards(model, dataset_path, csv_path, "embeddings", options, header + '\n', line, comm);
 }
 
 }  // namespace matnn::workflows

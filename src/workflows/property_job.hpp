@@ -89,8 +89,9 @@ models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model,
                                              std::size_t block = kPredictionBlock);
 
 /// Every structure's learned embedding as CSV (index, id, formula, e0 ... e{width-1}), for
-/// similarity search and maps of the data. Atomic.
+/// similarity search and maps of the data. Atomic. Shared among the ranks of `comm` as
+/// write_property_predictions() shares them.
 void write_property_embeddings(const models::PropertyModel& model, const std::string& dataset_path,
-                               const std::string& csv_path);
+                               const std::string& csv_path, const parallel::Communicator& comm = {});
 
 }  // namespace matnn::workflows

@@ -621,8 +621,8 @@ TEST(DataParallelEvaluation, MonteCarloPredictionsInBlocksAreTheSameAtAnyRankCou
   EXPECT_GT((whole.sigma - model->predict(structures).sigma).cwiseAbs().maxCoeff(), 1e-4 * scale);
 }
 
-// `matnn predict` and `matnn eval` (every labelled structure) of a property model read the
-// dataset by shard: 150 structures (three blocks of 64, the second crossing from rank 0's run
+// `matnn predict`, `matnn embed` and `matnn eval` (every labelled structure) of a property model
+// read the dataset by shard: 150 structures (three blocks of 64, the second crossing from rank 0's run
 // into rank 1's on 2 ranks); the predictions, with Monte-Carlo dropout, are written byte for
 // byte as one process writes them, and the metrics are the serial ones exactly.
 TEST(DataParallelEvaluation, PropertyPredictionFilesFromShardsAreTheSerialFile) {
@@ -639,6 +639,7 @@ TEST(DataParallelEvaluation, PropertyPredictionFilesFromShardsAreTheSerialFile) 
   const auto model = models::load_property_model(model_path);
   const std::string ranks_csv = work_dir + "/shards_ranks.csv", serial_csv = work_dir + "/shards_serial.csv";
   workflows::write_property_predictions(*model, data_path, ranks_csv, 3, world());
+  workflows::write_property_embeddings(*model, data_path, work_dir + "/embed_ranks.csv", world());
   const std::map<std::string, double> metrics = workflows::evaluate_property_model(*model, data_path, "all", world());
   if (!world().is_root()) return;
   EXPECT_TRUE(metrics == workflows::evaluate_property_model(*model, data_path, "all", parallel::Communicator()));
@@ -651,6 +652,8 @@ TEST(DataParallelEvaluation, PropertyPredictionFilesFromShardsAreTheSerialFile) 
   const std::string serial = read(serial_csv);
   EXPECT_EQ(std::count(serial.begin(), serial.end(), '\n'), 151);
   EXPECT_TRUE(read(ranks_csv) == serial) << world().size() << " ranks";
+  workflows::write_property_embeddings(*model, data_path, work_dir + "/embed_serial.csv", parallel::Communicator());
+  EXPECT_TRUE(read(work_dir + "/embed_ranks.csv") == read(work_dir + "/embed_serial.csv")) << world().size() << " ranks";
 }
 
 // --ensemble-parallel: each rank trains whole members alone, and every rank ends with all of
