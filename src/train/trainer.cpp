@@ -323,7 +323,17 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     const KalmanSettings settings = kalman_settings(options_.optimizer);
     const std::size_t batches = (task.train_size() + options_.batch_size - 1) / options_.batch_size;
     filter = std::make_unique<nn::KalmanFilter>(params, settings.filter, batches);
-    if (data_parallel) filter->distribute(comm);  // each rank keeps some covariance blocks
+    if (data_parallel) {
+      filter->distribute(comm);  // each rank keeps some covariance blocks
+      if (root && options_.batch_size < static_cast<std::size_t>(comm.size())) {
+        fmt::print(stderr,
+                   "matnn: warning: optimizer kalman on {} ranks with training.batch_size {}: each update measures {} "
+                   "structure(s), so {} rank(s) measure nothing and only share the covariance work; a batch_size of "
+                   "at least {} keeps every rank measuring (n2p2's parallel mode)\n",
+                   comm.size(), options_.batch_size, options_.batch_size,
+                   static_cast<std::size_t>(comm.size()) - options_.batch_size, comm.size());
+      }
+    }
     selection = settings.selection;
   } else {
     optimizer = make_optimizer(options_.optimizer, params);
