@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <span>
 #include <utility>
 
@@ -88,6 +89,20 @@ void KalmanFilter::distribute(const parallel::Communicator& comm) {
     if (mine(block)) continue;
     block.covariance.resize(0, 0);
     block.pending_root.resize(0, 0);
+  }
+}
+
+void KalmanFilter::gather_blocks(const std::vector<double>& mine_packed,
+                                 const std::function<Eigen::Index(const Block&)>& length,
+                                 const std::function<void(std::size_t, const double*)>& use) const {
+  const std::vector<std::vector<double>> all = comm_.all_gather(std::span<const double>(mine_packed));
+  std::vector<std::size_t> at(all.size(), 0);
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    const auto owner = static_cast<std::size_t>(blocks_[b].owner);
+    const auto n = static_cast<std::size_t>(length(blocks_[b]));
+    if (at[owner] + n > all[owner].size()) fail(MATNN_ERROR_INTERNAL, "Kalman filter: rank {} sent too few values", owner);
+    use(b, all[owner].data() + at[owner]);
+    at[owner] += n;
   }
 }
 
@@ -196,13 +211,10 @@ void KalmanFilter::update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd
     if (comm_.size() > 1) moved.insert(moved.end(), w.data() + block.begin, w.data() + block.begin + block.size);
   }
   if (comm_.size() > 1) {
-    const std::vector<std::vector<double>> all = comm_.all_gather(std::span<const double>(moved));
-    std::vector<std::size_t> at(all.size(), 0);
-    for (const Block& block : blocks_) {
-      const auto owner = static_cast<std::size_t>(block.owner);
-      std::copy_n(all[owner].begin() + static_cast<std::ptrdiff_t>(at[owner]), block.size, w.data() + block.begin);
-      at[owner] += static_cast<std::size_t>(block.size);
-    }
+    gather_blocks(moved, [](const Block& block) { return block.size; },
+                  [&](std::size_t b, const double* values) {
+                    std::copy_n(values, blocks_[b].size, w.data() + blocks_[b].begin);
+                  });
   }
   set_weights(w);
   q_ = std::max(options_.q_min, q_ * q_factor_);
@@ -220,18 +232,13 @@ std::vector<Eigen::MatrixXd> KalmanFilter::settled_blocks() const {
     out[b] = settled.selfadjointView<Eigen::Lower>();  // the upper triangle is stale
   }
   if (comm_.size() == 1) return out;
-  // The other ranks' blocks, gathered (in block order within each rank).
-  std::vector<double> mine_packed;
+  std::vector<double> packed;
   for (std::size_t b = 0; b < blocks_.size(); ++b)
-    if (mine(blocks_[b])) mine_packed.insert(mine_packed.end(), out[b].data(), out[b].data() + out[b].size());
-  const std::vector<std::vector<double>> all = comm_.all_gather(std::span<const double>(mine_packed));
-  std::vector<std::size_t> at(all.size(), 0);
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const Block& block = blocks_[b];
-    const auto owner = static_cast<std::size_t>(block.owner);
-    out[b] = Eigen::Map<const Eigen::MatrixXd>(all[owner].data() + at[owner], block.size, block.size);
-    at[owner] += static_cast<std::size_t>(block.size * block.size);
-  }
+    if (mine(blocks_[b])) packed.insert(packed.end(), out[b].data(), out[b].data() + out[b].size());
+  gather_blocks(packed, [](const Block& block) { return block.size * block.size; },
+                [&](std::size_t b, const double* values) {
+                  out[b] = Eigen::Map<const Eigen::MatrixXd>(values, blocks_[b].size, blocks_[b].size);
+                });
   return out;
 }
 

@@ -123,6 +123,10 @@ class KalmanFilter {
   /// Each block's covariance with its pending downdate applied, full (not only the lower
   /// triangle); empty for the blocks another rank keeps.
   std::vector<Eigen::MatrixXd> settled_blocks() const;
+  /// Collective: `mine_packed` holds this rank's blocks' values (length(block) each, in block
+  /// order); use(b, values) is called for every block b with its owner's values.
+  void gather_blocks(const std::vector<double>& mine_packed, const std::function<Eigen::Index(const Block&)>& length,
+                     const std::function<void(std::size_t, const double*)>& use) const;
 
   NamedTensors params_;
   KalmanOptions options_;

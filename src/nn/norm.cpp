@@ -123,6 +123,22 @@ ColumnStatistics column_statistics(const T* x, int64_t n, int64_t f, double eps,
   return s;
 }
 
+// The backward pass's collective: sum_dy and sum_dy_xhat (f each) summed over the ranks, with
+// this rank's failure flag (`failed`, 0 or 1) beside them. Marks the step's backward collective
+// made, and throws parallel::PeerFailure on every rank when any rank's flag is set.
+void sum_backward_over_ranks(const parallel::Communicator& comm, std::vector<double>& sum_dy,
+                             std::vector<double>& sum_dy_xhat, BatchNorm1d::StepProgress& progress, double failed = 0.0) {
+  const auto f = static_cast<std::ptrdiff_t>(sum_dy.size());
+  std::vector<double> both(sum_dy);
+  both.insert(both.end(), sum_dy_xhat.begin(), sum_dy_xhat.end());
+  both.push_back(failed);
+  comm.sum(both);
+  progress.backward = true;
+  if (both.back() > 0) throw parallel::PeerFailure();
+  std::copy(both.begin(), both.begin() + f, sum_dy.begin());
+  std::copy(both.begin() + f, both.begin() + 2 * f, sum_dy_xhat.begin());
+}
+
 // Batch normalisation with batch statistics, y = (x - mean) / sqrt(var + eps) [* gamma + beta],
 // as one op: a pass for the statistics and one for y, and a backward pass of the closed form
 //   dx = gamma / sigma (dy - mean(dy) - x^ mean(dy x^)),  dgamma = sum(dy x^),  dbeta = sum(dy).
@@ -185,16 +201,7 @@ ad::Tensor batch_norm_training(const ad::Tensor& x, const ad::Tensor& gamma, con
       backward_sums(x, g, rows, f, mean, inv_std, a, b);
       // gamma and beta: this rank's share; dx: the means over the whole batch.
       const std::vector<double> gamma_grad(b, b + f), beta_grad(a, a + f);
-      if (comm) {
-        std::vector<double> both(sum_dy);
-        both.insert(both.end(), sum_dy_xhat.begin(), sum_dy_xhat.end());
-        both.push_back(0.0);  // the failure flag (join_failed_backward)
-        comm->sum(both);
-        progress->backward = true;
-        if (both.back() > 0) throw parallel::PeerFailure();
-        std::copy(both.begin(), both.begin() + f, sum_dy.begin());
-        std::copy(both.begin() + f, both.end(), sum_dy_xhat.begin());
-      }
+      if (comm) sum_backward_over_ranks(*comm, sum_dy, sum_dy_xhat, *progress);
       // dx = k (dy - a / n - x^ b / n) with k = gamma / sigma, as an affine map of dy and x.
       std::vector<T> k_dy(static_cast<std::size_t>(f)), k_x(static_cast<std::size_t>(f)), k_0(static_cast<std::size_t>(f));
       for (int64_t j = 0; j < f; ++j) {
@@ -333,10 +340,8 @@ void BatchNorm1d::forward_without_rows() {
 
 void BatchNorm1d::backward_without_rows() {
   if (!synchronised()) fail(MATNN_ERROR_INTERNAL, "BatchNorm1d: backward_without_rows on a layer that is not synchronised");
-  std::vector<double> sums(2 * static_cast<std::size_t>(features_) + 1, 0.0);
-  communicator_->sum(sums);
-  progress_->backward = true;
-  if (sums.back() > 0) throw parallel::PeerFailure();
+  std::vector<double> sum_dy(static_cast<std::size_t>(features_), 0.0), sum_dy_xhat(sum_dy);
+  sum_backward_over_ranks(*communicator_, sum_dy, sum_dy_xhat, *progress_);
 }
 
 void BatchNorm1d::join_failed_forward() {
@@ -350,10 +355,12 @@ void BatchNorm1d::join_failed_forward() {
 
 void BatchNorm1d::join_failed_backward() {
   if (!synchronised()) fail(MATNN_ERROR_INTERNAL, "BatchNorm1d: join_failed_backward on a layer that is not synchronised");
-  std::vector<double> sums(2 * static_cast<std::size_t>(features_) + 1, 0.0);
-  sums.back() = 1.0;
-  communicator_->sum(sums);
-  progress_->backward = true;
+  std::vector<double> sum_dy(static_cast<std::size_t>(features_), 0.0), sum_dy_xhat(sum_dy);
+  try {
+    sum_backward_over_ranks(*communicator_, sum_dy, sum_dy_xhat, *progress_, 1.0);
+  } catch (const parallel::PeerFailure&) {
+    // the flag this rank sent: every rank now knows
+  }
 }
 
 }  // namespace matnn::nn

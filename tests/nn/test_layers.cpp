@@ -265,28 +265,37 @@ TEST(NnLayers, MlpShapesAndDropoutLayers) {
   EXPECT_NE(mlp->forward(x).to_vector(), mlp->forward(x).to_vector());
 }
 
-TEST(NnLayers, McDropoutStreamsArePerThread) {
-  // Two threads predicting with one network, each from its own seeded stream, get exactly what
-  // each seed gives alone: no state of the network is shared between Monte-Carlo passes.
+// A float64 MLP with dropout 0.3, in evaluation mode.
+std::shared_ptr<Mlp> dropout_mlp(std::vector<int64_t> hidden) {
   MlpConfig c;
   c.input = 4;
-  c.hidden = {32};
+  c.hidden = std::move(hidden);
   c.output = 1;
   c.dropout = 0.3;
   c.dtype = ad::DType::f64;
   auto mlp = make_mlp(c);
   mlp->eval();
+  return mlp;
+}
+
+// `count` Monte-Carlo passes of `mlp` over `x` from one stream (seed, first_row), concatenated.
+std::vector<double> mc_passes(Mlp& mlp, const ad::Tensor& x, std::uint64_t seed, std::uint64_t first_row, int count) {
+  McDropoutStream stream(seed, first_row);
+  std::vector<double> out;
+  for (int k = 0; k < count; ++k) {
+    const std::vector<double> y = mlp.forward(x).to_vector();
+    out.insert(out.end(), y.begin(), y.end());
+  }
+  return out;
+}
+
+TEST(NnLayers, McDropoutStreamsArePerThread) {
+  // Two threads predicting with one network, each from its own seeded stream, get exactly what
+  // each seed gives alone: no state of the network is shared between Monte-Carlo passes.
+  auto mlp = dropout_mlp({32});
   std::mt19937_64 rng(4);
   const ad::Tensor x = ad::randn({64, 4}, rng, ad::DType::f64);
-  auto passes = [&](std::uint64_t seed) {
-    McDropoutStream stream(seed);
-    std::vector<double> out;
-    for (int k = 0; k < 50; ++k) {
-      const std::vector<double> y = mlp->forward(x).to_vector();
-      out.insert(out.end(), y.begin(), y.end());
-    }
-    return out;
-  };
+  auto passes = [&](std::uint64_t seed) { return mc_passes(*mlp, x, seed, 0, 50); };
   const std::vector<double> alone_a = passes(1), alone_b = passes(2);
   std::vector<double> threaded_a, threaded_b;
   std::thread ta([&] { threaded_a = passes(1); }), tb([&] { threaded_b = passes(2); });
@@ -301,26 +310,11 @@ TEST(NnLayers, McDropoutMasksBelongToTheSampleNotItsBatch) {
   // A row's Monte-Carlo masks depend on the stream's seed and the row's number: the second half
   // of a batch, passed alone with its first row's number, gets the same samples; numbered from
   // elsewhere, other ones.
-  MlpConfig c;
-  c.input = 4;
-  c.hidden = {32, 32};
-  c.output = 1;
-  c.dropout = 0.3;
-  c.dtype = ad::DType::f64;
-  auto mlp = make_mlp(c);
-  mlp->eval();
+  auto mlp = dropout_mlp({32, 32});
   std::mt19937_64 rng(6);
   const ad::Tensor x = ad::randn({40, 4}, rng, ad::DType::f64);
   const ad::Tensor tail = ad::slice(x, 0, 25, 40);
-  auto passes = [&](const ad::Tensor& input, std::uint64_t first_row) {
-    McDropoutStream stream(9, first_row);
-    std::vector<double> out;
-    for (int k = 0; k < 5; ++k) {
-      const std::vector<double> y = mlp->forward(input).to_vector();
-      out.insert(out.end(), y.begin(), y.end());
-    }
-    return out;
-  };
+  auto passes = [&](const ad::Tensor& input, std::uint64_t first_row) { return mc_passes(*mlp, input, 9, first_row, 5); };
   const std::vector<double> whole = passes(x, 0), alone = passes(tail, 25), elsewhere = passes(tail, 26);
   ASSERT_EQ(alone.size(), 5u * 15u);
   for (std::size_t k = 0; k < 5; ++k) {
