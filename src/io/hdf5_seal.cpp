@@ -123,14 +123,16 @@ std::uint64_t load_length(const unsigned char* p, unsigned size) {
 }
 
 // Walks the objects of the global heap collection at `offset` the way libhdf5's loader does and
-// throws if the walk would not advance or would leave the collection. A candidate whose version
-// or reserved bytes do not match the format is no collection (libhdf5 refuses those itself).
+// throws if the walk would not advance or would leave the collection. A candidate of another
+// version is no collection (libhdf5 refuses those itself). The three reserved bytes after the
+// version are not looked at: libhdf5 skips them, so a collection with damaged reserved bytes is
+// still loaded, and must still be walked.
 void check_heap_collection(const Descriptor& fd, std::uint64_t offset, std::uint64_t size_of_file, unsigned lsize,
                            matnn_status status, const std::string& shown) {
   const std::size_t header = 8 + lsize;
   std::array<unsigned char, 16> head{};
   if (read_at(fd, head.data(), header, offset, status, shown) != header) return;
-  if (head[4] != 1 || head[5] != 0 || head[6] != 0 || head[7] != 0) return;
+  if (head[4] != 1) return;
   const std::uint64_t size = load_length(head.data() + 8, lsize);
   auto corrupt = [&](const std::string& what) {
     fail(status,
