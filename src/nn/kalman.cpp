@@ -65,7 +65,9 @@ KalmanFilter::KalmanFilter(NamedTensors params, const KalmanOptions& options, st
   Eigen::Index begin = 0;
   for (std::size_t size : sizes) {
     const auto rows = static_cast<Eigen::Index>(size);
-    blocks_.push_back({begin, rows, 0, Eigen::MatrixXd::Identity(rows, rows) / o.epsilon, Eigen::MatrixXd(rows, 0), 0.0});
+    Block block{begin, rows, {0, rows}, detail::LowerColumns(rows, 0, rows), Eigen::MatrixXd(rows, 0), 0.0};
+    for (Eigen::Index j = 0; j < rows; ++j) block.covariance.column(j)[0] = 1.0 / o.epsilon;
+    blocks_.push_back(std::move(block));
     begin += rows;
   }
   const double per_epoch = static_cast<double>(std::max<std::size_t>(updates_per_epoch, 1));
@@ -76,34 +78,20 @@ KalmanFilter::KalmanFilter(NamedTensors params, const KalmanOptions& options, st
 void KalmanFilter::distribute(const parallel::Communicator& comm) {
   if (updates_ > 0) fail(MATNN_ERROR_INTERNAL, "Kalman filter: distribute() before the first update");
   comm_ = comm;
-  std::vector<std::size_t> order(blocks_.size());
-  for (std::size_t b = 0; b < order.size(); ++b) order[b] = b;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return blocks_[x].size > blocks_[y].size; });
-  std::vector<double> load(static_cast<std::size_t>(comm.size()), 0.0);
-  for (std::size_t b : order) {
-    const auto least = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-    blocks_[b].owner = least;
-    load[static_cast<std::size_t>(least)] += static_cast<double>(blocks_[b].size) * static_cast<double>(blocks_[b].size);
-  }
+  const auto r = static_cast<std::size_t>(comm.rank());
   for (Block& block : blocks_) {
-    if (mine(block)) continue;
-    block.covariance.resize(0, 0);
-    block.pending_root.resize(0, 0);
+    block.shares = detail::LowerColumns::shares(block.size, 0, block.size, comm.size());
+    detail::LowerColumns mine(block.size, block.shares[r], block.shares[r + 1]);
+    for (std::int64_t j = mine.first(); j < mine.last(); ++j)
+      std::copy_n(block.covariance.column(j), block.size - j, mine.column(j));
+    block.covariance = std::move(mine);
   }
 }
 
-void KalmanFilter::gather_blocks(const std::vector<double>& mine_packed,
-                                 const std::function<Eigen::Index(const Block&)>& length,
-                                 const std::function<void(std::size_t, const double*)>& use) const {
-  const std::vector<std::vector<double>> all = comm_.all_gather(std::span<const double>(mine_packed));
-  std::vector<std::size_t> at(all.size(), 0);
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const auto owner = static_cast<std::size_t>(blocks_[b].owner);
-    const auto n = static_cast<std::size_t>(length(blocks_[b]));
-    if (at[owner] + n > all[owner].size()) fail(MATNN_ERROR_INTERNAL, "Kalman filter: rank {} sent too few values", owner);
-    use(b, all[owner].data() + at[owner]);
-    at[owner] += n;
-  }
+std::size_t KalmanFilter::covariance_size() const noexcept {
+  std::size_t n = 0;
+  for (const Block& block : blocks_) n += block.covariance.values().size();
+  return n;
 }
 
 Eigen::VectorXd KalmanFilter::weights() const {
@@ -178,21 +166,22 @@ void KalmanFilter::update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd
   // traffic of a full one, and the weight step X_b (A^-1 r) needs no gain matrix. That downdate
   // is left pending and done in the same pass over P_b as the next update's X_b.
   eta_ = std::min(options_.eta_max, eta_ * eta_factor_);
-  std::vector<Eigen::MatrixXd> x(blocks_.size());  // X_b = P_b H_b^T, (n_b, m)
-  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(m, m);
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    Block& block = blocks_[b];
-    if (!mine(block)) continue;
+  // X_b = P_b H_b^T, (n_b, m), for every block: this rank's columns' share, then summed over the
+  // ranks, so every rank holds all of X and goes on with the same numbers.
+  std::vector<double> x_all(n_weights_ * static_cast<std::size_t>(m));
+  std::vector<Eigen::Map<Eigen::MatrixXd>> x;
+  for (Block& block : blocks_) {
     const Eigen::Index rows = block.size;
+    x.emplace_back(x_all.data() + block.begin * m, rows, m);
     const auto h = jacobian.middleCols(block.begin, rows);  // contiguous: the Jacobian is column-major
-    x[b].resize(rows, m);
-    detail::downdate_then_product(block.covariance.data(), rows, block.pending_root.data(), block.pending_root.cols(),
-                                  block.pending_noise, h.data(), m, x[b].data());
+    detail::downdate_then_product(block.covariance, block.pending_root.data(), block.pending_root.cols(),
+                                  block.pending_noise, h.data(), m, x.back().data());
     block.pending_root.resize(rows, 0);
     block.pending_noise = 0.0;
-    a.noalias() += h * x[b];
   }
-  comm_.sum(std::span<double>(a.data(), static_cast<std::size_t>(a.size())));
+  comm_.sum(std::span<double>(x_all));
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(m, m);
+  for (std::size_t b = 0; b < blocks_.size(); ++b) a.noalias() += jacobian.middleCols(blocks_[b].begin, blocks_[b].size) * x[b];
   a.diagonal().array() += 1.0 / eta_;
   const Eigen::LLT<Eigen::MatrixXd> cholesky(a);
   if (cholesky.info() != Eigen::Success) {
@@ -201,20 +190,11 @@ void KalmanFilter::update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd
   }
   const Eigen::VectorXd solved = cholesky.solve(r);
   Eigen::VectorXd w = weights();
-  std::vector<double> moved;  // this rank's blocks' new weights, in block order
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     Block& block = blocks_[b];
-    if (!mine(block)) continue;
     w.segment(block.begin, block.size) -= x[b] * solved;
     block.pending_root = cholesky.matrixL().solve(x[b].transpose()).transpose();  // X_b L^-T
     block.pending_noise = q_;
-    if (comm_.size() > 1) moved.insert(moved.end(), w.data() + block.begin, w.data() + block.begin + block.size);
-  }
-  if (comm_.size() > 1) {
-    gather_blocks(moved, [](const Block& block) { return block.size; },
-                  [&](std::size_t b, const double* values) {
-                    std::copy_n(values, blocks_[b].size, w.data() + blocks_[b].begin);
-                  });
   }
   set_weights(w);
   q_ = std::max(options_.q_min, q_ * q_factor_);
@@ -222,23 +202,30 @@ void KalmanFilter::update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd
 }
 
 std::vector<Eigen::MatrixXd> KalmanFilter::settled_blocks() const {
-  std::vector<Eigen::MatrixXd> out(blocks_.size());
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const Block& block = blocks_[b];
-    if (!mine(block)) continue;
-    Eigen::MatrixXd settled = block.covariance;  // with the pending downdate, as the next update will see it
-    detail::symmetric_downdate(settled.data(), block.size, block.pending_root.data(), block.pending_root.cols(),
-                               block.pending_noise);
-    out[b] = settled.selfadjointView<Eigen::Lower>();  // the upper triangle is stale
-  }
-  if (comm_.size() == 1) return out;
+  // This rank's columns of every block, with the pending downdate applied as the next update
+  // would apply it, packed one block after another; then every rank's, into square matrices.
   std::vector<double> packed;
-  for (std::size_t b = 0; b < blocks_.size(); ++b)
-    if (mine(blocks_[b])) packed.insert(packed.end(), out[b].data(), out[b].data() + out[b].size());
-  gather_blocks(packed, [](const Block& block) { return block.size * block.size; },
-                [&](std::size_t b, const double* values) {
-                  out[b] = Eigen::Map<const Eigen::MatrixXd>(values, blocks_[b].size, blocks_[b].size);
-                });
+  for (const Block& block : blocks_) {
+    detail::LowerColumns settled = block.covariance;
+    detail::symmetric_downdate(settled, block.pending_root.data(), block.pending_root.cols(), block.pending_noise);
+    packed.insert(packed.end(), settled.values().begin(), settled.values().end());
+  }
+  const std::vector<std::vector<double>> all =
+      comm_.size() > 1 ? comm_.all_gather(std::span<const double>(packed)) : std::vector<std::vector<double>>{packed};
+  std::vector<Eigen::MatrixXd> out;
+  for (const Block& block : blocks_) out.emplace_back(block.size, block.size);
+  for (std::size_t rank = 0; rank < all.size(); ++rank) {
+    const double* from = all[rank].data();
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+      const std::int64_t n = blocks_[b].size, first = blocks_[b].shares[rank], last = blocks_[b].shares[rank + 1];
+      if (from + detail::LowerColumns::count(n, first, last) > all[rank].data() + all[rank].size())
+        fail(MATNN_ERROR_INTERNAL, "Kalman filter: rank {} sent too few covariance values", rank);
+      for (std::int64_t j = first; j < last; ++j) {
+        for (std::int64_t i = j; i < n; ++i) out[b](i, j) = out[b](j, i) = from[i - j];
+        from += n - j;
+      }
+    }
+  }
   return out;
 }
 
@@ -255,19 +242,19 @@ TrainingState KalmanFilter::state() const {
 }
 
 void KalmanFilter::load_state(const TrainingState& state) {
-  std::vector<Eigen::MatrixXd> loaded;
+  std::vector<detail::LowerColumns> loaded;
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     const Eigen::Index rows = blocks_[b].size;
     const auto it = state.tensors.find("covariance." + std::to_string(b));
     if (it == state.tensors.end() || it->second.shape() != ad::Shape{rows, rows}) {
       fail(MATNN_ERROR_MODEL, "Kalman filter state: no covariance block {} of {} x {} weights", b, rows, rows);
     }
-    if (!mine(blocks_[b])) {
-      loaded.emplace_back();  // another rank keeps it
-      continue;
-    }
     const std::vector<double> p = it->second.to_vector();
-    loaded.push_back(Eigen::Map<const Eigen::MatrixXd>(p.data(), rows, rows));
+    const auto r = static_cast<std::size_t>(comm_.rank());
+    detail::LowerColumns mine(rows, blocks_[b].shares[r], blocks_[b].shares[r + 1]);
+    for (std::int64_t j = mine.first(); j < mine.last(); ++j)
+      std::copy_n(p.data() + j * rows + j, rows - j, mine.column(j));  // column j of the square, from its diagonal
+    loaded.push_back(std::move(mine));
   }
   if (state.tensors.size() != blocks_.size()) {
     fail(MATNN_ERROR_MODEL, "Kalman filter state: {} covariance blocks, this filter has {}", state.tensors.size(),
@@ -278,7 +265,7 @@ void KalmanFilter::load_state(const TrainingState& state) {
   eta_ = require_scalar(state, "eta", "Kalman filter");
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     blocks_[b].covariance = std::move(loaded[b]);
-    blocks_[b].pending_root.resize(blocks_[b].covariance.rows(), 0);
+    blocks_[b].pending_root.resize(blocks_[b].size, 0);
     blocks_[b].pending_noise = 0.0;
   }
 }

@@ -29,13 +29,15 @@
 // so a model of one block is the global filter. Memory and work per update fall from n^2 to
 // about n * block_size.
 //
-// Across the ranks of a data-parallel run (distribute()), each block is kept and updated by one
-// rank only: A's block terms are summed over the ranks, every rank solves the same m x m
-// system, and each rank's new block weights are gathered by all. The covariance memory and
-// work divide by the ranks as far as the blocks allow (a single block stays on one rank).
+// Only the lower triangle of each P_b is kept, packed (n_b (n_b + 1) / 2 doubles). Across the
+// ranks of a data-parallel run (distribute()), every block's columns are shared among the ranks
+// in shares of equal area: each rank downdates its own columns and computes their share of X_b,
+// the shares are summed over the ranks, and every rank then solves the same m x m system and
+// takes the same weight step. So the covariance memory and work divide by the ranks whatever the
+// blocks, a single block (the global filter) included, for one sum of n x m values per update.
 //
-// Checkpointing follows the Optimizer convention: state() holds every P_b ("covariance.<b>")
-// and the scalars "updates", "q" and "eta"; load_state() makes the following updates
+// Checkpointing follows the Optimizer convention: state() holds every P_b ("covariance.<b>",
+// square) and the scalars "updates", "q" and "eta"; load_state() makes the following updates
 // bit-identical. Once distributed, both must be called on every rank.
 #pragma once
 
@@ -46,6 +48,7 @@
 
 #include <Eigen/Dense>
 
+#include "nn/kalman_covariance.hpp"
 #include "nn/state.hpp"
 #include "parallel/communicator.hpp"
 
@@ -83,13 +86,12 @@ class KalmanFilter {
   Eigen::MatrixXd jacobian(const ad::Tensor& residuals) const;
   void update(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& residuals);
 
-  /// Shares the covariance blocks among the ranks of `comm` (largest first, each to the rank
-  /// with the fewest covariance entries so far). Every rank must then make the same update()
-  /// calls, with the same measurements (as the data-parallel trainer does), and call state()
-  /// and load_state() together. One rank: nothing changes.
+  /// Shares every covariance block's columns among the ranks of `comm`. Every rank must then
+  /// make the same update() calls, with the same measurements (as the data-parallel trainer
+  /// does), and call state() and load_state() together. One rank: nothing changes.
   void distribute(const parallel::Communicator& comm);
-  /// The rank that keeps covariance block b (0 when not distributed).
-  int block_owner(std::size_t b) const { return blocks_.at(b).owner; }
+  /// Covariance values this rank keeps (its columns of every block's lower triangle).
+  std::size_t covariance_size() const noexcept;
 
   std::size_t n_weights() const noexcept { return n_weights_; }
   /// Number of covariance blocks (1: the global filter).
@@ -110,23 +112,19 @@ class KalmanFilter {
   /// A diagonal block of P: weights [begin, begin + rows) of the flattened weight vector.
   struct Block {
     Eigen::Index begin = 0;
-    Eigen::Index size = 0;       ///< weights in the block
-    int owner = 0;               ///< the rank that keeps it; others hold an empty covariance
-    Eigen::MatrixXd covariance;  ///< only the lower triangle is kept up to date
+    Eigen::Index size = 0;  ///< weights in the block
+    /// Rank r keeps columns [shares[r], shares[r + 1]) of the lower triangle ({0, size} alone).
+    std::vector<std::int64_t> shares;
+    detail::LowerColumns covariance;  ///< this rank's columns
     /// The last update's downdate, not yet applied: P_b is covariance - W W^T + q I with
-    /// W = pending_root (rows x 0 when none) and q = pending_noise.
+    /// W = pending_root (rows x 0 when none) and q = pending_noise. The same on every rank.
     Eigen::MatrixXd pending_root;
     double pending_noise = 0.0;
   };
 
-  bool mine(const Block& block) const noexcept { return block.owner == comm_.rank(); }
-  /// Each block's covariance with its pending downdate applied, full (not only the lower
-  /// triangle); empty for the blocks another rank keeps.
+  /// Each block's covariance with its pending downdate applied, square and symmetric, on every
+  /// rank (collective once distributed).
   std::vector<Eigen::MatrixXd> settled_blocks() const;
-  /// Collective: `mine_packed` holds this rank's blocks' values (length(block) each, in block
-  /// order); use(b, values) is called for every block b with its owner's values.
-  void gather_blocks(const std::vector<double>& mine_packed, const std::function<Eigen::Index(const Block&)>& length,
-                     const std::function<void(std::size_t, const double*)>& use) const;
 
   NamedTensors params_;
   KalmanOptions options_;

@@ -324,7 +324,7 @@ TrainResult Trainer::run(TrainingTask& task, bool resume, const EpochCallback& o
     const std::size_t batches = (task.train_size() + options_.batch_size - 1) / options_.batch_size;
     filter = std::make_unique<nn::KalmanFilter>(params, settings.filter, batches);
     if (data_parallel) {
-      filter->distribute(comm);  // each rank keeps some covariance blocks
+      filter->distribute(comm);  // each rank keeps a share of every covariance block
       if (root && options_.batch_size < static_cast<std::size_t>(comm.size())) {
         fmt::print(stderr,
                    "matnn: warning: optimizer kalman on {} ranks with training.batch_size {}: each update measures {} "

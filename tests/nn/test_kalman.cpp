@@ -200,49 +200,66 @@ TEST(NnKalman, RefusesBadSettingsOversizedModelsAndNonFiniteMeasurements) {
 
 // The covariance kernels against Eigen's dense products, on one thread and on two (each thread
 // takes its own columns of the triangle), for odd sizes and measurement counts that are and are
-// not multiples of the kernels' group of four. Only the lower triangle of P is read or written.
-// A downdate settled alone and then a product give the fused kernel's results bit for bit (what
-// a resumed filter relies on).
+// not multiples of the kernels' group of four, on the whole packed lower triangle and on shares
+// of its columns (as the ranks of a data-parallel run keep them), whose products sum to the
+// whole. A downdate settled alone and then a product give the fused kernel's results bit for
+// bit (what a resumed filter relies on).
 TEST(NnKalman, CovarianceKernelsEqualDenseProductsOnTheLowerTriangle) {
   const int threads_before = omp_get_max_threads();
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
     for (Eigen::Index n : {7, 301}) {
       for (Eigen::Index m : {1, 4, 10}) {
-        const std::string where = "threads " + std::to_string(threads) + ", n " + std::to_string(n) + ", m " + std::to_string(m);
-        std::mt19937 rng(static_cast<unsigned>(n * 100 + m));
-        std::normal_distribution<double> normal;
-        const auto random = [&](Eigen::Index rows, Eigen::Index cols) {
-          Eigen::MatrixXd a(rows, cols);
-          for (double& v : a.reshaped()) v = normal(rng);
-          return a;
-        };
-        const Eigen::MatrixXd root = random(n, n);
-        const Eigen::MatrixXd symmetric = root * root.transpose();
-        Eigen::MatrixXd stored = symmetric;
-        stored.triangularView<Eigen::StrictlyUpper>().setConstant(1e300);  // must never be read
-        const Eigen::MatrixXd ht = random(n, m), w = random(n, m + 1);
-        const Eigen::MatrixXd h = ht.transpose();
-        const double tolerance = 1e-10 * symmetric.cwiseAbs().maxCoeff() * static_cast<double>(n);
+        for (int parts : {1, 3}) {
+          const std::string where = "threads " + std::to_string(threads) + ", n " + std::to_string(n) + ", m " +
+                                    std::to_string(m) + ", shares " + std::to_string(parts);
+          std::mt19937 rng(static_cast<unsigned>(n * 100 + m));
+          std::normal_distribution<double> normal;
+          const auto random = [&](Eigen::Index rows, Eigen::Index cols) {
+            Eigen::MatrixXd a(rows, cols);
+            for (double& v : a.reshaped()) v = normal(rng);
+            return a;
+          };
+          const Eigen::MatrixXd root = random(n, n);
+          const Eigen::MatrixXd symmetric = root * root.transpose();
+          const Eigen::MatrixXd ht = random(n, m), w = random(n, m + 1);
+          const Eigen::MatrixXd h = ht.transpose();
+          const Eigen::MatrixXd expected = symmetric - w * w.transpose() + 0.25 * Eigen::MatrixXd::Identity(n, n);
+          const double tolerance = 1e-10 * symmetric.cwiseAbs().maxCoeff() * static_cast<double>(n);
 
-        Eigen::MatrixXd x(n, m);
-        detail::downdate_then_product(stored.data(), n, nullptr, 0, 0.0, h.data(), m, x.data());
-        EXPECT_LT((x - symmetric * ht).cwiseAbs().maxCoeff(), tolerance) << where;
+          const std::vector<std::int64_t> shares = detail::LowerColumns::shares(n, 0, n, parts);
+          ASSERT_EQ(shares.front(), 0) << where;
+          ASSERT_EQ(shares.back(), n) << where;
+          Eigen::MatrixXd x_sum = Eigen::MatrixXd::Zero(n, m), x_fused_sum = Eigen::MatrixXd::Zero(n, m);
+          for (int k = 0; k < parts; ++k) {
+            const std::int64_t first = shares[static_cast<std::size_t>(k)], last = shares[static_cast<std::size_t>(k) + 1];
+            detail::LowerColumns p(n, first, last);
+            ASSERT_EQ(p.values().size(), detail::LowerColumns::count(n, first, last)) << where;
+            for (std::int64_t j = first; j < last; ++j) {
+              for (std::int64_t i = j; i < n; ++i) p.column(j)[i - j] = symmetric(i, j);
+            }
+            detail::LowerColumns settled = p;
+            Eigen::MatrixXd x(n, m);
+            detail::downdate_then_product(p, nullptr, 0, 0.0, h.data(), m, x.data());
+            x_sum += x;
 
-        Eigen::MatrixXd settled = stored;
-        detail::downdate_then_product(stored.data(), n, w.data(), m + 1, 0.25, h.data(), m, x.data());
-        const Eigen::MatrixXd expected = symmetric - w * w.transpose() + 0.25 * Eigen::MatrixXd::Identity(n, n);
-        const Eigen::MatrixXd lower = stored.triangularView<Eigen::Lower>();
-        const Eigen::MatrixXd expected_lower = expected.triangularView<Eigen::Lower>();
-        EXPECT_LT((lower - expected_lower).cwiseAbs().maxCoeff(), tolerance) << where;
-        EXPECT_LT((x - expected * ht).cwiseAbs().maxCoeff(), tolerance) << where;
-        EXPECT_EQ(stored(0, n - 1), 1e300) << "the upper triangle was written; " << where;
+            detail::downdate_then_product(p, w.data(), m + 1, 0.25, h.data(), m, x.data());
+            x_fused_sum += x;
+            double worst = 0.0;
+            for (std::int64_t j = first; j < last; ++j) {
+              for (std::int64_t i = j; i < n; ++i) worst = std::max(worst, std::abs(p.column(j)[i - j] - expected(i, j)));
+            }
+            EXPECT_LT(worst, tolerance) << where;
 
-        detail::symmetric_downdate(settled.data(), n, w.data(), m + 1, 0.25);
-        Eigen::MatrixXd x_after(n, m);
-        detail::downdate_then_product(settled.data(), n, nullptr, 0, 0.0, h.data(), m, x_after.data());
-        EXPECT_TRUE(settled.triangularView<Eigen::Lower>().toDenseMatrix() == lower) << where;
-        EXPECT_TRUE(x_after == x) << where;
+            detail::symmetric_downdate(settled, w.data(), m + 1, 0.25);
+            Eigen::MatrixXd x_after(n, m);
+            detail::downdate_then_product(settled, nullptr, 0, 0.0, h.data(), m, x_after.data());
+            EXPECT_TRUE(settled.values() == p.values()) << where;
+            EXPECT_TRUE(x_after == x) << where;
+          }
+          EXPECT_LT((x_sum - symmetric * ht).cwiseAbs().maxCoeff(), tolerance) << where;
+          EXPECT_LT((x_fused_sum - expected * ht).cwiseAbs().maxCoeff(), tolerance) << where;
+        }
       }
     }
   }
