@@ -68,7 +68,8 @@ struct KalmanOptions {
 class KalmanFilter {
  public:
   /// Largest covariance accepted, in doubles (2.1 GB): the sum of the blocks' squared sizes,
-  /// about n * block_size.
+  /// about n * block_size. That is what state() and a checkpoint hold; the filter itself keeps
+  /// the lower triangles, about half, divided among the ranks.
   static constexpr std::size_t max_covariance = std::size_t{1} << 28;
 
   /// `params` as for Optimizer; `updates_per_epoch` turns the per-epoch factors into per-update ones.
