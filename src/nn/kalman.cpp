@@ -215,14 +215,14 @@ std::vector<Eigen::MatrixXd> KalmanFilter::settled_blocks() const {
   std::vector<Eigen::MatrixXd> out;
   for (const Block& block : blocks_) out.emplace_back(block.size, block.size);
   for (std::size_t rank = 0; rank < all.size(); ++rank) {
-    const double* from = all[rank].data();
+    std::size_t at = 0;  // into all[rank]
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
       const std::int64_t n = blocks_[b].size, first = blocks_[b].shares[rank], last = blocks_[b].shares[rank + 1];
-      if (from + detail::LowerColumns::count(n, first, last) > all[rank].data() + all[rank].size())
+      if (at + detail::LowerColumns::count(n, first, last) > all[rank].size())
         fail(MATNN_ERROR_INTERNAL, "Kalman filter: rank {} sent too few covariance values", rank);
       for (std::int64_t j = first; j < last; ++j) {
-        for (std::int64_t i = j; i < n; ++i) out[b](i, j) = out[b](j, i) = from[i - j];
-        from += n - j;
+        for (std::int64_t i = j; i < n; ++i) out[b](i, j) = out[b](j, i) = all[rank][at + static_cast<std::size_t>(i - j)];
+        at += static_cast<std::size_t>(n - j);
       }
     }
   }
