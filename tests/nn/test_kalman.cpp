@@ -125,6 +125,9 @@ TEST(NnKalman, LayerWiseBlocksMatchTheGlobalFilterWhenMeasurementsSeparate) {
   KalmanFilter blocks(layered, {.q0 = 0.0, .q_min = 0.0, .block_size = 3}, 10);
   EXPECT_EQ(one_block.n_blocks(), 1u);
   EXPECT_EQ(blocks.n_blocks(), 2u);
+  // Only lower triangles are kept: 5 weights in one block are 15 values, blocks of 3 and 2 are 6 + 3.
+  EXPECT_EQ(one_block.covariance_size(), 15u);
+  EXPECT_EQ(blocks.covariance_size(), 9u);
   auto separate = [](const NamedTensors& params, int k) {
     const ad::Tensor& t = params[k % 2].second;
     const double target = 0.5 * k - 1.0;
