@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <span>
 #include <utility>
 
@@ -81,9 +80,9 @@ void KalmanFilter::distribute(const parallel::Communicator& comm) {
   const auto r = static_cast<std::size_t>(comm.rank());
   for (Block& block : blocks_) {
     block.shares = detail::LowerColumns::shares(block.size, 0, block.size, comm.size());
+    // Columns are packed one after another, so this rank's columns are one run of the whole's.
     detail::LowerColumns mine(block.size, block.shares[r], block.shares[r + 1]);
-    for (std::int64_t j = mine.first(); j < mine.last(); ++j)
-      std::copy_n(block.covariance.column(j), block.size - j, mine.column(j));
+    std::copy_n(block.covariance.column(mine.first()), mine.values().size(), mine.values().begin());
     block.covariance = std::move(mine);
   }
 }
