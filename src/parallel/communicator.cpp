@@ -130,6 +130,11 @@ void Communicator::broadcast(std::span<double> values, int root) const {
   check(MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, root, handle_->comm), "MPI_Bcast");
 }
 
+void Communicator::broadcast(std::span<std::uint8_t> bytes, int root) const {
+  if (size_ == 1 || bytes.empty()) return;
+  check(MPI_Bcast(bytes.data(), static_cast<int>(bytes.size()), MPI_UINT8_T, root, handle_->comm), "MPI_Bcast");
+}
+
 namespace {
 
 // MPI_Allgatherv of any number of `type` elements per rank, returned per rank.
@@ -255,6 +260,7 @@ Communicator Communicator::from_fortran_handle(std::int64_t) {
 }
 void Communicator::sum(std::span<double>) const {}
 void Communicator::broadcast(std::span<double>, int) const {}
+void Communicator::broadcast(std::span<std::uint8_t>, int) const {}
 std::vector<std::vector<double>> Communicator::all_gather(std::span<const double> mine) const {
   return {std::vector<double>(mine.begin(), mine.end())};
 }

@@ -50,6 +50,8 @@ class Communicator {
   void sum(std::span<double> values) const;
   /// values <- root's values.
   void broadcast(std::span<double> values, int root = 0) const;
+  /// bytes <- root's bytes (every rank passes as many).
+  void broadcast(std::span<std::uint8_t> bytes, int root = 0) const;
   /// Every rank's `mine` (of any length), indexed by rank, on every rank: how ranks that each
   /// computed a share of a dataset's results pass them to all.
   std::vector<std::vector<double>> all_gather(std::span<const double> mine) const;

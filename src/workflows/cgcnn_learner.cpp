@@ -1,7 +1,13 @@
-// CGCNN's part of a property training job: its model keys, the crystal graph of every
-// labelled structure (built once, batched per step), and the members' forward pass.
+// CGCNN's part of a property training job: its model keys, the crystal graphs of the rows it
+// is given, and the members' forward pass. A rank builds the graphs of its own training rows
+// once, up front, and keeps those of rows dealt to it from elsewhere within a budget (as the
+// records themselves are kept: kept_rows.hpp), so it holds about its share of the graphs.
+#include <algorithm>
+
 #include "matnn/error.hpp"
 #include "models/cgcnn/cgcnn_model.hpp"
+#include "workflows/dataset_rows.hpp"
+#include "workflows/kept_rows.hpp"
 #include "workflows/property_job.hpp"
 #include "workflows/property_learner.hpp"
 
@@ -24,24 +30,45 @@ class CgcnnLearner final : public PropertyLearner {
     m.finish();
   }
 
-  void prepare(const models::PropertyTarget& target, const PropertyData& data, std::span<const std::size_t> train,
-               std::uint64_t seed) override {
+  void prepare(const models::PropertyTarget& target, LabelledRows& data, std::span<const std::size_t> train,
+               std::uint64_t seed, const parallel::Communicator& comm) override {
     config_.target = target;
-    config_.elements = elements_of(data, train);
+    config_.elements = data.elements(train);
     config_.seed = seed;
     model_ = std::make_unique<CgcnnModel>(config_);
-    graphs_ = models::cgcnn::build_crystal_graphs(data.samples.structures, config_.graph);
+    data_ = &data;
     Eigen::VectorXd train_targets(static_cast<Eigen::Index>(train.size()));
     for (std::size_t i = 0; i < train.size(); ++i)
-      train_targets[static_cast<Eigen::Index>(i)] = data.target[static_cast<Eigen::Index>(train[i])];
+      train_targets[static_cast<Eigen::Index>(i)] = data.target()[static_cast<Eigen::Index>(train[i])];
     model_->fit_normalization(train_targets);
+    // The graphs of this rank's own training rows up front, all in one parallel pass.
+    std::vector<std::size_t> own;
+    double room = 0.0;
+    for (std::size_t r : train) {
+      if (data.home(r) != comm.rank() && data.home(r) >= 0) continue;
+      own.push_back(r);
+      room += kKeptShare * static_cast<double>(data.atoms(r));
+    }
+    std::sort(own.begin(), own.end());
+    own.erase(std::unique(own.begin(), own.end()), own.end());
+    graphs_.reset(room);
+    std::vector<models::cgcnn::CrystalGraph> built = build(own);
+    for (std::size_t k = 0; k < own.size(); ++k) graphs_.keep_always(own[k], std::move(built[k]));
   }
 
   models::PropertyModel& model() override { return *model_; }
   nn::Module& member(std::size_t k) override { return model_->member(k); }
 
   ad::Tensor forward(std::size_t k, std::span<const std::size_t> rows) override {
-    return model_->member(k).forward(models::cgcnn::make_batch(graphs_, rows, config_.graph)).value;
+    const std::vector<const models::cgcnn::CrystalGraph*> graphs = graphs_.get(
+        rows, [](std::size_t) -> const models::cgcnn::CrystalGraph* { return nullptr; },
+        [&](const std::vector<std::size_t>& positions) {
+          std::vector<std::size_t> missing;
+          for (std::size_t k : positions) missing.push_back(rows[k]);
+          return build(missing);
+        },
+        [&](std::size_t r) { return static_cast<double>(data_->atoms(r)); });
+    return model_->member(k).forward(models::cgcnn::make_batch(graphs, config_.graph)).value;
   }
 
   ad::Tensor standardized_targets(const Eigen::VectorXd& targets) const override {
@@ -49,9 +76,15 @@ class CgcnnLearner final : public PropertyLearner {
   }
 
  private:
+  /// The graphs of labelled rows, built in parallel.
+  std::vector<models::cgcnn::CrystalGraph> build(const std::vector<std::size_t>& rows) const {
+    return models::cgcnn::build_crystal_graphs(data_->samples(rows).structures, config_.graph);
+  }
+
   models::cgcnn::CgcnnConfig config_;
   std::unique_ptr<CgcnnModel> model_;
-  std::vector<models::cgcnn::CrystalGraph> graphs_;
+  LabelledRows* data_ = nullptr;
+  KeptRows<models::cgcnn::CrystalGraph> graphs_;  // by labelled row
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The composition MLP's part of a property training job: its model keys, the standardised
-// composition features of every labelled structure, and the members' forward pass.
+// composition features of the rows of each batch, and the members' forward pass. Compositions
+// are in every rank's row summaries, so this kind reads no record at all.
 #include "autodiff/ops.hpp"
 #include "matnn/error.hpp"
 #include "models/composition_model.hpp"
@@ -24,35 +25,27 @@ class CompositionLearner final : public PropertyLearner {
     m.finish();
   }
 
-  void prepare(const models::PropertyTarget& target, const PropertyData& data, std::span<const std::size_t> train,
-               std::uint64_t seed) override {
+  void prepare(const models::PropertyTarget& target, LabelledRows& data, std::span<const std::size_t> train,
+               std::uint64_t seed, const parallel::Communicator&) override {
     config_.task = target.task;
     config_.target = target.name;
     config_.target_unit = target.unit;
     config_.n_classes = target.n_classes;
-    config_.elements = elements_of(data, train);
+    config_.elements = data.elements(train);
     config_.seed = seed;
     model_ = std::make_unique<models::CompositionModel>(config_);
-    std::vector<Composition> compositions;
-    compositions.reserve(data.samples.structures.size());
-    for (const Structure& s : data.samples.structures) compositions.push_back(s.composition());
-    const Eigen::MatrixXd features = model_->featurizer().featurize(compositions);
-    Eigen::MatrixXd train_features(static_cast<Eigen::Index>(train.size()), features.cols());
+    data_ = &data;
     Eigen::VectorXd train_targets(static_cast<Eigen::Index>(train.size()));
-    for (std::size_t i = 0; i < train.size(); ++i) {
-      train_features.row(static_cast<Eigen::Index>(i)) = features.row(static_cast<Eigen::Index>(train[i]));
-      train_targets[static_cast<Eigen::Index>(i)] = data.target[static_cast<Eigen::Index>(train[i])];
-    }
-    model_->fit_normalization(train_features, train_targets);
-    x_ = model_->standardize(features);
+    for (std::size_t i = 0; i < train.size(); ++i)
+      train_targets[static_cast<Eigen::Index>(i)] = data.target()[static_cast<Eigen::Index>(train[i])];
+    model_->fit_normalization(features(train), train_targets);
   }
 
   models::PropertyModel& model() override { return *model_; }
   nn::Module& member(std::size_t k) override { return model_->member(k); }
 
   ad::Tensor forward(std::size_t k, std::span<const std::size_t> rows) override {
-    std::vector<int32_t> index(rows.begin(), rows.end());
-    return model_->member(k).forward(ad::gather_rows(x_, ad::make_index(std::move(index))));
+    return model_->member(k).forward(model_->standardize(features(rows)));
   }
 
   ad::Tensor standardized_targets(const Eigen::VectorXd& targets) const override {
@@ -60,9 +53,18 @@ class CompositionLearner final : public PropertyLearner {
   }
 
  private:
+  /// The composition features of labelled rows, one row each (each row's features are its own:
+  /// a batch's are those of the whole set).
+  Eigen::MatrixXd features(std::span<const std::size_t> rows) const {
+    std::vector<Composition> compositions;
+    compositions.reserve(rows.size());
+    for (std::size_t r : rows) compositions.push_back(data_->composition(r));
+    return model_->featurizer().featurize(compositions);
+  }
+
   models::CompositionModelConfig config_;
   std::unique_ptr<models::CompositionModel> model_;
-  ad::Tensor x_;
+  const LabelledRows* data_ = nullptr;
 };
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include "matnn/error.hpp"
 #include "models/property_model.hpp"
 #include "parallel/communicator.hpp"
+#include "workflows/dataset_rows.hpp"
+#include "workflows/labelled_rows.hpp"
 #include "workflows/property_job.hpp"
 
 namespace matnn::workflows {
@@ -44,14 +46,15 @@ CrossValidationResult cross_validate_property_model(const train::Json& config, s
   const std::string target = root.section("model").required_string("target");
   const models::TaskKind task = models::task_from_name(root.section("model").string("task", "regression"));
 
-  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const PropertyData data = property_data(records, target, task, split);
-  const std::vector<std::vector<std::size_t>> fold_rows = data::make_folds(data.keys, split.kind, folds, split.seed);
+  // The folds need every labelled row's key, not its record: each rank reads its share.
+  const parallel::Communicator& comm = options.communicator;
+  ShardedRows rows({dataset_path}, split.kind, comm);
+  const LabelledRows data(rows, dataset_path, target, task, "", comm);
+  const std::vector<std::vector<std::size_t>> fold_rows = data::make_folds(data.keys(split), split.kind, folds, split.seed);
 
   // The folds over the ranks: rank r trains folds r, r + N, ... alone (a serial run each, so
   // every fold's model is the serial one bit for bit), one round of N folds at a time; after
   // each round a failure on any rank stops every rank with its message.
-  const parallel::Communicator& comm = options.communicator;
   TrainJobOptions fold_options = options;
   fold_options.communicator = parallel::Communicator();
   fold_options.ensemble_parallel = false;
@@ -61,12 +64,12 @@ CrossValidationResult cross_validate_property_model(const train::Json& config, s
       if (g != f) rest.insert(rest.end(), fold_rows[g].begin(), fold_rows[g].end());
     }
     const auto n_validation = std::min(
-        rest.size() - 1, static_cast<std::size_t>(std::llround(split.validation_fraction * static_cast<double>(data.index.size()))));
+        rest.size() - 1, static_cast<std::size_t>(std::llround(split.validation_fraction * static_cast<double>(data.size()))));
     const data::RandomPick validation = data::pick_at_random(std::move(rest), n_validation, split.seed + 0x9E3779B97F4A7C15ULL * (f + 1));
     // Dataset indices, as a given split names them.
-    auto dataset_indices = [&](const std::vector<std::size_t>& rows) {
+    auto dataset_indices = [&](const std::vector<std::size_t>& positions) {
       std::vector<std::size_t> out;
-      for (std::size_t r : rows) out.push_back(data.index[r]);
+      for (std::size_t r : positions) out.push_back(data.index()[r]);
       return out;  // data.index is ascending, so sorted rows give sorted indices
     };
     train::Json fold_config = config;

@@ -24,6 +24,9 @@ struct TrainJobResult {
   std::string model_path;
   std::size_t n_train = 0, n_validation = 0, n_test = 0;
   std::map<std::string, double> test_metrics;
+  /// Structures this rank read from the dataset files: its share of them on several ranks (data
+  /// parallel), every one in a serial run.
+  std::size_t structures_read = 0;
 };
 
 struct TrainJobOptions {

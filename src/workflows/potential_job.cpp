@@ -487,6 +487,7 @@ TrainJobResult train_potential(const Json& user_config, const TrainJobOptions& j
     result.test_metrics.insert(test.uncertainty.begin(), test.uncertainty.end());
   }
   result.test_metrics["training_seconds"] = seconds;
+  result.structures_read = rows.structures_read();
   return result;
 }
 

@@ -35,7 +35,7 @@ CalibrationOptions calibration_options_from(const train::ConfigSection& section)
   return o;
 }
 
-CalibrationReport calibrate_property_model(models::PropertyModel& model, const SampleSet& samples,
+CalibrationReport calibrate_property_model(models::PropertyModel& model, const RowPredictions& predict,
                                            const Eigen::VectorXd& target, const data::Split& split,
                                            const CalibrationOptions& options, std::uint64_t seed) {
   if (model.calibration().has_reference() || model.calibration().sigma_scale != 1.0)
@@ -46,7 +46,7 @@ CalibrationReport calibrate_property_model(models::PropertyModel& model, const S
 
   models::UncertaintyCalibration calibration;
   models::PropertyPrediction validation;
-  if (!split.validation.empty()) validation = model.predict(samples.pick(split.validation).view(), with_embeddings);
+  if (!split.validation.empty()) validation = predict(split.validation, with_embeddings);
 
   // The sigma scale, from the validation errors.
   const bool spread = validation.sigma.size() > 0 && (validation.sigma.array() > 0).all() && validation.sigma.allFinite() &&
@@ -74,7 +74,7 @@ CalibrationReport calibrate_property_model(models::PropertyModel& model, const S
   const std::vector<std::size_t> reference =
       data::pick_at_random(split.train, options.reference_size, seed ^ 0x7265666572656E63ULL).picked;
   const Eigen::MatrixXd training_embeddings =
-      reference.size() < 2 ? Eigen::MatrixXd() : model.predict(samples.pick(reference).view(), with_embeddings).embedding;
+      reference.size() < 2 ? Eigen::MatrixXd() : predict(reference, with_embeddings).embedding;
   const bool varies = training_embeddings.rows() >= 2 && training_embeddings.allFinite() &&
                       ((training_embeddings.colwise().maxCoeff() - training_embeddings.colwise().minCoeff()).array() > 0).any();
   if (!varies) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,6 @@
 #include "matnn/structure.hpp"
 #include "models/property_model.hpp"
 #include "train/config.hpp"
-#include "workflows/sample_set.hpp"
 
 namespace matnn::workflows {
 
@@ -37,9 +37,15 @@ struct CalibrationReport {
   std::size_t reference_size = 0;
 };
 
+/// The model's predictions for rows (positions in what `split` indexes), as the job makes them
+/// (shared among its ranks: a collective call).
+using RowPredictions =
+    std::function<models::PropertyPrediction(const std::vector<std::size_t>& rows, const models::PredictOptions& options)>;
+
 /// Fits and sets the model's calibration from its predictions (the model must not carry one
-/// yet): `samples` and `target` are the labelled rows that `split` indexes.
-CalibrationReport calibrate_property_model(models::PropertyModel& model, const SampleSet& samples,
+/// yet): `predict` predicts, and `target` holds the targets of, the rows that `split` indexes.
+/// Collective when `predict` is.
+CalibrationReport calibrate_property_model(models::PropertyModel& model, const RowPredictions& predict,
                                            const Eigen::VectorXd& target, const data::Split& split,
                                            const CalibrationOptions& options, std::uint64_t seed);
 

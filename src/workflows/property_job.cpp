@@ -30,6 +30,7 @@
 #include "models/composition_model.hpp"
 #include "train/ensemble.hpp"
 #include "workflows/dataset_rows.hpp"
+#include "workflows/labelled_rows.hpp"
 
 namespace matnn::workflows {
 namespace {
@@ -56,12 +57,14 @@ class MemberTask : public train::TrainingTask {
  public:
   /// `train_rows`: the rows this member trains on (split.train, or a bootstrap resample of it).
   MemberTask(PropertyLearner& learner, std::size_t member, const models::PropertyTarget& target, const ad::Tensor& y,
-             const std::vector<int64_t>& labels, const data::Split& split, std::vector<std::size_t> train_rows,
-             LossKind loss, double huber_delta)
-      : learner_(learner), member_(member), target_(target), y_(y), labels_(labels), split_(split),
+             const std::vector<int64_t>& labels, const LabelledRows& data, const data::Split& split,
+             std::vector<std::size_t> train_rows, LossKind loss, double huber_delta)
+      : learner_(learner), member_(member), target_(target), y_(y), labels_(labels), data_(data), split_(split),
         train_rows_(std::move(train_rows)), loss_(loss), huber_delta_(huber_delta) {}
 
   std::size_t train_size() const override { return train_rows_.size(); }
+  // Each batch's rows stay, as far as even shares allow, with the rank that holds them.
+  int sample_home(std::size_t i) const override { return data_.home(train_rows_[i]); }
   nn::Module& module() override { return learner_.member(member_); }
 
   ad::Tensor batch_loss(std::span<const std::size_t> batch) override {
@@ -74,12 +77,15 @@ class MemberTask : public train::TrainingTask {
 
   std::map<std::string, double> validate() override { return validate_over(parallel::Communicator()); }
 
-  // The validation structures shared among the ranks (the model is in evaluation mode, so no
-  // batch normalisation waits for the others); the loss and error sums are summed over them.
+  // The validation structures shared among the ranks, each with the rank that holds it as far
+  // as even shares allow (the model is in evaluation mode, so no batch normalisation waits for
+  // the others); the loss and error sums are summed over them.
   std::map<std::string, double> validate_over(const parallel::Communicator& comm) override {
     if (split_.validation.empty()) return {};
+    std::vector<int> homes;
+    for (std::size_t r : split_.validation) homes.push_back(data_.home(r));
     std::vector<std::size_t> mine;
-    for (std::size_t k : parallel::dealt_to(std::vector<double>(split_.validation.size(), 1.0), comm.size(), comm.rank()))
+    for (std::size_t k : parallel::dealt_to(std::vector<double>(split_.validation.size(), 1.0), homes, comm.size(), comm.rank()))
       mine.push_back(split_.validation[k]);
     // loss x rows, then the sum of |error| (regression, standardised units) or of correct classes.
     std::array<double, 2> sums{};
@@ -131,6 +137,7 @@ class MemberTask : public train::TrainingTask {
   const models::PropertyTarget& target_;
   ad::Tensor y_;
   const std::vector<int64_t>& labels_;
+  const LabelledRows& data_;
   const data::Split& split_;
   std::vector<std::size_t> train_rows_;
   LossKind loss_;
@@ -157,77 +164,7 @@ void write_csv_atomically(const std::string& path, const char* what, Body&& body
   file.commit();
 }
 
-// The labelled structures and their targets, as 16 hex digits: what a recorded split indexes.
-// Any change to an atom, a cell, a label or which structures carry the label changes it.
-std::string data_hash(const PropertyData& data) {
-  h5::ContentHash hash;
-  auto add = [&](const void* bytes, std::size_t size) {
-    hash.update(std::span<const unsigned char>(static_cast<const unsigned char*>(bytes), size));
-  };
-  for (std::size_t i = 0; i < data.samples.size(); ++i) {
-    const Structure& s = data.samples.structures[i];
-    const std::uint64_t header[2] = {data.index[i], s.size()};
-    add(header, sizeof header);
-    add(s.numbers.data(), s.numbers.size() * sizeof(int));
-    add(s.positions.data(), static_cast<std::size_t>(s.positions.size()) * sizeof(double));
-    add(s.cell.data(), static_cast<std::size_t>(s.cell.size()) * sizeof(double));
-    const unsigned char pbc[3] = {s.pbc[0], s.pbc[1], s.pbc[2]};
-    add(pbc, sizeof pbc);
-    const double y = data.target[static_cast<Eigen::Index>(i)];
-    add(&y, sizeof y);
-    if (!data.samples.signals.empty()) {
-      const std::vector<float>& values = data.samples.signals[i].values;
-      add(values.data(), values.size() * sizeof(float));
-    }
-  }
-  return fmt::format("{:016x}", hash.digest());
-}
-
 }  // namespace
-
-namespace {
-
-// Record i's target value, or none when it lacks the target (or the signal the model reads).
-std::optional<double> label_of(const Record& r, std::size_t i, const std::string& target, models::TaskKind task,
-                               const std::string& signal) {
-  const auto it = r.properties.find(target);
-  if (it == r.properties.end()) return std::nullopt;
-  if (!signal.empty() && !r.signals.contains(signal)) return std::nullopt;
-  if (it->second.size() != 1) {
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "target \"{}\" has {} values per structure; a property model predicts one",
-         target, it->second.size());
-  }
-  const double y = it->second.front();
-  if (task == models::TaskKind::classification && (y < 0 || y != std::floor(y))) {
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "structure {}: class label {} of \"{}\" is not an integer >= 0", i, y, target);
-  }
-  return y;
-}
-
-}  // namespace
-
-PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
-                           const data::SplitOptions& split, const std::string& signal) {
-  PropertyData out;
-  std::vector<double> values;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const Record& r = records[i];
-    const std::optional<double> y = label_of(r, i, target, task, signal);
-    if (!y) continue;
-    out.index.push_back(i);
-    out.samples.structures.push_back(r.structure);
-    if (!signal.empty()) out.samples.signals.push_back(r.signals.at(signal));
-    values.push_back(*y);
-    out.keys.push_back(split_key(r, split.kind));
-  }
-  out.target = Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
-  if (split.kind == data::SplitKind::cluster) {
-    std::vector<Composition> compositions;
-    for (const Structure& structure : out.samples.structures) compositions.push_back(structure.composition());
-    assign_cluster_groups(out.keys, compositions, split.clusters, split.seed);
-  }
-  return out;
-}
 
 std::map<std::string, double> property_metrics(const models::PropertyTarget& target, const models::PropertyPrediction& p,
                                                const Eigen::VectorXd& values, std::optional<double> training_mean) {
@@ -292,14 +229,97 @@ void add_shift_metrics(std::map<std::string, double>& metrics, const models::Pro
   if (validation_sigma > 0) metrics["sigma_ratio_vs_validation"] = held_out.sigma.mean() / validation_sigma;
 }
 
-std::vector<int> elements_of(const PropertyData& data, std::span<const std::size_t> rows) {
-  std::set<int> elements;
-  for (std::size_t r : rows) {
-    const Structure& s = data.samples.structures[r];
-    elements.insert(s.numbers.begin(), s.numbers.end());
+namespace {
+
+// The samples [first, first + count) of a block, held in `storage` when they must be made.
+using BlockSamples = std::function<models::Samples(std::size_t first, std::size_t count, SampleSet& storage)>;
+
+// n samples in blocks of `block`: block b is predicted on rank owner(b) from samples_of(first,
+// count) (with options.first_row + first as its first number), and every rank gets every block's
+// predictions back in order.
+models::PropertyPrediction predict_blocks_on_ranks(const models::PropertyModel& model, std::size_t n, std::size_t block,
+                                                   const std::function<int(std::size_t)>& owner,
+                                                   const BlockSamples& samples_of, const parallel::Communicator& comm,
+                                                   const models::PredictOptions& options) {
+  if (block == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "predict_in_blocks: blocks of 0 structures");
+  const std::size_t blocks = (n + block - 1) / block;
+  const Eigen::Index classes = model.target().task == models::TaskKind::classification ? model.target().n_classes : 0;
+  const Eigen::Index width = options.embeddings ? model.embedding_width() : 0;
+  // Per structure: value, sigma, ood score, ood flag, its class probabilities, its embedding.
+  const auto stride = static_cast<std::size_t>(4 + classes + width);
+  std::vector<double> mine;
+  std::exception_ptr failure;
+  try {
+    for (std::size_t b = 0; b < blocks; ++b) {
+      if (owner(b) != comm.rank()) continue;
+      const std::size_t first = b * block, count = std::min(block, n - first);
+      models::PredictOptions block_options = options;
+      block_options.first_row = options.first_row + first;
+      SampleSet storage;
+      const models::PropertyPrediction p = model.predict(samples_of(first, count, storage), block_options);
+      for (Eigen::Index i = 0; i < p.value.size(); ++i) {
+        mine.insert(mine.end(), {p.value[i], p.sigma[i], p.ood_score[i], p.ood[static_cast<std::size_t>(i)] ? 1.0 : 0.0});
+        for (Eigen::Index c = 0; c < classes; ++c) mine.push_back(p.probabilities(i, c));
+        for (Eigen::Index j = 0; j < width; ++j) mine.push_back(p.embedding(i, j));
+      }
+    }
+  } catch (...) {
+    failure = std::current_exception();
   }
-  return {elements.begin(), elements.end()};
+  comm.rethrow_first(failure);
+  const std::vector<std::vector<double>> all = comm.all_gather(mine);
+  models::PropertyPrediction out;
+  const auto rows = static_cast<Eigen::Index>(n);
+  out.value.resize(rows);
+  out.sigma.resize(rows);
+  out.ood_score.resize(rows);
+  out.ood.resize(n);
+  out.probabilities.resize(classes > 0 ? rows : 0, classes);
+  out.embedding.resize(width > 0 ? rows : 0, width);
+  std::vector<std::size_t> at(all.size(), 0);
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const auto from_rank = static_cast<std::size_t>(owner(b));
+    const std::vector<double>& from = all.at(from_rank);
+    std::size_t& k = at[from_rank];
+    for (std::size_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
+      if (k + stride > from.size()) fail(MATNN_ERROR_INTERNAL, "rank {} sent too few predictions", from_rank);
+      const auto row = static_cast<Eigen::Index>(i);
+      out.value[row] = from[k++];
+      out.sigma[row] = from[k++];
+      out.ood_score[row] = from[k++];
+      out.ood[i] = from[k++] != 0.0;
+      for (Eigen::Index c = 0; c < classes; ++c) out.probabilities(row, c) = from[k++];
+      for (Eigen::Index j = 0; j < width; ++j) out.embedding(row, j) = from[k++];
+    }
+  }
+  return out;
 }
+
+// Labelled rows `positions` of `data` in blocks of kPredictionBlock (the blocks of one process):
+// each block is predicted by the rank that holds most of its rows (reading the others it
+// lacks), or dealt round-robin when every rank holds every row.
+models::PropertyPrediction predict_labelled(const models::PropertyModel& model, LabelledRows& data,
+                                            const std::vector<std::size_t>& positions,
+                                            const parallel::Communicator& comm, const models::PredictOptions& options = {}) {
+  const std::size_t block = kPredictionBlock;
+  const auto owner = [&](std::size_t b) {
+    std::vector<std::size_t> held(static_cast<std::size_t>(comm.size()), 0);
+    for (std::size_t i = b * block; i < std::min(positions.size(), (b + 1) * block); ++i) {
+      const int home = data.home(positions[i]);
+      if (home < 0) return static_cast<int>(b % static_cast<std::size_t>(comm.size()));
+      if (home >= comm.size()) fail(MATNN_ERROR_INTERNAL, "predict_labelled: row held by rank {} of {}", home, comm.size());
+      ++held[static_cast<std::size_t>(home)];
+    }
+    return static_cast<int>(std::max_element(held.begin(), held.end()) - held.begin());
+  };
+  const auto samples_of = [&](std::size_t first, std::size_t count, SampleSet& storage) {
+    storage = data.samples(std::span<const std::size_t>(positions).subspan(first, count));
+    return storage.view();
+  };
+  return predict_blocks_on_ranks(model, positions.size(), block, owner, samples_of, comm, options);
+}
+
+}  // namespace
 
 std::unique_ptr<PropertyLearner> make_property_learner(const std::string& kind, const ConfigSection& model) {
   if (kind == models::CompositionModel::file_kind) return make_composition_learner(model);
@@ -341,34 +361,50 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   root.finish();
   check_job_outputs(outputs, {{"config", job.config_path}, {"dataset", dataset_path}});
 
-  // Data, split, the model built on the training rows.
-  const std::vector<Record> records = DatasetReader(dataset_path).read_all();
-  const PropertyData data = property_data(records, target.name, target.task, split_options.options, learner->signal());
-  if (data.samples.size() < 2) {
+  // Data, split, the model built on the training rows. Each rank reads its own share of the
+  // dataset (dataset_rows.hpp) and learns every row's label; ensemble members spread over the
+  // ranks each train on one rank, which then needs every row.
+  const parallel::Communicator data_comm = job.ensemble_parallel ? parallel::Communicator() : job.communicator;
+  ShardedRows rows({dataset_path}, split_options.options.kind, data_comm);
+  LabelledRows data(rows, dataset_path, target.name, target.task, learner->signal(), data_comm);
+  if (data.size() < 2) {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: {} rows have the label \"{}\"{}; training needs at least 2", dataset_path,
-         data.samples.size(), target.name,
+         data.size(), target.name,
          learner->signal().empty() ? "" : fmt::format(" and the signal \"{}\"", learner->signal()));
   }
-  const data::Split split = resolve_split(split_options, data.keys, data.index, records.size(), dataset_path);
+  const std::string hash = data.hash();  // while the rows still lie in runs in rank order
+  const data::Split split =
+      resolve_split(split_options, data.keys(split_options.options), data.index(), data.dataset_size(), dataset_path);
   if (split.train.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "the split leaves no training data");
+  // Each rank now holds an equal share of the training rows (and of the validation and test rows).
+  const auto sorted_rows = [&](const std::vector<std::size_t>& positions) {
+    std::vector<std::size_t> out = data.dataset_rows(positions);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  rows.rehome({sorted_rows(split.train), sorted_rows(split.validation), sorted_rows(split.test)});
   if (target.task == models::TaskKind::classification)
-    target.n_classes = std::max(2, static_cast<int>(data.target.maxCoeff()) + 1);
+    target.n_classes = std::max(2, static_cast<int>(data.target().maxCoeff()) + 1);
   target.unit = unit_of(dataset_path, target.name);
-  learner->prepare(target, data, split.train, seed);
+  learner->prepare(target, data, split.train, seed, data_comm);
   models::PropertyModel& model = learner->model();
   if (bootstrap && model.ensemble_size() < 2) {
     fail(MATNN_ERROR_INVALID_ARGUMENT,
          "model.ensemble_bootstrap resamples the training data per ensemble member: it needs model.ensemble >= 2");
   }
-  const ad::Tensor y = learner->standardized_targets(data.target);
-  std::vector<int64_t> labels(static_cast<std::size_t>(data.target.size()));
-  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(data.target[static_cast<Eigen::Index>(i)]);
+  const ad::Tensor y = learner->standardized_targets(data.target());
+  std::vector<int64_t> labels(data.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(data.target()[static_cast<Eigen::Index>(i)]);
 
   if (print) {
     fmt::print("{} {} of \"{}\" on {} ({} train, {} validation, {} test; {} split), {} member(s)\n",
                models::task_name(target.task), kind, target.name, dataset_path, split.train.size(), split.validation.size(),
                split.test.size(), split_options.given ? "given" : data::split_kind_name(split_options.options.kind),
                model.ensemble_size());
+    if (data_comm.size() > 1) {
+      fmt::print("each rank reads and holds its share of the structures: rank 0 has {} of {}\n", rows.local_rows().size(),
+                 rows.size());
+    }
   }
 
   const train::EnsembleOptions ensemble =
@@ -376,14 +412,22 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   train::train_ensemble(
       model.ensemble_size(),
       [&](std::size_t k) {
-        return std::make_unique<MemberTask>(*learner, k, model.target(), y, labels, split,
+        return std::make_unique<MemberTask>(*learner, k, model.target(), y, labels, data, split,
                                             bootstrap ? data::bootstrap_resample(split.train, seed, k) : split.train,
                                             loss, huber_delta);
       },
       ensemble);
 
-  const CalibrationReport calibration =
-      calibrate_property_model(model, data.samples, data.target, split, calibration_options, seed);
+  if (print && data_comm.size() > 1) {
+    fmt::print("rank 0 read {} structures from the file ({} its own), and holds {}\n", rows.structures_read(),
+               rows.local_rows().size(), rows.structures_held());
+  }
+  const CalibrationReport calibration = calibrate_property_model(
+      model,
+      [&](const std::vector<std::size_t>& positions, const models::PredictOptions& options) {
+        return predict_labelled(model, data, positions, data_comm, options);
+      },
+      data.target(), split, calibration_options, seed);
   if (print) {
     fmt::print("uncertainty: sigma scale {:.3g} ({}); OOD threshold {:.3g} ({}, quantile {}), {} reference embeddings\n",
                calibration.sigma_scale, calibration.sigma_basis, calibration.ood_threshold, calibration.ood_basis,
@@ -391,8 +435,8 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   }
 
   model.provenance() = {{"dataset", std::filesystem::absolute(dataset_path).string()},
-                        {"n_structures", records.size()},
-                        {"data_hash", data_hash(data)},
+                        {"n_structures", data.dataset_size()},
+                        {"data_hash", hash},
                         {"split", split_to_json(split_options)},
                         {"loss", loss_name}};
   if (bootstrap) model.provenance()["ensemble_bootstrap"] = true;
@@ -408,125 +452,15 @@ TrainJobResult train_property_model(const Json& config, const TrainJobOptions& j
   result.n_test = split.test.size();
   if (!split.test.empty()) {
     // As `matnn eval` predicts, so that both give the same numbers, and shared among the ranks.
-    const models::PropertyPrediction test = predict_in_blocks(model, data.samples.pick(split.test).view(), job.communicator);
+    const models::PropertyPrediction test = predict_labelled(model, data, split.test, data_comm);
     result.test_metrics =
-        property_metrics(model.target(), test, pick(data.target, split.test), pick(data.target, split.train).mean());
+        property_metrics(model.target(), test, pick(data.target(), split.test), pick(data.target(), split.train).mean());
     if (!split.validation.empty())
-      add_shift_metrics(result.test_metrics, test,
-                        predict_in_blocks(model, data.samples.pick(split.validation).view(), job.communicator));
+      add_shift_metrics(result.test_metrics, test, predict_labelled(model, data, split.validation, data_comm));
   }
+  result.structures_read = rows.structures_read();
   return result;
 }
-
-namespace {
-
-// The samples [first, first + count) of a block, held in `storage` when they must be made.
-using BlockSamples = std::function<models::Samples(std::size_t first, std::size_t count, SampleSet& storage)>;
-
-// n samples in blocks of `block`: block b is predicted on rank owner(b) from samples_of(first,
-// count) (with options.first_row + first as its first number), and every rank gets every block's
-// predictions back in order.
-models::PropertyPrediction predict_blocks_on_ranks(const models::PropertyModel& model, std::size_t n, std::size_t block,
-                                                   const std::function<int(std::size_t)>& owner,
-                                                   const BlockSamples& samples_of, const parallel::Communicator& comm,
-                                                   const models::PredictOptions& options) {
-  if (block == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "predict_in_blocks: blocks of 0 structures");
-  const std::size_t blocks = (n + block - 1) / block;
-  const Eigen::Index classes = model.target().task == models::TaskKind::classification ? model.target().n_classes : 0;
-  // Per structure: value, sigma, ood score, ood flag, its class probabilities.
-  const auto stride = static_cast<std::size_t>(4 + classes);
-  std::vector<double> mine;
-  std::exception_ptr failure;
-  try {
-    for (std::size_t b = 0; b < blocks; ++b) {
-      if (owner(b) != comm.rank()) continue;
-      const std::size_t first = b * block, count = std::min(block, n - first);
-      models::PredictOptions block_options = options;
-      block_options.first_row = options.first_row + first;
-      SampleSet storage;
-      const models::PropertyPrediction p = model.predict(samples_of(first, count, storage), block_options);
-      for (Eigen::Index i = 0; i < p.value.size(); ++i) {
-        mine.insert(mine.end(), {p.value[i], p.sigma[i], p.ood_score[i], p.ood[static_cast<std::size_t>(i)] ? 1.0 : 0.0});
-        for (Eigen::Index c = 0; c < classes; ++c) mine.push_back(p.probabilities(i, c));
-      }
-    }
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  comm.rethrow_first(failure);
-  const std::vector<std::vector<double>> all = comm.all_gather(mine);
-  models::PropertyPrediction out;
-  const auto rows = static_cast<Eigen::Index>(n);
-  out.value.resize(rows);
-  out.sigma.resize(rows);
-  out.ood_score.resize(rows);
-  out.ood.resize(n);
-  out.probabilities.resize(classes > 0 ? rows : 0, classes);
-  std::vector<std::size_t> at(all.size(), 0);
-  for (std::size_t b = 0; b < blocks; ++b) {
-    const auto from_rank = static_cast<std::size_t>(owner(b));
-    const std::vector<double>& from = all.at(from_rank);
-    std::size_t& k = at[from_rank];
-    for (std::size_t i = b * block; i < std::min(n, (b + 1) * block); ++i) {
-      if (k + stride > from.size()) fail(MATNN_ERROR_INTERNAL, "rank {} sent too few predictions", from_rank);
-      const auto row = static_cast<Eigen::Index>(i);
-      out.value[row] = from[k++];
-      out.sigma[row] = from[k++];
-      out.ood_score[row] = from[k++];
-      out.ood[i] = from[k++] != 0.0;
-      for (Eigen::Index c = 0; c < classes; ++c) out.probabilities(row, c) = from[k++];
-    }
-  }
-  return out;
-}
-
-// `matnn eval MODEL DATA` over every labelled structure, the dataset read by shard: each rank
-// reads its run of rows, the labelled rows and their targets are gathered in order, and each
-// block of 64 labelled rows is predicted by the rank that holds its first row (reading the
-// others of the block), so the predictions, and with them the metrics, are the serial ones.
-std::map<std::string, double> evaluate_all_by_shards(const models::PropertyModel& model, const std::string& dataset_path,
-                                                     const parallel::Communicator& comm) {
-  ShardedRows rows({dataset_path}, data::SplitKind::random, comm);
-  const models::PropertyTarget& target = model.target();
-  const std::string signal = model.input_signal();
-  std::vector<double> mine;  // (row, target) of this rank's labelled rows
-  std::exception_ptr failure;
-  try {
-    for (std::size_t row : rows.local_rows()) {
-      const std::size_t one[1] = {row};
-      if (const auto y = label_of(*rows.records(one).front(), row, target.name, target.task, signal))
-        mine.insert(mine.end(), {static_cast<double>(row), *y});
-    }
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  comm.rethrow_first(failure);
-  std::vector<std::size_t> labelled;
-  std::vector<double> values;
-  for (const auto& part : comm.all_gather(mine)) {  // runs in rank order: rows ascending
-    for (std::size_t k = 0; k + 1 < part.size(); k += 2) {
-      labelled.push_back(static_cast<std::size_t>(part[k]));
-      values.push_back(part[k + 1]);
-    }
-  }
-  if (labelled.empty())
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset all", dataset_path, target.name);
-  const auto owner = [&](std::size_t b) { return std::max(rows.home(labelled[b * kPredictionBlock]), 0); };
-  const auto samples_of = [&](std::size_t first, std::size_t count, SampleSet& storage) {
-    const std::span<const std::size_t> block_rows(labelled.data() + first, count);
-    for (const Record* r : rows.records(block_rows)) {
-      storage.structures.push_back(r->structure);
-      if (!signal.empty()) storage.signals.push_back(r->signals.at(signal));
-    }
-    return storage.view();
-  };
-  const models::PropertyPrediction prediction =
-      predict_blocks_on_ranks(model, labelled.size(), kPredictionBlock, owner, samples_of, comm, {});
-  return property_metrics(target, prediction,
-                          Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size())));
-}
-
-}  // namespace
 
 models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model, const models::Samples& samples,
                                              const parallel::Communicator& comm, const models::PredictOptions& options,
@@ -539,44 +473,46 @@ models::PropertyPrediction predict_in_blocks(const models::PropertyModel& model,
 
 std::map<std::string, double> evaluate_property_model(const models::PropertyModel& model, const std::string& dataset_path,
                                                       const std::string& subset, const parallel::Communicator& comm) {
-  if (subset == "all") return evaluate_all_by_shards(model, dataset_path, comm);
-  const DatasetReader reader(dataset_path);
-  const std::vector<Record> records = reader.read_all();
+  if (subset != "all" && subset != "train" && subset != "validation" && subset != "test")
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown subset \"{}\" (use all, train, validation or test)", subset);
   const Json& provenance = model.provenance();
   const std::string recorded = provenance.contains("split") ? provenance["split"].value("kind", "random") : "random";
   // The keys matter only to rebuild a computed split (a given one lists its structures).
   data::SplitOptions keys_for;
   if (subset != "all" && recorded != "given") keys_for = split_options_from(train::ConfigSection(provenance.at("split"), "split"), 0);
   const models::PropertyTarget& target = model.target();
-  const PropertyData data = property_data(records, target.name, target.task, keys_for, model.input_signal());
+  // Each rank reads its own run of rows; every rank learns every row's label.
+  ShardedRows dataset_rows({dataset_path}, keys_for.kind, comm);
+  LabelledRows data(dataset_rows, dataset_path, target.name, target.task, model.input_signal(), comm);
   std::vector<std::size_t> rows, validation_rows;
   std::optional<double> training_mean;
   if (subset == "all") {
-    for (std::size_t i = 0; i < data.samples.size(); ++i) rows.push_back(i);
+    for (std::size_t i = 0; i < data.size(); ++i) rows.push_back(i);
   } else {
     // The split was made over the labelled structures only, as at training time: they must be
     // the very structures the model was trained on (older model files record no hash).
     const std::string recorded_hash = provenance.value("data_hash", std::string());
-    if (!recorded_hash.empty() && recorded_hash != data_hash(data)) {
-      fail(MATNN_ERROR_INVALID_ARGUMENT,
-           "{}: the structures labelled \"{}\" differ from those the model was trained on (data hash {}, the model "
-           "records {}): subset {} cannot be rebuilt; use --subset all",
-           dataset_path, target.name, data_hash(data), recorded_hash, subset);
+    if (!recorded_hash.empty()) {
+      const std::string hash = data.hash();
+      if (hash != recorded_hash) {
+        fail(MATNN_ERROR_INVALID_ARGUMENT,
+             "{}: the structures labelled \"{}\" differ from those the model was trained on (data hash {}, the model "
+             "records {}): subset {} cannot be rebuilt; use --subset all",
+             dataset_path, target.name, hash, recorded_hash, subset);
+      }
     }
-    const data::Split split = recorded_split(provenance, data.keys, data.index, records.size(), dataset_path);
+    const data::Split split = recorded_split(provenance, data.keys(keys_for), data.index(), data.dataset_size(), dataset_path);
     if (subset == "train") rows = split.train;
     else if (subset == "validation") rows = split.validation;
-    else if (subset == "test") rows = split.test;
-    else fail(MATNN_ERROR_INVALID_ARGUMENT, "unknown subset \"{}\" (use all, train, validation or test)", subset);
-    if (!split.train.empty()) training_mean = pick(data.target, split.train).mean();
+    else rows = split.test;
+    if (!split.train.empty()) training_mean = pick(data.target(), split.train).mean();
     if (subset == "test") validation_rows = split.validation;
   }
   if (rows.empty())
     fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: no structures with \"{}\" in subset {}", dataset_path, target.name, subset);
-  const models::PropertyPrediction prediction = predict_in_blocks(model, data.samples.pick(rows).view(), comm);
-  std::map<std::string, double> out = property_metrics(target, prediction, pick(data.target, rows), training_mean);
-  if (!validation_rows.empty())
-    add_shift_metrics(out, prediction, predict_in_blocks(model, data.samples.pick(validation_rows).view(), comm));
+  const models::PropertyPrediction prediction = predict_labelled(model, data, rows, comm);
+  std::map<std::string, double> out = property_metrics(target, prediction, pick(data.target(), rows), training_mean);
+  if (!validation_rows.empty()) add_shift_metrics(out, prediction, predict_labelled(model, data, validation_rows, comm));
   return out;
 }
 

@@ -19,22 +19,6 @@
 
 namespace matnn::workflows {
 
-/// The labelled samples of a dataset for one target. Rows without the label (or, for a model
-/// that reads a signal, without that signal) are left out; `index` maps back to the dataset.
-/// Classification labels must be integers >= 0.
-struct PropertyData {
-  std::vector<std::size_t> index;
-  SampleSet samples;
-  Eigen::VectorXd target;
-  std::vector<data::SplitKey> keys;  ///< reduced formula / prototype tag and timestamp, for splits
-};
-
-/// `split` says what the keys hold: the group of each structure for its kind (cluster: the
-/// k-means cluster of its standardised composition features, from split.clusters and split.seed).
-/// `signal`: the signal a spectrum or image model reads ("" for the kinds that read structures).
-PropertyData property_data(const std::vector<Record>& records, const std::string& target, models::TaskKind task,
-                           const data::SplitOptions& split = {}, const std::string& signal = {});
-
 /// Metrics of predictions against targets: regression MAE, RMSE, R^2, top-k recall (k = 10% of
 /// the samples, at least 1, screening for the largest values), mean sigma and OOD share, and
 /// when every sigma is positive the calibration of N(value, sigma^2): nll, miscalibration_area,

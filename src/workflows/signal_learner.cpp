@@ -14,6 +14,7 @@
 // full size, its pixel-size input scaled alike, so a crop is the same sample seen at a higher
 // magnification). Only training batches are augmented; validation, calibration and prediction
 // see the data as measured.
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -80,10 +81,10 @@ class SignalLearner final : public PropertyLearner {
 
   std::string signal() const override { return config_.signal; }
 
-  void prepare(const models::PropertyTarget& target, const PropertyData& data, std::span<const std::size_t> train,
-               std::uint64_t seed) override {
-    const std::vector<Signal>& signals = data.samples.signals;
-    const Signal& first = signals.at(train.front());
+  void prepare(const models::PropertyTarget& target, LabelledRows& data, std::span<const std::size_t> train,
+               std::uint64_t seed, const parallel::Communicator& comm) override {
+    const std::size_t first_row[1] = {train.front()};
+    const Signal first = data.samples(first_row).signals.at(0);
     if (first.kind != config_.signal_kind)
       fail(MATNN_ERROR_INVALID_ARGUMENT, "model.kind {} reads {}s, but signal \"{}\" holds {}s", kind_,
            signal_kind_name(config_.signal_kind), config_.signal, signal_kind_name(first.kind));
@@ -93,23 +94,40 @@ class SignalLearner final : public PropertyLearner {
     config_.axis_name = first.axis_name;
     config_.axis_unit = first.axis_unit;
     config_.seed = seed;
-    std::vector<Signal> training;
-    Eigen::VectorXd targets(static_cast<Eigen::Index>(train.size()));
+    // What the normalisation needs of the training signals, each rank over its own, then summed
+    // (and the pixel sizes' range taken) over the ranks.
+    std::vector<std::size_t> own;
+    for (std::size_t r : train)
+      if (std::max(data.home(r), 0) == comm.rank()) own.push_back(r);
+    const SampleSet training = data.samples(own);
+    SignalModel::ChannelSums sums(config_.shape.at(0));
+    double pixel_min = first.pixel_size, pixel_max = first.pixel_size;
+    for (const Signal& s : training.signals) {
+      sums.add(s);
+      pixel_min = std::min(pixel_min, s.pixel_size);
+      pixel_max = std::max(pixel_max, s.pixel_size);
+    }
+    std::vector<double> summed = sums.sum;
+    summed.insert(summed.end(), sums.squares.begin(), sums.squares.end());
+    summed.push_back(sums.count);
+    comm.sum(summed);
+    std::copy(summed.begin(), summed.begin() + static_cast<std::ptrdiff_t>(sums.sum.size()), sums.sum.begin());
+    std::copy(summed.begin() + static_cast<std::ptrdiff_t>(sums.sum.size()), summed.end() - 1, sums.squares.begin());
+    sums.count = summed.back();
     if (first.kind == SignalKind::image) {
-      config_.pixel_min = config_.pixel_max = first.pixel_size;
-      for (std::size_t r : train) {
-        config_.pixel_min = std::min(config_.pixel_min, signals[r].pixel_size);
-        config_.pixel_max = std::max(config_.pixel_max, signals[r].pixel_size);
+      config_.pixel_min = pixel_min;
+      config_.pixel_max = pixel_max;
+      for (const std::vector<double>& range : comm.all_gather(std::vector<double>{pixel_min, pixel_max})) {
+        config_.pixel_min = std::min(config_.pixel_min, range.at(0));
+        config_.pixel_max = std::max(config_.pixel_max, range.at(1));
       }
     }
     model_ = std::make_unique<SignalModel>(config_);
-    for (std::size_t i = 0; i < train.size(); ++i) {
-      training.push_back(signals[train[i]]);
-      targets[static_cast<Eigen::Index>(i)] = data.target[static_cast<Eigen::Index>(train[i])];
-    }
-    model_->fit_normalization(training, targets);
-    inputs_ = model_->inputs(signals);
-    scales_ = model_->scales(signals);
+    Eigen::VectorXd targets(static_cast<Eigen::Index>(train.size()));
+    for (std::size_t i = 0; i < train.size(); ++i)
+      targets[static_cast<Eigen::Index>(i)] = data.target()[static_cast<Eigen::Index>(train[i])];
+    model_->fit_normalization(sums, targets);
+    data_ = &data;
     if (shift_ > 0) {
       const std::vector<double>& axis = config_.axis;
       const double step = (axis.back() - axis.front()) / static_cast<double>(std::max<std::size_t>(1, axis.size() - 1));
@@ -126,13 +144,11 @@ class SignalLearner final : public PropertyLearner {
   nn::Module& member(std::size_t k) override { return model_->member(k); }
 
   ad::Tensor forward(std::size_t k, std::span<const std::size_t> rows) override {
-    const ad::Index index = ad::make_index(std::vector<int32_t>(rows.begin(), rows.end()));
-    ad::Tensor x = ad::gather_rows(inputs_, index);
-    ad::Tensor scales = scales_.defined() ? ad::gather_rows(scales_, index) : ad::Tensor();
+    const SampleSet samples = data_->samples(rows);  // a rank's own rows are in memory already
+    ad::Tensor x = model_->inputs(samples.signals);
+    ad::Tensor scales = model_->scales(samples.signals);
     target_factors_.clear();
     if (model_->member(k).is_training() && augment_.any()) {
-      x = x.detach().clone_data();
-      if (scales.defined()) scales = scales.detach().clone_data();
       const bool image = x.rank() == 4;
       target_factors_ = augment_batch(x.data<float>(), x.dim(0), x.dim(1), image ? x.dim(2) : 1,
                                       x.dim(x.rank() - 1), config_.axis, augment_, rng_,
@@ -182,7 +198,7 @@ class SignalLearner final : public PropertyLearner {
   std::string strain_target_;  ///< model.augment.strain_target: "length", "fixed" or "" (unset)
   std::vector<double> target_factors_;  ///< 1 + strain of each row of the last training pass
   std::unique_ptr<SignalModel> model_;
-  ad::Tensor inputs_, scales_;
+  LabelledRows* data_ = nullptr;
   std::mt19937_64 rng_;
 };
 

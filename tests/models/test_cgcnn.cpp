@@ -90,8 +90,8 @@ TEST(CrystalGraph, DistanceFeaturesFarFromTheirCentreAreZeroNotTiny) {
   // hundred times slower: the expansion must give exactly 0 where the Gaussian is negligible.
   const CrystalGraphOptions options;
   const std::vector<CrystalGraph> graphs{build_crystal_graph(bcc(26, 2.87), options)};
-  const std::vector<std::size_t> rows{0};
-  const GraphBatch batch = make_batch(graphs, rows, options);
+  const std::vector<const CrystalGraph*> batch_graphs{&graphs[0]};
+  const GraphBatch batch = make_batch(batch_graphs, options);
   const std::vector<double> features = batch.edge_features.to_vector();
   std::size_t zeros = 0;
   for (const double f : features) {
@@ -156,8 +156,8 @@ TEST(Cgcnn, LossGradientsMatchFiniteDifferencesInFloat64) {
   const CrystalGraphOptions options;
   const std::vector<CrystalGraph> graphs =
       build_crystal_graphs(std::vector<Structure>{distorted_l12(4), distorted_l12(5), bcc(29, 2.9)}, options);
-  const std::vector<std::size_t> rows{0, 1, 2};
-  GraphBatch batch = make_batch(graphs, rows, options);
+  const std::vector<const CrystalGraph*> batch_graphs{&graphs[0], &graphs[1], &graphs[2]};
+  GraphBatch batch = make_batch(batch_graphs, options);
   batch.atom_features = ad::to(batch.atom_features, ad::DType::f64);
   batch.edge_features = ad::to(batch.edge_features, ad::DType::f64);
   batch.inverse_sizes = ad::to(batch.inverse_sizes, ad::DType::f64);

@@ -8,6 +8,8 @@
 #include "synthetic_data.hpp"
 #include "test_helpers.hpp"
 #include "workflows/cross_validation.hpp"
+#include "workflows/dataset_rows.hpp"
+#include "workflows/labelled_rows.hpp"
 #include "workflows/property_calibration.hpp"
 #include "workflows/property_job.hpp"
 
@@ -188,7 +190,11 @@ TEST(PropertyUncertainty, ACollapsedModelGetsNoOodReferenceButIsStillRecalibrate
   data::Split split;
   split.train = {0, 1, 2, 3, 4, 5, 6};
   split.validation = {7, 8, 9};
-  const CalibrationReport report = calibrate_property_model(model, SampleSet{structures, {}}, y, split, {}, 1);
+  const SampleSet samples{structures, {}};
+  const auto predict = [&](const std::vector<std::size_t>& rows, const models::PredictOptions& options) {
+    return model.predict(samples.pick(rows).view(), options);
+  };
+  const CalibrationReport report = calibrate_property_model(model, predict, y, split, {}, 1);
   EXPECT_FALSE(model.calibration().has_reference());
   EXPECT_NE(report.ood_basis.find("do not vary"), std::string::npos) << report.ood_basis;
   EXPECT_DOUBLE_EQ(model.calibration().sigma_scale, 2.0);
@@ -213,10 +219,12 @@ TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings)
   // The scale is the maximum-likelihood one on validation: there, mean((error / sigma)^2) = 1.
   const auto validation = evaluate_property_model(model, dir / "data.h5", "validation");
   const std::vector<Record> records = DatasetReader(dir / "data.h5").read_all();
-  const PropertyData data = property_data(records, "energy_per_atom", models::TaskKind::regression);
-  const data::Split split = recorded_split(model.provenance(), data.keys, data.index, records.size(), dir / "data.h5");
-  const models::PropertyPrediction p = model.predict(data.samples.pick(split.validation).view());
-  const Eigen::VectorXd y = pick(data.target, split.validation);
+  InMemoryRows rows(records, data::SplitKind::random);
+  LabelledRows data(rows, "data.h5", "energy_per_atom", models::TaskKind::regression, "", parallel::Communicator());
+  const data::Split split = recorded_split(model.provenance(), data.keys({}), data.index(), records.size(), dir / "data.h5");
+  // Predicted in the blocks the calibration predicted in (a block's float32 sums depend on its rows).
+  const models::PropertyPrediction p = predict_in_blocks(model, data.samples(split.validation).view(), parallel::Communicator());
+  const Eigen::VectorXd y = pick(data.target(), split.validation);
   EXPECT_NEAR(((p.value - y).array() / p.sigma.array()).square().mean(), 1.0, 1e-9);
   // The OOD threshold is the validation distances' 95th percentile: about 5 % of them beyond.
   EXPECT_GT(validation.at("ood_fraction"), 0.0);
@@ -226,7 +234,7 @@ TEST(CompositionMlp, UncertaintyIsRecalibratedOnValidationAndFlagsFarEmbeddings)
   // ood_score is the embedding distance, and the flag is that distance above the threshold.
   models::PredictOptions with_embeddings;
   with_embeddings.embeddings = true;
-  const models::PropertyPrediction e = model.predict(data.samples.pick(split.validation).view(), with_embeddings);
+  const models::PropertyPrediction e = model.predict(data.samples(split.validation).view(), with_embeddings);
   const Eigen::VectorXd d = c.distance(e.embedding);
   for (Eigen::Index i = 0; i < d.size(); ++i) {
     EXPECT_DOUBLE_EQ(e.ood_score[i], d[i]);

@@ -20,6 +20,8 @@
 #include "matnn/dataset.hpp"
 #include "matnn/error.hpp"
 #include "matnn/extxyz.hpp"
+#include "matnn/signal.hpp"
+#include "models/cnn/signal_model.hpp"
 #include "models/property_model.hpp"
 #include "nn/losses.hpp"
 #include "nn/mlp.hpp"
@@ -30,6 +32,7 @@
 #include "workflows/dataset_rows.hpp"
 #include "workflows/potential_on_ranks.hpp"
 #include "workflows/property_job.hpp"
+#include "workflows/sample_set.hpp"
 
 namespace matnn {
 namespace {
@@ -574,6 +577,102 @@ TEST(DataParallelJob, CgcnnTrainsToTheSerialModel) {
   std::printf("cgcnn: largest value %.6g, spread %.3g, largest difference %.3g\n", scale,
               pb.value.maxCoeff() - pb.value.minCoeff(), (pa.value - pb.value).cwiseAbs().maxCoeff());
   EXPECT_LT((pa.value - pb.value).cwiseAbs().maxCoeff(), 1e-6 * scale) << world().size() << " ranks";
+}
+
+// A dataset of `rows` Cu frames (regression target "energy"; the 240 frames repeated as needed) with an XRD-like pattern each (a
+// peak whose position is the target "a"), for the property jobs of every kind.
+std::string property_dataset(std::size_t rows) {
+  const std::string path = work_dir + "/property" + std::to_string(rows) + ".h5";
+  workflows::write_on_root(world(), path, [&] {
+    const std::vector<Record> frames = read_extxyz(MATNN_EXAMPLES_DATA_DIR "/cu_emt_md.extxyz");
+    std::vector<Record> records;
+    for (std::size_t i = 0; i < rows; ++i) records.push_back(frames[i % frames.size()]);
+    std::vector<double> axis;
+    for (int k = 0; k <= 100; ++k) axis.push_back(10.0 + 0.4 * k);
+    std::mt19937_64 rng(5);
+    for (Record& r : records) {
+      const double centre = 15.0 + 30.0 * static_cast<double>(rng() % 1000) / 1000.0;
+      const double height = 0.5 + static_cast<double>(rng() % 1000) / 1000.0;  // so that rows' moments differ
+      std::vector<float> values;
+      for (double x : axis) values.push_back(static_cast<float>(height * std::exp(-0.5 * (x - centre) * (x - centre))));
+      r.signals.emplace("xrd", make_spectrum(axis, std::move(values), "2theta", "degree"));
+      r.properties["a"] = {centre / 10.0};
+    }
+    write_dataset(path, records, {{{"a", "Angstrom"}}});
+  });
+  return path;
+}
+
+// Small property models of each kind: normalisations fitted on the training rows (composition
+// features, standardised spectrum channels), a graph per structure (CGCNN).
+train::Json property_config(const std::string& kind, const std::string& data, const std::string& model) {
+  train::Json m = {{"kind", kind}, {"target", "energy"}, {"ensemble", 2}};
+  if (kind == "composition_mlp") m["hidden"] = {8};
+  if (kind == "cgcnn") m.update({{"atom_features", 8}, {"hidden", 8}, {"n_conv", 1}, {"radius", 4.0}});
+  if (kind == "cnn1d")
+    m.update({{"target", "a"}, {"signal", "xrd"}, {"channels", {4, 4}}, {"kernel", 5}, {"hidden", 8}, {"normalize", "standardize"}});
+  return {{"dataset", data},
+          {"seed", 3},
+          {"model", m},
+          {"split", {{"kind", "random"}, {"validation", 0.2}, {"test", 0.2}}},
+          {"training", {{"epochs", 2}, {"batch_size", 16}}},
+          {"optimizer", {{"name", "sgd"}, {"lr", 0.01}, {"momentum", 0.9}}},
+          {"output", {{"model", work_dir + "/" + model}}}};
+}
+
+// A property job on several ranks reads the dataset by shard, as a potential job does: each rank
+// reads its run of rows, the rows that dealing the split's parts anew moves to it, and the rows
+// of the few prediction blocks (validation, OOD reference, test) that cross into another rank's
+// run, so no rank reads the whole dataset (one rank alone reads each structure once). The model
+// is the serial one, and `eval --subset test` on the ranks (its data hash computed rank after
+// rank) gives the serial metrics exactly.
+TEST(DataParallelJob, PropertyJobsReadOnlyTheirShare) {
+  const std::size_t n = 600;
+  const std::string data = property_dataset(n);
+  for (const std::string kind : {"composition_mlp", "cgcnn", "cnn1d"}) {
+    const workflows::TrainJobResult result =
+        workflows::train_model(property_config(kind, data, kind + "_share_ranks.h5"), quiet_job(world()));
+    const std::vector<std::vector<double>> reads =
+        world().all_gather(std::vector<double>{static_cast<double>(result.structures_read)});
+    double total = 0;
+    for (const auto& r : reads) total += r.at(0);
+    if (world().is_root()) std::printf("%s: structures read per rank of %d:", kind.c_str(), world().size());
+    for (const auto& r : reads) {
+      if (world().is_root()) std::printf(" %g", r.at(0));
+      if (world().size() > 1) EXPECT_LT(r.at(0), 0.8 * static_cast<double>(n)) << kind << ": a rank read (nearly) every structure";
+    }
+    if (world().is_root()) std::printf(" (%g in all)\n", total);
+    EXPECT_GE(total, static_cast<double>(n));
+    EXPECT_LE(total, 1.6 * static_cast<double>(n)) << kind;
+    const auto model = models::load_property_model(result.model_path);
+    const std::map<std::string, double> test = workflows::evaluate_property_model(*model, data, "test", world());
+    if (!world().is_root()) continue;
+    const workflows::TrainJobResult serial =
+        workflows::train_model(property_config(kind, data, kind + "_share_serial.h5"), quiet_job(parallel::Communicator()));
+    EXPECT_EQ(serial.structures_read, n) << kind;
+    const std::map<std::string, double> serial_test = workflows::evaluate_property_model(*model, data, "test", parallel::Communicator());
+    ASSERT_EQ(test.size(), serial_test.size());
+    for (const auto& [name, value] : serial_test)  // spearman_error_sigma is NaN for constant sigmas
+      EXPECT_TRUE(test.at(name) == value || (std::isnan(value) && std::isnan(test.at(name)))) << kind << " " << name;
+    const auto one = models::load_property_model(serial.model_path);
+    workflows::SampleSet samples;
+    for (const Record& r : DatasetReader(data).read(0, 40)) {
+      samples.structures.push_back(r.structure);
+      samples.signals.push_back(r.signals.at("xrd"));
+    }
+    if (kind != "cnn1d") samples.signals.clear();
+    const models::PropertyPrediction pa = model->predict(samples.view()), pb = one->predict(samples.view());
+    const double scale = pb.value.cwiseAbs().maxCoeff();
+    EXPECT_LT((pa.value - pb.value).cwiseAbs().maxCoeff(), 1e-5 * scale) << kind << " on " << world().size() << " ranks";
+    if (kind == "cnn1d") {
+      // The spectra's standardisation, from sums over every rank's training rows (the network's
+      // batch normalisation would hide a wrong one from the predictions).
+      const auto& a = dynamic_cast<const models::cnn::SignalModel&>(*model);
+      const auto& b = dynamic_cast<const models::cnn::SignalModel&>(*one);
+      const std::vector<double> xa = a.inputs(samples.signals).to_vector(), xb = b.inputs(samples.signals).to_vector();
+      for (std::size_t i = 0; i < xa.size(); ++i) ASSERT_NEAR(xa[i], xb[i], 1e-5) << "input " << i;
+    }
+  }
 }
 
 // Property predictions in fixed blocks dealt to the ranks (predict_in_blocks): every rank gets

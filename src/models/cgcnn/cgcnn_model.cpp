@@ -111,9 +111,9 @@ PropertyPrediction CgcnnModel::predict_graphs(std::span<const CrystalGraph> grap
       members_, graphs.size(), prediction_batch, config_.target, scaling_, options, wants_embeddings(options),
       config_.hidden,
       [&](std::size_t first, std::size_t count) {
-        std::vector<std::size_t> rows(count);
-        for (std::size_t k = 0; k < count; ++k) rows[k] = first + k;
-        return make_batch(graphs, rows, config_.graph);
+        std::vector<const CrystalGraph*> batch(count);
+        for (std::size_t k = 0; k < count; ++k) batch[k] = &graphs[first + k];
+        return make_batch(batch, config_.graph);
       },
       [](CgcnnNetwork& net, const GraphBatch& batch) {
         CgcnnNetwork::Output o = net.forward(batch);

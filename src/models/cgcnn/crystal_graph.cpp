@@ -146,15 +146,14 @@ std::vector<CrystalGraph> build_crystal_graphs(std::span<const Structure> struct
   return graphs;
 }
 
-GraphBatch make_batch(std::span<const CrystalGraph> graphs, std::span<const std::size_t> rows,
-                      const CrystalGraphOptions& options) {
+GraphBatch make_batch(std::span<const CrystalGraph* const> graphs, const CrystalGraphOptions& options) {
   const std::vector<float>& elements = element_table();
   const std::int64_t width = features::cgcnn_element_feature_width(), gaussians = options.gaussian_count();
   GraphBatch b;
-  b.n_crystals = static_cast<std::int64_t>(rows.size());
-  for (std::size_t r : rows) {
-    b.n_atoms += static_cast<std::int64_t>(graphs[r].n_atoms());
-    b.n_edges += static_cast<std::int64_t>(graphs[r].n_edges());
+  b.n_crystals = static_cast<std::int64_t>(graphs.size());
+  for (const CrystalGraph* g : graphs) {
+    b.n_atoms += static_cast<std::int64_t>(g->n_atoms());
+    b.n_edges += static_cast<std::int64_t>(g->n_edges());
   }
   std::vector<float> atoms(static_cast<std::size_t>(b.n_atoms * width));
   std::vector<float> edges(static_cast<std::size_t>(b.n_edges * gaussians));
@@ -166,9 +165,9 @@ GraphBatch make_batch(std::span<const CrystalGraph> graphs, std::span<const std:
   const double inv_w2 = 1.0 / (options.gaussian_width * options.gaussian_width);
   std::int32_t first_atom = 0;
   std::size_t edge = 0;
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const CrystalGraph& g = graphs[rows[k]];
-    if (g.n_atoms() == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: structure {} has no atoms", rows[k]);
+  for (std::size_t k = 0; k < graphs.size(); ++k) {
+    const CrystalGraph& g = *graphs[k];
+    if (g.n_atoms() == 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "cgcnn: structure {} of the batch has no atoms", k);
     for (std::size_t i = 0; i < g.n_atoms(); ++i) {
       const int z = g.numbers[i];
       if (!is_known_atomic_number(z)) fail(MATNN_ERROR_UNKNOWN_ELEMENT, "cgcnn: atomic number {}", z);

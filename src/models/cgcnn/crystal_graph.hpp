@@ -73,8 +73,7 @@ struct GraphBatch {
   ad::Tensor inverse_sizes;    ///< (crystals, 1): 1 / atoms of each crystal, for mean pooling
 };
 
-/// The batch of graphs[rows[k]] for every k, in float32.
-GraphBatch make_batch(std::span<const CrystalGraph> graphs, std::span<const std::size_t> rows,
-                      const CrystalGraphOptions& options);
+/// The batch of *graphs[k] for every k, in float32.
+GraphBatch make_batch(std::span<const CrystalGraph* const> graphs, const CrystalGraphOptions& options);
 
 }  // namespace matnn::models::cgcnn

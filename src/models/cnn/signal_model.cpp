@@ -119,26 +119,32 @@ SignalModel::SignalModel(SignalModelConfig config) : config_(std::move(config)) 
   channel_std_.assign(static_cast<std::size_t>(config_.shape[0]), 1.0);
 }
 
+void SignalModel::ChannelSums::add(const Signal& s) {
+  const std::int64_t plane = s.plane();
+  for (std::size_t c = 0; c < sum.size(); ++c)
+    for (std::int64_t i = 0; i < plane; ++i) {
+      const double v = s.values[c * static_cast<std::size_t>(plane) + static_cast<std::size_t>(i)];
+      sum[c] += v;
+      squares[c] += v * v;
+    }
+  count += static_cast<double>(plane);
+}
+
 void SignalModel::fit_normalization(std::span<const Signal> signals, const Eigen::VectorXd& targets) {
-  if (targets.size() < 1 || signals.empty()) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: cannot fit the normalisation on no data", kind());
+  ChannelSums sums(config_.shape[0]);
+  for (const Signal& s : signals) sums.add(s);
+  fit_normalization(sums, targets);
+}
+
+void SignalModel::fit_normalization(const ChannelSums& sums, const Eigen::VectorXd& targets) {
+  if (targets.size() < 1 || sums.count <= 0) fail(MATNN_ERROR_INVALID_ARGUMENT, "{}: cannot fit the normalisation on no data", kind());
   if (config_.target.task == TaskKind::regression) scaling_.fit(targets);
   if (config_.normalization != Normalization::standardize) return;
-  const std::int64_t channels = config_.shape[0];
-  std::vector<double> sum(static_cast<std::size_t>(channels), 0.0), squares = sum;
-  double count = 0;
-  for (const Signal& s : signals) {
-    const std::int64_t plane = s.plane();
-    for (std::int64_t c = 0; c < channels; ++c)
-      for (std::int64_t i = 0; i < plane; ++i) {
-        const double v = s.values[static_cast<std::size_t>(c * plane + i)];
-        sum[static_cast<std::size_t>(c)] += v;
-        squares[static_cast<std::size_t>(c)] += v * v;
-      }
-    count += static_cast<double>(plane);
-  }
-  for (std::size_t c = 0; c < sum.size(); ++c) {
-    channel_mean_[c] = sum[c] / count;
-    const double var = squares[c] / count - channel_mean_[c] * channel_mean_[c];
+  if (sums.sum.size() != channel_mean_.size())
+    fail(MATNN_ERROR_INTERNAL, "{}: sums of {} channels for a model of {}", kind(), sums.sum.size(), channel_mean_.size());
+  for (std::size_t c = 0; c < sums.sum.size(); ++c) {
+    channel_mean_[c] = sums.sum[c] / sums.count;
+    const double var = sums.squares[c] / sums.count - channel_mean_[c] * channel_mean_[c];
     channel_std_[c] = var > 1e-24 ? std::sqrt(var) : 1.0;
   }
 }

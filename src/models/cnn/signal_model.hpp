@@ -84,8 +84,20 @@ class SignalModel final : public PropertyModel {
   const SignalModelConfig& config() const noexcept { return config_; }
   SignalNetwork& member(std::size_t k) { return *members_.at(k); }
 
+  /// Per input channel, the sums over the training signals' values that "standardize" fits its
+  /// mean and standard deviation to: summed by each rank over its own signals, then over the
+  /// ranks (the sums of all of them, in any order, make the same normalisation).
+  struct ChannelSums {
+    std::vector<double> sum, squares;  ///< per channel
+    double count = 0;                  ///< values per channel
+    explicit ChannelSums(std::int64_t channels)
+        : sum(static_cast<std::size_t>(channels), 0.0), squares(static_cast<std::size_t>(channels), 0.0) {}
+    void add(const Signal& signal);
+  };
   /// Fits what depends on the training data: the target standardisation (regression) and, for
-  /// "standardize", each input channel's mean and standard deviation.
+  /// "standardize", each input channel's mean and standard deviation from `sums`.
+  void fit_normalization(const ChannelSums& sums, const Eigen::VectorXd& training_targets);
+  /// The same from the training signals themselves.
   void fit_normalization(std::span<const Signal> training_signals, const Eigen::VectorXd& training_targets);
   /// Regression targets in the networks' standardised units (n x 1, float32).
   ad::Tensor standardize_targets(const Eigen::VectorXd& targets) const;
