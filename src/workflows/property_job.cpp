@@ -88,20 +88,24 @@ class MemberTask : public train::TrainingTask {
     for (std::size_t k : parallel::dealt_to(std::vector<double>(split_.validation.size(), 1.0), homes, comm.size(), comm.rank()))
       mine.push_back(split_.validation[k]);
     // loss x rows, then the sum of |error| (regression, standardised units) or of correct classes.
+    // In blocks of kPredictionBlock rows: one pass over all of them would hold every layer's
+    // activations of the whole validation set at once (GBs for a large set of spectra).
     std::array<double, 2> sums{};
-    if (!mine.empty()) {
-      const ad::Tensor output = learner_.forward(member_, mine);
-      sums[0] = loss_of(output, mine).item() * static_cast<double>(mine.size());
+    for (std::size_t first = 0; first < mine.size(); first += kPredictionBlock) {
+      const std::vector<std::size_t> rows(mine.begin() + static_cast<std::ptrdiff_t>(first),
+                                          mine.begin() + static_cast<std::ptrdiff_t>(std::min(mine.size(), first + kPredictionBlock)));
+      const ad::Tensor output = learner_.forward(member_, rows);
+      sums[0] += loss_of(output, rows).item() * static_cast<double>(rows.size());
       const std::vector<double> values = output.to_vector();
       if (target_.task == models::TaskKind::regression) {
-        const std::vector<double> targets = ad::gather_rows(y_, rows_of(mine)).to_vector();
+        const std::vector<double> targets = ad::gather_rows(y_, rows_of(rows)).to_vector();
         for (std::size_t i = 0; i < values.size(); ++i) sums[1] += std::abs(values[i] - targets[i]);
       } else {
         const auto c = static_cast<std::size_t>(target_.n_classes);
-        for (std::size_t i = 0; i < mine.size(); ++i) {
+        for (std::size_t i = 0; i < rows.size(); ++i) {
           const auto row = values.begin() + static_cast<std::ptrdiff_t>(i * c);
           const auto predicted = std::max_element(row, row + static_cast<std::ptrdiff_t>(c)) - row;
-          sums[1] += predicted == labels_[mine[i]] ? 1.0 : 0.0;
+          sums[1] += predicted == labels_[rows[i]] ? 1.0 : 0.0;
         }
       }
     }
