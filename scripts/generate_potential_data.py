@@ -305,6 +305,30 @@ def relaxed_cell(atoms, calc_factory, fmax=1e-3, steps=500):
     return labelled(out, calc_factory)
 
 
+def close_pairs(cell, calc_factory, rng, count):
+    """`count` crystal cells, rattled by 0.05 A, in each of which one atom is pushed along its
+    bond towards its nearest neighbour, to between 0.68 and 0.85 times the crystal's
+    nearest-neighbour distance (Si: 1.60 to 2.00 A; Cu: 1.73 to 2.17 A), nine distances in
+    turn. MD at these temperatures never brings two atoms that close, and a network trained
+    without such frames may bend into a spurious well below the shortest distance it saw
+    (examples/close_approach.py finds one in both Si models; docs/results-potentials.md)."""
+    reference = cell.copy()
+    d = reference.get_distances(0, range(1, len(reference)), mic=True)
+    nearest = float(d.min())
+    ratios = np.linspace(0.68, 0.85, 9)
+    frames = []
+    for k in range(count):
+        atoms = bare(reference)
+        atoms.positions += rng.normal(0.0, 0.05, size=atoms.positions.shape)
+        distances = atoms.get_distances(0, range(1, len(atoms)), mic=True, vector=True)
+        j = int(np.argmin(np.linalg.norm(distances, axis=1)))
+        bond = distances[j]  # from atom 0 to its nearest neighbour (minimum image)
+        target = ratios[k % len(ratios)] * nearest
+        atoms.positions[0] += bond * (1.0 - target / np.linalg.norm(bond))
+        frames.append(labelled(atoms, calc_factory))
+    return frames
+
+
 def liquid_snapshots(atoms, calc_factory, rng, temperature, premelt_temperature, n_premelt,
                      n_snapshots, dt_fs, interval, n_equil):
     """Langevin MD of a liquid in a fixed cell: `n_premelt` steps at `premelt_temperature` melt
@@ -388,8 +412,9 @@ SETS = {
 SPLITS = ("train", "test", "ood")
 
 
-def make_split(spec, split, a0, rng_for, scale=1.0, log=print):
-    """The labelled structures of one split of one system (see the module docstring)."""
+def make_split(spec, split, a0, rng_for, scale=1.0, log=print, close_pair=0):
+    """The labelled structures of one split of one system (see the module docstring); the
+    train split gets `close_pair` close-pair cells at its end (close_pairs())."""
     calc = spec["calc"]
     n = {k: max(1, int(round(v * scale))) for k, v in spec["counts"][split].items()}
     cell = bulk(spec["symbol"], spec["structure"], a=a0, cubic=True).repeat(2)
@@ -460,6 +485,8 @@ def make_split(spec, split, a0, rng_for, scale=1.0, log=print):
     for k, ((slab, t), count) in enumerate(zip(runs, spread(n["slab"], len(runs)))):
         add(md_snapshots(slab, calc, rng_for("slab", k), t, count, dt, interval, n_equil,
                          with_stress=False), "slab_md")
+    if split == "train" and close_pair > 0:
+        add(close_pairs(cell, calc, rng_for("close_pair", 0), close_pair), "close_pair")
     return frames
 
 
@@ -489,7 +516,7 @@ def main_sets(args):
     os.makedirs(args.output, exist_ok=True)
     tags = {"md": 1, "strained": 2, "vacancy": 3, "slab": 4, "check": 5, "sheared": 6,
             "eos": 7, "liquid": 8, "vacancy_cold": 9,
-            "sheared_relaxed": 10}
+            "sheared_relaxed": 10, "close_pair": 11}
     start = time.time()
     a0 = equilibrium_lattice_constant(spec["symbol"], spec["structure"], spec["calc"],
                                       spec["guess"])
@@ -503,7 +530,7 @@ def main_sets(args):
             # trajectory or a random strain with train.
             return np.random.default_rng([args.seed, spec["index"], _split, tags[part], k])
 
-        frames = make_split(spec, split, a0, rng_for, args.scale)
+        frames = make_split(spec, split, a0, rng_for, args.scale, close_pair=args.close_pairs)
         for i, f in enumerate(frames):
             info = {"id": f"{spec['prefix']}-{split}-{i:04d}",
                     "config_type": f.info["config_type"]}
@@ -653,6 +680,9 @@ def main():
                              "default 2 for cu and si, 4 per file for the train/test/ood sets)")
     parser.add_argument("--splits", default="train,test,ood",
                         help="cu-eam, si-tersoff: which files to write (default all three)")
+    parser.add_argument("--close-pairs", type=int, default=0,
+                        help="cu-eam, si-tersoff: close-pair cells appended to the train file "
+                             "(config_type close_pair; default 0, as in the shipped files)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="cu-eam, si-tersoff: multiply every count (for quick trial runs)")
     args = parser.parse_args()
