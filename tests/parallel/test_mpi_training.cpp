@@ -563,7 +563,7 @@ TEST(DataParallelJob, CgcnnTrainsToTheSerialModel) {
   ASSERT_EQ(validation.size(), serial_validation.size());
   // A float32 model trained for several epochs: sums over the ranks in another order make the
   // validation losses drift apart by about 1e-5 relative, depending on the CPU's GEMM kernels
-  // (1.4e-5 on one AVX-512 Xeon). The strict check is the final predictions' below (1e-6
+  // (1.4e-5 on one AVX-512 Xeon). The strict check is the final predictions' below (3e-6
   // relative; without the synchronised normalisation they differ by 8e-3).
   for (std::size_t k = 0; k < validation.size(); ++k)
     EXPECT_NEAR(validation[k], serial_validation[k], 1e-4 * std::abs(serial_validation[k]) + 1e-7) << "cgcnn validation";
@@ -572,11 +572,13 @@ TEST(DataParallelJob, CgcnnTrainsToTheSerialModel) {
   std::vector<Structure> structures;
   for (const Record& r : DatasetReader(dataset()).read(0, 24)) structures.push_back(r.structure);
   const models::PropertyPrediction pa = a->predict(structures), pb = b->predict(structures);
-  // float32 weights: equal to a few units in the last place of the values.
+  // float32 weights: equal to a few units in the last place of the values. The sums' order
+  // follows which rank each row is dealt to; in the sanitised Debug build (no FMA contraction)
+  // two ranks drift to 8 units (9.7e-7 relative) with rows dealt to the ranks that hold them.
   const double scale = pb.value.cwiseAbs().maxCoeff();
   std::printf("cgcnn: largest value %.6g, spread %.3g, largest difference %.3g\n", scale,
               pb.value.maxCoeff() - pb.value.minCoeff(), (pa.value - pb.value).cwiseAbs().maxCoeff());
-  EXPECT_LT((pa.value - pb.value).cwiseAbs().maxCoeff(), 1e-6 * scale) << world().size() << " ranks";
+  EXPECT_LT((pa.value - pb.value).cwiseAbs().maxCoeff(), 3e-6 * scale) << world().size() << " ranks";
 }
 
 // A dataset of `rows` Cu frames (regression target "energy"; the 240 frames repeated as needed) with an XRD-like pattern each (a
