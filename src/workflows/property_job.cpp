@@ -11,12 +11,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <set>
 
 #include <fmt/format.h>
 
 #include "autodiff/graph.hpp"
-#include "io/content_hash.hpp"
 #include "autodiff/ops.hpp"
 #include "matnn/atomic_file.hpp"
 #include "matnn/dataset.hpp"
