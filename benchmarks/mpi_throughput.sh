@@ -8,7 +8,10 @@
 #
 # Usage: benchmarks/mpi_throughput.sh MATNN EPOCHS CONFIG...
 #   each CONFIG is run for EPOCHS epochs (its `epochs:` line replaced) into a temporary folder, on
-#   1 rank and on 2 ranks, one OpenMP thread per rank; the first epoch is left out of the means.
+#   1 rank and on 2 ranks, one OpenMP thread per rank; the first epoch is left out of the means,
+#   or the first WARMUP_EPOCHS (an environment variable, a whole number below EPOCHS). Behler-
+#   Parrinello on ranks needs about 15: a rank describes the structures dealt to it from another
+#   rank's shard when they first come, and keeps them (docs/parallel.md, session 27).
 #   Run it from the repository root (the example configs name their data relative to it).
 # Example: benchmarks/mpi_throughput.sh build/bin/matnn 4 \
 #            examples/configs/potentials/si_behler_parrinello.yaml examples/configs/formation_energy.yaml
@@ -16,6 +19,11 @@ set -euo pipefail
 matnn=$(realpath "$1")
 epochs=$2
 shift 2
+warmup=${WARMUP_EPOCHS:-1}
+if ! [[ "$warmup" =~ ^[0-9]+$ ]] || [ "$warmup" -ge "$epochs" ]; then
+  echo "mpi_throughput.sh: WARMUP_EPOCHS=$warmup must be a whole number below EPOCHS ($epochs)" >&2
+  exit 2
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -34,7 +42,7 @@ for config in "$@"; do
       mpirun --oversubscribe -np "$ranks" "$matnn" train "$work/$name.yaml" >"$work/$name.$ranks.out" 2>&1
     fi
     # Means over the epochs after the first: epoch time, steps, waiting, summing, validation.
-    line=$(awk -v skip=1 '
+    line=$(awk -v skip="$warmup" '
       / train [0-9]+ / || /^epoch / || /member [0-9\/]+  epoch / { n++ }
       /^  time/ && n > skip {
         gsub(/[(),]/, " ")

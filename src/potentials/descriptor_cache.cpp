@@ -1,10 +1,100 @@
 #include "potentials/descriptor_cache.hpp"
 
+#include <algorithm>
+#include <memory>
+
 #include "autodiff/graph.hpp"
+#include "autodiff/kernels.hpp"
 #include "autodiff/ops.hpp"
+#include "matnn/error.hpp"
 #include "potentials/atom_graph.hpp"
 
 namespace matnn::potentials {
+namespace {
+
+using ad::detail::dispatch;
+using ad::detail::parallel_for;
+
+// The chain rule from the symmetry functions to the edges of a batch,
+//     to_edges:     out[e, a] = sum_f A[c(e), f] J[e, a, f]       (A: N x F, out: E x 3)
+//     to_features:  out[i, f] = sum_{e: c(e) = i} sum_a g[e, a] J[e, a, f]
+// over the structures' Jacobian blocks in turn. Written as engine ops with both other, the
+// product (E x 3 x F, several MB a step) is never formed and the blocks are never copied into
+// one: as mul-then-sum ops they were most of a cached-descriptor epoch's time and memory
+// traffic. Each op is linear in its tensor and the other is its adjoint, so each one's
+// derivative is the other and training may differentiate them any number of times.
+struct EdgeChain {
+  std::vector<ad::Tensor> blocks;          // per structure, (E_s, 3, F) constants
+  std::vector<std::int64_t> block_offsets;  // edges before each block; back() = E
+  std::vector<std::int32_t> center;         // per edge, its row of A (non-decreasing)
+  std::vector<std::int64_t> center_offsets;  // N + 1: edges of row i are [off[i], off[i + 1])
+  std::int64_t n_atoms = 0, n_features = 0;
+
+  // The Jacobian row block of edge e (3 x F values).
+  template <typename T>
+  const T* jacobian_of(std::int64_t e, std::size_t& block) const {
+    while (e >= block_offsets[block + 1]) ++block;
+    return blocks[block].data<T>() + (e - block_offsets[block]) * 3 * n_features;
+  }
+  std::int64_t n_edges() const { return block_offsets.back(); }
+};
+
+ad::Tensor chain_to_features(const ad::Tensor& g, const std::shared_ptr<const EdgeChain>& chain);
+
+ad::Tensor chain_to_edges(const ad::Tensor& a, const std::shared_ptr<const EdgeChain>& chain) {
+  const std::int64_t n_edges = chain->n_edges(), F = chain->n_features;
+  ad::Tensor out = ad::zeros({n_edges, 3}, a.dtype());
+  dispatch(a.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* pa = a.data<T>();
+    T* po = out.data<T>();
+    parallel_for(n_edges, n_edges * 3 * F, [&](std::int64_t begin, std::int64_t end) {
+      std::size_t block = 0;
+      for (std::int64_t e = begin; e < end; ++e) {
+        const T* row = pa + static_cast<std::int64_t>(chain->center[static_cast<std::size_t>(e)]) * F;
+        const T* j = chain->jacobian_of<T>(e, block);
+        for (std::int64_t k = 0; k < 3; ++k) {
+          T sum = 0;
+          for (std::int64_t f = 0; f < F; ++f) sum += row[f] * j[k * F + f];
+          po[e * 3 + k] = sum;
+        }
+      }
+    });
+  });
+  return ad::record(out, "descriptor_chain_to_edges", {a}, [chain](const ad::BackwardContext& c) {
+    return std::vector<ad::Tensor>{chain_to_features(c.grad_output, chain)};
+  }, ad::kReadsShapes);
+}
+
+ad::Tensor chain_to_features(const ad::Tensor& g, const std::shared_ptr<const EdgeChain>& chain) {
+  const std::int64_t n = chain->n_atoms, F = chain->n_features;
+  ad::Tensor out = ad::zeros({n, F}, g.dtype());
+  dispatch(g.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* pg = g.data<T>();
+    T* po = out.data<T>();
+    // Row by row: the edges of a row are contiguous, so threads never write the same row.
+    parallel_for(n, chain->n_edges() * 3 * F, [&](std::int64_t begin, std::int64_t end) {
+      std::size_t block = 0;
+      for (std::int64_t i = begin; i < end; ++i) {
+        T* row = po + i * F;
+        for (std::int64_t e = chain->center_offsets[static_cast<std::size_t>(i)];
+             e < chain->center_offsets[static_cast<std::size_t>(i) + 1]; ++e) {
+          const T* j = chain->jacobian_of<T>(e, block);
+          for (std::int64_t k = 0; k < 3; ++k) {
+            const T w = pg[e * 3 + k];
+            for (std::int64_t f = 0; f < F; ++f) row[f] += w * j[k * F + f];
+          }
+        }
+      }
+    });
+  });
+  return ad::record(out, "descriptor_chain_to_features", {g}, [chain](const ad::BackwardContext& c) {
+    return std::vector<ad::Tensor>{chain_to_edges(c.grad_output, chain)};
+  }, ad::kReadsShapes);
+}
+
+}  // namespace
 std::size_t DescribedStructure::bytes() const {
   auto size = [](const ad::Tensor& t) {
     return static_cast<std::size_t>(t.numel()) * (t.dtype() == ad::DType::f64 ? 8 : 4);
@@ -83,11 +173,30 @@ DescribedOutputs evaluate_described(BehlerParrinello& model, std::span<const Des
   if (!derivatives) return out;
 
   const ad::Tensor dout_dx = ad::grad({ad::sum(out.atomic)}, {x}, {}, create_graph, true)[0];  // (N, F)
-  const std::int64_t F = x.shape()[1];
   const auto n_edges = static_cast<std::int64_t>(center.size());
+  auto chain = std::make_shared<EdgeChain>();
+  chain->n_atoms = n_atoms;
+  chain->n_features = x.shape()[1];
+  chain->block_offsets.push_back(0);
+  for (const ad::Tensor& j : jacobians) {
+    if (j.dtype() != dout_dx.dtype())
+      fail(MATNN_ERROR_INTERNAL, "cached descriptors are {} but the model is {}", ad::dtype_name(j.dtype()),
+           ad::dtype_name(dout_dx.dtype()));
+    chain->block_offsets.push_back(chain->block_offsets.back() + j.dim(0));
+    if (j.dim(0) > 0) chain->blocks.push_back(j);
+  }
+  // Empty blocks have no rows to point into: drop their offsets too.
+  chain->block_offsets.erase(std::unique(chain->block_offsets.begin(), chain->block_offsets.end()),
+                             chain->block_offsets.end());
+  chain->center_offsets.assign(static_cast<std::size_t>(n_atoms) + 1, 0);
+  for (std::size_t e = 0; e < center.size(); ++e) {
+    if (e > 0 && center[e] < center[e - 1]) fail(MATNN_ERROR_INTERNAL, "cached descriptor edges are not sorted by centre");
+    ++chain->center_offsets[static_cast<std::size_t>(center[e]) + 1];
+  }
+  for (std::size_t i = 1; i < chain->center_offsets.size(); ++i) chain->center_offsets[i] += chain->center_offsets[i - 1];
+  chain->center = center;
   const ad::Index centers = ad::make_index(std::move(center));
-  const ad::Tensor per_edge = ad::reshape(ad::gather_rows(dout_dx, centers), {n_edges, 1, F});
-  const ad::Tensor edge_gradient = ad::sum(ad::mul(per_edge, ad::concat(jacobians, 0)), 2);  // (E, 3)
+  const ad::Tensor edge_gradient = chain_to_edges(dout_dx, chain);  // (E, 3)
   out.position_gradient = ad::sub(ad::scatter_add_rows(edge_gradient, ad::make_index(std::move(neighbor)), n_atoms),
                                   ad::scatter_add_rows(edge_gradient, centers, n_atoms));
   const ad::Tensor outer = ad::mul(ad::reshape(ad::concat(vectors, 0), {n_edges, 3, 1}),
