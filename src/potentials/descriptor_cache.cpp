@@ -18,11 +18,11 @@ using ad::detail::parallel_for;
 // The chain rule from the symmetry functions to the edges of a batch,
 //     to_edges:     out[e, a] = sum_f A[c(e), f] J[e, a, f]       (A: N x F, out: E x 3)
 //     to_features:  out[i, f] = sum_{e: c(e) = i} sum_a g[e, a] J[e, a, f]
-// over the structures' Jacobian blocks in turn. Written as engine ops with both other, the
-// product (E x 3 x F, several MB a step) is never formed and the blocks are never copied into
-// one: as mul-then-sum ops they were most of a cached-descriptor epoch's time and memory
-// traffic. Each op is linear in its tensor and the other is its adjoint, so each one's
-// derivative is the other and training may differentiate them any number of times.
+// over the structures' Jacobian blocks in turn. As two engine ops, the product (E x 3 x F,
+// several MB a step) is never formed and the blocks are never copied into one: as mul-then-sum
+// ops they were most of a cached-descriptor epoch's time and memory traffic. Each op is linear
+// in its tensor and the other is its adjoint, so each one's derivative is the other, and
+// training may differentiate them any number of times.
 struct EdgeChain {
   std::vector<ad::Tensor> blocks;          // per structure, (E_s, 3, F) constants
   std::vector<std::int64_t> block_offsets;  // edges before each block; back() = E
@@ -37,12 +37,20 @@ struct EdgeChain {
     return blocks[block].data<T>() + (e - block_offsets[block]) * 3 * n_features;
   }
   std::int64_t n_edges() const { return block_offsets.back(); }
+
+  // Engine-internal ops: a tensor of another shape or dtype is a bug of the caller.
+  void check(const char* op, const ad::Tensor& t, std::int64_t rows, std::int64_t columns) const {
+    if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != columns || (!blocks.empty() && t.dtype() != blocks[0].dtype()))
+      fail(MATNN_ERROR_INTERNAL, "{}: a {} tensor of shape ({}, {}) expected", op,
+           blocks.empty() ? ad::dtype_name(t.dtype()) : ad::dtype_name(blocks[0].dtype()), rows, columns);
+  }
 };
 
 ad::Tensor chain_to_features(const ad::Tensor& g, const std::shared_ptr<const EdgeChain>& chain);
 
 ad::Tensor chain_to_edges(const ad::Tensor& a, const std::shared_ptr<const EdgeChain>& chain) {
   const std::int64_t n_edges = chain->n_edges(), F = chain->n_features;
+  chain->check("descriptor_chain_to_edges", a, chain->n_atoms, F);
   ad::Tensor out = ad::zeros({n_edges, 3}, a.dtype());
   dispatch(a.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -68,6 +76,7 @@ ad::Tensor chain_to_edges(const ad::Tensor& a, const std::shared_ptr<const EdgeC
 
 ad::Tensor chain_to_features(const ad::Tensor& g, const std::shared_ptr<const EdgeChain>& chain) {
   const std::int64_t n = chain->n_atoms, F = chain->n_features;
+  chain->check("descriptor_chain_to_features", g, chain->n_edges(), 3);
   ad::Tensor out = ad::zeros({n, F}, g.dtype());
   dispatch(g.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -95,6 +104,7 @@ ad::Tensor chain_to_features(const ad::Tensor& g, const std::shared_ptr<const Ed
 }
 
 }  // namespace
+
 std::size_t DescribedStructure::bytes() const {
   auto size = [](const ad::Tensor& t) {
     return static_cast<std::size_t>(t.numel()) * (t.dtype() == ad::DType::f64 ? 8 : 4);
