@@ -26,7 +26,7 @@ using ad::detail::parallel_for;
 struct EdgeChain {
   std::vector<ad::Tensor> blocks;          // per structure, (E_s, 3, F) constants
   std::vector<std::int64_t> block_offsets;  // edges before each block; back() = E
-  std::vector<std::int32_t> center;         // per edge, its row of A (non-decreasing)
+  ad::Index center;                         // per edge, its row of A (non-decreasing)
   std::vector<std::int64_t> center_offsets;  // N + 1: edges of row i are [off[i], off[i + 1])
   std::int64_t n_atoms = 0, n_features = 0;
 
@@ -59,7 +59,7 @@ ad::Tensor chain_to_edges(const ad::Tensor& a, const std::shared_ptr<const EdgeC
     parallel_for(n_edges, n_edges * 3 * F, [&](std::int64_t begin, std::int64_t end) {
       std::size_t block = 0;
       for (std::int64_t e = begin; e < end; ++e) {
-        const T* row = pa + static_cast<std::int64_t>(chain->center[static_cast<std::size_t>(e)]) * F;
+        const T* row = pa + static_cast<std::int64_t>((*chain->center)[static_cast<std::size_t>(e)]) * F;
         const T* j = chain->jacobian_of<T>(e, block);
         for (std::int64_t k = 0; k < 3; ++k) {
           T sum = 0;
@@ -189,9 +189,6 @@ DescribedOutputs evaluate_described(BehlerParrinello& model, std::span<const Des
   chain->n_features = x.shape()[1];
   chain->block_offsets.push_back(0);
   for (const ad::Tensor& j : jacobians) {
-    if (j.dtype() != dout_dx.dtype())
-      fail(MATNN_ERROR_INTERNAL, "cached descriptors are {} but the model is {}", ad::dtype_name(j.dtype()),
-           ad::dtype_name(dout_dx.dtype()));
     chain->block_offsets.push_back(chain->block_offsets.back() + j.dim(0));
     if (j.dim(0) > 0) chain->blocks.push_back(j);
   }
@@ -204,8 +201,8 @@ DescribedOutputs evaluate_described(BehlerParrinello& model, std::span<const Des
     ++chain->center_offsets[static_cast<std::size_t>(center[e]) + 1];
   }
   for (std::size_t i = 1; i < chain->center_offsets.size(); ++i) chain->center_offsets[i] += chain->center_offsets[i - 1];
-  chain->center = center;
   const ad::Index centers = ad::make_index(std::move(center));
+  chain->center = centers;
   const ad::Tensor edge_gradient = chain_to_edges(dout_dx, chain);  // (E, 3)
   out.position_gradient = ad::sub(ad::scatter_add_rows(edge_gradient, ad::make_index(std::move(neighbor)), n_atoms),
                                   ad::scatter_add_rows(edge_gradient, centers, n_atoms));
