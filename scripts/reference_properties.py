@@ -27,10 +27,11 @@ was used, to examples/data/potentials/<sys>_reference_properties.json:
                       1e-4 eV/A): gamma = (E_slab - N e_bulk) / (2 A), reported for the thicker
                       slab in J/m^2 and eV/A^2. It is relaxed from the ideal bulk-terminated
                       positions (no rattle), so for Si this is the unreconstructed (1x1) (100)
-                      surface; the lowest 2x1 dimer reconstruction found (surface atom pairs
-                      pushed 0.7 A towards each other along x or y, top and bottom, then relaxed)
-                      is reported as surface_energy_100_2x1 (with the shortest surface bond, to
-                      show that dimers formed).
+                      surface; the 2x1 dimer reconstruction (surface atom pairs pushed 0.7 A
+                      towards each other across their broken bonds by matnn.validate's
+                      dimerise(), top and bottom, then relaxed) is reported as
+                      surface_energy_100_2x1 (with the shortest surface bond, to show that
+                      dimers formed).
   phonons             ase.phonons.Phonons on the primitive cell at a0, a 4x4x4 supercell (Cu 64,
                       Si 128 atoms), displacements of 0.01 A, acoustic sum rule imposed;
                       frequencies at X (and at Gamma and L) in THz and meV, sorted ascending.
@@ -60,6 +61,7 @@ from ase.phonons import Phonons
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate_potential_data as gen  # noqa: E402  (the calculators and system definitions)
+from matnn.validate import dimerise  # noqa: E402  (generate_potential_data put python/ on the path)
 
 J_PER_M2 = units._e * 1e20  # 1 eV/A^2 in J/m^2
 THZ_PER_EV = units._e / units._hplanck / 1e12
@@ -174,21 +176,6 @@ def surface_layers(slab):
     return np.flatnonzero(z > z.max() - 0.3), np.flatnonzero(z < z.min() + 0.3)
 
 
-def dimerise(slab, shift, top_axis, bottom_axis):
-    """Pushes pairs of surface atoms (outermost layer, top and bottom) towards each other along
-    the given in-plane axis (0: x, 1: y) by `shift` each, as a start for a 2x1 relaxation."""
-    out = slab.copy()
-    scaled = out.get_scaled_positions()
-    for layer, axis in zip(surface_layers(out), (top_axis, bottom_axis)):
-        first = scaled[layer, axis].min()
-        for i in layer:
-            # The surface cell holds two surface atoms along each axis, half a cell apart:
-            # the one at the layer's lowest coordinate moves up, its neighbour down.
-            k = int(round((scaled[i, axis] - first) * 2)) % 2
-            out.positions[i, axis] += shift if k == 0 else -shift
-    return out
-
-
 def surface_bond(slab, layer):
     """Shortest distance (A) between two atoms of one surface layer: about 2.4 A when they have
     formed dimers, the lattice's a/sqrt(2) (3.84 A for Si) when they have not."""
@@ -210,20 +197,13 @@ def surface_energy_100(spec, calc_factory, a0, e_bulk):
     thick = SIZES[spec["name"]]["layers"][1]
     out = dict(by_layers={str(k): v for k, v in results.items()}, layers=thick)
     if spec["structure"] == "diamond":
-        best = None
-        for top in (0, 1):
-            for bottom in (0, 1):
-                slab = with_calc(dimerise(slab_100(spec, a0, thick), 0.7, top, bottom),
-                                 calc_factory)
-                relax(slab, 1e-4)
-                area = np.linalg.norm(np.cross(slab.cell[0], slab.cell[1]))
-                gamma = (slab.get_potential_energy() - len(slab) * e_bulk) / (2 * area)
-                bonds = [surface_bond(slab, layer) for layer in surface_layers(slab)]
-                if best is None or gamma < best[0]:
-                    best = (gamma, top, bottom, bonds)
-        out["dimer_2x1"] = dict(eV_per_A2=float(best[0]), J_per_m2=float(best[0] * J_PER_M2),
-                                pairing_axes_top_bottom=[best[1], best[2]],
-                                shortest_surface_bond_top_bottom_A=best[3])
+        slab = with_calc(dimerise(slab_100(spec, a0, thick), a0), calc_factory)
+        relax(slab, 1e-4)
+        area = np.linalg.norm(np.cross(slab.cell[0], slab.cell[1]))
+        gamma = (slab.get_potential_energy() - len(slab) * e_bulk) / (2 * area)
+        bonds = [surface_bond(slab, layer) for layer in surface_layers(slab)]
+        out["dimer_2x1"] = dict(eV_per_A2=float(gamma), J_per_m2=float(gamma * J_PER_M2),
+                                shortest_surface_bond_top_bottom_A=bonds)
     return out
 
 

@@ -15,8 +15,6 @@ from .errors import (CancelledError, FileError, FormatError, GeometryError, Inte
                      OutOfMemoryError, SingularCellError, Status, UnknownElementError,
                      UnsupportedError)
 
-__version__ = version()
-
 __all__ = [
     "Potential", "PropertyModel", "MatnnCalculator", "train", "append_dataset", "version", "abi_version", "Status",
     "MatnnError", "InvalidArgumentError", "FileError", "FormatError", "UnknownElementError",
@@ -26,6 +24,9 @@ __all__ = [
 
 
 def __getattr__(name):
+    # The library loads at its first use (matnn._lib), so the version is asked for then.
+    if name == "__version__":
+        return version()
     # The calculator imports ASE; load it only when asked for, so matnn works without ASE.
     if name == "MatnnCalculator":
         from .calculator import MatnnCalculator

@@ -203,7 +203,20 @@ def _load():
                       f"the system library path and the build trees):\n  {tried}")
 
 
-lib = _load()
+class _Library:
+    """libmatnn.so, loaded at its first use (ImportError then if it cannot be found), so that the
+    pure-Python parts of the package (matnn.validate's structures, the plots) and the scripts
+    that import them work without a built library."""
+
+    _loaded = None
+
+    def __getattr__(self, name):
+        if _Library._loaded is None:
+            _Library._loaded = _load()
+        return getattr(_Library._loaded, name)
+
+
+lib = _Library()
 
 
 def decode(raw):

