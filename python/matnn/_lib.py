@@ -175,7 +175,10 @@ def _candidates():
     if found:
         yield found
     repo = os.path.dirname(os.path.dirname(_HERE))
-    yield from sorted(glob.glob(os.path.join(repo, "build*", "**", "libmatnn.so"), recursive=True))
+    # A sanitizer build (build-asan, ...) aborts an interpreter that did not preload its runtime,
+    # which no try/except can catch: such trees come last.
+    trees = glob.glob(os.path.join(repo, "build*", "**", "libmatnn.so"), recursive=True)
+    yield from sorted(trees, key=lambda path: ("san" in os.path.relpath(path, repo).split(os.sep)[0], path))
 
 
 def _load():
