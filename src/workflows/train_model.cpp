@@ -5,6 +5,7 @@
 #include "workflows/job_common.hpp"
 #include "workflows/potential_job.hpp"
 #include "workflows/property_job.hpp"
+#include "workflows/training_parts.hpp"
 
 namespace matnn::workflows {
 
@@ -21,7 +22,14 @@ TrainJobResult train_model(const train::Json& config, const TrainJobOptions& opt
   // Every kind trains with subnormals flushed: one in a GEMM operand costs a microcode assist per
   // product (autodiff/subnormals.hpp).
   const ad::FlushSubnormals flush;
-  return models::is_property_model_kind(kind) ? train_property_model(config, options) : train_potential(config, options);
+  const bool property_model = models::is_property_model_kind(kind);
+  if (config.contains("continue_with")) {
+    if (property_model) {
+      fail(MATNN_ERROR_INVALID_ARGUMENT, "continue_with trains potentials in parts; a {} model trains in one", kind);
+    }
+    return train_in_parts(config, options);
+  }
+  return property_model ? train_property_model(config, options) : train_potential(config, options);
 }
 
 }  // namespace matnn::workflows

@@ -1,7 +1,8 @@
 // The potential training recipe (src/workflows/potential_*.cpp): loss terms and their weights,
 // config_type weights, the second stage, reference energies, separate validation and test
-// files, fine-tuning with frozen parameters, evaluation by config_type and extended-XYZ
-// predictions. Small Behler-Parrinello models on the shipped EMT copper data, a few epochs each.
+// files, fine-tuning with frozen parameters, training in parts (continue_with), evaluation by
+// config_type and extended-XYZ predictions. Small Behler-Parrinello models on the shipped EMT
+// copper data, a few epochs each.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "matnn/extxyz.hpp"
 #include "models/state_file.hpp"
 #include "workflows/potential_job.hpp"
+#include "workflows/job_common.hpp"
 #include "workflows/potential_task.hpp"
 #include "workflows/reference_energies.hpp"
 
@@ -561,6 +563,71 @@ TEST_F(PotentialTraining, FineTuningKeepsFrozenParametersAndScaling) {
 
   c["model"]["freeze"] = {"no_such_layer"};
   expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "no_such_layer");
+}
+
+TEST_F(PotentialTraining, ContinueWithChainsPartsAsInitFromWouldAndResumesAfterAFinishedPart) {
+  const std::string data = dataset("data.h5", copper(20));
+  json c = config(data);
+  c["optimizer"] = {{"name", "kalman"}, {"forces_per_structure", 4}};
+  c["continue_with"] = json::array({{{"training", {{"epochs", 2}, {"batch_size", 2}}},
+                                     {"optimizer", {{"name", "adam"}, {"lr", 0.002}}},
+                                     {"schedule", {{"name", "cosine"}}}}});
+  TrainJobOptions quiet;
+  quiet.print_progress = false;
+  const TrainJobResult parts = train_model(c, quiet);
+  EXPECT_EQ(parts.model_path, path("model.h5"));
+  const std::string part1 = path("model.h5.part1.h5");
+  ASSERT_TRUE(std::filesystem::exists(part1));
+  EXPECT_FALSE(std::filesystem::exists(part1 + ".checkpoint.h5"));
+
+  // The same two trainings by hand: the first, then the second from its model.
+  json first = c;
+  first.erase("continue_with");
+  first["output"]["model"] = path("first.h5");
+  train(first);
+  json second = config(data);
+  second["training"] = c["continue_with"][0]["training"];
+  second["optimizer"] = c["continue_with"][0]["optimizer"];
+  second["schedule"] = c["continue_with"][0]["schedule"];
+  second["model"]["init_from"] = path("first.h5");
+  second["output"]["model"] = path("second.h5");
+  train(second);
+  const auto state = [](const std::string& file) { return potentials::Potential::load(file).member(0).state(); };
+  const auto chained = state(path("second.h5"));
+  const auto by_parts = state(parts.model_path);
+  ASSERT_EQ(chained.size(), by_parts.size());
+  for (const auto& [name, tensor] : chained) EXPECT_EQ(tensor.to_vector(), by_parts.at(name).to_vector()) << name;
+
+  // --resume keeps the finished first part and trains the rest.
+  std::filesystem::remove(parts.model_path);
+  const auto part1_written = std::filesystem::last_write_time(part1);
+  TrainJobOptions resume = quiet;
+  resume.resume = true;
+  const TrainJobResult resumed = train_model(c, resume);
+  EXPECT_EQ(std::filesystem::last_write_time(part1), part1_written);
+  for (const auto& [name, tensor] : state(resumed.model_path)) EXPECT_EQ(tensor.to_vector(), chained.at(name).to_vector()) << name;
+
+  const auto refused = [&](const json& bad, const std::string& fragment) {
+    try {
+      train_model(bad, quiet);
+      ADD_FAILURE() << "expected an error containing \"" << fragment << "\"";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), MATNN_ERROR_INVALID_ARGUMENT) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  json unknown = c;
+  unknown["continue_with"][0]["model"] = {{"hidden", {4}}};
+  refused(unknown, "unknown key 'model'");
+  json no_optimizer = c;
+  no_optimizer["continue_with"][0].erase("optimizer");
+  refused(no_optimizer, "no optimizer section");
+  json empty = c;
+  empty["continue_with"] = json::array();
+  refused(empty, "non-empty list");
+  json property = c;
+  property["model"] = {{"kind", "composition_mlp"}};
+  refused(property, "trains potentials in parts");
 }
 
 }  // namespace
