@@ -12,7 +12,8 @@
 #   or the first WARMUP_EPOCHS (an environment variable, a whole number below EPOCHS). Behler-
 #   Parrinello on ranks needs about 15: a rank describes the structures dealt to it from another
 #   rank's shard when they first come, and keeps them (docs/parallel.md, session 27).
-#   Run it from the repository root (the example configs name their data relative to it).
+#   A config that trains in parts (`continue_with`) is timed in its first part only: the list is
+#   dropped. Run it from the repository root (the example configs name their data relative to it).
 # Example: benchmarks/mpi_throughput.sh build/bin/matnn 4 \
 #            examples/configs/potentials/si_behler_parrinello.yaml examples/configs/formation_energy.yaml
 set -euo pipefail
@@ -32,8 +33,10 @@ printf '%-28s %5s %9s %9s %9s %9s %9s %10s %11s %6s\n' config ranks "read s" "ep
   "wait s" "sum s" "valid s" "structs/s" "eff."
 for config in "$@"; do
   name=$(basename "$config" .yaml)
-  sed -e "s|^\(\s*\)epochs: .*|\1epochs: $epochs|" \
-      -e "s|output: {model: [^}]*}|output: {model: $work/$name.h5}|" -e "s|^  model: .*|  model: $work/$name.h5|" "$config" >"$work/$name.yaml"
+  # continue_with runs to the next top-level key; then the epochs and the outputs are replaced.
+  awk '/^continue_with:/ { dropping = 1; next } dropping && /^[^ #]/ { dropping = 0 } !dropping' "$config" |
+    sed -e "s|^\(\s*\)epochs: .*|\1epochs: $epochs|" \
+      -e "s|output: {model: [^}]*}|output: {model: $work/$name.h5}|" -e "s|^  model: .*|  model: $work/$name.h5|" >"$work/$name.yaml"
   base=""
   for ranks in 1 2; do
     if [ "$ranks" -eq 1 ]; then

@@ -68,7 +68,10 @@ Train/test/out-of-distribution sets (the two modes below write three files each 
          0.01 A), vacancy_md (one vacancy, MD at 3 temperatures; Si also at 100 and 300 K),
          slab_md (Cu (100) and (111), Si (100) slabs, pbc T T F, vacuum along z, MD at 2
          temperatures); Si also bulk_sheared_relaxed (off-diagonal +-3 %, diagonal +-1 %,
-         positions relaxed: the internal strain of a sheared diamond lattice).
+         positions relaxed: the internal strain of a sheared diamond lattice). Options
+         append slab_relaxed (--relaxed-slabs: relaxed slabs, Si's also from 2x1 dimer rows,
+         rattled by 0.02-0.10 A) and close_pair frames (--close-pairs); the shipped files
+         have neither.
   test:  the same kinds (no isolated atom) from independent seeds, plus bulk MD at a
          temperature between the training ones (Cu 750 K, Si 1100 K); bulk_eos strains drawn
          at random from the same range instead of the grid.
@@ -84,6 +87,7 @@ Train/test/out-of-distribution sets (the two modes below write three files each 
 """
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
@@ -93,6 +97,9 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from matnn.validate import dimerise  # noqa: E402  (the 2x1 start that matnn.validate relaxes)
 
 SI_TERSOFF_FILE = "/usr/share/lammps/potentials/Si.tersoff"
 CU_EAM_FILE = "/usr/share/lammps/potentials/Cu_mishin1.eam.alloy"
@@ -296,13 +303,13 @@ def strained_cell(atoms, rng, iso, diag, off, rattle):
     return out
 
 
-def relaxed_cell(atoms, calc_factory, fmax=1e-3, steps=500):
+def relaxed_cell(atoms, calc_factory, fmax=1e-3, steps=500, with_stress=True):
     """`atoms` with positions relaxed by BFGS at fixed cell, labelled."""
     from ase.optimize import BFGS
     out = bare(atoms)
     out.calc = calc_factory()
     BFGS(out, logfile=None).run(fmax=fmax, steps=steps)
-    return labelled(out, calc_factory)
+    return labelled(out, calc_factory, with_stress)
 
 
 def close_pairs(cell, calc_factory, rng, count):
@@ -326,6 +333,28 @@ def close_pairs(cell, calc_factory, rng, count):
         target = ratios[k % len(ratios)] * nearest
         atoms.positions[0] += bond * (1.0 - target / np.linalg.norm(bond))
         frames.append(labelled(atoms, calc_factory))
+    return frames
+
+
+def relaxed_slabs(slab, a0, calc_factory, rng, count, dimers):
+    """`count` frames of cold slabs: the slab relaxed from its ideal positions and, with
+    `dimers` (diamond (100)), also from dimerise()'s 2x1 start, each relaxed slab followed by
+    copies rattled by Gaussians of 0.02 to 0.10 A, the frames shared evenly among the starts.
+    MD at 300 K and above turns every (100) slab of Tersoff Si into dimer rows within its first
+    picosecond, so no MD frame shows the symmetric surface (0.4 eV/atom higher) that
+    matnn.validate relaxes for its (100) surface energy, and none the 2x1 surface without its
+    thermal disorder (docs/results-potentials.md, session 28)."""
+    starts = [lambda s: s] + ([lambda s: dimerise(s, a0)] if dimers else [])
+    frames = []
+    for start, n in zip(starts, spread(count, len(starts))):
+        if n == 0:
+            continue
+        relaxed = relaxed_cell(start(slab.copy()), calc_factory, steps=2000, with_stress=False)
+        frames.append(relaxed)
+        for stdev in np.linspace(0.02, 0.10, n - 1):
+            atoms = bare(relaxed)
+            atoms.positions += rng.normal(0.0, stdev, size=atoms.positions.shape)
+            frames.append(labelled(atoms, calc_factory, with_stress=False))
     return frames
 
 
@@ -412,9 +441,10 @@ SETS = {
 SPLITS = ("train", "test", "ood")
 
 
-def make_split(spec, split, a0, rng_for, scale=1.0, log=print, close_pair=0):
+def make_split(spec, split, a0, rng_for, scale=1.0, log=print, close_pair=0, relaxed_slab=0):
     """The labelled structures of one split of one system (see the module docstring); the
-    train split gets `close_pair` close-pair cells at its end (close_pairs())."""
+    train split gets `relaxed_slab` cold slab frames of each slab (relaxed_slabs()), then
+    `close_pair` close-pair cells (close_pairs()) at its end."""
     calc = spec["calc"]
     n = {k: max(1, int(round(v * scale))) for k, v in spec["counts"][split].items()}
     cell = bulk(spec["symbol"], spec["structure"], a=a0, cubic=True).repeat(2)
@@ -485,6 +515,10 @@ def make_split(spec, split, a0, rng_for, scale=1.0, log=print, close_pair=0):
     for k, ((slab, t), count) in enumerate(zip(runs, spread(n["slab"], len(runs)))):
         add(md_snapshots(slab, calc, rng_for("slab", k), t, count, dt, interval, n_equil,
                          with_stress=False), "slab_md")
+    if split == "train" and relaxed_slab > 0:
+        for k, (_, slab) in enumerate(spec["slabs"](a0)):
+            add(relaxed_slabs(slab, a0, calc, rng_for("slab_relaxed", k), relaxed_slab,
+                              dimers=spec["structure"] == "diamond"), "slab_relaxed")
     if split == "train" and close_pair > 0:
         add(close_pairs(cell, calc, rng_for("close_pair", 0), close_pair), "close_pair")
     return frames
@@ -516,7 +550,7 @@ def main_sets(args):
     os.makedirs(args.output, exist_ok=True)
     tags = {"md": 1, "strained": 2, "vacancy": 3, "slab": 4, "check": 5, "sheared": 6,
             "eos": 7, "liquid": 8, "vacancy_cold": 9,
-            "sheared_relaxed": 10, "close_pair": 11}
+            "sheared_relaxed": 10, "close_pair": 11, "slab_relaxed": 12}
     start = time.time()
     a0 = equilibrium_lattice_constant(spec["symbol"], spec["structure"], spec["calc"],
                                       spec["guess"])
@@ -530,7 +564,8 @@ def main_sets(args):
             # trajectory or a random strain with train.
             return np.random.default_rng([args.seed, spec["index"], _split, tags[part], k])
 
-        frames = make_split(spec, split, a0, rng_for, args.scale, close_pair=args.close_pairs)
+        frames = make_split(spec, split, a0, rng_for, args.scale, close_pair=args.close_pairs,
+                            relaxed_slab=args.relaxed_slabs)
         for i, f in enumerate(frames):
             info = {"id": f"{spec['prefix']}-{split}-{i:04d}",
                     "config_type": f.info["config_type"]}
@@ -542,8 +577,8 @@ def main_sets(args):
         name = f"{spec['stem']}_{split}"
         failures = run_checks(name, frames, spec["calc"], n_check, rng_for("check", 0),
                               md_kinds=("bulk_md", "liquid"),
-                              kinds=("bulk_sheared", "slab_md", "surface_ood", "isolated_atom",
-                                     "bulk_strained"),
+                              kinds=("bulk_sheared", "slab_md", "slab_relaxed", "surface_ood",
+                                     "isolated_atom", "bulk_strained"),
                               rotate_kind="bulk_sheared")
         if failures:
             raise SystemExit(f"{name}: consistency check failed for {', '.join(failures)}")
@@ -683,6 +718,10 @@ def main():
     parser.add_argument("--close-pairs", type=int, default=0,
                         help="cu-eam, si-tersoff: close-pair cells appended to the train file "
                              "(config_type close_pair; default 0, as in the shipped files)")
+    parser.add_argument("--relaxed-slabs", type=int, default=0,
+                        help="cu-eam, si-tersoff: cold frames of each training slab appended to the "
+                             "train file (config_type slab_relaxed: relaxed, and for Si also 2x1 "
+                             "dimer rows, then rattled; default 0, as in the shipped files)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="cu-eam, si-tersoff: multiply every count (for quick trial runs)")
     args = parser.parse_args()
