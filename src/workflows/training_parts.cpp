@@ -37,11 +37,8 @@ std::vector<Json> part_configs(const Json& config) {
     fail(MATNN_ERROR_INVALID_ARGUMENT, "continue_with must be a non-empty list of trainings (each a mapping with "
                                        "training and optimizer sections, and optionally schedule)");
   }
-  const auto output = config.find("output");
-  if (output == config.end() || !output->is_object() || !output->contains("model") || !(*output)["model"].is_string()) {
-    fail(MATNN_ERROR_INVALID_ARGUMENT, "output.model is required: the parts of continue_with write their models beside it");
-  }
-  const std::string model_path = (*output)["model"].get<std::string>();
+  // The last part's outputs, checked as any job checks them; the others' go beside its model.
+  const std::string model_path = job_outputs(train::ConfigSection(config.value("output", Json::object()), "output")).model;
 
   Json first = config;
   first.erase("continue_with");
@@ -81,12 +78,12 @@ std::vector<Json> part_configs(const Json& config) {
   return parts;
 }
 
-// Whether part `model` finished in an earlier run: its model exists and its checkpoint is gone.
-// Rank 0 looks and tells the others, so every rank takes the same path.
-bool finished_before(const std::string& model, const parallel::Communicator& comm) {
+// Whether a part finished in an earlier run: its model exists and its checkpoint is gone. Rank 0
+// looks and tells the others, so every rank takes the same path.
+bool finished_before(const JobOutputs& part, const parallel::Communicator& comm) {
   std::vector<std::uint8_t> finished{0};
   if (comm.is_root()) {
-    finished[0] = std::filesystem::exists(model) && !std::filesystem::exists(model + ".checkpoint.h5") ? 1 : 0;
+    finished[0] = std::filesystem::exists(part.model) && !std::filesystem::exists(part.checkpoint) ? 1 : 0;
   }
   comm.broadcast(finished);
   return finished[0] != 0;
@@ -100,12 +97,12 @@ TrainJobResult train_in_parts(const Json& config, const TrainJobOptions& options
   TrainJobResult result;
   for (std::size_t k = 0; k < parts.size(); ++k) {
     const bool last = k + 1 == parts.size();
-    const std::string model = parts[k]["output"]["model"].get<std::string>();
-    if (!last && options.resume && finished_before(model, options.communicator)) {
-      if (print) fmt::print("part {} of {}: kept {} (finished before)\n", k + 1, parts.size(), model);
+    const JobOutputs outputs = job_outputs(train::ConfigSection(parts[k]["output"], "output"));
+    if (!last && options.resume && finished_before(outputs, options.communicator)) {
+      if (print) fmt::print("part {} of {}: kept {} (finished before)\n", k + 1, parts.size(), outputs.model);
       continue;
     }
-    if (print) fmt::print("part {} of {}: training {}\n", k + 1, parts.size(), model);
+    if (print) fmt::print("part {} of {}: training {}\n", k + 1, parts.size(), outputs.model);
     result = train_potential(parts[k], options);
   }
   return result;
