@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
@@ -40,6 +41,14 @@ BehlerParrinello::Options BehlerParrinello::parse(const nlohmann::json& config) 
     fail(MATNN_ERROR_INVALID_ARGUMENT,
          "{}.activation must be smooth (relu's kink makes forces discontinuous); use tanh, silu, softplus, ...",
          kConfigPath);
+  const std::string scaling = root.string("input_scaling", "range");
+  if (scaling == "standard")
+    o.input_scaling = InputScaling::standard;
+  else if (scaling == "range")
+    o.input_scaling = InputScaling::range;
+  else
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "{}.input_scaling must be \"standard\" or \"range\", got \"{}\"", kConfigPath,
+         scaling);
   root.finish();
   return o;
 }
@@ -51,7 +60,8 @@ BehlerParrinello::BehlerParrinello(Options options, const std::vector<int>& spec
     : species_(species),
       functions_(std::move(options.functions), static_cast<std::int64_t>(species.size())),
       hidden_(std::move(options.hidden)),
-      activation_(options.activation) {
+      activation_(options.activation),
+      input_scaling_(options.input_scaling) {
   for (std::size_t a = 0; a < species_.size(); ++a) {
     if (!is_known_atomic_number(species_[a]))
       fail(MATNN_ERROR_INVALID_ARGUMENT, "behler_parrinello: unknown atomic number {} in the species list", species_[a]);
@@ -84,6 +94,7 @@ nlohmann::json BehlerParrinello::config() const {
   functions_.config().write(out);
   out["hidden"] = hidden_;
   out["activation"] = nn::activation_name(activation_);
+  out["input_scaling"] = input_scaling_ == InputScaling::range ? "range" : "standard";
   return out;
 }
 
@@ -208,14 +219,30 @@ void BehlerParrinello::fit_input_statistics(const AtomGraph& graph, const parall
     }
   }
   comm.sum(var);
-  for (std::size_t s = 0; s < S; ++s) {
-    if (count[s] == 0) continue;
-    for (std::size_t f = 0; f < F; ++f) {
-      const std::size_t k = s * F + f;
-      const double sd = std::sqrt(var[k] / count[s]);
-      const double floor = 1e-6 * std::abs(mean[k]);
-      stdev[k] = (sd < 1e-12 && std::abs(mean[k]) < 1e-12) ? 1.0 : std::max(sd, floor);
+  std::vector<double> spread(S * F, 0.0);
+  for (std::size_t k = 0; k < S * F; ++k)
+    if (count[k / F] > 0) spread[k] = std::sqrt(var[k] / count[k / F]);
+  if (input_scaling_ == InputScaling::range) {
+    // Each rank's lowest and highest values (the lowest stored negated), then the extremes over
+    // the ranks.
+    std::vector<double> extremes(2 * S * F, -std::numeric_limits<double>::infinity());
+    for (std::size_t i = 0; i < n_atoms; ++i) {
+      const auto s = static_cast<std::size_t>(graph.species[i]);
+      for (std::size_t f = 0; f < F; ++f) {
+        const double v = values[i * F + f];
+        extremes[2 * (s * F + f)] = std::max(extremes[2 * (s * F + f)], -v);
+        extremes[2 * (s * F + f) + 1] = std::max(extremes[2 * (s * F + f) + 1], v);
+      }
     }
+    for (const std::vector<double>& theirs : comm.all_gather(extremes))
+      for (std::size_t j = 0; j < extremes.size(); ++j) extremes[j] = std::max(extremes[j], theirs[j]);
+    for (std::size_t k = 0; k < S * F; ++k)
+      if (count[k / F] > 0) spread[k] = extremes[2 * k + 1] + extremes[2 * k];
+  }
+  for (std::size_t k = 0; k < S * F; ++k) {
+    if (count[k / F] == 0) continue;
+    const double floor = 1e-6 * std::abs(mean[k]);
+    stdev[k] = (spread[k] < 1e-12 && std::abs(mean[k]) < 1e-12) ? 1.0 : std::max(spread[k], floor);
   }
   const auto rows = static_cast<std::int64_t>(S);
   const auto cols = static_cast<std::int64_t>(F);

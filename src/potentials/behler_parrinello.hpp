@@ -17,9 +17,14 @@
 //   hidden           [24, 24]       hidden layer widths of every element network
 //   activation       "tanh"         any smooth activation of nn/activation.hpp; "relu" is
 //                                    rejected (its kink makes forces discontinuous)
+//   input_scaling    "range"        how fit_input_statistics() scales each symmetry function:
+//                                    "range" divides by its range (max - min) over the training
+//                                    atoms, as n2p2's scale_symmetry_functions with
+//                                    center_symmetry_functions; "standard" by its standard
+//                                    deviation (what a model file that does not say was fitted with)
 //
-// Tensors: buffers "input_mean" and "input_std", (n_species, n_features), set by
-// fit_input_statistics() (mean 0, std 1 until then); the networks are children of "network",
+// Tensors: buffers "input_mean" and "input_std" (the scale, whichever input_scaling chose),
+// (n_species, n_features), set by fit_input_statistics() (mean 0, scale 1 until then); the networks are children of "network",
 // named by element symbol: "network.Cu.layers.0.weight", ...
 #pragma once
 
@@ -65,17 +70,18 @@ class BehlerParrinello : public PotentialModel {
   /// The same numbers as the engine's path, with the symmetry functions and their gradients
   /// computed directly (symmetry_functions_direct.cpp): several times faster for inference.
   AtomicEvaluation evaluate(const AtomGraph& graph, std::span<const double> weights, bool gradient) override;
-  /// Per element: mean and (population) standard deviation of every symmetry function over
-  /// the graph's atoms of that element. A std below 1e-6 |mean| is raised to it, and a function
-  /// that is (almost) zero on every such atom (std and |mean| below 1e-12) gets std 1; an
-  /// element without atoms in the graph gets mean 0, std 1.
+  /// Per element: mean and scale of every symmetry function over the graph's atoms of that
+  /// element; the scale is the (population) standard deviation or, with input_scaling "range",
+  /// max - min. A scale below 1e-6 |mean| is raised to it, and a function that is (almost) zero
+  /// on every such atom (scale and |mean| below 1e-12) gets scale 1; an element without atoms in
+  /// the graph gets mean 0, scale 1.
   void fit_input_statistics(const AtomGraph& graph, const parallel::Communicator& comm) override;
 
   const SymmetryFunctions& symmetry_functions() const noexcept { return functions_; }
   std::int64_t n_features() const noexcept { return functions_.n_features(); }
   /// Raw symmetry functions, (n_atoms, n_features).
   ad::Tensor symmetry_function_values(const AtomGraph& graph) const;
-  /// (G - mean[species]) / std[species], (n_atoms, n_features): what the networks see.
+  /// (G - mean[species]) / scale[species], (n_atoms, n_features): what the networks see.
   ad::Tensor standardized_inputs(const AtomGraph& graph) const;
   /// Standardises the (n_atoms, n_features) symmetry functions x and runs each atom's network
   /// (species: index into species() per atom): the outputs, (n_atoms), differentiable in x and
@@ -86,10 +92,12 @@ class BehlerParrinello : public PotentialModel {
   const ad::Tensor& input_std() const noexcept { return input_std_; }
 
  private:
+  enum class InputScaling { standard, range };
   struct Options {
     SymmetryFunctionConfig functions;
     std::vector<std::int64_t> hidden;
     nn::ActivationKind activation;
+    InputScaling input_scaling;
   };
   static Options parse(const nlohmann::json& config);
   BehlerParrinello(Options options, const std::vector<int>& species, std::uint64_t seed);
@@ -99,6 +107,7 @@ class BehlerParrinello : public PotentialModel {
   SymmetryFunctions functions_;
   std::vector<std::int64_t> hidden_;
   nn::ActivationKind activation_;
+  InputScaling input_scaling_;
   ad::Tensor input_mean_;
   ad::Tensor input_std_;
   ModuleDict network_dict_;

@@ -248,7 +248,12 @@ Potential Potential::load(const std::string& path) {
   const models::StateFile file = models::read_state_file(path, models::model_format, file_kind);
   try {
     const auto& c = file.config;
-    Potential p(c.at("architecture").get<std::string>(), c.at("model"), c.at("species").get<std::vector<int>>(),
+    nlohmann::json model = c.at("model");
+    // Behler-Parrinello files written before model.input_scaling existed were standardised
+    // by the standard deviation; the default is now the range.
+    if (c.at("architecture") == "behler_parrinello" && model.is_object() && !model.contains("input_scaling"))
+      model["input_scaling"] = "standard";
+    Potential p(c.at("architecture").get<std::string>(), model, c.at("species").get<std::vector<int>>(),
                 c.at("ensemble").get<int>(), c.at("seed").get<std::uint64_t>());
     p.set_energy_scaling(c.at("shift").get<std::vector<double>>(), c.at("scale").get<double>());
     if (c.contains("core_repulsion")) p.set_core_repulsion(CoreRepulsion::from_json(c.at("core_repulsion")));

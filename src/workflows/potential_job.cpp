@@ -226,6 +226,17 @@ void initialise_from(Potential& potential, const std::string& path) {
          want);
   }
   Potential& mutable_source = const_cast<Potential&>(source);
+  // Keys that shape no tensor (cutoff, activation, input scaling, ...) must agree too: the
+  // weights mean something else under another one.
+  const Json have = mutable_source.member(0).config(), want = potential.member(0).config();
+  std::string differences;
+  for (const auto& [key, value] : want.items()) {
+    if (have.contains(key) && have.at(key) == value) continue;
+    differences += fmt::format("{}model.{} = {}, this config has {}", differences.empty() ? "" : "; ", key,
+                               have.contains(key) ? have.at(key).dump() : std::string("(none)"), value.dump());
+  }
+  if (!differences.empty())
+    fail(MATNN_ERROR_INVALID_ARGUMENT, "model.init_from: {} was trained with {}", path, differences);
   for (std::size_t k = 0; k < potential.ensemble_size(); ++k) {
     try {
       potential.member(k).load_state(mutable_source.member(k % source.ensemble_size()).state());

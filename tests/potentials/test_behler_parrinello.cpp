@@ -544,13 +544,21 @@ TEST(BehlerParrinello, ConfigRoundTripsAndRejectsBadKeys) {
 
 // ---- (g) input standardisation ------------------------------------------------------------------
 
-TEST(BehlerParrinello, FittedStatisticsStandardiseTheirGraph) {
-  BehlerParrinello model(small_config(), kCuAu, 5);
+// Fits the model's input statistics (in float64) to three alloys and a molecule; their graph.
+AtomGraph fit_to_four_structures(BehlerParrinello& model) {
   model.to(f64);
   const Structure a = alloy(20), b = alloy(21, 0.3), c = make_supercell(alloy(22), {2, 1, 1}), m = molecule();
   const Structure* all[] = {&a, &b, &c, &m};
-  const AtomGraph g = build_graph(std::span<const Structure* const>(all, 4), kCuAu, model.cutoff(), f64);
+  AtomGraph g = build_graph(std::span<const Structure* const>(all, 4), kCuAu, model.cutoff(), f64);
   model.fit_input_statistics(g, {});
+  return g;
+}
+
+TEST(BehlerParrinello, FittedStatisticsStandardiseTheirGraph) {
+  json config = small_config();
+  config["input_scaling"] = "standard";
+  BehlerParrinello model(config, kCuAu, 5);
+  const AtomGraph g = fit_to_four_structures(model);
   const std::vector<double> raw = model.symmetry_function_values(g).to_vector();
   const std::vector<double> z = model.standardized_inputs(g).to_vector();
   const auto F = static_cast<std::size_t>(model.n_features());
@@ -579,6 +587,52 @@ TEST(BehlerParrinello, FittedStatisticsStandardiseTheirGraph) {
   copy.to(f64);
   copy.load_state(model.state());
   EXPECT_EQ(copy.input_std().to_vector(), model.input_std().to_vector());
+}
+
+// n2p2's centred scaling: every function spans a width of exactly 1 over the fitted atoms, mean 0,
+// and the choice travels with the model's config.
+TEST(BehlerParrinello, RangeScalingGivesEveryFunctionUnitWidth) {
+  BehlerParrinello model(small_config(), kCuAu, 5);  // range is the default
+  const AtomGraph g = fit_to_four_structures(model);
+  const std::vector<double> raw = model.symmetry_function_values(g).to_vector();
+  const std::vector<double> z = model.standardized_inputs(g).to_vector();
+  const auto F = static_cast<std::size_t>(model.n_features());
+  int checked = 0;
+  for (std::int32_t s = 0; s < 2; ++s) {
+    for (std::size_t f = 0; f < F; ++f) {
+      double n = 0, mean = 0, lo = 1e300, hi = -1e300, raw_lo = 1e300, raw_hi = -1e300;
+      for (std::size_t i = 0; i < g.species.size(); ++i) {
+        if (g.species[i] != s) continue;
+        n += 1;
+        mean += z[i * F + f];
+        lo = std::min(lo, z[i * F + f]);
+        hi = std::max(hi, z[i * F + f]);
+        raw_lo = std::min(raw_lo, raw[i * F + f]);
+        raw_hi = std::max(raw_hi, raw[i * F + f]);
+      }
+      EXPECT_NEAR(mean / n, 0.0, 1e-9) << s << " " << f;
+      if (raw_hi - raw_lo > 1e-10 * (1 + std::abs(raw_hi))) {
+        EXPECT_NEAR(hi - lo, 1.0, 1e-9) << s << " " << f;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, static_cast<int>(F));  // most functions of both elements vary
+  EXPECT_EQ(model.config().at("input_scaling"), "range");
+  BehlerParrinello copy(model.config(), kCuAu, 99);
+  EXPECT_EQ(copy.config().at("input_scaling"), "range");
+  json standard = small_config();
+  standard["input_scaling"] = "standard";
+  EXPECT_EQ(BehlerParrinello(standard, kCuAu, 1).config().at("input_scaling"), "standard");
+  json bad = small_config();
+  bad["input_scaling"] = "minmax";
+  try {
+    BehlerParrinello rejected(bad, kCuAu, 1);
+    ADD_FAILURE() << "input_scaling minmax was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), MATNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("model.input_scaling"), std::string::npos) << e.what();
+  }
 }
 
 // ---- float32 and misuse ---------------------------------------------------------------------------

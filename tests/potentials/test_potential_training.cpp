@@ -563,6 +563,37 @@ TEST_F(PotentialTraining, FineTuningKeepsFrozenParametersAndScaling) {
 
   c["model"]["freeze"] = {"no_such_layer"};
   expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "no_such_layer");
+  // Keys that shape no tensor must match too: the weights were fitted to those inputs.
+  c["model"].erase("freeze");
+  c["model"]["input_scaling"] = "standard";
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "model.input_scaling = \"range\", this config has \"standard\"");
+  c["model"].erase("input_scaling");
+  c["model"]["cutoff"] = c["model"].value("cutoff", 4.0) + 0.5;
+  expect_error(c, MATNN_ERROR_INVALID_ARGUMENT, "model.cutoff = 4.0, this config has 4.5");
+}
+
+// A Behler-Parrinello file written before model.input_scaling existed was standardised by the
+// standard deviation: it loads as "standard", whatever today's default, and predicts the same.
+TEST_F(PotentialTraining, OlderBehlerParrinelloFilesLoadWithStandardScaling) {
+  const std::vector<Record> frames = copper(12);
+  json c = config(dataset("data.h5", frames));
+  c["model"]["input_scaling"] = "standard";
+  const TrainJobResult trained = train(c);
+  models::StateFile file =
+      models::read_state_file(trained.model_path, models::model_format, potentials::Potential::file_kind);
+  ASSERT_EQ(file.config.at("model").at("input_scaling"), "standard");
+  file.config["model"].erase("input_scaling");
+  const std::string older = path("older.h5");
+  models::write_state_file(older, file);
+  const potentials::Potential reference = potentials::Potential::load(trained.model_path);
+  potentials::Potential loaded = potentials::Potential::load(older);
+  EXPECT_EQ(loaded.member(0).config().at("input_scaling"), "standard");
+  EXPECT_EQ(loaded.compute(frames[0].structure).energy, reference.compute(frames[0].structure).energy);
+  // Fine-tuning it with today's default is refused, naming the key.
+  json tune = config(dataset("data.h5", frames));
+  tune["model"]["init_from"] = older;
+  tune["output"]["model"] = path("tuned.h5");
+  expect_error(tune, MATNN_ERROR_INVALID_ARGUMENT, "model.input_scaling = \"standard\", this config has \"range\"");
 }
 
 TEST_F(PotentialTraining, ContinueWithChainsPartsAsInitFromWouldAndResumesAfterAFinishedPart) {
