@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
+#include <vector>
 
 #include "autodiff/graph.hpp"
 #include "autodiff/ops.hpp"
@@ -18,6 +20,47 @@ namespace {
 constexpr const char* kConfigPath = "model";
 
 using nn::splitmix64;
+
+// The scale of every function per element: `values` holds F functions per atom, `species` each
+// atom's element; `mean` and `count` are per element over every rank's atoms, as is the result.
+// The population standard deviation:
+std::vector<double> deviations_over_ranks(const std::vector<double>& values, std::span<const std::int32_t> species,
+                                          std::size_t F, std::span<const double> mean, std::span<const double> count,
+                                          const parallel::Communicator& comm) {
+  std::vector<double> deviation(mean.size(), 0.0);  // sums of squared deviations first
+  for (std::size_t i = 0; i < species.size(); ++i) {
+    const std::size_t row = static_cast<std::size_t>(species[i]) * F;
+    for (std::size_t f = 0; f < F; ++f) {
+      const double d = values[i * F + f] - mean[row + f];
+      deviation[row + f] += d * d;
+    }
+  }
+  comm.sum(deviation);
+  for (std::size_t k = 0; k < deviation.size(); ++k)
+    deviation[k] = count[k / F] > 0 ? std::sqrt(deviation[k] / count[k / F]) : 0.0;
+  return deviation;
+}
+
+// ... and the range, max - min (0 for an element without atoms):
+std::vector<double> ranges_over_ranks(const std::vector<double>& values, std::span<const std::int32_t> species,
+                                      std::size_t F, std::size_t n_species, const parallel::Communicator& comm) {
+  // Each rank's highest values, then its lowest ones negated, so that one max combines the ranks.
+  const std::size_t n = n_species * F;
+  std::vector<double> extremes(2 * n, -std::numeric_limits<double>::infinity());
+  for (std::size_t i = 0; i < species.size(); ++i) {
+    const std::size_t row = static_cast<std::size_t>(species[i]) * F;
+    for (std::size_t f = 0; f < F; ++f) {
+      extremes[row + f] = std::max(extremes[row + f], values[i * F + f]);
+      extremes[n + row + f] = std::max(extremes[n + row + f], -values[i * F + f]);
+    }
+  }
+  for (const std::vector<double>& theirs : comm.all_gather(extremes))
+    for (std::size_t j = 0; j < extremes.size(); ++j) extremes[j] = std::max(extremes[j], theirs[j]);
+  std::vector<double> range(n, 0.0);
+  for (std::size_t k = 0; k < n; ++k)
+    if (std::isfinite(extremes[k])) range[k] = extremes[k] + extremes[n + k];
+  return range;
+}
 
 }  // namespace
 
@@ -196,11 +239,11 @@ void BehlerParrinello::fit_input_statistics(const AtomGraph& graph, const parall
   }
   const std::size_t S = species_.size();
   const auto F = static_cast<std::size_t>(n_features());
-  // Counts and sums, then squared deviations from the mean, each summed over the ranks' atoms.
+  // Counts and sums over the ranks' atoms, then the mean and the scale.
   std::vector<double> count_and_sum(S + S * F, 0.0);
   double* count = count_and_sum.data();
   double* mean = count_and_sum.data() + S;
-  std::vector<double> var(S * F, 0.0), stdev(S * F, 1.0);
+  std::vector<double> stdev(S * F, 1.0);
   const auto n_atoms = static_cast<std::size_t>(graph.n_atoms);
   for (std::size_t i = 0; i < n_atoms; ++i) {
     const auto s = static_cast<std::size_t>(graph.species[i]);
@@ -211,34 +254,11 @@ void BehlerParrinello::fit_input_statistics(const AtomGraph& graph, const parall
   for (std::size_t s = 0; s < S; ++s)
     for (std::size_t f = 0; f < F; ++f)
       if (count[s] > 0) mean[s * F + f] /= count[s];
-  for (std::size_t i = 0; i < n_atoms; ++i) {
-    const auto s = static_cast<std::size_t>(graph.species[i]);
-    for (std::size_t f = 0; f < F; ++f) {
-      const double d = values[i * F + f] - mean[s * F + f];
-      var[s * F + f] += d * d;
-    }
-  }
-  comm.sum(var);
-  std::vector<double> spread(S * F, 0.0);
-  for (std::size_t k = 0; k < S * F; ++k)
-    if (count[k / F] > 0) spread[k] = std::sqrt(var[k] / count[k / F]);
-  if (input_scaling_ == InputScaling::range) {
-    // Each rank's lowest and highest values (the lowest stored negated), then the extremes over
-    // the ranks.
-    std::vector<double> extremes(2 * S * F, -std::numeric_limits<double>::infinity());
-    for (std::size_t i = 0; i < n_atoms; ++i) {
-      const auto s = static_cast<std::size_t>(graph.species[i]);
-      for (std::size_t f = 0; f < F; ++f) {
-        const double v = values[i * F + f];
-        extremes[2 * (s * F + f)] = std::max(extremes[2 * (s * F + f)], -v);
-        extremes[2 * (s * F + f) + 1] = std::max(extremes[2 * (s * F + f) + 1], v);
-      }
-    }
-    for (const std::vector<double>& theirs : comm.all_gather(extremes))
-      for (std::size_t j = 0; j < extremes.size(); ++j) extremes[j] = std::max(extremes[j], theirs[j]);
-    for (std::size_t k = 0; k < S * F; ++k)
-      if (count[k / F] > 0) spread[k] = extremes[2 * k + 1] + extremes[2 * k];
-  }
+  const std::vector<double> spread =
+      input_scaling_ == InputScaling::range
+          ? ranges_over_ranks(values, graph.species, F, S, comm)
+          : deviations_over_ranks(values, graph.species, F, std::span<const double>(mean, S * F),
+                                  std::span<const double>(count, S), comm);
   for (std::size_t k = 0; k < S * F; ++k) {
     if (count[k / F] == 0) continue;
     const double floor = 1e-6 * std::abs(mean[k]);

@@ -24,8 +24,8 @@
 //                                    deviation (what a model file that does not say was fitted with)
 //
 // Tensors: buffers "input_mean" and "input_std" (the scale, whichever input_scaling chose),
-// (n_species, n_features), set by fit_input_statistics() (mean 0, scale 1 until then); the networks are children of "network",
-// named by element symbol: "network.Cu.layers.0.weight", ...
+// (n_species, n_features), set by fit_input_statistics() (mean 0, scale 1 until then); the
+// networks are children of "network", named by element symbol: "network.Cu.layers.0.weight", ...
 #pragma once
 
 #include <cstdint>
