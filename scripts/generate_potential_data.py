@@ -41,7 +41,7 @@ Run with Debian's interpreter (it has ASE 3.22 and the LAMMPS Python module):
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py cu examples/data/cu_emt_md.extxyz
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py si examples/data/si_tersoff_md.extxyz
 
-Train/test/out-of-distribution sets (the two modes below write three files each into a folder):
+Train/test/out-of-distribution sets (the four modes below write three files each into a folder):
 
   cu-eam      copper with Mishin et al.'s EAM (Y. Mishin, M. J. Mehl, D. A. Papaconstantopoulos,
               A. F. Voter and J. D. Kress, Phys. Rev. B 63, 224106 (2001)), LAMMPS's
@@ -55,10 +55,19 @@ Train/test/out-of-distribution sets (the two modes below write three files each 
               far fewer properties; Cu_zhou.eam.alloy is a generic alloy parametrisation;
               Cu.meam, the SNAP/ACE/AGNI files are other model families.)
   si-tersoff  silicon with the same Si.tersoff ("Si(B)") as the `si` mode, a richer set.
+  al-eam      aluminium with Mendelev et al.'s EAM (LAMMPS's Al_mm.eam.fs, pair_style eam/fs;
+              cutoff 6.5 A), and
+  ge-tersoff  germanium with Tersoff's Ge parameters (LAMMPS's Ge.tersoff): the same recipes
+              as cu-eam and si-tersoff for two elements that no shipped config was tuned on,
+              to check that the recommended configs port (docs/results-potentials.md,
+              session 30). Temperatures are Cu's and Si's times the ratio of the experimental
+              melting points (Al/Cu 0.69, Ge/Si 0.72); the liquids are Al at 1700 K in the
+              cell expanded by 4 % and Ge at 3300 K (Tersoff's Ge, like its Si, melts far
+              above the real element: at 2200 K the sample stayed solid).
 
   Each writes <dir>/<sys>_train.extxyz, <sys>_test.extxyz and <sys>_ood.extxyz (sys = cu_eam,
-  si_tersoff); --splits picks a subset. Cu: cubic fcc 2x2x2 cells (32 atoms); Si: diamond 2x2x2
-  (64 atoms), both at the potential's own equilibrium lattice constant (found by a scan here).
+  si_tersoff, al_eam, ge_tersoff); --splits picks a subset. Cu and Al: cubic fcc 2x2x2 cells (32
+  atoms); Si and Ge: diamond 2x2x2 (64 atoms), each at the potential's own equilibrium lattice constant (found by a scan here).
   train: isolated_atom (one atom in a 20 A non-periodic box: the potential's isolated-atom
          energy, E0), bulk_md (Langevin MD at 4 temperatures: Cu 300/600/900/1200 K, Si
          300/600/900/1300 K), bulk_strained (random symmetric strain: isotropic part +-1.3 %
@@ -84,8 +93,10 @@ Train/test/out-of-distribution sets (the two modes below write three files each 
 
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py cu-eam examples/data/potentials
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py si-tersoff examples/data/potentials
+  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py al-eam out/al_eam
 """
 import argparse
+import functools
 import os
 import sys
 import time
@@ -103,6 +114,8 @@ from matnn.validate import dimerise  # noqa: E402  (the 2x1 start that matnn.val
 
 SI_TERSOFF_FILE = "/usr/share/lammps/potentials/Si.tersoff"
 CU_EAM_FILE = "/usr/share/lammps/potentials/Cu_mishin1.eam.alloy"
+AL_EAM_FILE = "/usr/share/lammps/potentials/Al_mm.eam.fs"
+GE_TERSOFF_FILE = "/usr/share/lammps/potentials/Ge.tersoff"
 SI_LATTICE = 5.431  # Angstrom; Si.tersoff's stress there is -0.012 GPa, i.e. about its minimum
 
 # Tolerances of the consistency checks.
@@ -118,26 +131,27 @@ def emt_calculator():
     return EMT()
 
 
-def tersoff_calculator():
-    """LAMMPS's Tersoff Si through ASE 3.22's LAMMPSlib.
+def lammps_calculator(pair_style, path, symbol):
+    """A LAMMPS potential (`pair_style`, its file `path`, mapped to element `symbol`) through
+    ASE 3.22's LAMMPSlib.
 
     keep_alive=True is needed: without it LAMMPSlib closes the LAMMPS instance after the first
     calculation but still believes it is running, and the next one fails. LAMMPSlib always builds
     a triclinic ('prism') box, rotates non-orthogonal cells into LAMMPS's lower-triangular form
     and rotates forces and stress back, so strained cells are fine (checked in --check by a rigid
     rotation of a strained cell). log_file=None keeps LAMMPS from writing log.lammps here.
+    A funcfl file (pair_style eam) names no element, so its pair_coeff takes no symbol.
     """
     from ase.calculators.lammpslib import LAMMPSlib
-    return LAMMPSlib(lmpcmds=["pair_style tersoff", f"pair_coeff * * {SI_TERSOFF_FILE} Si"],
-                     atom_types={"Si": 1}, keep_alive=True, log_file=None)
+    coeff = f"pair_coeff * * {path}" if pair_style == "eam" else f"pair_coeff * * {path} {symbol}"
+    return LAMMPSlib(lmpcmds=[f"pair_style {pair_style}", coeff], atom_types={symbol: 1},
+                     keep_alive=True, log_file=None)
 
 
-def eam_cu_calculator():
-    """LAMMPS's eam/alloy with Mishin et al.'s Cu_mishin1.eam.alloy, through LAMMPSlib (same
-    settings and reasons as tersoff_calculator)."""
-    from ase.calculators.lammpslib import LAMMPSlib
-    return LAMMPSlib(lmpcmds=["pair_style eam/alloy", f"pair_coeff * * {CU_EAM_FILE} Cu"],
-                     atom_types={"Cu": 1}, keep_alive=True, log_file=None)
+tersoff_calculator = functools.partial(lammps_calculator, "tersoff", SI_TERSOFF_FILE, "Si")
+eam_cu_calculator = functools.partial(lammps_calculator, "eam/alloy", CU_EAM_FILE, "Cu")
+eam_al_calculator = functools.partial(lammps_calculator, "eam/fs", AL_EAM_FILE, "Al")
+tersoff_ge_calculator = functools.partial(lammps_calculator, "tersoff", GE_TERSOFF_FILE, "Ge")
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -438,6 +452,27 @@ SETS = {
                              slab=32),
                 "ood": dict(liquid=30, surface=24)}),
 }
+# Two sets that test whether the recipes port to other elements of the same kinds (see the
+# module docstring): Cu's and Si's sets with another element, temperatures and liquid.
+SETS["al-eam"] = dict(
+    SETS["cu-eam"], symbol="Al", guess=4.05, calc=eam_al_calculator, stem="al_eam",
+    prefix="al-eam", index=4, md_temperatures=(200, 400, 600, 800), extra_temperature=500,
+    vacancy_temperatures=(200, 400, 600), slab_temperatures=(200, 500),
+    slabs=lambda a: [("100", fcc100("Al", size=(3, 3, 5), a=a, vacuum=7.0)),
+                     ("111", fcc111("Al", size=(3, 3, 5), a=a, vacuum=7.0))],
+    ood_slabs=lambda a: [("110", fcc110("Al", size=(2, 3, 7), a=a, vacuum=7.0))],
+    ood_slab_temperatures=(200, 500),
+    liquid=dict(SETS["cu-eam"]["liquid"], temperature=1700, premelt_temperature=2700,
+                cell_scale=1.04))
+SETS["ge-tersoff"] = dict(
+    SETS["si-tersoff"], symbol="Ge", guess=5.657, calc=tersoff_ge_calculator, stem="ge_tersoff",
+    prefix="ge-tersoff", index=5, md_temperatures=(250, 450, 650, 950), extra_temperature=800,
+    vacancy_temperatures=(450, 650, 950), slab_temperatures=(250, 650),
+    cold_vacancy_temperatures=(100, 250),
+    slabs=lambda a: [("100", diamond100("Ge", size=(4, 4, 6), a=a, vacuum=6.0))],
+    ood_slabs=lambda a: [("111", diamond111("Ge", size=(4, 4, 6), a=a, vacuum=6.0))],
+    ood_slab_temperatures=(250, 650),
+    liquid=dict(SETS["si-tersoff"]["liquid"], temperature=3300))
 SPLITS = ("train", "test", "ood")
 
 
