@@ -57,13 +57,14 @@ Train/test/out-of-distribution sets (the four modes below write three files each
   si-tersoff  silicon with the same Si.tersoff ("Si(B)") as the `si` mode, a richer set.
   al-eam      aluminium with Mendelev et al.'s EAM (LAMMPS's Al_mm.eam.fs, pair_style eam/fs;
               cutoff 6.5 A), and
-  ge-tersoff  germanium with Tersoff's Ge parameters (LAMMPS's Ge.tersoff): the same recipes
-              as cu-eam and si-tersoff for two elements that no shipped config was tuned on,
-              to check that the recommended configs port (docs/results-potentials.md,
-              session 30). Temperatures are Cu's and Si's times the ratio of the experimental
-              melting points (Al/Cu 0.69, Ge/Si 0.72); the liquids are Al at 1700 K in the
-              cell expanded by 4 % and Ge at 3300 K (Tersoff's Ge, like its Si, melts far
-              above the real element: at 2200 K the sample stayed solid).
+  ge-tersoff  germanium with the Tersoff form in LAMMPS's Ge.tersoff (Mahdizadeh and
+              Akhlamadi's parameters, J. Mol. Graph. Model. 72, 1 (2017)): the same recipes as
+              cu-eam and si-tersoff for two elements that no shipped config was tuned on, to
+              check that the recommended configs port (docs/results-potentials.md, session
+              30). Temperatures are Cu's and Si's times the ratio of the experimental melting
+              points (Al/Cu 0.69, Ge/Si 0.72); the liquids are Al at 1700 K in the cell
+              expanded by 4 % and Ge at 3300 K (this Ge melts far above the real element: at
+              2200 K the sample stayed solid).
 
   Each writes <dir>/<sys>_train.extxyz, <sys>_test.extxyz and <sys>_ood.extxyz (sys = cu_eam,
   si_tersoff, al_eam, ge_tersoff); --splits picks a subset. Cu and Al: cubic fcc 2x2x2 cells (32
@@ -79,8 +80,9 @@ Train/test/out-of-distribution sets (the four modes below write three files each
          temperatures); Si also bulk_sheared_relaxed (off-diagonal +-3 %, diagonal +-1 %,
          positions relaxed: the internal strain of a sheared diamond lattice). Options
          append slab_relaxed (--relaxed-slabs: relaxed slabs, Si's also from 2x1 dimer rows,
-         rattled by 0.02-0.10 A) and close_pair frames (--close-pairs); the shipped files
-         have neither.
+         rattled by 0.02-0.10 A), close_pair frames (--close-pairs) and bulk_strained_cold
+         (--cold-strained: bulk_strained's strains, rattled by at most 0.005 A); the shipped
+         files have none of them.
   test:  the same kinds (no isolated atom) from independent seeds, plus bulk MD at a
          temperature between the training ones (Cu 750 K, Si 1100 K); bulk_eos strains drawn
          at random from the same range instead of the grid.
@@ -476,7 +478,8 @@ SETS["ge-tersoff"] = dict(
 SPLITS = ("train", "test", "ood")
 
 
-def make_split(spec, split, a0, rng_for, scale=1.0, log=print, close_pair=0, relaxed_slab=0):
+def make_split(spec, split, a0, rng_for, scale=1.0, log=print, close_pair=0, relaxed_slab=0,
+               cold_strained=0):
     """The labelled structures of one split of one system (see the module docstring); the
     train split gets `relaxed_slab` cold slab frames of each slab (relaxed_slabs()), then
     `close_pair` close-pair cells (close_pairs()) at its end."""
@@ -554,6 +557,12 @@ def make_split(spec, split, a0, rng_for, scale=1.0, log=print, close_pair=0, rel
         for k, (_, slab) in enumerate(spec["slabs"](a0)):
             add(relaxed_slabs(slab, a0, calc, rng_for("slab_relaxed", k), relaxed_slab,
                               dimers=spec["structure"] == "diamond"), "slab_relaxed")
+    if split == "train" and cold_strained > 0:
+        # bulk_strained's strains with a rattle of at most 0.005 A instead of 0.01-0.05: cells
+        # near the ideal strained lattice, where validate measures C11 and C12.
+        rng = rng_for("strained_cold", 0)
+        add([labelled(strained_cell(cell, rng, 0.013, 0.02, 0.01, (0.0, 0.005)), calc)
+             for _ in range(cold_strained)], "bulk_strained_cold")
     if split == "train" and close_pair > 0:
         add(close_pairs(cell, calc, rng_for("close_pair", 0), close_pair), "close_pair")
     return frames
@@ -585,7 +594,7 @@ def main_sets(args):
     os.makedirs(args.output, exist_ok=True)
     tags = {"md": 1, "strained": 2, "vacancy": 3, "slab": 4, "check": 5, "sheared": 6,
             "eos": 7, "liquid": 8, "vacancy_cold": 9,
-            "sheared_relaxed": 10, "close_pair": 11, "slab_relaxed": 12}
+            "sheared_relaxed": 10, "close_pair": 11, "slab_relaxed": 12, "strained_cold": 13}
     start = time.time()
     a0 = equilibrium_lattice_constant(spec["symbol"], spec["structure"], spec["calc"],
                                       spec["guess"])
@@ -600,7 +609,7 @@ def main_sets(args):
             return np.random.default_rng([args.seed, spec["index"], _split, tags[part], k])
 
         frames = make_split(spec, split, a0, rng_for, args.scale, close_pair=args.close_pairs,
-                            relaxed_slab=args.relaxed_slabs)
+                            relaxed_slab=args.relaxed_slabs, cold_strained=args.cold_strained)
         for i, f in enumerate(frames):
             info = {"id": f"{spec['prefix']}-{split}-{i:04d}",
                     "config_type": f.info["config_type"]}
@@ -749,16 +758,20 @@ def main():
                         help="structures to check against finite differences (0: none; "
                              "default 2 for cu and si, 4 per file for the train/test/ood sets)")
     parser.add_argument("--splits", default="train,test,ood",
-                        help="cu-eam, si-tersoff: which files to write (default all three)")
+                        help="train/test/ood sets: which files to write (default all three)")
     parser.add_argument("--close-pairs", type=int, default=0,
-                        help="cu-eam, si-tersoff: close-pair cells appended to the train file "
+                        help="train/test/ood sets: close-pair cells appended to the train file "
                              "(config_type close_pair; default 0, as in the shipped files)")
     parser.add_argument("--relaxed-slabs", type=int, default=0,
-                        help="cu-eam, si-tersoff: cold frames of each training slab appended to the "
+                        help="train/test/ood sets: cold frames of each training slab appended to the "
                              "train file (config_type slab_relaxed: relaxed, and for Si also 2x1 "
                              "dimer rows, then rattled; default 0, as in the shipped files)")
+    parser.add_argument("--cold-strained", type=int, default=0,
+                        help="train/test/ood sets: strained cells rattled by at most 0.005 A appended "
+                             "to the train file (config_type bulk_strained_cold; default 0, as in the "
+                             "shipped files)")
     parser.add_argument("--scale", type=float, default=1.0,
-                        help="cu-eam, si-tersoff: multiply every count (for quick trial runs)")
+                        help="train/test/ood sets: multiply every count (for quick trial runs)")
     args = parser.parse_args()
     if args.system in SETS:
         main_sets(args)
