@@ -742,9 +742,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("system", choices=["cu", "si", *SETS],
                         help="cu: Cu with EMT; si: Si with Tersoff (one file each); cu-eam: Cu "
-                             "with Mishin's EAM, si-tersoff: Si with Tersoff (train/test/ood)")
-    parser.add_argument("output", help="cu, si: extended XYZ file to write; cu-eam, si-tersoff: "
-                                       "folder for the three files")
+                             "with Mishin's EAM, si-tersoff: Si with Tersoff, al-eam: Al with "
+                             "Mendelev's EAM, ge-tersoff: Ge with a Tersoff potential "
+                             "(train/test/ood)")
+    parser.add_argument("output", help="cu, si: extended XYZ file to write; the others: folder "
+                                       "for the three files")
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--md-per-temperature", type=int, default=None,
                         help="bulk MD snapshots per temperature (default 32)")

@@ -268,7 +268,7 @@ def lammps_version():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("system", choices=list(gen.SETS))
+    parser.add_argument("system", choices=list(POTENTIALS))  # the shipped sets
     parser.add_argument("output", help="folder for <sys>_reference_properties.json")
     parser.add_argument("--seed", type=int, default=20261124)
     args = parser.parse_args()
