@@ -68,7 +68,8 @@ Train/test/out-of-distribution sets (the four modes below write three files each
 
   Each writes <dir>/<sys>_train.extxyz, <sys>_test.extxyz and <sys>_ood.extxyz (sys = cu_eam,
   si_tersoff, al_eam, ge_tersoff); --splits picks a subset. Cu and Al: cubic fcc 2x2x2 cells (32
-  atoms); Si and Ge: diamond 2x2x2 (64 atoms), each at the potential's own equilibrium lattice constant (found by a scan here).
+  atoms); Si and Ge: diamond 2x2x2 (64 atoms), each at the potential's own equilibrium lattice
+  constant (found by a scan here).
   train: isolated_atom (one atom in a 20 A non-periodic box: the potential's isolated-atom
          energy, E0), bulk_md (Langevin MD at 4 temperatures: Cu 300/600/900/1200 K, Si
          300/600/900/1300 K), bulk_strained (random symmetric strain: isotropic part +-1.3 %
@@ -482,7 +483,8 @@ def make_split(spec, split, a0, rng_for, scale=1.0, log=print, close_pair=0, rel
                cold_strained=0):
     """The labelled structures of one split of one system (see the module docstring); the
     train split gets `relaxed_slab` cold slab frames of each slab (relaxed_slabs()), then
-    `close_pair` close-pair cells (close_pairs()) at its end."""
+    `cold_strained` strained cells rattled by at most 0.005 A, then `close_pair` close-pair
+    cells (close_pairs()) at its end."""
     calc = spec["calc"]
     n = {k: max(1, int(round(v * scale))) for k, v in spec["counts"][split].items()}
     cell = bulk(spec["symbol"], spec["structure"], a=a0, cubic=True).repeat(2)
