@@ -23,8 +23,12 @@ steps (no atom flying off, no exploding energy), and energy conservation in NVE"
    the smallest distance falls below --min-distance (default 0.5 x the nearest-neighbour
    distance of the perfect lattice), the temperature exceeds --max-temperature-factor x T
    (default 3, NVT only), or the potential energy per atom leaves
-   [E_start - --energy-below, E_start + --energy-above] (defaults 1 and 2 eV; E_start is that
-   of the perfect lattice). A run stops at its first violation.
+   [E_start - --energy-below, E_start + --energy-above] (defaults 0.1 and 2 eV; E_start is that
+   of the perfect lattice, the ground state of an elemental fcc or diamond cell at its lattice
+   constant, so thermal motion can only raise the energy: a potential energy well below it is a
+   spurious collapse, not a hot crystal). A run stops at its first violation. After NVE it is
+   also unstable when the drift or the largest |E - E0| exceeds --max-nve-error (default 5
+   meV/atom): energy that is not conserved.
 
 With --reference SPEC (emt, or KIND:FILE as in `python -m matnn.validate`, e.g.
 tersoff:/usr/share/lammps/potentials/Si.tersoff) the same protocol, with the same seed, is run
@@ -220,6 +224,7 @@ class Run:
             if a.nve_steps > 0:
                 nve = VelocityVerlet(atoms, a.nve_timestep * units.fs)
                 self.run_phase("NVE", nve, a.nve_steps, a.nve_timestep, timings, totals=[])
+                self.check_conservation(result["nve"])
         except Unstable as e:
             self.failure = str(e)
         except MatnnError as e:
@@ -231,6 +236,13 @@ class Run:
         result["stable"] = self.failure is None
         result["failure"] = self.failure
         return result
+
+    def check_conservation(self, stats):
+        limit = self.args.max_nve_error
+        drift, worst = stats.get("drift_mev_per_atom", math.nan), stats.get("max_abs_de_mev_per_atom", math.nan)
+        if not (abs(drift) <= limit and worst <= limit):
+            raise Unstable(f"NVE: total energy not conserved: drift {drift:.3f} meV/atom, max |E - E0| "
+                           f"{worst:.3f} meV/atom (limit {limit:g})")
 
     def phase_stats(self, records, steps, seconds):
         key = lambda k: np.array([r[k] for r in records], dtype=float)  # noqa: E731
@@ -331,10 +343,12 @@ def _parser():
                    "(default 0.5 x the perfect lattice's nearest-neighbour distance)")
     p.add_argument("--max-temperature-factor", type=float, default=3.0,
                    help="NVT unstable above this x --temperature (default 3)")
-    p.add_argument("--energy-below", type=float, default=1.0,
-                   help="unstable when Epot/atom < E_start - this, eV (default 1)")
+    p.add_argument("--energy-below", type=float, default=0.1,
+                   help="unstable when Epot/atom < E_start - this, eV (default 0.1)")
     p.add_argument("--energy-above", type=float, default=2.0,
                    help="unstable when Epot/atom > E_start + this, eV (default 2)")
+    p.add_argument("--max-nve-error", type=float, default=5.0,
+                   help="unstable when the NVE drift or max |E - E0| exceeds this, meV/atom (default 5)")
     p.add_argument("--reference", metavar="SPEC", help="also run the reference: emt or KIND:FILE "
                    "(eam, eam-alloy, eam-fs, tersoff, sw), as in python -m matnn.validate")
     p.add_argument("--json", metavar="OUT.json", help="write settings, log and summary here (atomically)")
@@ -350,7 +364,8 @@ def main(argv=None):
         positive = {"--a0": args.a0, "--supercell": args.supercell, "--temperature": args.temperature,
                     "--steps": args.steps, "--timestep": args.timestep, "--nve-timestep": args.nve_timestep,
                     "--log-interval": args.log_interval, "--max-temperature-factor": args.max_temperature_factor,
-                    "--energy-below": args.energy_below, "--energy-above": args.energy_above}
+                    "--energy-below": args.energy_below, "--energy-above": args.energy_above,
+                    "--max-nve-error": args.max_nve_error}
         for name, value in positive.items():
             if not (math.isfinite(value) and value > 0):
                 raise UsageError(f"{name} must be positive (got {value})")
