@@ -36,6 +36,8 @@ against central finite differences of the energy, stress against ASE's numerical
 the written file read back against the labels in memory. A failed check stops the run.
 
 Runs are reproducible: every random choice derives from --seed.
+An option the chosen mode would not use (a one-file mode's count in a train/test/ood mode, an
+option that appends to the train file without the train split) is refused with exit status 2.
 
 Run with Debian's interpreter (it has ASE 3.22 and the LAMMPS Python module):
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/generate_potential_data.py cu examples/data/cu_emt_md.extxyz
@@ -740,6 +742,29 @@ def file_check(path, frames):
 
 # --------------------------------------------------------------------------- main
 
+def refuse_unused_options(parser, args):
+    """Exits (status 2) naming every option the chosen mode would not use, so that no option is
+    silently ignored: the one-file modes and the train/test/ood sets take different counts, and
+    the options that append to the train file need the train split."""
+    one_file = {"--md-per-temperature": args.md_per_temperature, "--strained": args.strained,
+                "--vacancy": args.vacancy, "--slab": args.slab, "--interval": args.interval}
+    sets = {"--splits": args.splits != "train,test,ood", "--close-pairs": args.close_pairs,
+            "--relaxed-slabs": args.relaxed_slabs, "--cold-strained": args.cold_strained,
+            "--scale": args.scale != 1.0}
+    mode = f"in mode {args.system}"
+    if args.system in SETS:
+        unused = [(k, mode) for k, v in one_file.items() if v is not None]
+        if "train" not in [s.strip() for s in args.splits.split(",")]:
+            unused += [(k, "without the train split") for k in ("--close-pairs", "--relaxed-slabs",
+                                                                "--cold-strained") if sets[k]]
+    else:
+        unused = [(k, mode) for k, v in sets.items() if v]
+        if args.system == "si" and args.slab is not None:
+            unused.append(("--slab", mode))
+    if unused:
+        parser.error("; ".join(f"{k} would be ignored {why}" for k, why in unused))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("system", choices=["cu", "si", *SETS],
@@ -777,6 +802,7 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0,
                         help="train/test/ood sets: multiply every count (for quick trial runs)")
     args = parser.parse_args()
+    refuse_unused_options(parser, args)
     if args.system in SETS:
         main_sets(args)
         return
